@@ -1,0 +1,27 @@
+"""The ``/api/v1`` router: every domain's routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from portal import health
+from portal.accounts.endpoints import router as accounts_router
+from portal.auth.endpoints import router as auth_router
+from portal.history.endpoints import router as history_router
+from portal.readings.endpoints import router as readings_router
+from portal.recovery.endpoints import router as recovery_router
+from portal.registration.endpoints import router as registration_router
+
+API_PREFIX = "/api/v1"
+
+api_router = APIRouter(prefix=API_PREFIX)
+for router in (
+    health.router,
+    registration_router,
+    auth_router,
+    recovery_router,
+    accounts_router,
+    readings_router,
+    history_router,
+):
+    api_router.include_router(router)

@@ -1,0 +1,101 @@
+"""The ASGI application factory and its lifespan (which an embedder such as the terminal app enters)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from portal import __version__
+from portal.api import API_PREFIX, api_router
+from portal.clock import Clock
+from portal.db import create_engine, create_sessionmaker
+from portal.errors import install_error_handlers
+from portal.mail import Mailer
+from portal.security.passwords import PasswordHashing
+from portal.security.tokens import TokenDigest
+from portal.settings import Settings
+from portal.state import PortalState
+from portal.throttling.service import Throttle, ThrottlePolicy
+
+log = logging.getLogger("kabinet.portal")
+
+
+async def _prepare_database(state: PortalState) -> None:
+    """Migrate, and in demo mode seed the demo on first start."""
+    from portal.migrations import upgrade
+
+    await upgrade(state.engine)
+    if not state.settings.demo:
+        return
+    from portal.demo.seed import seed_demo
+    from portal.models import Account
+
+    async with state.sessionmaker() as session:
+        count = await session.scalar(select(func.count()).select_from(Account))
+        if not count:
+            log.info("seeding the demo data")
+            await seed_demo(session, anchor=state.clock.today())
+            await session.commit()
+
+
+def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
+    if settings.is_sqlite:
+        path = settings.database_url.split(":///", 1)[-1]
+        if path and not path.startswith(":memory:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    return PortalState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        clock=clock or Clock(),
+        hashing=PasswordHashing(settings.argon2_time_cost, settings.argon2_memory_cost),
+        tokens=TokenDigest(settings.secret_key),
+        mailer=Mailer(settings),
+        throttle=Throttle(
+            ThrottlePolicy(
+                account_free_failures=settings.throttle_free_failures,
+                client_free_failures=settings.throttle_client_free_failures,
+                base_cooldown_seconds=settings.throttle_base_cooldown_seconds,
+                max_cooldown_seconds=settings.throttle_max_cooldown_seconds,
+            )
+        ),
+    )
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, prepare_database: bool = True) -> FastAPI:
+    """The portal application. Nothing happens at import or here: the lifespan opens the database.
+
+    ``prepare_database`` migrates (and in demo mode seeds) at startup; the CLI's ``serve`` turns it
+    off for PostgreSQL deployments that run ``kabinet-portal migrate`` as a separate step.
+    """
+    settings.check_production_safety()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = build_state(settings, clock)
+        app.state.portal = state
+        try:
+            if prepare_database:
+                await _prepare_database(state)
+            yield
+        finally:
+            await state.engine.dispose()
+
+    app = FastAPI(
+        title="Kabinet portal API",
+        version=__version__,
+        description="Личный кабинет расчётного центра ЖКХ: API для жильцов. Ошибки: `code` и `message`.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app

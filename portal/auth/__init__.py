@@ -1,0 +1,1 @@
+"""Login, logout, sessions, password recovery."""

@@ -1,0 +1,82 @@
+"""SQL of users and access tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.models import AccessToken, Account, User
+
+
+class AuthRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def account_by_number(self, number: str) -> Account | None:
+        result: Account | None = await self.session.scalar(select(Account).where(Account.number == number))
+        return result
+
+    async def user_with_account(self, number: str) -> tuple[User, Account] | None:
+        row = (
+            await self.session.execute(
+                select(User, Account)
+                .join(Account, User.account_id == Account.id)
+                .where(Account.number == number)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def add_token(
+        self,
+        *,
+        token_hmac: str,
+        kind: str,
+        account_id: int,
+        user_id: int | None,
+        now: dt.datetime,
+        expires_at: dt.datetime,
+    ) -> AccessToken:
+        token = AccessToken(
+            token_hmac=token_hmac,
+            kind=kind,
+            account_id=account_id,
+            user_id=user_id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=expires_at,
+        )
+        self.session.add(token)
+        await self.session.flush()
+        return token
+
+    async def token_by_hmac(self, token_hmac: str) -> AccessToken | None:
+        result: AccessToken | None = await self.session.scalar(
+            select(AccessToken).where(AccessToken.token_hmac == token_hmac)
+        )
+        return result
+
+    async def touch_token(self, token_id: int, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now)
+        )
+
+    async def delete_token(self, token_id: int) -> None:
+        await self.session.execute(delete(AccessToken).where(AccessToken.id == token_id))
+
+    async def delete_tokens(self, account_id: int, kind: str, *, except_id: int | None = None) -> None:
+        statement = delete(AccessToken).where(AccessToken.account_id == account_id, AccessToken.kind == kind)
+        if except_id is not None:
+            statement = statement.where(AccessToken.id != except_id)
+        await self.session.execute(statement)
+
+    async def delete_expired(self, now: dt.datetime) -> None:
+        await self.session.execute(delete(AccessToken).where(AccessToken.expires_at < now))
+
+    async def set_password(self, user_id: int, password_hash: str, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(password_hash=password_hash, password_changed_at=now)
+        )

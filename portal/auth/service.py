@@ -1,0 +1,112 @@
+"""Rules of login, logout and sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.auth.repository import AuthRepository
+from portal.errors import ApiError, NotAuthenticated, SessionExpired
+from portal.models import Account, TokenKind
+from portal.state import PortalState
+from portal.throttling.service import Scope
+
+#: Writing ``last_used_at`` on every request would turn every read into a write; once a minute is enough.
+TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+LOGIN_FAILED = ApiError(401, "login_failed", "Неверный номер лицевого счета или пароль.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for: the account always comes from here, never from the request."""
+
+    account_id: int
+    account_number: str
+    user_id: int | None
+    token_id: int
+    kind: TokenKind
+    expires_at: dt.datetime
+
+
+async def login(
+    state: PortalState, session: AsyncSession, account_number: str, password: str, client: str
+) -> tuple[str, Principal]:
+    """Check the password (throttled, uniform failure) and open a session; returns the new token."""
+    now = state.clock.now()
+    number = account_number.strip()
+    await state.throttle.ensure_allowed(session, Scope.LOGIN, number, client, now)
+    repo = AuthRepository(session)
+    found = await repo.user_with_account(number)
+    ok = await state.hashing.verify(found[0].password_hash if found else None, password)
+    if not ok or found is None:
+        await state.throttle.record_failure(session, Scope.LOGIN, number, client, now)
+        raise LOGIN_FAILED
+    user, account = found
+    await state.throttle.record_success(session, Scope.LOGIN, number)
+    if state.hashing.needs_rehash(user.password_hash):
+        await repo.set_password(user.id, await state.hashing.hash(password), user.password_changed_at)
+    await repo.delete_expired(now)
+    return await open_token(state, session, TokenKind.SESSION, account.id, account.number, user.id)
+
+
+async def open_token(
+    state: PortalState,
+    session: AsyncSession,
+    kind: TokenKind,
+    account_id: int,
+    account_number: str,
+    user_id: int | None,
+    *,
+    lifetime: dt.timedelta | None = None,
+) -> tuple[str, Principal]:
+    """Create an opaque token of ``kind``; only its HMAC is stored."""
+    now = state.clock.now()
+    settings = state.settings
+    if lifetime is None:
+        lifetime = {
+            TokenKind.SESSION: dt.timedelta(hours=settings.session_absolute_hours),
+            TokenKind.READINGS: dt.timedelta(minutes=settings.readings_token_minutes),
+            TokenKind.RECOVERY: dt.timedelta(minutes=settings.recovery_code_minutes),
+        }[kind]
+    token = state.tokens.new_token()
+    row = await AuthRepository(session).add_token(
+        token_hmac=state.tokens.digest(token),
+        kind=kind,
+        account_id=account_id,
+        user_id=user_id,
+        now=now,
+        expires_at=now + lifetime,
+    )
+    principal = Principal(account_id, account_number, user_id, row.id, kind, row.expires_at)
+    return token, principal
+
+
+async def authenticate(
+    state: PortalState, session: AsyncSession, token: str | None, kinds: frozenset[TokenKind]
+) -> Principal:
+    """The principal of a bearer token of one of ``kinds``, or 401 (absent, unknown or expired)."""
+    if not token:
+        raise NotAuthenticated()
+    repo = AuthRepository(session)
+    row = await repo.token_by_hmac(state.tokens.digest(token))
+    if row is None or row.kind not in kinds:
+        raise NotAuthenticated("Требуется вход в личный кабинет: токен не действителен.")
+    now = state.clock.now()
+    idle_limit = dt.timedelta(minutes=state.settings.session_idle_minutes)
+    idle_expired = row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit
+    if now >= row.expires_at or idle_expired:
+        await repo.delete_token(row.id)
+        await session.commit()  # the expired row goes even though this request now fails
+        raise SessionExpired()
+    if now - row.last_used_at > TOUCH_INTERVAL:
+        await repo.touch_token(row.id, now)
+    account = await session.get(Account, row.account_id)
+    assert account is not None
+    return Principal(row.account_id, account.number, row.user_id, row.id, TokenKind(row.kind), row.expires_at)
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    await AuthRepository(session).delete_token(principal.token_id)

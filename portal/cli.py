@@ -1,0 +1,187 @@
+"""``kabinet-portal``: serve the API, migrate the database, seed and list the demo, read the outbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from portal.settings import Settings
+
+
+def app_from_env() -> FastAPI:
+    """The uvicorn factory: settings from ``KABINET_*``; the database was prepared by ``serve``."""
+    from portal.app import create_app
+
+    return create_app(Settings(), prepare_database=False)
+
+
+def _apply_common(args: argparse.Namespace) -> None:
+    """Flags become ``KABINET_*`` variables so that uvicorn's worker processes see them too."""
+    if getattr(args, "database_url", None):
+        os.environ["KABINET_DATABASE_URL"] = args.database_url
+    if getattr(args, "data_dir", None):
+        os.environ["KABINET_DATA_DIR"] = str(args.data_dir)
+    if getattr(args, "demo", False):
+        os.environ["KABINET_DEMO"] = "true"
+        os.environ.setdefault("KABINET_READING_WINDOW_ALWAYS_OPEN", "true")
+
+
+async def _prepare(settings: Settings, *, seed: bool) -> None:
+    from portal.app import _prepare_database, build_state
+
+    state = build_state(settings)
+    try:
+        if seed:
+            await _prepare_database(state)
+        else:
+            from portal.migrations import upgrade
+
+            await upgrade(state.engine)
+    finally:
+        await state.engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _apply_common(args)
+    settings = Settings()
+    settings.check_production_safety()
+    if settings.is_sqlite and args.workers > 1:
+        print("SQLite serves one process only; use PostgreSQL for --workers > 1.", file=sys.stderr)
+        return 2
+    asyncio.run(_prepare(settings, seed=settings.demo))
+    print(
+        f"Kabinet portal on http://{args.host}:{args.port}/api/v1 (database: {settings.database_url.split('://')[0]})"
+    )
+    if not settings.smtp_host:
+        print(f"Mail goes to the outbox: {settings.outbox_dir}")
+    uvicorn.run(
+        "portal.cli:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _apply_common(args)
+    settings = Settings()
+    asyncio.run(_prepare(settings, seed=False))
+    print("The database is at the newest revision.")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    _apply_common(args)
+    settings = Settings(demo=True) if not os.environ.get("KABINET_DEMO") else Settings()
+    if not settings.demo:
+        settings = settings.model_copy(update={"demo": True})
+    asyncio.run(_prepare(settings, seed=True))
+    print(f"Demo data is in {settings.database_url}")
+    return 0
+
+
+async def _demo_accounts(settings: Settings) -> list[dict[str, object]]:
+    from portal.app import build_state
+    from portal.demo.accounts import describe_demo_accounts
+
+    state = build_state(settings)
+    try:
+        async with state.sessionmaker() as session:
+            return await describe_demo_accounts(session)
+    finally:
+        await state.engine.dispose()
+
+
+def cmd_demo_accounts(args: argparse.Namespace) -> int:
+    _apply_common(args)
+    accounts = asyncio.run(_demo_accounts(Settings(demo=True)))
+    if args.json:
+        print(json.dumps(accounts, ensure_ascii=False, indent=2, default=str))
+        return 0
+    for item in accounts:
+        password = item.get("password") or "—"
+        line = f"{item['account_number']}  пароль: {password:<16} {item.get('purpose_ru', '')}"
+        if item.get("receipt_total"):
+            line += f"  (итого к оплате: {item['receipt_total']})"
+        print(line)
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from portal.mail.mailer import read_outbox
+
+    _apply_common(args)
+    settings = Settings(demo=True)
+    outbox = Path(settings.outbox_dir or ".")
+    if not outbox.exists():
+        print(f"The outbox {outbox} is empty.")
+        return 0
+    letters = read_outbox(outbox)[-args.last :]
+    for letter in letters:
+        print(f"To: {letter['To']}\nSubject: {letter['Subject']}\nDate: {letter['Date']}\n")
+        body = letter.get_body(preferencelist=("plain",))
+        print(body.get_content() if body is not None else "")
+        print("-" * 60)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kabinet-portal",
+        description="Kabinet portal API server. Settings come from KABINET_* variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data directory)")
+        p.add_argument("--data-dir", type=Path, help="data directory of the demo database and outbox")
+        p.add_argument("--demo", action="store_true", help="demo mode: demo data, open reading window")
+
+    serve = sub.add_parser("serve", help="serve the API with uvicorn")
+    common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="migrate the database to the newest revision")
+    common(migrate)
+    migrate.set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed-demo", help="migrate and fill an empty database with the demo")
+    common(seed)
+    seed.set_defaults(func=cmd_seed_demo)
+
+    demo = sub.add_parser("demo-accounts", help="list the demo accounts and what each is good for")
+    common(demo)
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(func=cmd_demo_accounts)
+
+    outbox = sub.add_parser("outbox", help="print the newest letters of the local mail outbox")
+    common(outbox)
+    outbox.add_argument("--last", type=int, default=3)
+    outbox.set_defaults(func=cmd_outbox)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

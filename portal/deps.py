@@ -1,0 +1,41 @@
+"""Dependencies shared by every domain: the portal state, the request's database session, the client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.db import session_scope
+from portal.state import PortalState
+
+
+def get_state(request: Request) -> PortalState:
+    state: PortalState = request.app.state.portal
+    return state
+
+
+State = Annotated[PortalState, Depends(get_state)]
+
+
+async def db_session(state: State) -> AsyncIterator[AsyncSession]:
+    async for session in session_scope(state.sessionmaker):
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(db_session)]
+
+
+def client_address(request: Request, state: State) -> str:
+    """The client's address for per-client throttling (X-Forwarded-For only behind a trusted proxy)."""
+    if state.settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

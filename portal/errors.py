@@ -1,0 +1,168 @@
+"""API errors: a machine-readable ``code`` and a Russian ``message``; one mapping for all of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    code: str = Field(description="Machine-readable error code, e.g. `validation_error`.")
+    message: str = Field(description="Human-readable message in Russian.")
+    field: str | None = Field(default=None, description="The request field the error is about, if any.")
+    details: list[dict[str, Any]] | None = Field(
+        default=None, description="Per-field problems of a validation error."
+    )
+
+
+class ApiError(Exception):
+    """A rejection the resident can understand; rendered as :class:`ErrorBody`."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers
+        self.details = details
+
+
+class NotAuthenticated(ApiError):
+    def __init__(self, message: str = "Требуется вход в личный кабинет.") -> None:
+        super().__init__(401, "not_authenticated", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class SessionExpired(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            401,
+            "session_expired",
+            "Сеанс завершён. Войдите в личный кабинет снова.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+class TooManyAttempts(ApiError):
+    def __init__(self, retry_after_seconds: int) -> None:
+        minutes = max(1, (retry_after_seconds + 59) // 60)
+        super().__init__(
+            429,
+            "too_many_attempts",
+            f"Слишком много неудачных попыток. Повторите через {minutes} мин.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+#: Russian names of request fields, for validation messages that name the field.
+FIELD_NAMES: dict[str, str] = {
+    "account_number": "Лицевой счет",
+    "password": "Пароль",
+    "new_password": "Новый пароль",
+    "receipt_total": "Итого к оплате за указанный месяц",
+    "email": "Введите e-mail",
+    "email_repeat": "Введите e-mail повторно",
+    "accept_terms": "Принять условия соглашения",
+    "readings": "Показания",
+    "meter_id": "Счётчик",
+    "value": "Новое показание",
+    "previous_readings": "Предыдущее показание",
+    "confirm_rollover": "Подтверждение перехода счётчика через ноль",
+    "confirm_implausible": "Подтверждение большого расхода",
+    "code": "Код из письма",
+    "date_from": "Начало периода",
+    "date_to": "Конец периода",
+    "Idempotency-Key": "Idempotency-Key",
+    "Authorization": "Authorization",
+}
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
+    if not errors:
+        return "Запрос составлен неверно.", None
+    first = errors[0]
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "header", "path")]
+    if first.get("type") == "json_invalid":
+        return "Тело запроса — не корректный JSON.", None
+    field = next((part for part in reversed(loc) if not part.isdigit()), None)
+    name = FIELD_NAMES.get(field or "", field or "запрос")
+    kind = first.get("type", "")
+    if kind == "missing":
+        return f"Поле «{name}» обязательно.", field
+    if kind in {"string_too_long", "too_long"}:
+        return f"Поле «{name}»: слишком длинное значение.", field
+    if kind in {"string_too_short", "too_short"}:
+        return f"Поле «{name}»: слишком короткое значение.", field
+    if kind.startswith("date"):
+        return f"Поле «{name}»: нужна дата в формате ГГГГ-ММ-ДД.", field
+    if kind.startswith("int") or kind.startswith("decimal") or kind.startswith("float"):
+        return f"Поле «{name}»: нужно число.", field
+    if kind.startswith("bool"):
+        return f"Поле «{name}»: нужно true или false.", field
+    if kind == "string_pattern_mismatch":
+        return f"Поле «{name}»: неверный формат.", field
+    return f"Поле «{name}»: недопустимое значение.", field
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render :class:`ApiError`, validation errors and HTTP errors as :class:`ErrorBody`."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        body = ErrorBody(code=exc.code, message=exc.message, field=exc.field, details=exc.details)
+        return JSONResponse(body.model_dump(exclude_none=True), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [dict(e) for e in exc.errors()]
+        message, field = _validation_message(errors)
+        details = [
+            {"loc": [str(p) for p in e.get("loc", ())], "type": str(e.get("type", ""))} for e in errors
+        ]
+        body = ErrorBody(code="validation_error", message=message, field=field, details=details)
+        return JSONResponse(body.model_dump(exclude_none=True), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {
+            404: ("not_found", "Не найдено."),
+            405: ("method_not_allowed", "Метод не поддерживается."),
+        }
+        code, message = messages.get(exc.status_code, ("http_error", str(exc.detail)))
+        return JSONResponse(
+            ErrorBody(code=code, message=message).model_dump(exclude_none=True),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error statuses a route can answer."""
+    descriptions = {
+        400: "Bad request",
+        401: "Not logged in, or the session expired",
+        403: "Forbidden",
+        404: "Not found",
+        409: "A business rule refused the request",
+        413: "Request too large",
+        422: "A field is missing or has the wrong format",
+        429: "Too many failed attempts; see Retry-After",
+        503: "A dependency (database, mail) is unavailable",
+    }
+    return {s: {"model": ErrorBody, "description": descriptions.get(s, "Error")} for s in statuses}

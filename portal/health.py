@@ -1,0 +1,32 @@
+"""The health endpoint: the portal answers and its database too."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from portal import __version__
+from portal.deps import State
+from portal.errors import error_responses
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str
+
+
+@router.get("/health", response_model=Health, summary="Состояние портала", responses=error_responses(503))
+async def health(state: State) -> Health | JSONResponse:
+    try:
+        async with state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse(
+            {"code": "database_unavailable", "message": "База данных недоступна."}, status_code=503
+        )
+    return Health(status="ok", database=state.engine.dialect.name, version=__version__)

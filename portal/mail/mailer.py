@@ -1,0 +1,94 @@
+"""Sending letters to residents. Letters carry secrets (passwords, codes): they are never logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mailbox
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+import aiosmtplib
+
+from portal.settings import Settings
+
+log = logging.getLogger("kabinet.portal.mail")
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A plain-text letter to one address."""
+
+    to: str
+    subject: str
+    body: str
+
+
+class Mailer:
+    """Delivers :class:`OutgoingMail` by SMTP, or into the maildir outbox when no SMTP host is set."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    @property
+    def outbox(self) -> Path | None:
+        """The maildir folder letters go to, or ``None`` when they go to an SMTP server."""
+        return None if self._settings.smtp_host else self._settings.outbox_dir
+
+    def _message(self, mail: OutgoingMail) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._settings.mail_from
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain="kabinet.local")
+        message.set_content(mail.body)
+        return message
+
+    async def send(self, mail: OutgoingMail) -> bool:
+        """Deliver one letter; returns False (and logs without the content) if delivery failed."""
+        message = self._message(mail)
+        try:
+            if self._settings.smtp_host:
+                await aiosmtplib.send(
+                    message,
+                    hostname=self._settings.smtp_host,
+                    port=self._settings.smtp_port,
+                    username=self._settings.smtp_username or None,
+                    password=self._settings.smtp_password or None,
+                    start_tls=self._settings.smtp_starttls,
+                    timeout=30,
+                )
+            else:
+                await asyncio.to_thread(self._to_maildir, message)
+        except Exception as exc:  # delivery problems must not break the request that caused them
+            log.warning("mail to a resident was not delivered: %s", type(exc).__name__)
+            return False
+        log.info("mail delivered: %s", mail.subject)
+        return True
+
+    def _to_maildir(self, message: EmailMessage) -> None:
+        outbox = self.outbox
+        assert outbox is not None
+        outbox.mkdir(parents=True, exist_ok=True)
+        box = mailbox.Maildir(outbox, create=True)
+        box.add(message)
+
+
+def read_outbox(outbox: Path) -> list[EmailMessage]:
+    """Every letter in a maildir outbox, oldest first (for the demo, the README and tests)."""
+    import email
+    import email.policy
+
+    box = mailbox.Maildir(outbox, create=False)
+    letters: list[tuple[float, EmailMessage]] = []
+    for key in box.iterkeys():
+        path = Path(outbox) / ("new" if (Path(outbox) / "new" / key).exists() else "cur") / key
+        with path.open("rb") as handle:
+            parsed = email.message_from_binary_file(handle, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        letters.append((path.stat().st_mtime_ns, parsed))
+    letters.sort(key=lambda pair: pair[0])
+    return [letter for _, letter in letters]

@@ -1,0 +1,306 @@
+"""ORM models of every table. Money is integer kopecks; readings are exact decimals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, UTCDateTime
+
+Timestamp = UTCDateTime()
+
+
+class ServiceBasis(enum.StrEnum):
+    """How a service's monthly volume is determined."""
+
+    AREA = "area"  # per m² of the apartment
+    METER = "meter"  # from the resident's meter readings
+    RESIDENTS = "residents"  # per registered resident
+    DERIVED = "derived"  # wastewater: cold + hot water volumes
+
+
+class Payee(enum.StrEnum):
+    BILLING_CENTER = "billing_center"
+    CAPITAL_REPAIR_FUND = "capital_repair_fund"
+
+
+class ReadingSource(enum.StrEnum):
+    RESIDENT = "resident"
+    WITHOUT_LOGIN = "without_login"
+    INSPECTOR = "inspector"
+    IMPORT = "import"
+
+
+class ReadingStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    REPLACED = "replaced"
+
+
+class PaymentPurpose(enum.StrEnum):
+    UTILITIES = "utilities"
+    CAPITAL_REPAIR = "capital_repair"
+
+
+class PaymentChannel(enum.StrEnum):
+    BANK = "bank"
+    POST = "post"
+    CASH_DESK = "cash_desk"
+    A3 = "a3"
+    PAYMO = "paymo"
+
+
+class TokenKind(enum.StrEnum):
+    SESSION = "session"  # a logged-in resident
+    READINGS = "readings"  # readings without login, after the previous readings matched
+    RECOVERY = "recovery"  # a password recovery code sent by e-mail
+
+
+class Account(Base):
+    """One apartment's personal account (лицевой счёт)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    address: Mapped[str] = mapped_column(String(300))
+    owner_name: Mapped[str] = mapped_column(String(200))
+    area_m2: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    residents: Mapped[int] = mapped_column(Integer)
+
+    meters: Mapped[list[Meter]] = relationship(back_populates="account", order_by="Meter.id")
+    capital_repair: Mapped[CapitalRepairAccount | None] = relationship(back_populates="account")
+
+    __table_args__ = (
+        CheckConstraint("residents >= 0", name="residents_non_negative"),
+        CheckConstraint("area_m2 > 0", name="area_positive"),
+    )
+
+
+class CapitalRepairAccount(Base):
+    """The apartment's account at the capital repair fund: its own number, paid separately."""
+
+    __tablename__ = "capital_repair_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    fund_name: Mapped[str] = mapped_column(String(200))
+
+    account: Mapped[Account] = relationship(back_populates="capital_repair")
+
+
+class Service(Base):
+    """A utility service (or the capital repair contribution) with its unit and payee."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(20))
+    basis: Mapped[str] = mapped_column(String(20))
+    payee: Mapped[str] = mapped_column(String(40))
+    #: Normative monthly volume per resident (charged when no readings come for three months).
+    norm_per_resident: Mapped[Decimal | None] = mapped_column(Numeric(12, 4), nullable=True)
+    #: Consumption per month above which a reading must be confirmed and is flagged for review.
+    implausible_monthly_limit: Mapped[Decimal | None] = mapped_column(Numeric(14, 3), nullable=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Tariff(Base):
+    """The price of one unit of a service from ``valid_from`` (inclusive) until the next tariff."""
+
+    __tablename__ = "tariffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    price_kopecks: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("service_id", "valid_from"),)
+
+
+class Meter(Base):
+    """A meter of one account (прибор учёта)."""
+
+    __tablename__ = "meters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    serial_number: Mapped[str] = mapped_column(String(40))
+    integer_digits: Mapped[int] = mapped_column(Integer)
+    decimals: Mapped[int] = mapped_column(Integer)
+    installed_on: Mapped[dt.date] = mapped_column(Date)
+    next_verification_on: Mapped[dt.date] = mapped_column(Date)
+    #: Bumped by every reading submission: the first statement of a submission, so that concurrent
+    #: submissions for the same meter run one after another (a row lock on PostgreSQL).
+    lock_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    account: Mapped[Account] = relationship(back_populates="meters")
+    service: Mapped[Service] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("integer_digits BETWEEN 1 AND 9", name="integer_digits_range"),
+        CheckConstraint("decimals BETWEEN 0 AND 3", name="decimals_range"),
+    )
+
+
+class Reading(Base):
+    """A meter reading for a billing period (the first day of the month)."""
+
+    __tablename__ = "readings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    period: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Numeric(13, 3))
+    submitted_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    source: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readings.id", ondelete="SET NULL"), nullable=True
+    )
+    #: The meter wrapped past 99…9 (accepted on the resident's confirmation).
+    rollover: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Implausible consumption confirmed by the resident: a person at the billing center checks it.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_readings_meter_period", "meter_id", "period"),
+        # Exactly one accepted reading per meter and period: the last guard against races.
+        Index(
+            "uq_readings_accepted_meter_period",
+            "meter_id",
+            "period",
+            unique=True,
+            sqlite_where=text("status = 'accepted'"),
+            postgresql_where=text("status = 'accepted'"),
+        ),
+    )
+
+
+class Charge(Base):
+    """A monthly charge of one service to one account (начисление)."""
+
+    __tablename__ = "charges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    period: Mapped[dt.date] = mapped_column(Date)
+    volume: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    tariff_kopecks: Mapped[int] = mapped_column(Integer)
+    charged_kopecks: Mapped[int] = mapped_column(BigInteger)
+    recalculation_kopecks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    service: Mapped[Service] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "service_id", "period"),
+        Index("ix_charges_account_period", "account_id", "period"),
+    )
+
+
+class Payment(Base):
+    """Money received for an account: utilities or the capital repair contribution."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))
+    #: The payment service's or bank's own reference; unique per channel.
+    external_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("amount_kopecks > 0", name="amount_positive"),
+        UniqueConstraint("channel", "external_id"),
+        Index("ix_payments_account_paid_on", "account_id", "paid_on"),
+    )
+
+
+class User(Base):
+    """A registered resident: the login is the account number, the e-mail recovers the password."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    account: Mapped[Account] = relationship()
+
+
+class AccessToken(Base):
+    """An opaque token (session, readings-without-login, recovery code); only its HMAC is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hmac: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    last_used_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    expires_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class FailureCounter(Base):
+    """Failed knowledge checks per (scope, subject): persistent throttling shared by all workers."""
+
+    __tablename__ = "failure_counters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(30))
+    #: ``account:<number>`` or ``client:<address>``.
+    subject: Mapped[str] = mapped_column(String(120))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+
+    __table_args__ = (UniqueConstraint("scope", "subject"),)
+
+
+class IdempotencyRecord(Base):
+    """The stored first result of a request made with an ``Idempotency-Key``."""
+
+    __tablename__ = "idempotency_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    #: What the key was used for (``readings``, ``payment`` …) and a hash of the request body.
+    endpoint: Mapped[str] = mapped_column(String(60))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    __table_args__ = (UniqueConstraint("account_id", "key"),)

@@ -1,0 +1,5 @@
+"""Routes of the readings domain (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Secrets the resident proves: password hashing, opaque tokens, password rules."""

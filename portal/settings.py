@@ -1,0 +1,102 @@
+"""Portal settings, read from ``KABINET_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Secrets that ship in the source. Outside demo mode the portal refuses to start with them.
+DEFAULT_SECRET_KEY = "kabinet-demo-secret-key-do-not-use-in-production"  # noqa: S105 - refused outside demo
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory of the embedded/demo portal."""
+    from platformdirs import user_data_path
+
+    return user_data_path("kabinet", appauthor=False)
+
+
+class Settings(BaseSettings):
+    """Every setting of the portal; each can be given as ``KABINET_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="KABINET_", extra="ignore")
+
+    #: SQLAlchemy async URL: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://user@host/db``.
+    database_url: str = ""
+    #: Demo mode: default secrets allowed, reading window always open, mail to the local outbox.
+    demo: bool = False
+    #: Key for the HMAC of stored tokens. Must be changed outside demo mode.
+    secret_key: str = DEFAULT_SECRET_KEY
+    #: Where the demo database and outbox live when no URL/path is given.
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    # Reading window: days of the month (inclusive) when readings are accepted.
+    reading_window_start_day: int = Field(default=15, ge=1, le=31)
+    reading_window_end_day: int = Field(default=25, ge=1, le=31)
+    #: Accept readings every day (the demo keeps the window open so the flow can always be tried).
+    reading_window_always_open: bool = False
+
+    # Sessions.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    #: Lifetime of the token that readings without login give after the previous readings match.
+    readings_token_minutes: int = Field(default=15, ge=1)
+    recovery_code_minutes: int = Field(default=30, ge=1)
+
+    # Throttling of knowledge checks.
+    throttle_free_failures: int = Field(default=5, ge=1)
+    throttle_client_free_failures: int = Field(default=20, ge=1)
+    throttle_base_cooldown_seconds: int = Field(default=30, ge=1)
+    throttle_max_cooldown_seconds: int = Field(default=900, ge=1)
+    #: Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
+    trust_forwarded_for: bool = False
+
+    # Mail.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Личный кабинет <noreply@kabinet.local>"
+    #: Maildir folder used when no SMTP host is set.
+    outbox_dir: Path | None = None
+
+    # argon2id cost (OWASP minimum by default).
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_cost: int = Field(default=19456, ge=8)
+
+    @field_validator("database_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'portal.sqlite3'}"
+        if self.outbox_dir is None:
+            self.outbox_dir = self.data_dir / "outbox"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def check_production_safety(self) -> None:
+        """Refuse to run outside demo mode with the secret that ships in the source."""
+        if not self.demo and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
+            raise SystemExit(
+                "KABINET_SECRET_KEY is the default or shorter than 32 characters; set a random secret "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or run with --demo."
+            )
+
+
+def demo_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    """Settings of the embedded demo portal: SQLite and outbox in the data directory, window open."""
+    values: dict[str, object] = {"demo": True, "reading_window_always_open": True}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Persistent throttling of the knowledge checks (login, registration, recovery, readings check)."""

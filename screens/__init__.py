@@ -1,0 +1,1 @@
+"""Kabinet terminal app: screens (see README)."""

@@ -1,0 +1,181 @@
+"""Shared fixtures: the portal app on a seeded demo database, on SQLite and on PostgreSQL.
+
+The demo is seeded once per backend into a template (a SQLite file; a PostgreSQL template
+database); every test gets its own copy, so tests never see each other's writes.
+PostgreSQL runs when ``KABINET_TEST_DATABASE_URL`` is set (``.ci/run`` sets it), otherwise those
+tests are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from portal.app import create_app
+from portal.clock import Clock
+from portal.settings import Settings
+
+#: The tests' "now": 20 November 2026, 12:00 in Moscow; the demo history ends with October 2026.
+TEST_NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+TEST_ANCHOR = dt.date(2026, 11, 20)
+PG_URL_ENV = "KABINET_TEST_DATABASE_URL"
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+BASE_URL = "http://portal.test"
+
+_counter = itertools.count()
+
+
+def pg_url() -> str | None:
+    return os.environ.get(PG_URL_ENV) or None
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+async def _pg_admin(url: str, *statements: str) -> None:
+    import asyncpg
+
+    plain = url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(plain)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _seed(url: str) -> None:
+    from portal.app import build_state
+    from portal.demo.seed import seed_demo
+    from portal.migrations import upgrade
+
+    state = build_state(Settings(database_url=url, demo=True, secret_key=TEST_SECRET))
+    try:
+        await upgrade(state.engine)
+        async with state.sessionmaker() as session:
+            await seed_demo(session, anchor=TEST_ANCHOR)
+            await session.commit()
+    finally:
+        await state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
+    asyncio.run(_seed(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> str:
+    url = pg_url()
+    if url is None:
+        pytest.skip(
+            f"PostgreSQL tests need {PG_URL_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+        )
+    name = f"kabinet_tpl_{os.getpid()}"
+    asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"))
+    asyncio.run(_seed(_with_database(url, name)))
+    yield name
+    asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A fresh copy of the seeded demo database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        copy = tmp_path / "portal.sqlite3"
+        shutil.copyfile(template, copy)
+        yield f"sqlite+aiosqlite:///{copy}"
+        return
+    template_name: str = request.getfixturevalue("pg_template")
+    url = pg_url()
+    assert url is not None
+    name = f"kabinet_t_{os.getpid()}_{next(_counter)}"
+    asyncio.run(_pg_admin(url, f"CREATE DATABASE {name} TEMPLATE {template_name}"))
+    yield _with_database(url, name)
+    asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@dataclass
+class Portal:
+    """A running portal app with its client, clock and outbox, for one test."""
+
+    client: httpx.AsyncClient
+    app: Any
+    clock: Clock
+    settings: Settings
+    outbox: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def state(self) -> Any:
+        return self.app.state.portal
+
+    def letters(self) -> list[Any]:
+        from portal.mail.mailer import read_outbox
+
+        return read_outbox(self.outbox) if self.outbox.exists() else []
+
+    async def login(self, account_number: str, password: str) -> dict[str, str]:
+        """Log in and return the Authorization header of the new session."""
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"account_number": account_number, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+PortalFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_portal(database_url: str, tmp_path: Path) -> AsyncIterator[PortalFactory]:
+    """Start a portal on this test's database with optional setting overrides (e.g. a closed window)."""
+    started: list[tuple[Any, httpx.AsyncClient, Any]] = []
+
+    async def start(**overrides: Any) -> Portal:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "demo": True,
+            "secret_key": TEST_SECRET,
+            "reading_window_always_open": True,
+            "outbox_dir": tmp_path / "outbox",
+            "data_dir": tmp_path,
+        }
+        values.update(overrides)
+        settings = Settings(**values)
+        clock = Clock()
+        clock.set(TEST_NOW)
+        app = create_app(settings, clock=clock)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
+        client = httpx.AsyncClient(transport=transport, base_url=BASE_URL)
+        started.append((lifespan, client, app))
+        assert settings.outbox_dir is not None
+        return Portal(client=client, app=app, clock=clock, settings=settings, outbox=settings.outbox_dir)
+
+    yield start
+    for lifespan, client, _app in reversed(started):
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def portal(make_portal: PortalFactory) -> Portal:
+    """The demo portal with its reading window open, on a fresh copy of the demo database."""
+    result: Portal = await make_portal()
+    return result

@@ -1,0 +1,1 @@
+"""Kabinet terminal app: widgets (see README)."""
