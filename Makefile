@@ -1,0 +1,38 @@
+# Kabinet: `make run` starts the app on the embedded demo portal; `make test` runs the whole test suite.
+# Each creates and fills its own virtual environment (.venv) on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint portal demo-accounts bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python app.py $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+portal: $(STAMP)
+	$(BIN)/kabinet-portal serve --demo $(ARGS)
+
+demo-accounts: $(STAMP)
+	$(BIN)/kabinet-portal demo-accounts --demo
+
+bench: $(STAMP)
+	$(BIN)/python bench/portal.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,165 @@
+"""Migrations, settings, the command line, money parsing and the repository's own checks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from portal.migrations import alembic_config
+from portal.money import AmountFormatError, format_rubles, multiply_to_kopecks, parse_rubles
+from portal.settings import DEFAULT_SECRET_KEY, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("text", "kopecks"),
+    [
+        ("1023.12", 102312),
+        ("1023,12", 102312),
+        ("1 023,12", 102312),
+        ("1\u00a0023,12", 102312),
+        ("1023", 102300),
+        ("0,5", 50),
+        (" 12 345 678,90 ", 1234567890),
+        ("1023,12 ₽", 102312),
+    ],
+)
+def test_amounts_as_residents_type_them(text: str, kopecks: int) -> None:
+    assert parse_rubles(text) == kopecks
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1023.123", "-5", "1,023.12", "10 23", "1e3", "12,", "1..2"])
+def test_amounts_that_are_refused(text: str) -> None:
+    with pytest.raises(AmountFormatError):
+        parse_rubles(text)
+
+
+def test_money_is_formatted_and_multiplied_exactly() -> None:
+    assert format_rubles(102312) == "1\u00a0023,12 ₽"
+    assert format_rubles(-5) == "-0,05 ₽"
+    assert multiply_to_kopecks(Decimal("3.125"), 4567) == 14272  # 14271.875 rounds half up
+
+
+def test_default_secret_is_refused_outside_demo() -> None:
+    with pytest.raises(SystemExit, match="KABINET_SECRET_KEY"):
+        Settings(
+            database_url="sqlite+aiosqlite:///x.db", secret_key=DEFAULT_SECRET_KEY
+        ).check_production_safety()
+    Settings(database_url="sqlite+aiosqlite:///x.db", demo=True).check_production_safety()
+    Settings(database_url="sqlite+aiosqlite:///x.db", secret_key="s" * 40).check_production_safety()
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KABINET_READING_WINDOW_START_DAY", "10")
+    monkeypatch.setenv("KABINET_DATABASE_URL", "postgresql+asyncpg://u@h/db")
+    settings = Settings()
+    assert settings.reading_window_start_day == 10
+    assert not settings.is_sqlite
+    monkeypatch.setenv("KABINET_READING_WINDOW_START_DAY", "40")
+    with pytest.raises(ValueError, match="reading_window_start_day"):
+        Settings()
+
+
+def _migrate_round_trip(config: Config) -> None:
+    command.upgrade(config, "head")
+    command.check(config)  # the models and the migrations agree
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+
+
+def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
+    _migrate_round_trip(alembic_config(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"))
+
+
+@pytest.mark.postgres
+def test_migrations_match_the_models_on_postgres() -> None:
+    import asyncio
+    import os
+
+    from tests.conftest import PG_URL_ENV, _pg_admin, _with_database, pg_url
+
+    url = pg_url()
+    if url is None:
+        pytest.skip(f"PostgreSQL tests need {PG_URL_ENV}")
+    name = f"kabinet_mig_{os.getpid()}"
+    asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"))
+    try:
+        _migrate_round_trip(alembic_config(_with_database(url, name)))
+    finally:
+        asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_cli_seeds_and_lists_the_demo(tmp_path: Path) -> None:
+    seeded = _cli("seed-demo", data_dir=tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    listing = _cli("demo-accounts", "--json", data_dir=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    accounts = json.loads(listing.stdout)
+    assert any(item["password"] for item in accounts)
+    unregistered = [item for item in accounts if not item["password"]]
+    assert unregistered and all(item["receipt_total"] for item in unregistered)
+    again = _cli("seed-demo", data_dir=tmp_path)  # a second run neither fails nor duplicates
+    assert again.returncode == 0, again.stderr
+    assert json.loads(_cli("demo-accounts", "--json", data_dir=tmp_path).stdout) == accounts
+
+
+def test_serve_refuses_default_secrets_outside_demo(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "portal.cli",
+            "serve",
+            "--database-url",
+            f"sqlite+aiosqlite:///{tmp_path}/x.db",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode != 0
+    assert "KABINET_SECRET_KEY" in result.stderr
+
+
+def test_tui_core_imports_no_textual() -> None:
+    modules = [p.stem for p in (ROOT / "tui").glob("*.py") if p.stem != "__init__"]
+    for module in ["tui", *[f"tui.{m}" for m in modules]]:
+        code = f"import sys, {module}; sys.exit('textual' in sys.modules)"
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False, timeout=60)
+        assert result.returncode == 0, f"{module} imports textual"
+
+
+def test_ruff_is_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, check=False, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
