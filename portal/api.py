@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from portal import health
 from portal.accounts.endpoints import router as accounts_router
 from portal.auth.endpoints import router as auth_router
+from portal.errors import error_responses
 from portal.history.endpoints import router as history_router
 from portal.readings.endpoints import router as readings_router
 from portal.recovery.endpoints import router as recovery_router
@@ -14,7 +15,8 @@ from portal.registration.endpoints import router as registration_router
 
 API_PREFIX = "/api/v1"
 
-api_router = APIRouter(prefix=API_PREFIX)
+# Any request can be refused as malformed HTTP (a bad header, broken framing) before it reaches a route.
+api_router = APIRouter(prefix=API_PREFIX, responses=error_responses(400))
 for router in (
     health.router,
     registration_router,

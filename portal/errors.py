@@ -75,6 +75,7 @@ FIELD_NAMES: dict[str, str] = {
     "account_number": "Лицевой счет",
     "password": "Пароль",
     "new_password": "Новый пароль",
+    "new_password_repeat": "Новый пароль повторно",
     "receipt_total": "Итого к оплате за указанный месяц",
     "email": "Введите e-mail",
     "email_repeat": "Введите e-mail повторно",
@@ -88,6 +89,7 @@ FIELD_NAMES: dict[str, str] = {
     "code": "Код из письма",
     "date_from": "Начало периода",
     "date_to": "Конец периода",
+    "purpose": "Назначение платежа",
     "Idempotency-Key": "Idempotency-Key",
     "Authorization": "Authorization",
 }
@@ -115,9 +117,21 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
         return f"Поле «{name}»: нужно число.", field
     if kind.startswith("bool"):
         return f"Поле «{name}»: нужно true или false.", field
+    if kind == "enum":
+        # pydantic lists the allowed values: 'utilities' or 'capital_repair'.
+        expected = str(first.get("ctx", {}).get("expected", "")).replace("'", "")
+        return f"Поле «{name}»: допустимые значения — {expected.replace(' or ', ', ')}.", field
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        return f"Поле «{name}»: значение вне допустимого диапазона.", field
     if kind == "string_pattern_mismatch":
         return f"Поле «{name}»: неверный формат.", field
     return f"Поле «{name}»: недопустимое значение.", field
+
+
+def render_error(exc: ApiError) -> JSONResponse:
+    """The response of an :class:`ApiError` (also for routes that return a refusal instead of raising it)."""
+    body = ErrorBody(code=exc.code, message=exc.message, field=exc.field, details=exc.details)
+    return JSONResponse(body.model_dump(exclude_none=True), exc.status_code, headers=exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -125,8 +139,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        body = ErrorBody(code=exc.code, message=exc.message, field=exc.field, details=exc.details)
-        return JSONResponse(body.model_dump(exclude_none=True), exc.status_code, headers=exc.headers)
+        return render_error(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -165,4 +178,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "Too many failed attempts; see Retry-After",
         503: "A dependency (database, mail) is unavailable",
     }
-    return {s: {"model": ErrorBody, "description": descriptions.get(s, "Error")} for s in statuses}
+    responses: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorBody, "description": descriptions.get(s, "Error")} for s in statuses
+    }
+    if 400 in responses:
+        # The HTTP server itself refuses malformed requests (bad header bytes) in plain text.
+        responses[400]["content"] = {"text/plain": {"schema": {"type": "string"}}}
+    return responses

@@ -157,9 +157,7 @@ async def receipt_periods(session: AsyncSession, account_id: int) -> list[dt.dat
     return await repository.charge_periods(session, account_id)
 
 
-async def _due(
-    session: AsyncSession, account_id: int, today: dt.date, purpose: PaymentPurpose
-) -> AmountDue:
+async def _due(session: AsyncSession, account_id: int, today: dt.date, purpose: PaymentPurpose) -> AmountDue:
     period = await last_receipt_period(session, account_id)
     if period is None:
         # No receipt yet: anything already paid is a prepayment.

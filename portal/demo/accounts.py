@@ -17,7 +17,7 @@ from portal.models import Account, User
 from portal.money import kopecks_to_decimal
 
 #: The password of every registered demo account (each stored with its own argon2id hash and salt).
-DEMO_PASSWORD = "Demo-Pass-2026"
+DEMO_PASSWORD = "Demo-Pass-2026"  # noqa: S105 - a published demo password, documented on purpose
 
 #: The demo building; an apartment's address is this plus ``, кв. N``.
 BUILDING_ADDRESS = "г. Вологда, ул. Ленина, д. 12"
@@ -33,7 +33,7 @@ UNREGISTERED_DEBTOR_APARTMENT = 48
 EXPIRED_VERIFICATION_APARTMENT = 15  # hot water meter: verification passed before the anchor
 VERIFICATION_SOON_APARTMENT = 31  # cold water meter: verification due within 60 days of the anchor
 ROLLOVER_APARTMENT = 41  # electricity meter (6 digits) at 999 9xx kWh
-#: Debtors and how many months before the anchor's month they made their last payment.
+#: Debtors: how many months before the anchor's month they stopped paying (nothing paid since).
 DEBTORS_STOPPED_MONTHS_AGO: dict[int, int] = {
     DEBTOR_APARTMENT: 8,
     UNREGISTERED_DEBTOR_APARTMENT: 14,
