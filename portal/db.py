@@ -55,7 +55,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
-        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
+        from sqlalchemy.engine import make_url
+
+        from portal.sqlite_inline import inline_creator
+
+        database = make_url(url).database or ":memory:"
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60, async_creator=inline_creator(database))
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)

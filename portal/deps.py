@@ -12,7 +12,7 @@ from portal.db import session_scope
 from portal.state import PortalState
 
 
-def get_state(request: Request) -> PortalState:
+async def get_state(request: Request) -> PortalState:
     state: PortalState = request.app.state.portal
     return state
 
@@ -28,7 +28,7 @@ async def db_session(state: State) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(db_session)]
 
 
-def client_address(request: Request, state: State) -> str:
+async def client_address(request: Request, state: State) -> str:
     """The client's address for per-client throttling (X-Forwarded-For only behind a trusted proxy)."""
     if state.settings.trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for", "")
