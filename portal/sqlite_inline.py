@@ -90,7 +90,7 @@ def inline_creator(path: str) -> Any:
     """An ``async_creator`` for :func:`sqlalchemy.ext.asyncio.create_async_engine`."""
 
     async def connect() -> InlineConnection:
-        connection = sqlite3.connect(path, check_same_thread=False, isolation_level="")
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level="DEFERRED")
         return InlineConnection(connection)
 
     return connect
