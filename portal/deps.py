@@ -25,7 +25,10 @@ async def db_session(state: State) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-DbSession = Annotated[AsyncSession, Depends(db_session)]
+#: ``scope="function"``: the session commits when the route returns, before the answer is sent, so a
+#: resident never gets a 200 for something a failed commit then lost (FastAPI's default "request"
+#: scope would close it only after the response, background tasks included).
+DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
 async def client_address(request: Request, state: State) -> str:

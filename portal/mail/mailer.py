@@ -72,8 +72,10 @@ class Mailer:
     def _to_maildir(self, message: EmailMessage) -> None:
         outbox = self.outbox
         assert outbox is not None
-        outbox.mkdir(parents=True, exist_ok=True)
-        box = mailbox.Maildir(outbox, create=True)
+        # Maildir(create=True) makes tmp/new/cur only when the folder itself is new: make them here.
+        for folder in ("tmp", "new", "cur"):
+            (outbox / folder).mkdir(parents=True, exist_ok=True)
+        box = mailbox.Maildir(outbox, create=False)
         box.add(message)
 
 

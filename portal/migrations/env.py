@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection
 
-from portal.db import UTCDateTime, create_engine
-from portal.models import Base
+import portal.models  # noqa: F401 - registers every table on Base.metadata
+from portal.db import Base, UTCDateTime, create_engine
 
 target_metadata = Base.metadata
 
 
-def _render_item(kind: str, item: Any, _autogen_context: Any) -> str | bool:
+def _render_item(kind: str, item: Any, _autogen_context: Any) -> str | Literal[False]:
     """Migrations store plain types: UTCDateTime is a timezone-aware DateTime in the database."""
     if kind == "type" and isinstance(item, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -1,5 +1,55 @@
-"""Routes of the recovery domain (being written)."""
+"""Routes of password recovery: ask for a code by e-mail, then set a new password with it."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, BackgroundTasks, Response
+
+from portal.deps import ClientAddress, DbSession, State
+from portal.errors import error_responses
+from portal.recovery import service
+from portal.recovery.schemas import RecoveryConfirm, RecoveryRequest, RecoveryRequested
+
+router = APIRouter(prefix="/auth/recovery", tags=["auth"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=RecoveryRequested,
+    summary="Восстановление пароля: код на e-mail, указанный при регистрации",
+    responses=error_responses(422, 429),
+)
+async def request_code(
+    body: RecoveryRequest,
+    state: State,
+    session: DbSession,
+    client: ClientAddress,
+    background: BackgroundTasks,
+) -> RecoveryRequested:
+    letters = await service.request_code(state, session, body.account_number, body.email, client)
+    # The request session would commit only after the background letters: the code must exist first.
+    await session.commit()
+    for letter in letters:
+        background.add_task(state.mailer.send, letter)
+    return RecoveryRequested(message=service.RECOVERY_REQUESTED_MESSAGE)
+
+
+@router.post(
+    "/confirm",
+    status_code=204,
+    summary="Восстановление пароля: код из письма и новый пароль",
+    responses=error_responses(409, 422, 429),
+)
+async def confirm(
+    body: RecoveryConfirm,
+    state: State,
+    session: DbSession,
+    client: ClientAddress,
+    background: BackgroundTasks,
+) -> Response:
+    form = service.check_confirm(body)
+    letters = await service.confirm(state, session, form, client)
+    await session.commit()
+    for letter in letters:
+        background.add_task(state.mailer.send, letter)
+    return Response(status_code=204, background=background)

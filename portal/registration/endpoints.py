@@ -1,5 +1,53 @@
-"""Routes of the registration domain (being written)."""
+"""Routes of registration: step 1 finds the account, step 2 registers it and mails a password."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, BackgroundTasks
+from fastapi.responses import JSONResponse
+
+from portal.deps import ClientAddress, DbSession, State
+from portal.errors import error_responses, render_error
+from portal.registration import service
+from portal.registration.schemas import LookupRequest, LookupResult, RegistrationAccepted, RegistrationRequest
+
+router = APIRouter(prefix="/registration", tags=["registration"])
+
+
+@router.post(
+    "/lookup",
+    response_model=LookupResult,
+    summary="Регистрация, шаг 1: найти лицевой счет",
+    responses=error_responses(404, 422),
+)
+async def lookup(body: LookupRequest, session: DbSession) -> LookupResult:
+    return await service.lookup(session, body.account_number)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=RegistrationAccepted,
+    summary="Регистрация, шаг 2: сумма из квитанции и e-mail — пароль придёт письмом",
+    responses=error_responses(409, 422, 429),
+)
+async def register(
+    body: RegistrationRequest,
+    state: State,
+    session: DbSession,
+    client: ClientAddress,
+    background: BackgroundTasks,
+) -> RegistrationAccepted | JSONResponse:
+    form = service.check_form(body)
+    outcome = await service.register(state, session, form, client)
+    # The request session would commit only after the response and its background tasks: commit
+    # now, so a password is never mailed for a user that a failed commit did not keep.
+    await session.commit()
+    for letter in outcome.letters:
+        background.add_task(state.mailer.send, letter)
+    if outcome.refusal is not None:
+        # Returned rather than raised: a raised error's response would drop the background letters.
+        return render_error(outcome.refusal)
+    return RegistrationAccepted(
+        message=f"Регистрация выполнена. Пароль для входа отправлен на e-mail {outcome.email_masked}.",
+        email_masked=outcome.email_masked,
+    )

@@ -1,0 +1,658 @@
+"""Rules of meter readings: the reading window, the meter's format, verification, rollover, implausible
+consumption, replacement within a period, and readings without login.
+
+One submission function serves both the logged-in resident and the readings-without-login token;
+only the recorded source differs.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import itertools
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.auth.service import Principal, open_token
+from portal.clock import add_months, month_start
+from portal.errors import ApiError
+from portal.idempotency import IdempotencyKeys, StoredResponse, request_hash
+from portal.models import Meter, Reading, ReadingSource, TokenKind
+from portal.readings.repository import ReadingsRepository, find_account
+from portal.readings.schemas import (
+    CheckRequest,
+    LookupResponse,
+    MeterOut,
+    MetersOverview,
+    PublicMeterOut,
+    ReadingOut,
+    ReadingResult,
+    ReadingsAccessGranted,
+    ReadingWindow,
+    ResultStatus,
+    SubmitReadingsRequest,
+    SubmitReadingsResponse,
+    VerificationStatus,
+)
+from portal.settings import Settings
+from portal.state import PortalState
+from portal.throttling.service import Scope
+
+#: The name under which submissions store their idempotency records.
+IDEMPOTENCY_ENDPOINT = "readings"
+#: A verification due within this many days is announced in advance.
+VERIFICATION_WARNING_DAYS = 60
+#: Consumption above this multiple of the meter's monthly average must be confirmed.
+IMPLAUSIBLE_FACTOR = 5
+#: The average covers at most this many recent periods …
+AVERAGE_PERIODS = 12
+#: … and is trusted only with at least this many months of history.
+AVERAGE_MIN_MONTHS = 3
+#: Without any limit to judge by, a wrap past 99…9 is believed up to this share of the dial.
+ROLLOVER_SHARE_WITHOUT_LIMIT = Decimal("0.1")
+
+_MONTHS_GENITIVE = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+#: Digits only ([0-9], not any Unicode digit), one optional `,` or `.` separator.
+_READING = re.compile(r"^\s*([0-9]+)(?:[.,]([0-9]+))?\s*$")
+
+
+# --- words and numbers ---------------------------------------------------------------------------------
+
+
+def _day_month(day: dt.date, today: dt.date) -> str:
+    """``15 декабря`` (with the year when it is not this year's)."""
+    words = f"{day.day} {_MONTHS_GENITIVE[day.month - 1]}"
+    return words if day.year == today.year else f"{words} {day.year}"
+
+
+def _dotted(day: dt.date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def shown(value: Decimal, decimals: int) -> Decimal:
+    """``value`` with exactly the meter's number of decimals (storage keeps three)."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-decimals))
+
+
+def _ru(value: Decimal) -> str:
+    """A decimal the Russian way: ``123,456``."""
+    return str(value).replace(".", ",")
+
+
+def _digits(count: int) -> str:
+    return f"{count} цифры" if count % 10 == 1 and count % 100 != 11 else f"{count} цифр"
+
+
+def value_format(meter: Meter) -> str:
+    """The meter's format in words with an example, e.g. ``не более 5 цифр до запятой и 3 после, …``."""
+    sample = ("1234567890" * 2)[: meter.integer_digits + meter.decimals]
+    if meter.decimals == 0:
+        return f"целое число, не более {_digits(meter.integer_digits)}, например {sample}"
+    whole, fraction = sample[: meter.integer_digits], sample[meter.integer_digits :]
+    return (
+        f"не более {_digits(meter.integer_digits)} до запятой и {meter.decimals} после, "
+        f"например {whole},{fraction}"
+    )
+
+
+def parse_reading(text: str, meter: Meter) -> Decimal | None:
+    """The typed value if it fits the meter's dial (leading zeros allowed), else None."""
+    match = _READING.match(text)
+    if match is None:
+        return None
+    whole, fraction = match.group(1), match.group(2) or ""
+    if len(whole.lstrip("0")) > meter.integer_digits or len(fraction) > meter.decimals:
+        return None
+    return Decimal(f"{whole}.{fraction or '0'}")
+
+
+def _parse_any(text: str) -> Decimal | None:
+    """A typed reading of any precision (for comparing the previous readings)."""
+    match = _READING.match(text)
+    if match is None:
+        return None
+    return Decimal(f"{match.group(1)}.{match.group(2) or '0'}")
+
+
+# --- the reading window --------------------------------------------------------------------------------
+
+
+def _day_of(month: dt.date, day: int) -> dt.date:
+    """``day`` of ``month``, or its last day when the month is shorter (the 31st of February → 28/29)."""
+    last = calendar.monthrange(month.year, month.month)[1]
+    return month.replace(day=min(day, last))
+
+
+def reading_window(settings: Settings, today: dt.date) -> ReadingWindow:
+    """Whether readings are accepted today, and until when or from when (billing-center dates)."""
+    period = month_start(today)
+    if settings.reading_window_always_open:
+        return ReadingWindow(
+            open=True, period=period, always_open=True, message="Показания принимаются в любой день месяца."
+        )
+    start, end = settings.reading_window_start_day, settings.reading_window_end_day
+    rule = f"Приём показаний с {start} по {end} число."
+    # A window may run over the month's end (e.g. the 25th to the 5th): look at three months' windows.
+    windows = []
+    for offset in (-1, 0, 1, 2):
+        month = add_months(period, offset)
+        closes_month = month if end >= start else add_months(month, 1)
+        windows.append((_day_of(month, start), _day_of(closes_month, end)))
+    for opens, closes in windows:
+        if opens <= today <= closes:
+            return ReadingWindow(
+                open=True,
+                period=period,
+                always_open=False,
+                start_day=start,
+                end_day=end,
+                closes_on=closes,
+                message=f"{rule} Приём открыт до {_day_month(closes, today)}.",
+            )
+    opens_on = min(opens for opens, _closes in windows if opens > today)
+    return ReadingWindow(
+        open=False,
+        period=period,
+        always_open=False,
+        start_day=start,
+        end_day=end,
+        opens_on=opens_on,
+        message=f"{rule} Следующий приём откроется {_day_month(opens_on, today)}.",
+    )
+
+
+def window_closed(window: ReadingWindow) -> ApiError:
+    return ApiError(409, "reading_window_closed", window.message, field="readings")
+
+
+# --- meters and their history --------------------------------------------------------------------------
+
+
+def verification(meter: Meter, today: dt.date) -> tuple[VerificationStatus, str | None]:
+    """The meter's verification state and what the resident is told about it."""
+    due = meter.next_verification_on
+    if due < today:
+        return VerificationStatus.EXPIRED, (
+            f"Срок поверки счётчика истёк {_dotted(due)}: показания по нему не принимаются. "
+            "Обратитесь в управляющую компанию для поверки счётчика."
+        )
+    if due <= today + dt.timedelta(days=VERIFICATION_WARNING_DAYS):
+        return VerificationStatus.DUE_SOON, (
+            f"Срок поверки счётчика — {_dotted(due)}. Обратитесь в управляющую компанию, "
+            "чтобы поверить счётчик вовремя: после этой даты показания не принимаются."
+        )
+    return VerificationStatus.OK, None
+
+
+@dataclass
+class MeterHistory:
+    """A meter's accepted readings around the current period."""
+
+    #: Accepted readings of earlier periods, oldest first (the last one is the previous reading).
+    earlier: list[Reading] = field(default_factory=list)
+    #: The accepted reading of the current period, if one was submitted already.
+    current: Reading | None = None
+
+    @property
+    def previous(self) -> Reading | None:
+        return self.earlier[-1] if self.earlier else None
+
+
+def _histories(rows: dict[int, list[Reading]], period: dt.date) -> dict[int, MeterHistory]:
+    histories: dict[int, MeterHistory] = {}
+    for meter_id, readings in rows.items():
+        history = MeterHistory()
+        for reading in readings:
+            if reading.period < period:
+                history.earlier.append(reading)
+            else:
+                history.current = reading
+        histories[meter_id] = history
+    return histories
+
+
+def _months_between(earlier: dt.date, later: dt.date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def _dial(meter: Meter) -> Decimal:
+    """10^N: where a meter with N integer digits wraps to zero."""
+    return Decimal(10) ** meter.integer_digits
+
+
+def average_monthly(meter: Meter, earlier: list[Reading]) -> Decimal | None:
+    """Average monthly consumption over the last :data:`AVERAGE_PERIODS` accepted periods, if enough."""
+    readings = earlier[-(AVERAGE_PERIODS + 1) :]
+    if len(readings) < 2:
+        return None
+    months = _months_between(readings[0].period, readings[-1].period)
+    if months < AVERAGE_MIN_MONTHS:
+        return None
+    total = Decimal(0)
+    for before, after in itertools.pairwise(readings):
+        total += Decimal(after.value) - Decimal(before.value) + (_dial(meter) if after.rollover else 0)
+    return total / months
+
+
+@dataclass(frozen=True)
+class _Limit:
+    consumption: Decimal
+    reason: str
+
+
+def _limits(meter: Meter, history: MeterHistory, months: int) -> list[_Limit]:
+    """The consumption over ``months`` months above which a reading must be confirmed."""
+    unit = meter.service.unit
+    limits: list[_Limit] = []
+    monthly_limit = meter.service.implausible_monthly_limit
+    if monthly_limit is not None:
+        limit = Decimal(monthly_limit)
+        limits.append(_Limit(limit * months, f"больше {_ru(shown(limit, meter.decimals))} {unit} в месяц"))
+    average = average_monthly(meter, history.earlier)
+    if average is not None and average > 0:
+        shown_average = _ru(shown(average, meter.decimals))
+        limits.append(
+            _Limit(
+                average * IMPLAUSIBLE_FACTOR * months,
+                f"в {IMPLAUSIBLE_FACTOR} раз больше среднего расхода ({shown_average} {unit} в месяц)",
+            )
+        )
+    return limits
+
+
+# --- overview ------------------------------------------------------------------------------------------
+
+
+def _reading_out(reading: Reading, meter: Meter) -> ReadingOut:
+    return ReadingOut(
+        reading_id=reading.id,
+        value=shown(reading.value, meter.decimals),
+        period=reading.period,
+        submitted_at=reading.submitted_at,
+        source=ReadingSource(reading.source),
+        rollover=reading.rollover,
+        needs_review=reading.needs_review,
+    )
+
+
+def _meter_out(meter: Meter, history: MeterHistory, today: dt.date) -> MeterOut:
+    status, message = verification(meter, today)
+    previous = history.previous
+    return MeterOut(
+        meter_id=meter.id,
+        service=meter.service.code,
+        service_name=meter.service.name,
+        unit=meter.service.unit,
+        serial_number=meter.serial_number,
+        integer_digits=meter.integer_digits,
+        decimals=meter.decimals,
+        value_format=value_format(meter),
+        next_verification_on=meter.next_verification_on,
+        verification_status=status,
+        verification_message=message,
+        accepts_readings=status != VerificationStatus.EXPIRED,
+        previous_reading=_reading_out(previous, meter) if previous else None,
+        current_reading=_reading_out(history.current, meter) if history.current else None,
+    )
+
+
+async def meters_overview(state: PortalState, session: AsyncSession, principal: Principal) -> MetersOverview:
+    """The principal's meters with their previous and this period's readings, and the window."""
+    today = state.clock.today()
+    window = reading_window(state.settings, today)
+    repository = ReadingsRepository(session, principal.account_id)
+    meters = await repository.meters()
+    histories = _histories(await repository.recent_accepted(window.period), window.period)
+    return MetersOverview(
+        account_number=principal.account_number,
+        window=window,
+        meters=[_meter_out(meter, histories.get(meter.id, MeterHistory()), today) for meter in meters],
+    )
+
+
+# --- submission ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    status: ResultStatus
+    code: str
+    message: str
+    value: Decimal | None = None
+    consumption: Decimal | None = None
+    rollover: bool = False
+    needs_review: bool = False
+
+
+def _rejected(code: str, message: str) -> _Verdict:
+    return _Verdict(ResultStatus.REJECTED, code, message)
+
+
+def _judge(
+    meter: Meter | None,
+    text: str,
+    confirm_rollover: bool,
+    confirm_implausible: bool,
+    history: MeterHistory,
+    today: dt.date,
+) -> _Verdict:
+    """Apply the rules to one meter's new reading; nothing is written here."""
+    if meter is None:
+        # Someone else's meter and a meter that does not exist look the same.
+        return _rejected("unknown_meter", "Счётчик не найден в этом лицевом счёте.")
+    status, verification_message = verification(meter, today)
+    if status == VerificationStatus.EXPIRED:
+        return _rejected("verification_expired", verification_message or "")
+    value = parse_reading(text, meter)
+    if value is None:
+        return _rejected("invalid_format", f"Новое показание: {value_format(meter)}.")
+    previous = history.previous
+    if previous is None:
+        return _Verdict(ResultStatus.ACCEPTED, "accepted", "", value=value)
+
+    unit = meter.service.unit
+    previous_value = Decimal(previous.value)
+    months = max(1, _months_between(previous.period, month_start(today)))
+    limits = _limits(meter, history, months)
+    lowest = min(limits, key=lambda limit: limit.consumption) if limits else None
+    rollover = False
+    if value < previous_value:
+        consumption = _dial(meter) - previous_value + value
+        plausible_up_to = lowest.consumption if lowest else _dial(meter) * ROLLOVER_SHARE_WITHOUT_LIMIT
+        if consumption > plausible_up_to:
+            return _rejected(
+                "below_previous",
+                f"Новое показание {_ru(shown(value, meter.decimals))} меньше предыдущего показания "
+                f"{_ru(shown(previous_value, meter.decimals))}. Проверьте показание.",
+            )
+        if not confirm_rollover:
+            return _Verdict(
+                ResultStatus.NEEDS_CONFIRMATION,
+                "rollover_confirmation_required",
+                f"Новое показание {_ru(shown(value, meter.decimals))} меньше предыдущего "
+                f"{_ru(shown(previous_value, meter.decimals))}. Если счётчик перешёл через ноль "
+                f"(после {'9' * meter.integer_digits} снова с нуля), подтвердите: расход составит "
+                f"{_ru(shown(consumption, meter.decimals))} {unit}.",
+                consumption=consumption,
+            )
+        rollover = True
+    else:
+        consumption = value - previous_value
+        if lowest is not None and consumption > lowest.consumption and not confirm_implausible:
+            return _Verdict(
+                ResultStatus.NEEDS_CONFIRMATION,
+                "implausible_consumption_confirmation_required",
+                f"Расход {_ru(shown(consumption, meter.decimals))} {unit} необычно большой: {lowest.reason}. "
+                "Проверьте показание; если оно верно, подтвердите его — показание проверит специалист.",
+                consumption=consumption,
+            )
+    needs_review = not rollover and lowest is not None and consumption > lowest.consumption
+    return _Verdict(
+        ResultStatus.ACCEPTED,
+        "accepted",
+        "",
+        value=value,
+        consumption=consumption,
+        rollover=rollover,
+        needs_review=needs_review,
+    )
+
+
+def _accepted_message(verdict: _Verdict, meter: Meter, replaced: Reading | None) -> str:
+    parts = ["Показание принято."]
+    if replaced is not None:
+        parts = [
+            "Показание принято и заменило переданное ранее в этом месяце "
+            f"({_ru(shown(replaced.value, meter.decimals))})."
+        ]
+    if verdict.consumption is not None:
+        parts.append(f"Расход: {_ru(shown(verdict.consumption, meter.decimals))} {meter.service.unit}.")
+    if verdict.rollover:
+        parts.append("Учтён переход счётчика через ноль.")
+    if verdict.needs_review:
+        parts.append("Из-за большого расхода показание проверит специалист.")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    """The answer to a submission: the exact JSON stored (and replayed) and whether it is a replay."""
+
+    response: StoredResponse
+    replayed: bool
+
+
+def _ensure_distinct(meter_ids: list[int], field_name: str) -> None:
+    seen: set[int] = set()
+    for meter_id in meter_ids:
+        if meter_id in seen:
+            raise ApiError(
+                422,
+                "duplicate_meter",
+                f"Счётчик {meter_id} указан в запросе дважды: каждому счётчику — одно показание.",
+                field=field_name,
+            )
+        seen.add(meter_id)
+
+
+def submission_conflict() -> ApiError:
+    return ApiError(
+        409,
+        "readings_conflict",
+        "Показания этого лицевого счёта сейчас изменяются другим запросом. Отправьте показания ещё раз.",
+        field="readings",
+    )
+
+
+def source_of(principal: Principal) -> ReadingSource:
+    return ReadingSource.WITHOUT_LOGIN if principal.kind == TokenKind.READINGS else ReadingSource.RESIDENT
+
+
+async def submit_readings(
+    state: PortalState,
+    session: AsyncSession,
+    principal: Principal,
+    request: SubmitReadingsRequest,
+    idempotency_key: str | None,
+) -> SubmitOutcome:
+    """Judge and store new readings of the principal's meters, each meter on its own.
+
+    The account's meters are locked first, so the checks below see every earlier submission and
+    no other submission of this account can interleave until this transaction ends.
+    """
+    _ensure_distinct([entry.meter_id for entry in request.readings], "readings")
+    repository = ReadingsRepository(session, principal.account_id)
+    await repository.lock_meters()
+
+    keys = IdempotencyKeys(session, principal.account_id)
+    hashed = request_hash(IDEMPOTENCY_ENDPOINT, request.model_dump(mode="json"))
+    if idempotency_key is not None:
+        stored = await keys.replay(idempotency_key, IDEMPOTENCY_ENDPOINT, hashed)
+        if stored is not None:
+            return SubmitOutcome(stored, replayed=True)
+
+    today = state.clock.today()
+    window = reading_window(state.settings, today)
+    if not window.open:
+        raise window_closed(window)
+
+    now = state.clock.now()
+    source = source_of(principal)
+    meters = {meter.id: meter for meter in await repository.meters()}
+    histories = _histories(await repository.recent_accepted(window.period), window.period)
+    results: list[ReadingResult] = []
+    for entry in request.readings:
+        meter = meters.get(entry.meter_id)
+        history = histories.get(entry.meter_id, MeterHistory())
+        verdict = _judge(
+            meter, entry.value, entry.confirm_rollover, entry.confirm_implausible, history, today
+        )
+        if meter is None or verdict.value is None or verdict.status != ResultStatus.ACCEPTED:
+            results.append(
+                ReadingResult(
+                    meter_id=entry.meter_id,
+                    status=verdict.status,
+                    code=verdict.code,
+                    message=verdict.message,
+                    consumption=shown(verdict.consumption, meter.decimals)
+                    if meter is not None and verdict.consumption is not None
+                    else None,
+                )
+            )
+            continue
+        replaced = history.current
+        try:
+            reading = await repository.add_reading(
+                meter_id=meter.id,
+                period=window.period,
+                value=verdict.value,
+                submitted_at=now,
+                source=source.value,
+                rollover=verdict.rollover,
+                needs_review=verdict.needs_review,
+                replacing=replaced,
+            )
+        except IntegrityError:
+            # The unique index caught a writer that bypassed the meter lock (e.g. an import):
+            # the whole submission rolls back and the resident can simply send it again.
+            raise submission_conflict() from None
+        # A second entry for the same meter is impossible (ids are distinct), but keep the map true.
+        history.current = reading
+        status = ResultStatus.ACCEPTED if replaced is None else ResultStatus.REPLACED_PREVIOUS
+        results.append(
+            ReadingResult(
+                meter_id=meter.id,
+                status=status,
+                code=status.value,
+                message=_accepted_message(verdict, meter, replaced),
+                consumption=shown(verdict.consumption, meter.decimals)
+                if verdict.consumption is not None
+                else None,
+                reading=_reading_out(reading, meter),
+            )
+        )
+
+    body = SubmitReadingsResponse(period=window.period, source=source, results=results)
+    response = StoredResponse(200, body.model_dump_json())
+    if idempotency_key is not None:
+        await keys.remember(idempotency_key, IDEMPOTENCY_ENDPOINT, hashed, response, now)
+    return SubmitOutcome(response, replayed=False)
+
+
+# --- readings without login ----------------------------------------------------------------------------
+
+
+def _masked(serial_number: str) -> str:
+    return "****" + serial_number[-4:] if len(serial_number) > 4 else "****"
+
+
+def account_not_found() -> ApiError:
+    return ApiError(
+        404,
+        "account_not_found",
+        "Лицевой счёт не найден. Проверьте номер по квитанции.",
+        field="account_number",
+    )
+
+
+def previous_readings_mismatch() -> ApiError:
+    # One answer for every failure: unknown account, a missing meter, a wrong value.
+    return ApiError(
+        409,
+        "previous_readings_mismatch",
+        "Предыдущие показания не совпадают с данными расчётного центра. Проверьте их по последней "
+        "квитанции и введите снова.",
+        field="previous_readings",
+    )
+
+
+async def lookup_meters(state: PortalState, session: AsyncSession, account_number: str) -> LookupResponse:
+    """The account's meters without values, so the resident knows which previous readings to type."""
+    account = await find_account(session, account_number.strip())
+    if account is None:
+        raise account_not_found()
+    meters = await ReadingsRepository(session, account.id).meters()
+    return LookupResponse(
+        account_number=account.number,
+        window=reading_window(state.settings, state.clock.today()),
+        meters=[
+            PublicMeterOut(
+                meter_id=meter.id,
+                service=meter.service.code,
+                service_name=meter.service.name,
+                unit=meter.service.unit,
+                serial_masked=_masked(meter.serial_number),
+                integer_digits=meter.integer_digits,
+                decimals=meter.decimals,
+            )
+            for meter in meters
+        ],
+    )
+
+
+async def _previous_readings_match(
+    session: AsyncSession, account_id: int, typed: dict[int, Decimal], period: dt.date
+) -> bool:
+    """Every meter with a history is given and matches its last accepted reading (no extra meters).
+
+    The last accepted reading of an earlier period is what the receipt prints; a reading already
+    submitted this month is accepted too, since that is the value the resident saw last.
+    """
+    repository = ReadingsRepository(session, account_id)
+    meter_ids = {meter.id for meter in await repository.meters()}
+    histories = _histories(await repository.recent_accepted(period), period)
+    required = {meter_id for meter_id in meter_ids if histories.get(meter_id, MeterHistory()).previous}
+    if not required or not required <= typed.keys() or not typed.keys() <= meter_ids:
+        return False
+    for meter_id, value in typed.items():
+        history = histories.get(meter_id, MeterHistory())
+        known = [reading.value for reading in (history.previous, history.current) if reading is not None]
+        if not any(Decimal(stored) == value for stored in known):
+            return False
+    return True
+
+
+async def check_previous_readings(
+    state: PortalState, session: AsyncSession, request: CheckRequest, client: str
+) -> ReadingsAccessGranted:
+    """Prove the account by its previous readings (throttled, uniform failure) and open a readings token."""
+    _ensure_distinct([entry.meter_id for entry in request.previous_readings], "previous_readings")
+    typed: dict[int, Decimal] = {}
+    for entry in request.previous_readings:
+        value = _parse_any(entry.value)
+        if value is None:
+            raise ApiError(
+                422,
+                "invalid_format",
+                "Предыдущее показание: только цифры и запятая (или точка), например 12345,678.",
+                field="previous_readings",
+            )
+        typed[entry.meter_id] = value
+
+    now = state.clock.now()
+    number = request.account_number.strip()
+    await state.throttle.ensure_allowed(session, Scope.READINGS_CHECK, number, client, now)
+    account = await find_account(session, number)
+    period = month_start(state.clock.today())
+    # An unknown account runs the same queries (on an id no account has): similar timing, same answer.
+    matched = await _previous_readings_match(session, account.id if account else 0, typed, period)
+    if account is None or not matched:
+        await state.throttle.record_failure(session, Scope.READINGS_CHECK, number, client, now)
+        raise previous_readings_mismatch()
+    await state.throttle.record_success(session, Scope.READINGS_CHECK, number)
+    token, principal = await open_token(state, session, TokenKind.READINGS, account.id, account.number, None)
+    overview = await meters_overview(state, session, principal)
+    return ReadingsAccessGranted(
+        token=token,
+        expires_at=principal.expires_at,
+        account_number=overview.account_number,
+        window=overview.window,
+        meters=overview.meters,
+    )

@@ -1,0 +1,65 @@
+"""Request and response bodies of registration (step 1: find the account; step 2: prove the receipt).
+
+Formats are checked by the service, not by pydantic, so that each problem gets its own code and a
+message naming the field and what is allowed; the patterns below only document them in OpenAPI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+#: An account number as printed on the receipt: 6–20 digits (the demo's have 10).
+ACCOUNT_NUMBER_PATTERN = r"^\s*[0-9]{6,20}\s*$"
+
+
+def account_number_field() -> Any:
+    """The ``account_number`` field of registration and recovery requests."""
+    return Field(
+        min_length=1,
+        max_length=40,
+        description="Номер лицевого счета из квитанции: от 6 до 20 цифр.",
+        examples=["3500012012"],
+        json_schema_extra={"pattern": ACCOUNT_NUMBER_PATTERN},
+    )
+
+
+class LookupRequest(BaseModel):
+    """Step 1: the account number from the receipt."""
+
+    account_number: str = account_number_field()
+
+
+class LookupResult(BaseModel):
+    """The account exists; its address is shown without the apartment number and the owner."""
+
+    found: bool = True
+    account_number: str
+    masked_address: str = Field(examples=["г. Вологда, ул. Ленина, д. 12, кв. **"])
+
+
+class RegistrationRequest(BaseModel):
+    """Step 2: the total of the last receipt, the e-mail twice and the accepted terms of use."""
+
+    account_number: str = account_number_field()
+    receipt_total: str = Field(
+        min_length=1,
+        max_length=40,
+        description=(
+            "«Итого к оплате за указанный месяц»: сумма раздела «ВСЕГО К ОПЛАТЕ ПО ВСЕМ ИСПОЛНИТЕЛЯМ, "
+            "БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» последней квитанции, без взноса на капитальный ремонт. "
+            "Рубли и до двух знаков копеек: `1023.12`, `1023,12`, `1 023,12`."
+        ),
+        examples=["1023.12"],
+    )
+    email: str = Field(min_length=1, max_length=320, examples=["ivanov@example.ru"])
+    email_repeat: str = Field(min_length=1, max_length=320, examples=["ivanov@example.ru"])
+    accept_terms: bool = Field(description="«Принять условия соглашения»: должно быть true.")
+
+
+class RegistrationAccepted(BaseModel):
+    """The account is registered; the password is on its way to the e-mail."""
+
+    message: str
+    email_masked: str = Field(examples=["i***@example.ru"])
