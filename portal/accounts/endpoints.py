@@ -1,5 +1,33 @@
-"""Routes of the accounts domain (being written)."""
+"""Routes of the account summary and the list of receipts (the account comes from the session)."""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter()
+from portal.accounts import service
+from portal.accounts.schemas import AccountSummary, ReceiptList
+from portal.auth.dependencies import CurrentResident
+from portal.deps import DbSession, State
+from portal.errors import error_responses
+
+router = APIRouter(tags=["account"])
+
+
+@router.get(
+    "/account",
+    response_model=AccountSummary,
+    summary="Лицевой счёт: сведения, долг, сумма к оплате, окно приёма показаний, предупреждения",
+    responses=error_responses(401),
+)
+async def account_summary(state: State, session: DbSession, principal: CurrentResident) -> AccountSummary:
+    return await service.account_summary(session, state.settings, principal, state.clock.today())
+
+
+@router.get(
+    "/receipts",
+    response_model=ReceiptList,
+    summary="Месяцы, за которые есть квитанция (новые первыми)",
+    responses=error_responses(401),
+)
+async def receipts(session: DbSession, principal: CurrentResident) -> ReceiptList:
+    return await service.receipt_list(session, principal)

@@ -1,5 +1,67 @@
-"""Routes of the history domain (being written)."""
+"""Routes of the histories (the account comes from the session; ranges from :mod:`portal.periods`)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from portal.auth.dependencies import CurrentResident
+from portal.deps import DbSession
+from portal.errors import error_responses
+from portal.history import service
+from portal.history.schemas import PaymentHistory, ReadingHistory, Statement
+from portal.models import PaymentPurpose
+from portal.periods import DateRangeQuery
+
+router = APIRouter(prefix="/history", tags=["history"])
+
+#: Largest id a database integer column holds; a bigger one could only fail inside the database.
+MAX_ID = 2**31 - 1
+
+
+@router.get(
+    "/readings",
+    response_model=ReadingHistory,
+    summary="История показаний приборов учёта за период",
+    responses=error_responses(401, 422),
+)
+async def reading_history(
+    session: DbSession,
+    principal: CurrentResident,
+    period: DateRangeQuery,
+    meter_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only this meter of the account.")
+    ] = None,
+) -> ReadingHistory:
+    return await service.reading_history(session, principal, period, meter_id)
+
+
+@router.get(
+    "/payments",
+    response_model=PaymentHistory,
+    summary="История платежей за период и суммы по месяцам для графика",
+    responses=error_responses(401, 422),
+)
+async def payment_history(
+    session: DbSession, principal: CurrentResident, period: DateRangeQuery
+) -> PaymentHistory:
+    return await service.payment_history(session, principal, period)
+
+
+@router.get(
+    "/statement",
+    response_model=Statement,
+    summary="Начисления и платежи по месяцам",
+    responses=error_responses(401, 422),
+)
+async def statement(
+    session: DbSession,
+    principal: CurrentResident,
+    period: DateRangeQuery,
+    purpose: Annotated[
+        PaymentPurpose,
+        Query(description="`utilities` — расчётный центр, `capital_repair` — взнос на капремонт."),
+    ] = PaymentPurpose.UTILITIES,
+) -> Statement:
+    return await service.statement(session, principal, period, purpose)

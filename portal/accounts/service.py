@@ -1,0 +1,164 @@
+"""Rules of the account summary and the list of receipts; money comes from :mod:`portal.billing`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import billing
+from portal.accounts.repository import AccountsRepository
+from portal.accounts.schemas import (
+    AccountSummary,
+    AmountDueBreakdown,
+    Balance,
+    CapitalRepair,
+    LastPayment,
+    MeterWarning,
+    ReadingWindowInfo,
+    ReceiptList,
+    ReceiptMonth,
+    ServiceCharge,
+)
+from portal.auth.service import Principal
+from portal.errors import NotAuthenticated
+from portal.meter_verification import VerificationState, verification_message, verification_state
+from portal.models import PaymentChannel, PaymentPurpose
+from portal.reading_window import reading_window
+from portal.settings import Settings
+
+
+def _breakdown(due: billing.AmountDue) -> AmountDueBreakdown:
+    return AmountDueBreakdown(
+        period=due.period,
+        opening_balance_kopecks=due.opening_kopecks,
+        charged_kopecks=due.charged_kopecks,
+        recalculation_kopecks=due.recalculation_kopecks,
+        paid_in_period_kopecks=due.paid_in_period_kopecks,
+        receipt_total_kopecks=due.receipt_total_kopecks,
+        payments_since_kopecks=due.paid_since_kopecks,
+        lines=[
+            ServiceCharge(
+                service_code=line.service_code,
+                service_name=line.service_name,
+                unit=line.unit,
+                volume=line.volume,
+                tariff_kopecks=line.tariff_kopecks,
+                charged_kopecks=line.charged_kopecks,
+                recalculation_kopecks=line.recalculation_kopecks,
+            )
+            for line in due.lines
+        ],
+    )
+
+
+async def meter_warnings(repo: AccountsRepository, account_id: int, today: dt.date) -> list[MeterWarning]:
+    """Meters whose verification has expired or is due soon, in the receipt's order of services."""
+    warnings: list[MeterWarning] = []
+    for meter in await repo.meter_verifications(account_id):
+        state = verification_state(meter.next_verification_on, today)
+        if state is VerificationState.VALID:
+            continue
+        warnings.append(
+            MeterWarning(
+                code="verification_expired" if state is VerificationState.EXPIRED else "verification_due",
+                meter_id=meter.meter_id,
+                service_name=meter.service_name,
+                serial_number=meter.serial_number,
+                date=meter.next_verification_on,
+                message=verification_message(
+                    state, meter.service_name, meter.serial_number, meter.next_verification_on
+                ),
+            )
+        )
+    return warnings
+
+
+async def account_summary(
+    session: AsyncSession, settings: Settings, principal: Principal, today: dt.date
+) -> AccountSummary:
+    """The start screen of the principal's own account."""
+    repo = AccountsRepository(session)
+    found = await repo.account_with_capital_repair(principal.account_id)
+    if found is None:
+        # The account was deleted under a live session: the session means nothing any more.
+        raise NotAuthenticated()
+    account, fund_account = found
+
+    utilities = await billing.amount_due(session, account.id, today)
+    capital_repair: CapitalRepair | None = None
+    if fund_account is not None:
+        fund_due = await billing.capital_repair_due(session, account.id, today)
+        capital_repair = CapitalRepair(
+            account_number=fund_account.number,
+            fund_name=fund_account.fund_name,
+            period=fund_due.period,
+            receipt_total_kopecks=fund_due.receipt_total_kopecks,
+            amount_due_kopecks=fund_due.amount_due_kopecks,
+            debt_kopecks=fund_due.debt_kopecks,
+        )
+
+    window = reading_window(settings, today)
+    payment = await repo.last_payment(account.id, today)
+    return AccountSummary(
+        account_number=account.number,
+        address=account.address,
+        owner_name=account.owner_name,
+        area_m2=account.area_m2,
+        residents=account.residents,
+        balance=Balance(
+            debt_kopecks=utilities.debt_kopecks,
+            amount_due_kopecks=utilities.amount_due_kopecks,
+            breakdown=_breakdown(utilities),
+        ),
+        capital_repair=capital_repair,
+        reading_window=ReadingWindowInfo(
+            open=window.open,
+            period=window.period,
+            always_open=window.always_open,
+            start_day=window.start_day,
+            end_day=window.end_day,
+            closes_on=window.closes_on,
+            opens_on=window.opens_on,
+            message=window.message,
+        ),
+        warnings=await meter_warnings(repo, account.id, today),
+        last_payment=(
+            LastPayment(
+                paid_on=payment.paid_on,
+                amount_kopecks=payment.amount_kopecks,
+                channel=PaymentChannel(payment.channel),
+                purpose=PaymentPurpose(payment.purpose),
+            )
+            if payment is not None
+            else None
+        ),
+    )
+
+
+async def receipt_list(session: AsyncSession, principal: Principal) -> ReceiptList:
+    """Months with a receipt, newest first, with the receipt's two totals.
+
+    Each total is :func:`portal.billing.receipt_total` / :func:`portal.billing.capital_repair_total` of
+    its month; they are read off one statement per payee (three queries each) instead of calling those
+    functions month by month (three queries per month and payee).
+    """
+    periods = await billing.receipt_periods(session, principal.account_id)
+    if not periods:
+        return ReceiptList(receipts=[])
+    first, last = min(periods), max(periods)
+    closings: dict[PaymentPurpose, dict[dt.date, int]] = {}
+    for purpose in PaymentPurpose:
+        months = await billing.monthly_statement(session, principal.account_id, first, last, purpose)
+        closings[purpose] = {month.period: month.closing_kopecks for month in months}
+    return ReceiptList(
+        receipts=[
+            ReceiptMonth(
+                period=period,
+                # The receipt prints a prepayment as 0 to pay (the rule of billing.receipt_total).
+                total_kopecks=max(0, closings[PaymentPurpose.UTILITIES][period]),
+                capital_repair_kopecks=max(0, closings[PaymentPurpose.CAPITAL_REPAIR][period]),
+            )
+            for period in periods
+        ]
+    )

@@ -1,0 +1,109 @@
+"""The date range of every history endpoint: one parser, one set of rules, one set of messages.
+
+Routes take it as a dependency (``period: DateRangeQuery``): ``date_from`` and ``date_to`` are required
+ISO dates (``YYYY-MM-DD``), the start is not after the end and the range spans at most five years.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from portal.clock import add_months, month_start
+from portal.errors import ApiError
+
+#: The longest range a history answers (a statement of five years is 60 months).
+MAX_YEARS = 5
+#: Dates outside these bounds are refused: the billing history lives well inside them, and month
+#: arithmetic near year 9999 would overflow.
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2099, 12, 31)
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Only ``YYYY-MM-DD``: pydantic would also take timestamps and date-times, which nobody means."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        # The error type starts with ``date`` so the shared handler names the expected format.
+        raise PydanticCustomError("date_format", "Input should be a date in the format YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A validated range of days, both ends included."""
+
+    date_from: dt.date
+    date_to: dt.date
+
+    @property
+    def first_month(self) -> dt.date:
+        """The first day of the month ``date_from`` falls in."""
+        return month_start(self.date_from)
+
+    @property
+    def last_month(self) -> dt.date:
+        """The first day of the month ``date_to`` falls in."""
+        return month_start(self.date_to)
+
+    def months(self) -> Iterator[dt.date]:
+        """Every month touching the range (first days), oldest first."""
+        period = self.first_month
+        while period <= self.last_month:
+            yield period
+            period = add_months(period, 1)
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February of a leap year → 28 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def date_range(date_from: dt.date, date_to: dt.date) -> DateRange:
+    """Check a range the resident asked for; raises :class:`ApiError` (422) naming the problem."""
+    for field, value in (("date_from", date_from), ("date_to", date_to)):
+        if not MIN_DATE <= value <= MAX_DATE:
+            raise ApiError(
+                422,
+                "date_out_of_range",
+                f"Дата должна быть не раньше {MIN_DATE:%d.%m.%Y} и не позже {MAX_DATE:%d.%m.%Y}.",
+                field=field,
+            )
+    if date_from > date_to:
+        raise ApiError(422, "invalid_period", "Начало периода позже конца.", field="date_from")
+    if date_to > _add_years(date_from, MAX_YEARS):
+        raise ApiError(
+            422,
+            "period_too_long",
+            f"Период не может быть длиннее {MAX_YEARS} лет: сократите его.",
+            field="date_to",
+        )
+    return DateRange(date_from, date_to)
+
+
+def date_range_query(
+    date_from: Annotated[
+        IsoDate, Query(description="Начало периода, ГГГГ-ММ-ДД (включительно).", examples=["2026-01-01"])
+    ],
+    date_to: Annotated[
+        IsoDate, Query(description="Конец периода, ГГГГ-ММ-ДД (включительно).", examples=["2026-10-31"])
+    ],
+) -> DateRange:
+    """The ``date_from`` / ``date_to`` query parameters as a :class:`DateRange`."""
+    return date_range(date_from, date_to)
+
+
+DateRangeQuery = Annotated[DateRange, Depends(date_range_query)]
