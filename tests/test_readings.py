@@ -79,7 +79,7 @@ async def test_verification_warnings(portal):
     hot = expired["hot_water"]
     assert hot["verification_status"] == "expired"
     assert hot["accepts_readings"] is False
-    assert "обратитесь в управляющую компанию для поверки" in hot["verification_message"].lower()
+    assert "выполните поверку или замену счётчика" in hot["verification_message"].lower()
     assert expired["cold_water"]["verification_status"] == "ok"
     soon = await meters_by_service(portal, await login(portal, VERIFICATION_SOON_APARTMENT))
     assert soon["cold_water"]["verification_status"] == "due_soon"
@@ -249,7 +249,7 @@ async def test_expired_verification_refuses_the_reading(portal):
     assert (result["status"], result["code"]) == ("rejected", "verification_expired")
     due = dt.date.fromisoformat(hot["next_verification_on"])
     assert due.strftime("%d.%m.%Y") in result["message"]
-    assert "обратитесь в управляющую компанию для поверки" in result["message"].lower()
+    assert "выполните поверку или замену счётчика" in result["message"].lower()
     assert await readings_of(portal, hot["meter_id"]) == []
 
 

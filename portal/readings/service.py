@@ -7,7 +7,6 @@ only the recorded source differs.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import itertools
 import re
@@ -18,10 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.service import Principal, open_token
-from portal.clock import add_months, month_start
+from portal.clock import month_start
 from portal.errors import ApiError
 from portal.idempotency import IdempotencyKeys, StoredResponse, request_hash
+from portal.meter_verification import VerificationState, verification_message, verification_state
 from portal.models import Meter, Reading, ReadingSource, TokenKind
+from portal.reading_window import reading_window as shared_window
 from portal.readings.repository import ReadingsRepository, find_account
 from portal.readings.schemas import (
     CheckRequest,
@@ -44,8 +45,6 @@ from portal.throttling.service import Scope
 
 #: The name under which submissions store their idempotency records.
 IDEMPOTENCY_ENDPOINT = "readings"
-#: A verification due within this many days is announced in advance.
-VERIFICATION_WARNING_DAYS = 60
 #: Consumption above this multiple of the meter's monthly average must be confirmed.
 IMPLAUSIBLE_FACTOR = 5
 #: The average covers at most this many recent periods …
@@ -55,25 +54,11 @@ AVERAGE_MIN_MONTHS = 3
 #: Without any limit to judge by, a wrap past 99…9 is believed up to this share of the dial.
 ROLLOVER_SHARE_WITHOUT_LIMIT = Decimal("0.1")
 
-_MONTHS_GENITIVE = (
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-)  # fmt: skip
 #: Digits only ([0-9], not any Unicode digit), one optional `,` or `.` separator.
 _READING = re.compile(r"^\s*([0-9]+)(?:[.,]([0-9]+))?\s*$")
 
 
 # --- words and numbers ---------------------------------------------------------------------------------
-
-
-def _day_month(day: dt.date, today: dt.date) -> str:
-    """``15 декабря`` (with the year when it is not this year's)."""
-    words = f"{day.day} {_MONTHS_GENITIVE[day.month - 1]}"
-    return words if day.year == today.year else f"{words} {day.year}"
-
-
-def _dotted(day: dt.date) -> str:
-    return day.strftime("%d.%m.%Y")
 
 
 def shown(value: Decimal, decimals: int) -> Decimal:
@@ -121,51 +106,12 @@ def _parse_any(text: str) -> Decimal | None:
     return Decimal(f"{match.group(1)}.{match.group(2) or '0'}")
 
 
-# --- the reading window --------------------------------------------------------------------------------
-
-
-def _day_of(month: dt.date, day: int) -> dt.date:
-    """``day`` of ``month``, or its last day when the month is shorter (the 31st of February → 28/29)."""
-    last = calendar.monthrange(month.year, month.month)[1]
-    return month.replace(day=min(day, last))
+# --- the reading window and verification (the rules live in portal.reading_window / meter_verification) ---
 
 
 def reading_window(settings: Settings, today: dt.date) -> ReadingWindow:
-    """Whether readings are accepted today, and until when or from when (billing-center dates)."""
-    period = month_start(today)
-    if settings.reading_window_always_open:
-        return ReadingWindow(
-            open=True, period=period, always_open=True, message="Показания принимаются в любой день месяца."
-        )
-    start, end = settings.reading_window_start_day, settings.reading_window_end_day
-    rule = f"Приём показаний с {start} по {end} число."
-    # A window may run over the month's end (e.g. the 25th to the 5th): look at three months' windows.
-    windows = []
-    for offset in (-1, 0, 1, 2):
-        month = add_months(period, offset)
-        closes_month = month if end >= start else add_months(month, 1)
-        windows.append((_day_of(month, start), _day_of(closes_month, end)))
-    for opens, closes in windows:
-        if opens <= today <= closes:
-            return ReadingWindow(
-                open=True,
-                period=period,
-                always_open=False,
-                start_day=start,
-                end_day=end,
-                closes_on=closes,
-                message=f"{rule} Приём открыт до {_day_month(closes, today)}.",
-            )
-    opens_on = min(opens for opens, _closes in windows if opens > today)
-    return ReadingWindow(
-        open=False,
-        period=period,
-        always_open=False,
-        start_day=start,
-        end_day=end,
-        opens_on=opens_on,
-        message=f"{rule} Следующий приём откроется {_day_month(opens_on, today)}.",
-    )
+    """The window of :func:`portal.reading_window.reading_window` in this API's shape."""
+    return ReadingWindow.model_validate(shared_window(settings, today), from_attributes=True)
 
 
 def window_closed(window: ReadingWindow) -> ApiError:
@@ -175,20 +121,18 @@ def window_closed(window: ReadingWindow) -> ApiError:
 # --- meters and their history --------------------------------------------------------------------------
 
 
+_STATUS = {
+    VerificationState.VALID: VerificationStatus.OK,
+    VerificationState.DUE: VerificationStatus.DUE_SOON,
+    VerificationState.EXPIRED: VerificationStatus.EXPIRED,
+}
+
+
 def verification(meter: Meter, today: dt.date) -> tuple[VerificationStatus, str | None]:
     """The meter's verification state and what the resident is told about it."""
-    due = meter.next_verification_on
-    if due < today:
-        return VerificationStatus.EXPIRED, (
-            f"Срок поверки счётчика истёк {_dotted(due)}: показания по нему не принимаются. "
-            "Обратитесь в управляющую компанию для поверки счётчика."
-        )
-    if due <= today + dt.timedelta(days=VERIFICATION_WARNING_DAYS):
-        return VerificationStatus.DUE_SOON, (
-            f"Срок поверки счётчика — {_dotted(due)}. Обратитесь в управляющую компанию, "
-            "чтобы поверить счётчик вовремя: после этой даты показания не принимаются."
-        )
-    return VerificationStatus.OK, None
+    state = verification_state(meter.next_verification_on, today)
+    message = verification_message(state, meter.service.name, meter.serial_number, meter.next_verification_on)
+    return _STATUS[state], message or None
 
 
 @dataclass
@@ -347,9 +291,9 @@ def _judge(
     if meter is None:
         # Someone else's meter and a meter that does not exist look the same.
         return _rejected("unknown_meter", "Счётчик не найден в этом лицевом счёте.")
-    status, verification_message = verification(meter, today)
+    status, note = verification(meter, today)
     if status == VerificationStatus.EXPIRED:
-        return _rejected("verification_expired", verification_message or "")
+        return _rejected("verification_expired", note or "")
     value = parse_reading(text, meter)
     if value is None:
         return _rejected("invalid_format", f"Новое показание: {value_format(meter)}.")
