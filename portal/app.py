@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from portal import __version__
 from portal.api import API_PREFIX, api_router
+from portal.cache import InvalidationListener, ResidentCache
 from portal.clock import Clock
 from portal.db import create_engine, create_sessionmaker
 from portal.errors import install_error_handlers
@@ -21,6 +22,7 @@ from portal.security.tokens import TokenDigest
 from portal.settings import Settings
 from portal.state import PortalState
 from portal.throttling.service import Throttle, ThrottlePolicy
+from portal.views import CachedViewsMiddleware
 
 log = logging.getLogger("kabinet.portal")
 
@@ -57,6 +59,9 @@ def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
         hashing=PasswordHashing(settings.argon2_time_cost, settings.argon2_memory_cost),
         tokens=TokenDigest(settings.secret_key),
         mailer=Mailer(settings),
+        # SQLite serves one process, so its own invalidations are all there is; PostgreSQL turns the
+        # cache on once the invalidation listener is connected (see the lifespan).
+        cache=ResidentCache(enabled=settings.cache_enabled and settings.is_sqlite),
         throttle=Throttle(
             ThrottlePolicy(
                 account_free_failures=settings.throttle_free_failures,
@@ -80,11 +85,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings, clock)
         app.state.portal = state
+        listener: InvalidationListener | None = None
         try:
             if prepare_database:
                 await _prepare_database(state)
+            if settings.cache_enabled and not settings.is_sqlite:
+                listener = InvalidationListener(settings.database_url, state.cache)
+                await listener.start()
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             await state.engine.dispose()
 
     app = FastAPI(
@@ -98,4 +109,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
     )
     install_error_handlers(app)
     app.include_router(api_router)
+    app.add_middleware(CachedViewsMiddleware)
     return app

@@ -10,6 +10,8 @@ from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
+from portal.cache import ResidentCache, apply_committed, discard_pending
+
 #: Constraint names that Alembic can find again (batch mode on SQLite needs them).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -82,13 +84,27 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One session per request: commit at the end, roll back on any error (services only flush)."""
-    async with maker() as session:
-        try:
-            yield session
-        except BaseException:
+async def session_scope(
+    maker: async_sessionmaker[AsyncSession], cache: ResidentCache | None = None
+) -> AsyncIterator[AsyncSession]:
+    """One session per request: commit at the end, roll back on any error (services only flush).
+
+    Cache invalidations recorded during the request are applied once the commit has happened. A
+    request answered from memory never touched the database: it has nothing to commit or close.
+    """
+    session = maker()
+    try:
+        yield session
+    except BaseException:
+        if session.in_transaction():
             await session.rollback()
-            raise
-        else:
+        discard_pending(session)
+        raise
+    else:
+        if session.in_transaction():
             await session.commit()
+        if cache is not None:
+            apply_committed(session, cache)
+    finally:
+        if session.in_transaction():
+            await session.close()

@@ -21,7 +21,7 @@ State = Annotated[PortalState, Depends(get_state)]
 
 
 async def db_session(state: State) -> AsyncIterator[AsyncSession]:
-    async for session in session_scope(state.sessionmaker):
+    async for session in session_scope(state.sessionmaker, state.cache):
         yield session
 
 

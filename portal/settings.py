@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     #: Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
     trust_forwarded_for: bool = False
 
+    #: Serve sessions and residents' views from memory, kept coherent by invalidations (see
+    #: portal/cache.py; on PostgreSQL through LISTEN/NOTIFY).
+    cache_enabled: bool = True
+
     # Mail.
     smtp_host: str = ""
     smtp_port: int = 25

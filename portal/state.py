@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from portal.cache import ResidentCache
 from portal.clock import Clock
 from portal.mail import Mailer
 from portal.security.passwords import PasswordHashing
@@ -26,3 +27,4 @@ class PortalState:
     tokens: TokenDigest
     mailer: Mailer
     throttle: Throttle
+    cache: ResidentCache

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from portal.accounts import service
 from portal.accounts.schemas import AccountSummary, ReceiptList
 from portal.auth.dependencies import CurrentResident
 from portal.deps import DbSession, State
 from portal.errors import error_responses
+from portal.views import cached_view
 
 router = APIRouter(tags=["account"])
 
@@ -19,8 +20,15 @@ router = APIRouter(tags=["account"])
     summary="Лицевой счёт: сведения, долг, сумма к оплате, окно приёма показаний, предупреждения",
     responses=error_responses(401),
 )
-async def account_summary(state: State, session: DbSession, principal: CurrentResident) -> AccountSummary:
-    return await service.account_summary(session, state.settings, principal, state.clock.today())
+async def account_summary(
+    state: State, request: Request, session: DbSession, principal: CurrentResident
+) -> Response:
+    return await cached_view(
+        state,
+        request,
+        principal,
+        lambda: service.account_summary(session, state.settings, principal, state.clock.today()),
+    )
 
 
 @router.get(
@@ -29,5 +37,7 @@ async def account_summary(state: State, session: DbSession, principal: CurrentRe
     summary="Месяцы, за которые есть квитанция (новые первыми)",
     responses=error_responses(401),
 )
-async def receipts(session: DbSession, principal: CurrentResident) -> ReceiptList:
-    return await service.receipt_list(session, principal)
+async def receipts(
+    state: State, request: Request, session: DbSession, principal: CurrentResident
+) -> Response:
+    return await cached_view(state, request, principal, lambda: service.receipt_list(session, principal))

@@ -57,6 +57,16 @@ class AuthRepository:
         )
         return result
 
+    async def token_with_account_number(self, token_hmac: str) -> tuple[AccessToken, str] | None:
+        row = (
+            await self.session.execute(
+                select(AccessToken, Account.number)
+                .join(Account, Account.id == AccessToken.account_id)
+                .where(AccessToken.token_hmac == token_hmac)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
     async def touch_token(self, token_id: int, now: dt.datetime) -> None:
         await self.session.execute(
             update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.repository import AuthRepository
+from portal.cache import CachedSession, invalidate_after_commit
 from portal.errors import ApiError, NotAuthenticated, SessionExpired
-from portal.models import Account, TokenKind
+from portal.models import TokenKind
 from portal.state import PortalState
 from portal.throttling.service import Scope
 
@@ -84,29 +85,71 @@ async def open_token(
     return token, principal
 
 
+def principal_from_memory(
+    state: PortalState, token_hmac: str, kinds: frozenset[TokenKind], now: dt.datetime
+) -> Principal | None:
+    """The principal of a token checked against its row within :data:`TOUCH_INTERVAL`, if cached.
+
+    Such a session cannot have gone idle (the idle limit is longer) and ended ones are dropped from
+    the cache by their invalidations, so only the absolute expiry is left to check.
+    """
+    cached = state.cache.session(token_hmac)
+    if (
+        cached is None
+        or cached.principal.kind not in kinds
+        or now >= cached.principal.expires_at
+        or now - cached.last_used_at > TOUCH_INTERVAL
+    ):
+        return None
+    principal: Principal = cached.principal
+    return principal
+
+
 async def authenticate(
     state: PortalState, session: AsyncSession, token: str | None, kinds: frozenset[TokenKind]
 ) -> Principal:
-    """The principal of a bearer token of one of ``kinds``, or 401 (absent, unknown or expired)."""
+    """The principal of a bearer token of one of ``kinds``, or 401 (absent, unknown or expired).
+
+    A session checked within the last minute is answered from memory (see :mod:`portal.cache`);
+    otherwise one query reads the token with its account, and ``last_used_at`` is moved on.
+    """
     if not token:
         raise NotAuthenticated()
-    repo = AuthRepository(session)
-    row = await repo.token_by_hmac(state.tokens.digest(token))
-    if row is None or row.kind not in kinds:
-        raise NotAuthenticated("Требуется вход в личный кабинет: токен не действителен.")
+    token_hmac = state.tokens.digest(token)
     now = state.clock.now()
+    remembered = principal_from_memory(state, token_hmac, kinds, now)
+    if remembered is not None:
+        return remembered
     idle_limit = dt.timedelta(minutes=state.settings.session_idle_minutes)
+    repo = AuthRepository(session)
+    found = await repo.token_with_account_number(token_hmac)
+    if found is None or found[0].kind not in kinds:
+        raise NotAuthenticated("Требуется вход в личный кабинет: токен не действителен.")
+    row, account_number = found
     idle_expired = row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit
     if now >= row.expires_at or idle_expired:
         await repo.delete_token(row.id)
         await session.commit()  # the expired row goes even though this request now fails
+        state.cache.apply(f"session:{token_hmac}")
         raise SessionExpired()
-    if now - row.last_used_at > TOUCH_INTERVAL:
+    last_used_at = row.last_used_at
+    if now - last_used_at > TOUCH_INTERVAL:
         await repo.touch_token(row.id, now)
-    account = await session.get(Account, row.account_id)
-    assert account is not None
-    return Principal(row.account_id, account.number, row.user_id, row.id, TokenKind(row.kind), row.expires_at)
+        last_used_at = now
+    principal = Principal(
+        row.account_id, account_number, row.user_id, row.id, TokenKind(row.kind), row.expires_at
+    )
+    state.cache.remember_session(token_hmac, CachedSession(principal, last_used_at))
+    return principal
+
+
+async def end_sessions(session: AsyncSession, account_id: int, *, except_token_id: int | None = None) -> None:
+    """End every session of an account (a password change keeps the one it was made in)."""
+    await AuthRepository(session).delete_tokens(account_id, TokenKind.SESSION, except_id=except_token_id)
+    # Caches drop all of the account's sessions; a kept one is simply read again from its row.
+    await invalidate_after_commit(session, f"sessions:{account_id}")
 
 
 async def logout(session: AsyncSession, principal: Principal) -> None:
     await AuthRepository(session).delete_token(principal.token_id)
+    await invalidate_after_commit(session, f"session-id:{principal.token_id}")

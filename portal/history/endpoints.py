@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from portal.auth.dependencies import CurrentResident
-from portal.deps import DbSession
+from portal.deps import DbSession, State
 from portal.errors import error_responses
 from portal.history import service
 from portal.history.schemas import PaymentHistory, ReadingHistory, Statement
 from portal.models import PaymentPurpose
 from portal.periods import DateRangeQuery
+from portal.views import cached_view
 
 router = APIRouter(prefix="/history", tags=["history"])
 
@@ -27,14 +28,21 @@ MAX_ID = 2**31 - 1
     responses=error_responses(401, 422),
 )
 async def reading_history(
+    state: State,
+    request: Request,
     session: DbSession,
     principal: CurrentResident,
     period: DateRangeQuery,
     meter_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Only this meter of the account.")
     ] = None,
-) -> ReadingHistory:
-    return await service.reading_history(session, principal, period, meter_id)
+) -> Response:
+    return await cached_view(
+        state,
+        request,
+        principal,
+        lambda: service.reading_history(session, principal, period, meter_id),
+    )
 
 
 @router.get(
@@ -44,9 +52,14 @@ async def reading_history(
     responses=error_responses(401, 422),
 )
 async def payment_history(
-    session: DbSession, principal: CurrentResident, period: DateRangeQuery
-) -> PaymentHistory:
-    return await service.payment_history(session, principal, period)
+    state: State, request: Request, session: DbSession, principal: CurrentResident, period: DateRangeQuery
+) -> Response:
+    return await cached_view(
+        state,
+        request,
+        principal,
+        lambda: service.payment_history(session, principal, period),
+    )
 
 
 @router.get(
@@ -56,6 +69,8 @@ async def payment_history(
     responses=error_responses(401, 422),
 )
 async def statement(
+    state: State,
+    request: Request,
     session: DbSession,
     principal: CurrentResident,
     period: DateRangeQuery,
@@ -63,5 +78,10 @@ async def statement(
         PaymentPurpose,
         Query(description="`utilities` — расчётный центр, `capital_repair` — взнос на капремонт."),
     ] = PaymentPurpose.UTILITIES,
-) -> Statement:
-    return await service.statement(session, principal, period, purpose)
+) -> Response:
+    return await cached_view(
+        state,
+        request,
+        principal,
+        lambda: service.statement(session, principal, period, purpose),
+    )

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.service import Principal, open_token
+from portal.cache import invalidate_after_commit
 from portal.clock import month_start
 from portal.errors import ApiError
 from portal.idempotency import IdempotencyKeys, StoredResponse, request_hash
@@ -485,6 +486,8 @@ async def submit_readings(
 
     body = SubmitReadingsResponse(period=window.period, source=source, results=results)
     response = StoredResponse(200, body.model_dump_json())
+    if any(result.reading is not None for result in results):
+        await invalidate_after_commit(session, f"account:{principal.account_id}")
     if idempotency_key is not None:
         await keys.remember(idempotency_key, IDEMPOTENCY_ENDPOINT, hashed, response, now)
     return SubmitOutcome(response, replayed=False)

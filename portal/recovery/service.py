@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.repository import AuthRepository
-from portal.auth.service import open_token
+from portal.auth.service import end_sessions, open_token
 from portal.clock import BILLING_TZ
 from portal.errors import ApiError
 from portal.mail import OutgoingMail
@@ -121,7 +121,7 @@ async def confirm(
     auth = AuthRepository(session)
     await auth.set_password(user.id, await state.hashing.hash(form.new_password), now)
     # Whoever knew the old password is logged out everywhere; other codes die with it.
-    await auth.delete_tokens(account_id, TokenKind.SESSION)
+    await end_sessions(session, account_id)
     await auth.delete_tokens(account_id, TokenKind.RECOVERY)
     await state.throttle.record_success(session, Scope.RECOVERY, number)
     # The resident proved the e-mail: earlier wrong passwords must not keep them out now.
