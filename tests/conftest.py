@@ -179,3 +179,29 @@ async def portal(make_portal: PortalFactory) -> Portal:
     """The demo portal with its reading window open, on a fresh copy of the demo database."""
     result: Portal = await make_portal()
     return result
+
+
+# --- the terminal app --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedded portal's data folder, migrated and seeded once (the app's first-run path)."""
+    from tui.embedded import EmbeddedPortal
+
+    data_dir = tmp_path_factory.mktemp("embedded-template")
+
+    async def first_run() -> None:
+        async with EmbeddedPortal(data_dir=data_dir) as embedded:
+            assert embedded.running
+
+    asyncio.run(first_run())
+    return data_dir
+
+
+@pytest.fixture
+def app_data_dir(seeded_data_dir: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the seeded embedded portal for one app test."""
+    data_dir = tmp_path / "embedded"
+    shutil.copytree(seeded_data_dir, data_dir)
+    return data_dir

@@ -1,0 +1,177 @@
+"""Главная: address, balance and amount due, capital repair, the reading window, warnings, the way on."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from screens.base import CallAbandoned, PortalScreen
+from tui.errors import PortalError
+from tui.formatting import format_date, format_day_month, format_month
+from tui.models import AccountSummary
+
+#: The home menu: screen name → its translation key (the command palette offers the same).
+MENU = ("readings", "reading_history", "payment_history", "statement")
+
+
+class HomeScreen(PortalScreen):
+    """What the resident sees after logging in; every screen is one key away."""
+
+    HELP_TOPIC = "home"
+    TITLE_KEY = "home.title"
+    DEFAULT_CSS = """
+    HomeScreen #home-body { height: 1fr; }
+    HomeScreen #home-info { width: 1fr; padding: 0 1; }
+    HomeScreen #home-menu { width: 30; border: round $primary; height: auto; max-height: 100%; }
+    HomeScreen .block { margin-bottom: 1; height: auto; }
+    HomeScreen .warning { color: $warning; text-style: bold; }
+    HomeScreen .due { text-style: bold; }
+    HomeScreen #home-status { color: $text-muted; height: auto; }
+    """
+    BINDINGS = [
+        Binding("f2", "open('readings')", "Показания", id="readings"),
+        Binding("f3", "open('reading_history')", "История показаний", id="reading-history"),
+        Binding("f4", "open('payment_history')", "История платежей", id="payment-history"),
+        Binding("f6", "open('statement')", "Начисления", id="statement"),
+        Binding("f5,ctrl+r", "refresh", "Обновить", id="refresh"),
+        Binding("f10", "logout", "Выход", id="logout"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Header()
+        with Horizontal(id="home-body"):
+            with VerticalScroll(id="home-info"):
+                yield Static(t("app.loading"), id="home-status")
+                yield Static("", id="home-account", classes="block")
+                yield Static("", id="home-balance", classes="block due")
+                yield Static("", id="home-capital-repair", classes="block")
+                yield Static("", id="home-window", classes="block")
+                yield Static("", id="home-warnings", classes="block warning")
+                yield Static("", id="home-last-payment", classes="block")
+            with Vertical(id="home-menu"):
+                yield OptionList(*[Option(t(f"nav.{name}"), id=name) for name in MENU], id="home-options")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.t("home.title")
+        self.query_one("#home-options", OptionList).focus()
+        self.load_summary()
+
+    def action_open(self, name: str) -> None:
+        self.kabinet.open_screen(name)
+
+    def action_refresh(self) -> None:
+        self.load_summary()
+
+    def action_logout(self) -> None:
+        self.kabinet.logout()
+
+    @on(OptionList.OptionSelected, "#home-options")
+    def _menu(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.kabinet.open_screen(event.option.id)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        if self.is_mounted:
+            self.load_summary()
+
+    @work(exclusive=True, group="summary", exit_on_error=False)
+    async def load_summary(self) -> None:
+        status = self.query_one("#home-status", Static)
+        status.update(self.t("app.loading"))
+        try:
+            summary = await self.portal(lambda client: client.account_summary())
+        except CallAbandoned:
+            return
+        except PortalError as exc:
+            status.update(self.error_text(exc))
+            return
+        status.update("")
+        self.show(summary)
+
+    def show(self, summary: AccountSummary) -> None:
+        """Fill the blocks from the summary (the formatting lives in tui.formatting)."""
+        t, lang = self.t, self.t.lang
+        self.query_one("#home-account", Static).update(
+            "\n".join(
+                [
+                    t("home.account", account=summary.account_number),
+                    summary.address,
+                    summary.owner_name,
+                    t("home.area", area=str(summary.area_m2).replace(".", ","))
+                    + "   "
+                    + t("home.residents", count=summary.residents),
+                ]
+            )
+        )
+        balance = [t("home.balance") + ": "]
+        if summary.debt.kopecks > 0:
+            balance[0] += t("home.debt", amount=summary.debt)
+        elif summary.debt.kopecks < 0:
+            balance[0] += t("home.prepaid", amount=-summary.debt)
+        else:
+            balance[0] += t("home.settled")
+        breakdown = summary.amount_due_breakdown
+        if breakdown.period is not None:
+            balance.append(
+                t("home.amount_due_for", month=format_month(breakdown.period, lang))
+                + f": {summary.amount_due}"
+            )
+            balance.append(
+                t("home.receipt_total", month=format_month(breakdown.period, lang))
+                + f": {breakdown.receipt_total}"
+            )
+            if breakdown.payments_since.kopecks:
+                balance.append(t("home.payments_since") + f": {breakdown.payments_since}")
+        else:
+            balance.append(t("home.amount_due") + f": {summary.amount_due}")
+        self.query_one("#home-balance", Static).update("\n".join(balance))
+        capital = summary.capital_repair
+        self.query_one("#home-capital-repair", Static).update(
+            ""
+            if capital is None
+            else "\n".join(
+                [
+                    t("home.capital_repair") + f" ({capital.fund_name})",
+                    t("home.capital_repair_account", account=capital.account_number),
+                    t("home.capital_repair_due", amount=capital.amount_due),
+                ]
+            )
+        )
+        window = summary.reading_window
+        if window.always_open:
+            window_text = t("home.window_always_open")
+        elif window.open and window.closes_on is not None:
+            window_text = t("home.window_open", day_month=format_day_month(window.closes_on, lang))
+        elif window.opens_on is not None:
+            window_text = t("home.window_closed", day_month=format_day_month(window.opens_on, lang))
+        else:
+            window_text = window.message
+        self.query_one("#home-window", Static).update(window_text)
+        warnings = []
+        for warning in summary.warnings:
+            key = (
+                "home.verification_expired"
+                if warning.code == "verification_expired"
+                else "home.verification_due"
+            )
+            text = t(
+                key,
+                service=warning.service_name,
+                serial=warning.serial_number,
+                date=format_date(warning.date),
+            )
+            warnings.append(f"⚠ {text}")
+        self.query_one("#home-warnings", Static).update("\n".join(warnings))
+        last = summary.last_payment
+        self.query_one("#home-last-payment", Static).update(
+            t("home.last_payment", amount=last.amount, date=format_date(last.paid_on))
+            if last is not None
+            else t("home.no_payments")
+        )

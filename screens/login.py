@@ -1,0 +1,126 @@
+"""Вход в личный кабинет: account number and password; the way to registration, recovery and readings."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from screens.base import PortalScreen
+from tui.errors import PortalError, PortalUnavailable, ValidationFailed
+
+
+class LoginScreen(PortalScreen):
+    """The first screen: log in, or go where an unregistered resident can."""
+
+    HELP_TOPIC = "login"
+    TITLE_KEY = "login.title"
+    DEFAULT_CSS = """
+    LoginScreen Vertical#login-form {
+        width: 60;
+        max-width: 100%;
+        height: auto;
+        border: round $primary;
+        padding: 1 2;
+    }
+    LoginScreen .hint { color: $text-muted; }
+    LoginScreen #login-error { color: $error; text-style: bold; height: auto; }
+    LoginScreen #login-submit { width: 100%; margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding("f3", "open('registration')", "Регистрация", id="registration"),
+        Binding("f4", "open('recovery')", "Забыли пароль?", id="recovery"),
+        Binding("f5", "open('readings_without_login')", "Передача показаний", id="readings-without-login"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Header()
+        with Center(), Vertical(id="login-form"):
+            yield Label(t("login.account_number"))
+            yield Input(
+                placeholder=t("login.account_number_placeholder"),
+                restrict=r"[0-9 ]*",
+                max_length=24,
+                id="account-number",
+            )
+            yield Label(t("login.password"))
+            yield Input(password=True, max_length=128, id="password")
+            yield Static("", id="login-error")
+            yield Button(t("login.submit"), id="login-submit", variant="primary")
+            yield Static(t("app.loading"), id="demo-hint", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.t("login.title")
+        remembered = None if self.kabinet.config.kiosk else self.kabinet.config.last_account_number
+        if remembered:
+            self.query_one("#account-number", Input).value = remembered
+            self.query_one("#password", Input).focus()
+        else:
+            self.query_one("#account-number", Input).focus()
+        self._show_demo_hint()
+
+    def on_portal_ready(self) -> None:
+        self._show_demo_hint()
+
+    def _show_demo_hint(self) -> None:
+        hint = self.query_one("#demo-hint", Static)
+        if self.kabinet.client is None:
+            hint.update(self.t("app.loading"))
+        elif self.kabinet.demo_login is not None:
+            account, password = self.kabinet.demo_login
+            hint.update(self.t("login.demo_hint", account=account, password=password))
+        else:
+            hint.update("")
+
+    def action_open(self, name: str) -> None:
+        self.kabinet.open_screen(name)
+
+    @on(Input.Submitted, "#account-number")
+    def _to_password(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#login-submit")
+    def _submit(self) -> None:
+        number = self.query_one("#account-number", Input).value.replace(" ", "")
+        password = self.query_one("#password", Input).value
+        error = self.query_one("#login-error", Static)
+        if not number:
+            error.update(self.t("input.required", field=self.t("login.account_number")))
+            self.query_one("#account-number", Input).focus()
+            return
+        if not password:
+            error.update(self.t("input.required", field=self.t("login.password")))
+            self.query_one("#password", Input).focus()
+            return
+        self._login(number, password)
+
+    @work(exclusive=True, group="login", exit_on_error=False)
+    async def _login(self, number: str, password: str) -> None:
+        error = self.query_one("#login-error", Static)
+        button = self.query_one("#login-submit", Button)
+        if self.kabinet.client is None:
+            error.update(self.t("app.loading"))
+            return
+        error.update(self.t("login.in_progress"))
+        button.disabled = True
+        try:
+            await self.kabinet.client.login(number, password)
+        except ValidationFailed as exc:
+            error.update(self.t.error(exc.code, exc.message))
+        except PortalUnavailable:
+            error.update(self.t("connection.portal_unreachable"))
+        except PortalError as exc:
+            error.update(self.error_text(exc))
+            self.query_one("#password", Input).value = ""
+            self.query_one("#password", Input).focus()
+        else:
+            error.update("")
+            self.query_one("#password", Input).value = ""
+            self.kabinet.resident_logged_in(number)
+        finally:
+            button.disabled = False

@@ -1,0 +1,62 @@
+"""Driving the real app in tests: start it on a copy of the demo portal, log in, read the screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from app import KabinetApp
+from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+from tui.config import load_config
+
+HAPPY = account_number(HAPPY_PATH_APARTMENT)
+PASSWORD = DEMO_PASSWORD
+
+
+def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
+    """The app on the embedded portal in ``data_dir``, with config files of its own under ``tmp_path``."""
+    cfg = load_config(
+        user_path=tmp_path / "config.toml", admin_path=tmp_path / "admin.toml", overrides=config
+    )
+    return KabinetApp(cfg, embedded_data_dir=data_dir)
+
+
+async def wait_for(pilot: Pilot[Any], condition: Any, timeout: float = 10.0) -> None:
+    """Let workers run until ``condition()`` holds (the embedded portal starts in one)."""
+    waited = 0.0
+    while not condition():
+        if waited > timeout:
+            raise AssertionError("the app did not get there in time")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+async def wait_ready(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, KabinetApp)
+    await wait_for(pilot, lambda: app.client is not None)
+
+
+async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.press(*text)
+
+
+async def login(pilot: Pilot[Any], number: str = HAPPY, password: str = PASSWORD) -> None:
+    await wait_ready(pilot)
+    await type_into(pilot, "#account-number", number)
+    await type_into(pilot, "#password", password)
+    await pilot.press("enter")
+
+
+def text_of(pilot: Pilot[Any], selector: str) -> str:
+    return str(pilot.app.screen.query_one(selector, Static).render())
+
+
+def screen_name(pilot: Pilot[Any]) -> str:
+    return type(pilot.app.screen).__name__

@@ -1,0 +1,94 @@
+"""The app shell, login, home, help and logout, driven with the keyboard at 80×24."""
+
+from __future__ import annotations
+
+from tests.app_helpers import HAPPY, login, make_app, screen_name, text_of, type_into, wait_for, wait_ready
+
+
+async def test_login_screen_offers_the_demo_account(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert screen_name(pilot) == "LoginScreen"
+        await wait_ready(pilot)
+        hint = text_of(pilot, "#demo-hint")
+        assert HAPPY in hint and "Demo-Pass-2026" in hint
+
+
+async def test_wrong_password_keeps_the_number_and_says_why(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot, HAPPY, "wrong-password")
+        await wait_for(pilot, lambda: "Неверный" in text_of(pilot, "#login-error"))
+        assert screen_name(pilot) == "LoginScreen"
+        assert app.screen.query_one("#account-number").value == HAPPY
+
+
+async def test_empty_fields_are_named(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await type_into(pilot, "#account-number", HAPPY)
+        await pilot.press("enter", "enter")
+        assert "Пароль" in text_of(pilot, "#login-error")
+
+
+async def test_login_shows_home_with_balance_and_window(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        await wait_for(pilot, lambda: "Баланс" in text_of(pilot, "#home-balance"))
+        assert "₽" in text_of(pilot, "#home-balance")
+        assert "Приём показаний" in text_of(pilot, "#home-window")
+        assert HAPPY in text_of(pilot, "#home-account")
+        assert app.config.last_account_number == HAPPY  # remembered for the next start
+
+
+async def test_english_interface(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir, language="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        await wait_for(pilot, lambda: "Balance" in text_of(pilot, "#home-balance"))
+        assert not app.t.missing
+
+
+async def test_f1_opens_help_at_the_screens_topic_and_esc_returns(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f1")
+        assert screen_name(pilot) == "HelpScreen"
+        assert app.screen.topic == "login"
+        await pilot.press("escape")
+        assert screen_name(pilot) == "LoginScreen"
+
+
+async def test_logout_forgets_the_resident(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
+        assert app.account_number is None
+        assert app.client is not None and not app.client.is_logged_in
+        assert app.screen.query_one("#password").value == ""
+        assert len(app.screen_stack) == 2  # the default screen and a fresh login screen
+
+
+async def test_a_small_terminal_gets_a_message(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await wait_for(pilot, lambda: screen_name(pilot) == "TooSmallScreen")
+        assert "80×24" in text_of(pilot, "Static")
+        await pilot.resize_terminal(100, 30)
+        await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
+
+
+async def test_kiosk_mode_does_not_remember_the_account(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir, kiosk=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        assert app.config.last_account_number is None
+        assert not (tmp_path / "config.toml").exists() or HAPPY not in (tmp_path / "config.toml").read_text()

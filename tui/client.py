@@ -1,0 +1,557 @@
+"""The portal's API as typed async methods: JSON in and out here, screens see only models and errors.
+
+One :class:`PortalClient` per app run. It talks either to a deployed portal (``base_url``) or to the
+embedded demo portal (``transport=EmbeddedPortal.transport``), keeps the session token of the logged-in
+resident and, separately, the short-lived token of readings without login, and turns every failure
+into a :mod:`tui.errors` exception.
+
+Retries happen only where a repeat cannot do harm:
+
+- ``GET`` requests are retried twice on a connection error (refused, reset, dropped, connect
+  time-out), after 0.3 s and 0.6 s;
+- readings submissions always carry an ``Idempotency-Key`` and are retried once on a connection error
+  with the **same** key, so the portal stores them at most once (a repeat replays the first answer);
+- every other ``POST`` (login, registration, recovery, the readings check) is never retried: a
+  repeated login attempt would count twice against the throttle.
+
+A read time-out is not retried (the portal may still be working on it): it is a
+:class:`~tui.errors.PortalUnavailable` at once, and the resident decides to repeat.
+
+The client does no blocking work, but each call awaits the network: screens call it from workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Final, Literal, Self, TypeVar
+
+import httpx
+
+from tui.errors import (
+    UNEXPECTED_RESPONSE,
+    Conflict,
+    LoginFailed,
+    NotFound,
+    PortalError,
+    PortalUnavailable,
+    SessionExpired,
+    TooManyAttempts,
+    ValidationFailed,
+)
+from tui.formatting import Money
+from tui.models import (
+    JSON,
+    AccountSummary,
+    Health,
+    MetersOverview,
+    PaymentHistory,
+    PaymentPurpose,
+    PublicLookup,
+    ReadingEntry,
+    ReadingHistory,
+    ReadingsAccess,
+    ReceiptMonth,
+    RecoveryRequested,
+    RegistrationAccepted,
+    RegistrationLookup,
+    Session,
+    Statement,
+    SubmitResult,
+    decimal_text,
+    receipts_from_json,
+)
+
+API_PREFIX: Final = "/api/v1"
+
+EMBEDDED_BASE_URL: Final = "http://kabinet.embedded"
+"""The base URL used with a transport and no ``base_url`` (the host is never resolved)."""
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+"""Connect within 5 s; every read (and write, and wait for a pooled connection) within 30 s."""
+
+GET_RETRIES: Final = 2
+SUBMIT_RETRIES: Final = 1
+RETRY_BACKOFF_SECONDS: Final = 0.3
+"""The first pause before a retry; each next one doubles."""
+
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+REPLAYED_HEADER: Final = "Idempotent-Replayed"
+DEFAULT_RETRY_AFTER_SECONDS: Final = 60
+"""Used when a 429 answer lacks a readable ``Retry-After``."""
+
+# Errors after which the request surely or probably never reached the portal's logic, or the
+# connection broke: safe to repeat for GETs and keyed submissions. Read/write/pool time-outs are not
+# here: the portal may still be processing, and waiting 30 s more twice over helps nobody.
+_RETRYABLE: Final = (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ConnectTimeout)
+
+_T = TypeVar("_T")
+
+TokenKind = Literal["session", "readings", "readings_or_session"]
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one readings submission (a random UUID).
+
+    Make one when the resident presses «Отправить» and keep it while repeating the same submission
+    after a lost answer (:class:`~tui.errors.PortalUnavailable`); make a new one when the values change.
+    """
+    return str(uuid.uuid4())
+
+
+def app_version() -> str:
+    """The installed version of Kabinet (``0.0.0`` when run from a tree that was never installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kabinet")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _iso(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _amount_text(amount: Money | Decimal | str) -> str:
+    if isinstance(amount, Money):
+        return format(amount.to_decimal(), "f")
+    return decimal_text(amount)
+
+
+class PortalClient:
+    """Typed async access to every endpoint of the portal API.
+
+    Give ``base_url`` (``https://lk.example.ru``, the portal's root) for a deployed portal, or
+    ``transport`` for the embedded one (:attr:`tui.embedded.EmbeddedPortal.transport`); both may be
+    given (tests do). Use as ``async with PortalClient(...) as client:`` or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry_backoff: float = RETRY_BACKOFF_SECONDS,
+        user_agent: str | None = None,
+    ) -> None:
+        if base_url is None and transport is None:
+            raise ValueError("PortalClient needs a base_url or a transport")
+        self._http = httpx.AsyncClient(
+            base_url=(base_url or EMBEDDED_BASE_URL).rstrip("/"),
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": user_agent or f"kabinet/{app_version()}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+        self._retry_backoff = retry_backoff
+        self._session_token: str | None = None
+        self._readings_token: str | None = None
+        self._session: Session | None = None
+
+    # --- lifetime and state -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Forget the tokens and close the connections."""
+        self.forget()
+        await self._http.aclose()
+
+    def forget(self) -> None:
+        """Wipe both tokens from memory (no request: use :meth:`logout` to end the session on the portal)."""
+        self._session_token = None
+        self._readings_token = None
+        self._session = None
+
+    def forget_readings_access(self) -> None:
+        """Wipe the token of readings without login (the resident left that screen)."""
+        self._readings_token = None
+
+    @property
+    def is_logged_in(self) -> bool:
+        """A session token is held (it may have expired on the portal meanwhile)."""
+        return self._session_token is not None
+
+    @property
+    def has_readings_access(self) -> bool:
+        """A readings-without-login token is held (from :meth:`public_check`)."""
+        return self._readings_token is not None
+
+    @property
+    def session(self) -> Session | None:
+        """The session of the last :meth:`login` (or :meth:`session_info`), while a token is held."""
+        return self._session
+
+    # --- health, registration, login -----------------------------------------------------------------
+
+    async def health(self) -> Health:
+        """``GET /health``; a portal whose database is down answers 503: :class:`PortalUnavailable`."""
+        return _parse(Health.from_json, await self._get("/health"))
+
+    async def registration_lookup(self, account_number: str) -> RegistrationLookup:
+        """Registration step 1: Raises :class:`NotFound` (``account_not_found``), ValidationFailed."""
+        body = await self._post("/registration/lookup", {"account_number": account_number})
+        return _parse(RegistrationLookup.from_json, body)
+
+    async def register(
+        self,
+        account_number: str,
+        receipt_total: Money | Decimal | str,
+        email: str,
+        email_repeat: str,
+        *,
+        accept_terms: bool,
+    ) -> RegistrationAccepted:
+        """Registration step 2: the password is mailed. ``receipt_total`` without capital repair.
+
+        Raises :class:`Conflict` (``registration_data_mismatch``…), :class:`ValidationFailed`,
+        :class:`TooManyAttempts`.
+        """
+        body = await self._post(
+            "/registration",
+            {
+                "account_number": account_number,
+                "receipt_total": _amount_text(receipt_total),
+                "email": email,
+                "email_repeat": email_repeat,
+                "accept_terms": accept_terms,
+            },
+        )
+        return _parse(RegistrationAccepted.from_json, body)
+
+    async def login(self, account_number: str, password: str) -> Session:
+        """Log in and keep the session token. Raises :class:`LoginFailed`, :class:`TooManyAttempts`."""
+        body = await self._post("/auth/login", {"account_number": account_number, "password": password})
+        session = _parse(Session.from_json, body)
+        token = body.get("token")
+        if not isinstance(token, str) or not token:
+            raise _unexpected(200, "the login answer has no token")
+        self._session_token = token
+        self._session = session
+        return session
+
+    async def logout(self) -> bool:
+        """End the session on the portal and forget the token, whatever happens.
+
+        Returns True when the portal confirmed (or there was no session), False when it could not
+        be told (no connection, already expired): the token is forgotten all the same, and the
+        session ends on the portal by itself.
+        """
+        if self._session_token is None:
+            return True
+        try:
+            await self._request("POST", "/auth/logout", auth="session", retries=0)
+        except PortalError:
+            return False
+        finally:
+            self._session_token = None
+            self._session = None
+        return True
+
+    async def session_info(self) -> Session:
+        """The current session (also keeps it alive). Raises :class:`SessionExpired`."""
+        session = _parse(Session.from_json, await self._get("/auth/session", auth="session"))
+        self._session = session
+        return session
+
+    async def request_recovery(self, account_number: str, email: str) -> RecoveryRequested:
+        """Ask for a recovery code by e-mail. Raises :class:`ValidationFailed`, :class:`TooManyAttempts`."""
+        body = await self._post("/auth/recovery", {"account_number": account_number, "email": email})
+        return _parse(RecoveryRequested.from_json, body)
+
+    async def confirm_recovery(
+        self, account_number: str, code: str, new_password: str, new_password_repeat: str
+    ) -> None:
+        """Set a new password with the code from the letter.
+
+        Raises :class:`Conflict` (``recovery_code_invalid``), :class:`ValidationFailed`
+        (``weak_password``, ``passwords_differ``), :class:`TooManyAttempts`.
+        """
+        await self._post(
+            "/auth/recovery/confirm",
+            {
+                "account_number": account_number,
+                "code": code,
+                "new_password": new_password,
+                "new_password_repeat": new_password_repeat,
+            },
+        )
+
+    # --- the logged-in resident ----------------------------------------------------------------------
+
+    async def account_summary(self) -> AccountSummary:
+        """The home screen's data. Raises :class:`SessionExpired`."""
+        return _parse(AccountSummary.from_json, await self._get("/account", auth="session"))
+
+    async def receipts(self) -> tuple[ReceiptMonth, ...]:
+        """The months with a receipt. Raises :class:`SessionExpired`."""
+        return _parse(receipts_from_json, await self._get("/receipts", auth="session"))
+
+    async def meters(self) -> MetersOverview:
+        """The account's meters and the reading window. Raises :class:`SessionExpired`."""
+        return _parse(MetersOverview.from_json, await self._get("/meters", auth="session"))
+
+    async def submit_readings(
+        self, entries: Sequence[ReadingEntry], idempotency_key: str | None = None
+    ) -> SubmitResult:
+        """Send new readings; each meter gets its own result (accepted, rejected, needs confirmation).
+
+        See :func:`new_idempotency_key` for the key. Raises :class:`Conflict`
+        (``reading_window_closed``, ``request_in_progress``, ``readings_conflict``),
+        :class:`ValidationFailed` (``duplicate_meter``, ``idempotency_key_reused``),
+        :class:`SessionExpired`, :class:`PortalUnavailable` — each carrying ``idempotency_key``.
+        """
+        return await self._submit("/readings", entries, idempotency_key, auth="session")
+
+    # --- readings without login ----------------------------------------------------------------------
+
+    async def public_lookup(self, account_number: str) -> PublicLookup:
+        """Step 1: the account's meters, masked. Raises :class:`NotFound`, :class:`ValidationFailed`."""
+        body = await self._post("/public/readings/lookup", {"account_number": account_number})
+        return _parse(PublicLookup.from_json, body)
+
+    async def public_check(
+        self, account_number: str, previous_readings: Mapping[int, Decimal | str]
+    ) -> ReadingsAccess:
+        """Step 2: prove the account with each meter's previous reading; keeps the readings token.
+
+        ``previous_readings`` maps ``meter_id`` to the value as on the receipt. Raises
+        :class:`Conflict` (``previous_readings_mismatch``: never says which meter),
+        :class:`TooManyAttempts`, :class:`ValidationFailed`.
+        """
+        body = await self._post(
+            "/public/readings/check",
+            {
+                "account_number": account_number,
+                "previous_readings": [
+                    {"meter_id": meter_id, "value": decimal_text(value)}
+                    for meter_id, value in previous_readings.items()
+                ],
+            },
+        )
+        access = _parse(ReadingsAccess.from_json, body)
+        token = body.get("token")
+        if not isinstance(token, str) or not token:
+            raise _unexpected(200, "the readings check answer has no token")
+        self._readings_token = token
+        return access
+
+    async def public_meters(self) -> MetersOverview:
+        """The meters with their readings, after :meth:`public_check`. Raises :class:`SessionExpired`."""
+        return _parse(MetersOverview.from_json, await self._get("/public/meters", auth="readings_or_session"))
+
+    async def public_submit(
+        self, entries: Sequence[ReadingEntry], idempotency_key: str | None = None
+    ) -> SubmitResult:
+        """Send readings without login (after :meth:`public_check`); as :meth:`submit_readings`."""
+        return await self._submit("/public/readings", entries, idempotency_key, auth="readings_or_session")
+
+    # --- histories -----------------------------------------------------------------------------------
+
+    async def reading_history(
+        self, date_from: dt.date, date_to: dt.date, meter_id: int | None = None
+    ) -> ReadingHistory:
+        """Readings submitted between the dates (inclusive), of one meter or all.
+
+        Raises :class:`ValidationFailed` (``invalid_period``, ``period_too_long``,
+        ``date_out_of_range``), :class:`SessionExpired`.
+        """
+        params: dict[str, str | int] = {"date_from": _iso(date_from), "date_to": _iso(date_to)}
+        if meter_id is not None:
+            params["meter_id"] = meter_id
+        body = await self._get("/history/readings", auth="session", params=params)
+        return _parse(ReadingHistory.from_json, body)
+
+    async def payment_history(self, date_from: dt.date, date_to: dt.date) -> PaymentHistory:
+        """Payments between the dates (inclusive), with monthly totals. Errors as :meth:`reading_history`."""
+        params = {"date_from": _iso(date_from), "date_to": _iso(date_to)}
+        body = await self._get("/history/payments", auth="session", params=params)
+        return _parse(PaymentHistory.from_json, body)
+
+    async def statement(
+        self,
+        date_from: dt.date,
+        date_to: dt.date,
+        purpose: PaymentPurpose = PaymentPurpose.UTILITIES,
+    ) -> Statement:
+        """The statement by month for one payee. Errors as :meth:`reading_history`."""
+        params = {"date_from": _iso(date_from), "date_to": _iso(date_to), "purpose": purpose.value}
+        body = await self._get("/history/statement", auth="session", params=params)
+        return _parse(Statement.from_json, body)
+
+    # --- the machinery -------------------------------------------------------------------------------
+
+    async def _get(
+        self, path: str, *, auth: TokenKind | None = None, params: Mapping[str, str | int] | None = None
+    ) -> JSON:
+        response = await self._request("GET", path, auth=auth, params=params, retries=GET_RETRIES)
+        return _json_object(response)
+
+    async def _post(self, path: str, payload: Mapping[str, Any]) -> JSON:
+        response = await self._request("POST", path, json=payload, retries=0)
+        return _json_object(response) if response.content else {}
+
+    async def _submit(
+        self,
+        path: str,
+        entries: Sequence[ReadingEntry],
+        idempotency_key: str | None,
+        *,
+        auth: TokenKind,
+    ) -> SubmitResult:
+        key = idempotency_key or new_idempotency_key()
+        payload = {"readings": [entry.to_json() for entry in entries]}
+        try:
+            response = await self._request(
+                "POST",
+                path,
+                json=payload,
+                auth=auth,
+                headers={IDEMPOTENCY_HEADER: key},
+                retries=SUBMIT_RETRIES,
+            )
+            replayed = response.headers.get(REPLAYED_HEADER, "").lower() == "true"
+            body = _json_object(response)
+            return _parse(
+                lambda data: SubmitResult.from_json(data, idempotency_key=key, replayed=replayed), body
+            )
+        except PortalError as error:
+            error.idempotency_key = key
+            raise
+
+    def _token(self, auth: TokenKind | None) -> str | None:
+        if auth == "session":
+            return self._session_token
+        if auth == "readings":
+            return self._readings_token
+        if auth == "readings_or_session":
+            return self._readings_token or self._session_token
+        return None
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        retries: int,
+        auth: TokenKind | None = None,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send with up to ``retries`` repeats on a connection error; a 2xx answer or an exception."""
+        token = self._token(auth)
+        request_headers = dict(headers or {})
+        if token is not None:
+            request_headers["Authorization"] = f"Bearer {token}"
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    method, API_PREFIX + path, json=json, params=params, headers=request_headers
+                )
+                break
+            except _RETRYABLE as exc:
+                if attempt >= retries:
+                    reason: Literal["timeout", "portal_unreachable"] = (
+                        "timeout" if isinstance(exc, httpx.TimeoutException) else "portal_unreachable"
+                    )
+                    raise PortalUnavailable(reason, cause=exc) from exc
+                await asyncio.sleep(self._retry_backoff * 2**attempt)
+                attempt += 1
+            except httpx.TimeoutException as exc:
+                raise PortalUnavailable("timeout", cause=exc) from exc
+            except httpx.TransportError as exc:
+                raise PortalUnavailable("portal_unreachable", cause=exc) from exc
+        if response.is_success:
+            return response
+        error = _error_from(response)
+        if isinstance(error, SessionExpired) and token is not None:
+            # The token is dead on the portal: holding on to it would only fail again.
+            if token == self._session_token:
+                self._session_token = None
+                self._session = None
+            if token == self._readings_token:
+                self._readings_token = None
+        raise error
+
+
+def _json_object(response: httpx.Response) -> JSON:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise _unexpected(response.status_code, "the answer is not JSON") from exc
+    if not isinstance(body, dict):
+        raise _unexpected(response.status_code, "the answer is not a JSON object")
+    return body
+
+
+def _unexpected(status: int, why: str) -> PortalError:
+    return PortalError(status, UNEXPECTED_RESPONSE, f"Портал прислал непонятный ответ ({why}).")
+
+
+def _parse(parse: Callable[[JSON], _T], body: JSON) -> _T:
+    """The model of a 2xx answer; a body of another shape is a :class:`PortalError` too."""
+    try:
+        return parse(body)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _unexpected(200, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _retry_after(response: httpx.Response) -> int:
+    try:
+        return max(0, int(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return DEFAULT_RETRY_AFTER_SECONDS
+
+
+def _error_from(response: httpx.Response) -> PortalError:
+    """The exception of a non-2xx answer, by status and ``code``."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("code"), str) and isinstance(body.get("message"), str):
+        code: str = body["code"]
+        message: str = body["message"]
+        field = body.get("field") if isinstance(body.get("field"), str) else None
+        details = body.get("details") if isinstance(body.get("details"), list) else None
+    else:
+        code, message, field, details = "http_error", f"Портал ответил ошибкой {status}.", None, None
+    if status >= 500:
+        portal_message = message if code != "http_error" else None
+        return PortalUnavailable("server_error", status=status, message=portal_message)
+    if status == 401:
+        kind: type[PortalError] = LoginFailed if code == "login_failed" else SessionExpired
+        return kind(status, code, message, field, details)
+    if status == 429:
+        return TooManyAttempts(status, code, message, field, details, retry_after=_retry_after(response))
+    kind = {404: NotFound, 409: Conflict, 422: ValidationFailed}.get(status, PortalError)
+    return kind(status, code, message, field, details)
+
+
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_TIMEOUT",
+    "GET_RETRIES",
+    "SUBMIT_RETRIES",
+    "PortalClient",
+    "app_version",
+    "new_idempotency_key",
+]
