@@ -19,6 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from screens.keys import translate_bindings
 from tui.config import Config, ConfigError, load_config, save_user_preferences
 from tui.i18n import Translator
 
@@ -51,8 +52,8 @@ class KabinetApp(App[None]):
 
     TITLE = "Личный кабинет"
     BINDINGS = [
-        Binding("f1", "help", "Справка", id="help"),
-        Binding("ctrl+q", "quit", "Закрыть", id="quit", priority=True),
+        Binding("f1", "help", "footer.help", id="help"),
+        Binding("ctrl+q", "quit", "footer.quit", id="quit", priority=True),
     ]
 
     def __init__(self, config: Config, *, embedded_data_dir: Path | None = None) -> None:
@@ -60,6 +61,7 @@ class KabinetApp(App[None]):
         self.config = config
         #: The translator of the current language (Russian unless configured otherwise).
         self.t = Translator(config.language)
+        translate_bindings(self, self.t)
         #: The portal client; None until the portal (embedded or remote) is reachable.
         self.client: PortalClient | None = None
         #: The embedded portal when no server URL is configured.
@@ -171,9 +173,12 @@ class KabinetApp(App[None]):
         self.save_preferences()
         self.notify(self.t("settings.language_changed"))
         self.refresh_bindings()
+        translate_bindings(self, self.t)
         for screen in self.screen_stack:
-            if hasattr(screen, "retranslate"):
-                screen.retranslate()
+            retranslate = getattr(screen, "retranslate_keys", None)
+            if retranslate is not None:
+                retranslate()
+        self.refresh_bindings()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         t = self.t

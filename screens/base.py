@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.screen import Screen
 
+from screens.keys import translate_bindings
 from tui.errors import PortalError, PortalUnavailable, SessionExpired, TooManyAttempts
 from tui.i18n import Translator
 
@@ -33,6 +34,14 @@ class PortalScreen(Screen[None]):
     HELP_TOPIC: ClassVar[str] = "general"
     #: The translation key of the screen's title.
     TITLE_KEY: ClassVar[str] = "app.title"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.retranslate_keys()
+
+    def retranslate_keys(self) -> None:
+        """Footer labels in the current language (called again when the language changes)."""
+        translate_bindings(self, self.t)
 
     @property
     def kabinet(self) -> KabinetApp:

@@ -22,7 +22,7 @@ class HelpScreen(PortalScreen):
     }
     """
     BINDINGS = [
-        Binding("escape,f1", "app.pop_screen", "Назад", id="back"),
+        Binding("escape,f1", "app.pop_screen", "footer.back", id="back"),
     ]
 
     def __init__(self, topic: str) -> None:

@@ -33,12 +33,12 @@ class HomeScreen(PortalScreen):
     HomeScreen #home-status { color: $text-muted; height: auto; }
     """
     BINDINGS = [
-        Binding("f2", "open('readings')", "Показания", id="readings"),
-        Binding("f3", "open('reading_history')", "История показаний", id="reading-history"),
-        Binding("f4", "open('payment_history')", "История платежей", id="payment-history"),
-        Binding("f6", "open('statement')", "Начисления", id="statement"),
-        Binding("f5,ctrl+r", "refresh", "Обновить", id="refresh"),
-        Binding("f10", "logout", "Выход", id="logout"),
+        Binding("f2", "open('readings')", "nav.readings", id="readings"),
+        Binding("f3", "open('reading_history')", "nav.reading_history", id="reading-history"),
+        Binding("f4", "open('payment_history')", "nav.payment_history", id="payment-history"),
+        Binding("f6", "open('statement')", "nav.statement", id="statement"),
+        Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh"),
+        Binding("f10", "logout", "nav.logout", id="logout"),
     ]
 
     def compose(self) -> ComposeResult:

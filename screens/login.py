@@ -30,9 +30,11 @@ class LoginScreen(PortalScreen):
     LoginScreen #login-submit { width: 100%; margin-top: 1; }
     """
     BINDINGS = [
-        Binding("f3", "open('registration')", "Регистрация", id="registration"),
-        Binding("f4", "open('recovery')", "Забыли пароль?", id="recovery"),
-        Binding("f5", "open('readings_without_login')", "Передача показаний", id="readings-without-login"),
+        Binding("f3", "open('registration')", "login.register", id="registration"),
+        Binding("f4", "open('recovery')", "login.forgot_password", id="recovery"),
+        Binding(
+            "f5", "open('readings_without_login')", "nav.readings_without_login", id="readings-without-login"
+        ),
     ]
 
     def compose(self) -> ComposeResult:

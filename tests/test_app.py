@@ -50,6 +50,21 @@ async def test_english_interface(tmp_path, app_data_dir):
         await login(pilot)
         await wait_for(pilot, lambda: "Balance" in text_of(pilot, "#home-balance"))
         assert not app.t.missing
+        labels = {active.binding.description for active in app.screen.active_bindings.values()}
+        assert "Help" in labels and "Readings" in labels
+        assert not [label for label in labels if "." in label and " " not in label]  # no raw keys
+
+
+async def test_footer_labels_follow_a_language_switch(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        labels = {active.binding.description for active in app.screen.active_bindings.values()}
+        assert "Справка" in labels and "Регистрация" in labels
+        app.action_toggle_language()
+        await pilot.pause()
+        labels = {active.binding.description for active in app.screen.active_bindings.values()}
+        assert "Help" in labels
 
 
 async def test_f1_opens_help_at_the_screens_topic_and_esc_returns(tmp_path, app_data_dir):
