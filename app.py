@@ -84,7 +84,8 @@ class KabinetApp(App[None]):
         self.title = self.t("app.title")
         self.sub_title = self.t("app.subtitle")
         self.push_screen(LoginScreen())
-        self.connect_portal()
+        # The portal (and httpx) load once the login screen is on the terminal, not before.
+        self.call_after_refresh(self.connect_portal)
         self._started = True
         self.call_after_refresh(self._check_size)
 
