@@ -53,7 +53,9 @@ class KabinetApp(App[None]):
     TITLE = "Личный кабинет"
     BINDINGS = [
         Binding("f1", "help", "footer.help", id="help"),
-        Binding("ctrl+q", "quit", "footer.quit", id="quit", priority=True),
+        # Ctrl+Q is everywhere and in the help; the footer's room goes to the screen's own keys.
+        Binding("ctrl+q", "quit", "footer.quit", id="quit", priority=True, show=False),
+        Binding("ctrl+p", "command_palette", "footer.palette", id="palette", priority=True, show=False),
     ]
 
     def __init__(self, config: Config, *, embedded_data_dir: Path | None = None) -> None:
@@ -180,6 +182,13 @@ class KabinetApp(App[None]):
             if retranslate is not None:
                 retranslate()
         self.refresh_bindings()
+
+    def action_command_palette(self) -> None:
+        """The command palette, with its prompt in the interface's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=self.t("app.palette_prompt"), id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         t = self.t

@@ -33,12 +33,12 @@ class HomeScreen(PortalScreen):
     HomeScreen #home-status { color: $text-muted; height: auto; }
     """
     BINDINGS = [
-        Binding("f2", "open('readings')", "nav.readings", id="readings"),
-        Binding("f3", "open('reading_history')", "nav.reading_history", id="reading-history"),
-        Binding("f4", "open('payment_history')", "nav.payment_history", id="payment-history"),
-        Binding("f6", "open('statement')", "nav.statement", id="statement"),
-        Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh"),
-        Binding("f10", "logout", "nav.logout", id="logout"),
+        Binding("f2", "open('readings')", "footer.readings", id="readings"),
+        Binding("f3", "open('reading_history')", "footer.reading_history", id="reading-history"),
+        Binding("f4", "open('payment_history')", "footer.payment_history", id="payment-history"),
+        Binding("f6", "open('statement')", "footer.statement", id="statement"),
+        Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh", show=False),
+        Binding("f10", "logout", "footer.logout", id="logout"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -55,7 +55,7 @@ class HomeScreen(PortalScreen):
                 yield Static("", id="home-last-payment", classes="block")
             with Vertical(id="home-menu"):
                 yield OptionList(*[Option(t(f"nav.{name}"), id=name) for name in MENU], id="home-options")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = self.t("home.title")

@@ -107,3 +107,23 @@ async def test_kiosk_mode_does_not_remember_the_account(tmp_path, app_data_dir):
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         assert app.config.last_account_number is None
         assert not (tmp_path / "config.toml").exists() or HAPPY not in (tmp_path / "config.toml").read_text()
+
+
+async def test_command_palette_reaches_every_screen(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        public = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Передача показаний без входа", "Справка", "Закрыть программу"} <= public
+        await login(pilot)
+        await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        resident = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Главная", "Внести показания", "История показаний", "История платежей"} <= resident
+        assert "Выход" in resident
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: screen_name(pilot) == "CommandPalette")
+        await pilot.press(*"Справка")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(pilot) == "HelpScreen")
+        assert app.screen.topic == "home"
