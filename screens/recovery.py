@@ -1,0 +1,328 @@
+"""Восстановление пароля: a code by e-mail, then a new password, then back to the login screen.
+
+Step 1 asks for «Лицевой счет» and the e-mail given at registration; the answer is always the same
+(«если данные верны, …») so the screen tells nobody whether the pair exists. Step 2: «Код из письма»,
+«Новый пароль» and «Новый пароль повторно». The account number and e-mail stay on screen, read-only;
+Esc goes back to change them or to ask for another code. Nothing typed is lost when a check fails.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from screens.base import CallAbandoned, PortalScreen
+from screens.registration import account_number_problem, email_problem, field_problem
+from tui.errors import PortalError
+
+Step = Literal["request", "confirm"]
+
+#: The portal's password rule that the screen checks before asking (the rest only the portal knows).
+MIN_PASSWORD_LENGTH = 8
+
+#: The request fields the portal may name in an error → the id of the widget that holds each.
+FIELD_WIDGETS: dict[str, str] = {
+    "account_number": "recovery-account",
+    "email": "recovery-email",
+    "code": "recovery-code",
+    "new_password": "recovery-new-password",
+    "new_password_repeat": "recovery-new-password-repeat",
+}
+
+ERROR_MARK = "✗ "
+DONE_MARK = "✓ "
+
+
+class RecoveryScreen(PortalScreen):
+    """A forgotten password replaced with the help of the e-mail given at registration."""
+
+    HELP_TOPIC = "recovery"
+    TITLE_KEY = "recovery.title"
+    DEFAULT_CSS = """
+    RecoveryScreen #recovery-body { height: 1fr; }
+    RecoveryScreen #recovery-form {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        padding: 0 1;
+    }
+    RecoveryScreen .hint { color: $text-muted; }
+    RecoveryScreen .step { text-style: bold; margin-top: 1; }
+    RecoveryScreen .error { color: $error; text-style: bold; display: none; }
+    RecoveryScreen #recovery-confirm { height: auto; display: none; }
+    RecoveryScreen #recovery-sent { margin-top: 1; text-style: bold; }
+    RecoveryScreen #recovery-message { height: auto; margin-top: 1; }
+    RecoveryScreen #recovery-message.-error { color: $error; text-style: bold; }
+    RecoveryScreen Button { margin-top: 1; }
+    """
+    BINDINGS = [
+        # One key, two meanings: check_action shows and runs only the one of the current step.
+        Binding("f2", "request_code", "recovery.request_code", id="request-code"),
+        Binding("f2", "confirm", "recovery.submit", id="confirm"),
+        Binding("escape", "back", "footer.back", id="back"),
+    ]
+
+    #: Which actions belong to which step (all others are always available).
+    STEP_ACTIONS: ClassVar[dict[str, Step]] = {"request_code": "request", "confirm": "confirm"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Asking for the code, or entering it with the new password.
+        self.step: Step = "request"
+        #: The account number the code was asked for (step 2 confirms exactly this one).
+        self.requested_number: str | None = None
+        self._busy = False
+
+    # --- layout -------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Header()
+        with VerticalScroll(id="recovery-body"), Center(), Vertical(id="recovery-form"):
+            yield Static(t("recovery.intro"), classes="hint step-request-only")
+            yield Static(t("recovery.step_request"), classes="step step-request-only")
+            yield Label(t("recovery.account_number"))
+            yield Input(
+                placeholder=t("login.account_number_placeholder"),
+                restrict=r"[0-9 ]*",
+                max_length=24,
+                id="recovery-account",
+            )
+            yield Static("", id="recovery-account-error", classes="error")
+            yield Label(t("recovery.email"))
+            yield Input(max_length=320, id="recovery-email")
+            yield Static("", id="recovery-email-error", classes="error")
+            yield Button(t("recovery.request_code"), id="recovery-request", variant="primary")
+            with Vertical(id="recovery-confirm"):
+                yield Static("", id="recovery-sent")
+                yield Static(t("recovery.step_back_hint"), classes="hint")
+                yield Static(t("recovery.step_confirm"), classes="step")
+                yield Label(t("recovery.code"))
+                yield Input(max_length=200, id="recovery-code")
+                yield Static("", id="recovery-code-error", classes="error")
+                yield Label(t("recovery.new_password"))
+                yield Input(password=True, max_length=128, id="recovery-new-password")
+                yield Static(t("recovery.password_rules", length=MIN_PASSWORD_LENGTH), classes="hint")
+                yield Static("", id="recovery-new-password-error", classes="error")
+                yield Label(t("recovery.new_password_repeat"))
+                yield Input(password=True, max_length=128, id="recovery-new-password-repeat")
+                yield Static("", id="recovery-new-password-repeat-error", classes="error")
+                yield Button(t("recovery.submit"), id="recovery-submit", variant="primary")
+            yield Static("", id="recovery-message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = self.t(self.TITLE_KEY)
+        self.query_one("#recovery-body", VerticalScroll).can_focus = False
+        self.query_one("#recovery-account", Input).focus()
+
+    # --- keys ---------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        step = self.STEP_ACTIONS.get(action)
+        return step is None or step == self.step
+
+    def action_request_code(self) -> None:
+        self._request()
+
+    def action_confirm(self) -> None:
+        self._submit()
+
+    def action_back(self) -> None:
+        if self.step == "confirm":
+            self._show_step("request")
+            self.query_one("#recovery-email", Input).focus()
+        else:
+            self.app.pop_screen()
+
+    # --- step 1: ask for a code ---------------------------------------------------------------------
+
+    @on(Input.Submitted, "#recovery-account")
+    def _to_email(self) -> None:
+        self.query_one("#recovery-email", Input).focus()
+
+    @on(Input.Submitted, "#recovery-email")
+    @on(Button.Pressed, "#recovery-request")
+    def _request(self) -> None:
+        if self._busy or self.step != "request":
+            return
+        t = self.t
+        self._clear_errors()
+        self._message("")
+        number = self.query_one("#recovery-account", Input).value.replace(" ", "")
+        email = self.query_one("#recovery-email", Input).value.strip()
+        problems = {
+            field: problem
+            for field, problem in (
+                ("account_number", account_number_problem(t, number)),
+                ("email", email_problem(t, email)),
+            )
+            if problem is not None
+        }
+        if problems:
+            self._show_problems(problems)
+            return
+        self._ask_for_code(number, email)
+
+    @work(exclusive=True, group="recovery", exit_on_error=False)
+    async def _ask_for_code(self, number: str, email: str) -> None:
+        self._set_busy(self.t("recovery.request_in_progress"))
+        try:
+            await self.portal(lambda client: client.request_recovery(number, email))
+        except CallAbandoned:
+            self._message("")
+            return
+        except PortalError as exc:
+            self._show_portal_error(exc)
+            return
+        finally:
+            self._set_idle()
+        self._message("")
+        self.requested_number = number
+        # The same words whatever the portal found: it never says whether the pair exists.
+        self.query_one("#recovery-sent", Static).update(DONE_MARK + self.t("recovery.code_sent", email=email))
+        self._show_step("confirm")
+        self.query_one("#recovery-code", Input).focus()
+        self._reveal(self.query_one("#recovery-sent", Static), top=True)
+
+    # --- step 2: the code and the new password ------------------------------------------------------
+
+    @on(Input.Submitted, "#recovery-code")
+    def _to_new_password(self) -> None:
+        self.query_one("#recovery-new-password", Input).focus()
+
+    @on(Input.Submitted, "#recovery-new-password")
+    def _to_new_password_repeat(self) -> None:
+        self.query_one("#recovery-new-password-repeat", Input).focus()
+
+    @on(Input.Submitted, "#recovery-new-password-repeat")
+    @on(Button.Pressed, "#recovery-submit")
+    def _submit(self) -> None:
+        if self._busy or self.step != "confirm" or self.requested_number is None:
+            return
+        t = self.t
+        self._clear_errors()
+        self._message("")
+        code = self.query_one("#recovery-code", Input).value.strip()
+        password = self.query_one("#recovery-new-password", Input).value
+        repeat = self.query_one("#recovery-new-password-repeat", Input).value
+        problems: dict[str, str] = {}
+        if not code:
+            problems["code"] = t("input.required", field=t("field.code"))
+        if not password:
+            problems["new_password"] = t("input.required", field=t("field.new_password"))
+        elif len(password) < MIN_PASSWORD_LENGTH:
+            problems["new_password"] = field_problem(
+                t, "field.new_password", "recovery.password_too_short", length=MIN_PASSWORD_LENGTH
+            )
+        if not repeat:
+            problems["new_password_repeat"] = t("input.required", field=t("field.new_password_repeat"))
+        elif password and repeat != password:
+            problems["new_password_repeat"] = t("error.passwords_differ")
+        if problems:
+            self._show_problems(problems)
+            return
+        self._confirm(self.requested_number, code, password, repeat)
+
+    @work(exclusive=True, group="recovery", exit_on_error=False)
+    async def _confirm(self, number: str, code: str, password: str, repeat: str) -> None:
+        self._set_busy(self.t("recovery.in_progress"))
+        try:
+            await self.portal(lambda client: client.confirm_recovery(number, code, password, repeat))
+        except CallAbandoned:
+            self._message("")
+            return
+        except PortalError as exc:
+            self._show_portal_error(exc)
+            return
+        finally:
+            self._set_idle()
+        self._back_to_login(number)
+
+    # --- helpers ------------------------------------------------------------------------------------
+
+    def _show_step(self, step: Step) -> None:
+        self.step = step
+        for field in ("account_number", "email"):
+            # Read-only in step 2: Esc goes back to change them (or to ask for another code).
+            self.query_one(f"#{FIELD_WIDGETS[field]}", Input).disabled = step != "request"
+        self.query_one("#recovery-request", Button).display = step == "request"
+        self.query_one("#recovery-confirm", Vertical).display = step == "confirm"
+        for widget in self.query(".step-request-only"):
+            widget.display = step == "request"  # step 2 needs the room at 80×24
+        self.refresh_bindings()
+
+    def _back_to_login(self, number: str) -> None:
+        """The new password works: back to the login screen with the account number filled in."""
+        from screens.login import LoginScreen
+
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) >= 2 else None
+        if isinstance(below, LoginScreen):
+            below.query_one("#account-number", Input).value = number
+            password = below.query_one("#password", Input)
+            password.value = ""
+            below.set_focus(password)
+        self.app.notify(DONE_MARK + self.t("recovery.success"), timeout=8)
+        self.app.pop_screen()
+
+    def _show_portal_error(self, exc: PortalError) -> None:
+        self._message("")
+        field = exc.field if exc.field in FIELD_WIDGETS else None
+        if field is not None:
+            self._field_error(field, self.error_text(exc))
+            self._focus_field(field)
+        else:
+            # Throttling (with its minutes) and anything else the portal says about the whole form.
+            self._message(ERROR_MARK + self.error_text(exc), error=True)
+
+    def _show_problems(self, problems: dict[str, str]) -> None:
+        for field, text in problems.items():
+            self._field_error(field, text)
+        self._focus_field(next(iter(problems)))
+
+    def _set_busy(self, text: str) -> None:
+        self._busy = True
+        self._enable_buttons(False)
+        self._message(text)
+
+    def _set_idle(self) -> None:
+        self._busy = False
+        self._enable_buttons(True)
+
+    def _enable_buttons(self, enabled: bool) -> None:
+        for button in self.query(Button):
+            button.disabled = not enabled
+
+    def _message(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#recovery-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+        if text:
+            self._reveal(message)
+
+    def _reveal(self, widget: Widget, *, top: bool = False) -> None:
+        """Scroll the form so that ``widget`` (a message below the fold at 80×24) is on screen."""
+        body = self.query_one("#recovery-body", VerticalScroll)
+        self.call_after_refresh(body.scroll_to_widget, widget, animate=False, top=top)
+
+    def _field_error(self, field: str, text: str) -> None:
+        widget = self.query_one(f"#{FIELD_WIDGETS[field]}-error", Static)
+        widget.update(ERROR_MARK + text if text else "")
+        widget.display = bool(text)
+
+    def _clear_errors(self) -> None:
+        for field in FIELD_WIDGETS:
+            self._field_error(field, "")
+
+    def _focus_field(self, field: str) -> None:
+        widget = self.query_one(f"#{FIELD_WIDGETS[field]}", Widget)
+        if widget.focusable:  # read-only fields of step 1 show their message all the same
+            widget.focus()
+        self._reveal(self.query_one(f"#{FIELD_WIDGETS[field]}-error", Static))

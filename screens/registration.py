@@ -1,0 +1,428 @@
+"""Регистрация: the FAQ's two steps — find the account, then prove the receipt total and get a password.
+
+Step 1: «Лицевой счет» and «Найти»; the portal answers with the address (apartment hidden) so the
+resident sees it is the right account. Step 2: «Итого к оплате за указанный месяц» (without the capital
+repair contribution), the e-mail twice and «Принять условия соглашения»; the password arrives by
+e-mail. The account number stays on screen, read-only, in step 2; Esc goes back to change it. Every
+value typed stays where it is when a check or the portal refuses it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+
+from screens.base import CallAbandoned, PortalScreen
+from tui.errors import NotFound, PortalError
+from tui.formatting import InputError, Money
+from tui.i18n import Translator
+from tui.models import RegistrationLookup
+
+Step = Literal["account", "details", "done"]
+
+#: The request fields the portal may name in an error → the id of the widget that holds each.
+FIELD_WIDGETS: dict[str, str] = {
+    "account_number": "account-number",
+    "receipt_total": "receipt-total",
+    "email": "email",
+    "email_repeat": "email-repeat",
+    "accept_terms": "accept-terms",
+}
+
+ERROR_MARK = "✗ "
+DONE_MARK = "✓ "
+
+
+def field_problem(t: Translator, field_key: str, problem_key: str, **params: object) -> str:
+    """«Поле «…»: …» — the field's name and what is allowed, in the translator's language."""
+    return t("input.field_problem", field=t(field_key), problem=t(problem_key, **params))
+
+
+def account_number_problem(t: Translator, number: str) -> str | None:
+    """Why ``number`` (spaces already removed) cannot be an account number, or None."""
+    if not number:
+        return t("input.required", field=t("field.account_number"))
+    if not 6 <= len(number) <= 20:  # the portal's rule; digits only is the input's restriction
+        return field_problem(t, "field.account_number", "input.account_number_invalid")
+    return None
+
+
+def email_problem(t: Translator, email: str) -> str | None:
+    """A first look at an e-mail address (the portal checks it properly), or None."""
+    if not email:
+        return t("input.required", field=t("field.email"))
+    if "@" not in email.strip("@"):
+        return field_problem(t, "field.email", "input.email_invalid")
+    return None
+
+
+class TermsDialog(ModalScreen[None]):
+    """The terms of use of the service, to read before ticking «Принять условия соглашения»."""
+
+    DEFAULT_CSS = """
+    TermsDialog { align: center middle; }
+    TermsDialog > Vertical {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    TermsDialog #terms-title { text-style: bold; margin-bottom: 1; }
+    TermsDialog #terms-scroll { height: auto; max-height: 16; }
+    TermsDialog Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape,f3", "dismiss", show=False)]
+
+    def __init__(self, t: Translator) -> None:
+        super().__init__()
+        self.t = t
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.t("registration.terms_title"), id="terms-title")
+            with VerticalScroll(id="terms-scroll"):
+                yield Static(self.t("registration.terms_text"), id="terms-text")
+            with Horizontal():
+                yield Button(self.t("common.close"), id="terms-close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#terms-close", Button).focus()
+
+    @on(Button.Pressed, "#terms-close")
+    def _close(self) -> None:
+        self.dismiss(None)
+
+
+class RegistrationScreen(PortalScreen):
+    """Registration with the last receipt at hand: the password is sent to the e-mail given here."""
+
+    HELP_TOPIC = "registration"
+    TITLE_KEY = "registration.title"
+    DEFAULT_CSS = """
+    RegistrationScreen #registration-body { height: 1fr; }
+    RegistrationScreen #registration-form, RegistrationScreen #registration-done {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        padding: 0 1;
+    }
+    RegistrationScreen .hint { color: $text-muted; }
+    RegistrationScreen .step { text-style: bold; margin-top: 1; }
+    RegistrationScreen .error { color: $error; text-style: bold; display: none; }
+    RegistrationScreen #registration-details { height: auto; display: none; }
+    RegistrationScreen #registration-found { margin-top: 1; text-style: bold; }
+    RegistrationScreen #registration-message { height: auto; margin-top: 1; }
+    RegistrationScreen #registration-message.-error { color: $error; text-style: bold; }
+    RegistrationScreen #registration-done { display: none; margin-top: 1; }
+    RegistrationScreen #registration-success { text-style: bold; color: $success; margin-bottom: 1; }
+    RegistrationScreen Button { margin-top: 1; }
+    """
+    BINDINGS = [
+        # One key, three meanings: check_action shows and runs only the one of the current step.
+        Binding("f2", "find", "registration.find", id="find"),
+        Binding("f2", "register", "registration.submit", id="register"),
+        Binding("f2", "to_login", "registration.to_login", id="to-login"),
+        Binding("f3", "terms", "registration.terms_title", id="terms"),
+        Binding("escape", "back", "footer.back", id="back"),
+    ]
+
+    #: Which actions belong to which step (all others are always available).
+    STEP_ACTIONS: ClassVar[dict[str, Step]] = {
+        "find": "account",
+        "register": "details",
+        "terms": "details",
+        "to_login": "done",
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Where the resident is: finding the account, filling step 2, or registered.
+        self.step: Step = "account"
+        #: The account number the portal found (step 2 registers exactly this one).
+        self.found_number: str | None = None
+        self._busy = False
+
+    # --- layout -------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Header()
+        with VerticalScroll(id="registration-body"), Center():
+            with Vertical(id="registration-form"):
+                yield Static(t("registration.intro"), classes="hint step-account-only")
+                yield Static(t("registration.step_account"), classes="step step-account-only")
+                yield Label(t("registration.account_number"))
+                yield Input(
+                    placeholder=t("login.account_number_placeholder"),
+                    restrict=r"[0-9 ]*",
+                    max_length=24,
+                    id="account-number",
+                )
+                yield Static(t("registration.account_number_hint"), classes="hint step-account-only")
+                yield Static("", id="account-number-error", classes="error")
+                yield Button(t("registration.find"), id="registration-find", variant="primary")
+                with Vertical(id="registration-details"):
+                    yield Static("", id="registration-found")
+                    yield Static(t("registration.step_back_hint"), classes="hint")
+                    yield Static(t("registration.step_details"), classes="step")
+                    yield Label(t("registration.receipt_total"))
+                    yield Input(placeholder="1023,12", max_length=24, id="receipt-total")
+                    yield Static(t("registration.receipt_total_hint"), classes="hint")
+                    yield Static("⚠ " + t("registration.receipt_total_warning"), classes="hint")
+                    yield Static("", id="receipt-total-error", classes="error")
+                    yield Label(t("registration.email"))
+                    yield Input(max_length=320, id="email")
+                    yield Static(t("registration.email_hint"), classes="hint")
+                    yield Static("", id="email-error", classes="error")
+                    yield Label(t("registration.email_repeat"))
+                    yield Input(max_length=320, id="email-repeat")
+                    yield Static("", id="email-repeat-error", classes="error")
+                    yield Checkbox(t("registration.accept_terms"), id="accept-terms")
+                    yield Static(t("registration.terms_hint"), classes="hint")
+                    yield Static("", id="accept-terms-error", classes="error")
+                    yield Button(t("registration.submit"), id="registration-submit", variant="primary")
+                yield Static("", id="registration-message")
+            with Vertical(id="registration-done"):
+                yield Static("", id="registration-success")
+                yield Static(t("registration.after_success_hint"), classes="hint")
+                yield Button(t("registration.to_login"), id="registration-to-login", variant="primary")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = self.t(self.TITLE_KEY)
+        self.query_one("#registration-body", VerticalScroll).can_focus = False
+        self.query_one("#account-number", Input).focus()
+
+    # --- keys ---------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        step = self.STEP_ACTIONS.get(action)
+        return step is None or step == self.step
+
+    def action_find(self) -> None:
+        self._find()
+
+    def action_register(self) -> None:
+        self._submit()
+
+    def action_terms(self) -> None:
+        self.app.push_screen(TermsDialog(self.t))
+
+    def action_to_login(self) -> None:
+        self._back_to_login(self.found_number)
+
+    def action_back(self) -> None:
+        if self.step == "details":
+            self._show_step("account")
+            self.query_one("#account-number", Input).focus()
+        elif self.step == "done":
+            self._back_to_login(self.found_number)
+        else:
+            self._back_to_login(None)
+
+    # --- step 1: find the account -------------------------------------------------------------------
+
+    @on(Input.Submitted, "#account-number")
+    @on(Button.Pressed, "#registration-find")
+    def _find(self) -> None:
+        if self._busy or self.step != "account":
+            return
+        self._clear_errors()
+        number = self.query_one("#account-number", Input).value.replace(" ", "")
+        problem = account_number_problem(self.t, number)
+        if problem is not None:
+            self._field_error("account_number", problem)
+            return
+        self._lookup(number)
+
+    @work(exclusive=True, group="registration", exit_on_error=False)
+    async def _lookup(self, number: str) -> None:
+        self._set_busy(self.t("registration.looking_up"))
+        try:
+            found = await self.portal(lambda client: client.registration_lookup(number))
+        except CallAbandoned:
+            self._message("")
+            return
+        except PortalError as exc:
+            self._message("")
+            if isinstance(exc, NotFound) or exc.field == "account_number":
+                self._field_error("account_number", self.error_text(exc))
+            else:
+                self._message(ERROR_MARK + self.error_text(exc), error=True)
+            return
+        finally:
+            self._busy = False
+            self._enable_buttons(True)
+        self._message("")
+        self._show_found(found)
+
+    def _show_found(self, found: RegistrationLookup) -> None:
+        self.found_number = found.account_number
+        account_line = self.t("registration.account_found", account=found.account_number)
+        address_line = self.t("registration.address", address=found.masked_address)
+        self.query_one("#registration-found", Static).update(f"{DONE_MARK}{account_line}\n{address_line}")
+        self._show_step("details")
+        self.query_one("#receipt-total", Input).focus()
+        self._reveal(self.query_one("#registration-found", Static), top=True)
+
+    # --- step 2: the receipt total, the e-mail and the terms ----------------------------------------
+
+    @on(Input.Submitted, "#receipt-total")
+    def _to_email(self) -> None:
+        self.query_one("#email", Input).focus()
+
+    @on(Input.Submitted, "#email")
+    def _to_email_repeat(self) -> None:
+        self.query_one("#email-repeat", Input).focus()
+
+    @on(Input.Submitted, "#email-repeat")
+    def _after_email_repeat(self) -> None:
+        # The last text field: Enter registers once the terms are accepted, else goes to the checkbox.
+        terms = self.query_one("#accept-terms", Checkbox)
+        if terms.value:
+            self._submit()
+        else:
+            terms.focus()
+
+    @on(Checkbox.Changed, "#accept-terms")
+    def _terms_changed(self, event: Checkbox.Changed) -> None:
+        if event.value:
+            self._field_error("accept_terms", "")
+
+    @on(Button.Pressed, "#registration-submit")
+    def _submit(self) -> None:
+        if self._busy or self.step != "details" or self.found_number is None:
+            return
+        t = self.t
+        self._clear_errors()
+        self._message("")
+        problems: dict[str, str] = {}
+        total: Money | None = None
+        try:
+            total = Money.parse(self.query_one("#receipt-total", Input).value)
+        except InputError as exc:
+            problems["receipt_total"] = field_problem(t, "field.receipt_total", exc.key, **exc.params)
+        email = self.query_one("#email", Input).value.strip()
+        email_repeat = self.query_one("#email-repeat", Input).value.strip()
+        problem = email_problem(t, email)
+        if problem is not None:
+            problems["email"] = problem
+        if not email_repeat:
+            problems["email_repeat"] = t("input.required", field=t("field.email_repeat"))
+        elif email and email_repeat.casefold() != email.casefold():
+            problems["email_repeat"] = t("error.emails_differ")
+        if not self.query_one("#accept-terms", Checkbox).value:
+            problems["accept_terms"] = t("error.terms_not_accepted")
+        if problems or total is None:
+            for name, text in problems.items():
+                self._field_error(name, text)
+            self._focus_field(next(iter(problems)))
+            return
+        self._register(self.found_number, total, email, email_repeat)
+
+    @work(exclusive=True, group="registration", exit_on_error=False)
+    async def _register(self, number: str, total: Money, email: str, email_repeat: str) -> None:
+        self._set_busy(self.t("registration.in_progress"))
+        try:
+            accepted = await self.portal(
+                lambda client: client.register(number, total, email, email_repeat, accept_terms=True)
+            )
+        except CallAbandoned:
+            self._message("")
+            return
+        except PortalError as exc:
+            self._message("")
+            field = exc.field if exc.field in FIELD_WIDGETS else None
+            if field is not None:
+                self._field_error(field, self.error_text(exc))
+                self._focus_field(field)
+            else:
+                # The uniform refusal (registration_data_mismatch), throttling with its minutes, the rest.
+                self._message(ERROR_MARK + self.error_text(exc), error=True)
+            return
+        finally:
+            self._busy = False
+            self._enable_buttons(True)
+        self._message("")
+        self.query_one("#registration-success", Static).update(
+            DONE_MARK + self.t("registration.success", email=accepted.email_masked)
+        )
+        self._show_step("done")
+        self.query_one("#registration-to-login", Button).focus()
+
+    @on(Button.Pressed, "#registration-to-login")
+    def _to_login_pressed(self) -> None:
+        self._back_to_login(self.found_number)
+
+    # --- helpers ------------------------------------------------------------------------------------
+
+    def _show_step(self, step: Step) -> None:
+        self.step = step
+        account = self.query_one("#account-number", Input)
+        account.disabled = step != "account"  # read-only in step 2: Esc goes back to change it
+        self.query_one("#registration-find", Button).display = step == "account"
+        self.query_one("#registration-details", Vertical).display = step == "details"
+        self.query_one("#registration-form", Vertical).display = step != "done"
+        self.query_one("#registration-done", Vertical).display = step == "done"
+        for widget in self.query(".step-account-only"):
+            widget.display = step == "account"  # step 2 needs the room at 80×24
+        self.refresh_bindings()
+
+    def _back_to_login(self, number: str | None) -> None:
+        """Back to the login screen; after registering, with the account number filled in."""
+        from screens.login import LoginScreen
+
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) >= 2 else None
+        if number and isinstance(below, LoginScreen):
+            below.query_one("#account-number", Input).value = number
+            password = below.query_one("#password", Input)
+            password.value = ""
+            below.set_focus(password)
+        self.app.pop_screen()
+
+    def _set_busy(self, text: str) -> None:
+        self._busy = True
+        self._enable_buttons(False)
+        self._message(text)
+
+    def _enable_buttons(self, enabled: bool) -> None:
+        for button in self.query(Button):
+            button.disabled = not enabled
+
+    def _message(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#registration-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+        if text:
+            self._reveal(message)
+
+    def _field_error(self, field: str, text: str) -> None:
+        widget = self.query_one(f"#{FIELD_WIDGETS[field]}-error", Static)
+        widget.update(ERROR_MARK + text if text else "")
+        widget.display = bool(text)
+
+    def _reveal(self, widget: Widget, *, top: bool = False) -> None:
+        """Scroll the form so that ``widget`` (a message below the fold at 80×24) is on screen."""
+        body = self.query_one("#registration-body", VerticalScroll)
+        self.call_after_refresh(body.scroll_to_widget, widget, animate=False, top=top)
+
+    def _clear_errors(self) -> None:
+        for field in FIELD_WIDGETS:
+            self._field_error(field, "")
+
+    def _focus_field(self, field: str) -> None:
+        widget = self.query_one(f"#{FIELD_WIDGETS[field]}", Widget)
+        if widget.focusable:  # the account number is read-only in step 2: its message is beside it
+            widget.focus()
+        self._reveal(self.query_one(f"#{FIELD_WIDGETS[field]}-error", Static))
