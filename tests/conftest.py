@@ -186,16 +186,21 @@ async def portal(make_portal: PortalFactory) -> Portal:
 
 @pytest.fixture(scope="session")
 def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An embedded portal's data folder, migrated and seeded once (the app's first-run path)."""
+    """An embedded portal's data folder, seeded once with the tests' anchor day, then started once.
+
+    Seeding with a fixed day (not the real today) keeps what screens show — and so the snapshots —
+    the same on any day the tests run; the embedded portal then finds its data and only migrates.
+    """
     from tui.embedded import EmbeddedPortal
 
     data_dir = tmp_path_factory.mktemp("embedded-template")
+    asyncio.run(_seed(f"sqlite+aiosqlite:///{data_dir / 'portal.sqlite3'}"))
 
-    async def first_run() -> None:
+    async def start_once() -> None:
         async with EmbeddedPortal(data_dir=data_dir) as embedded:
             assert embedded.running
 
-    asyncio.run(first_run())
+    asyncio.run(start_once())
     return data_dir
 
 
