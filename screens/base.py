@@ -55,7 +55,7 @@ class PortalScreen(Screen[None]):
     def client(self) -> PortalClient:
         client = self.kabinet.client
         if client is None:
-            raise PortalUnavailable("the portal is still starting")
+            raise PortalUnavailable("portal_unreachable")  # the embedded portal is still starting
         return client
 
     def on_screen_resume(self) -> None:

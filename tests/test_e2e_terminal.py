@@ -1,0 +1,109 @@
+"""End to end in a real terminal: ``python app.py`` in tmux at 80×24, log in, submit a reading.
+
+Drives the app as a resident would — keys in, screen text out (``send-keys`` / ``capture-pane``) —
+then checks through the portal that the reading was stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.app_helpers import HAPPY, PASSWORD
+from tui.client import PortalClient
+from tui.embedded import EmbeddedPortal
+from tui.models import MetersOverview
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+
+
+class Terminal:
+    """A tmux session running one command in an 80×24 window."""
+
+    def __init__(self, command: str) -> None:
+        self.name = f"kabinet-e2e-{uuid.uuid4().hex[:8]}"
+        size = ["-x", "80", "-y", "24"]
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, *size, command], check=True)
+
+    def screen(self) -> str:
+        result = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True, check=False
+        )
+        return result.stdout
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def wait_for(self, text: str, seconds: float = 30.0) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False, capture_output=True)
+
+
+async def _meters(data_dir: Path) -> MetersOverview:
+    """The happy-path resident's meters, asked of the portal directly (not through the app)."""
+    async with EmbeddedPortal(data_dir=data_dir) as embedded:  # noqa: SIM117 - the client needs embedded
+        async with PortalClient(transport=embedded.transport) as client:
+            await client.login(HAPPY, PASSWORD)
+            return await client.meters()
+
+
+async def _first_meter(data_dir: Path) -> tuple[int, Decimal]:
+    overview = await _meters(data_dir)
+    meter = next(m for m in overview.meters if m.accepts_readings and m.previous_reading is not None)
+    assert meter.previous_reading is not None
+    return meter.meter_id, meter.previous_reading.value
+
+
+async def _stored_values(data_dir: Path, meter_id: int) -> list[Decimal]:
+    overview = await _meters(data_dir)
+    meter = next(m for m in overview.meters if m.meter_id == meter_id)
+    return [meter.current_reading.value] if meter.current_reading else []
+
+
+def test_resident_logs_in_and_submits_a_reading(app_data_dir: Path, tmp_path: Path) -> None:
+    meter_id, previous = asyncio.run(_first_meter(app_data_dir))
+    new_value = previous + Decimal("1.5")
+    command = (
+        f"env XDG_CONFIG_HOME={tmp_path / 'config'} TERM=xterm-256color "
+        f"{sys.executable} {ROOT / 'app.py'} --data-dir {app_data_dir}"
+    )
+    terminal = Terminal(command)
+    try:
+        terminal.wait_for("Демо: лицевой счет")  # the login screen, with the embedded portal ready
+        terminal.type(HAPPY)
+        terminal.keys("Tab")
+        time.sleep(0.5)  # like a person, look up before typing on: focus moves after the key is read
+        terminal.type(PASSWORD)
+        terminal.keys("Enter")
+        terminal.wait_for(f"Лицевой счет {HAPPY}")  # home
+        terminal.keys("F2")
+        terminal.wait_for("Новое показание")
+        time.sleep(0.5)
+        terminal.type(str(new_value).replace(".", ","))
+        terminal.keys("F2")
+        screen = terminal.wait_for("✓")
+        assert "Показание принято" in screen or "принят" in screen
+    finally:
+        terminal.close()
+    assert asyncio.run(_stored_values(app_data_dir, meter_id)) == [new_value.quantize(previous)]
