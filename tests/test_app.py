@@ -127,3 +127,17 @@ async def test_command_palette_reaches_every_screen(tmp_path, app_data_dir):
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen_name(pilot) == "HelpScreen")
         assert app.screen.topic == "home"
+
+
+async def test_unreachable_portal_gets_a_clear_message_not_a_crash(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir, server_url="http://127.0.0.1:9")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        await wait_for(pilot, lambda: "Портал не отвечает" in text_of(pilot, "#login-error"), seconds=20)
+        assert screen_name(pilot) == "LoginScreen"
+        assert app.screen.query_one("#account-number").value == HAPPY  # nothing typed is lost
+
+
+def test_no_color_is_honoured(tmp_path, app_data_dir, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert make_app(tmp_path, app_data_dir).no_color
