@@ -25,6 +25,7 @@ from portal.models import Account, Meter, Payment, Service
 from portal.reading_window import reading_window
 from portal.settings import Settings
 from tests.conftest import TEST_ANCHOR, Portal
+from tests.statement_count import counted_statements
 
 TODAY = TEST_ANCHOR  # 20 November 2026 in Moscow
 LAST_RECEIPT = dt.date(2026, 10, 1)
@@ -314,3 +315,27 @@ async def test_resident_resources_need_a_session(portal: Portal, path: str) -> N
     assert (await portal.client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
     after_logout = await portal.client.get(path, headers=headers)
     assert after_logout.status_code == 401
+
+
+async def test_summary_sends_a_fixed_number_of_statements(make_portal: Any) -> None:
+    """The session check and three queries, whatever the account's history or number of meters."""
+    portal: Portal = await make_portal(cache_enabled=False)
+    for apartment in (HAPPY_PATH_APARTMENT, DEBTOR_APARTMENT, EXPIRED_VERIFICATION_APARTMENT):
+        headers = await portal.login(account_number(apartment), DEMO_PASSWORD)
+        first = await portal.client.get("/api/v1/account", headers=headers)
+        with counted_statements(portal) as statements:
+            again = await portal.client.get("/api/v1/account", headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.content == first.content  # computed again (no cache), the same answer
+        assert len(statements) == 1 + 3, statements
+
+
+async def test_receipts_send_a_fixed_number_of_statements(make_portal: Any) -> None:
+    portal: Portal = await make_portal(cache_enabled=False)
+    headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
+    with counted_statements(portal) as statements:
+        response = await portal.client.get("/api/v1/receipts", headers=headers)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["receipts"]) == 36
+    # The session check, the periods, and one statement (three queries) per payee.
+    assert len(statements) == 1 + 1 + 2 * 3, statements

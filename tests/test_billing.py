@@ -229,6 +229,79 @@ async def test_amount_due_without_charges(ledger: tuple[AsyncSession, Ledger]) -
     assert (due.receipt_total_kopecks, due.amount_due_kopecks, due.debt_kopecks, due.lines) == (0, 0, 0, ())
 
 
+async def test_amount_due_without_charges_counts_payments_as_a_prepayment(
+    ledger: tuple[AsyncSession, Ledger],
+) -> None:
+    session, ids = ledger
+    await session.execute(
+        insert(Payment),
+        [
+            {"account_id": ids.empty, "paid_on": day, "amount_kopecks": kopecks, "channel": "bank",
+             "purpose": purpose.value, "external_id": None}
+            for day, kopecks, purpose in (
+                (dt.date(2026, 4, 1), 30_000, U),
+                (dt.date(2026, 4, 16), 10_000, U),  # after "today"
+                (dt.date(2026, 4, 2), 5_000, CR),
+            )
+        ],
+    )  # fmt: skip
+    dues = await billing.amounts_due(session, ids.empty, dt.date(2026, 4, 15))
+    utilities, capital = dues[U], dues[CR]
+    assert (utilities.period, utilities.paid_since_kopecks, utilities.debt_kopecks) == (None, 30_000, -30_000)
+    assert (utilities.receipt_total_kopecks, utilities.amount_due_kopecks, utilities.lines) == (0, 0, ())
+    assert (capital.period, capital.paid_since_kopecks, capital.debt_kopecks) == (None, 5_000, -5_000)
+    await session.rollback()
+
+
+@pytest.mark.parametrize("today", [dt.date(2026, 3, 20), dt.date(2026, 4, 15), dt.date(2026, 5, 1)])
+async def test_amounts_due_take_two_queries_and_agree_with_the_statement(
+    ledger: tuple[AsyncSession, Ledger], today: dt.date
+) -> None:
+    """Both payees at once, in two queries; the receipt month's numbers are the statement's row.
+
+    On 20 March the payment of 31 March is already printed on March's statement (it is dated within
+    the month) although it is after today; payments after the month count only up to today.
+    """
+    session, ids = ledger
+    period = await billing.last_receipt_period(session, ids.account)
+    assert period == dt.date(2026, 3, 1)
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        dues = await billing.amounts_due_for_receipt(session, ids.account, period, today)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 2, statements
+
+    for purpose in (U, CR):
+        (month,) = await billing.monthly_statement(session, ids.account, period, period, purpose)
+        due = dues[purpose]
+        assert due == await (billing.amount_due if purpose is U else billing.capital_repair_due)(
+            session, ids.account, today
+        )
+        assert (
+            due.opening_kopecks,
+            due.charged_kopecks,
+            due.recalculation_kopecks,
+            due.paid_in_period_kopecks,
+        ) == (
+            month.opening_kopecks,
+            month.charged_kopecks,
+            month.recalculation_kopecks,
+            month.paid_kopecks,
+        )
+        assert due.receipt_total_kopecks == max(0, month.closing_kopecks)
+        assert due.debt_kopecks == month.closing_kopecks - due.paid_since_kopecks
+    expected_since = {dt.date(2026, 3, 20): 0, dt.date(2026, 4, 15): 50_000, dt.date(2026, 5, 1): 250_000}
+    assert dues[U].paid_since_kopecks == expected_since[today]
+    assert dues[U].paid_in_period_kopecks == 100_000  # the 31 March payment, whatever today is
+
+
 async def test_statement_range_must_be_ordered(ledger: tuple[AsyncSession, Ledger]) -> None:
     session, ids = ledger
     with pytest.raises(ValueError):

@@ -20,6 +20,7 @@ from portal.demo.accounts import (
 )
 from portal.models import Account, Meter, Payment, Reading, ReadingSource, ReadingStatus, Service
 from tests.conftest import TEST_NOW, Portal
+from tests.statement_count import counted_statements
 
 HISTORY = "/api/v1/history"
 WHOLE_HISTORY = {"date_from": "2023-10-01", "date_to": "2026-11-30"}
@@ -409,3 +410,30 @@ async def _account_id(portal: Portal, apartment: int) -> int:
         found = await session.scalar(select(Account.id).where(Account.number == account_number(apartment)))
     assert found is not None
     return found
+
+
+async def test_reading_history_sends_a_fixed_number_of_statements(make_portal: Any) -> None:
+    """The session check and one query, whatever the range, the meters or the readings replaced."""
+    portal: Portal = await make_portal(cache_enabled=False)
+    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    meter = await _meter(portal, HAPPY_PATH_APARTMENT, "cold_water")
+    ranges: list[dict[str, Any]] = [
+        {"date_from": "2023-11-01", "date_to": "2026-11-25"},  # 36 months
+        {"date_from": "2026-10-01", "date_to": "2026-10-31"},
+        {"date_from": "2023-11-01", "date_to": "2026-11-25", "meter_id": meter.id},
+    ]
+    for params in ranges:
+        first = await _get(portal, "readings", headers, **params)
+        with counted_statements(portal) as statements:
+            again = await _get(portal, "readings", headers, **params)
+        assert again == first and again["readings"]
+        assert len(statements) == 1 + 1, statements
+
+
+async def test_other_histories_send_a_fixed_number_of_statements(make_portal: Any) -> None:
+    portal: Portal = await make_portal(cache_enabled=False)
+    headers = await _login(portal, DEBTOR_APARTMENT)
+    for path, queries in (("payments", 1), ("statement", 4)):
+        with counted_statements(portal) as statements:
+            await _get(portal, path, headers, **WHOLE_HISTORY)
+        assert len(statements) == 1 + queries, statements

@@ -23,6 +23,7 @@ from tests.readings_helpers import (
     readings_of,
     ru,
 )
+from tests.statement_count import counted_statements, is_postgres
 
 OTHER_APARTMENT = 9  # another registered account
 
@@ -415,3 +416,39 @@ async def test_malformed_requests_are_422(portal):
     long_key = await submit(portal, headers, {"meter_id": cold["meter_id"], "value": "1"}, key="k" * 201)
     assert long_key.status_code == 422
     assert await readings_of(portal, cold["meter_id"]) == []
+
+
+async def test_submission_sends_a_fixed_number_of_statements_and_links_replacements(make_portal):
+    """All meters' readings are written together; each replaced reading points at its successor."""
+    portal = await make_portal(cache_enabled=False)
+    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    meters = await meters_by_service(portal, headers)
+    assert len(meters) == 3
+    notify = 1 if is_postgres(portal) else 0  # the cache invalidation travels with the transaction
+
+    def body(step):
+        return [
+            {"meter_id": meter["meter_id"], "value": ru(Decimal(meter["previous_reading"]["value"]) + step)}
+            for meter in meters.values()
+        ]
+
+    with counted_statements(portal) as statements:
+        first = await submit(portal, headers, *body(1))
+    assert [r["status"] for r in first.json()["results"]] == ["accepted"] * 3
+    # The session check, the lock, the meters with their history, one INSERT.
+    assert len(statements) == 4 + notify, statements
+
+    with counted_statements(portal) as statements:
+        second = await submit(portal, headers, *body(2))
+    results = second.json()["results"]
+    assert [r["status"] for r in results] == ["replaced_previous"] * 3
+    # … and the replaced readings marked before the INSERT and linked to the new ones after it.
+    assert len(statements) == 6 + notify, statements
+
+    for old, new in zip(first.json()["results"], results, strict=True):
+        assert old["meter_id"] == new["meter_id"]
+        rows = {row.id: row for row in await readings_of(portal, new["meter_id"])}
+        replaced, accepted = rows[old["reading"]["reading_id"]], rows[new["reading"]["reading_id"]]
+        assert (replaced.status, replaced.replaced_by_id) == ("replaced", accepted.id)
+        assert (accepted.status, accepted.replaced_by_id) == ("accepted", None)
+        assert accepted.meter_id == new["meter_id"] and accepted.value == Decimal(new["reading"]["value"])

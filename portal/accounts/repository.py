@@ -1,14 +1,34 @@
-"""All SQL of the accounts domain; every query is filtered by the principal's ``account_id``."""
+"""All SQL of the accounts domain; every query is filtered by the principal's ``account_id``.
+
+The summary's statements are built once, on the tables themselves (no ORM entities): the summary is
+the start screen, and statement construction and ORM loading would cost more than the queries.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.billing.repository import latest_charge_period_of
 from portal.models import Account, CapitalRepairAccount, Meter, Payment, Service
+
+_accounts = Account.__table__
+_fund_accounts = CapitalRepairAccount.__table__
+_meters = Meter.__table__
+_services = Service.__table__
+_payments = Payment.__table__
+
+
+@dataclass(frozen=True)
+class LastPayment:
+    paid_on: dt.date
+    amount_kopecks: int
+    channel: str
+    purpose: str
 
 
 @dataclass(frozen=True)
@@ -21,39 +41,92 @@ class MeterVerification:
     next_verification_on: dt.date
 
 
+@dataclass(frozen=True)
+class SummaryAccount:
+    """The account's own row with what the summary reads alongside it."""
+
+    number: str
+    address: str
+    owner_name: str
+    area_m2: Decimal
+    residents: int
+    #: The apartment's account at the capital repair fund (both None when it has none).
+    fund_account_number: str | None
+    fund_name: str | None
+    #: The last receipt's month (:func:`portal.billing.last_receipt_period`), None without charges.
+    last_receipt_period: dt.date | None
+    #: The latest payment dated on or before today, either purpose.
+    last_payment: LastPayment | None
+    #: The account's meters in the receipt's order of services.
+    meters: tuple[MeterVerification, ...]
+
+
+_account_id: BindParameter[int] = bindparam("account_id")
+_latest_payment = _payments.alias("latest_payment")
+_latest_payment_id = (
+    select(_latest_payment.c.id)
+    .where(_latest_payment.c.account_id == _account_id, _latest_payment.c.paid_on <= bindparam("today"))
+    .order_by(_latest_payment.c.paid_on.desc(), _latest_payment.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+
+#: The account, its fund account, the last receipt's month and the last payment, on one row per meter
+#: (the meters in the receipt's order of services; one row with no meter when it has none).
+_SUMMARY_ACCOUNT = (
+    select(
+        _accounts.c.number,
+        _accounts.c.address,
+        _accounts.c.owner_name,
+        _accounts.c.area_m2,
+        _accounts.c.residents,
+        _fund_accounts.c.number,
+        _fund_accounts.c.fund_name,
+        latest_charge_period_of(_account_id),
+        _payments.c.paid_on,
+        _payments.c.amount_kopecks,
+        _payments.c.channel,
+        _payments.c.purpose,
+        _meters.c.id,
+        _services.c.name,
+        _meters.c.serial_number,
+        _meters.c.next_verification_on,
+    )
+    .select_from(
+        _accounts.outerjoin(_fund_accounts, _fund_accounts.c.account_id == _accounts.c.id)
+        .outerjoin(_payments, _payments.c.id == _latest_payment_id)
+        # Flat outer joins: a nested (meters JOIN services) would make SQLite scan every meter.
+        .outerjoin(_meters, _meters.c.account_id == _accounts.c.id)
+        .outerjoin(_services, _services.c.id == _meters.c.service_id)
+    )
+    .where(_accounts.c.id == _account_id)
+    .order_by(_services.c.sort_order, _meters.c.id)
+)
+
+
 class AccountsRepository:
     """Reads of one account's own rows."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def account_with_capital_repair(
-        self, account_id: int
-    ) -> tuple[Account, CapitalRepairAccount | None] | None:
-        stmt = (
-            select(Account, CapitalRepairAccount)
-            .outerjoin(CapitalRepairAccount, CapitalRepairAccount.account_id == Account.id)
-            .where(Account.id == account_id)
+    async def summary_account(self, account_id: int, today: dt.date) -> SummaryAccount | None:
+        """The account with its fund account, last receipt month, last payment up to ``today`` and meters."""
+        result = await self.session.execute(_SUMMARY_ACCOUNT, {"account_id": account_id, "today": today})
+        rows = result.all()
+        if not rows:
+            return None
+        number, address, owner, area, residents, fund_number, fund_name, period, *rest = rows[0]
+        paid_on, amount, channel, purpose = rest[:4]
+        return SummaryAccount(
+            number=number,
+            address=address,
+            owner_name=owner,
+            area_m2=area,
+            residents=residents,
+            fund_account_number=fund_number,
+            fund_name=fund_name,
+            last_receipt_period=period,
+            last_payment=LastPayment(paid_on, int(amount), channel, purpose) if paid_on is not None else None,
+            meters=tuple(MeterVerification(*row[12:]) for row in rows if row[12] is not None),
         )
-        row = (await self.session.execute(stmt)).first()
-        return (row[0], row[1]) if row else None
-
-    async def meter_verifications(self, account_id: int) -> list[MeterVerification]:
-        """The account's meters in the receipt's order of services."""
-        stmt = (
-            select(Meter.id, Service.name, Meter.serial_number, Meter.next_verification_on)
-            .join(Service, Service.id == Meter.service_id)
-            .where(Meter.account_id == account_id)
-            .order_by(Service.sort_order, Meter.id)
-        )
-        return [MeterVerification(*row) for row in (await self.session.execute(stmt)).all()]
-
-    async def last_payment(self, account_id: int, until: dt.date) -> Payment | None:
-        """The latest payment dated on or before ``until``, either purpose."""
-        stmt = (
-            select(Payment)
-            .where(Payment.account_id == account_id, Payment.paid_on <= until)
-            .order_by(Payment.paid_on.desc(), Payment.id.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
-from portal.accounts.repository import AccountsRepository
+from portal.accounts.repository import AccountsRepository, MeterVerification
 from portal.accounts.schemas import (
     AccountSummary,
     AmountDueBreakdown,
@@ -52,10 +53,10 @@ def _breakdown(due: billing.AmountDue) -> AmountDueBreakdown:
     )
 
 
-async def meter_warnings(repo: AccountsRepository, account_id: int, today: dt.date) -> list[MeterWarning]:
-    """Meters whose verification has expired or is due soon, in the receipt's order of services."""
+def meter_warnings(meters: Iterable[MeterVerification], today: dt.date) -> list[MeterWarning]:
+    """Meters whose verification has expired or is due soon, in the order given (the receipt's)."""
     warnings: list[MeterWarning] = []
-    for meter in await repo.meter_verifications(account_id):
+    for meter in meters:
         state = verification_state(meter.next_verification_on, today)
         if state is VerificationState.VALID:
             continue
@@ -77,21 +78,27 @@ async def meter_warnings(repo: AccountsRepository, account_id: int, today: dt.da
 async def account_summary(
     session: AsyncSession, settings: Settings, principal: Principal, today: dt.date
 ) -> AccountSummary:
-    """The start screen of the principal's own account."""
+    """The start screen of the principal's own account.
+
+    Three queries whatever the history: the account with its last receipt month, last payment and
+    meters; both payees' sums; the last receipt's lines.
+    """
     repo = AccountsRepository(session)
-    found = await repo.account_with_capital_repair(principal.account_id)
-    if found is None:
+    account = await repo.summary_account(principal.account_id, today)
+    if account is None:
         # The account was deleted under a live session: the session means nothing any more.
         raise NotAuthenticated()
-    account, fund_account = found
 
-    utilities = await billing.amount_due(session, account.id, today)
+    dues = await billing.amounts_due_for_receipt(
+        session, principal.account_id, account.last_receipt_period, today
+    )
+    utilities = dues[PaymentPurpose.UTILITIES]
     capital_repair: CapitalRepair | None = None
-    if fund_account is not None:
-        fund_due = await billing.capital_repair_due(session, account.id, today)
+    if account.fund_account_number is not None and account.fund_name is not None:
+        fund_due = dues[PaymentPurpose.CAPITAL_REPAIR]
         capital_repair = CapitalRepair(
-            account_number=fund_account.number,
-            fund_name=fund_account.fund_name,
+            account_number=account.fund_account_number,
+            fund_name=account.fund_name,
             period=fund_due.period,
             receipt_total_kopecks=fund_due.receipt_total_kopecks,
             amount_due_kopecks=fund_due.amount_due_kopecks,
@@ -99,7 +106,7 @@ async def account_summary(
         )
 
     window = reading_window(settings, today)
-    payment = await repo.last_payment(account.id, today)
+    payment = account.last_payment
     return AccountSummary(
         account_number=account.number,
         address=account.address,
@@ -122,7 +129,7 @@ async def account_summary(
             opens_on=window.opens_on,
             message=window.message,
         ),
-        warnings=await meter_warnings(repo, account.id, today),
+        warnings=meter_warnings(account.meters, today),
         last_payment=(
             LastPayment(
                 paid_on=payment.paid_on,

@@ -1,7 +1,8 @@
 """All SQL of billing. Every query is filtered by ``account_id``: no function here reads another account.
 
 Sums are computed by the database (``SUM … GROUP BY``), so the cost of a statement does not grow with
-the account's history.
+the account's history. The statements of the account summary are built once, on the tables themselves
+(no ORM entities): a request then pays neither statement construction nor ORM row loading.
 """
 
 from __future__ import annotations
@@ -10,10 +11,36 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Integer, cast, extract, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    ScalarSelect,
+    bindparam,
+    case,
+    cast,
+    extract,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.models import Charge, Payee, Payment, PaymentPurpose, Service
+
+_charges = Charge.__table__
+_services = Service.__table__
+_payments = Payment.__table__
+
+
+def latest_charge_period_of(account_id: ColumnElement[int]) -> ScalarSelect[dt.date]:
+    """The latest period with any charge of ``account_id`` (the last receipt's month) as a subquery.
+
+    The one definition of "the last receipt", for statements that read it along with other things.
+    """
+    latest = _charges.alias("latest_charge")
+    return select(func.max(latest.c.period)).where(latest.c.account_id == account_id).scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -113,24 +140,14 @@ async def payment_sums_by_month(
     return {dt.date(int(y), int(m), 1): int(total) for y, m, total in rows}
 
 
-async def payments_total(
-    session: AsyncSession, account_id: int, purpose: PaymentPurpose, after: dt.date | None, until: dt.date
-) -> int:
-    """Payments of one purpose with ``after < paid_on <= until`` (no lower bound when ``after`` is None)."""
-    stmt = select(func.coalesce(func.sum(Payment.amount_kopecks), 0)).where(
-        Payment.account_id == account_id,
-        Payment.purpose == purpose.value,
-        Payment.paid_on <= until,
-    )
-    if after is not None:
-        stmt = stmt.where(Payment.paid_on > after)
-    return int((await session.execute(stmt)).scalar_one())
+_LATEST_CHARGE_PERIOD = select(latest_charge_period_of(bindparam("account_id")))
 
 
 async def latest_charge_period(session: AsyncSession, account_id: int) -> dt.date | None:
     """The latest period that has any charge."""
-    stmt = select(func.max(Charge.period)).where(Charge.account_id == account_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    result = await session.execute(_LATEST_CHARGE_PERIOD, {"account_id": account_id})
+    period: dt.date | None = result.scalar_one()
+    return period
 
 
 async def charge_periods(session: AsyncSession, account_id: int) -> list[dt.date]:
@@ -144,34 +161,130 @@ async def charge_periods(session: AsyncSession, account_id: int) -> list[dt.date
     return list((await session.execute(stmt)).scalars())
 
 
-async def charge_lines(
-    session: AsyncSession, account_id: int, period: dt.date, payee: Payee
-) -> list[ServiceLine]:
-    """The charges of one period and payee, in the receipt's order of services."""
-    stmt = (
-        select(
-            Service.code,
-            Service.name,
-            Service.unit,
-            Charge.volume,
-            Charge.tariff_kopecks,
-            Charge.charged_kopecks,
-            Charge.recalculation_kopecks,
-        )
-        .join(Service, Service.id == Charge.service_id)
-        .where(Charge.account_id == account_id, Charge.period == period, Service.payee == payee.value)
-        .order_by(Service.sort_order, Service.id)
+# --- the amount due of both payees at once ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueSums:
+    """The sums of one payee around a receipt month ``period`` (see :func:`due_sums`)."""
+
+    #: Charges with recalculations of the payee's services before ``period``.
+    charged_before_kopecks: int = 0
+    #: Payments of the payee's purpose dated before ``period``.
+    paid_before_kopecks: int = 0
+    #: … dated within the month of ``period``.
+    paid_in_period_kopecks: int = 0
+    #: … dated after the month of ``period``, up to ``today``.
+    paid_since_kopecks: int = 0
+    #: … dated up to ``today``, whatever the month (what counts while there is no receipt yet).
+    paid_until_today_kopecks: int = 0
+
+
+def _sum_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, _payments.c.amount_kopecks), else_=literal_column("0")))
+
+
+_period = bindparam("period", type_=Date)
+_next_period = bindparam("next_period", type_=Date)
+_today = bindparam("today", type_=Date)
+_ZERO: ColumnElement[int] = literal_column("0")
+
+#: Row kinds of :data:`_DUE_SUMS`: charges by payee, payments by purpose.
+_CHARGES, _PAYMENTS = 0, 1
+
+#: One round trip for both payees: charges before the receipt month by payee, and payments by purpose
+#: split at the receipt month's bounds and at today (conditional sums).
+_DUE_SUMS = union_all(
+    select(
+        literal_column(str(_CHARGES)),
+        _services.c.payee,
+        func.sum(_charges.c.charged_kopecks + _charges.c.recalculation_kopecks),
+        _ZERO,
+        _ZERO,
+        _ZERO,
+        _ZERO,
     )
-    rows = (await session.execute(stmt)).all()
-    return [
-        ServiceLine(
-            service_code=code,
-            service_name=name,
-            unit=unit,
-            volume=Decimal(volume),
-            tariff_kopecks=int(tariff),
-            charged_kopecks=int(charged),
-            recalculation_kopecks=int(recalc),
+    .select_from(_charges.join(_services, _services.c.id == _charges.c.service_id))
+    .where(_charges.c.account_id == bindparam("account_id"), _charges.c.period < _period)
+    .group_by(_services.c.payee),
+    select(
+        literal_column(str(_PAYMENTS)),
+        _payments.c.purpose,
+        _ZERO,
+        _sum_if(_payments.c.paid_on < _period),
+        _sum_if((_payments.c.paid_on >= _period) & (_payments.c.paid_on < _next_period)),
+        _sum_if((_payments.c.paid_on >= _next_period) & (_payments.c.paid_on <= _today)),
+        _sum_if(_payments.c.paid_on <= _today),
+    )
+    .where(_payments.c.account_id == bindparam("account_id"))
+    .group_by(_payments.c.purpose),
+)
+
+
+async def due_sums(
+    session: AsyncSession,
+    account_id: int,
+    period: dt.date | None,
+    next_period: dt.date | None,
+    today: dt.date,
+) -> dict[PaymentPurpose, DueSums]:
+    """Sums of both payees around the receipt month ``period`` … ``next_period`` (exclusive), in one query.
+
+    Without a receipt (``period`` None) only ``paid_until_today_kopecks`` is filled.
+    """
+    rows = await session.execute(
+        _DUE_SUMS, {"account_id": account_id, "period": period, "next_period": next_period, "today": today}
+    )
+    charged: dict[str, int] = {}
+    paid: dict[str, tuple[int, int, int, int]] = {}
+    for kind, key, charged_before, before, in_period, since, until_today in rows:
+        if kind == _CHARGES:
+            charged[key] = int(charged_before)
+        else:
+            paid[key] = (int(before), int(in_period), int(since), int(until_today))
+    sums: dict[PaymentPurpose, DueSums] = {}
+    for purpose, payee in (
+        (PaymentPurpose.UTILITIES, Payee.BILLING_CENTER),
+        (PaymentPurpose.CAPITAL_REPAIR, Payee.CAPITAL_REPAIR_FUND),
+    ):
+        before, in_period, since, until_today = paid.get(purpose.value, (0, 0, 0, 0))
+        sums[purpose] = DueSums(charged.get(payee.value, 0), before, in_period, since, until_today)
+    return sums
+
+
+_RECEIPT_LINES = (
+    select(
+        _services.c.payee,
+        _services.c.code,
+        _services.c.name,
+        _services.c.unit,
+        _charges.c.volume,
+        _charges.c.tariff_kopecks,
+        _charges.c.charged_kopecks,
+        _charges.c.recalculation_kopecks,
+    )
+    .select_from(_charges.join(_services, _services.c.id == _charges.c.service_id))
+    .where(_charges.c.account_id == bindparam("account_id"), _charges.c.period == bindparam("period"))
+    .order_by(_services.c.sort_order, _services.c.id)
+)
+
+
+async def receipt_lines(
+    session: AsyncSession, account_id: int, period: dt.date
+) -> dict[Payee, list[ServiceLine]]:
+    """The charges of one period by payee, each in the receipt's order of services (one query)."""
+    lines: dict[Payee, list[ServiceLine]] = {payee: [] for payee in Payee}
+    rows = await session.execute(_RECEIPT_LINES, {"account_id": account_id, "period": period})
+    for payee, code, name, unit, volume, tariff, charged, recalc in rows:
+        lines[Payee(payee)].append(
+            ServiceLine(
+                service_code=code,
+                service_name=name,
+                unit=unit,
+                volume=Decimal(volume),
+                tariff_kopecks=int(tariff),
+                charged_kopecks=int(charged),
+                recalculation_kopecks=int(recalc),
+            )
         )
-        for code, name, unit, volume, tariff, charged, recalc in rows
-    ]
+    return lines

@@ -22,6 +22,8 @@ __all__ = [
     "ServiceLine",
     "StatementMonth",
     "amount_due",
+    "amounts_due",
+    "amounts_due_for_receipt",
     "capital_repair_due",
     "capital_repair_total",
     "last_receipt_period",
@@ -82,6 +84,20 @@ class AmountDue:
     lines: tuple[ServiceLine, ...]
 
 
+def _statement_month(
+    period: dt.date, opening: int, charged: int, recalculation: int, paid: int
+) -> StatementMonth:
+    """The month's row: its closing balance follows from the other four numbers."""
+    return StatementMonth(
+        period=period,
+        opening_kopecks=opening,
+        charged_kopecks=charged,
+        recalculation_kopecks=recalculation,
+        paid_kopecks=paid,
+        closing_kopecks=opening + charged + recalculation - paid,
+    )
+
+
 async def monthly_statement(
     session: AsyncSession,
     account_id: int,
@@ -108,19 +124,11 @@ async def monthly_statement(
     period = first
     while period <= last:
         sums = charges.get(period, repository.ChargeSums())
-        paid = payments.get(period, 0)
-        closing = opening + sums.charged_kopecks + sums.recalculation_kopecks - paid
-        months.append(
-            StatementMonth(
-                period=period,
-                opening_kopecks=opening,
-                charged_kopecks=sums.charged_kopecks,
-                recalculation_kopecks=sums.recalculation_kopecks,
-                paid_kopecks=paid,
-                closing_kopecks=closing,
-            )
+        month = _statement_month(
+            period, opening, sums.charged_kopecks, sums.recalculation_kopecks, payments.get(period, 0)
         )
-        opening = closing
+        months.append(month)
+        opening = month.closing_kopecks
         period = add_months(period, 1)
     return months
 
@@ -157,16 +165,23 @@ async def receipt_periods(session: AsyncSession, account_id: int) -> list[dt.dat
     return await repository.charge_periods(session, account_id)
 
 
-async def _due(session: AsyncSession, account_id: int, today: dt.date, purpose: PaymentPurpose) -> AmountDue:
-    period = await last_receipt_period(session, account_id)
+def _amount_due(
+    purpose: PaymentPurpose, period: dt.date | None, sums: repository.DueSums, lines: list[ServiceLine]
+) -> AmountDue:
     if period is None:
         # No receipt yet: anything already paid is a prepayment.
-        paid = await repository.payments_total(session, account_id, purpose, None, today)
+        paid = sums.paid_until_today_kopecks
         return AmountDue(purpose, None, 0, 0, 0, 0, 0, paid, 0, -paid, ())
-    (month,) = await monthly_statement(session, account_id, period, period, purpose)
-    month_end = add_months(period, 1) - dt.timedelta(days=1)
-    paid_since = await repository.payments_total(session, account_id, purpose, month_end, today)
-    lines = await repository.charge_lines(session, account_id, period, payee_for(purpose))
+    # The receipt month's row of :func:`monthly_statement`, from the same sums.
+    month = _statement_month(
+        period,
+        sums.charged_before_kopecks - sums.paid_before_kopecks,
+        sum(line.charged_kopecks for line in lines),
+        sum(line.recalculation_kopecks for line in lines),
+        sums.paid_in_period_kopecks,
+    )
+    paid_since = sums.paid_since_kopecks
+    # A prepayment is not a negative amount to pay: the receipt prints 0.
     total = max(0, month.closing_kopecks)
     return AmountDue(
         purpose=purpose,
@@ -183,11 +198,36 @@ async def _due(session: AsyncSession, account_id: int, today: dt.date, purpose: 
     )
 
 
+async def amounts_due_for_receipt(
+    session: AsyncSession, account_id: int, period: dt.date | None, today: dt.date
+) -> dict[PaymentPurpose, AmountDue]:
+    """Both payees' :class:`AmountDue` when the last receipt's month is known already (two queries).
+
+    ``period`` must be :func:`last_receipt_period` of the account (callers that read it together with
+    other things use :func:`portal.billing.repository.latest_charge_period_of`).
+    """
+    next_period = add_months(period, 1) if period is not None else None
+    sums = await repository.due_sums(session, account_id, period, next_period, today)
+    lines = await repository.receipt_lines(session, account_id, period) if period is not None else {}
+    return {
+        purpose: _amount_due(purpose, period, sums[purpose], lines.get(payee_for(purpose), []))
+        for purpose in PaymentPurpose
+    }
+
+
+async def amounts_due(
+    session: AsyncSession, account_id: int, today: dt.date
+) -> dict[PaymentPurpose, AmountDue]:
+    """Both payees: the last receipt, its total, payments received after it and what is left to pay."""
+    period = await last_receipt_period(session, account_id)
+    return await amounts_due_for_receipt(session, account_id, period, today)
+
+
 async def amount_due(session: AsyncSession, account_id: int, today: dt.date) -> AmountDue:
     """Utilities: the last receipt, its total, payments received after it and what is left to pay."""
-    return await _due(session, account_id, today, PaymentPurpose.UTILITIES)
+    return (await amounts_due(session, account_id, today))[PaymentPurpose.UTILITIES]
 
 
 async def capital_repair_due(session: AsyncSession, account_id: int, today: dt.date) -> AmountDue:
     """The same as :func:`amount_due` for the capital repair contribution."""
-    return await _due(session, account_id, today, PaymentPurpose.CAPITAL_REPAIR)
+    return (await amounts_due(session, account_id, today))[PaymentPurpose.CAPITAL_REPAIR]

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import ServiceLine
-from portal.models import Charge, Meter, Payee, Payment, Reading, ReadingStatus, Service
+from portal.models import Charge, Meter, Payee, Payment, Reading, Service
 
 
-@dataclass(frozen=True)
-class ReadingRecord:
-    """A reading with its meter and service, and the meter's previous accepted value."""
+class ReadingRecord(NamedTuple):
+    """A reading with its meter and service, as stored.
+
+    A named tuple: a 36-month history has a hundred of them or more, made on every request.
+    """
 
     reading_id: int
     meter_id: int
@@ -27,12 +30,47 @@ class ReadingRecord:
     decimals: int
     period: dt.date
     value: Decimal
-    #: The meter's accepted reading just before this one; None for the first one and for a replaced one.
-    previous_value: Decimal | None
     rollover: bool
     submitted_at: dt.datetime
     source: str
     status: str
+    #: The service's place on the receipt.
+    sort_order: int
+
+
+_readings = Reading.__table__
+_meters = Meter.__table__
+_services = Service.__table__
+
+#: The account's readings up to a month, each meter's in the order they were made (columns in the
+#: order of :class:`ReadingRecord`).
+_READINGS = (
+    select(
+        _readings.c.id,
+        _readings.c.meter_id,
+        _services.c.code,
+        _services.c.name,
+        _services.c.unit,
+        _meters.c.serial_number,
+        _meters.c.integer_digits,
+        _meters.c.decimals,
+        _readings.c.period,
+        _readings.c.value,
+        _readings.c.rollover,
+        _readings.c.submitted_at,
+        _readings.c.source,
+        _readings.c.status,
+        _services.c.sort_order,
+    )
+    .select_from(
+        _readings.join(_meters, _meters.c.id == _readings.c.meter_id).join(
+            _services, _services.c.id == _meters.c.service_id
+        )
+    )
+    .where(_meters.c.account_id == bindparam("account_id"), _readings.c.period <= bindparam("last_month"))
+    .order_by(_readings.c.meter_id, _readings.c.period, _readings.c.submitted_at, _readings.c.id)
+)
+_METER_READINGS = _READINGS.where(_readings.c.meter_id == bindparam("meter_id"))
 
 
 @dataclass(frozen=True)
@@ -50,75 +88,18 @@ class HistoryRepository:
         self.session = session
 
     async def readings(
-        self, account_id: int, first_month: dt.date, last_month: dt.date, meter_id: int | None
+        self, account_id: int, last_month: dt.date, meter_id: int | None
     ) -> list[ReadingRecord]:
-        """Readings for the periods ``first_month`` … ``last_month``, newest period first.
+        """Every reading of the account's meters (or of one of them) for periods up to ``last_month``.
 
-        One query over the meters' readings up to ``last_month`` (the earlier ones too, so the first
-        month of the range has its previous accepted value); each accepted reading's previous accepted
-        value is carried along in order. A window function (``LAG``) would do the same in SQL, but
-        joining its result back to the replaced readings made SQLite scan it once per row.
+        Grouped by meter, each meter's in the order they were made (period, then submission): the
+        earlier periods come too, so that the first month of a range has its previous accepted value.
+        One query; a window function (``LAG``) would find the previous values in SQL, but joining its
+        result back to the replaced readings made SQLite scan it once per row.
         """
-        stmt = (
-            select(
-                Reading.id,
-                Reading.meter_id,
-                Service.code,
-                Service.name,
-                Service.unit,
-                Meter.serial_number,
-                Meter.integer_digits,
-                Meter.decimals,
-                Reading.period,
-                Reading.value,
-                Reading.rollover,
-                Reading.submitted_at,
-                Reading.source,
-                Reading.status,
-                Service.sort_order,
-            )
-            .join(Meter, Meter.id == Reading.meter_id)
-            .join(Service, Service.id == Meter.service_id)
-            .where(Meter.account_id == account_id, Reading.period <= last_month)
-            .order_by(Reading.meter_id, Reading.period, Reading.submitted_at, Reading.id)
-        )
-        if meter_id is not None:
-            stmt = stmt.where(Reading.meter_id == meter_id)
-        rows = (await self.session.execute(stmt)).all()
-
-        found: list[tuple[int, ReadingRecord]] = []
-        current_meter: int | None = None
-        previous_accepted: Decimal | None = None
-        for row in rows:
-            if row[1] != current_meter:
-                current_meter, previous_accepted = row[1], None
-            value = Decimal(row[9])
-            accepted = row[13] == ReadingStatus.ACCEPTED
-            if row[8] >= first_month:
-                record = ReadingRecord(
-                    reading_id=row[0],
-                    meter_id=row[1],
-                    service_code=row[2],
-                    service_name=row[3],
-                    unit=row[4],
-                    serial_number=row[5],
-                    integer_digits=row[6],
-                    decimals=row[7],
-                    period=row[8],
-                    value=value,
-                    previous_value=previous_accepted if accepted else None,
-                    rollover=bool(row[10]),
-                    submitted_at=row[11],
-                    source=row[12],
-                    status=row[13],
-                )
-                found.append((row[14], record))
-            if accepted:
-                previous_accepted = value
-        # Newest month first; within a month the receipt's order of services, the latest submission first.
-        found.sort(key=lambda item: (item[1].submitted_at, item[1].reading_id), reverse=True)
-        found.sort(key=lambda item: (-item[1].period.toordinal(), item[0], item[1].meter_id))
-        return [record for _, record in found]
+        parameters = {"account_id": account_id, "last_month": last_month, "meter_id": meter_id}
+        rows = await self.session.execute(_READINGS if meter_id is None else _METER_READINGS, parameters)
+        return list(map(ReadingRecord._make, rows))
 
     async def payments(self, account_id: int, first_day: dt.date, last_day: dt.date) -> list[PaymentRecord]:
         """Payments with ``first_day <= paid_on <= last_day``, newest first."""

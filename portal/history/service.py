@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,28 +19,51 @@ from portal.history.schemas import (
     PaymentRow,
     PaymentTotals,
     ReadingHistory,
-    ReadingRow,
     Statement,
     StatementLine,
     StatementMonthRow,
 )
-from portal.models import PaymentChannel, PaymentPurpose, ReadingSource, ReadingStatus
+from portal.models import PaymentChannel, PaymentPurpose, ReadingStatus
 from portal.periods import DateRange
+
+
+class _ShownReading(NamedTuple):
+    """A row of :class:`ReadingRow`, validated all at once with the answer (``from_attributes``)."""
+
+    reading_id: int
+    meter_id: int
+    service_code: str
+    service_name: str
+    unit: str
+    serial_number: str
+    period: dt.date
+    value: Decimal
+    consumption: Decimal | None
+    rollover: bool
+    submitted_at: dt.datetime
+    source: str
+    status: str
+
+
+@cache
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
 
 
 def _in_meter_format(value: Decimal, decimals: int) -> Decimal:
     """The value with exactly the meter's number of decimals (``123.450`` on a 3-decimal meter)."""
-    return value.quantize(Decimal(1).scaleb(-decimals))
+    return value.quantize(_quantum(decimals))
 
 
-def consumption(record: ReadingRecord) -> Decimal | None:
+def consumption(record: ReadingRecord, previous_accepted: Decimal | None) -> Decimal | None:
     """Consumption since the meter's previous accepted reading; None when there is nothing to compare.
 
-    A rollover reading wrapped past 99…9: the meter counted up to ``10 ** integer_digits`` and on.
+    Only an accepted reading has one (a replaced one does not count). A rollover reading wrapped past
+    99…9: the meter counted up to ``10 ** integer_digits`` and on.
     """
-    if record.status != ReadingStatus.ACCEPTED or record.previous_value is None:
+    if record.status != ReadingStatus.ACCEPTED or previous_accepted is None:
         return None
-    difference = record.value - record.previous_value
+    difference = record.value - previous_accepted
     if record.rollover and difference < 0:
         difference += Decimal(10) ** record.integer_digits
     return _in_meter_format(difference, record.decimals)
@@ -49,32 +74,43 @@ async def reading_history(
 ) -> ReadingHistory:
     """The principal's readings whose billing month touches the range (a meter's only, if given).
 
+    Newest month first; within a month the receipt's order of services, the latest submission first.
     A meter of another account gives an empty history, exactly like a meter that does not exist.
     """
-    records = await HistoryRepository(session).readings(
-        principal.account_id, period.first_month, period.last_month, meter_id
-    )
-    return ReadingHistory(
-        date_from=period.date_from,
-        date_to=period.date_to,
-        readings=[
-            ReadingRow(
-                reading_id=record.reading_id,
-                meter_id=record.meter_id,
-                service_code=record.service_code,
-                service_name=record.service_name,
-                unit=record.unit,
-                serial_number=record.serial_number,
-                period=record.period,
-                value=_in_meter_format(record.value, record.decimals),
-                consumption=consumption(record),
-                rollover=record.rollover,
-                submitted_at=record.submitted_at,
-                source=ReadingSource(record.source),
-                status=ReadingStatus(record.status),
+    records = await HistoryRepository(session).readings(principal.account_id, period.last_month, meter_id)
+    first_month = period.first_month
+    shown: list[tuple[int, _ShownReading]] = []
+    current_meter: int | None = None
+    previous_accepted: Decimal | None = None
+    for record in records:  # each meter's readings in the order they were made
+        if record.meter_id != current_meter:
+            current_meter, previous_accepted = record.meter_id, None
+        if record.period >= first_month:
+            row = _ShownReading(
+                record.reading_id,
+                record.meter_id,
+                record.service_code,
+                record.service_name,
+                record.unit,
+                record.serial_number,
+                record.period,
+                _in_meter_format(record.value, record.decimals),
+                consumption(record, previous_accepted),
+                bool(record.rollover),
+                record.submitted_at,
+                record.source,
+                record.status,
             )
-            for record in records
-        ],
+            shown.append((record.sort_order, row))
+        if record.status == ReadingStatus.ACCEPTED:
+            previous_accepted = record.value
+    # Reversed, each meter's month lists its latest submission first; the stable sort keeps that.
+    shown.reverse()
+    shown.sort(key=lambda item: (-item[1].period.toordinal(), item[0], item[1].meter_id))
+    # One validation of the whole answer: per-row model construction costs twice as much.
+    return ReadingHistory.model_validate(
+        {"date_from": period.date_from, "date_to": period.date_to, "readings": [row for _, row in shown]},
+        from_attributes=True,
     )
 
 

@@ -22,9 +22,16 @@ from portal.clock import month_start
 from portal.errors import ApiError
 from portal.idempotency import IdempotencyKeys, StoredResponse, request_hash
 from portal.meter_verification import VerificationState, verification_message, verification_state
-from portal.models import Meter, Reading, ReadingSource, TokenKind
+from portal.models import ReadingSource, TokenKind
 from portal.reading_window import reading_window as shared_window
-from portal.readings.repository import ReadingsRepository, find_account
+from portal.readings.repository import (
+    MeterRecord,
+    MeterWithHistory,
+    NewReading,
+    ReadingRecord,
+    ReadingsRepository,
+    find_account,
+)
 from portal.readings.schemas import (
     CheckRequest,
     LookupResponse,
@@ -76,7 +83,7 @@ def _digits(count: int) -> str:
     return f"{count} цифры" if count % 10 == 1 and count % 100 != 11 else f"{count} цифр"
 
 
-def value_format(meter: Meter) -> str:
+def value_format(meter: MeterRecord) -> str:
     """The meter's format in words with an example, e.g. ``не более 5 цифр до запятой и 3 после, …``."""
     sample = ("1234567890" * 2)[: meter.integer_digits + meter.decimals]
     if meter.decimals == 0:
@@ -88,7 +95,7 @@ def value_format(meter: Meter) -> str:
     )
 
 
-def parse_reading(text: str, meter: Meter) -> Decimal | None:
+def parse_reading(text: str, meter: MeterRecord) -> Decimal | None:
     """The typed value if it fits the meter's dial (leading zeros allowed), else None."""
     match = _READING.match(text)
     if match is None:
@@ -129,7 +136,7 @@ _STATUS = {
 }
 
 
-def verification(meter: Meter, today: dt.date) -> tuple[VerificationStatus, str | None]:
+def verification(meter: MeterRecord, today: dt.date) -> tuple[VerificationStatus, str | None]:
     """The meter's verification state and what the resident is told about it."""
     state = verification_state(meter.next_verification_on, today)
     message = verification_message(state, meter.service.name, meter.serial_number, meter.next_verification_on)
@@ -141,25 +148,25 @@ class MeterHistory:
     """A meter's accepted readings around the current period."""
 
     #: Accepted readings of earlier periods, oldest first (the last one is the previous reading).
-    earlier: list[Reading] = field(default_factory=list)
+    earlier: list[ReadingRecord] = field(default_factory=list)
     #: The accepted reading of the current period, if one was submitted already.
-    current: Reading | None = None
+    current: ReadingRecord | None = None
 
     @property
-    def previous(self) -> Reading | None:
+    def previous(self) -> ReadingRecord | None:
         return self.earlier[-1] if self.earlier else None
 
 
-def _histories(rows: dict[int, list[Reading]], period: dt.date) -> dict[int, MeterHistory]:
+def _histories(meters: list[MeterWithHistory], period: dt.date) -> dict[int, MeterHistory]:
     histories: dict[int, MeterHistory] = {}
-    for meter_id, readings in rows.items():
+    for found in meters:
         history = MeterHistory()
-        for reading in readings:
+        for reading in found.accepted:
             if reading.period < period:
                 history.earlier.append(reading)
             else:
                 history.current = reading
-        histories[meter_id] = history
+        histories[found.meter.id] = history
     return histories
 
 
@@ -167,12 +174,12 @@ def _months_between(earlier: dt.date, later: dt.date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
-def _dial(meter: Meter) -> Decimal:
+def _dial(meter: MeterRecord) -> Decimal:
     """10^N: where a meter with N integer digits wraps to zero."""
     return Decimal(10) ** meter.integer_digits
 
 
-def average_monthly(meter: Meter, earlier: list[Reading]) -> Decimal | None:
+def average_monthly(meter: MeterRecord, earlier: list[ReadingRecord]) -> Decimal | None:
     """Average monthly consumption over the last :data:`AVERAGE_PERIODS` accepted periods, if enough."""
     readings = earlier[-(AVERAGE_PERIODS + 1) :]
     if len(readings) < 2:
@@ -192,7 +199,7 @@ class _Limit:
     reason: str
 
 
-def _limits(meter: Meter, history: MeterHistory, months: int) -> list[_Limit]:
+def _limits(meter: MeterRecord, history: MeterHistory, months: int) -> list[_Limit]:
     """The consumption over ``months`` months above which a reading must be confirmed."""
     unit = meter.service.unit
     limits: list[_Limit] = []
@@ -215,7 +222,7 @@ def _limits(meter: Meter, history: MeterHistory, months: int) -> list[_Limit]:
 # --- overview ------------------------------------------------------------------------------------------
 
 
-def _reading_out(reading: Reading, meter: Meter) -> ReadingOut:
+def _reading_out(reading: ReadingRecord, meter: MeterRecord) -> ReadingOut:
     return ReadingOut(
         reading_id=reading.id,
         value=shown(reading.value, meter.decimals),
@@ -227,7 +234,7 @@ def _reading_out(reading: Reading, meter: Meter) -> ReadingOut:
     )
 
 
-def _meter_out(meter: Meter, history: MeterHistory, today: dt.date) -> MeterOut:
+def _meter_out(meter: MeterRecord, history: MeterHistory, today: dt.date) -> MeterOut:
     status, message = verification(meter, today)
     previous = history.previous
     return MeterOut(
@@ -252,13 +259,12 @@ async def meters_overview(state: PortalState, session: AsyncSession, principal: 
     """The principal's meters with their previous and this period's readings, and the window."""
     today = state.clock.today()
     window = reading_window(state.settings, today)
-    repository = ReadingsRepository(session, principal.account_id)
-    meters = await repository.meters()
-    histories = _histories(await repository.recent_accepted(window.period), window.period)
+    meters = await ReadingsRepository(session, principal.account_id).meters_with_history(window.period)
+    histories = _histories(meters, window.period)
     return MetersOverview(
         account_number=principal.account_number,
         window=window,
-        meters=[_meter_out(meter, histories.get(meter.id, MeterHistory()), today) for meter in meters],
+        meters=[_meter_out(found.meter, histories[found.meter.id], today) for found in meters],
     )
 
 
@@ -281,7 +287,7 @@ def _rejected(code: str, message: str) -> _Verdict:
 
 
 def _judge(
-    meter: Meter | None,
+    meter: MeterRecord | None,
     text: str,
     confirm_rollover: bool,
     confirm_implausible: bool,
@@ -350,7 +356,7 @@ def _judge(
     )
 
 
-def _accepted_message(verdict: _Verdict, meter: Meter, replaced: Reading | None) -> str:
+def _accepted_message(verdict: _Verdict, meter: MeterRecord, replaced: ReadingRecord | None) -> str:
     parts = ["Показание принято."]
     if replaced is not None:
         parts = [
@@ -430,9 +436,12 @@ async def submit_readings(
 
     now = state.clock.now()
     source = source_of(principal)
-    meters = {meter.id: meter for meter in await repository.meters()}
-    histories = _histories(await repository.recent_accepted(window.period), window.period)
-    results: list[ReadingResult] = []
+    found = await repository.meters_with_history(window.period)
+    meters = {meter.meter.id: meter.meter for meter in found}
+    histories = _histories(found, window.period)
+    # Judge every entry first; the accepted ones are then written together.
+    results: list[ReadingResult | None] = []
+    accepted: list[tuple[int, MeterRecord, _Verdict, Decimal, ReadingRecord | None]] = []
     for entry in request.readings:
         meter = meters.get(entry.meter_id)
         history = histories.get(entry.meter_id, MeterHistory())
@@ -452,41 +461,58 @@ async def submit_readings(
                 )
             )
             continue
-        replaced = history.current
-        try:
-            reading = await repository.add_reading(
-                meter_id=meter.id,
-                period=window.period,
-                value=verdict.value,
-                submitted_at=now,
-                source=source.value,
-                rollover=verdict.rollover,
-                needs_review=verdict.needs_review,
-                replacing=replaced,
-            )
-        except IntegrityError:
-            # The unique index caught a writer that bypassed the meter lock (e.g. an import):
-            # the whole submission rolls back and the resident can simply send it again.
-            raise submission_conflict() from None
-        # A second entry for the same meter is impossible (ids are distinct), but keep the map true.
-        history.current = reading
+        accepted.append((len(results), meter, verdict, verdict.value, history.current))
+        results.append(None)  # answered once stored
+
+    new_readings = [
+        NewReading(
+            meter_id=meter.id,
+            period=window.period,
+            value=value,
+            submitted_at=now,
+            source=source.value,
+            rollover=verdict.rollover,
+            needs_review=verdict.needs_review,
+            replacing=replaced.id if replaced is not None else None,
+        )
+        for _, meter, verdict, value, replaced in accepted
+    ]
+    try:
+        reading_ids = await repository.add_readings(new_readings)
+    except IntegrityError:
+        # The unique index caught a writer that bypassed the meter lock (e.g. an import):
+        # the whole submission rolls back and the resident can simply send it again.
+        raise submission_conflict() from None
+    for (position, meter, verdict, _, replaced), new, reading_id in zip(
+        accepted, new_readings, reading_ids, strict=True
+    ):
+        reading = ReadingRecord(
+            id=reading_id,
+            meter_id=new.meter_id,
+            period=new.period,
+            value=new.value,
+            submitted_at=new.submitted_at,
+            source=new.source,
+            rollover=new.rollover,
+            needs_review=new.needs_review,
+        )
         status = ResultStatus.ACCEPTED if replaced is None else ResultStatus.REPLACED_PREVIOUS
-        results.append(
-            ReadingResult(
-                meter_id=meter.id,
-                status=status,
-                code=status.value,
-                message=_accepted_message(verdict, meter, replaced),
-                consumption=shown(verdict.consumption, meter.decimals)
-                if verdict.consumption is not None
-                else None,
-                reading=_reading_out(reading, meter),
-            )
+        results[position] = ReadingResult(
+            meter_id=meter.id,
+            status=status,
+            code=status.value,
+            message=_accepted_message(verdict, meter, replaced),
+            consumption=shown(verdict.consumption, meter.decimals)
+            if verdict.consumption is not None
+            else None,
+            reading=_reading_out(reading, meter),
         )
 
-    body = SubmitReadingsResponse(period=window.period, source=source, results=results)
+    body = SubmitReadingsResponse(
+        period=window.period, source=source, results=[result for result in results if result is not None]
+    )
     response = StoredResponse(200, body.model_dump_json())
-    if any(result.reading is not None for result in results):
+    if reading_ids:
         await invalidate_after_commit(session, f"account:{principal.account_id}")
     if idempotency_key is not None:
         await keys.remember(idempotency_key, IDEMPOTENCY_ENDPOINT, hashed, response, now)
@@ -552,9 +578,9 @@ async def _previous_readings_match(
     The last accepted reading of an earlier period is what the receipt prints; a reading already
     submitted this month is accepted too, since that is the value the resident saw last.
     """
-    repository = ReadingsRepository(session, account_id)
-    meter_ids = {meter.id for meter in await repository.meters()}
-    histories = _histories(await repository.recent_accepted(period), period)
+    found = await ReadingsRepository(session, account_id).meters_with_history(period)
+    meter_ids = {meter.meter.id for meter in found}
+    histories = _histories(found, period)
     required = {meter_id for meter_id in meter_ids if histories.get(meter_id, MeterHistory()).previous}
     if not required or not required <= typed.keys() or not typed.keys() <= meter_ids:
         return False
