@@ -19,9 +19,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from screens.keys import translate_bindings
 from tui.config import Config, ConfigError, load_config, save_user_preferences
 from tui.i18n import Translator
+from widgets.keys import translate_bindings
 
 if TYPE_CHECKING:
     from tui.client import PortalClient

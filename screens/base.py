@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.screen import Screen
 
-from screens.keys import translate_bindings
 from tui.errors import PortalError, PortalUnavailable, SessionExpired, TooManyAttempts
 from tui.i18n import Translator
+from widgets.keys import translate_bindings
 
 if TYPE_CHECKING:
     from app import KabinetApp

@@ -25,8 +25,8 @@ from textual.widgets import Button, Input, Static
 
 from tui.formatting import InputError, format_date, parse_date
 from tui.i18n import Translator
-from widgets._localize import localize_bindings
 from widgets.calendar import CalendarPopup
+from widgets.keys import translate_bindings
 
 DATE_CHARACTERS = r"[0-9.\-]*"
 """What the input accepts: digits and the separators of ``25.11.2026`` and ``2026-11-25``."""
@@ -135,7 +135,7 @@ class DateField(Widget):
         self._error: str | None = None
         self._calendar_open = False
         self.set_reactive(DateField.value, value)
-        localize_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
+        translate_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
 
     # --- parts ---------------------------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class DateField(Widget):
 
     def update_language(self) -> None:
         """Re-read the words after ``translator.set_language(...)``; a shown error is re-checked."""
-        localize_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
+        translate_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
         self.input.placeholder = self.translator("common.date_hint")
         self.query_one(".date-field--calendar", Button).tooltip = self.translator("calendar.open")
         if self._error is not None:

@@ -43,7 +43,7 @@ from textual.strip import Strip
 
 from tui.formatting import Money, format_date, format_datetime, format_month, format_reading
 from tui.i18n import Language, Translator
-from widgets._localize import localize_bindings
+from widgets.keys import translate_bindings
 
 ASCENDING_MARK: Final = "▲"
 """Shown after the label of a column sorted from small to large (А→Я, old→new)."""
@@ -562,7 +562,7 @@ class SortableTable(ScrollView, can_focus=True):
                     for key, bindings in self._bindings.key_to_bindings.items()
                 }
             )
-        localize_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
+        translate_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
 
     # --- data ----------------------------------------------------------------------------------------
 
@@ -721,7 +721,7 @@ class SortableTable(ScrollView, can_focus=True):
 
     def update_language(self, labels: dict[str, str] | None = None) -> None:
         """Re-read the words after ``translator.set_language(...)``; ``labels`` renames columns."""
-        localize_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
+        translate_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
         if labels:
             self.table_columns = tuple(
                 TableColumn(c.key, labels.get(c.key, c.label), c.type, c.decimals, c.width)
