@@ -8,19 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from portal.billing.schemas import ServiceCharge
 from portal.models import PaymentChannel, PaymentPurpose
-
-
-class ServiceCharge(BaseModel):
-    """One service line of the last receipt."""
-
-    service_code: str = Field(examples=["cold_water"])
-    service_name: str
-    unit: str = Field(examples=["м³"])
-    volume: Decimal = Field(description="Volume charged (exact decimal as a string).")
-    tariff_kopecks: int
-    charged_kopecks: int
-    recalculation_kopecks: int = Field(description="Recalculation; may be negative.")
 
 
 class AmountDueBreakdown(BaseModel):

@@ -19,9 +19,9 @@ from portal.accounts.schemas import (
     ReadingWindowInfo,
     ReceiptList,
     ReceiptMonth,
-    ServiceCharge,
 )
 from portal.auth.service import Principal
+from portal.billing.schemas import ServiceCharge
 from portal.errors import NotAuthenticated
 from portal.meter_verification import VerificationState, verification_message, verification_state
 from portal.models import PaymentChannel, PaymentPurpose
@@ -38,18 +38,7 @@ def _breakdown(due: billing.AmountDue) -> AmountDueBreakdown:
         paid_in_period_kopecks=due.paid_in_period_kopecks,
         receipt_total_kopecks=due.receipt_total_kopecks,
         payments_since_kopecks=due.paid_since_kopecks,
-        lines=[
-            ServiceCharge(
-                service_code=line.service_code,
-                service_name=line.service_name,
-                unit=line.unit,
-                volume=line.volume,
-                tariff_kopecks=line.tariff_kopecks,
-                charged_kopecks=line.charged_kopecks,
-                recalculation_kopecks=line.recalculation_kopecks,
-            )
-            for line in due.lines
-        ],
+        lines=[ServiceCharge.model_validate(line) for line in due.lines],
     )
 
 

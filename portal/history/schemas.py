@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from portal.billing.schemas import ServiceCharge
 from portal.models import PaymentChannel, PaymentPurpose, ReadingSource, ReadingStatus
 
 
@@ -80,18 +81,6 @@ class PaymentHistory(BaseModel):
     totals: PaymentTotals
 
 
-class StatementLine(BaseModel):
-    """One service's charge in one month."""
-
-    service_code: str
-    service_name: str
-    unit: str
-    volume: Decimal = Field(description="Exact decimal as a string.")
-    tariff_kopecks: int
-    charged_kopecks: int
-    recalculation_kopecks: int
-
-
 class StatementMonthRow(BaseModel):
     """One month: opening + charged + recalculation − paid = closing (positive = owes)."""
 
@@ -101,7 +90,7 @@ class StatementMonthRow(BaseModel):
     recalculation_kopecks: int
     paid_kopecks: int
     closing_kopecks: int
-    lines: list[StatementLine]
+    lines: list[ServiceCharge]
 
 
 class Statement(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
 from portal.auth.service import Principal
+from portal.billing.schemas import ServiceCharge
 from portal.clock import add_months, month_start
 from portal.history.repository import HistoryRepository, ReadingRecord
 from portal.history.schemas import (
@@ -20,7 +21,6 @@ from portal.history.schemas import (
     PaymentTotals,
     ReadingHistory,
     Statement,
-    StatementLine,
     StatementMonthRow,
 )
 from portal.models import PaymentChannel, PaymentPurpose, ReadingStatus
@@ -182,18 +182,7 @@ async def statement(
                 recalculation_kopecks=month.recalculation_kopecks,
                 paid_kopecks=month.paid_kopecks,
                 closing_kopecks=month.closing_kopecks,
-                lines=[
-                    StatementLine(
-                        service_code=line.service_code,
-                        service_name=line.service_name,
-                        unit=line.unit,
-                        volume=line.volume,
-                        tariff_kopecks=line.tariff_kopecks,
-                        charged_kopecks=line.charged_kopecks,
-                        recalculation_kopecks=line.recalculation_kopecks,
-                    )
-                    for line in lines.get(month.period, [])
-                ],
+                lines=[ServiceCharge.model_validate(line) for line in lines.get(month.period, [])],
             )
             for month in months
         ],
