@@ -10,17 +10,26 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from textual.widgets import Input
 
 from tests.app_helpers import login, make_app, screen_name, text_of, wait_for, wait_ready
 
 LANGUAGES = ["ru", "en"]
 
 
+async def steady(pilot) -> None:
+    """Wait for the focus the screen sets once its data is in, and stop the blinking cursor."""
+    await wait_for(pilot, lambda: pilot.app.focused is not None)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause(0.3)
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_login_screen(snap_compare, tmp_path, app_data_dir, lang):
     async def ready(pilot):
         await wait_ready(pilot)
-        await pilot.pause()
+        await steady(pilot)
 
     app = make_app(tmp_path, app_data_dir, language=lang)
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
@@ -32,7 +41,7 @@ def test_home_screen(snap_compare, tmp_path, app_data_dir, lang):
         await login(pilot)
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         await wait_for(pilot, lambda: "₽" in text_of(pilot, "#home-balance"))
-        await pilot.pause()
+        await steady(pilot)
 
     app = make_app(tmp_path, app_data_dir, language=lang)
     assert snap_compare(app, terminal_size=(80, 24), run_before=logged_in)
@@ -43,7 +52,7 @@ def test_help_screen(snap_compare, tmp_path, app_data_dir, lang):
     async def help_open(pilot):
         await wait_ready(pilot)
         await pilot.press("f1")
-        await pilot.pause()
+        await steady(pilot)
 
     app = make_app(tmp_path, app_data_dir, language=lang)
     assert snap_compare(app, terminal_size=(80, 24), run_before=help_open)
@@ -65,7 +74,7 @@ def _open_from_home(key: str, ready_text: str | None = None, *, period: bool = F
             await wait_for(pilot, lambda: _first_table_rows(pilot) > 0)
         if ready_text is not None:
             await wait_for(pilot, lambda: ready_text in _screen_text(pilot))
-        await pilot.pause(0.3)
+        await steady(pilot)
 
     return run
 
