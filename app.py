@@ -217,9 +217,13 @@ class KabinetApp(App[None]):
         if small and not self._too_small_shown:
             self._too_small_shown = True
             self.push_screen(TooSmallScreen())
-        elif not small and self._too_small_shown and isinstance(self.screen, TooSmallScreen):
-            self._too_small_shown = False
-            self.pop_screen()
+        elif not small and self._too_small_shown:
+            if isinstance(self.screen, TooSmallScreen):
+                self._too_small_shown = False
+                self.pop_screen()
+            else:
+                # Something was pushed over the message meanwhile: look again once it is on top.
+                self.set_timer(0.1, self._check_size)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,7 +24,7 @@ def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
     return KabinetApp(cfg, embedded_data_dir=data_dir)
 
 
-async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 10.0) -> None:
+async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 30.0) -> None:
     """Let workers run until ``condition()`` holds (the embedded portal starts in one)."""
     waited = 0.0
     while not condition():
