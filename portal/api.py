@@ -7,9 +7,12 @@ from fastapi import APIRouter
 from portal import health
 from portal.accounts.endpoints import router as accounts_router
 from portal.auth.endpoints import router as auth_router
+from portal.captcha.endpoints import router as captcha_router
 from portal.errors import error_responses
 from portal.history.endpoints import router as history_router
+from portal.profile.endpoints import router as profile_router
 from portal.readings.endpoints import router as readings_router
+from portal.receipts.endpoints import router as receipts_router
 from portal.recovery.endpoints import router as recovery_router
 from portal.registration.endpoints import router as registration_router
 
@@ -25,5 +28,8 @@ for router in (
     accounts_router,
     readings_router,
     history_router,
+    captcha_router,
+    profile_router,
+    receipts_router,
 ):
     api_router.include_router(router)

@@ -90,6 +90,11 @@ FIELD_NAMES: dict[str, str] = {
     "date_from": "Начало периода",
     "date_to": "Конец периода",
     "purpose": "Назначение платежа",
+    "current_password": "Текущий пароль",
+    "new_email": "Новый e-mail",
+    "new_email_repeat": "Новый e-mail повторно",
+    "captcha_id": "Картинка с кодом",
+    "captcha_answer": "Введите код с картинки",
     "Idempotency-Key": "Idempotency-Key",
     "Authorization": "Authorization",
 }

@@ -304,3 +304,23 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
     __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+
+class Captcha(Base):
+    """A captcha image issued to a logged-in resident: single use, one purpose, a few attempts.
+
+    Only an HMAC of the answer (bound to the purpose, the account and the captcha) is stored.
+    """
+
+    __tablename__ = "captchas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The opaque id the client sends back with its answer.
+    public_id: Mapped[str] = mapped_column(String(43), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    #: ``email_change`` or ``password_change`` (see :class:`portal.captcha.schemas.CaptchaPurpose`).
+    purpose: Mapped[str] = mapped_column(String(30))
+    answer_hmac: Mapped[str] = mapped_column(String(64))
+    attempts_left: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    expires_at: Mapped[dt.datetime] = mapped_column(Timestamp)

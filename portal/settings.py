@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     #: Lifetime of the token that readings without login give after the previous readings match.
     readings_token_minutes: int = Field(default=15, ge=1)
     recovery_code_minutes: int = Field(default=30, ge=1)
+    #: Lifetime of a captcha image of a profile change (e-mail, password).
+    captcha_minutes: int = Field(default=5, ge=1, le=60)
 
     # Throttling of knowledge checks.
     throttle_free_failures: int = Field(default=5, ge=1)

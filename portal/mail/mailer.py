@@ -18,12 +18,23 @@ log = logging.getLogger("kabinet.portal.mail")
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a letter (a receipt's PDF)."""
+
+    filename: str
+    #: ``maintype/subtype``, e.g. ``application/pdf``.
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class OutgoingMail:
-    """A plain-text letter to one address."""
+    """A plain-text letter to one address, with optional attachments."""
 
     to: str
     subject: str
     body: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Mailer:
@@ -45,6 +56,11 @@ class Mailer:
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain="kabinet.local")
         message.set_content(mail.body)
+        for attachment in mail.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            message.add_attachment(
+                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
         return message
 
     async def send(self, mail: OutgoingMail) -> bool:

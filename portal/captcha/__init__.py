@@ -1,0 +1,1 @@
+"""captcha domain: single-use, purpose-bound captcha images before profile changes."""

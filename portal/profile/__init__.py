@@ -1,0 +1,1 @@
+"""profile domain: the resident's e-mail and password, changed behind a captcha."""

@@ -1,0 +1,218 @@
+"""Profile rules: change the e-mail or the password, each behind a captcha and the current password.
+
+SECURITY.md asks for a "fresh" proof before either change: both take the current password again
+(checked with argon2 and throttled like the login, since it is a guessable knowledge check), so a
+session left open on someone else's screen cannot take the account over. Format problems are
+reported before the password and the captcha are checked, so a typo never costs a captcha.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.auth.repository import AuthRepository
+from portal.auth.service import Principal, end_sessions
+from portal.cache import invalidate_after_commit
+from portal.captcha.schemas import CaptchaPurpose
+from portal.captcha.service import verify_captcha
+from portal.clock import BILLING_TZ
+from portal.errors import ApiError, NotAuthenticated
+from portal.mail import OutgoingMail
+from portal.models import TokenKind, User
+from portal.profile.repository import ProfileRepository
+from portal.profile.schemas import EmailChangeRequest, PasswordChangeRequest, ProfileView
+from portal.registration.service import mask_email
+from portal.security.passwords import password_problem
+from portal.state import PortalState
+from portal.throttling.service import Scope
+
+EMAIL_CHANGED_MESSAGE = "E-mail изменён. На прежний адрес отправлено уведомление, на новый — подтверждение."
+
+
+@dataclass(frozen=True)
+class EmailChangeOutcome:
+    email_masked: str
+    letters: list[OutgoingMail] = field(default_factory=list)
+
+
+def current_password_wrong() -> ApiError:
+    return ApiError(
+        409,
+        "current_password_wrong",
+        "Поле «Текущий пароль»: пароль введён неверно.",
+        field="current_password",
+    )
+
+
+async def _user(session: AsyncSession, principal: Principal) -> User:
+    user = await ProfileRepository(session).user_of_account(principal.account_id)
+    if user is None:  # the registration was removed while the session lived
+        raise NotAuthenticated()
+    return user
+
+
+async def profile(session: AsyncSession, principal: Principal) -> ProfileView:
+    user = await _user(session, principal)
+    return ProfileView(
+        account_number=principal.account_number, email=user.email, email_masked=mask_email(user.email)
+    )
+
+
+def check_new_email(body: EmailChangeRequest) -> str:
+    """The normalised new e-mail (syntax only, no DNS), or 422 ``invalid_email`` / ``emails_differ``."""
+    try:
+        email = validate_email(body.new_email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ApiError(
+            422,
+            "invalid_email",
+            "Поле «Новый e-mail»: адрес электронной почты указан неверно (пример: ivanov@example.ru).",
+            field="new_email",
+        ) from None
+    if body.new_email_repeat.strip().casefold() != body.new_email.strip().casefold():
+        raise ApiError(
+            422,
+            "emails_differ",
+            "Поле «Новый e-mail повторно»: адрес не совпадает с полем «Новый e-mail».",
+            field="new_email_repeat",
+        )
+    return email
+
+
+def check_new_password(body: PasswordChangeRequest, account_number: str) -> None:
+    """The rules of a new password (422 ``weak_password``) and its repeat (422 ``passwords_differ``)."""
+    problem = password_problem(body.new_password, account_number)
+    if problem is not None:
+        raise ApiError(422, "weak_password", f"Поле «Новый пароль»: {problem}", field="new_password")
+    if body.new_password_repeat != body.new_password:
+        raise ApiError(
+            422,
+            "passwords_differ",
+            "Поле «Новый пароль повторно»: пароль не совпадает с полем «Новый пароль».",
+            field="new_password_repeat",
+        )
+
+
+async def _check_current_password(
+    state: PortalState, session: AsyncSession, principal: Principal, user: User, password: str, client: str
+) -> None:
+    """The fresh proof: the current password, counted against the login's throttle on failure."""
+    now = state.clock.now()
+    number = principal.account_number
+    await state.throttle.ensure_allowed(session, Scope.LOGIN, number, client, now)
+    if not await state.hashing.verify(user.password_hash, password):
+        await state.throttle.record_failure(session, Scope.LOGIN, number, client, now)
+        raise current_password_wrong()
+
+
+async def change_email(
+    state: PortalState, session: AsyncSession, principal: Principal, body: EmailChangeRequest, client: str
+) -> EmailChangeOutcome:
+    """Check the form, the password and the captcha, then store the new e-mail; the letters to send."""
+    new_email = check_new_email(body)
+    user = await _user(session, principal)
+    old_email = user.email
+    if new_email.casefold() == old_email.casefold():
+        raise ApiError(
+            409,
+            "email_unchanged",
+            "Поле «Новый e-mail»: этот адрес уже указан в личном кабинете.",
+            field="new_email",
+        )
+    await _check_current_password(state, session, principal, user, body.current_password, client)
+    now = state.clock.now()
+    await verify_captcha(
+        session,
+        state.tokens,
+        account_id=principal.account_id,
+        purpose=CaptchaPurpose.EMAIL_CHANGE,
+        captcha_id=body.captcha_id,
+        answer=body.captcha_answer,
+        now=now,
+    )
+    await ProfileRepository(session).set_email(principal.account_id, new_email)
+    # A recovery code already mailed to the old address must not outlive the change.
+    await AuthRepository(session).delete_tokens(principal.account_id, TokenKind.RECOVERY)
+    await state.throttle.record_success(session, Scope.LOGIN, principal.account_number)
+    await invalidate_after_commit(session, f"account:{principal.account_id}")
+    number = principal.account_number
+    letters = [
+        _email_changed_notice(old_email, new_email, number, now),
+        _email_confirmation(new_email, number, now),
+    ]
+    return EmailChangeOutcome(mask_email(new_email), letters)
+
+
+async def change_password(
+    state: PortalState, session: AsyncSession, principal: Principal, body: PasswordChangeRequest, client: str
+) -> list[OutgoingMail]:
+    """Check the form, the password and the captcha, then set the new password; the letters to send.
+
+    Every other session of the account ends; the one the change was made in stays.
+    """
+    check_new_password(body, principal.account_number)
+    user = await _user(session, principal)
+    await _check_current_password(state, session, principal, user, body.current_password, client)
+    if body.new_password == body.current_password:
+        raise ApiError(
+            409,
+            "password_unchanged",
+            "Поле «Новый пароль»: новый пароль совпадает с текущим — придумайте другой.",
+            field="new_password",
+        )
+    now = state.clock.now()
+    await verify_captcha(
+        session,
+        state.tokens,
+        account_id=principal.account_id,
+        purpose=CaptchaPurpose.PASSWORD_CHANGE,
+        captcha_id=body.captcha_id,
+        answer=body.captcha_answer,
+        now=now,
+    )
+    auth = AuthRepository(session)
+    await auth.set_password(user.id, await state.hashing.hash(body.new_password), now)
+    await end_sessions(session, principal.account_id, except_token_id=principal.token_id)
+    await auth.delete_tokens(principal.account_id, TokenKind.RECOVERY)
+    await state.throttle.record_success(session, Scope.LOGIN, principal.account_number)
+    return [_password_changed_notice(user.email, principal.account_number, now)]
+
+
+def _moscow(now: dt.datetime) -> str:
+    return now.astimezone(BILLING_TZ).strftime("%d.%m.%Y %H:%M")
+
+
+def _email_changed_notice(old_email: str, new_email: str, number: str, now: dt.datetime) -> OutgoingMail:
+    body = (
+        "Здравствуйте!\n\n"
+        f"{_moscow(now)} (время московское) в личном кабинете по лицевому счету {number} адрес "
+        f"электронной почты изменён на {mask_email(new_email)}. Письма личного кабинета, в том числе "
+        "для восстановления пароля, теперь приходят на новый адрес.\n\n"
+        "Если это были не вы, сразу сообщите об этом в расчётный центр.\n"
+    )
+    return OutgoingMail(to=old_email, subject="E-mail личного кабинета изменён", body=body)
+
+
+def _email_confirmation(new_email: str, number: str, now: dt.datetime) -> OutgoingMail:
+    body = (
+        "Здравствуйте!\n\n"
+        f"{_moscow(now)} (время московское) этот адрес указан в личном кабинете по лицевому счету "
+        f"{number}. На него будут приходить письма личного кабинета, в том числе для восстановления "
+        "пароля.\n\n"
+        "Если вы не меняли e-mail, сообщите об этом в расчётный центр.\n"
+    )
+    return OutgoingMail(to=new_email, subject="Новый e-mail личного кабинета", body=body)
+
+
+def _password_changed_notice(email: str, number: str, now: dt.datetime) -> OutgoingMail:
+    body = (
+        "Здравствуйте!\n\n"
+        f"{_moscow(now)} (время московское) пароль для входа в личный кабинет по лицевому счету "
+        f"{number} изменён в профиле. Все другие сеансы завершены.\n\n"
+        "Если это были не вы, сразу восстановите пароль по e-mail и сообщите об этом в расчётный центр.\n"
+    )
+    return OutgoingMail(to=email, subject="Пароль личного кабинета изменён", body=body)

@@ -1,0 +1,94 @@
+"""Routes of the receipt: the month's PDF, and the same PDF mailed to the registered address.
+
+The account always comes from the session. Drawing the PDF is CPU work: it runs in a worker thread,
+after the request's transaction has ended so that the database connection is free meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Path, Response
+
+from portal.auth.dependencies import CurrentResident
+from portal.deps import DbSession, State
+from portal.errors import error_responses
+from portal.receipts import render, service
+from portal.receipts.document import ReceiptDocument
+from portal.receipts.schemas import ReceiptMailed
+
+router = APIRouter(prefix="/receipts", tags=["receipts"])
+
+#: The month in the URL. The pattern is documented, and checked by :func:`service.parse_period` with a
+#: message naming the format (FastAPI's own check would only say "invalid").
+Period = Annotated[
+    str,
+    Path(
+        description="Месяц квитанции, ГГГГ-ММ.",
+        examples=["2026-10"],
+        json_schema_extra={"pattern": service.PERIOD_PATTERN},
+    ),
+]
+
+_PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The receipt, a one-page A4 PDF.",
+        "content": {service.PDF_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+async def _receipt(state: State, session: DbSession, account_id: int, period_text: str) -> ReceiptDocument:
+    period = service.parse_period(period_text)
+    document = await service.build_receipt(session, account_id, period, state.clock.today())
+    return document
+
+
+@router.get(
+    "/{period}",
+    response_class=Response,
+    summary="Квитанция за месяц (PDF, A4): начисления, показания, итог к оплате и QR-коды для оплаты",
+    responses={**_PDF_RESPONSE, **error_responses(401, 404, 422)},
+)
+async def receipt_pdf(
+    period: Period, state: State, session: DbSession, principal: CurrentResident
+) -> Response:
+    document = await _receipt(state, session, principal.account_id, period)
+    # Reads only: end the transaction now, so the connection serves others while the page is drawn.
+    await session.commit()
+    pdf = await asyncio.to_thread(render.render_receipt, document)
+    filename = service.receipt_filename(document.account_number, document.period)
+    return Response(
+        pdf,
+        media_type=service.PDF_CONTENT_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            # A resident's document: no shared cache keeps it.
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.post(
+    "/{period}/email",
+    status_code=202,
+    response_model=ReceiptMailed,
+    summary="Отправить квитанцию за месяц (PDF) на e-mail, указанный при регистрации",
+    responses=error_responses(401, 404, 422),
+)
+async def mail_receipt(
+    period: Period,
+    state: State,
+    session: DbSession,
+    principal: CurrentResident,
+    background: BackgroundTasks,
+) -> ReceiptMailed:
+    document = await _receipt(state, session, principal.account_id, period)
+    email = await service.recipient(session, principal.account_id)
+    await session.commit()
+    pdf = await asyncio.to_thread(render.render_receipt, document)
+    # Sent after the answer: the resident does not wait for the mail server.
+    background.add_task(state.mailer.send, service.receipt_letter(email, document, pdf))
+    message, masked = service.mailed_message(email, document.period)
+    return ReceiptMailed(message=message, email_masked=masked)

@@ -1,0 +1,207 @@
+"""Rules of the receipt: which month, what it prints, and the letter that carries it.
+
+The money comes from :mod:`portal.billing`: the lines and balances from its repository, and the two
+amounts to pay from :func:`portal.billing.receipt_total` (the very function registration checks) and
+:func:`portal.billing.capital_repair_total`, never recomputed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import billing
+from portal.billing import repository as billing_repository
+from portal.clock import add_months
+from portal.errors import ApiError, NotAuthenticated
+from portal.mail.mailer import Attachment, OutgoingMail
+from portal.models import PaymentPurpose
+from portal.periods import MAX_DATE, MIN_DATE
+from portal.receipts import qr, repository
+from portal.receipts.document import MeterLine, PayeeSection, PaymentLine, ReceiptDocument
+from portal.receipts.payees import PAYEES
+from portal.registration.service import mask_email
+
+MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+
+#: ``YYYY-MM`` with a real month: the format of the receipt's month in the URL.
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+_PERIOD = re.compile(PERIOD_PATTERN)
+
+PDF_CONTENT_TYPE = "application/pdf"
+
+
+def month_name(period: dt.date) -> str:
+    """``октябрь 2026``: the month the way the receipt names it."""
+    return f"{MONTHS[period.month - 1]} {period.year}"
+
+
+def parse_period(text: str) -> dt.date:
+    """The first day of the month ``YYYY-MM``; 422 ``invalid_period`` naming the format otherwise."""
+    if _PERIOD.match(text):
+        period = dt.date(int(text[:4]), int(text[5:7]), 1)
+        if MIN_DATE <= period <= MAX_DATE:
+            return period
+    raise ApiError(
+        422,
+        "invalid_period",
+        f"Месяц квитанции указывается как ГГГГ-ММ (например, 2026-10), с {MIN_DATE:%Y} по {MAX_DATE:%Y} год.",
+        field="period",
+    )
+
+
+def receipt_filename(account_number: str, period: dt.date) -> str:
+    """``receipt-3500012007-2026-10.pdf``."""
+    return f"receipt-{account_number}-{period:%Y-%m}.pdf"
+
+
+class ReceiptNotFound(ApiError):
+    def __init__(self, period: dt.date) -> None:
+        super().__init__(
+            404,
+            "receipt_not_found",
+            f"Квитанции за {month_name(period)} нет: за этот месяц по лицевому счёту ничего не начислено.",
+            field="period",
+        )
+
+
+def meter_line(record: repository.MeterReadingRecord) -> MeterLine:
+    """The meter's row of the receipt: its two readings and the consumption between them."""
+    consumption: Decimal | None = None
+    if record.previous is not None and record.current is not None:
+        consumption = record.current - record.previous
+        if record.rollover:
+            # The dial wrapped past 99…9: the consumption continues from zero.
+            consumption += Decimal(10) ** record.integer_digits
+    return MeterLine(
+        service_name=record.service_name,
+        unit=record.unit,
+        serial_number=record.serial_number,
+        decimals=record.decimals,
+        previous=record.previous,
+        current=record.current,
+        consumption=consumption,
+    )
+
+
+async def build_receipt(
+    session: AsyncSession, account_id: int, period: dt.date, today: dt.date
+) -> ReceiptDocument:
+    """Everything the receipt of ``period`` prints for the account; 404 when the month has no charges.
+
+    Eleven queries whatever the history: the payer, the month's charges, the balances before the
+    month with its payment sums, the month's payments, the meters with their readings, and the two
+    totals of billing (three queries each).
+    """
+    payer = await repository.payer(session, account_id)
+    if payer is None:
+        # The account was deleted under a live session: the session means nothing any more.
+        raise NotAuthenticated()
+    lines = await billing_repository.receipt_lines(session, account_id, period)
+    if not any(lines.values()):
+        raise ReceiptNotFound(period)
+    next_period = add_months(period, 1)
+    sums = await billing_repository.due_sums(session, account_id, period, next_period, today)
+    payments = await repository.payments(session, account_id, period, next_period)
+    meters = await repository.meter_readings(session, account_id, period, next_period)
+    utilities_total = await billing.receipt_total(session, account_id, period)
+    fund_total = (
+        await billing.capital_repair_total(session, account_id, period)
+        if payer.fund_account_number is not None
+        else None
+    )
+
+    def section(purpose: PaymentPurpose, payer_account: str, total: int, purpose_text: str) -> PayeeSection:
+        payee = billing.payee_for(purpose)
+        payee_lines = tuple(lines[payee])
+        due = sums[purpose]
+        requisites = PAYEES[payee]
+        fields = qr.payment_fields(
+            requisites,
+            sum_kopecks=total,
+            purpose=purpose_text,
+            payer_account=payer_account,
+            period=period,
+            payer_name=payer.owner_name,
+            payer_address=payer.address,
+        )
+        return PayeeSection(
+            requisites=requisites,
+            payer_account=payer_account,
+            lines=payee_lines,
+            opening_kopecks=due.charged_before_kopecks - due.paid_before_kopecks,
+            charged_kopecks=sum(line.charged_kopecks for line in payee_lines),
+            recalculation_kopecks=sum(line.recalculation_kopecks for line in payee_lines),
+            paid_kopecks=due.paid_in_period_kopecks,
+            payments=tuple(
+                PaymentLine(p.paid_on, p.amount_kopecks) for p in payments if p.purpose == purpose.value
+            ),
+            total_kopecks=total,
+            qr_payload=qr.gost_payload(fields),
+        )
+
+    utilities = section(
+        PaymentPurpose.UTILITIES,
+        payer.number,
+        utilities_total,
+        f"Оплата ЖКУ за {period:%m.%Y}, л/с {payer.number}",
+    )
+    capital_repair = None
+    if payer.fund_account_number is not None and fund_total is not None:
+        capital_repair = section(
+            PaymentPurpose.CAPITAL_REPAIR,
+            payer.fund_account_number,
+            fund_total,
+            f"Взнос на капитальный ремонт за {period:%m.%Y}, л/с {payer.fund_account_number}",
+        )
+    return ReceiptDocument(
+        period=period,
+        account_number=payer.number,
+        owner_name=payer.owner_name,
+        address=payer.address,
+        area_m2=payer.area_m2,
+        residents=payer.residents,
+        utilities=utilities,
+        capital_repair=capital_repair,
+        meters=tuple(meter_line(record) for record in meters),
+        issued_on=today,
+    )
+
+
+async def recipient(session: AsyncSession, account_id: int) -> str:
+    """The registered e-mail receipts are mailed to (a session always belongs to a registered user)."""
+    email = await repository.registered_email(session, account_id)
+    if email is None:
+        raise NotAuthenticated()
+    return email
+
+
+def receipt_letter(email: str, document: ReceiptDocument, pdf: bytes) -> OutgoingMail:
+    """The letter with the receipt's PDF attached."""
+    month = month_name(document.period)
+    body = (
+        "Здравствуйте!\n\n"
+        f"Квитанция за {month} по лицевому счёту {document.account_number} во вложении (PDF).\n"
+        "Оплатить её можно в любом банковском приложении по QR-коду на квитанции.\n\n"
+        "Письмо отправлено по Вашему запросу из личного кабинета; отвечать на него не нужно.\n"
+    )
+    return OutgoingMail(
+        to=email,
+        subject=f"Квитанция за {month}, лицевой счёт {document.account_number}",
+        body=body,
+        attachments=(
+            Attachment(receipt_filename(document.account_number, document.period), PDF_CONTENT_TYPE, pdf),
+        ),
+    )
+
+
+def mailed_message(email: str, period: dt.date) -> tuple[str, str]:
+    """The answer to «Отправить на e-mail»: the message and the masked address."""
+    masked = mask_email(email)
+    return f"Квитанция за {month_name(period)} отправлена на e-mail {masked}.", masked
