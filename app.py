@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.screen import Screen
 
 from tui.config import Config, ConfigError, load_config, save_user_preferences
@@ -206,14 +207,16 @@ class KabinetApp(App[None]):
 
     # --- terminal size ------------------------------------------------------------------------------
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        # This handler runs before App._on_resize has stored the new size: go by the event's.
         if self._started:  # before the first screen is up, on_mount checks the size itself
-            self._check_size()
+            self._check_size(event.size)
 
-    def _check_size(self) -> None:
+    def _check_size(self, size: Size | None = None) -> None:
         from screens.too_small import TooSmallScreen
 
-        small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
+        size = size or self.size
+        small = size.width < MIN_WIDTH or size.height < MIN_HEIGHT
         if small and not self._too_small_shown:
             self._too_small_shown = True
             self.push_screen(TooSmallScreen())
