@@ -109,5 +109,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
     )
     install_error_handlers(app)
     app.include_router(api_router)
+    if settings.payments_sandbox:
+        # The payment services' sandbox twins (demo / embedded portal), outside the API document.
+        from portal.payments.sandbox import router as sandbox_router
+
+        app.include_router(sandbox_router)
     app.add_middleware(CachedViewsMiddleware)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import sys
@@ -137,6 +138,43 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reconcile_a3(settings: Settings, day: dt.date) -> int:
+    from portal.app import create_app
+    from portal.money import kopecks_to_decimal
+    from portal.payments.providers import ProviderError
+    from portal.payments.service import reconcile_a3
+
+    app = create_app(settings, prepare_database=settings.demo)
+    async with app.router.lifespan_context(app):
+        try:
+            report = await reconcile_a3(app.state.portal, app, day)
+        except ProviderError as exc:
+            print(f"A3's report for {day.isoformat()} could not be fetched: {exc}", file=sys.stderr)
+            return 3
+    print(f"A3 reconciliation for {day.isoformat()}: {len(report.lines)} line(s), {report.credited} credited")
+    for line in report.lines:
+        amount = str(kopecks_to_decimal(line.amount_kopecks))
+        print(
+            f"  {line.outcome:<12} {line.order_id:<36} {line.provider_payment_id:<30} {amount:>12}",
+            line.detail,
+        )
+    if report.discrepancies:
+        print(f"{len(report.discrepancies)} discrepancy(ies): check them with A3.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_reconcile_a3(args: argparse.Namespace) -> int:
+    """Fetch A3's daily report, credit the confirmed payments not credited yet, list discrepancies."""
+    try:
+        day = dt.date.fromisoformat(args.date)
+    except ValueError:
+        print(f"--date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
+        return 2
+    _apply_common(args)
+    return asyncio.run(_reconcile_a3(Settings(), day))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kabinet-portal",
@@ -175,6 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     common(outbox)
     outbox.add_argument("--last", type=int, default=3)
     outbox.set_defaults(func=cmd_outbox)
+
+    reconcile = sub.add_parser(
+        "reconcile-a3",
+        help="credit the payments A3's daily report confirms; exit 1 when there are discrepancies",
+    )
+    common(reconcile)
+    reconcile.add_argument("--date", required=True, help="the report's day, YYYY-MM-DD")
+    reconcile.set_defaults(func=cmd_reconcile_a3)
     return parser
 
 

@@ -95,6 +95,9 @@ FIELD_NAMES: dict[str, str] = {
     "new_email_repeat": "Новый e-mail повторно",
     "captcha_id": "Картинка с кодом",
     "captcha_answer": "Введите код с картинки",
+    "amount": "Сумма",
+    "provider": "Платёжный сервис",
+    "capital_repair_account": "Лицевой счёт ФКР",
     "Idempotency-Key": "Idempotency-Key",
     "Authorization": "Authorization",
 }

@@ -234,7 +234,8 @@ class Payment(Base):
     external_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     __table_args__ = (
-        CheckConstraint("amount_kopecks > 0", name="amount_positive"),
+        # Negative: a storno (a card payment the payment service refunded), see portal/payments.
+        CheckConstraint("amount_kopecks <> 0", name="amount_nonzero"),
         UniqueConstraint("channel", "external_id"),
         Index("ix_payments_account_paid_on", "account_id", "paid_on"),
     )
@@ -324,3 +325,82 @@ class Captcha(Base):
     attempts_left: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     expires_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class PaymentOrder(Base):
+    """A card payment started through a payment service (A3, PayMO); credited once it is confirmed.
+
+    ``id`` is opaque and unguessable (it is also the order id the payment service knows and, for
+    orders made without login, the capability to read the order's status).
+    """
+
+    __tablename__ = "payment_orders"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    #: ``utilities`` or ``capital_repair`` (:class:`PaymentPurpose`).
+    purpose: Mapped[str] = mapped_column(String(20))
+    #: ``a3`` or ``paymo`` (also the channel of the credited payment).
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_payment_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    payment_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    sandbox: Mapped[bool] = mapped_column(Boolean, default=False)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    #: One vocabulary for every provider (portal.payments.schemas.PaymentStatus).
+    status: Mapped[str] = mapped_column(String(20))
+    #: ``resident`` (logged in) or ``public`` (capital repair without login): the idempotency scope.
+    origin: Mapped[str] = mapped_column(String(20))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    #: The row of ``payments`` this order was credited as (set exactly once).
+    credited_payment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payments.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+    #: The negative row of ``payments`` recorded when a credited payment was refunded.
+    refund_payment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payments.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+
+    __table_args__ = (
+        CheckConstraint("amount_kopecks > 0", name="amount_positive"),
+        UniqueConstraint("account_id", "origin", "idempotency_key"),
+        UniqueConstraint("provider", "provider_payment_id"),
+    )
+
+
+class PaymentNotification(Base):
+    """A payment service's notification event, stored once: a repeat of the same event is ignored."""
+
+    __tablename__ = "payment_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(80))
+    order_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+
+class SandboxPayment(Base):
+    """A payment as the in-process sandbox twin of a payment service sees it (demo / embedded portal)."""
+
+    __tablename__ = "sandbox_payments"
+
+    #: The provider's payment (A3) or invoice (PayMO) id.
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    merchant: Mapped[str] = mapped_column(String(80))
+    order_id: Mapped[str] = mapped_column(String(40))
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(300))
+    #: In the provider's own vocabulary (A3: initiated …; PayMO: created, processing, deposited …).
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+
+    __table_args__ = (UniqueConstraint("provider", "order_id"),)

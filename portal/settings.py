@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Secrets that ship in the source. Outside demo mode the portal refuses to start with them.
 DEFAULT_SECRET_KEY = "kabinet-demo-secret-key-do-not-use-in-production"  # noqa: S105 - refused outside demo
+#: The payment services' secrets of the sandbox twins (refused for real payment services).
+DEFAULT_PAYMENT_SECRET = "kabinet-sandbox-payment-secret"  # noqa: S105 - sandbox only
 
 
 def default_data_dir() -> Path:
@@ -69,6 +71,21 @@ class Settings(BaseSettings):
     #: Maildir folder used when no SMTP host is set.
     outbox_dir: Path | None = None
 
+    # Card payments (portal/payments). With the sandbox on, both payment services are in-process twins.
+    #: Run the payment services' sandbox twins in-process (default: on in demo mode, off otherwise).
+    payments_sandbox: bool | None = None
+    a3_url: str = ""
+    a3_merchant: str = "kabinet-demo"
+    a3_secret: str = DEFAULT_PAYMENT_SECRET
+    paymo_url: str = ""
+    paymo_key: str = "kabinet-demo"
+    paymo_secret: str = DEFAULT_PAYMENT_SECRET
+    #: The secret PayMO signs its notifications with (HMAC-SHA256 over the raw body).
+    paymo_notify_secret: str = DEFAULT_PAYMENT_SECRET
+    #: A notification whose timestamp is further than this from the portal's clock is refused (replays).
+    paymo_notify_tolerance_seconds: int = Field(default=600, ge=10)
+    payment_provider_timeout_seconds: float = Field(default=15.0, gt=0)
+
     # argon2id cost (OWASP minimum by default).
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_cost: int = Field(default=19456, ge=8)
@@ -84,6 +101,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'portal.sqlite3'}"
         if self.outbox_dir is None:
             self.outbox_dir = self.data_dir / "outbox"
+        if self.payments_sandbox is None:
+            self.payments_sandbox = self.demo
         return self
 
     @property
@@ -97,6 +116,13 @@ class Settings(BaseSettings):
                 "KABINET_SECRET_KEY is the default or shorter than 32 characters; set a random secret "
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or run with --demo."
             )
+        if not self.payments_sandbox:
+            for name, url, secrets in (
+                ("A3", self.a3_url, (self.a3_secret,)),
+                ("PayMO", self.paymo_url, (self.paymo_secret, self.paymo_notify_secret)),
+            ):
+                if url and DEFAULT_PAYMENT_SECRET in secrets:
+                    raise SystemExit(f"{name} is configured with the sandbox's secret; set its real secrets.")
 
 
 def demo_settings(data_dir: Path | None = None, **overrides: object) -> Settings:

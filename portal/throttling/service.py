@@ -26,6 +26,8 @@ class Scope(enum.StrEnum):
     REGISTRATION = "registration"
     RECOVERY = "recovery"
     READINGS_CHECK = "readings_check"
+    #: Capital repair account numbers looked up without login (to pay the contribution).
+    CAPITAL_REPAIR = "capital_repair"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,187 @@
+"""Routes of card payments: logged in, the capital repair contribution without login, PayMO's callback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.responses import JSONResponse
+
+from portal.auth.dependencies import CurrentResident
+from portal.deps import ClientAddress, DbSession, State
+from portal.errors import error_responses
+from portal.idempotency import REPLAYED_HEADER
+from portal.payments import service
+from portal.payments.providers.paymo import SIGNATURE_HEADER
+from portal.payments.schemas import (
+    CapitalRepairLookup,
+    CreatePaymentRequest,
+    NotificationAck,
+    PaymentOrderOut,
+    PublicCapitalRepairPaymentRequest,
+    RequiredIdempotencyKey,
+)
+
+router = APIRouter(tags=["payments"])
+
+#: Order ids are ``po_`` and 32 hex digits; anything else cannot be an order.
+OrderId = Annotated[str, Path(min_length=1, max_length=40, description="The order's opaque id.")]
+
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {
+        "description": "The order (also when replayed for a repeated `Idempotency-Key`).",
+        "headers": {
+            REPLAYED_HEADER: {
+                "description": "`true`: the order made by an earlier request with the same key.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+}
+
+_CREATE_DESCRIPTION = """
+Starts a card payment at the chosen payment service and answers the order with `payment_url`, the
+service's hosted card form. The payment is credited only when the service confirms it (PayMO's signed
+notification, A3's status or reconciliation report); poll `GET` of the order for its status.
+
+422 `idempotency_key_reused`: the key was used with another body; 409 `request_in_progress`: the same
+key is being processed right now. 422 `invalid_amount` (`field: amount`): more than 0, at most two decimals,
+at most 500 000.00. 503 `provider_unavailable`: the payment service did not answer; repeat with the same key.
+"""
+
+
+def _created(created: service.Created) -> Response:
+    headers = {REPLAYED_HEADER: "true"} if created.replayed else None
+    return JSONResponse(created.order.model_dump(mode="json"), 201, headers=headers)
+
+
+def _access(request: Request) -> service.ProviderAccess:
+    return service.ProviderAccess(app=request.app, base_url=str(request.base_url))
+
+
+@router.post(
+    "/payments",
+    response_model=PaymentOrderOut,
+    status_code=201,
+    summary="Оплатить картой (A3 или PayMO)",
+    description=_CREATE_DESCRIPTION,
+    responses={**_CREATED, **error_responses(401, 409, 422, 503)},
+)
+async def create_payment(
+    body: CreatePaymentRequest,
+    request: Request,
+    state: State,
+    session: DbSession,
+    principal: CurrentResident,
+    idempotency_key: RequiredIdempotencyKey,
+) -> Response:
+    created = await service.create_resident_payment(
+        state,
+        session,
+        _access(request),
+        principal.account_id,
+        body.purpose,
+        body.amount,
+        body.provider,
+        idempotency_key,
+    )
+    return _created(created)
+
+
+@router.get(
+    "/payments/{order_id}",
+    response_model=PaymentOrderOut,
+    summary="Платёж картой и его статус",
+    description="Only the resident's own orders (404 otherwise). A3's status is asked (polled) here.",
+    responses=error_responses(401, 404, 422),
+)
+async def get_payment(
+    order_id: OrderId, request: Request, state: State, session: DbSession, principal: CurrentResident
+) -> PaymentOrderOut:
+    return await service.resident_payment(state, session, _access(request), principal.account_id, order_id)
+
+
+@router.get(
+    "/public/capital-repair/{capital_repair_account}",
+    response_model=CapitalRepairLookup,
+    summary="Оплата взноса ФКР без авторизации: счёт ФКР по номеру",
+    description=(
+        "Unknown numbers answer 404 (`field: capital_repair_account`) and are throttled per client (429)."
+    ),
+    responses=error_responses(404, 422, 429),
+)
+async def capital_repair_lookup(
+    capital_repair_account: Annotated[str, Path(min_length=1, max_length=40)],
+    state: State,
+    session: DbSession,
+    client: ClientAddress,
+) -> CapitalRepairLookup:
+    return await service.capital_repair_lookup(state, session, capital_repair_account, client)
+
+
+@router.post(
+    "/public/capital-repair/payments",
+    response_model=PaymentOrderOut,
+    status_code=201,
+    summary="Оплата взноса ФКР без авторизации",
+    description=_CREATE_DESCRIPTION
+    + "\n404 `capital_repair_account_not_found` (`field: capital_repair_account`); "
+    + "429 after repeated unknown numbers.",
+    responses={**_CREATED, **error_responses(404, 409, 422, 429, 503)},
+)
+async def create_public_capital_repair_payment(
+    body: PublicCapitalRepairPaymentRequest,
+    request: Request,
+    state: State,
+    session: DbSession,
+    client: ClientAddress,
+    idempotency_key: RequiredIdempotencyKey,
+) -> Response:
+    created = await service.create_public_capital_repair_payment(
+        state,
+        session,
+        _access(request),
+        body.capital_repair_account,
+        body.amount,
+        body.provider,
+        idempotency_key,
+        client,
+    )
+    return _created(created)
+
+
+@router.get(
+    "/public/payments/{order_id}",
+    response_model=PaymentOrderOut,
+    summary="Статус платежа, созданного без авторизации",
+    description="Knowing the unguessable order id is the capability. Only orders made without login.",
+    responses=error_responses(404, 422),
+)
+async def get_public_payment(
+    order_id: OrderId, request: Request, state: State, session: DbSession
+) -> PaymentOrderOut:
+    return await service.public_payment(state, session, _access(request), order_id)
+
+
+@router.post(
+    "/payments/paymo/notify",
+    response_model=NotificationAck,
+    summary="PayMO: уведомление о статусе платежа (для PayMO, не для жильцов)",
+    description=(
+        "The raw JSON body signed with HMAC-SHA256 under the notification secret, hex in "
+        "`X-PayMO-Signature`. "
+        "403 `invalid_signature` (nothing changes); 409 `stale_notification` (timestamp too far from now) or "
+        "`notification_mismatch` (order, amount or currency differ from the stored order); "
+        "404 unknown order. "
+        "A repeated event answers 200 `duplicate` and changes nothing."
+    ),
+    responses=error_responses(403, 404, 409, 422),
+)
+async def paymo_notify(
+    request: Request,
+    state: State,
+    session: DbSession,
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER, max_length=200)] = None,
+) -> NotificationAck:
+    raw = await request.body()
+    return await service.paymo_notification(state, session, raw, signature)

@@ -1,0 +1,542 @@
+"""Rules of card payments: create an order once per idempotency key, learn its status only from the
+payment service (notification, poll, reconciliation report) and credit it to the account exactly once.
+
+Crediting: the order row is locked (``SELECT … FOR UPDATE``; SQLite runs one transaction at a time),
+one row is inserted into ``payments`` (channel ``a3``/``paymo``, ``external_id`` = the order id, unique
+per channel as the backstop) and linked by ``UPDATE … WHERE credited_payment_id IS NULL``. Concurrent
+or repeated confirmations find the link and change nothing.
+
+Refunds: a refund of a credited payment is recorded as a second, negative row of ``payments`` (a
+storno, ``external_id`` = ``refund:<order id>``) so that the balance and the history show the money
+going back; the order's status becomes ``refunded`` and it stays ``credited``.
+
+The resident's return from the card form proves nothing and is not an input here at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import billing
+from portal.cache import invalidate_after_commit
+from portal.db import session_scope
+from portal.errors import ApiError
+from portal.idempotency import request_hash
+from portal.idempotency.service import key_reused, request_in_progress
+from portal.models import PaymentOrder, PaymentPurpose
+from portal.money import AmountFormatError, kopecks_to_decimal, parse_rubles
+from portal.payments.providers import (
+    InvalidSignature,
+    MalformedNotification,
+    PaymentStatus,
+    ProviderError,
+    ProviderName,
+    ProviderPayment,
+    StartRequest,
+    notification_parser,
+    open_providers,
+)
+from portal.payments.repository import PaymentsRepository
+from portal.payments.schemas import (
+    CapitalRepairLookup,
+    NotificationAck,
+    PaymentOrderOut,
+    ReconciliationLine,
+    ReconciliationReport,
+)
+from portal.registration.service import mask_address
+from portal.state import PortalState
+from portal.throttling.service import Scope
+
+log = logging.getLogger("kabinet.portal.payments")
+
+#: The largest payment the portal takes (kopecks).
+MAX_AMOUNT_KOPECKS = 500_000_00
+IDEMPOTENCY_ENDPOINT = "payments"
+
+
+class Origin:
+    RESIDENT = "resident"  # a logged-in resident
+    PUBLIC = "public"  # the capital repair contribution without login
+
+
+@dataclass(frozen=True)
+class ProviderAccess:
+    """How to reach the payment services from this request: the app (sandbox) and its public address."""
+
+    app: Any
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The order after a payment service's word, and whether that word changed it."""
+
+    order: PaymentOrder
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Created:
+    order: PaymentOrderOut
+    replayed: bool
+
+
+# --- words ---------------------------------------------------------------------------------------------
+
+
+def amount_invalid() -> ApiError:
+    return ApiError(
+        422,
+        "invalid_amount",
+        "Поле «Сумма»: укажите сумму больше нуля, не более 500 000,00 ₽, "
+        "не более двух знаков после запятой (например 1023,12).",
+        field="amount",
+    )
+
+
+def payment_not_found() -> ApiError:
+    return ApiError(404, "payment_not_found", "Платёж не найден.")
+
+
+def provider_unavailable(provider: ProviderName) -> ApiError:
+    name = "A3" if provider is ProviderName.A3 else "PayMO"
+    return ApiError(
+        503,
+        "provider_unavailable",
+        f"Платёжный сервис {name} сейчас недоступен. Повторите попытку позже или выберите другой сервис.",
+        field="provider",
+    )
+
+
+def capital_repair_not_found() -> ApiError:
+    return ApiError(
+        404,
+        "capital_repair_account_not_found",
+        "Лицевой счёт ФКР не найден. "
+        "Проверьте номер в блоке «РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ» квитанции.",
+        field="capital_repair_account",
+    )
+
+
+def parse_amount(text: str) -> int:
+    """Kopecks of a typed amount: more than zero, at most two decimals, at most the maximum."""
+    try:
+        kopecks = parse_rubles(text)
+    except AmountFormatError:
+        raise amount_invalid() from None
+    if not 0 < kopecks <= MAX_AMOUNT_KOPECKS:
+        raise amount_invalid()
+    return kopecks
+
+
+def order_out(order: PaymentOrder) -> PaymentOrderOut:
+    return PaymentOrderOut(
+        id=order.id,
+        provider=ProviderName(order.provider),
+        purpose=PaymentPurpose(order.purpose),
+        amount=str(kopecks_to_decimal(order.amount_kopecks)),
+        status=PaymentStatus(order.status),
+        payment_url=order.payment_url,
+        sandbox=order.sandbox,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        credited=order.credited_payment_id is not None,
+    )
+
+
+def new_order_id() -> str:
+    """``po_`` and 128 random bits."""
+    return "po_" + secrets.token_hex(16)
+
+
+# --- creating an order ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    account_id: int
+    purpose: PaymentPurpose
+    provider: ProviderName
+    amount_text: str
+    #: What the payment service shows and files the payment under.
+    account_label: str
+    description: str
+    origin: str
+    idempotency_key: str
+    #: The request as the client sent it (for the idempotency hash).
+    payload: dict[str, Any]
+
+
+async def _create(
+    state: PortalState, session: AsyncSession, access: ProviderAccess, req: OrderRequest
+) -> Created:
+    amount = parse_amount(req.amount_text)
+    hashed = request_hash(f"{IDEMPOTENCY_ENDPOINT}:{req.origin}", req.payload)
+    repo = PaymentsRepository(session)
+    replayed = False
+    order = await repo.by_idempotency_key(req.account_id, req.origin, req.idempotency_key)
+    if order is not None:
+        if order.request_hash != hashed:
+            raise key_reused()
+        replayed = True
+    else:
+        now = state.clock.now()
+        order = PaymentOrder(
+            id=new_order_id(),
+            account_id=req.account_id,
+            purpose=req.purpose.value,
+            provider=req.provider.value,
+            sandbox=bool(state.settings.payments_sandbox),
+            amount_kopecks=amount,
+            status=PaymentStatus.INITIATED.value,
+            origin=req.origin,
+            idempotency_key=req.idempotency_key,
+            request_hash=hashed,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await repo.add_order(order)
+        except IntegrityError:
+            await session.rollback()
+            raise request_in_progress() from None
+    order_id = order.id
+    if order.provider_payment_id is None:
+        # The order is stored before the payment service is asked (and the connection given back: the
+        # in-process sandbox needs it on SQLite). A retry with the same key asks again for the same
+        # order id, which the services answer with the same payment.
+        await session.commit()
+        try:
+            async with open_providers(state.settings, state.clock, access.app, access.base_url) as providers:
+                started = await providers.get(req.provider).start(
+                    StartRequest(order_id, order.amount_kopecks, req.description, req.account_label)
+                )
+        except ProviderError as exc:
+            log.warning("starting payment %s at %s failed: %s", order_id, req.provider, exc)
+            raise provider_unavailable(req.provider) from None
+        await repo.set_started(order_id, started.provider_payment_id, started.payment_url, state.clock.now())
+        await session.commit()
+    found = await repo.get(order_id)
+    assert found is not None
+    return Created(order_out(found), replayed)
+
+
+async def create_resident_payment(
+    state: PortalState,
+    session: AsyncSession,
+    access: ProviderAccess,
+    account_id: int,
+    purpose: PaymentPurpose,
+    amount_text: str,
+    provider: ProviderName,
+    idempotency_key: str,
+) -> Created:
+    repo = PaymentsRepository(session)
+    account = await repo.account(account_id)
+    if account is None:
+        raise payment_not_found()
+    if purpose is PaymentPurpose.CAPITAL_REPAIR:
+        fund = await repo.capital_repair_of(account_id)
+        if fund is None:
+            raise ApiError(
+                409,
+                "no_capital_repair_account",
+                "У лицевого счёта нет счёта в фонде капитального ремонта.",
+                field="purpose",
+            )
+        label, description = fund.number, f"Взнос на капитальный ремонт, лицевой счёт ФКР {fund.number}"
+    else:
+        label, description = account.number, f"Оплата ЖКУ, лицевой счёт {account.number}"
+    payload = {"purpose": purpose.value, "amount": amount_text, "provider": provider.value}
+    return await _create(
+        state,
+        session,
+        access,
+        OrderRequest(
+            account_id,
+            purpose,
+            provider,
+            amount_text,
+            label,
+            description,
+            Origin.RESIDENT,
+            idempotency_key,
+            payload,
+        ),
+    )
+
+
+async def _find_capital_repair(state: PortalState, session: AsyncSession, number: str, client: str) -> Any:
+    """The fund account by number, throttled per client and number (unknown numbers count as failures)."""
+    number = number.strip()
+    now = state.clock.now()
+    await state.throttle.ensure_allowed(session, Scope.CAPITAL_REPAIR, number, client, now)
+    found = await PaymentsRepository(session).capital_repair_by_number(number) if number.isdigit() else None
+    if found is None:
+        await state.throttle.record_failure(session, Scope.CAPITAL_REPAIR, number, client, now)
+        raise capital_repair_not_found()
+    return found
+
+
+async def capital_repair_lookup(
+    state: PortalState, session: AsyncSession, number: str, client: str
+) -> CapitalRepairLookup:
+    fund, account = await _find_capital_repair(state, session, number, client)
+    due = await billing.capital_repair_due(session, account.id, state.clock.today())
+    return CapitalRepairLookup(
+        capital_repair_account=fund.number,
+        address_masked=mask_address(account.address),
+        amount_due=str(kopecks_to_decimal(due.amount_due_kopecks)),
+    )
+
+
+async def create_public_capital_repair_payment(
+    state: PortalState,
+    session: AsyncSession,
+    access: ProviderAccess,
+    number: str,
+    amount_text: str,
+    provider: ProviderName,
+    idempotency_key: str,
+    client: str,
+) -> Created:
+    fund, account = await _find_capital_repair(state, session, number, client)
+    payload = {"capital_repair_account": fund.number, "amount": amount_text, "provider": provider.value}
+    description = f"Взнос на капитальный ремонт, лицевой счёт ФКР {fund.number}"
+    return await _create(
+        state,
+        session,
+        access,
+        OrderRequest(
+            account.id,
+            PaymentPurpose.CAPITAL_REPAIR,
+            provider,
+            amount_text,
+            fund.number,
+            description,
+            Origin.PUBLIC,
+            idempotency_key,
+            payload,
+        ),
+    )
+
+
+# --- reading an order (A3: polling) -------------------------------------------------------------------
+
+
+async def _refreshed(
+    state: PortalState, session: AsyncSession, access: ProviderAccess, order: PaymentOrder
+) -> PaymentOrder:
+    """A non-final A3 order after asking A3 (its status is learned by polling); unchanged if A3 fails."""
+    if order.provider != ProviderName.A3 or order.provider_payment_id is None:
+        return order
+    if PaymentStatus(order.status).final:
+        return order
+    await session.commit()  # give the connection back while A3 (maybe the in-process sandbox) answers
+    try:
+        async with open_providers(state.settings, state.clock, access.app, access.base_url) as providers:
+            reported = await providers.a3.status(order.provider_payment_id)
+    except ProviderError as exc:
+        log.warning("polling A3 for %s failed: %s", order.id, exc)
+        return order
+    try:
+        return (await apply_provider_payment(state, session, order.id, ProviderName.A3, reported)).order
+    except ApiError as exc:
+        log.error("A3's answer for %s does not match the order: %s", order.id, exc.message)
+        return order
+
+
+async def resident_payment(
+    state: PortalState, session: AsyncSession, access: ProviderAccess, account_id: int, order_id: str
+) -> PaymentOrderOut:
+    order = await PaymentsRepository(session).get(order_id)
+    if order is None or order.account_id != account_id:
+        raise payment_not_found()
+    return order_out(await _refreshed(state, session, access, order))
+
+
+async def public_payment(
+    state: PortalState, session: AsyncSession, access: ProviderAccess, order_id: str
+) -> PaymentOrderOut:
+    order = await PaymentsRepository(session).get(order_id)
+    if order is None or order.origin != Origin.PUBLIC:
+        raise payment_not_found()
+    return order_out(await _refreshed(state, session, access, order))
+
+
+# --- what the payment service says ------------------------------------------------------------------
+
+
+def _mismatch(detail: str) -> ApiError:
+    return ApiError(
+        409, "notification_mismatch", f"Данные платёжного сервиса не совпадают с заказом: {detail}."
+    )
+
+
+_PLAIN_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    PaymentStatus.INITIATED: frozenset(
+        {PaymentStatus.PROCESSING, PaymentStatus.FAILED, PaymentStatus.CANCELLED}
+    ),
+    PaymentStatus.PROCESSING: frozenset({PaymentStatus.FAILED, PaymentStatus.CANCELLED}),
+}
+
+
+async def apply_provider_payment(
+    state: PortalState,
+    session: AsyncSession,
+    order_id: str,
+    provider: ProviderName,
+    reported: ProviderPayment,
+) -> Applied:
+    """Move the order to what the payment service reports; credit a success and record a refund once.
+
+    Raises 404 for an unknown order, 409 ``notification_mismatch`` when the service's order, payment id,
+    amount or currency differ from the stored order (then nothing changes).
+    """
+    repo = PaymentsRepository(session)
+    order = await repo.lock(order_id)
+    if order is None or order.provider != provider.value:
+        raise payment_not_found()
+    if reported.order_id != order.id:
+        raise _mismatch("номер заказа")
+    if order.provider_payment_id is not None and reported.provider_payment_id != order.provider_payment_id:
+        raise _mismatch("номер платежа")
+    if reported.amount_kopecks != order.amount_kopecks or reported.currency != "RUB":
+        raise _mismatch("сумма")
+    now = state.clock.now()
+    current = PaymentStatus(order.status)
+    target = reported.status
+    changed = True
+    if (
+        target is PaymentStatus.SUCCESS
+        and order.credited_payment_id is None
+        and current is not PaymentStatus.REFUNDED
+    ):
+        try:
+            payment_id = await repo.add_payment(
+                order.account_id,
+                state.clock.today(),
+                order.amount_kopecks,
+                order.provider,
+                order.purpose,
+                order.id,
+            )
+        except IntegrityError:  # the unique (channel, external_id) backstop
+            raise ApiError(409, "payment_conflict", "Платёж уже зачислен другим запросом.") from None
+        if not await repo.mark_credited(order.id, payment_id, PaymentStatus.SUCCESS.value, now):
+            raise ApiError(409, "payment_conflict", "Платёж уже зачислен другим запросом.")
+        await invalidate_after_commit(session, f"account:{order.account_id}")
+        log.info("payment %s credited as payment %s", order.id, payment_id)
+    elif (
+        target is PaymentStatus.REFUNDED
+        and order.credited_payment_id is not None
+        and order.refund_payment_id is None
+    ):
+        storno_id = await repo.add_payment(
+            order.account_id,
+            state.clock.today(),
+            -order.amount_kopecks,
+            order.provider,
+            order.purpose,
+            f"refund:{order.id}",
+        )
+        await repo.mark_refunded(order.id, storno_id, PaymentStatus.REFUNDED.value, now)
+        await invalidate_after_commit(session, f"account:{order.account_id}")
+        log.info("payment %s refunded: storno payment %s", order.id, storno_id)
+    elif target in _PLAIN_MOVES.get(current, frozenset()):
+        await repo.set_status(order.id, target.value, now)
+    else:
+        changed = False
+    found = await repo.get(order.id)
+    assert found is not None
+    return Applied(found, changed)
+
+
+async def paymo_notification(
+    state: PortalState, session: AsyncSession, raw_body: bytes, signature: str | None
+) -> NotificationAck:
+    """PayMO's callback: signature over the raw body first, then freshness, the order, the event once."""
+    try:
+        notification = notification_parser(state.settings).parse_notification(raw_body, signature)
+    except InvalidSignature:
+        raise ApiError(403, "invalid_signature", "Подпись уведомления неверна.") from None
+    except MalformedNotification:
+        raise ApiError(422, "malformed_notification", "Уведомление не удалось прочитать.") from None
+    now = state.clock.now()
+    tolerance = dt.timedelta(seconds=state.settings.paymo_notify_tolerance_seconds)
+    if abs(now - notification.timestamp) > tolerance:
+        raise ApiError(409, "stale_notification", "Уведомление устарело (повтор старого уведомления).")
+    payment = notification.payment
+    repo = PaymentsRepository(session)
+    order = await repo.get(payment.order_id)
+    if order is None or order.provider != ProviderName.PAYMO:
+        raise payment_not_found()
+    if not await repo.add_notification(
+        ProviderName.PAYMO.value, notification.event_id, order.id, payment.raw_status, now
+    ):
+        return NotificationAck(status="duplicate")
+    applied = await apply_provider_payment(state, session, order.id, ProviderName.PAYMO, payment)
+    return NotificationAck(status="accepted" if applied.changed else "ignored")
+
+
+# --- A3's daily reconciliation ----------------------------------------------------------------------
+
+
+async def reconcile_a3(state: PortalState, app: Any, day: dt.date) -> ReconciliationReport:
+    """Credit the payments A3's report for ``day`` confirms and list every discrepancy.
+
+    Discrepancies: a reported payment the portal has no A3 order for, or whose amount or payment id
+    differ (not credited); an A3 order the portal credited with that date that the report lacks.
+    """
+    async with open_providers(state.settings, state.clock, app) as providers:
+        reported = await providers.a3.daily_report(day)
+    lines: list[ReconciliationLine] = []
+    for payment in reported:
+
+        def line(outcome: str, detail: str = "", payment: ProviderPayment = payment) -> ReconciliationLine:
+            return ReconciliationLine(
+                order_id=payment.order_id,
+                provider_payment_id=payment.provider_payment_id,
+                amount_kopecks=payment.amount_kopecks,
+                outcome=outcome,
+                detail=detail,
+            )
+
+        if payment.status is not PaymentStatus.SUCCESS:
+            lines.append(line("discrepancy", f"в отчёте статус {payment.raw_status}"))
+            continue
+        async for session in session_scope(state.sessionmaker, state.cache):
+            order = await PaymentsRepository(session).get(payment.order_id)
+            if order is None or order.provider != ProviderName.A3:
+                lines.append(line("discrepancy", "заказа нет в портале"))
+            elif order.credited_payment_id is not None:
+                lines.append(line("confirmed"))
+            else:
+                try:
+                    await apply_provider_payment(state, session, order.id, ProviderName.A3, payment)
+                    lines.append(line("credited"))
+                except ApiError as exc:
+                    await session.rollback()
+                    lines.append(line("discrepancy", exc.message))
+    seen = {payment.order_id for payment in reported}
+    async for session in session_scope(state.sessionmaker, state.cache):
+        for order in await PaymentsRepository(session).credited_on(ProviderName.A3.value, day):
+            if order.id not in seen:
+                lines.append(
+                    ReconciliationLine(
+                        order_id=order.id,
+                        provider_payment_id=order.provider_payment_id or "",
+                        amount_kopecks=order.amount_kopecks,
+                        outcome="discrepancy",
+                        detail="зачислен в портале, но нет в отчёте A3",
+                    )
+                )
+    return ReconciliationReport(day=day, lines=lines)
