@@ -534,3 +534,80 @@ async def test_services_table_lists_every_service_of_the_month(portal: Portal) -
             assert name in table
         else:
             assert name not in table
+
+
+# --- payment codes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("apartment", [HAPPY_PATH_APARTMENT, DEBTOR_APARTMENT])
+async def test_payment_codes_are_the_pdfs_qr_codes(portal: Portal, apartment: int) -> None:
+    headers = await portal.login(account_number(apartment), DEMO_PASSWORD)
+    response = await portal.client.get("/api/v1/receipts/2026-10/payment-codes", headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    pdf = await portal.client.get("/api/v1/receipts/2026-10", headers=headers)
+    printed = [text for text, _ in decoded_qr_codes(pdf.content)]
+    assert body["period"] == "2026-10"
+    assert [body["utilities"]["payload"], body["capital_repair"]["payload"]] == printed
+    expected = await _expected(portal, apartment, LAST_RECEIPT)
+    assert body["utilities"]["amount"] == f"{Decimal(expected['total']) / 100:.2f}"
+    assert body["capital_repair"]["amount"] == f"{Decimal(expected['fund_total']) / 100:.2f}"
+    for code in (body["utilities"], body["capital_repair"]):
+        fields = qr.parse_gost_payload(code["payload"])
+        assert fields["Sum"] == str(int(Decimal(code["amount"]) * 100))
+
+
+async def test_payment_codes_errors(portal: Portal) -> None:
+    assert (await portal.client.get("/api/v1/receipts/2026-10/payment-codes")).status_code == 401
+    headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
+    missing = await portal.client.get("/api/v1/receipts/2031-01/payment-codes", headers=headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "receipt_not_found"
+    bad = await portal.client.get("/api/v1/receipts/2026-13/payment-codes", headers=headers)
+    assert bad.status_code == 422 and bad.json()["field"] == "period"
+
+
+def test_qr_symbol_holds_the_utf8_bytes_without_eci() -> None:
+    """Banking apps read the bytes as the ``ST00012`` header says (UTF-8): no ECI header may precede them."""
+    from PIL import Image
+
+    from portal.receipts.render import qr_matrix
+
+    payload = "ST00012|Name=ООО «Расчётный центр»|PersonalAcc=40702810900000012345|Sum=102312"
+    matrix = qr_matrix(payload)
+    size = len(matrix) + 8
+    image = Image.new("L", (size, size), 255)
+    for y, row in enumerate(matrix):
+        for x, module in enumerate(row):
+            if module & 1:
+                image.putpixel((x + 4, y + 4), 0)
+    image = image.resize((size * 6, size * 6), Image.Resampling.NEAREST)
+    barcode = zxingcpp.read_barcode(image, text_mode=zxingcpp.TextMode.HexECI)
+    assert barcode is not None
+    assert barcode.text.startswith("5D 51 31 ")  # ]Q1: a QR code without ECI
+    plain = zxingcpp.read_barcode(image)
+    assert plain is not None and plain.bytes == payload.encode("utf-8") and plain.text == payload
+
+
+# --- «Отправить на e-mail» is rate-limited ------------------------------------------------------------
+
+
+async def test_receipt_letters_pause_after_a_few(portal: Portal) -> None:
+    from portal.receipts.service import RECEIPT_EMAIL_PAUSE, RECEIPT_EMAILS_IN_A_ROW
+
+    headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
+    mail = "/api/v1/receipts/2026-10/email"
+    for _ in range(RECEIPT_EMAILS_IN_A_ROW):
+        assert (await portal.client.post(mail, headers=headers)).status_code == 202
+    refused = await portal.client.post(mail, headers=headers)
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["code"] == "too_many_receipt_emails"
+    assert 0 < int(refused.headers["Retry-After"]) <= RECEIPT_EMAIL_PAUSE.total_seconds() + 1
+    assert len(portal.letters()) == RECEIPT_EMAILS_IN_A_ROW
+
+    # Another account is not held up by this one.
+    other = await portal.login(account_number(DEBTOR_APARTMENT), DEMO_PASSWORD)
+    assert (await portal.client.post(mail, headers=other)).status_code == 202
+
+    # After the pause the account may send again.
+    portal.clock.advance(RECEIPT_EMAIL_PAUSE + dt.timedelta(seconds=1))
+    assert (await portal.client.post(mail, headers=headers)).status_code == 202

@@ -16,7 +16,7 @@ from portal.deps import DbSession, State
 from portal.errors import error_responses
 from portal.receipts import render, service
 from portal.receipts.document import ReceiptDocument
-from portal.receipts.schemas import ReceiptMailed
+from portal.receipts.schemas import PaymentCodes, ReceiptMailed
 
 router = APIRouter(prefix="/receipts", tags=["receipts"])
 
@@ -70,12 +70,31 @@ async def receipt_pdf(
     )
 
 
+@router.get(
+    "/{period}/payment-codes",
+    response_model=PaymentCodes,
+    summary="Платёжные QR-коды квитанции (ГОСТ Р 56042-2014): ЖКУ и взнос на капитальный ремонт",
+    description="Тот же текст, что в QR-кодах PDF-квитанции за месяц, и суммы к оплате.",
+    responses=error_responses(401, 404, 422),
+)
+async def receipt_payment_codes(
+    period: Period, state: State, session: DbSession, principal: CurrentResident
+) -> PaymentCodes:
+    document = await _receipt(state, session, principal.account_id, period)
+    return service.payment_codes(document)
+
+
 @router.post(
     "/{period}/email",
     status_code=202,
     response_model=ReceiptMailed,
     summary="Отправить квитанцию за месяц (PDF) на e-mail, указанный при регистрации",
-    responses=error_responses(401, 404, 422),
+    description=(
+        f"Не более {service.RECEIPT_EMAILS_IN_A_ROW} писем подряд, затем пауза "
+        f"{int(service.RECEIPT_EMAIL_PAUSE.total_seconds()) // 60} минут (429 `too_many_receipt_emails`, "
+        "заголовок Retry-After)."
+    ),
+    responses=error_responses(401, 404, 422, 429),
 )
 async def mail_receipt(
     period: Period,
@@ -86,6 +105,8 @@ async def mail_receipt(
 ) -> ReceiptMailed:
     document = await _receipt(state, session, principal.account_id, period)
     email = await service.recipient(session, principal.account_id)
+    # Counted only for a month that has a receipt, and committed with the request before drawing.
+    await service.count_receipt_letter(session, principal.account_id, state.clock.now())
     await session.commit()
     pdf = await asyncio.to_thread(render.render_receipt, document)
     # Sent after the answer: the resident does not wait for the mail server.

@@ -12,3 +12,25 @@ class ReceiptMailed(BaseModel):
     email_masked: str = Field(
         description="The registered address with most of it hidden.", examples=["i***@example.ru"]
     )
+
+
+class PaymentCode(BaseModel):
+    """One payee's payment QR code of the receipt: the ГОСТ Р 56042-2014 text and its amount."""
+
+    payload: str = Field(
+        description="The text the receipt's QR code holds (`ST00012|Name=…|…`), for any banking app.",
+        examples=["ST00012|Name=ООО «Расчётный центр «Кабинет»|PersonalAcc=40702810900000012345|…"],
+    )
+    amount: str = Field(description="The amount to pay in rubles, two decimals.", examples=["1023.12"])
+
+
+class PaymentCodes(BaseModel):
+    """The month's payment QR codes: the same payloads the PDF receipt prints."""
+
+    period: str = Field(examples=["2026-10"])
+    utilities: PaymentCode = Field(
+        description="«ВСЕГО К ОПЛАТЕ ПО ВСЕМ ИСПОЛНИТЕЛЯМ …» to the billing center."
+    )
+    capital_repair: PaymentCode | None = Field(
+        description="«РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ» to the fund; null for an account without one."
+    )

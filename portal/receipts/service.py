@@ -19,11 +19,14 @@ from portal.clock import add_months
 from portal.errors import ApiError, NotAuthenticated
 from portal.mail.mailer import Attachment, OutgoingMail
 from portal.models import PaymentPurpose
+from portal.money import kopecks_to_decimal
 from portal.periods import MAX_DATE, MIN_DATE
 from portal.receipts import qr, repository
 from portal.receipts.document import MeterLine, PayeeSection, PaymentLine, ReceiptDocument
 from portal.receipts.payees import PAYEES
+from portal.receipts.schemas import PaymentCode, PaymentCodes
 from portal.registration.service import mask_email
+from portal.throttling.repository import FailureCounterRepository
 
 MONTHS = (
     "январь", "февраль", "март", "апрель", "май", "июнь",
@@ -205,3 +208,59 @@ def mailed_message(email: str, period: dt.date) -> tuple[str, str]:
     """The answer to «Отправить на e-mail»: the message and the masked address."""
     masked = mask_email(email)
     return f"Квитанция за {month_name(period)} отправлена на e-mail {masked}.", masked
+
+
+def payment_codes(document: ReceiptDocument) -> PaymentCodes:
+    """The receipt's two payment QR codes as text: exactly what the PDF prints."""
+
+    def code(section: PayeeSection) -> PaymentCode:
+        return PaymentCode(
+            payload=section.qr_payload, amount=f"{kopecks_to_decimal(section.total_kopecks):.2f}"
+        )
+
+    return PaymentCodes(
+        period=f"{document.period:%Y-%m}",
+        utilities=code(document.utilities),
+        capital_repair=code(document.capital_repair) if document.capital_repair is not None else None,
+    )
+
+
+# --- «Отправить на e-mail» is rate-limited per account --------------------------------------------------
+
+#: Letters with receipts an account may ask for in a row; then a pause of :data:`RECEIPT_EMAIL_PAUSE`.
+RECEIPT_EMAILS_IN_A_ROW = 3
+#: The pause after the last of them: the portal's mail server is nobody's spam cannon.
+RECEIPT_EMAIL_PAUSE = dt.timedelta(minutes=10)
+#: The throttle table's scope (``failure_counters`` counts events of any kind, here letters sent).
+RECEIPT_EMAIL_SCOPE = "receipt_email"
+
+
+class TooManyReceiptLetters(ApiError):
+    def __init__(self, retry_after_seconds: int) -> None:
+        minutes = max(1, (retry_after_seconds + 59) // 60)
+        super().__init__(
+            429,
+            "too_many_receipt_emails",
+            f"Квитанции уже отправлены на e-mail {RECEIPT_EMAILS_IN_A_ROW} раза подряд. "
+            f"Следующую можно отправить через {minutes} мин.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+async def count_receipt_letter(session: AsyncSession, account_id: int, now: dt.datetime) -> None:
+    """Count one letter of the account, or raise 429 while it pauses.
+
+    :data:`RECEIPT_EMAILS_IN_A_ROW` letters, then :data:`RECEIPT_EMAIL_PAUSE` from the last one; a
+    pause as long as that also starts the count over. The count is one atomic upsert, so parallel
+    requests cannot slip past it.
+    """
+    repo = FailureCounterRepository(session)
+    subject = f"account:{account_id}"
+    until = await repo.blocked_until(RECEIPT_EMAIL_SCOPE, [subject])
+    if until is not None and until > now:
+        raise TooManyReceiptLetters(max(1, int((until - now).total_seconds()) + 1))
+    sent = await repo.add_failure(RECEIPT_EMAIL_SCOPE, subject, now, now - RECEIPT_EMAIL_PAUSE)
+    if sent > RECEIPT_EMAILS_IN_A_ROW:  # parallel requests raced past the check above
+        raise TooManyReceiptLetters(int(RECEIPT_EMAIL_PAUSE.total_seconds()))
+    if sent == RECEIPT_EMAILS_IN_A_ROW:
+        await repo.block(RECEIPT_EMAIL_SCOPE, subject, now + RECEIPT_EMAIL_PAUSE)
