@@ -1,0 +1,228 @@
+"""Оплата взноса ФКР: the capital repair contribution, paid to the fund separately from the utilities.
+
+Logged in, the amount comes from the summary's capital repair block and the payment is credited to the
+apartment's account at the fund. Without login (F6 on the login screen), as the FAQ says: «номер
+лицевого счета указанного в квитанции в блоке РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ» first; the portal
+answers with the masked address and the amount due, which prefills «Сумма»; «Далее оплата
+осуществляется стандартным способом» — the same form, QR code and live status as «Оплата»
+(:class:`~screens.payment.PaymentFlowScreen`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Final
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, ContentSwitcher, Input, Label, Static
+
+from screens.base import CallAbandoned
+from screens.payment import FLOW, RECEIPT_CODE, PaymentFlowScreen, ReceiptCodeView
+from tui.errors import PortalError
+from tui.formatting import format_month
+from tui.models import (
+    AccountSummary,
+    CapitalRepairLookup,
+    PaymentCode,
+    PaymentCodes,
+    PaymentOrder,
+    PaymentProvider,
+    PaymentPurpose,
+)
+from widgets.payment_flow import PaymentFlow
+
+if TYPE_CHECKING:
+    from tui.client import PortalClient
+    from tui.formatting import Money
+    from tui.i18n import Translator
+
+LOOKUP: Final = "capital-repair-lookup"
+"""The id of the step «номер лицевого счета» (without login)."""
+
+_ACCOUNT: Final = re.compile(r"\d{6,20}")
+
+
+class CapitalRepairPaymentScreen(PaymentFlowScreen):
+    """«Оплата взноса ФКР», with or without login."""
+
+    HELP_TOPIC = "capital_repair_payment"
+    TITLE_KEY = "payment.capital_repair"
+    DEFAULT_CSS = """
+    CapitalRepairPaymentScreen #capital-repair-lookup { height: 1fr; padding: 0 1; }
+    CapitalRepairPaymentScreen #capital-repair-lookup > .intro { height: auto; margin-bottom: 1; }
+    CapitalRepairPaymentScreen #capital-repair-account { width: 30; }
+    CapitalRepairPaymentScreen #capital-repair-row { height: auto; }
+    CapitalRepairPaymentScreen #capital-repair-find { margin-left: 1; min-width: 12; }
+    CapitalRepairPaymentScreen #capital-repair-message { height: auto; color: $text-error; text-style: bold; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Paying without login: the fund account is typed, not taken from the session.
+        self.public = self.kabinet.account_number is None
+        #: The fund account found by the lookup (without login).
+        self.lookup: CapitalRepairLookup | None = None
+
+    # --- layout ------------------------------------------------------------------------------------------
+
+    def compose_views(self) -> ComposeResult:
+        t = self.t
+        with ContentSwitcher(initial=LOOKUP if self.public else FLOW, id="payment-views"):
+            with Vertical(id=LOOKUP):
+                yield Static(t("payment.capital_repair_intro"), classes="intro", markup=False)
+                yield Label(t("payment.capital_repair_account"))
+                with Horizontal(id="capital-repair-row"):
+                    yield Input(restrict=r"[0-9 ]*", max_length=24, id="capital-repair-account")
+                    yield Button(t("payment.find"), id="capital-repair-find", variant="primary")
+                yield Static("", id="capital-repair-message", markup=False)
+            yield PaymentFlow(t, id=FLOW)
+            yield ReceiptCodeView(t, id=RECEIPT_CODE)
+
+    def on_mount(self) -> None:
+        self.title = self.t(self.TITLE_KEY)
+        if self.public:
+            self.query_one("#capital-repair-account", Input).focus()
+        else:
+            self.flow.focus_form()
+            self.load_summary()
+
+    def flow_form_shown(self) -> bool:
+        return self.views.current == FLOW and not self.flow.showing_order
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start" and self.public and self.views.current == LOOKUP:
+            return True  # F2 on the first step: «Найти»
+        return super().check_action(action, parameters)
+
+    def action_start(self) -> None:
+        if self.views.current == LOOKUP:
+            self._find()
+        else:
+            super().action_start()
+
+    def action_back(self) -> None:
+        # Without login, Esc on the form goes back to the account number (nothing was paid yet).
+        if self.public and self.views.current == FLOW and not self.flow.showing_order:
+            self.views.current = LOOKUP
+            self.query_one("#capital-repair-account", Input).focus()
+            self.refresh_bindings()
+            return
+        super().action_back()
+
+    # --- what is paid ------------------------------------------------------------------------------------
+
+    async def create(
+        self, client: PortalClient, amount: Money, provider: PaymentProvider, idempotency_key: str
+    ) -> PaymentOrder:
+        if self.public:
+            assert self.lookup is not None
+            return await client.create_public_capital_repair_payment(
+                self.lookup.capital_repair_account, amount, provider, idempotency_key
+            )
+        return await client.create_payment(PaymentPurpose.CAPITAL_REPAIR, amount, provider, idempotency_key)
+
+    async def fetch(self, client: PortalClient, order_id: str) -> PaymentOrder:
+        if self.public:
+            return await client.public_payment(order_id)
+        return await client.payment(order_id)
+
+    def receipt_code(self, codes: PaymentCodes) -> PaymentCode | None:
+        return codes.capital_repair
+
+    # --- logged in ---------------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="summary", exit_on_error=False)
+    async def load_summary(self) -> None:
+        """The contribution due from the summary's capital repair block, to prefill «Сумма»."""
+        flow = self.flow
+        flow.set_details(self.t("app.loading"))
+        try:
+            summary = await self.portal(lambda client: client.account_summary())
+        except CallAbandoned:
+            flow.set_details("")
+            return
+        except PortalError as exc:
+            flow.set_details(self.error_text(exc))
+            return
+        flow.set_details(capital_repair_details(self.t, summary))
+        if summary.capital_repair is not None:
+            flow.prefill(summary.capital_repair.amount_due)
+
+    # --- without login: the fund account -----------------------------------------------------------------
+
+    @on(Input.Submitted, "#capital-repair-account")
+    @on(Button.Pressed, "#capital-repair-find")
+    def _find(self) -> None:
+        t = self.t
+        number = self.query_one("#capital-repair-account", Input).value.replace(" ", "")
+        message = self.query_one("#capital-repair-message", Static)
+        field = t("field.capital_repair_account")
+        if not number:
+            message.update(t("input.required", field=field))
+            return
+        if not _ACCOUNT.fullmatch(number):
+            message.update(
+                t("input.field_problem", field=field, problem=t("input.capital_repair_account_invalid"))
+            )
+            return
+        self.find_account(number)
+
+    @work(exclusive=True, group="capital-repair-lookup", exit_on_error=False)
+    async def find_account(self, number: str) -> None:
+        """``GET /public/capital-repair/{number}``: the masked address and the amount due."""
+        message = self.query_one("#capital-repair-message", Static)
+        button = self.query_one("#capital-repair-find", Button)
+        message.update(self.t("payment.finding"))
+        button.disabled = True
+        try:
+            lookup = await self.portal(lambda client: client.public_capital_repair_lookup(number))
+        except CallAbandoned:
+            message.update("")
+            return
+        except PortalError as exc:
+            message.update(self.error_text(exc))
+            return
+        finally:
+            button.disabled = False
+        message.update("")
+        if self.lookup is not None and self.lookup.capital_repair_account != lookup.capital_repair_account:
+            self.flow.amount_input.value = ""  # another account: its own amount due
+            self.flow.forget_prefill()
+        self.lookup = lookup
+        self.flow.set_details(
+            "\n".join(
+                [
+                    self.t("payment.capital_repair_account_short", account=lookup.capital_repair_account),
+                    self.t("payment.address", address=lookup.address_masked),
+                    self.t("payment.amount_due", amount=lookup.amount_due),
+                ]
+            )
+        )
+        self.flow.prefill(lookup.amount_due)
+        self.views.current = FLOW
+        self.flow.focus_form()
+        self.refresh_bindings()
+
+
+def capital_repair_details(t: Translator, summary: AccountSummary) -> str:
+    """The fund, the fund account and the contribution due — or why there is nothing to pay here."""
+    capital = summary.capital_repair
+    if capital is None:
+        return t("payment.no_capital_repair")
+    due = (
+        t("payment.amount_due_for", month=format_month(capital.period, t.lang), amount=capital.amount_due)
+        if capital.period is not None
+        else t("payment.amount_due", amount=capital.amount_due)
+    )
+    return "\n".join(
+        [
+            f"{t('payment.capital_repair')} · {capital.fund_name}",
+            t("payment.capital_repair_account_short", account=capital.account_number),
+            due,
+        ]
+    )
+
+
+__all__ = ["CapitalRepairPaymentScreen", "capital_repair_details"]

@@ -1,0 +1,491 @@
+"""Оплата: the amount due through A3 or PayMO, with the payment page as a QR code and the live status.
+
+:class:`PaymentFlowScreen` is what «Оплата» and «Оплата взноса ФКР» share: the
+:class:`~widgets.payment_flow.PaymentFlow` form, starting the payment in a worker (one
+``Idempotency-Key`` per payment, kept while the same payment is repeated after a lost answer), asking for
+its status every :attr:`~PaymentFlowScreen.POLL_SECONDS` until it is final, and — on the demo portal —
+the sandbox keys that press the payment page's buttons in place of a browser. A subclass says what is
+paid (:meth:`~PaymentFlowScreen.create`, :meth:`~PaymentFlowScreen.fetch`).
+
+Logged in, F3 (or ``q``/``й`` where no field takes letters) switches to the ГОСТ payment QR code of
+the latest receipt, which any banking app reads, and back to the form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import ContentSwitcher, Footer, Header, Static
+
+from screens.base import CallAbandoned, PortalScreen
+from tui.errors import Conflict, PortalError, PortalUnavailable
+from tui.formatting import Money, format_month
+from tui.models import (
+    AccountSummary,
+    PaymentCode,
+    PaymentCodes,
+    PaymentOrder,
+    PaymentProvider,
+    PaymentPurpose,
+    PaymentStatus,
+    SandboxAction,
+)
+from tui.payments import MAX_PAYMENT
+from widgets.payment_flow import PaymentFlow
+from widgets.qr import QrCode
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from textual.notifications import SeverityLevel
+
+    from tui.client import PortalClient
+    from tui.i18n import Translator
+
+FLOW = "payment-flow"
+RECEIPT_CODE = "receipt-code"
+
+#: After the payment is final but not yet credited, look this many more times before leaving it be.
+CREDIT_POLLS = 15
+
+#: ГОСТ Р 56042 keys shown as text under the receipt's QR code, in this order.
+REQUISITE_KEYS = (
+    "Name",
+    "PayeeINN",
+    "KPP",
+    "PersonalAcc",
+    "BankName",
+    "BIC",
+    "CorrespAcc",
+    "PersAcc",
+    "Purpose",
+)
+
+
+def gost_fields(payload: str) -> dict[str, str]:
+    """The ``Key=Value`` pairs of a ГОСТ payment payload (``ST00012|Name=…|…``), the header left out."""
+    fields: dict[str, str] = {}
+    for pair in payload.split("|")[1:]:
+        key, equals, value = pair.partition("=")
+        if equals:
+            fields[key] = value
+    return fields
+
+
+class ReceiptCodeView(VerticalScroll):
+    """The receipt's ГОСТ payment QR code with its hint, and the same requisites as text."""
+
+    DEFAULT_CSS = """
+    ReceiptCodeView { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
+    ReceiptCodeView > Static { height: auto; }
+    ReceiptCodeView #receipt-code-title { text-style: bold; }
+    ReceiptCodeView #receipt-code-fit { color: $text-warning; }
+    ReceiptCodeView #receipt-code-qr { margin: 1 0; }
+    """
+
+    def __init__(self, translator: Translator, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.t = translator
+        """Words of the hint and the requisites."""
+        self.code: PaymentCode | None = None
+        """The payment code shown (None: not loaded, or no receipt)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.t("app.loading"), id="receipt-code-title", markup=False)
+        yield Static(self.t("payment.qr_hint"), id="receipt-code-hint", markup=False)
+        yield Static("", id="receipt-code-fit", markup=False)
+        yield QrCode(id="receipt-code-qr")
+        yield Static("", id="receipt-code-requisites", markup=False)
+
+    @property
+    def qr(self) -> QrCode:
+        return self.query_one("#receipt-code-qr", QrCode)
+
+    def show_message(self, text: str) -> None:
+        """Loading, an error, or «no receipt yet» in place of the code."""
+        self.code = None
+        self.query_one("#receipt-code-title", Static).update(text)
+        self.qr.set_text("")
+        self.query_one("#receipt-code-fit", Static).update("")
+        self.query_one("#receipt-code-requisites", Static).update("")
+
+    def show_code(self, period: dt.date, code: PaymentCode) -> None:
+        """The month's code, what fits where, and the requisites in words."""
+        t = self.t
+        self.code = code
+        self.query_one("#receipt-code-title", Static).update(
+            t("payment.receipt_qr_title", month=format_month(period, t.lang), amount=code.amount)
+        )
+        self.qr.set_text(code.payload)
+        fields = gost_fields(code.payload)
+        lines = [
+            f"{t(f'payment.requisite_{key}')}: {fields[key]}" for key in REQUISITE_KEYS if fields.get(key)
+        ]
+        lines.append(f"{t('payment.requisite_Sum')}: {code.amount}")
+        self.query_one("#receipt-code-requisites", Static).update("\n".join(lines))
+        self.check_fit()
+
+    def needed_size(self) -> tuple[int, int]:
+        """Terminal columns × rows in which the whole code shows at once (with header, hint and footer)."""
+        size = self.qr.image_size
+        return size.width + 3, size.height + 5
+
+    def check_fit(self) -> None:
+        """Say how large the window must be when the code cannot show whole in it."""
+        fit = self.query_one("#receipt-code-fit", Static)
+        if self.code is None:
+            fit.update("")
+            return
+        width, height = self.needed_size()
+        screen = self.app.size
+        if screen.width < width or screen.height < height:
+            fit.update(
+                self.t(
+                    "payment.receipt_qr_too_small",
+                    width=width,
+                    height=height,
+                    now_width=screen.width,
+                    now_height=screen.height,
+                )
+            )
+        else:
+            fit.update("")
+
+    def on_resize(self) -> None:
+        self.check_fit()
+
+
+class PaymentFlowScreen(PortalScreen):
+    """What both payment screens share; a subclass says what is paid and how its status is asked."""
+
+    #: Seconds between two questions about a payment's status.
+    POLL_SECONDS: ClassVar[float] = 2.0
+    #: Whether F3 shows the ГОСТ code of the latest receipt (logged in only).
+    OFFERS_RECEIPT_CODE: ClassVar[bool] = True
+
+    DEFAULT_CSS = """
+    PaymentFlowScreen #payment-views { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "start", "payment.start", id="start-payment"),
+        Binding("p,з", "sandbox('pay')", "payment.sandbox_pay", id="sandbox-pay"),
+        Binding("d,в", "sandbox('decline')", "payment.sandbox_decline", id="sandbox-decline"),
+        Binding("c,с", "sandbox('cancel')", "payment.sandbox_cancel", id="sandbox-cancel"),
+        Binding("n,т", "new_payment", "payment.new", id="new-payment"),
+        Binding("f3,q,й", "toggle_receipt_code", "payment.receipt_qr_key", id="receipt-code"),
+        Binding("f5,ctrl+r", "refresh_status", "footer.refresh", id="refresh", show=False),
+        Binding("escape", "back", "footer.back", id="back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The payment being made (None before «Перейти к оплате» succeeds).
+        self.order: PaymentOrder | None = None
+        self._attempt: tuple[Money, PaymentProvider] | None = None
+        self._idempotency_key: str | None = None
+        self._receipt_code_loaded = False
+
+    # --- what a subclass says ----------------------------------------------------------------------------
+
+    async def create(
+        self, client: PortalClient, amount: Money, provider: PaymentProvider, idempotency_key: str
+    ) -> PaymentOrder:
+        """Start the payment on the portal."""
+        raise NotImplementedError
+
+    async def fetch(self, client: PortalClient, order_id: str) -> PaymentOrder:
+        """The payment as it is now."""
+        return await client.payment(order_id)
+
+    def receipt_code(self, codes: PaymentCodes) -> PaymentCode | None:
+        """Which of the receipt's codes this screen shows."""
+        return codes.utilities
+
+    @property
+    def offers_receipt_code(self) -> bool:
+        return self.OFFERS_RECEIPT_CODE and self.kabinet.account_number is not None
+
+    # --- layout ------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.compose_views()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def compose_views(self) -> ComposeResult:
+        with ContentSwitcher(initial=FLOW, id="payment-views"):
+            yield PaymentFlow(self.t, id=FLOW)
+            yield ReceiptCodeView(self.t, id=RECEIPT_CODE)
+
+    @property
+    def flow(self) -> PaymentFlow:
+        return self.query_one(PaymentFlow)
+
+    @property
+    def views(self) -> ContentSwitcher:
+        return self.query_one("#payment-views", ContentSwitcher)
+
+    # --- keys --------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        showing_flow = self.views.current == FLOW
+        order = self.order if self.is_mounted and showing_flow and self.flow.showing_order else None
+        if action == "start":
+            return showing_flow and self.flow_form_shown()
+        if action == "sandbox":
+            return order is not None and order.sandbox and not order.is_final
+        if action == "new_payment":
+            return order is not None and order.is_final
+        if action == "refresh_status":
+            return order is not None
+        if action == "toggle_receipt_code":
+            return self.offers_receipt_code
+        return True
+
+    def flow_form_shown(self) -> bool:
+        """The payment form (not the payment page, not another step) is what the resident sees."""
+        return not self.flow.showing_order
+
+    def action_start(self) -> None:
+        self.flow.submit()
+
+    def action_back(self) -> None:
+        if self.views.current != FLOW:
+            self.action_toggle_receipt_code()
+            return
+        self.app.pop_screen()
+
+    def action_new_payment(self) -> None:
+        self.order = None
+        self.flow.show_form()
+        self.refresh_bindings()
+
+    def action_refresh_status(self) -> None:
+        if self.order is not None:
+            self.watch_order(self.order, 0.0)
+
+    def action_sandbox(self, action: str) -> None:
+        if self.order is not None and self.order.sandbox and not self.order.is_final:
+            self.press_sandbox(self.order, SandboxAction(action))
+
+    def action_toggle_receipt_code(self) -> None:
+        if not self.offers_receipt_code:
+            return
+        views = self.views
+        if views.current == FLOW:
+            views.current = RECEIPT_CODE
+            self.query_one(ReceiptCodeView).focus()
+            if not self._receipt_code_loaded:
+                self.load_receipt_code()
+        else:
+            views.current = FLOW
+            if self.flow.showing_order:
+                self.set_focus(None)
+            else:
+                self.flow.focus_form()
+        self.refresh_bindings()
+
+    # --- starting and watching the payment ---------------------------------------------------------------
+
+    @on(PaymentFlow.Submitted)
+    def _submitted(self, event: PaymentFlow.Submitted) -> None:
+        event.stop()
+        self.start_payment(event.amount, event.provider)
+
+    @work(exclusive=True, group="payment-create", exit_on_error=False)
+    async def start_payment(self, amount: Money, provider: PaymentProvider) -> None:
+        """Create the payment (the same key while the same amount and service are tried again)."""
+        from tui.client import new_idempotency_key
+
+        t, flow = self.t, self.flow
+        attempt = (amount, provider)
+        if self._attempt != attempt or self._idempotency_key is None:
+            self._attempt, self._idempotency_key = attempt, new_idempotency_key()
+        key = self._idempotency_key
+        flow.show_problem("")
+        flow.show_progress(t("payment.creating"))
+
+        async def create(client: PortalClient) -> PaymentOrder:
+            try:
+                return await self.create(client, amount, provider, key)
+            except PortalUnavailable as exc:
+                if exc.status == 503:
+                    # The portal is up but the payment service is not (``provider_unavailable``): the
+                    # resident may choose the other service rather than wait for the portal.
+                    raise PortalError(503, "provider_unavailable", exc.message, "provider") from exc
+                raise
+
+        try:
+            order = await self.portal(create)
+        except CallAbandoned:
+            flow.clear_progress()
+            flow.show_problem(t("payment.not_started"))
+            return
+        except PortalError as exc:
+            flow.clear_progress()
+            flow.show_problem(self.payment_problem(exc))
+            if exc.field == "amount":
+                flow.focus_form()
+            return
+        # This payment exists now: another press of «Перейти к оплате» is another payment.
+        self._attempt = self._idempotency_key = None
+        flow.clear_progress()
+        self.show_order(order)
+        self.watch_order(order, self.POLL_SECONDS)
+
+    def payment_problem(self, error: PortalError) -> str:
+        """A refused payment in words; the portal's amount rules name the field."""
+        if error.field == "amount":
+            # The portal's own words name the field too, but the catalogue's ``invalid_amount`` is
+            # registration's «Итого к оплате…»: say the payment's rule here.
+            return self.t(
+                "input.field_problem",
+                field=self.t("payment.amount"),
+                problem=self.t("input.payment_amount_rules", maximum=MAX_PAYMENT),
+            )
+        return self.error_text(error)
+
+    def show_order(self, order: PaymentOrder) -> None:
+        self.order = order
+        self.flow.show_order(order)
+        self.refresh_bindings()
+
+    @work(exclusive=True, group="payment-watch", exit_on_error=False)
+    async def watch_order(self, order: PaymentOrder, delay: float) -> None:
+        """Ask for the status until it is final (and a success credited), showing each in words."""
+        t, progress = self.t, self.flow.progress
+        polls_after_final = 0
+        while not (order.is_final and (order.credited or order.status is not PaymentStatus.SUCCESS)):
+            if order.is_final:
+                polls_after_final += 1
+                if polls_after_final > CREDIT_POLLS:
+                    break
+            progress.show_loading(t("payment.checking"))
+            if delay:
+                await asyncio.sleep(delay)
+            delay = self.POLL_SECONDS
+            try:
+                order = await self.portal(functools.partial(self.fetch, order_id=order.order_id))
+            except CallAbandoned:
+                progress.show_error(t("payment.status_not_updated"))
+                return
+            except PortalError as exc:
+                progress.show_error(self.error_text(exc))
+                return
+            self.show_order(order)
+        progress.clear()
+        self.payment_finished(order)
+
+    def payment_finished(self, order: PaymentOrder) -> None:
+        """The status is final: say it once more where it cannot be missed."""
+        severity: SeverityLevel = "information" if order.status is PaymentStatus.SUCCESS else "warning"
+        self.notify(
+            f"{self.t(f'payment.status_{order.status.value}')}: {order.amount}", severity=severity, timeout=6
+        )
+
+    @work(exclusive=True, group="payment-sandbox", exit_on_error=False)
+    async def press_sandbox(self, order: PaymentOrder, action: SandboxAction) -> None:
+        """What the sandbox page's button would do in a browser; then look at the status at once."""
+        progress = self.flow.progress
+        progress.show_loading(self.t(f"payment.sandbox_sending_{action.value}"))
+        try:
+            await self.portal(lambda client: client.sandbox_action(order, action))
+        except CallAbandoned:
+            progress.clear()
+            return
+        except Conflict:
+            pass  # the page no longer waits (paid, declined or cancelled meanwhile): the status says how
+        except PortalError as exc:
+            progress.show_error(self.error_text(exc))
+            return
+        self.watch_order(order, 0.0)
+
+    # --- the receipt's ГОСТ code -------------------------------------------------------------------------
+
+    @work(exclusive=True, group="receipt-code", exit_on_error=False)
+    async def load_receipt_code(self) -> None:
+        """The latest receipt's payment codes (``GET /receipts`` then its ``payment-codes``)."""
+        view = self.query_one(ReceiptCodeView)
+        view.show_message(self.t("app.loading"))
+        try:
+            receipts = await self.portal(lambda client: client.receipts())
+            if not receipts:
+                view.show_message(self.t("payment.receipt_qr_none"))
+                self._receipt_code_loaded = True
+                return
+            latest = max(receipt.period for receipt in receipts)
+            codes = await self.portal(lambda client: client.payment_codes(latest))
+        except CallAbandoned:
+            view.show_message(self.t("payment.status_not_updated"))
+            return
+        except PortalError as exc:
+            view.show_message(self.error_text(exc))
+            return
+        code = self.receipt_code(codes)
+        if code is None:
+            view.show_message(self.t("payment.receipt_qr_none"))
+        else:
+            view.show_code(codes.period, code)
+        self._receipt_code_loaded = True
+
+
+class PaymentScreen(PaymentFlowScreen):
+    """«Оплата»: the utilities' amount due, prefilled from the account summary."""
+
+    HELP_TOPIC = "payment"
+    TITLE_KEY = "payment.title"
+
+    def on_mount(self) -> None:
+        # Textual runs every class's own on_mount: the base class has none, so no double start.
+        self.title = self.t(self.TITLE_KEY)
+        self.flow.focus_form()
+        self.load_summary()
+
+    async def create(
+        self, client: PortalClient, amount: Money, provider: PaymentProvider, idempotency_key: str
+    ) -> PaymentOrder:
+        return await client.create_payment(PaymentPurpose.UTILITIES, amount, provider, idempotency_key)
+
+    @work(exclusive=True, group="summary", exit_on_error=False)
+    async def load_summary(self) -> None:
+        """The amount due, to prefill «Сумма»."""
+        flow = self.flow
+        flow.set_details(self.t("app.loading"))
+        try:
+            summary = await self.portal(lambda client: client.account_summary())
+        except CallAbandoned:
+            flow.set_details("")
+            return
+        except PortalError as exc:
+            flow.set_details(self.error_text(exc))
+            return
+        flow.set_details(utilities_details(self.t, summary))
+        flow.prefill(summary.amount_due)
+
+
+def utilities_details(t: Translator, summary: AccountSummary) -> str:
+    """«Оплата счета», the account, the amount due and what it is for."""
+    period = summary.amount_due_breakdown.period
+    due = (
+        t("payment.amount_due_for", month=format_month(period, t.lang), amount=summary.amount_due)
+        if period is not None
+        else t("payment.amount_due", amount=summary.amount_due)
+    )
+    return "\n".join(
+        [t("payment.utilities") + " · " + t("payment.account", account=summary.account_number), due]
+    )
+
+
+__all__ = [
+    "PaymentFlowScreen",
+    "PaymentScreen",
+    "ReceiptCodeView",
+    "gost_fields",
+    "utilities_details",
+]

@@ -1,0 +1,419 @@
+"""Профиль: change the e-mail or the password, each behind the current password and a captcha.
+
+As the FAQ says: the current address is shown; the new one is typed twice, then «введите код с
+картинки» and «Сохранить изменения». The password: the current one, the new one twice, the code. Each
+form has its own captcha image, bound to its purpose on the portal; F5 (or ``r``/``к`` outside a
+field) fetches a new one, and a wrong code brings a new image with a clear message. A failed attempt
+keeps everything typed except the code (its image is gone).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Header, Input, Label, Static, TabbedContent, TabPane
+
+from screens.base import CallAbandoned, PortalScreen
+from tui.errors import CaptchaRejected, PortalError
+from tui.models import Captcha, CaptchaPurpose
+from widgets.captcha import CaptchaImage
+
+Form = Literal["email", "password"]
+
+#: The portal's password rules (SECURITY.md): the screen checks what it can before asking.
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+
+PURPOSES: dict[Form, CaptchaPurpose] = {
+    "email": CaptchaPurpose.EMAIL_CHANGE,
+    "password": CaptchaPurpose.PASSWORD_CHANGE,
+}
+
+#: Request fields the portal may name → the input holding each, per form.
+FIELD_INPUTS: dict[Form, dict[str, str]] = {
+    "email": {
+        "current_password": "email-current-password",
+        "new_email": "email-new",
+        "new_email_repeat": "email-new-repeat",
+        "captcha_answer": "email-captcha",
+        "captcha_id": "email-captcha",
+    },
+    "password": {
+        "current_password": "password-current",
+        "new_password": "password-new",
+        "new_password_repeat": "password-new-repeat",
+        "captcha_answer": "password-captcha",
+        "captcha_id": "password-captcha",
+    },
+}
+
+#: Portal codes with the screen's own words (they name this screen's fields); others: the catalogue.
+PROFILE_ERRORS: dict[str, str] = {
+    "invalid_email": "profile.email_invalid",
+    "emails_differ": "profile.emails_differ",
+    "current_password_wrong": "profile.current_password_wrong",
+    "passwords_differ": "profile.passwords_differ",
+    "password_unchanged": "profile.password_unchanged",
+    "captcha_wrong": "profile.captcha_wrong",
+    "captcha_invalid": "profile.captcha_invalid",
+}
+
+
+class ProfileScreen(PortalScreen):
+    """«Профиль»: two forms in tabs, «Смена e-mail» and «Смена пароля», each with its captcha."""
+
+    HELP_TOPIC = "profile"
+    TITLE_KEY = "profile.title"
+    DEFAULT_CSS = """
+    ProfileScreen TabbedContent { height: 1fr; }
+    ProfileScreen TabPane { padding: 0; }
+    ProfileScreen VerticalScroll { height: 1fr; padding: 0 1; }
+    ProfileScreen .row { height: auto; }
+    ProfileScreen .row Label { width: 24; padding: 0 1 0 0; }
+    ProfileScreen .row Input { width: 1fr; background: $boost; }
+    ProfileScreen .row Input:focus { background: $primary 30%; }
+    ProfileScreen .hint { color: $text-muted; }
+    ProfileScreen .current { text-style: bold; }
+    ProfileScreen CaptchaImage { margin: 0 0 0 0; }
+    ProfileScreen .captcha-box { height: auto; border: round $primary; padding: 0; width: auto; }
+    ProfileScreen .message { height: auto; text-style: bold; }
+    ProfileScreen .message.-error { color: $text-error; }
+    ProfileScreen Button { margin: 0; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "save", "footer.save", id="save"),
+        Binding("f5,ctrl+r", "new_captcha", "footer.new_captcha", id="new-captcha"),
+        Binding("r,к", "new_captcha", "footer.new_captcha", show=False),
+        Binding("escape", "back", "footer.back", id="back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.captchas: dict[Form, Captcha | None] = {"email": None, "password": None}
+        """The image each form shows now (its id goes with the answer)."""
+        self.busy: dict[Form, bool] = {"email": False, "password": False}
+
+    # --- layout ------------------------------------------------------------------------------------
+
+    def _row(self, label: str, input_id: str, *, password: bool = False, max_length: int = 320) -> Horizontal:
+        return Horizontal(
+            Label(label),
+            Input(password=password, max_length=max_length, id=input_id, compact=True),
+            classes="row",
+        )
+
+    def _captcha_part(self, form: Form) -> ComposeResult:
+        t = self.t
+        yield Static(t("profile.captcha_prompt"), classes="hint")
+        with Vertical(classes="captcha-box"):
+            yield CaptchaImage(id=f"{form}-captcha-image")
+        yield Static("", id=f"{form}-captcha-status", classes="hint")
+        yield self._row(t("profile.captcha"), f"{form}-captcha", max_length=40)
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Header()
+        with TabbedContent(id="profile-tabs", initial="email-tab"):
+            with TabPane(t("profile.email_section"), id="email-tab"), VerticalScroll(id="email-form"):
+                yield Static("", id="email-current", classes="current")
+                yield self._row(t("profile.new_email"), "email-new")
+                yield self._row(t("profile.new_email_repeat"), "email-new-repeat")
+                yield self._row(
+                    t("profile.current_password"), "email-current-password", password=True, max_length=1024
+                )
+                yield from self._captcha_part("email")
+                yield Button(t("profile.save"), id="email-save", variant="primary", compact=True)
+                yield Static("", id="email-message", classes="message")
+            with (
+                TabPane(t("profile.password_section"), id="password-tab"),
+                VerticalScroll(id="password-form"),
+            ):
+                yield self._row(
+                    t("profile.current_password"), "password-current", password=True, max_length=1024
+                )
+                yield self._row(t("profile.new_password"), "password-new", password=True, max_length=1024)
+                yield Static(
+                    t("profile.password_rules", minimum=MIN_PASSWORD_LENGTH, maximum=MAX_PASSWORD_LENGTH),
+                    classes="hint",
+                )
+                yield self._row(
+                    t("profile.new_password_repeat"), "password-new-repeat", password=True, max_length=1024
+                )
+                yield from self._captcha_part("password")
+                yield Button(t("profile.save"), id="password-save", variant="primary", compact=True)
+                yield Static("", id="password-message", classes="message")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = self.t(self.TITLE_KEY)
+        for scroll in self.query(VerticalScroll):
+            scroll.can_focus = False
+        self.load_profile()
+        self.fetch_captcha("email")
+        self.query_one("#email-new", Input).focus()
+
+    # --- which form --------------------------------------------------------------------------------
+
+    @property
+    def form(self) -> Form:
+        active = self.query_one("#profile-tabs", TabbedContent).active
+        return "password" if active == "password-tab" else "email"
+
+    @on(TabbedContent.TabActivated, "#profile-tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        form: Form = "password" if event.pane.id == "password-tab" else "email"
+        if self.captchas[form] is None:
+            self.fetch_captcha(form)
+
+    def _input(self, input_id: str) -> Input:
+        return self.query_one(f"#{input_id}", Input)
+
+    def _say(self, form: Form, text: str, *, error: bool = False) -> None:
+        message = self.query_one(f"#{form}-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+
+    # --- the profile and the images ------------------------------------------------------------------
+
+    @work(exclusive=True, group="profile", exit_on_error=False)
+    async def load_profile(self) -> None:
+        current = self.query_one("#email-current", Static)
+        current.update(self.t("app.loading"))
+        try:
+            profile = await self.portal(lambda client: client.profile())
+        except CallAbandoned:
+            return
+        except PortalError as exc:
+            current.update(self.error_text(exc))
+            return
+        # A kiosk's screen is seen by strangers: the address stays masked there.
+        email = profile.email_masked if self.kabinet.config.kiosk else profile.email
+        current.update(f"{self.t('profile.current_email')}: {email}")
+
+    def action_new_captcha(self) -> None:
+        self.fetch_captcha(self.form)
+
+    def fetch_captcha(self, form: Form) -> None:
+        if form == "email":
+            self._fetch_email_captcha()
+        else:
+            self._fetch_password_captcha()
+
+    @work(exclusive=True, group="captcha-email", exit_on_error=False)
+    async def _fetch_email_captcha(self) -> None:
+        await self._load_captcha("email")
+
+    @work(exclusive=True, group="captcha-password", exit_on_error=False)
+    async def _fetch_password_captcha(self) -> None:
+        await self._load_captcha("password")
+
+    async def _load_captcha(self, form: Form) -> None:
+        status = self.query_one(f"#{form}-captcha-status", Static)
+        image = self.query_one(f"#{form}-captcha-image", CaptchaImage)
+        status.update(self.t("profile.captcha_loading"))
+        self._input(f"{form}-captcha").value = ""
+        try:
+            captcha = await self.portal(lambda client: client.captcha(PURPOSES[form]))
+            image.show_png(captcha.image_png)
+        except CallAbandoned:
+            return
+        except PortalError as exc:
+            status.update(self.error_text(exc))
+            return
+        except ValueError:
+            status.update(self.t("profile.captcha_unreadable"))
+            return
+        self.captchas[form] = captcha
+        status.update(self.t("profile.captcha_hint"))
+
+    # --- saving ------------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_save(self) -> None:
+        self.save(self.form)
+
+    @on(Button.Pressed, "#email-save")
+    def _save_email(self) -> None:
+        self.save("email")
+
+    @on(Button.Pressed, "#password-save")
+    def _save_password(self) -> None:
+        self.save("password")
+
+    @on(Input.Submitted)
+    def _next_or_save(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field of the form; in the code's field it saves."""
+        event.stop()
+        input_id = event.input.id or ""
+        form: Form = "password" if input_id.startswith("password-") else "email"
+        if input_id == f"{form}-captcha":
+            self.save(form)
+        else:
+            self.focus_next(Input)
+
+    def _field_name(self, field_key: str) -> str:
+        return self.t(f"profile.{field_key}")
+
+    def _problem(self, field_key: str, problem_key: str, **params: object) -> str:
+        return self.t(
+            "input.field_problem", field=self._field_name(field_key), problem=self.t(problem_key, **params)
+        )
+
+    def _required(self, field_key: str) -> str:
+        return self.t("input.required", field=self._field_name(field_key))
+
+    def email_problems(self) -> tuple[str, str] | None:
+        """(input id, message) of the first thing wrong with the e-mail form, or None."""
+        new = self._input("email-new").value.strip()
+        repeat = self._input("email-new-repeat").value.strip()
+        current = self._input("email-current-password").value
+        code = self._input("email-captcha").value.strip()
+        if not new:
+            return "email-new", self._required("new_email")
+        local, _, domain = new.rpartition("@")
+        if not local or "." not in domain.strip(".") or " " in new:
+            return "email-new", self._problem("new_email", "input.email_invalid")
+        if not repeat:
+            return "email-new-repeat", self._required("new_email_repeat")
+        if repeat.casefold() != new.casefold():
+            return "email-new-repeat", self.t("profile.emails_differ")
+        if not current:
+            return "email-current-password", self._required("current_password")
+        if not code:
+            return "email-captcha", self._required("captcha")
+        return None
+
+    def password_problems(self) -> tuple[str, str] | None:
+        """(input id, message) of the first thing wrong with the password form, or None."""
+        current = self._input("password-current").value
+        new = self._input("password-new").value
+        repeat = self._input("password-new-repeat").value
+        code = self._input("password-captcha").value.strip()
+        number = self.kabinet.account_number or ""
+        if not current:
+            return "password-current", self._required("current_password")
+        if not new:
+            return "password-new", self._required("new_password")
+        if len(new) < MIN_PASSWORD_LENGTH:
+            return "password-new", self._problem(
+                "new_password", "profile.password_too_short", minimum=MIN_PASSWORD_LENGTH
+            )
+        if len(new) > MAX_PASSWORD_LENGTH:
+            return "password-new", self._problem(
+                "new_password", "profile.password_too_long", maximum=MAX_PASSWORD_LENGTH
+            )
+        if number and new.strip() == number:
+            return "password-new", self._problem("new_password", "profile.password_is_account_number")
+        if new == current:
+            return "password-new", self.t("profile.password_unchanged")
+        if not repeat:
+            return "password-new-repeat", self._required("new_password_repeat")
+        if repeat != new:
+            return "password-new-repeat", self.t("profile.passwords_differ")
+        if not code:
+            return "password-captcha", self._required("captcha")
+        return None
+
+    def save(self, form: Form) -> None:
+        if self.busy[form]:
+            return
+        problem = self.email_problems() if form == "email" else self.password_problems()
+        if problem is not None:
+            input_id, message = problem
+            self._say(form, message, error=True)
+            self._input(input_id).focus()
+            return
+        if self.captchas[form] is None:
+            self._say(form, self.t("profile.captcha_unreadable"), error=True)
+            self.fetch_captcha(form)
+            return
+        self.busy[form] = True
+        if form == "email":
+            self._change_email()
+        else:
+            self._change_password()
+
+    @work(exclusive=True, group="save-email", exit_on_error=False)
+    async def _change_email(self) -> None:
+        captcha = self.captchas["email"]
+        assert captcha is not None
+        new = self._input("email-new").value.strip()
+        repeat = self._input("email-new-repeat").value.strip()
+        current = self._input("email-current-password").value
+        code = self._input("email-captcha").value.strip()
+        old = str(self.query_one("#email-current", Static).render()).partition(": ")[2]
+        self._say("email", self.t("profile.saving"))
+        try:
+            changed = await self.portal(
+                lambda client: client.change_email(current, new, repeat, captcha.captcha_id, code)
+            )
+        except CallAbandoned:
+            self._say("email", "")
+            return
+        except PortalError as exc:
+            self._failed("email", exc)
+            return
+        finally:
+            self.busy["email"] = False
+        for input_id in ("email-new", "email-new-repeat", "email-current-password"):
+            self._input(input_id).value = ""
+        self.captchas["email"] = None
+        self._say("email", self.t("profile.email_changed", new=changed.email_masked, old=old))
+        self.load_profile()
+        self.fetch_captcha("email")
+
+    @work(exclusive=True, group="save-password", exit_on_error=False)
+    async def _change_password(self) -> None:
+        captcha = self.captchas["password"]
+        assert captcha is not None
+        current = self._input("password-current").value
+        new = self._input("password-new").value
+        repeat = self._input("password-new-repeat").value
+        code = self._input("password-captcha").value.strip()
+        self._say("password", self.t("profile.saving"))
+        try:
+            await self.portal(
+                lambda client: client.change_password(current, new, repeat, captcha.captcha_id, code)
+            )
+        except CallAbandoned:
+            self._say("password", "")
+            return
+        except PortalError as exc:
+            self._failed("password", exc)
+            return
+        finally:
+            self.busy["password"] = False
+        for input_id in ("password-current", "password-new", "password-new-repeat"):
+            self._input(input_id).value = ""
+        self.captchas["password"] = None
+        self._say("password", self.t("profile.password_changed"))
+        self.fetch_captcha("password")
+
+    def _failed(self, form: Form, error: PortalError) -> None:
+        """Say what went wrong, naming the field; a captcha that failed is replaced by a new one."""
+        key = PROFILE_ERRORS.get(error.code)
+        if key is not None:
+            message = self.t(key)
+        elif error.code == "weak_password" and self.t.lang == "ru":
+            message = error.message  # the portal says which rule, naming the field
+        else:
+            message = self.error_text(error)
+        self._say(form, message, error=True)
+        # Any refusal after the captcha was checked may have used it up: a fresh one is always safe.
+        if isinstance(error, CaptchaRejected) or error.field in {"captcha_answer", "captcha_id"}:
+            self.captchas[form] = None
+            self.fetch_captcha(form)
+            self._input(f"{form}-captcha").focus()
+            return
+        self._input(f"{form}-captcha").value = ""
+        self.captchas[form] = None
+        self.fetch_captcha(form)
+        target = FIELD_INPUTS[form].get(error.field or "")
+        if target is not None:
+            self._input(target).focus()

@@ -1,0 +1,296 @@
+"""Оплата and Оплата взноса ФКР at 80×24 on the embedded demo: sandboxes, refusals, the receipt QR code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+from textual.widgets import Input, Static
+
+from portal.demo.accounts import DEBTOR_APARTMENT, account_number, capital_repair_number
+from screens.payment import PaymentFlowScreen, ReceiptCodeView
+from tests.app_helpers import PASSWORD, login, make_app, screen_name, type_into, wait_for, wait_ready
+from tui.client import PortalClient
+from tui.errors import PortalUnavailable
+from tui.formatting import Money
+from tui.models import PaymentChannel, PaymentPurpose, PaymentStatus
+from widgets.payment_flow import PaymentFlow, ProviderChoice
+from widgets.pixels import DARK
+from widgets.qr import QrCode
+
+
+@pytest.fixture(autouse=True)
+def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ask for the status often: each question is a real round trip to the embedded portal anyway."""
+    monkeypatch.setattr(PaymentFlowScreen, "POLL_SECONDS", 0.1)
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def flow(pilot: Any) -> PaymentFlow:
+    return pilot.app.screen.query_one(PaymentFlow)
+
+
+def text(pilot: Any, selector: str) -> str:
+    return str(pilot.app.screen.query_one(selector, Static).render())
+
+
+async def until(pilot: Any, condition: Any) -> None:
+    await wait_for(pilot, condition, 30.0)
+
+
+async def open_from_home(pilot: Any, key: str, screen: str) -> None:
+    await login(pilot)
+    await until(pilot, lambda: screen_name(pilot) == "HomeScreen")
+    await pilot.press(key)
+    await until(pilot, lambda: screen_name(pilot) == screen)
+    await until(pilot, lambda: text(pilot, "#pay-details") not in ("", "Загрузка…"))
+
+
+async def pay(pilot: Any, amount: str, *, paymo: bool = False) -> None:
+    """Type the amount, choose the service, Enter: wait for the payment page."""
+    await type_into(pilot, "#pay-amount", amount)
+    if paymo:
+        await pilot.press("down")  # from «Сумма» to «Платёжный сервис»
+        assert pilot.app.screen.focused is pilot.app.screen.query_one(ProviderChoice)
+        await pilot.press("down")  # the arrows choose
+        assert pilot.app.screen.query_one(ProviderChoice).provider.value == "paymo"
+    await pilot.press("enter")
+    await until(pilot, lambda: flow(pilot).showing_order)
+
+
+async def final(pilot: Any) -> None:
+    """Wait until the payment is final, and credited if it succeeded."""
+    await until(
+        pilot,
+        lambda: (
+            (order := flow(pilot).order) is not None
+            and order.is_final
+            and (order.credited or order.status is not PaymentStatus.SUCCESS)
+            and not flow(pilot).progress.is_loading
+        ),
+    )
+
+
+async def own_client(app: Any, number: str) -> PortalClient:
+    client = PortalClient(transport=app.embedded.transport)
+    await client.login(number, PASSWORD)
+    return client
+
+
+def drawn_pixels(widget: QrCode) -> list[list[bool]]:
+    """The image read back from what the widget draws: each cell's character and colours → two pixels."""
+    rows: list[list[bool]] = []
+    for y in range(widget.image_size.height):
+        upper: list[bool] = []
+        lower: list[bool] = []
+        for segment in widget.render_line(y):
+            style = segment.style
+            assert style is not None and style.color is not None and style.bgcolor is not None
+            fg_dark = style.color.name == DARK or style.color.triplet == (0, 0, 0)
+            bg_dark = style.bgcolor.name == DARK or style.bgcolor.triplet == (0, 0, 0)
+            for char in segment.text:
+                top = fg_dark if char == "▀" else bg_dark
+                bottom = fg_dark if char == "▄" else bg_dark
+                upper.append(top)
+                lower.append(bottom)
+        rows += [upper, lower]
+    return rows
+
+
+def decode(pixels: list[list[bool]], scale: int = 4) -> list[str]:
+    image = Image.new("L", (len(pixels[0]) * scale, len(pixels) * scale), 255)
+    for y, row in enumerate(pixels):
+        for x, dark in enumerate(row):
+            if dark:
+                image.paste(0, (x * scale, y * scale, (x + 1) * scale, (y + 1) * scale))
+    return [code.text for code in zxingcpp.read_barcodes(image)]
+
+
+# --- «Оплата» ------------------------------------------------------------------------------------------
+
+
+async def test_paying_through_the_a3_sandbox_shows_in_the_history_and_on_home(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        assert "Оплата счета" in text(pilot, "#pay-details")
+        await pay(pilot, "150,00")
+        order = flow(pilot).order
+        assert order is not None and order.sandbox and order.amount == Money(15000)
+        assert app.screen.query_one("#pay-qr", QrCode).text == order.payment_url
+        assert decode(drawn_pixels(app.screen.query_one("#pay-qr", QrCode))) == [order.payment_url]
+        assert order.payment_url in text(pilot, "#pay-url").replace("\n", "")
+        assert "Демо-песочница" in str(app.screen.query_one("#pay-sandbox", Static).border_title)
+        await pilot.press("p")
+        await final(pilot)
+        assert "Платёж прошёл" in text(pilot, "#pay-status")
+        assert "зачислен" in text(pilot, "#pay-result")
+        assert not app.screen.query_one("#pay-sandbox", Static).display
+        await pilot.press("escape")
+        await until(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        await until(pilot, lambda: "150,00" in text(pilot, "#home-last-payment"))
+        await pilot.press("f4")
+        await until(pilot, lambda: screen_name(pilot) == "PaymentHistoryScreen")
+        await until(pilot, lambda: app.screen.history is not None)
+        payments = app.screen.history.payments
+        assert any(
+            p.amount == Money(15000)
+            and p.channel is PaymentChannel.A3
+            and p.purpose is PaymentPurpose.UTILITIES
+            for p in payments
+        )
+
+
+async def test_paying_through_the_paymo_sandbox(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        await pay(pilot, "1 023,12", paymo=True)
+        assert flow(pilot).order.provider.value == "paymo"
+        assert "PayMO" in text(pilot, "#pay-order-details")
+        await pilot.press("з")  # the same key in the Russian layout
+        await final(pilot)
+        assert flow(pilot).order.status is PaymentStatus.SUCCESS and flow(pilot).order.credited
+        summary = await app.client.account_summary()
+        assert summary.last_payment is not None and summary.last_payment.amount == Money(102312)
+        assert summary.last_payment.channel is PaymentChannel.PAYMO
+
+
+async def test_a_declined_payment_fails_and_nothing_is_credited(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        before = await app.client.account_summary()
+        await pay(pilot, "777,77")
+        await pilot.press("d")
+        await final(pilot)
+        order = flow(pilot).order
+        assert order.status is PaymentStatus.FAILED and not order.credited
+        assert "Платёж не прошёл" in text(pilot, "#pay-status")
+        assert "ничего не зачислено" in text(pilot, "#pay-result")
+        after = await app.client.account_summary()
+        assert after.debt == before.debt and after.last_payment == before.last_payment
+        await pilot.press("n")  # a new payment: the form again, the amount kept
+        assert not flow(pilot).showing_order
+        assert app.screen.query_one("#pay-amount", Input).value == "777,77"
+
+
+@pytest.mark.parametrize("typed", ["0", "-1", "1,234", "abc", "600000"])
+async def test_a_wrong_amount_is_refused_naming_the_field_and_kept(tmp_path, app_data_dir, typed):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        await type_into(pilot, "#pay-amount", typed)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "«Сумма»" in text(pilot, "#pay-message")
+        assert app.screen.query_one("#pay-amount", Input).value == typed
+        assert not flow(pilot).showing_order
+
+
+async def test_the_receipts_gost_code_is_the_portals_and_decodes(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        await pilot.press("f3")
+        view = app.screen.query_one(ReceiptCodeView)
+        await until(pilot, lambda: view.code is not None)
+        receipts = await app.client.receipts()
+        codes = await app.client.payment_codes(max(receipt.period for receipt in receipts))
+        assert view.code == codes.utilities
+        assert decode(drawn_pixels(view.qr)) == [codes.utilities.payload]
+        # 24 rows cannot hold the whole code: the screen says so and gives the requisites as text.
+        assert "увеличьте окно" in text(pilot, "#receipt-code-fit")
+        assert "БИК" in text(pilot, "#receipt-code-requisites")
+        await pilot.press("f3")
+        assert not view.display or app.screen.query_one("#payment-views").current == "payment-flow"
+        assert app.screen.focused is app.screen.query_one("#pay-amount", Input)
+
+
+# --- «Оплата взноса ФКР» -------------------------------------------------------------------------------
+
+
+async def test_capital_repair_logged_in_is_credited_to_the_fund(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f8", "CapitalRepairPaymentScreen")
+        summary = await app.client.account_summary()
+        assert summary.capital_repair is not None
+        assert summary.capital_repair.account_number in text(pilot, "#pay-details")
+        await pay(pilot, "200")
+        assert flow(pilot).order.purpose is PaymentPurpose.CAPITAL_REPAIR
+        await pilot.press("p")
+        await final(pilot)
+        assert flow(pilot).order.status is PaymentStatus.SUCCESS
+        after = await app.client.account_summary()
+        assert after.last_payment is not None
+        assert after.last_payment.purpose is PaymentPurpose.CAPITAL_REPAIR
+        assert after.last_payment.amount == Money(20000)
+
+
+async def test_capital_repair_without_login(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    debtor_fund = capital_repair_number(DEBTOR_APARTMENT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: screen_name(pilot) == "CapitalRepairPaymentScreen")
+        assert app.screen.focused is app.screen.query_one("#capital-repair-account", Input)
+        await type_into(pilot, "#capital-repair-account", "999999999999")
+        await pilot.press("enter")
+        await until(pilot, lambda: "не найден" in text(pilot, "#capital-repair-message"))
+        assert app.screen.query_one("#capital-repair-account", Input).value == "999999999999"
+        await type_into(pilot, "#capital-repair-account", debtor_fund)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.query_one("#payment-views").current == "payment-flow")
+        lookup = app.screen.lookup
+        assert lookup is not None and lookup.amount_due.kopecks > 0
+        assert lookup.address_masked in text(pilot, "#pay-details")
+        field = app.screen.query_one("#pay-amount", Input)
+        assert Money.parse(field.value) == lookup.amount_due  # prefilled from the lookup
+        await pilot.press("enter")
+        await until(pilot, lambda: flow(pilot).showing_order)
+        await pilot.press("p")
+        await final(pilot)
+        assert flow(pilot).order.status is PaymentStatus.SUCCESS and flow(pilot).order.credited
+        client = await own_client(app, account_number(DEBTOR_APARTMENT))
+        try:
+            summary = await client.account_summary()
+        finally:
+            await client.aclose()
+        assert summary.last_payment is not None
+        assert summary.last_payment.purpose is PaymentPurpose.CAPITAL_REPAIR
+        assert summary.last_payment.amount == lookup.amount_due
+
+
+async def test_a_cancelled_payment_and_an_unavailable_service(tmp_path, app_data_dir, monkeypatch):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        await pay(pilot, "10", paymo=True)
+        await pilot.press("с")  # Cyrillic «с»: C in the Russian layout
+        await final(pilot)
+        assert flow(pilot).order.status is PaymentStatus.CANCELLED and not flow(pilot).order.credited
+        assert "Платёж отменён" in text(pilot, "#pay-status")
+        await pilot.press("n")
+
+        keys: list[str] = []
+
+        async def provider_down(self: PortalClient, *args: Any) -> Any:
+            keys.append(args[-1])
+            raise PortalUnavailable(
+                "server_error", status=503, message="Платёжный сервис A3 сейчас недоступен."
+            )
+
+        monkeypatch.setattr(PortalClient, "create_payment", provider_down)
+        await type_into(pilot, "#pay-amount", "10")
+        await pilot.press("f2")
+        await until(pilot, lambda: "недоступен" in text(pilot, "#pay-message"))
+        assert screen_name(pilot) == "PaymentScreen"  # no «portal unreachable» dialog: choose another service
+        await pilot.press("f2")
+        await until(pilot, lambda: len(keys) == 2)
+        assert keys[0] == keys[1]  # the same payment repeated keeps its Idempotency-Key

@@ -1,0 +1,46 @@
+"""Paying through A3 or PayMO, the parts without a screen: the amount a resident types, and its limits.
+
+The portal checks the same rules (more than zero, at most two decimals, at most 500 000 ₽); checking them
+here first means a typing slip gets its message at once, naming the field, with the typed text kept.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from tui.formatting import InputError, Money
+from tui.i18n import Translator
+
+MAX_PAYMENT: Final = Money(500_000_00)
+"""The largest single payment the portal takes (a sane ceiling against a slip of the finger)."""
+
+AMOUNT_FIELD_KEY: Final = "payment.amount"
+"""The catalogue key of the amount field's label, named in every amount message."""
+
+
+def parse_payment_amount(text: str) -> Money:
+    """The amount typed in «Сумма»: ``1023,12``, ``1023.12``, ``1 023,12`` or ``1023``.
+
+    Raises :class:`~tui.formatting.InputError` (``input.amount_*``) when it is not an amount, has more
+    than two decimals, is zero or exceeds :data:`MAX_PAYMENT`.
+    """
+    amount = Money.parse(text)
+    if amount.kopecks <= 0:
+        raise InputError("input.amount_not_positive")
+    if amount > MAX_PAYMENT:
+        raise InputError("input.amount_too_large", maximum=MAX_PAYMENT)
+    return amount
+
+
+def amount_problem(t: Translator, error: InputError, field_key: str = AMOUNT_FIELD_KEY) -> str:
+    """«Поле «Сумма»: …»: the message of a refused amount, naming the field."""
+    return t("input.field_problem", field=t(field_key), problem=t(error.key, **error.params))
+
+
+def amount_text(amount: Money) -> str:
+    """An amount as a resident would type it into the field: ``1023,12`` (no spaces, no currency)."""
+    rubles, kopecks = divmod(amount.kopecks, 100)
+    return f"{rubles},{kopecks:02d}"
+
+
+__all__ = ["AMOUNT_FIELD_KEY", "MAX_PAYMENT", "amount_problem", "amount_text", "parse_payment_amount"]
