@@ -15,7 +15,9 @@ from tui.formatting import format_date, format_day_month, format_month
 from tui.models import AccountSummary
 
 #: The home menu: screen name → its translation key (the command palette offers the same).
-MENU = ("readings", "reading_history", "payment_history", "statement")
+MENU: tuple[str, ...] = ("readings", "reading_history", "payment_history", "statement")
+MENU += ("payment", "capital_repair_payment")
+MENU += ("receipts", "profile")
 
 
 class HomeScreen(PortalScreen):
@@ -37,6 +39,16 @@ class HomeScreen(PortalScreen):
         Binding("f3", "open('reading_history')", "footer.reading_history", id="reading-history"),
         Binding("f4", "open('payment_history')", "footer.payment_history", id="payment-history"),
         Binding("f6", "open('statement')", "footer.statement", id="statement"),
+        Binding("f7", "open('payment')", "footer.payment", id="payment"),
+        Binding(
+            "f8",
+            "open('capital_repair_payment')",
+            "footer.capital_repair_payment",
+            id="capital-repair-payment",
+            show=False,
+        ),
+        Binding("f9,k,л", "open('receipts')", "footer.receipts", id="receipts", show=False),
+        Binding("p,з", "open('profile')", "footer.profile", id="profile", show=False),
         Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh", show=False),
         Binding("f10", "logout", "footer.logout", id="logout"),
     ]

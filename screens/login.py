@@ -31,9 +31,18 @@ class LoginScreen(PortalScreen):
     """
     BINDINGS = [
         Binding("f3", "open('registration')", "login.register", id="registration"),
-        Binding("f4", "open('recovery')", "login.forgot_password", id="recovery"),
+        Binding("f4", "open('recovery')", "footer.forgot_password", id="recovery"),
         Binding(
-            "f5", "open('readings_without_login')", "nav.readings_without_login", id="readings-without-login"
+            "f5",
+            "open('readings_without_login')",
+            "footer.readings_without_login",
+            id="readings-without-login",
+        ),
+        Binding(
+            "f6",
+            "open('capital_repair_payment')",
+            "footer.capital_repair_payment",
+            id="capital-repair-payment",
         ),
     ]
 
@@ -57,7 +66,7 @@ class LoginScreen(PortalScreen):
 
     def on_mount(self) -> None:
         self.title = self.t("login.title")
-        remembered = None if self.kabinet.config.kiosk else self.kabinet.config.last_account_number
+        remembered = None if self.kabinet.shared_terminal else self.kabinet.config.last_account_number
         if remembered:
             self.query_one("#account-number", Input).value = remembered
             self.query_one("#password", Input).focus()

@@ -33,7 +33,9 @@ from typing import Any, Final, Literal, Self, TypeVar
 import httpx
 
 from tui.errors import (
+    CAPTCHA_CODES,
     UNEXPECTED_RESPONSE,
+    CaptchaRejected,
     Conflict,
     LoginFailed,
     NotFound,
@@ -47,18 +49,28 @@ from tui.formatting import Money
 from tui.models import (
     JSON,
     AccountSummary,
+    CapitalRepairLookup,
+    Captcha,
+    CaptchaPurpose,
+    EmailChanged,
     Health,
     MetersOverview,
+    PaymentCodes,
     PaymentHistory,
+    PaymentOrder,
+    PaymentProvider,
     PaymentPurpose,
+    Profile,
     PublicLookup,
     ReadingEntry,
     ReadingHistory,
     ReadingsAccess,
+    ReceiptMailed,
     ReceiptMonth,
     RecoveryRequested,
     RegistrationAccepted,
     RegistrationLookup,
+    SandboxAction,
     Session,
     Statement,
     SubmitResult,
@@ -394,6 +406,169 @@ class PortalClient:
         body = await self._get("/history/statement", auth="session", params=params)
         return _parse(Statement.from_json, body)
 
+    # --- the receipt's PDF and letter, captcha images, the profile ------------------------------------
+
+    async def receipt_pdf(self, period: dt.date) -> bytes:
+        """The month's receipt, the bytes of a one-page PDF. Raises :class:`NotFound`, SessionExpired."""
+        response = await self._request(
+            "GET", f"/receipts/{period:%Y-%m}", auth="session", retries=GET_RETRIES
+        )
+        if not response.content.startswith(b"%PDF-"):
+            raise _unexpected(response.status_code, "the receipt is not a PDF")
+        return response.content
+
+    async def email_receipt(self, period: dt.date) -> ReceiptMailed:
+        """«Отправить на e-mail»: the portal mails the month's PDF to the registered address.
+
+        Raises :class:`NotFound`, :class:`TooManyAttempts` (a few letters in a row, then a pause),
+        :class:`SessionExpired`. Never retried: a repeat would send a second letter.
+        """
+        response = await self._request("POST", f"/receipts/{period:%Y-%m}/email", auth="session", retries=0)
+        return _parse(ReceiptMailed.from_json, _json_object(response))
+
+    async def captcha(self, purpose: CaptchaPurpose) -> Captcha:
+        """A new captcha image for one profile change (the previous one of that purpose dies)."""
+        response = await self._request(
+            "POST", "/captcha", json={"purpose": purpose.value}, auth="session", retries=0
+        )
+        return _parse(Captcha.from_json, _json_object(response))
+
+    async def profile(self) -> Profile:
+        """The account number and the registered e-mail. Raises :class:`SessionExpired`."""
+        return _parse(Profile.from_json, await self._get("/profile", auth="session"))
+
+    async def change_email(
+        self,
+        current_password: str,
+        new_email: str,
+        new_email_repeat: str,
+        captcha_id: str,
+        captcha_answer: str,
+    ) -> EmailChanged:
+        """Change the registered e-mail (the old address is told).
+
+        Raises :class:`ValidationFailed` (``invalid_email``, ``emails_differ``), :class:`Conflict`
+        (``current_password_wrong``), :class:`CaptchaRejected` (fetch a new image),
+        :class:`TooManyAttempts`.
+        """
+        payload = {
+            "current_password": current_password,
+            "new_email": new_email,
+            "new_email_repeat": new_email_repeat,
+            "captcha_id": captcha_id,
+            "captcha_answer": captcha_answer,
+        }
+        response = await self._request("POST", "/profile/email", json=payload, auth="session", retries=0)
+        return _parse(EmailChanged.from_json, _json_object(response))
+
+    async def change_password(
+        self,
+        current_password: str,
+        new_password: str,
+        new_password_repeat: str,
+        captcha_id: str,
+        captcha_answer: str,
+    ) -> None:
+        """Change the password; the portal ends every other session (this one stays).
+
+        Raises :class:`ValidationFailed` (``weak_password``, ``passwords_differ``), :class:`Conflict`
+        (``current_password_wrong``, ``password_unchanged``), :class:`CaptchaRejected`,
+        :class:`TooManyAttempts`.
+        """
+        payload = {
+            "current_password": current_password,
+            "new_password": new_password,
+            "new_password_repeat": new_password_repeat,
+            "captcha_id": captcha_id,
+            "captcha_answer": captcha_answer,
+        }
+        await self._request("POST", "/profile/password", json=payload, auth="session", retries=0)
+
+    # --- payments (A3, PayMO, the capital repair contribution) ----------------------------------------
+
+    async def create_payment(
+        self,
+        purpose: PaymentPurpose,
+        amount: Money,
+        provider: PaymentProvider,
+        idempotency_key: str | None = None,
+    ) -> PaymentOrder:
+        """Start a payment of the logged-in resident's account; go to ``payment_url`` to pay.
+
+        Keep the ``idempotency_key`` (see :func:`new_idempotency_key`) while repeating the same payment
+        after a lost answer, so the portal starts it once; a retry on a connection error uses it too.
+        Raises :class:`ValidationFailed` (``field`` ``amount``), :class:`Conflict`
+        (``idempotency_key_reused``), :class:`SessionExpired`, :class:`PortalUnavailable` — each
+        carrying ``idempotency_key``.
+        """
+        payload = {"purpose": purpose.value, "amount": _amount_text(amount), "provider": provider.value}
+        body = await self._post_keyed("/payments", payload, idempotency_key, auth="session")
+        return _parse(PaymentOrder.from_json, body)
+
+    async def payment(self, order_id: str) -> PaymentOrder:
+        """A payment of the logged-in resident, as it is now. Raises :class:`NotFound`, SessionExpired."""
+        body = await self._get(f"/payments/{_segment(order_id)}", auth="session")
+        return _parse(PaymentOrder.from_json, body)
+
+    async def public_capital_repair_lookup(self, capital_repair_account: str) -> CapitalRepairLookup:
+        """«Оплата взноса ФКР» without login: the fund account's masked address and amount due.
+
+        Raises :class:`NotFound` (``field`` ``capital_repair_account``), :class:`ValidationFailed`,
+        :class:`TooManyAttempts`.
+        """
+        body = await self._get(f"/public/capital-repair/{_segment(capital_repair_account)}")
+        return _parse(CapitalRepairLookup.from_json, body)
+
+    async def create_public_capital_repair_payment(
+        self,
+        capital_repair_account: str,
+        amount: Money,
+        provider: PaymentProvider,
+        idempotency_key: str | None = None,
+    ) -> PaymentOrder:
+        """Start a capital repair payment without login; the key as in :meth:`create_payment`.
+
+        Raises :class:`NotFound` (unknown fund account), :class:`ValidationFailed`,
+        :class:`TooManyAttempts`, :class:`PortalUnavailable`.
+        """
+        payload = {
+            "capital_repair_account": capital_repair_account,
+            "amount": _amount_text(amount),
+            "provider": provider.value,
+        }
+        body = await self._post_keyed("/public/capital-repair/payments", payload, idempotency_key, auth=None)
+        return _parse(PaymentOrder.from_json, body)
+
+    async def public_payment(self, order_id: str) -> PaymentOrder:
+        """A payment started without login, as it is now (its unguessable id is the only key)."""
+        return _parse(PaymentOrder.from_json, await self._get(f"/public/payments/{_segment(order_id)}"))
+
+    async def sandbox_action(self, order: PaymentOrder, action: SandboxAction | str) -> None:
+        """Press a button of the demo sandbox's payment page: ``pay``, ``decline`` or ``cancel``.
+
+        What a browser on the hosted form would do (no login), through this client's own connection, so
+        it works on the embedded portal offline. Only for ``order.sandbox``: a real provider's page is
+        the resident's to use. Raises :class:`PortalError` subclasses as any request.
+        """
+        if not order.sandbox:
+            raise ValueError("only the sandbox's payment page can be pressed by the app")
+        chosen = SandboxAction(action)
+        url = f"{order.payment_url.rstrip('/')}/{chosen.value}"
+        try:
+            response = await self._http.post(url, headers={"Accept": "text/html"})
+        except httpx.TimeoutException as exc:
+            raise PortalUnavailable("timeout", cause=exc) from exc
+        except httpx.TransportError as exc:
+            raise PortalUnavailable("portal_unreachable", cause=exc) from exc
+        # The sandbox answers as a web form does: a page (200) or a redirect back to the shop (303).
+        if not (response.is_success or response.is_redirect):
+            raise _error_from(response)
+
+    async def payment_codes(self, period: dt.date) -> PaymentCodes:
+        """The ГОСТ payment QR texts of a month's receipt. Raises :class:`NotFound`, SessionExpired."""
+        body = await self._get(f"/receipts/{period:%Y-%m}/payment-codes", auth="session")
+        return _parse(PaymentCodes.from_json, body)
+
     # --- the machinery -------------------------------------------------------------------------------
 
     async def _get(
@@ -430,6 +605,25 @@ class PortalClient:
             return _parse(
                 lambda data: SubmitResult.from_json(data, idempotency_key=key, replayed=replayed), body
             )
+        except PortalError as error:
+            error.idempotency_key = key
+            raise
+
+    async def _post_keyed(
+        self, path: str, payload: Mapping[str, Any], idempotency_key: str | None, *, auth: TokenKind | None
+    ) -> JSON:
+        """A ``POST`` with an ``Idempotency-Key``, retried once with the same key on a connection error."""
+        key = idempotency_key or new_idempotency_key()
+        try:
+            response = await self._request(
+                "POST",
+                path,
+                json=payload,
+                auth=auth,
+                headers={IDEMPOTENCY_HEADER: key},
+                retries=SUBMIT_RETRIES,
+            )
+            return _json_object(response)
         except PortalError as error:
             error.idempotency_key = key
             raise
@@ -501,6 +695,13 @@ def _json_object(response: httpx.Response) -> JSON:
     return body
 
 
+def _segment(value: str) -> str:
+    """``value`` as one path segment: nothing typed can reach another endpoint (``../``, ``?``, ``#``)."""
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
 def _unexpected(status: int, why: str) -> PortalError:
     return PortalError(status, UNEXPECTED_RESPONSE, f"Портал прислал непонятный ответ ({why}).")
 
@@ -542,6 +743,8 @@ def _error_from(response: httpx.Response) -> PortalError:
         return kind(status, code, message, field, details)
     if status == 429:
         return TooManyAttempts(status, code, message, field, details, retry_after=_retry_after(response))
+    if status == 409 and code in CAPTCHA_CODES:
+        return CaptchaRejected(status, code, message, field, details)
     kind = {404: NotFound, 409: Conflict, 422: ValidationFailed}.get(status, PortalError)
     return kind(status, code, message, field, details)
 

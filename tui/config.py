@@ -93,7 +93,14 @@ class Config:
     idle_timeout_seconds: int = 120
     """Inactivity after which a session ends (used in kiosk mode); at least 30 seconds."""
     printer: str | None = None
-    """Printer name (as the system's ``lp`` knows it) receipts are sent to; None: the default printer."""
+    """Printer name (as the system's ``lp`` knows it) receipts are sent to in kiosk mode; without one
+    a kiosk cannot print (the screen says so)."""
+    print_command: str = "lp"
+    """The program that prints a file, called as ``<print_command> -d <printer> <file>`` (words split as
+    a shell would, e.g. ``lp -o media=A4``)."""
+    admin_pin_hash: str | None = field(default=None, repr=False)
+    """argon2id hash of the administrator's PIN that ends kiosk mode (``kabinet hash-pin``); only
+    the administrator's file may set it."""
     locked_keys: frozenset[str] = field(default_factory=frozenset)
     """Keys the administrator locked: the app should not offer to change them."""
     admin_path: Path | None = field(default=None, compare=False)
@@ -158,6 +165,12 @@ def _flag(value: object) -> bool:
     return value
 
 
+def _pin_hash(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith("$argon2id$"):
+        raise _Invalid('must be an argon2id hash ("$argon2id$..."), as `kabinet hash-pin` prints it')
+    return value
+
+
 def _idle_timeout(value: object) -> int:
     # bool is an int in Python, but `idle_timeout_seconds = true` is surely a mistake.
     if isinstance(value, bool) or not isinstance(value, int) or value < MIN_IDLE_TIMEOUT_SECONDS:
@@ -175,7 +188,12 @@ _RULES: Final[dict[str, Callable[[object], object]]] = {
     "console_profile": _flag,
     "idle_timeout_seconds": _idle_timeout,
     "printer": _non_empty_text("the printer's name as the system knows it"),
+    "print_command": _non_empty_text("a program such as lp, with options if needed"),
+    "admin_pin_hash": _pin_hash,
 }
+
+#: Keys only the administrator's file may set: the PIN that lets someone out of a kiosk is theirs alone.
+ADMIN_ONLY_KEYS: Final[frozenset[str]] = frozenset({"admin_pin_hash"})
 
 
 def _check(source: str | os.PathLike[str], key: str, value: object) -> object:
@@ -252,9 +270,16 @@ def load_config(
     if user_table is not None:
         if _LOCKED_TABLE in user_table:
             raise ConfigError(user_path, f"belongs in the administrator's file {admin_path}", _LOCKED_TABLE)
+        if ADMIN_ONLY_KEYS & set(user_table):
+            key = min(ADMIN_ONLY_KEYS & set(user_table))
+            raise ConfigError(user_path, f"belongs in the administrator's file {admin_path}", key)
         merged.update({k: v for k, v in _values(user_path, user_table).items() if k not in locked})
 
-    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    given = {
+        key: value
+        for key, value in (overrides or {}).items()
+        if value is not None and key not in ADMIN_ONLY_KEYS
+    }
     merged.update({k: v for k, v in _values("command line", given).items() if k not in locked})
 
     config = Config(locked_keys=locked, admin_path=admin_path)

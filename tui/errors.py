@@ -80,6 +80,15 @@ class Conflict(PortalError):
     """409: a business rule refused the request (window closed, data mismatch, in progress…)."""
 
 
+class CaptchaRejected(Conflict):
+    """409 ``captcha_wrong`` (wrong code) or ``captcha_invalid`` (expired, used, spent): the image is
+    dead either way, so the screen fetches a new one and asks for its code; the rest is kept."""
+
+
+CAPTCHA_CODES: Final = frozenset({"captcha_wrong", "captcha_invalid"})
+"""The codes of :class:`CaptchaRejected`."""
+
+
 class NotFound(PortalError):
     """404: e.g. no account with this number."""
 
@@ -144,7 +153,9 @@ class PortalUnavailable(PortalError):
 
 
 __all__ = [
+    "CAPTCHA_CODES",
     "UNEXPECTED_RESPONSE",
+    "CaptchaRejected",
     "Conflict",
     "LoginFailed",
     "NotFound",

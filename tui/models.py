@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self, TypeVar
@@ -904,4 +904,247 @@ __all__ = [
     "VerificationStatus",
     "decimal_text",
     "receipts_from_json",
+]
+
+
+# --- receipts by e-mail, captcha images, the profile ---------------------------------------------------
+
+
+class CaptchaPurpose(StrEnum):
+    """What a captcha image is for: the portal refuses it for anything else."""
+
+    EMAIL_CHANGE = "email_change"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105 - a purpose, not a password
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptMailed:
+    """«Отправить на e-mail»: the portal is mailing the receipt."""
+
+    message: str
+    """The portal's sentence (Russian)."""
+    email_masked: str
+    """The registered address, mostly hidden: ``i***@example.ru``."""
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(message=_str(data["message"]), email_masked=_str(data["email_masked"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Captcha:
+    """A single-use captcha image of one purpose; its answer stays on the portal."""
+
+    captcha_id: str
+    """Sent back with the answer."""
+    image_png: bytes = field(repr=False)
+    """The picture, PNG."""
+    width: int
+    height: int
+    expires_at: dt.datetime
+    attempts_left: int
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        import base64
+        import binascii
+
+        try:
+            image = base64.b64decode(_str(data["image_png_base64"]), validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"image_png_base64: {exc}") from None
+        if not image.startswith(b"\x89PNG"):
+            raise ValueError("image_png_base64 is not a PNG")
+        return cls(
+            captcha_id=_str(data["captcha_id"]),
+            image_png=image,
+            width=_int(data["width"]),
+            height=_int(data["height"]),
+            expires_at=_datetime(data["expires_at"]),
+            attempts_left=_int(data["attempts_left"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The resident's own profile: the login and the registered e-mail."""
+
+    account_number: str
+    email: str
+    email_masked: str
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(
+            account_number=_str(data["account_number"]),
+            email=_str(data["email"]),
+            email_masked=_str(data["email_masked"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EmailChanged:
+    """The e-mail is changed: a notice went to the old address, a confirmation to the new one."""
+
+    message: str
+    email_masked: str
+    """The new address, mostly hidden."""
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(message=_str(data["message"]), email_masked=_str(data["email_masked"]))
+
+
+__all__ += ["Captcha", "CaptchaPurpose", "EmailChanged", "Profile", "ReceiptMailed"]
+
+
+# --- payments ------------------------------------------------------------------------------------------
+# ``POST /payments`` and friends (the payments contract): one vocabulary of statuses for A3 and PayMO.
+
+
+class PaymentProvider(StrEnum):
+    """The payment service that takes the card: the catalogue key ``payment.service_<value>`` names it."""
+
+    A3 = "a3"
+    PAYMO = "paymo"
+
+
+class PaymentStatus(StrEnum):
+    """Where a payment order is; ``payment.status_<value>`` in the catalogue says it in words."""
+
+    INITIATED = "initiated"
+    PROCESSING = "processing"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+    @property
+    def is_final(self) -> bool:
+        """Nothing will change any more (paid, failed, cancelled or refunded): stop asking."""
+        return self in _FINAL_PAYMENT_STATUSES
+
+
+_FINAL_PAYMENT_STATUSES = frozenset(
+    {PaymentStatus.SUCCESS, PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.REFUNDED}
+)
+
+
+class SandboxAction(StrEnum):
+    """What the demo sandbox's payment page can be told: the buttons of its hosted form."""
+
+    PAY = "pay"
+    DECLINE = "decline"
+    CANCEL = "cancel"
+
+
+def _amount(value: Any) -> Money:
+    """An amount sent as a decimal string of rubles (``"1023.12"``): exact, never through a float."""
+    return Money.from_decimal(_decimal(value))
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOrder:
+    """A payment started through A3 or PayMO: where to pay (``payment_url``) and how it is going."""
+
+    order_id: str
+    """Unguessable opaque id (``po_…``); also what the public status endpoint is asked with."""
+    provider: PaymentProvider
+    purpose: PaymentPurpose
+    amount: Money
+    status: PaymentStatus
+    payment_url: str
+    """The provider's hosted card form or checkout page (opened in a browser, or read as a QR code)."""
+    sandbox: bool
+    """The provider is the demo's in-process sandbox twin: the app may press its buttons itself."""
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    credited: bool
+    """The payment has been recorded in the account's payments (it shows in the history and balance)."""
+
+    @property
+    def is_final(self) -> bool:
+        """The status will not change any more."""
+        return self.status.is_final
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(
+            order_id=_str(data["id"]),
+            provider=PaymentProvider(data["provider"]),
+            purpose=PaymentPurpose(data["purpose"]),
+            amount=_amount(data["amount"]),
+            status=PaymentStatus(data["status"]),
+            payment_url=_str(data["payment_url"]),
+            sandbox=_bool(data["sandbox"]),
+            created_at=_datetime(data["created_at"]),
+            updated_at=_datetime(data["updated_at"]),
+            credited=_bool(data["credited"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CapitalRepairLookup:
+    """«Оплата взноса ФКР» without login: the fund account exists; masked address and the amount due."""
+
+    capital_repair_account: str
+    address_masked: str
+    amount_due: Money
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(
+            capital_repair_account=_str(data["capital_repair_account"]),
+            address_masked=_str(data["address_masked"]),
+            amount_due=_amount(data["amount_due"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentCode:
+    """One payee's ГОСТ Р 56042-2014 payment QR text (``ST00012|Name=…``) and the sum in it."""
+
+    payload: str
+    amount: Money
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(payload=_str(data["payload"]), amount=_amount(data["amount"]))
+
+
+def _month(value: Any) -> dt.date:
+    """A billing month sent as ``YYYY-MM``, as the first day of the month."""
+    text = _str(value)
+    year, _, month = text.partition("-")
+    if len(year) != 4 or len(month) != 2 or not (year + month).isdigit():
+        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    return dt.date(int(year), int(month), 1)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentCodes:
+    """The payment QR codes a month's receipt prints: utilities, and the capital repair block if any."""
+
+    period: dt.date
+    """The receipt's month (first day)."""
+    utilities: PaymentCode
+    capital_repair: PaymentCode | None
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(
+            period=_month(data["period"]),
+            utilities=PaymentCode.from_json(data["utilities"]),
+            capital_repair=_optional(data.get("capital_repair"), PaymentCode.from_json),
+        )
+
+
+__all__ += [
+    "CapitalRepairLookup",
+    "PaymentCode",
+    "PaymentCodes",
+    "PaymentOrder",
+    "PaymentProvider",
+    "PaymentStatus",
+    "SandboxAction",
 ]

@@ -1,0 +1,664 @@
+"""``kabinet serve-ssh``: the app over SSH, one app process per connection, nothing else.
+
+A resident types ``ssh -p 2222 kabinet.example.ru`` and sees the login screen. For each connection
+the server starts ``python app.py`` on a pseudo-terminal of its own, sized like the client's window
+and resized with it, and carries bytes both ways. What an SSH server usually offers is refused:
+
+- no shell and no commands (``exec`` requests are refused, so are ``scp`` and ``sftp``), no port,
+  socket, X11, agent or tun/tap forwarding;
+- no SSH authentication of its own: any user name is accepted without a password (the app has its
+  own login, by account number and password), so the SSH user name means nothing;
+- limits: at most ``--max-sessions`` app processes in all and ``--max-per-address`` per client
+  address (a refused session gets one line saying why); a connection that has not started a session
+  within ``--login-timeout`` seconds is closed, and so is one with no input for ``--idle-minutes``;
+- every app is started with ``KABINET_SSH=1``: like a kiosk it remembers no account number and ends
+  an idle resident's session (``idle_timeout_seconds``, wiping every screen), and knows that files it
+  saves land on the server;
+- the app's home, config and download folders are a temporary folder per session, removed when the
+  session ends; the embedded demo portal (when no ``--server`` is given) lives in the state folder;
+- when the connection ends, however it ends, the app's process group gets SIGHUP and, after
+  ``--grace`` seconds, SIGKILL; the pseudo-terminal's hangup and ``PR_SET_PDEATHSIG`` cover a server
+  that is itself killed. SIGTERM or SIGINT stops the server the same way for every session.
+
+The host key (ed25519) is generated on the first start in the state folder and kept.
+
+This module imports neither Textual nor (until the embedded demo is prepared) the portal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import importlib.util
+import ipaddress
+import os
+import re
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import termios
+import time
+from collections import Counter
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import asyncssh
+import platformdirs
+
+from tui.i18n import Translator
+
+DEFAULT_PORT: Final = 2222
+HOST_KEY_NAME: Final = "ssh_host_ed25519_key"
+_TERM_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+_READ_SIZE: Final = 65536
+
+
+def default_state_dir() -> Path:
+    """``<user state>/kabinet/ssh``: the host key and the embedded demo portal's data."""
+    return platformdirs.user_state_path("kabinet") / "ssh"
+
+
+@dataclass
+class ServerOptions:
+    """How ``kabinet serve-ssh`` runs; the command line fills it (see :func:`build_parser`)."""
+
+    host: str = ""
+    port: int = DEFAULT_PORT
+    state_dir: Path = field(default_factory=default_state_dir)
+    server_url: str | None = None
+    """The portal the apps talk to; None: the embedded demo portal in ``state_dir / "portal"``."""
+    data_dir: Path | None = None
+    """The embedded demo portal's data folder (default ``state_dir / "portal"``)."""
+    language: str | None = None
+    max_sessions: int = 50
+    max_per_address: int = 3
+    idle_minutes: float = 30.0
+    """Close a connection after this many minutes without a key (the app wipes sooner by itself)."""
+    app_idle_seconds: int | None = None
+    """The app's own idle logout (``idle_timeout_seconds``); None: the config's (120 s by default)."""
+    login_timeout: float = 60.0
+    grace_seconds: float = 3.0
+    app_command: list[str] | None = None
+    """The program to run instead of the app (tests); the default is this Python running app.py."""
+
+    def portal_data_dir(self) -> Path:
+        return self.data_dir or self.state_dir / "portal"
+
+
+def _app_script() -> str:
+    spec = importlib.util.find_spec("app")  # found, not imported: that would load Textual here
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the app (app.py) is not importable from this Python")
+    return spec.origin
+
+
+def load_or_create_host_key(state_dir: Path) -> asyncssh.SSHKey:
+    """The server's ed25519 host key from ``state_dir``, generated (mode 0600) on the first start."""
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = state_dir / HOST_KEY_NAME
+    if path.exists():
+        return asyncssh.read_private_key(path)
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    temporary = path.with_name(f".{path.name}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(key.export_private_key())
+    os.replace(temporary, path)
+    path.with_name(f"{path.name}.pub").write_bytes(key.export_public_key())
+    return key
+
+
+def _address_key(address: str) -> str:
+    """Per-address limits count IPv6 clients by their /64 (one household or host has a whole /64)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+_TASKS: set[asyncio.Task[Any]] = set()
+
+
+def _background(work: Coroutine[Any, Any, Any]) -> None:
+    """Run ``work`` on the loop, holding a reference until it is done (the loop holds only weak ones)."""
+    task = asyncio.get_running_loop().create_task(work)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+def _bilingual(key: str, **params: Any) -> bytes:
+    text = "\r\n".join(Translator(lang)(key, **params) for lang in ("ru", "en"))
+    return f"\r\n{text}\r\n".encode()
+
+
+class AppSession(asyncssh.SSHServerSession[bytes]):
+    """One SSH session: the app on a pseudo-terminal, bytes carried both ways, killed when it ends."""
+
+    def __init__(self, server: KabinetSSHServer) -> None:
+        self._server = server
+        self._options = server.options
+        self._chan: asyncssh.SSHServerChannel[bytes] | None = None
+        self._term: str | None = None
+        self._size: tuple[int, int] = (80, 24)
+        self._master: int | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._home: Path | None = None
+        self._pending = bytearray()
+        self._reading = False
+        self._closed = False
+        self.counted = False
+        self.last_input = time.monotonic()
+
+    # --- what the client asks for ------------------------------------------------------------------
+
+    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
+        self._chan = chan
+
+    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Any) -> bool:
+        self._term = term_type if _TERM_NAME.fullmatch(term_type or "") else "xterm-256color"
+        width, height = term_size[0], term_size[1]
+        if width > 0 and height > 0:
+            self._size = (min(width, 1000), min(height, 1000))
+        return True
+
+    def shell_requested(self) -> bool:
+        return True
+
+    def exec_requested(self, command: str) -> bool:
+        return False  # no commands: the session is the app or nothing (scp arrives here too)
+
+    def subsystem_requested(self, subsystem: str) -> bool:
+        return False  # no sftp
+
+    def break_received(self, msec: int) -> bool:
+        return False
+
+    def signal_received(self, signal: str) -> None:
+        pass  # the client does not get to signal the app
+
+    def session_started(self) -> None:
+        _background(self._start())
+
+    def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
+        if width > 0 and height > 0:
+            self._size = (min(width, 1000), min(height, 1000))
+            self._apply_size()
+            if self._process is not None and self._process.returncode is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self._process.pid, signal.SIGWINCH)
+
+    def data_received(self, data: bytes, datatype: int | None) -> None:
+        self.last_input = time.monotonic()
+        if self._master is None:
+            return
+        self._pending += data
+        self._flush_input()
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        _background(self.close())
+
+    # --- the app ------------------------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        chan = self._chan
+        assert chan is not None
+        if self._term is None:
+            chan.write(_bilingual("ssh.needs_terminal"))
+            chan.exit(1)
+            return
+        refusal = self._server.admit(self)
+        if refusal is not None:
+            chan.write(refusal)
+            chan.exit(1)
+            return
+        self.counted = True
+        try:
+            await self._spawn()
+        except Exception as exc:
+            print(f"kabinet serve-ssh: cannot start the app: {exc}", file=sys.stderr, flush=True)
+            await self.close(status=1)
+
+    def _environment(self) -> dict[str, str]:
+        assert self._home is not None and self._chan is not None
+        peer = self._chan.get_extra_info("peername") or ("", 0)
+        local = self._chan.get_extra_info("sockname") or ("", 0)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "HOME": str(self._home),
+            "XDG_CONFIG_HOME": str(self._home / ".config"),
+            "XDG_DATA_HOME": str(self._home / ".local" / "share"),
+            "XDG_CACHE_HOME": str(self._home / ".cache"),
+            "XDG_STATE_HOME": str(self._home / ".local" / "state"),
+            "TERM": self._term or "xterm-256color",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONIOENCODING": "utf-8",
+            "COLORTERM": "truecolor" if "256color" in (self._term or "") else "",
+            "KABINET_SSH": "1",
+            "SSH_CONNECTION": f"{peer[0]} {peer[1]} {local[0]} {local[1]}",
+            "SSH_CLIENT": f"{peer[0]} {peer[1]} {local[1]}",
+        }
+        for name in ("PYTHONPATH", "VIRTUAL_ENV", "TZ"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        return {name: value for name, value in env.items() if value}
+
+    def _command(self) -> list[str]:
+        options = self._options
+        if options.app_command:
+            return list(options.app_command)
+        command = [sys.executable, _app_script()]
+        if options.server_url:
+            command += ["--server", options.server_url]
+        else:
+            command += ["--data-dir", str(options.portal_data_dir())]
+        if options.language:
+            command += ["--lang", options.language]
+        if options.app_idle_seconds:
+            command += ["--idle-timeout", str(options.app_idle_seconds)]
+        return command
+
+    async def _spawn(self) -> None:
+        self._home = Path(tempfile.mkdtemp(prefix="kabinet-ssh-"))
+        master, slave = os.openpty()
+        self._master = master
+        self._apply_size()
+        os.set_blocking(master, False)
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *self._command(),
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                env=self._environment(),
+                cwd=self._home,
+                start_new_session=True,  # its own session and process group, killed as a whole
+                preexec_fn=_child_setup,  # only a controlling terminal and a death signal
+                close_fds=True,
+            )
+        finally:
+            os.close(slave)
+        self._server.sessions_changed()
+        loop = asyncio.get_running_loop()
+        loop.add_reader(master, self._read_output)
+        self._reading = True
+        _background(self._wait_for_exit())
+
+    def _apply_size(self) -> None:
+        if self._master is None:
+            return
+        width, height = self._size
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(self._master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+    def _read_output(self) -> None:
+        assert self._master is not None and self._chan is not None
+        try:
+            data = os.read(self._master, _READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:  # EIO: the app closed its terminal
+            data = b""
+        if not data:
+            self._stop_reading()
+            return
+        self._chan.write(data)
+
+    def _stop_reading(self) -> None:
+        if self._reading and self._master is not None:
+            asyncio.get_running_loop().remove_reader(self._master)
+            self._reading = False
+
+    def pause_writing(self) -> None:
+        self._stop_reading()  # the client is slow: let the pty buffer fill and the app wait
+
+    def resume_writing(self) -> None:
+        if not self._reading and self._master is not None and not self._closed:
+            asyncio.get_running_loop().add_reader(self._master, self._read_output)
+            self._reading = True
+
+    def _flush_input(self) -> None:
+        if self._master is None or not self._pending:
+            return
+        try:
+            written = os.write(self._master, self._pending)
+        except BlockingIOError:
+            written = 0
+        except OSError:
+            self._pending.clear()
+            return
+        del self._pending[:written]
+        loop = asyncio.get_running_loop()
+        if self._pending:
+            loop.add_writer(self._master, self._writer_ready)
+
+    def _writer_ready(self) -> None:
+        assert self._master is not None
+        asyncio.get_running_loop().remove_writer(self._master)
+        self._flush_input()
+
+    async def _wait_for_exit(self) -> None:
+        assert self._process is not None
+        status = await self._process.wait()
+        # Whatever the app wrote last is still in the pty: pass it on before closing.
+        if self._master is not None and self._chan is not None:
+            with contextlib.suppress(OSError):
+                while data := os.read(self._master, _READ_SIZE):
+                    self._chan.write(data)
+        await self.close(status=max(status, 0))
+
+    async def close(self, status: int = 0) -> None:
+        """End the session: the app's process group gets SIGHUP, then SIGKILL; its folder goes."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_reading()
+        loop = asyncio.get_running_loop()
+        process = self._process
+        if process is not None:
+            await _end_process_group(process, self._options.grace_seconds)
+        if self._master is not None:
+            with contextlib.suppress(ValueError, OSError):
+                loop.remove_writer(self._master)
+            with contextlib.suppress(OSError):
+                os.close(self._master)
+            self._master = None
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
+        if self._chan is not None:
+            with contextlib.suppress(Exception):
+                self._chan.exit(status)
+        self._server.session_closed(self)
+
+    @property
+    def running(self) -> bool:
+        return self.counted and not self._closed
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+
+def _child_setup() -> None:
+    """In the child, before exec: the pty becomes its controlling terminal; it dies with the server."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+async def _end_process_group(process: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGHUP to the app's process group; SIGKILL to what is left after ``grace`` seconds."""
+    group = process.pid  # start_new_session: the app leads its own group
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGHUP)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(process.wait(), timeout=grace)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)  # also whatever the app started (a printing job, say)
+    await process.wait()
+
+
+class KabinetSSHServer(asyncssh.SSHServer):
+    """One client connection: anyone may log in (the app asks for the account), one session at most."""
+
+    def __init__(self, registry: SessionRegistry) -> None:
+        self.registry = registry
+        self.options = registry.options
+        self.address = ""
+        self.connection: asyncssh.SSHServerConnection | None = None
+        self.session: AppSession | None = None
+        self.connected_at = time.monotonic()
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.connection = conn
+        peer = conn.get_extra_info("peername") or ("", 0)
+        self.address = _address_key(str(peer[0]))
+        self.connected_at = time.monotonic()
+        if len(self.registry.connections) >= 2 * self.options.max_sessions:
+            conn.close()  # a flood of connections that never start a session
+            return
+        self.registry.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.registry.connections.discard(self)
+        if self.session is not None:
+            _background(self.session.close())
+
+    def begin_auth(self, username: str) -> bool:
+        return False  # no SSH authentication: the app has its own login
+
+    def session_requested(self) -> AppSession | bool:
+        if self.session is not None:
+            return False  # one app per connection
+        self.session = AppSession(self)
+        return self.session
+
+    def admit(self, session: AppSession) -> bytes | None:
+        """None when this session may start its app, else the message to show instead."""
+        return self.registry.admit(self.address)
+
+    def sessions_changed(self) -> None:
+        pass
+
+    def session_closed(self, session: AppSession) -> None:
+        self.registry.release(self.address, session)
+        if self.connection is not None:
+            conn, self.connection = self.connection, None
+            conn.close()
+
+
+class SessionRegistry:
+    """Every connection and running app of the server, for the limits, the idle check and shutdown."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self.connections: set[KabinetSSHServer] = set()
+        self.per_address: Counter[str] = Counter()
+
+    def admit(self, address: str) -> bytes | None:
+        if sum(self.per_address.values()) >= self.options.max_sessions:
+            return _bilingual("ssh.too_many_sessions")
+        if self.per_address[address] >= self.options.max_per_address:
+            return _bilingual("ssh.too_many_from_address", limit=self.options.max_per_address)
+        self.per_address[address] += 1
+        return None
+
+    def release(self, address: str, session: AppSession) -> None:
+        if session.counted:
+            session.counted = False
+            self.per_address[address] -= 1
+            if self.per_address[address] <= 0:
+                del self.per_address[address]
+
+    async def watch_idle(self) -> None:
+        """Close connections without a key for ``idle_minutes`` (and ones that never start a session)."""
+        limit = self.options.idle_minutes * 60
+        while True:
+            await asyncio.sleep(min(30.0, max(1.0, limit / 4)))
+            now = time.monotonic()
+            for server in list(self.connections):
+                session = server.session
+                if (
+                    session is None or not session.counted
+                ) and now - server.connected_at > self.options.login_timeout:
+                    if server.connection is not None:
+                        server.connection.close()
+                    continue
+                if session is not None and session.running and now - session.last_input > limit:
+                    if session._chan is not None:
+                        with contextlib.suppress(Exception):
+                            session._chan.write(_bilingual("ssh.idle_closed", minutes=int(limit // 60)))
+                    await session.close()
+
+    async def close_all(self) -> None:
+        sessions = [server.session for server in self.connections if server.session is not None]
+        await asyncio.gather(*(session.close() for session in sessions), return_exceptions=True)
+        for server in list(self.connections):
+            if server.connection is not None:
+                server.connection.close()
+
+
+async def _prepare_embedded_portal(data_dir: Path) -> None:
+    """Migrate and seed the demo portal once, before any app process could race to do it."""
+    from tui.embedded import EmbeddedPortal
+
+    async with EmbeddedPortal(data_dir=data_dir):
+        pass
+
+
+async def serve(options: ServerOptions, *, ready: asyncio.Event | None = None) -> None:
+    """Run the SSH server until SIGTERM or SIGINT; prints ``listening on HOST:PORT`` when ready."""
+    host_key = load_or_create_host_key(options.state_dir)
+    if not options.server_url and not options.app_command:
+        options.portal_data_dir().mkdir(parents=True, exist_ok=True)
+        await _prepare_embedded_portal(options.portal_data_dir())
+    registry = SessionRegistry(options)
+    acceptor = await asyncssh.create_server(
+        lambda: KabinetSSHServer(registry),
+        options.host or None,
+        options.port,
+        server_host_keys=[host_key],
+        encoding=None,
+        line_editor=False,
+        allow_pty=True,
+        agent_forwarding=False,
+        x11_forwarding=False,
+        login_timeout=options.login_timeout,
+        keepalive_interval=60,
+        keepalive_count_max=3,
+        server_version="Kabinet",
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(number, stop.set)
+    idle_watch = loop.create_task(registry.watch_idle())
+    ports = sorted({sock.getsockname()[1] for sock in acceptor.sockets})
+    print(f"kabinet serve-ssh: listening on {options.host or '*'}:{','.join(map(str, ports))}", flush=True)
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        idle_watch.cancel()
+        acceptor.close()
+        await registry.close_all()
+        await acceptor.wait_closed()
+        print("kabinet serve-ssh: stopped", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kabinet serve-ssh",
+        description=(
+            "Serve the personal account over SSH: each connection gets its own app on a pseudo-terminal "
+            "(ssh -p 2222 HOST). No shell, commands, forwarding or file transfer; any SSH user name is "
+            "accepted without a password, since the app has its own login."
+        ),
+    )
+    parser.add_argument("--host", default="", help="address to listen on (default: all)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any)"
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, default=None, help=f"host key and demo data (default {default_state_dir()})"
+    )
+    parser.add_argument("--server", metavar="URL", help="the portal's API URL (recommended)")
+    parser.add_argument("--data-dir", type=Path, help="embedded demo portal's data (without --server)")
+    parser.add_argument("--lang", choices=["ru", "en"], help="the apps' interface language")
+    parser.add_argument("--max-sessions", type=int, default=50, help="app sessions at once (default 50)")
+    parser.add_argument(
+        "--max-per-address", type=int, default=3, help="app sessions at once per client address (default 3)"
+    )
+    parser.add_argument(
+        "--idle-minutes", type=float, default=30.0, help="close a connection without input this long (30)"
+    )
+    parser.add_argument(
+        "--app-idle-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="the app's idle logout (default: idle_timeout_seconds of the config, 120)",
+    )
+    parser.add_argument("--login-timeout", type=float, default=60.0, help="seconds to start a session (60)")
+    parser.add_argument("--grace", type=float, default=3.0, help="seconds between SIGHUP and SIGKILL (3)")
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> ServerOptions:
+    options = ServerOptions(
+        host=args.host,
+        port=args.port,
+        server_url=args.server,
+        data_dir=args.data_dir,
+        language=args.lang,
+        max_sessions=args.max_sessions,
+        max_per_address=args.max_per_address,
+        idle_minutes=args.idle_minutes,
+        app_idle_seconds=args.app_idle_timeout,
+        login_timeout=args.login_timeout,
+        grace_seconds=args.grace,
+    )
+    if args.state_dir is not None:
+        options.state_dir = args.state_dir
+    return options
+
+
+def _check(options: ServerOptions, environ: Mapping[str, str]) -> str | None:
+    if options.max_sessions < 1 or options.max_per_address < 1:
+        return "--max-sessions and --max-per-address must be at least 1"
+    if options.idle_minutes <= 0 or options.grace_seconds < 0:
+        return "--idle-minutes must be positive and --grace not negative"
+    if options.server_url is None:
+        print(
+            "kabinet serve-ssh: no --server: the apps use the embedded demo portal "
+            f"in {options.portal_data_dir()}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``kabinet serve-ssh [options]``."""
+    options = options_from(build_parser().parse_args(argv))
+    problem = _check(options, os.environ)
+    if problem:
+        print(f"kabinet serve-ssh: {problem}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(options))
+    except OSError as exc:
+        print(f"kabinet serve-ssh: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+__all__ = [
+    "DEFAULT_PORT",
+    "AppSession",
+    "KabinetSSHServer",
+    "ServerOptions",
+    "SessionRegistry",
+    "build_parser",
+    "load_or_create_host_key",
+    "main",
+    "serve",
+]
