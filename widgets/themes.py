@@ -8,9 +8,14 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 from textual.theme import Theme
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from tui.config import Config
 
 HIGH_CONTRAST: Final = "kabinet-high-contrast"
 CONSOLE: Final = "kabinet-console"
@@ -89,3 +94,31 @@ CONSOLE_THEME: Final = Theme(
 
 THEMES: Final = (HIGH_CONTRAST_THEME, CONSOLE_THEME)
 """Registered by the app at start-up (``App.register_theme``)."""
+
+
+def apply_look(app: App[Any], config: Config) -> bool:
+    """Our themes, the configured one, and the text-console profile (ANSI colours, ``руб.``).
+
+    Registers :data:`THEMES` on ``app`` and selects ``config.theme``; with the console profile (asked
+    for, or ``TERM=linux``) the app keeps to the 16 ANSI colours, on :data:`CONSOLE` unless the configured
+    theme is an ANSI one, and money is written with ``руб.`` for ``₽``. Returns whether the console
+    profile is on (``config.console_profile`` is set to it too).
+    """
+    from tui.formatting import set_ascii_currency
+    from tui.kiosk import console_profile_wanted
+
+    for registered in THEMES:
+        app.register_theme(registered)
+    console = console_profile_wanted(config.console_profile)
+    config.console_profile = console
+    set_ascii_currency(console)
+    theme = app.get_theme(config.theme) if config.theme else None
+    if config.theme and theme is None:
+        app.log.warning(f"unknown theme {config.theme!r}")
+    if console:
+        app.ansi_color = True
+        if theme is None or not theme.ansi:
+            theme = app.get_theme(CONSOLE)
+    if theme is not None:
+        app.theme = theme.name
+    return console
