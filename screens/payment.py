@@ -53,6 +53,10 @@ RECEIPT_CODE = "receipt-code"
 
 #: After the payment is final but not yet credited, look this many more times before leaving it be.
 CREDIT_POLLS = 15
+#: Poll less often the longer a payment waits (seconds waited → seconds between polls), and give up after
+#: :data:`WATCH_LIMIT_SECONDS` (F5 looks again): a form left open must not poll the service forever.
+SLOWER_POLLS = ((60.0, 5.0), (300.0, 15.0))
+WATCH_LIMIT_SECONDS = 900.0
 
 #: ГОСТ Р 56042 keys shown as text under the receipt's QR code, in this order.
 REQUISITE_KEYS = (
@@ -361,15 +365,23 @@ class PaymentFlowScreen(PortalScreen):
         """Ask for the status until it is final (and a success credited), showing each in words."""
         t, progress = self.t, self.flow.progress
         polls_after_final = 0
+        waited = 0.0
         while not (order.is_final and (order.credited or order.status is not PaymentStatus.SUCCESS)):
             if order.is_final:
                 polls_after_final += 1
                 if polls_after_final > CREDIT_POLLS:
                     break
+            if waited >= WATCH_LIMIT_SECONDS:
+                progress.show_error(t("payment.status_not_updated"))
+                return
             progress.show_loading(t("payment.checking"))
             if delay:
                 await asyncio.sleep(delay)
+                waited += delay
             delay = self.POLL_SECONDS
+            for after, slower in SLOWER_POLLS:
+                if waited >= after:
+                    delay = max(delay, slower)
             try:
                 order = await self.portal(functools.partial(self.fetch, order_id=order.order_id))
             except CallAbandoned:

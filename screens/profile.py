@@ -119,7 +119,7 @@ class ProfileScreen(PortalScreen):
         yield Header()
         with TabbedContent(id="profile-tabs", initial="email-tab"):
             with TabPane(t("profile.email_section"), id="email-tab"), VerticalScroll(id="email-form"):
-                yield Static("", id="email-current", classes="current")
+                yield Static("", id="email-current", classes="current", markup=False)
                 yield self._row(t("profile.new_email"), "email-new")
                 yield self._row(t("profile.new_email_repeat"), "email-new-repeat")
                 yield self._row(
@@ -127,7 +127,7 @@ class ProfileScreen(PortalScreen):
                 )
                 yield from self._captcha_part("email")
                 yield Button(t("profile.save"), id="email-save", variant="primary", compact=True)
-                yield Static("", id="email-message", classes="message")
+                yield Static("", id="email-message", classes="message", markup=False)
             with (
                 TabPane(t("profile.password_section"), id="password-tab"),
                 VerticalScroll(id="password-form"),
@@ -145,7 +145,7 @@ class ProfileScreen(PortalScreen):
                 )
                 yield from self._captcha_part("password")
                 yield Button(t("profile.save"), id="password-save", variant="primary", compact=True)
-                yield Static("", id="password-message", classes="message")
+                yield Static("", id="password-message", classes="message", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

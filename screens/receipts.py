@@ -68,17 +68,21 @@ class ReceiptsScreen(PortalScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.hint_text(), id="receipts-hint", classes="-ssh" if self.over_ssh else "")
+        yield Static(
+            self.hint_text(), id="receipts-hint", classes="-ssh" if self.over_ssh else "", markup=False
+        )
         table: DataTable[object] = DataTable(id="receipts-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield LoadingStatus(translator=self.t, id="receipts-status")
-        yield Static("", id="receipts-result")
+        yield Static("", id="receipts-result", markup=False)  # paths and lp's words are not markup
         yield Footer(compact=True)
 
     def hint_text(self) -> str:
         t = self.t
         if self.kiosk:
             return t("receipts.hint_kiosk")
+        if self.kabinet.shared_terminal:
+            return t("receipts.hint_shared_ssh")
         if self.over_ssh:
             return t("receipts.hint_ssh")
         return t("receipts.hint", folder=str(self.downloads_folder()))
@@ -152,6 +156,9 @@ class ReceiptsScreen(PortalScreen):
         period = self.chosen_period()
         if period is None:
             self.say(self.t("receipts.empty"), error=True)
+        elif self.kabinet.shared_terminal and not self.kiosk:
+            # The billing center's shared SSH account: strangers' receipts must not pile up on its disk.
+            self.say(self.t("receipts.save_refused_shared_ssh"), error=True)
         elif not self.busy:
             self.busy = True
             self.make_receipt(period)

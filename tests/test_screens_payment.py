@@ -294,3 +294,46 @@ async def test_a_cancelled_payment_and_an_unavailable_service(tmp_path, app_data
         await pilot.press("f2")
         await until(pilot, lambda: len(keys) == 2)
         assert keys[0] == keys[1]  # the same payment repeated keeps its Idempotency-Key
+
+
+async def test_a_payment_left_waiting_is_polled_less_often_then_no_more(tmp_path, app_data_dir, monkeypatch):
+    import screens.payment as payment_module
+    from widgets.status import StatusState
+
+    monkeypatch.setattr(payment_module, "SLOWER_POLLS", ((0.3, 0.4),))
+    monkeypatch.setattr(payment_module, "WATCH_LIMIT_SECONDS", 1.5)
+    asked: list[str] = []
+    original = PaymentFlowScreen.fetch
+
+    async def counting(self, client, order_id):
+        asked.append(order_id)
+        return await original(self, client, order_id=order_id)
+
+    monkeypatch.setattr(PaymentFlowScreen, "fetch", counting)
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        await pay(pilot, "12,34")  # nobody presses anything on the payment page
+        await until(pilot, lambda: flow(pilot).progress.state is StatusState.ERROR)
+        assert "F5" in str(flow(pilot).progress.render())
+        stopped_after = len(asked)
+        # 0.1 s polls up to 0.3 s, then 0.4 s ones up to 1.5 s: a handful, not 15
+        assert 3 <= stopped_after <= 8
+        await pilot.pause(1.0)
+        assert len(asked) == stopped_after  # no more questions to the payment service
+        assert flow(pilot).order.status is PaymentStatus.INITIATED
+
+
+async def test_a_payment_page_code_too_tall_for_the_window_says_so(tmp_path, app_data_dir):
+    import dataclasses
+
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        await pay(pilot, "10")
+        assert "окно" not in text(pilot, "#pay-url")  # the demo's short link fits at 80×24
+        order = flow(pilot).order
+        long_link = order.payment_url + "?" + "x" * 400  # a real service's long checkout link
+        flow(pilot).query_one("#pay-qr", QrCode).set_text(long_link)
+        page = flow(pilot)._page_text(dataclasses.replace(order, payment_url=long_link))
+        assert long_link in page and "высотой от" in page and "(сейчас 24)" in page

@@ -220,3 +220,29 @@ def test_saving_never_overwrites(tmp_path: Path) -> None:
     ]
     assert [p.read_bytes() for p in paths] == [b"%PDF-0", b"%PDF-1", b"%PDF-2"]
     assert stat.S_IMODE(os.stat(paths[0]).st_mode) == 0o600
+
+
+async def test_the_shared_ssh_account_never_saves_a_receipt(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KABINET_SSH", "1")  # serve-ssh or the billing center's ForceCommand account
+    app = make_app(tmp_path, app_data_dir, downloads_dir=str(tmp_path / "downloads"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_receipts(pilot)
+        assert "e-mail" in hint(pilot) and "F2" not in hint(pilot)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: "выключено" in result(pilot))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "***@" in result(pilot))
+        assert not (tmp_path / "downloads").exists()
+
+
+async def test_a_folder_name_with_brackets_is_shown_as_it_is(tmp_path: Path, app_data_dir: Path) -> None:
+    downloads = tmp_path / "[old]" / "[/]receipts"
+    app = make_app(tmp_path, app_data_dir, downloads_dir=str(downloads))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_receipts(pilot)
+        assert str(downloads) in hint(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "kvitanciya" in result(pilot))
+        assert str(downloads) in result(pilot)

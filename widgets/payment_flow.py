@@ -274,12 +274,25 @@ class PaymentFlow(Vertical):
                 ]
             )
         )
-        self.query_one("#pay-url", Static).update(t("payment.page_qr") + "\n" + order.payment_url)
+        self.query_one("#pay-url", Static).update(self._page_text(order))
         self.query_one("#pay-result", Static).update(self._result(order))
         sandbox = self.query_one("#pay-sandbox", Static)
         sandbox.display = order.sandbox and not order.is_final
         sandbox.border_title = t("payment.sandbox_title")
         sandbox.update(t("payment.sandbox_hint"))
+
+    def _page_text(self, order: PaymentOrder) -> str:
+        """The link, and — when the window is too low for the whole QR code — how large it must be."""
+        t = self.t
+        text = t("payment.page_qr") + "\n" + order.payment_url
+        needed = self.query_one("#pay-qr", QrCode).image_size.height + 4  # header, status line, footer
+        if self.app.size.height < needed:
+            text += "\n" + t("payment.page_qr_too_small", height=needed, now_height=self.app.size.height)
+        return text
+
+    def on_resize(self) -> None:
+        if self.order is not None:
+            self.query_one("#pay-url", Static).update(self._page_text(self.order))
 
     def _result(self, order: PaymentOrder) -> str:
         t = self.t
