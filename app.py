@@ -288,8 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if config.kiosk:
         _ignore_terminal_signals()
-    KabinetApp(config, embedded_data_dir=args.data_dir).run()
-    return 0
+    app = KabinetApp(config, embedded_data_dir=args.data_dir)
+    app.run()
+    return app.return_code or 0  # 1 after a crash; ADMIN_EXIT_CODE after the administrator's PIN
 
 
 def _ignore_terminal_signals() -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-_AMOUNT = re.compile(r"^\d{1,3}(?:[ \u00a0\u202f]?\d{3})*(?:[.,]\d{1,2})?$|^\d+(?:[.,]\d{1,2})?$")
+#: ASCII digits only: ``\d`` would also take other scripts' digits (``١٢٣``), which are no amount here.
+_AMOUNT = re.compile(
+    r"^[0-9]{1,3}(?:[ \u00a0\u202f]?[0-9]{3})*(?:[.,][0-9]{1,2})?$|^[0-9]+(?:[.,][0-9]{1,2})?$"
+)
 
 
 class AmountFormatError(ValueError):
@@ -18,7 +21,7 @@ def parse_rubles(text: str) -> int:
     Thousands may be separated by a space (also non-breaking); at most two decimals; no sign.
     """
     cleaned = text.strip().replace("₽", "").strip()
-    if not _AMOUNT.match(cleaned):
+    if not _AMOUNT.fullmatch(cleaned):
         raise AmountFormatError(text)
     digits = re.sub(r"[ \u00a0\u202f]", "", cleaned).replace(",", ".")
     try:

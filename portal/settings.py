@@ -82,9 +82,17 @@ class Settings(BaseSettings):
     paymo_secret: str = DEFAULT_PAYMENT_SECRET
     #: The secret PayMO signs its notifications with (HMAC-SHA256 over the raw body).
     paymo_notify_secret: str = DEFAULT_PAYMENT_SECRET
-    #: A notification whose timestamp is further than this from the portal's clock is refused (replays).
+    #: A notification whose timestamp is further than this from the portal's clock is not taken at its
+    #: word (a replay or a late delivery): the portal asks PayMO for the order's status instead.
     paymo_notify_tolerance_seconds: int = Field(default=600, ge=10)
     payment_provider_timeout_seconds: float = Field(default=15.0, gt=0)
+    #: At most one status query to a payment service per order within this many seconds (GET of an order).
+    payment_poll_interval_seconds: float = Field(default=5.0, ge=0)
+    #: The capital repair contribution without login, per client address and window (generous: a kiosk
+    #: in a housing office shares one address): lookups of a number and created payments.
+    public_payment_window_seconds: int = Field(default=600, ge=1)
+    public_lookups_per_window: int = Field(default=30, ge=1)
+    public_payments_per_window: int = Field(default=10, ge=1)
 
     # argon2id cost (OWASP minimum by default).
     argon2_time_cost: int = Field(default=2, ge=1)
@@ -109,12 +117,31 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def paymo_enabled(self) -> bool:
+        """PayMO is reachable: the sandbox twin runs in-process or a real PayMO is configured."""
+        return bool(self.payments_sandbox) or bool(self.paymo_url)
+
+    @property
+    def paymo_notifications_open(self) -> bool:
+        """Whether ``/payments/paymo/notify`` takes notifications at all.
+
+        Not when PayMO is off and the notification secret is still the one shipped in the source: then
+        anyone could sign a notification, and nobody legitimate sends one.
+        """
+        return self.paymo_enabled or self.paymo_notify_secret != DEFAULT_PAYMENT_SECRET
+
     def check_production_safety(self) -> None:
         """Refuse to run outside demo mode with the secret that ships in the source."""
         if not self.demo and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
             raise SystemExit(
                 "KABINET_SECRET_KEY is the default or shorter than 32 characters; set a random secret "
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or run with --demo."
+            )
+        if not self.demo and self.paymo_enabled and self.paymo_notify_secret == DEFAULT_PAYMENT_SECRET:
+            raise SystemExit(
+                "KABINET_PAYMO_NOTIFY_SECRET is the default that ships in the source: anyone could sign "
+                "PayMO notifications. Set PayMO's real notification secret or run with --demo."
             )
         if not self.payments_sandbox:
             for name, url, secrets in (

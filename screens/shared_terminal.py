@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 
-from tui.kiosk import IdlePhase, IdleTimer, PinThrottle, shared_ssh_session
+from tui.kiosk import ADMIN_EXIT_CODE, IdlePhase, IdleTimer, PinThrottle, shared_ssh_session
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -161,19 +161,21 @@ class SharedTerminalMixin(_AppBase):
             await self._queued_callbacks_done()
             await self.pop_screen()
         await self._queued_callbacks_done()
+        # The screens (and their workers) are gone, so nothing asks the portal any more: forget the
+        # tokens now, before the fresh login screen takes a key, so that the next visitor's login
+        # cannot be forgotten by this wipe. The portal is told about the old session afterwards.
+        client = self.client
+        old_token = client.forget() if client is not None else None
         self._too_small_shown = False
         await self.push_screen(LoginScreen())
         self._check_size()
-        # The screens (and their workers) are gone, so nothing asks the portal any more: end the session.
-        client = self.client
-        if client is None:
+        if client is None or old_token is None:
             return
         try:
-            await asyncio.wait_for(client.logout(), timeout=5)
+            if not await asyncio.wait_for(client.logout_token(old_token), timeout=5):
+                raise ConnectionError
         except Exception:
             self.log.warning("logout did not reach the portal; the session ends there by itself")
-        finally:
-            client.forget()
 
     async def _queued_callbacks_done(self) -> None:
         """Wait until the app has handled the messages queued so far (and what they queued next)."""
@@ -182,6 +184,26 @@ class SharedTerminalMixin(_AppBase):
         done = asyncio.Event()
         self.call_later(done.set)
         await asyncio.wait_for(done.wait(), timeout=5)
+
+    # --- a crash must not show what was typed -------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without the frames' local variables on shared terminals.
+
+        Textual prints a traceback *with locals* when the app crashes; on a kiosk or over SSH those
+        locals could hold the last visitor's password or session token, left on the screen.
+        """
+        if not self.shared_terminal:
+            super()._fatal_error()
+            return
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
 
     # --- kiosk: no way out but the administrator's ----------------------------------------------------
 
@@ -198,7 +220,7 @@ class SharedTerminalMixin(_AppBase):
 
         def done(right: bool | None) -> None:
             if right:
-                self.exit()
+                self.exit(return_code=ADMIN_EXIT_CODE)  # the kiosk's unit does not restart the app
 
         self.push_screen(AdminExitScreen(), done)
 

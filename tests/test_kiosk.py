@@ -12,10 +12,10 @@ import tomli_w
 from textual.widgets import Input
 
 from app import KabinetApp
-from tests.app_helpers import HAPPY, login, make_app, screen_name, type_into, wait_for, wait_ready
+from tests.app_helpers import HAPPY, PASSWORD, login, make_app, screen_name, type_into, wait_for, wait_ready
 from tui.config import ConfigError, load_config
 from tui.formatting import Money, set_ascii_currency
-from tui.kiosk import IdlePhase, IdleTimer, PinError, PinThrottle, hash_pin, verify_pin
+from tui.kiosk import ADMIN_EXIT_CODE, IdlePhase, IdleTimer, PinError, PinThrottle, hash_pin, verify_pin
 
 PIN = "2468-Kiosk"
 
@@ -170,6 +170,59 @@ async def test_admin_exit_needs_the_right_pin(tmp_path: Path, app_data_dir: Path
         await type_into(pilot, "#admin-pin", PIN)
         await pilot.press("enter")
         await wait_for(pilot, lambda: not app.is_running)
+    # The one exit status the kiosk's unit does not restart (RestartPreventExitStatus).
+    assert app.return_code == ADMIN_EXIT_CODE
+
+
+def test_kiosk_unit_restarts_all_but_the_administrators_exit() -> None:
+    unit = (Path(__file__).resolve().parent.parent / "deploy" / "kabinet-kiosk@.service").read_text()
+    assert "Restart=always" in unit
+    assert f"RestartPreventExitStatus={ADMIN_EXIT_CODE}" in unit
+
+
+def test_main_returns_the_apps_exit_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crashed app (return code 1) must not look like a clean exit to systemd."""
+    import app as app_module
+
+    def crash(self: KabinetApp, *args: Any, **kwargs: Any) -> None:
+        self._return_code = 1
+
+    monkeypatch.setattr(app_module.KabinetApp, "run", crash)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    argv = ["--config", str(tmp_path / "config.toml"), "--data-dir", str(tmp_path / "data")]
+    assert app_module.main(argv) == 1
+
+    def clean(self: KabinetApp, *args: Any, **kwargs: Any) -> None:
+        self._return_code = 0
+
+    monkeypatch.setattr(app_module.KabinetApp, "run", clean)
+    assert app_module.main(argv) == 0
+
+
+async def test_crash_report_shows_no_locals_on_a_shared_terminal(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual's crash report prints each frame's locals: on a kiosk they could be a visitor's password."""
+    import io
+
+    from rich.console import Console
+
+    app = _kiosk_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        monkeypatch.setattr(app, "_close_messages_no_wait", lambda: None)  # keep the test's app running
+        password = "-".join(["Typed", "Secret", "2026"])  # built, so that no source line shows it
+        try:
+            raise RuntimeError(f"boom {len(password)}")
+        except RuntimeError:
+            app._fatal_error()
+        console = Console(width=120, record=True, file=io.StringIO())
+        for renderable in app._exit_renderables:
+            console.print(renderable)
+        app._exit_renderables.clear()
+        report = console.export_text()
+        assert "RuntimeError" in report and "boom 17" in report
+        assert password not in report
 
 
 async def test_admin_exit_without_a_configured_pin_says_so(tmp_path: Path, app_data_dir: Path) -> None:
@@ -219,6 +272,7 @@ async def test_idle_session_is_wiped_back_to_an_empty_login(tmp_path: Path, app_
         await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsScreen")
         clock.now += 20
         await wait_for(pilot, lambda: _countdown_shown(app))
+        old_token = app.client._session_token if app.client is not None else None
         clock.now += 11
         await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
         client = app.client
@@ -229,10 +283,54 @@ async def test_idle_session_is_wiped_back_to_an_empty_login(tmp_path: Path, app_
         assert all(field.value == "" for field in app.screen.query(Input))
         assert app.config.last_account_number is None
         assert app.clipboard == ""
+        # The old session ended on the portal too: its token is refused.
+        assert old_token is not None
+        await wait_for(pilot, lambda: not _wiping(app))
+        assert await client.logout_token(old_token) is False
         # A fresh login screen has nothing to wipe: no countdown however long it stays.
         clock.now += 100
         await pilot.pause(1.2)
         assert screen_name(pilot) == "LoginScreen"
+
+
+def _wiping(app: KabinetApp) -> bool:
+    return any(worker.group == "wipe" and worker.is_running for worker in app.workers)
+
+
+async def test_wipe_does_not_end_the_next_visitors_session(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old session's logout may reach the portal after the next visitor has logged in."""
+    import asyncio
+
+    app = _kiosk_app(tmp_path, app_data_dir, idle_timeout_seconds=30)
+    clock = FakeClock()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.idle is not None
+        app.idle.clock = clock
+        app.idle.touch()
+        await login(pilot)
+        await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        client = app.client
+        assert client is not None
+        started, release = asyncio.Event(), asyncio.Event()
+        real_logout = client.logout_token
+
+        async def slow_logout(token: str) -> bool:
+            started.set()
+            await release.wait()
+            return await real_logout(token)
+
+        monkeypatch.setattr(client, "logout_token", slow_logout)
+        clock.now += 31
+        await wait_for(pilot, started.is_set)
+        assert screen_name(pilot) == "LoginScreen"
+        assert not client.is_logged_in  # forgotten before the login screen took a key
+        await client.login(HAPPY, PASSWORD)  # the next visitor, while the old logout is on its way
+        release.set()
+        await wait_for(pilot, lambda: not _wiping(app))
+        assert client.is_logged_in
+        await client.session_info()  # and the portal still knows the new session
 
 
 async def test_half_typed_login_is_wiped_too(tmp_path: Path, app_data_dir: Path) -> None:

@@ -481,3 +481,194 @@ def test_reconcile_a3_command(sqlite_template, tmp_path, monkeypatch, capsys):
         )
         == 2
     )
+
+
+# --- review fixes: lost callbacks, booking dates, limits, closed notifications, digits ---------------------
+
+
+def silence_paymo_callbacks(monkeypatch) -> list[tuple[str, str]]:
+    """The sandbox's PayMO stops calling back (a lost callback); what it would have sent is recorded."""
+    from portal.payments.sandbox import endpoints as sandbox
+
+    lost: list[tuple[str, str]] = []
+
+    async def dropped(app, state, payment, status):
+        lost.append((payment.id, status))
+
+    monkeypatch.setattr(sandbox, "send_paymo_notification", dropped)
+    return lost
+
+
+async def test_paymo_payment_whose_callback_is_lost_is_credited_by_polling_once(portal, monkeypatch):
+    lost = silence_paymo_callbacks(monkeypatch)
+    headers = await login(portal)
+    order = await created(portal, headers, provider="paymo")
+    assert (await press(portal, order, "pay")).status_code == 200
+    assert lost and await payments_of(portal, channel="paymo") == []
+    polled = await order_status(portal, headers, order["id"])
+    assert polled["status"] == "success" and polled["credited"] is True
+    for _ in range(3):
+        await order_status(portal, headers, order["id"])
+        await portal.client.get(f"{API}/public/payments/{order['id']}")
+    rows = await payments_of(portal, channel="paymo")
+    assert [(r.amount_kopecks, r.external_id) for r in rows] == [(102312, order["id"])]
+
+
+async def test_a_late_but_signed_paymo_notification_is_checked_with_paymo_and_credited(portal, monkeypatch):
+    silence_paymo_callbacks(monkeypatch)
+    headers = await login(portal)
+    order = await created(portal, headers, provider="paymo")
+    await press(portal, order, "pay")
+    raw, sig_headers = await notification(portal, order, event_id="evt_late")  # timestamp TEST_NOW
+    portal.clock.advance(dt.timedelta(minutes=45))  # delivered 45 minutes late
+    late = await portal.client.post(NOTIFY, content=raw, headers=sig_headers)
+    assert late.status_code == 200, late.text
+    assert late.json()["status"] == "accepted"
+    again = await portal.client.post(NOTIFY, content=raw, headers=sig_headers)
+    assert again.status_code == 200 and again.json()["status"] in {"duplicate", "ignored"}
+    rows = await payments_of(portal, channel="paymo")
+    assert [(r.amount_kopecks, r.external_id) for r in rows] == [(102312, order["id"])]
+
+
+async def test_a3_payment_credited_late_is_booked_on_the_day_a3_completed_it(portal):
+    # Paid at 23:50 in Moscow on 30 November; the portal learns it at 00:10 on 1 December.
+    portal.clock.set(dt.datetime(2026, 11, 30, 20, 50, tzinfo=dt.UTC))
+    headers = await login(portal)
+    order = await created(portal, headers, provider="a3")
+    await press(portal, order, "pay")
+    portal.clock.advance(dt.timedelta(minutes=20))
+    assert (await order_status(portal, headers, order["id"]))["credited"] is True
+    async with portal.state.sessionmaker() as session:
+        paid_on = await session.scalar(select(Payment.paid_on).where(Payment.external_id == order["id"]))
+    assert paid_on == dt.date(2026, 11, 30)
+    # The nightly reconciliation of either day agrees with that.
+    report = await service.reconcile_a3(portal.state, portal.app, dt.date(2026, 11, 30))
+    assert [(line.order_id, line.outcome) for line in report.lines] == [(order["id"], "confirmed")]
+    assert (await service.reconcile_a3(portal.state, portal.app, dt.date(2026, 12, 1))).lines == []
+
+
+async def test_reconciliation_reports_a_credited_payment_whose_report_line_differs(portal):
+    headers = await login(portal)
+    order = await created(portal, headers, provider="a3")
+    await press(portal, order, "pay")
+    assert (await order_status(portal, headers, order["id"]))["credited"] is True
+    async with portal.state.sessionmaker() as session:
+        sandbox = await session.scalar(select(SandboxPayment).where(SandboxPayment.order_id == order["id"]))
+        assert sandbox is not None
+        sandbox.amount_kopecks = 100  # A3's report now says another amount than the portal credited
+        await session.commit()
+    report = await service.reconcile_a3(portal.state, portal.app, dt.date(2026, 11, 20))
+    lines = [line for line in report.lines if line.order_id == order["id"]]
+    assert [line.outcome for line in lines] == ["discrepancy"] and "сумма" in lines[0].detail
+    assert len(await payments_of(portal, channel="a3")) == 1
+
+
+async def test_public_lookups_and_payments_are_limited_per_client_address(make_portal):
+    portal = await make_portal(public_lookups_per_window=3, public_payments_per_window=2)
+    number = capital_repair_number(UNREGISTERED_APARTMENT)
+    for _ in range(3):  # found numbers count too
+        assert (await portal.client.get(f"{API}/public/capital-repair/{number}")).status_code == 200
+    refused = await portal.client.get(f"{API}/public/capital-repair/{number}")
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_attempts"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 600
+
+    body = {"capital_repair_account": number, "amount": "10.00", "provider": "a3"}
+    url = f"{API}/public/capital-repair/payments"
+    for i in range(2):
+        made = await portal.client.post(url, json=body, headers={"Idempotency-Key": f"pk-{i}"})
+        assert made.status_code == 201, made.text
+    third = await portal.client.post(url, json=body, headers={"Idempotency-Key": "pk-3"})
+    assert third.status_code == 429 and "Retry-After" in third.headers
+
+    portal.clock.advance(dt.timedelta(minutes=10, seconds=1))
+    assert (await portal.client.get(f"{API}/public/capital-repair/{number}")).status_code == 200
+    made = await portal.client.post(url, json=body, headers={"Idempotency-Key": "pk-4"})
+    assert made.status_code == 201
+
+
+def test_public_limits_are_generous_by_default():
+    from portal.settings import Settings
+
+    settings = Settings(demo=True)
+    assert settings.public_lookups_per_window >= 30 and settings.public_payments_per_window >= 10
+    assert settings.public_payment_window_seconds == 600 and settings.payment_poll_interval_seconds == 5
+
+
+async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
+    from portal.payments.limits import limits_of
+    from portal.payments.providers import A3Provider
+
+    portal = await make_portal()
+    asked: list[str] = []
+    original = A3Provider.status
+
+    async def counting(self, provider_payment_id):
+        asked.append(provider_payment_id)
+        return await original(self, provider_payment_id)
+
+    monkeypatch.setattr(A3Provider, "status", counting)
+    number = capital_repair_number(UNREGISTERED_APARTMENT)
+    body = {"capital_repair_account": number, "amount": "10.00", "provider": "a3"}
+    made = await portal.client.post(
+        f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "poll-1"}
+    )
+    order = made.json()
+    moment = [1000.0]
+    limits_of(portal.app, portal.settings).polls.monotonic = lambda: moment[0]
+    for _ in range(5):
+        response = await portal.client.get(f"{API}/public/payments/{order['id']}")
+        assert response.status_code == 200 and response.json()["status"] == "initiated"
+    assert len(asked) == 1
+    moment[0] += 5.0
+    await press(portal, order, "pay")
+    assert (await portal.client.get(f"{API}/public/payments/{order['id']}")).json()["credited"] is True
+    assert len(asked) == 2
+
+
+async def test_paymo_notifications_are_closed_when_paymo_is_off_with_the_default_secret(make_portal):
+    from portal.settings import DEFAULT_PAYMENT_SECRET
+
+    portal = await make_portal(payments_sandbox=False)
+    raw, headers = signed(
+        {
+            "event_id": "evt_x",
+            "invoice_id": "inv_x",
+            "order_id": "po_" + "1" * 32,
+            "amount": 100,
+            "currency": "RUB",
+            "status": "deposited",
+            "timestamp": TEST_NOW.isoformat(),
+        },
+        DEFAULT_PAYMENT_SECRET,
+    )
+    response = await portal.client.post(NOTIFY, content=raw, headers=headers)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_default_notify_secret_is_refused_outside_demo_when_paymo_is_enabled():
+    from portal.settings import Settings
+
+    secret = "s" * 40
+    for enabled in (
+        {"payments_sandbox": True},
+        {"paymo_url": "https://paymo.example", "paymo_secret": secret},
+    ):
+        settings = Settings(demo=False, secret_key=secret, **enabled)
+        with pytest.raises(SystemExit, match="NOTIFY_SECRET"):
+            settings.check_production_safety()
+        Settings(
+            demo=False, secret_key=secret, paymo_notify_secret=secret, **enabled
+        ).check_production_safety()
+    Settings(demo=False, secret_key=secret).check_production_safety()  # PayMO off: starts
+    Settings(demo=True, payments_sandbox=True).check_production_safety()
+
+
+@pytest.mark.parametrize("amount", ["١٢٣", "12,٥٠", "１２３", "١ ٠٠٠"])
+def test_amounts_in_other_scripts_digits_are_refused(amount):
+    from portal.money import AmountFormatError, parse_rubles
+
+    with pytest.raises(AmountFormatError):
+        parse_rubles(amount)
+    with pytest.raises(service.ApiError) as caught:
+        service.parse_amount(amount)
+    assert caught.value.status_code == 422 and caught.value.field == "amount"

@@ -4,6 +4,7 @@ pseudo-terminal, the screen read through a terminal emulator (pyte), as a reside
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 from tests.app_helpers import HAPPY, PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-LOGIN_SCREEN = "Демо: лицевой счет"  # the login screen, with the embedded portal ready
+LOGIN_SCREEN = "номер из квитанции"  # the login screen's empty account number field
 
 pytestmark = pytest.mark.slow
 
@@ -32,12 +33,23 @@ class Server:
         self.process = process
         self.port = port
 
-    def apps(self) -> list[psutil.Process]:
-        """The app processes the server runs now (its descendants)."""
+    def descendants(self) -> list[psutil.Process]:
+        """Every process the server runs now: the apps and the one demo portal."""
         try:
             return [p for p in psutil.Process(self.process.pid).children(recursive=True) if p.is_running()]
         except psutil.NoSuchProcess:
             return []
+
+    def apps(self) -> list[psutil.Process]:
+        """The app processes the server runs now."""
+        apps = []
+        for process in self.descendants():
+            try:
+                if "portal.cli" not in process.cmdline():
+                    apps.append(process)
+            except psutil.NoSuchProcess:
+                pass
+        return apps
 
 
 def _start_server(tmp_path: Path, data_dir: Path, *options: str) -> Server:
@@ -86,7 +98,7 @@ def _stop(server: Server) -> None:
 def ssh_server(tmp_path: Path, app_data_dir: Path) -> Iterator[Server]:
     server = _start_server(tmp_path, app_data_dir, "--max-per-address", "2")
     yield server
-    apps = server.apps()
+    apps = server.descendants()
     _stop(server)
     _gone, alive = psutil.wait_procs(apps, timeout=10)
     assert not alive, f"left running after shutdown: {alive}"
@@ -173,6 +185,10 @@ async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server,
     apps = ssh_server.apps()
     assert len(apps) == 1
     app = apps[0]
+    # The apps talk to the server's one demo portal; none opens the demo's database itself.
+    portals = [p for p in ssh_server.descendants() if "portal.cli" in p.cmdline()]
+    assert len(portals) == 1
+    assert "--server" in app.cmdline() and "--data-dir" not in app.cmdline()
     environment = app.environ()
     assert environment["KABINET_SSH"] == "1"
     assert environment["TERM"] == "xterm-256color"
@@ -255,3 +271,128 @@ def test_host_key_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert first.export_public_key() == second.export_public_key()
     assert first.algorithm == b"ssh-ed25519"
     assert (tmp_path / "state" / "ssh_host_ed25519_key").stat().st_mode & 0o077 == 0
+
+
+# --- the server's parts, without a network -------------------------------------------------------------
+
+
+class _FakeConnection:
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return (self.address, 50000) if name == "peername" else default
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_connections_per_address_are_capped() -> None:
+    from tui.sshserver import KabinetSSHServer, ServerOptions, SessionRegistry
+
+    registry = SessionRegistry(ServerOptions(max_connections_per_address=2))
+    servers = []
+    for address in ("192.0.2.1", "192.0.2.1", "192.0.2.1", "2001:db8::1", "2001:db8::2", "2001:db8::3"):
+        server = KabinetSSHServer(registry)
+        connection = _FakeConnection(address)
+        server.connection_made(connection)  # type: ignore[arg-type]
+        servers.append((server, connection))
+    assert [connection.closed for _, connection in servers] == [False, False, True, False, False, True]
+    # One goes away: room for another from that address.
+    servers[0][0].connection_lost(None)
+    servers[2][0].connection_lost(None)  # a refused one leaves nothing to count down
+    again = KabinetSSHServer(registry)
+    connection = _FakeConnection("192.0.2.1")
+    again.connection_made(connection)  # type: ignore[arg-type]
+    assert not connection.closed
+    assert registry.connections_per_address["192.0.2.1"] == 2
+
+
+class _FakeChannel:
+    def __init__(self) -> None:
+        self.paused = False
+        self.exits: list[int] = []
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("127.0.0.1", 50000) if name in {"peername", "sockname"} else default
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def exit(self, status: int) -> None:
+        self.exits.append(status)
+
+
+class _FakeServer:
+    def __init__(self, options: object) -> None:
+        self.options = options
+        self.closed = 0
+
+    def sessions_changed(self) -> None:
+        pass
+
+    def session_closed(self, session: object) -> None:
+        self.closed += 1
+
+
+async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
+    from tui.sshserver import AppSession, ServerOptions
+
+    session = AppSession(_FakeServer(ServerOptions()))  # type: ignore[arg-type]
+    channel = _FakeChannel()
+    session.connection_made(channel)  # type: ignore[arg-type]
+    reader, writer = os.pipe()  # the app's side of the terminal, which nobody reads yet
+    os.set_blocking(writer, False)
+    session._master = writer
+    try:
+        for _ in range(64):
+            session.data_received(b"x" * 8192, None)
+        assert channel.paused
+        assert len(session._pending) <= 64 * 8192
+        # The app reads everything: the waiting input drains and the client may send again.
+        os.set_blocking(reader, False)
+        for _ in range(400):
+            with contextlib.suppress(BlockingIOError):
+                while os.read(reader, 65536):
+                    pass
+            if not channel.paused:
+                break
+            await asyncio.sleep(0.01)
+        assert not channel.paused
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            asyncio.get_running_loop().remove_writer(writer)
+        os.close(reader)
+        os.close(writer)
+        session._master = None
+
+
+async def test_an_app_started_after_the_connection_dropped_is_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui.sshserver as sshserver
+
+    options = sshserver.ServerOptions(app_command=["sleep", "60"], grace_seconds=0.5)
+    session = sshserver.AppSession(_FakeServer(options))  # type: ignore[arg-type]
+    session.connection_made(_FakeChannel())  # type: ignore[arg-type]
+    session._term = "xterm"
+    started: list[asyncio.subprocess.Process] = []
+    real_exec = asyncio.create_subprocess_exec
+
+    async def exec_while_the_connection_drops(*args: object, **kwargs: object) -> asyncio.subprocess.Process:
+        process = await real_exec(*args, **kwargs)  # type: ignore[arg-type]
+        started.append(process)
+        await session.close()  # the client went away while the app was starting
+        return process
+
+    monkeypatch.setattr(sshserver.asyncio, "create_subprocess_exec", exec_while_the_connection_drops)
+    await session._spawn()
+    assert started and started[0].returncode is not None  # killed, not left running
+    assert session._process is None and session._master is None

@@ -243,6 +243,10 @@ def test_amounts_that_are_taken(typed: str, kopecks: int) -> None:
         ("сто", "input.amount_invalid"),
         ("", "input.amount_empty"),
         ("500 000,01", "input.amount_too_large"),
+        # Digits of other scripts are digits to Python, but no amount here: ASCII 0-9 only.
+        ("١٢٣", "input.amount_invalid"),
+        ("12,٥٠", "input.amount_invalid"),
+        ("１２３", "input.amount_invalid"),
     ],
 )
 def test_amounts_that_are_refused_name_the_field(typed: str, key: str) -> None:

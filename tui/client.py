@@ -184,11 +184,25 @@ class PortalClient:
         self.forget()
         await self._http.aclose()
 
-    def forget(self) -> None:
-        """Wipe both tokens from memory (no request: use :meth:`logout` to end the session on the portal)."""
+    def forget(self) -> str | None:
+        """Wipe both tokens from memory (no request: use :meth:`logout` to end the session on the portal).
+
+        Returns the session token it held, for :meth:`logout_token`.
+        """
+        token = self._session_token
         self._session_token = None
         self._readings_token = None
         self._session = None
+        return token
+
+    async def logout_token(self, token: str) -> bool:
+        """End a session this client no longer holds (see :meth:`forget`); False: the portal was not told."""
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            await self._request("POST", "/auth/logout", retries=0, headers=headers)
+        except PortalError:
+            return False
+        return True
 
     def forget_readings_access(self) -> None:
         """Wipe the token of readings without login (the resident left that screen)."""

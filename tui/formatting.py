@@ -97,7 +97,9 @@ def format_money(kopecks: int, *, currency: str | None = None) -> str:
     return f"{text}{NBSP}{symbol}" if symbol else text
 
 
-_AMOUNT: Final = re.compile(rf"(?P<whole>\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:[.,](?P<fraction>\d+))?")
+_AMOUNT: Final = re.compile(
+    rf"(?P<whole>\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:[.,](?P<fraction>\d+))?", re.ASCII
+)
 _CURRENCY_SUFFIX: Final = re.compile(rf"[{_SPACES}]*(?:₽|руб\.?|р\.)$", re.IGNORECASE)
 
 
@@ -240,8 +242,8 @@ def format_day_month(day: dt.date, lang: Language = DEFAULT_LANGUAGE, *, today: 
     return f"{words} {day.year}" if today is not None and today.year != day.year else words
 
 
-_DATE_RU: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_DATE_ISO: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DATE_RU: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", re.ASCII)
+_DATE_ISO: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 
 
 def parse_date(text: str) -> dt.date:
@@ -282,7 +284,9 @@ def format_reading(value: Decimal, decimals: int | None = None) -> str:
     return f"{sign}{_group_thousands(whole)}{',' + fraction if fraction else ''}"
 
 
-_READING: Final = re.compile(rf"(?P<whole>\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:[.,](?P<fraction>\d*))?")
+_READING: Final = re.compile(
+    rf"(?P<whole>\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:[.,](?P<fraction>\d*))?", re.ASCII
+)
 
 
 def parse_reading(text: str, integer_digits: int, decimals: int) -> Decimal:

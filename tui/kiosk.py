@@ -37,6 +37,13 @@ MAX_PIN_LENGTH: Final = 64
 IDLE_WARNING_SECONDS: Final = 15
 """How long the countdown is shown before an idle session ends."""
 
+ADMIN_EXIT_CODE: Final = 10
+"""The app's exit status when the administrator's PIN ends kiosk mode.
+
+The kiosk's systemd unit restarts the app whatever its status (a crash included) except this one
+(``Restart=always`` with ``RestartPreventExitStatus=10``).
+"""
+
 SSH_SESSION_VARIABLE: Final = "KABINET_SSH"
 """Set to ``1`` for the app when it serves a stranger over SSH (see :func:`shared_ssh_session`)."""
 
@@ -161,10 +168,11 @@ class IdleTimer:
 def shared_ssh_session(environ: Mapping[str, str] | None = None) -> bool:
     """Whether the app serves a stranger over SSH on a shared server account (``KABINET_SSH=1``).
 
-    ``kabinet serve-ssh`` sets it for every session; with plain OpenSSH the ``Match`` block of the
-    dedicated account sets it (``SetEnv KABINET_SSH=1``). Then, as on a kiosk, the app remembers no
-    account number and ends idle sessions. (A resident who runs the app over SSH on their own
-    account has ``SSH_CONNECTION`` but not this, and keeps their own preferences.)
+    ``kabinet serve-ssh`` sets it for every session; with plain OpenSSH the dedicated account's
+    ``ForceCommand env KABINET_SSH=1 …`` (or its login shell, ``deploy/kabinet-ssh-shell``) sets it.
+    Then, as on a kiosk, the app remembers no account number and ends idle sessions. (A resident who
+    runs the app over SSH on their own account has ``SSH_CONNECTION`` but not this, and keeps their
+    own preferences.)
     """
     env = os.environ if environ is None else environ
     return env.get(SSH_SESSION_VARIABLE, "") not in {"", "0"}
@@ -211,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = [
+    "ADMIN_EXIT_CODE",
     "IDLE_WARNING_SECONDS",
     "PIN_HASH_PREFIX",
     "SSH_SESSION_VARIABLE",

@@ -21,9 +21,13 @@ AMOUNT_FIELD_KEY: Final = "payment.amount"
 def parse_payment_amount(text: str) -> Money:
     """The amount typed in «Сумма»: ``1023,12``, ``1023.12``, ``1 023,12`` or ``1023``.
 
-    Raises :class:`~tui.formatting.InputError` (``input.amount_*``) when it is not an amount, has more
-    than two decimals, is zero or exceeds :data:`MAX_PAYMENT`.
+    Raises :class:`~tui.formatting.InputError` (``input.amount_*``) when it is not an amount (also when
+    it has digits other than ASCII ``0``-``9``), has more than two decimals, is zero or exceeds
+    :data:`MAX_PAYMENT`.
     """
+    if any(char.isdigit() and not ("0" <= char <= "9") for char in text):
+        # ``Money.parse`` reads any script's digits (``١٢٣``); an amount here is written in 0-9 only.
+        raise InputError("input.amount_invalid")
     amount = Money.parse(text)
     if amount.kopecks <= 0:
         raise InputError("input.amount_not_positive")

@@ -9,20 +9,26 @@ and resized with it, and carries bytes both ways. What an SSH server usually off
 - no SSH authentication of its own: any user name is accepted without a password (the app has its
   own login, by account number and password), so the SSH user name means nothing;
 - limits: at most ``--max-sessions`` app processes in all and ``--max-per-address`` per client
-  address (a refused session gets one line saying why); a connection that has not started a session
-  within ``--login-timeout`` seconds is closed, and so is one with no input for ``--idle-minutes``;
+  address (a refused session gets one line saying why), at most ``--max-connections-per-address``
+  open connections per client address (more are closed at once); a connection that has not started a
+  session within ``--login-timeout`` seconds is closed, and so is one with no input for
+  ``--idle-minutes``; a client that types faster than its app reads is paused (its window fills);
 - every app is started with ``KABINET_SSH=1``: like a kiosk it remembers no account number and ends
   an idle resident's session (``idle_timeout_seconds``, wiping every screen), and knows that files it
   saves land on the server;
 - the app's home, config and download folders are a temporary folder per session, removed when the
-  session ends; the embedded demo portal (when no ``--server`` is given) lives in the state folder;
+  session ends;
+- without ``--server`` the server starts ONE demo portal for all its apps
+  (``kabinet-portal serve --demo`` on a free loopback port, its data in the state folder), waits until
+  it answers ``/api/v1/health``, hands every app ``--server http://127.0.0.1:PORT`` and stops it on
+  shutdown (apps never open the demo's SQLite file themselves);
 - when the connection ends, however it ends, the app's process group gets SIGHUP and, after
   ``--grace`` seconds, SIGKILL; the pseudo-terminal's hangup and ``PR_SET_PDEATHSIG`` cover a server
   that is itself killed. SIGTERM or SIGINT stops the server the same way for every session.
 
 The host key (ed25519) is generated on the first start in the state folder and kept.
 
-This module imports neither Textual nor (until the embedded demo is prepared) the portal.
+This module imports neither Textual nor the portal.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import struct
 import sys
 import tempfile
@@ -44,11 +51,12 @@ import termios
 import time
 from collections import Counter
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 import asyncssh
+import httpx
 import platformdirs
 
 from tui.i18n import Translator
@@ -57,6 +65,11 @@ DEFAULT_PORT: Final = 2222
 HOST_KEY_NAME: Final = "ssh_host_ed25519_key"
 _TERM_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _READ_SIZE: Final = 65536
+_PENDING_HIGH: Final = 65536
+"""Client input waiting for the app above this many bytes: stop reading from the client."""
+_PENDING_LOW: Final = 16384
+"""…and read again once the app has taken the waiting input down to this."""
+_PORTAL_START_SECONDS: Final = 120.0
 
 
 def default_state_dir() -> Path:
@@ -72,12 +85,14 @@ class ServerOptions:
     port: int = DEFAULT_PORT
     state_dir: Path = field(default_factory=default_state_dir)
     server_url: str | None = None
-    """The portal the apps talk to; None: the embedded demo portal in ``state_dir / "portal"``."""
+    """The portal the apps talk to; None: one demo portal for all, its data in ``state_dir / "portal"``."""
     data_dir: Path | None = None
-    """The embedded demo portal's data folder (default ``state_dir / "portal"``)."""
+    """The demo portal's data folder (default ``state_dir / "portal"``)."""
     language: str | None = None
     max_sessions: int = 50
     max_per_address: int = 3
+    max_connections_per_address: int = 10
+    """Open SSH connections per client address (with or without a session); more are closed at once."""
     idle_minutes: float = 30.0
     """Close a connection after this many minutes without a key (the app wipes sooner by itself)."""
     app_idle_seconds: int | None = None
@@ -155,6 +170,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self._process: asyncio.subprocess.Process | None = None
         self._home: Path | None = None
         self._pending = bytearray()
+        self._input_paused = False
         self._reading = False
         self._closed = False
         self.counted = False
@@ -204,6 +220,9 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             return
         self._pending += data
         self._flush_input()
+        if len(self._pending) > _PENDING_HIGH and not self._input_paused and self._chan is not None:
+            self._input_paused = True
+            self._chan.pause_reading()  # the client's window fills: it stops sending
 
     def eof_received(self) -> bool:
         return False
@@ -262,10 +281,9 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         if options.app_command:
             return list(options.app_command)
         command = [sys.executable, _app_script()]
-        if options.server_url:
-            command += ["--server", options.server_url]
-        else:
-            command += ["--data-dir", str(options.portal_data_dir())]
+        if not options.server_url:
+            raise RuntimeError("no portal for the app: serve() starts the demo portal without --server")
+        command += ["--server", options.server_url]
         if options.language:
             command += ["--lang", options.language]
         if options.app_idle_seconds:
@@ -279,7 +297,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self._apply_size()
         os.set_blocking(master, False)
         try:
-            self._process = await asyncio.create_subprocess_exec(
+            process = await asyncio.create_subprocess_exec(
                 *self._command(),
                 stdin=slave,
                 stdout=slave,
@@ -292,9 +310,15 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             )
         finally:
             os.close(slave)
+        if self._closed or self._master is None:
+            # The connection went away while the app was starting: close() found no process to end.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+            return
+        self._process = process
         self._server.sessions_changed()
-        loop = asyncio.get_running_loop()
-        loop.add_reader(master, self._read_output)
+        asyncio.get_running_loop().add_reader(self._master, self._read_output)
         self._reading = True
         _background(self._wait_for_exit())
 
@@ -340,11 +364,19 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             written = 0
         except OSError:
             self._pending.clear()
+            self._resume_input()
             return
         del self._pending[:written]
         loop = asyncio.get_running_loop()
         if self._pending:
             loop.add_writer(self._master, self._writer_ready)
+        if len(self._pending) <= _PENDING_LOW:
+            self._resume_input()
+
+    def _resume_input(self) -> None:
+        if self._input_paused and not self._closed and self._chan is not None:
+            self._input_paused = False
+            self._chan.resume_reading()
 
     def _writer_ready(self) -> None:
         assert self._master is not None
@@ -432,13 +464,12 @@ class KabinetSSHServer(asyncssh.SSHServer):
         peer = conn.get_extra_info("peername") or ("", 0)
         self.address = _address_key(str(peer[0]))
         self.connected_at = time.monotonic()
-        if len(self.registry.connections) >= 2 * self.options.max_sessions:
-            conn.close()  # a flood of connections that never start a session
+        if not self.registry.connect(self):
+            conn.close()  # a flood of connections, in all or from one address
             return
-        self.registry.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.registry.connections.discard(self)
+        self.registry.disconnect(self)
         if self.session is not None:
             _background(self.session.close())
 
@@ -472,6 +503,24 @@ class SessionRegistry:
         self.options = options
         self.connections: set[KabinetSSHServer] = set()
         self.per_address: Counter[str] = Counter()
+        self.connections_per_address: Counter[str] = Counter()
+
+    def connect(self, server: KabinetSSHServer) -> bool:
+        """Count a new connection; False (do not serve it) over the total or the per-address limit."""
+        if len(self.connections) >= 2 * self.options.max_sessions:
+            return False
+        if self.connections_per_address[server.address] >= self.options.max_connections_per_address:
+            return False
+        self.connections.add(server)
+        self.connections_per_address[server.address] += 1
+        return True
+
+    def disconnect(self, server: KabinetSSHServer) -> None:
+        if server in self.connections:
+            self.connections.discard(server)
+            self.connections_per_address[server.address] -= 1
+            if self.connections_per_address[server.address] <= 0:
+                del self.connections_per_address[server.address]
 
     def admit(self, address: str) -> bytes | None:
         if sum(self.per_address.values()) >= self.options.max_sessions:
@@ -516,20 +565,106 @@ class SessionRegistry:
                 server.connection.close()
 
 
-async def _prepare_embedded_portal(data_dir: Path) -> None:
-    """Migrate and seed the demo portal once, before any app process could race to do it."""
-    from tui.embedded import EmbeddedPortal
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
-    async with EmbeddedPortal(data_dir=data_dir):
-        pass
+
+def _portal_child_setup() -> None:
+    """In the demo portal's process, before exec: it gets SIGTERM if the SSH server dies."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class DemoPortal:
+    """One demo portal for every app of the server: ``kabinet-portal serve --demo`` on loopback.
+
+    Every app talks to it over HTTP (``--server``), so only this one process opens the demo's SQLite
+    database. :meth:`start` returns once ``/api/v1/health`` answers; :meth:`stop` ends it.
+    """
+
+    def __init__(self, data_dir: Path, *, start_seconds: float = _PORTAL_START_SECONDS) -> None:
+        self.data_dir = data_dir
+        self.port = 0
+        self.start_seconds = start_seconds
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = _free_loopback_port()
+        env = {name: value for name, value in os.environ.items() if name != "KABINET_DATABASE_URL"}
+        self.process = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "portal.cli", "serve", "--demo"],
+            *["--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            *["--log-level", "warning", "--no-access-log"],
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,  # errors go to the server's stderr
+            env=env,
+            start_new_session=True,  # Ctrl+C at the server's terminal is the server's to handle
+            preexec_fn=_portal_child_setup,
+        )
+        try:
+            await self._wait_until_healthy()
+        except BaseException:
+            await self.stop()
+            raise
+        return self.url
+
+    async def _wait_until_healthy(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.start_seconds
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            while True:
+                if self.process.returncode is not None:
+                    raise OSError(f"the demo portal exited with status {self.process.returncode}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"{self.url}/api/v1/health")).status_code == 200:
+                        return
+                if time.monotonic() > deadline:
+                    raise OSError(
+                        f"the demo portal did not answer on {self.url} in {self.start_seconds:.0f} s"
+                    )
+                await asyncio.sleep(0.2)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        process, self.process = self.process, None
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=grace)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
 
 
 async def serve(options: ServerOptions, *, ready: asyncio.Event | None = None) -> None:
     """Run the SSH server until SIGTERM or SIGINT; prints ``listening on HOST:PORT`` when ready."""
     host_key = load_or_create_host_key(options.state_dir)
+    demo: DemoPortal | None = None
     if not options.server_url and not options.app_command:
-        options.portal_data_dir().mkdir(parents=True, exist_ok=True)
-        await _prepare_embedded_portal(options.portal_data_dir())
+        demo = DemoPortal(options.portal_data_dir())
+        options = replace(options, server_url=await demo.start())
+        print(f"kabinet serve-ssh: demo portal on {options.server_url}", flush=True)
+    try:
+        await _serve(options, host_key, ready)
+    finally:
+        if demo is not None:
+            await demo.stop()
+
+
+async def _serve(options: ServerOptions, host_key: asyncssh.SSHKey, ready: asyncio.Event | None) -> None:
     registry = SessionRegistry(options)
     acceptor = await asyncssh.create_server(
         lambda: KabinetSSHServer(registry),
@@ -582,11 +717,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--state-dir", type=Path, default=None, help=f"host key and demo data (default {default_state_dir()})"
     )
     parser.add_argument("--server", metavar="URL", help="the portal's API URL (recommended)")
-    parser.add_argument("--data-dir", type=Path, help="embedded demo portal's data (without --server)")
+    parser.add_argument("--data-dir", type=Path, help="the demo portal's data (without --server)")
     parser.add_argument("--lang", choices=["ru", "en"], help="the apps' interface language")
     parser.add_argument("--max-sessions", type=int, default=50, help="app sessions at once (default 50)")
     parser.add_argument(
         "--max-per-address", type=int, default=3, help="app sessions at once per client address (default 3)"
+    )
+    parser.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=10,
+        help="open SSH connections per client address, with or without a session (default 10)",
     )
     parser.add_argument(
         "--idle-minutes", type=float, default=30.0, help="close a connection without input this long (30)"
@@ -611,6 +752,7 @@ def options_from(args: argparse.Namespace) -> ServerOptions:
         language=args.lang,
         max_sessions=args.max_sessions,
         max_per_address=args.max_per_address,
+        max_connections_per_address=args.max_connections_per_address,
         idle_minutes=args.idle_minutes,
         app_idle_seconds=args.app_idle_timeout,
         login_timeout=args.login_timeout,
@@ -622,14 +764,14 @@ def options_from(args: argparse.Namespace) -> ServerOptions:
 
 
 def _check(options: ServerOptions, environ: Mapping[str, str]) -> str | None:
-    if options.max_sessions < 1 or options.max_per_address < 1:
-        return "--max-sessions and --max-per-address must be at least 1"
+    if options.max_sessions < 1 or options.max_per_address < 1 or options.max_connections_per_address < 1:
+        return "--max-sessions, --max-per-address and --max-connections-per-address must be at least 1"
     if options.idle_minutes <= 0 or options.grace_seconds < 0:
         return "--idle-minutes must be positive and --grace not negative"
     if options.server_url is None:
         print(
-            "kabinet serve-ssh: no --server: the apps use the embedded demo portal "
-            f"in {options.portal_data_dir()}",
+            "kabinet serve-ssh: no --server: the apps share one demo portal "
+            f"with its data in {options.portal_data_dir()}",
             file=sys.stderr,
             flush=True,
         )
@@ -654,6 +796,7 @@ def main(argv: list[str] | None = None) -> int:
 __all__ = [
     "DEFAULT_PORT",
     "AppSession",
+    "DemoPortal",
     "KabinetSSHServer",
     "ServerOptions",
     "SessionRegistry",

@@ -92,7 +92,10 @@ async def create_payment(
     "/payments/{order_id}",
     response_model=PaymentOrderOut,
     summary="Платёж картой и его статус",
-    description="Only the resident's own orders (404 otherwise). A3's status is asked (polled) here.",
+    description=(
+        "Only the resident's own orders (404 otherwise). The payment service's status is asked (polled) "
+        "here while the order is not final, at most once per order per 5 seconds."
+    ),
     responses=error_responses(401, 404, 422),
 )
 async def get_payment(
@@ -106,17 +109,22 @@ async def get_payment(
     response_model=CapitalRepairLookup,
     summary="Оплата взноса ФКР без авторизации: счёт ФКР по номеру",
     description=(
-        "Unknown numbers answer 404 (`field: capital_repair_account`) and are throttled per client (429)."
+        "Unknown numbers answer 404 (`field: capital_repair_account`) and are throttled per client (429). "
+        "Every lookup counts against the client address's window (30 per 10 minutes by default): 429 with "
+        "`Retry-After` beyond it."
     ),
     responses=error_responses(404, 422, 429),
 )
 async def capital_repair_lookup(
     capital_repair_account: Annotated[str, Path(min_length=1, max_length=40)],
+    request: Request,
     state: State,
     session: DbSession,
     client: ClientAddress,
 ) -> CapitalRepairLookup:
-    return await service.capital_repair_lookup(state, session, capital_repair_account, client)
+    return await service.capital_repair_lookup(
+        state, session, _access(request), capital_repair_account, client
+    )
 
 
 @router.post(
@@ -126,7 +134,8 @@ async def capital_repair_lookup(
     summary="Оплата взноса ФКР без авторизации",
     description=_CREATE_DESCRIPTION
     + "\n404 `capital_repair_account_not_found` (`field: capital_repair_account`); "
-    + "429 after repeated unknown numbers.",
+    + "429 (`Retry-After`) after repeated unknown numbers, or beyond the client address's window of "
+    + "payments (10 per 10 minutes by default).",
     responses={**_CREATED, **error_responses(404, 409, 422, 429, 503)},
 )
 async def create_public_capital_repair_payment(
@@ -154,7 +163,10 @@ async def create_public_capital_repair_payment(
     "/public/payments/{order_id}",
     response_model=PaymentOrderOut,
     summary="Статус платежа, созданного без авторизации",
-    description="Knowing the unguessable order id is the capability. Only orders made without login.",
+    description=(
+        "Knowing the unguessable order id is the capability. Only orders made without login. "
+        "The payment service is asked at most once per order per 5 seconds."
+    ),
     responses=error_responses(404, 422),
 )
 async def get_public_payment(
@@ -170,12 +182,13 @@ async def get_public_payment(
     description=(
         "The raw JSON body signed with HMAC-SHA256 under the notification secret, hex in "
         "`X-PayMO-Signature`. "
-        "403 `invalid_signature` (nothing changes); 409 `stale_notification` (timestamp too far from now) or "
-        "`notification_mismatch` (order, amount or currency differ from the stored order); "
-        "404 unknown order. "
+        "403 `invalid_signature` (nothing changes); 409 `notification_mismatch` (order, amount or currency "
+        "differ from the stored order); 404 unknown order (or PayMO is not enabled on this portal). "
+        "A notification whose timestamp is too far from now is checked with PayMO's status query: "
+        "200 when PayMO confirms it, 409 `stale_notification` when not, 503 when PayMO does not answer. "
         "A repeated event answers 200 `duplicate` and changes nothing."
     ),
-    responses=error_responses(403, 404, 409, 422),
+    responses=error_responses(403, 404, 409, 422, 503),
 )
 async def paymo_notify(
     request: Request,
@@ -184,4 +197,4 @@ async def paymo_notify(
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER, max_length=200)] = None,
 ) -> NotificationAck:
     raw = await request.body()
-    return await service.paymo_notification(state, session, raw, signature)
+    return await service.paymo_notification(state, session, _access(request), raw, signature)

@@ -26,12 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
 from portal.cache import invalidate_after_commit
+from portal.clock import BILLING_TZ, Clock
 from portal.db import session_scope
 from portal.errors import ApiError
 from portal.idempotency import request_hash
 from portal.idempotency.service import key_reused, request_in_progress
 from portal.models import PaymentOrder, PaymentPurpose
 from portal.money import AmountFormatError, kopecks_to_decimal, parse_rubles
+from portal.payments.limits import limits_of
 from portal.payments.providers import (
     InvalidSignature,
     MalformedNotification,
@@ -150,6 +152,19 @@ def order_out(order: PaymentOrder) -> PaymentOrderOut:
         updated_at=order.updated_at,
         credited=order.credited_payment_id is not None,
     )
+
+
+def billing_day(completed_at: dt.datetime | None, clock: Clock) -> dt.date:
+    """The date a payment is booked on: the billing center's date of the moment the service completed it.
+
+    Crediting may happen days later (a late poll, the nightly reconciliation); the payment still belongs
+    to the day (and month) the money was taken. Without a completion time, today.
+    """
+    if completed_at is None:
+        return clock.today()
+    if completed_at.tzinfo is None:  # a service that omits the zone reports UTC
+        completed_at = completed_at.replace(tzinfo=dt.UTC)
+    return completed_at.astimezone(BILLING_TZ).date()
 
 
 def new_order_id() -> str:
@@ -279,7 +294,8 @@ async def _find_capital_repair(state: PortalState, session: AsyncSession, number
     number = number.strip()
     now = state.clock.now()
     await state.throttle.ensure_allowed(session, Scope.CAPITAL_REPAIR, number, client, now)
-    found = await PaymentsRepository(session).capital_repair_by_number(number) if number.isdigit() else None
+    known = number.isascii() and number.isdigit()  # ``isdigit`` alone takes other scripts' digits
+    found = await PaymentsRepository(session).capital_repair_by_number(number) if known else None
     if found is None:
         await state.throttle.record_failure(session, Scope.CAPITAL_REPAIR, number, client, now)
         raise capital_repair_not_found()
@@ -287,8 +303,10 @@ async def _find_capital_repair(state: PortalState, session: AsyncSession, number
 
 
 async def capital_repair_lookup(
-    state: PortalState, session: AsyncSession, number: str, client: str
+    state: PortalState, session: AsyncSession, access: ProviderAccess, number: str, client: str
 ) -> CapitalRepairLookup:
+    """Every lookup counts against the client's window (found or not); unknown numbers also as failures."""
+    limits_of(access.app, state.settings).public_lookups.take(client, state.clock.now())
     fund, account = await _find_capital_repair(state, session, number, client)
     due = await billing.capital_repair_due(session, account.id, state.clock.today())
     return CapitalRepairLookup(
@@ -308,6 +326,7 @@ async def create_public_capital_repair_payment(
     idempotency_key: str,
     client: str,
 ) -> Created:
+    limits_of(access.app, state.settings).public_payments.take(client, state.clock.now())
     fund, account = await _find_capital_repair(state, session, number, client)
     payload = {"capital_repair_account": fund.number, "amount": amount_text, "provider": provider.value}
     description = f"Взнос на капитальный ремонт, лицевой счёт ФКР {fund.number}"
@@ -329,29 +348,49 @@ async def create_public_capital_repair_payment(
     )
 
 
-# --- reading an order (A3: polling) -------------------------------------------------------------------
+# --- reading an order (polling the payment service) --------------------------------------------------
+
+
+async def _ask_status(
+    state: PortalState, session: AsyncSession, access: ProviderAccess, order: PaymentOrder
+) -> ProviderPayment:
+    """The order's payment as its service reports it now. Raises :class:`ProviderError`."""
+    provider = ProviderName(order.provider)
+    assert order.provider_payment_id is not None
+    payment_id = order.provider_payment_id
+    await (
+        session.commit()
+    )  # give the connection back while the service (maybe the in-process sandbox) answers
+    async with open_providers(state.settings, state.clock, access.app, access.base_url) as providers:
+        return await providers.get(provider).status(payment_id)
 
 
 async def _refreshed(
     state: PortalState, session: AsyncSession, access: ProviderAccess, order: PaymentOrder
 ) -> PaymentOrder:
-    """A non-final A3 order after asking A3 (its status is learned by polling); unchanged if A3 fails."""
-    if order.provider != ProviderName.A3 or order.provider_payment_id is None:
+    """A non-final order after asking its service; unchanged if the service fails or was asked just now.
+
+    A3 tells its statuses only when asked; PayMO calls back, but a callback may be lost or late, so
+    PayMO is asked too. At most one query per order per ``payment_poll_interval_seconds``.
+    """
+    if order.provider_payment_id is None or PaymentStatus(order.status).final:
         return order
-    if PaymentStatus(order.status).final:
+    if not limits_of(access.app, state.settings).polls.allow(order.id):
         return order
-    await session.commit()  # give the connection back while A3 (maybe the in-process sandbox) answers
+    provider = ProviderName(order.provider)
+    order_id = order.id
     try:
-        async with open_providers(state.settings, state.clock, access.app, access.base_url) as providers:
-            reported = await providers.a3.status(order.provider_payment_id)
+        reported = await _ask_status(state, session, access, order)
     except ProviderError as exc:
-        log.warning("polling A3 for %s failed: %s", order.id, exc)
+        log.warning("asking %s for %s failed: %s", provider, order_id, exc)
         return order
     try:
-        return (await apply_provider_payment(state, session, order.id, ProviderName.A3, reported)).order
+        return (await apply_provider_payment(state, session, order_id, provider, reported)).order
     except ApiError as exc:
-        log.error("A3's answer for %s does not match the order: %s", order.id, exc.message)
-        return order
+        log.error("%s's answer for %s does not match the order: %s", provider, order_id, exc.message)
+        await session.rollback()
+        found = await PaymentsRepository(session).get(order_id)
+        return found if found is not None else order
 
 
 async def resident_payment(
@@ -423,7 +462,7 @@ async def apply_provider_payment(
         try:
             payment_id = await repo.add_payment(
                 order.account_id,
-                state.clock.today(),
+                billing_day(reported.completed_at, state.clock),
                 order.amount_kopecks,
                 order.provider,
                 order.purpose,
@@ -460,10 +499,29 @@ async def apply_provider_payment(
     return Applied(found, changed)
 
 
+def _stale() -> ApiError:
+    return ApiError(409, "stale_notification", "Уведомление устарело (повтор старого уведомления).")
+
+
+def notifications_closed() -> ApiError:
+    return ApiError(404, "not_found", "Не найдено.")
+
+
 async def paymo_notification(
-    state: PortalState, session: AsyncSession, raw_body: bytes, signature: str | None
+    state: PortalState,
+    session: AsyncSession,
+    access: ProviderAccess,
+    raw_body: bytes,
+    signature: str | None,
 ) -> NotificationAck:
-    """PayMO's callback: signature over the raw body first, then freshness, the order, the event once."""
+    """PayMO's callback: signature over the raw body first, then freshness, the order, the event once.
+
+    A validly signed notification that is too old (or too far ahead) is not taken at its word, nor
+    blindly refused (a late delivery must not lose a payment): PayMO is asked for the order's status and
+    that is applied. When PayMO's answer confirms the notification it is accepted; otherwise 409.
+    """
+    if not state.settings.paymo_notifications_open:
+        raise notifications_closed()
     try:
         notification = notification_parser(state.settings).parse_notification(raw_body, signature)
     except InvalidSignature:
@@ -472,18 +530,52 @@ async def paymo_notification(
         raise ApiError(422, "malformed_notification", "Уведомление не удалось прочитать.") from None
     now = state.clock.now()
     tolerance = dt.timedelta(seconds=state.settings.paymo_notify_tolerance_seconds)
-    if abs(now - notification.timestamp) > tolerance:
-        raise ApiError(409, "stale_notification", "Уведомление устарело (повтор старого уведомления).")
     payment = notification.payment
     repo = PaymentsRepository(session)
     order = await repo.get(payment.order_id)
     if order is None or order.provider != ProviderName.PAYMO:
         raise payment_not_found()
+    if abs(now - notification.timestamp) > tolerance:
+        return await _stale_notification(state, session, access, order, notification.event_id, payment)
     if not await repo.add_notification(
         ProviderName.PAYMO.value, notification.event_id, order.id, payment.raw_status, now
     ):
         return NotificationAck(status="duplicate")
     applied = await apply_provider_payment(state, session, order.id, ProviderName.PAYMO, payment)
+    return NotificationAck(status="accepted" if applied.changed else "ignored")
+
+
+async def _stale_notification(
+    state: PortalState,
+    session: AsyncSession,
+    access: ProviderAccess,
+    order: PaymentOrder,
+    event_id: str,
+    claimed: ProviderPayment,
+) -> NotificationAck:
+    """A late (or replayed) notification: PayMO's current word decides, not the notification's."""
+    if order.provider_payment_id is None or claimed.provider_payment_id != order.provider_payment_id:
+        raise _stale()
+    if claimed.status is PaymentStatus(order.status):
+        return NotificationAck(status="ignored")  # the portal knows this already: nothing to ask
+    if not limits_of(access.app, state.settings).polls.allow(order.id):
+        raise _stale()  # PayMO was asked about this order just now; replays must not make the portal flood it
+    order_id = order.id
+    try:
+        current = await _ask_status(state, session, access, order)
+    except ProviderError as exc:
+        log.warning("asking PayMO about a late notification for %s failed: %s", order_id, exc)
+        raise provider_unavailable(ProviderName.PAYMO) from None
+    applied = await apply_provider_payment(state, session, order_id, ProviderName.PAYMO, current)
+    if current.status is not claimed.status:
+        if applied.changed:  # PayMO has moved on: its current word is applied, the notification's not
+            return NotificationAck(status="accepted")
+        raise _stale()
+    repo = PaymentsRepository(session)
+    if not await repo.add_notification(
+        ProviderName.PAYMO.value, event_id, order_id, claimed.raw_status, state.clock.now()
+    ):
+        return NotificationAck(status="duplicate")
     return NotificationAck(status="accepted" if applied.changed else "ignored")
 
 
@@ -518,7 +610,22 @@ async def reconcile_a3(state: PortalState, app: Any, day: dt.date) -> Reconcilia
             if order is None or order.provider != ProviderName.A3:
                 lines.append(line("discrepancy", "заказа нет в портале"))
             elif order.credited_payment_id is not None:
-                lines.append(line("confirmed"))
+                differences = [
+                    word
+                    for word, differs in (
+                        (
+                            "сумма",
+                            payment.amount_kopecks != order.amount_kopecks or payment.currency != "RUB",
+                        ),
+                        ("номер платежа", payment.provider_payment_id != order.provider_payment_id),
+                    )
+                    if differs
+                ]
+                if differences:
+                    detail = "зачислен в портале, но в отчёте другие данные: " + ", ".join(differences)
+                    lines.append(line("discrepancy", detail))
+                else:
+                    lines.append(line("confirmed"))
             else:
                 try:
                     await apply_provider_payment(state, session, order.id, ProviderName.A3, payment)

@@ -5,7 +5,8 @@ Protocol (JSON over HTTPS, amounts in kopecks):
 - ``POST {base}/invoices`` ``{"key", "order_id", "amount", "currency", "description", "signature"}`` where
   ``signature`` = hex HMAC-SHA256 under the merchant secret of ``key:order_id:amount``
   → ``{"invoice_id", "checkout_url", "status"}`` (the same order id again gives the same invoice).
-- ``GET {base}/invoices/{invoice_id}?key=…&signature=…`` (HMAC of ``key:invoice_id``) → the invoice.
+- ``GET {base}/invoices/{invoice_id}?key=…&signature=…`` (HMAC of ``key:invoice_id``) → the invoice
+  (with ``completed_at``, ISO 8601, once it is paid, declined or cancelled).
 - Notifications: ``POST`` to the portal's ``/api/v1/payments/paymo/notify`` with a JSON body
   ``{"event_id", "invoice_id", "order_id", "amount", "currency", "status", "timestamp"}`` and the header
   ``X-PayMO-Signature``: hex HMAC-SHA256 of the raw body under the notification secret. Statuses:
@@ -63,6 +64,7 @@ def notification_signature(notify_secret: str, raw_body: bytes) -> str:
 
 def _payment(data: Any) -> ProviderPayment:
     raw_status = str(data["status"])
+    completed = data.get("completed_at")
     return ProviderPayment(
         provider_payment_id=str(data["invoice_id"]),
         order_id=str(data["order_id"]),
@@ -70,6 +72,7 @@ def _payment(data: Any) -> ProviderPayment:
         currency=str(data.get("currency", "RUB")),
         status=STATUSES[raw_status],
         raw_status=raw_status,
+        completed_at=dt.datetime.fromisoformat(str(completed)) if completed else None,
     )
 
 

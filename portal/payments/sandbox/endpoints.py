@@ -194,6 +194,7 @@ def _paymo_invoice(request: Request, payment: SandboxPayment) -> dict[str, Any]:
         "currency": "RUB",
         "status": payment.status,
         "checkout_url": _form_url(request, ProviderName.PAYMO, payment.id),
+        "completed_at": payment.completed_at.isoformat() if payment.completed_at else None,
     }
 
 
