@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import PortalError, ValidationFailed
+from tui.formatting import billing_today
 from widgets.period_form import PeriodForm
 from widgets.status import LoadingStatus
 
@@ -48,7 +49,7 @@ class HistoryScreen(PortalScreen):
 
     def __init__(self, *, today: dt.date | None = None) -> None:
         super().__init__()
-        self.today = today or dt.date.today()
+        self.today = today or billing_today()
         """Today, for the default period (tests pass a fixed one)."""
         self.period: tuple[dt.date, dt.date] | None = None
         """The period shown now (or being loaded), or ``None`` before the first request."""

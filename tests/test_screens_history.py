@@ -6,7 +6,6 @@ checks what the resident sees against what the app's own client gets from the po
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from screens.payment_history import PaymentHistoryScreen
 from screens.reading_history import ReadingHistoryScreen
 from screens.statement import StatementScreen
 from tests.app_helpers import login, make_app, screen_name, text_of, type_into, wait_for
-from tui.formatting import Money
+from tui.formatting import Money, billing_today
 from tui.models import PaymentPurpose
 from widgets.charts import ConsumptionChart, MonthlyBarChart
 from widgets.period_form import PeriodForm, default_period
@@ -59,9 +58,9 @@ async def test_reading_history_shows_the_default_period_sorts_and_charts(tmp_pat
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
         screen = await open_from_home(pilot, "f3", ReadingHistoryScreen)
-        assert screen.period == default_period(dt.date.today())
+        assert screen.period == default_period(billing_today())
         assert app.client is not None
-        expected = await app.client.reading_history(*default_period(dt.date.today()))
+        expected = await app.client.reading_history(*default_period(billing_today()))
         table = screen.table
         assert table.row_count == len(expected.readings) > 0
         assert table.has_focus  # the answer is ready for arrows and sorting
@@ -124,7 +123,7 @@ async def test_invalid_period_is_named_and_nothing_is_lost(tmp_path, app_data_di
         assert form.date_to_field.input.value == "31.02.2026"
         assert form.date_from_field.input.value == "01.01.2015"
         assert screen.table.row_count == rows_before
-        assert screen.period == default_period(dt.date.today())  # nothing was asked with a bad period
+        assert screen.period == default_period(billing_today())  # nothing was asked with a bad period
 
 
 # --- payment history -----------------------------------------------------------------------------------
@@ -136,7 +135,7 @@ async def test_payment_history_totals_are_the_sum_of_the_rows(tmp_path, app_data
         await login(pilot)
         screen = await open_from_home(pilot, "f4", PaymentHistoryScreen)
         assert app.client is not None
-        history = await app.client.payment_history(*default_period(dt.date.today()))
+        history = await app.client.payment_history(*default_period(billing_today()))
         assert screen.table.row_count == len(history.payments) > 0
 
         def total(purpose: PaymentPurpose | None) -> Money:
@@ -166,7 +165,7 @@ async def test_statement_rows_balance_and_the_payee_switches(tmp_path, app_data_
         screen = await open_from_home(pilot, "f6", StatementScreen)
         assert isinstance(screen, StatementScreen)
         assert app.client is not None
-        period = default_period(dt.date.today())
+        period = default_period(billing_today())
         statement = await app.client.statement(*period, PaymentPurpose.UTILITIES)
         table = screen.table
         assert table.row_count == len(statement.months) > 0

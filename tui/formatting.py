@@ -19,6 +19,21 @@ from typing import TYPE_CHECKING, Any, Final
 
 from tui.i18n import DEFAULT_LANGUAGE, Language, Translator
 
+#: The billing center books payments and periods by its own date (Moscow time, like the portal).
+BILLING_TIMEZONE: Final = "Europe/Moscow"
+
+
+def billing_today() -> dt.date:
+    """Today for date ranges: the later of this computer's date and the billing center's.
+
+    Between midnight in Moscow and midnight here (a UTC server, say) the portal already books today's
+    payments on the next day; a range that ends at the local date would leave them out.
+    """
+    from zoneinfo import ZoneInfo
+
+    return max(dt.date.today(), dt.datetime.now(ZoneInfo(BILLING_TIMEZONE)).date())
+
+
 if TYPE_CHECKING:  # rich is imported only when a table actually draws money
     from rich.text import Text
 
@@ -346,6 +361,7 @@ __all__ = [
     "RUBLE_SIGN",
     "InputError",
     "Money",
+    "billing_today",
     "currency_symbol",
     "format_date",
     "format_datetime",

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 
+from tui.formatting import billing_today
 from tui.i18n import Translator
 from widgets.calendar import add_months
 from widgets.date_field import DateField
@@ -118,7 +119,7 @@ class PeriodForm(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.translator = translator or Translator()
         """Words of the labels and messages."""
-        self.today = today or dt.date.today()
+        self.today = today or billing_today()
         """Today, for the default period and the calendars."""
         default_from, default_to = default_period(self.today)
         self._initial = (date_from or default_from, date_to or default_to)
