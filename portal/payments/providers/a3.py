@@ -30,6 +30,7 @@ from portal.payments.providers.base import (
     StartedPayment,
     StartRequest,
     hmac_sha256,
+    request_json,
 )
 
 MERCHANT_HEADER = "X-A3-Merchant"
@@ -98,16 +99,7 @@ class A3Provider:
         }
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        try:
-            response = await self._client.request(method, url, content=body or None, headers=headers)
-        except httpx.HTTPError as exc:
-            raise ProviderError(f"A3 is unreachable: {exc!r}") from exc
-        if response.status_code >= 300:
-            raise ProviderError(f"A3 answered {response.status_code}: {response.text[:200]}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProviderError("A3 answered something other than JSON") from exc
+        return await request_json(self._client, "A3", method, url, content=body or None, headers=headers)
 
     async def start(self, request: StartRequest) -> StartedPayment:
         data = await self._call(

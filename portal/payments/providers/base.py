@@ -12,7 +12,9 @@ import enum
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
 
 
 class ProviderName(enum.StrEnum):
@@ -44,6 +46,20 @@ FINAL_STATUSES = frozenset(
 
 class ProviderError(Exception):
     """The payment service could not be reached or refused the request (the portal answers 503)."""
+
+
+async def request_json(client: httpx.AsyncClient, service: str, method: str, url: str, **kwargs: Any) -> Any:
+    """One call to a payment service: its JSON answer, or :class:`ProviderError` saying what went wrong."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"{service} is unreachable: {exc!r}") from exc
+    if response.status_code >= 300:
+        raise ProviderError(f"{service} answered {response.status_code}: {response.text[:200]}")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProviderError(f"{service} answered something other than JSON") from exc
 
 
 class InvalidSignature(Exception):

@@ -32,6 +32,7 @@ from portal.payments.providers.base import (
     StartedPayment,
     StartRequest,
     hmac_sha256,
+    request_json,
     signature_matches,
 )
 
@@ -93,16 +94,7 @@ class PayMOProvider:
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         if not self._base or self._client is None:
             raise ProviderError("PayMO is not configured (KABINET_PAYMO_URL)")
-        try:
-            response = await self._client.request(method, f"{self._base}{path}", **kwargs)
-        except httpx.HTTPError as exc:
-            raise ProviderError(f"PayMO is unreachable: {exc!r}") from exc
-        if response.status_code >= 300:
-            raise ProviderError(f"PayMO answered {response.status_code}: {response.text[:200]}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProviderError("PayMO answered something other than JSON") from exc
+        return await request_json(self._client, "PayMO", method, f"{self._base}{path}", **kwargs)
 
     async def start(self, request: StartRequest) -> StartedPayment:
         payload = {
