@@ -133,22 +133,9 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
 
     # --- logged in ---------------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="summary", exit_on_error=False)
-    async def load_summary(self) -> None:
-        """The contribution due from the summary's capital repair block, to prefill «Сумма»."""
-        flow = self.flow
-        flow.set_details(self.t("app.loading"))
-        try:
-            summary = await self.portal(lambda client: client.account_summary())
-        except CallAbandoned:
-            flow.set_details("")
-            return
-        except PortalError as exc:
-            flow.set_details(self.error_text(exc))
-            return
-        flow.set_details(capital_repair_details(self.t, summary))
-        if summary.capital_repair is not None:
-            flow.prefill(summary.capital_repair.amount_due)
+    def summary_details(self, summary: AccountSummary) -> tuple[str, Money | None]:
+        capital = summary.capital_repair
+        return capital_repair_details(self.t, summary), None if capital is None else capital.amount_due
 
     # --- without login: the fund account -----------------------------------------------------------------
 

@@ -343,6 +343,28 @@ class PaymentFlowScreen(PortalScreen):
         self.show_order(order)
         self.watch_order(order, self.POLL_SECONDS)
 
+    def summary_details(self, summary: AccountSummary) -> tuple[str, Money | None]:
+        """What the account summary says above the form, and the amount to prefill (None: none)."""
+        raise NotImplementedError
+
+    @work(exclusive=True, group="summary", exit_on_error=False)
+    async def load_summary(self) -> None:
+        """The account summary: what is due, to prefill «Сумма»."""
+        flow = self.flow
+        flow.set_details(self.t("app.loading"))
+        try:
+            summary = await self.portal(lambda client: client.account_summary())
+        except CallAbandoned:
+            flow.set_details("")
+            return
+        except PortalError as exc:
+            flow.set_details(self.error_text(exc))
+            return
+        details, amount = self.summary_details(summary)
+        flow.set_details(details)
+        if amount is not None:
+            flow.prefill(amount)
+
     def payment_problem(self, error: PortalError) -> str:
         """A refused payment in words; the portal's amount rules name the field."""
         if error.field == "amount":
@@ -464,21 +486,8 @@ class PaymentScreen(PaymentFlowScreen):
     ) -> PaymentOrder:
         return await client.create_payment(PaymentPurpose.UTILITIES, amount, provider, idempotency_key)
 
-    @work(exclusive=True, group="summary", exit_on_error=False)
-    async def load_summary(self) -> None:
-        """The amount due, to prefill «Сумма»."""
-        flow = self.flow
-        flow.set_details(self.t("app.loading"))
-        try:
-            summary = await self.portal(lambda client: client.account_summary())
-        except CallAbandoned:
-            flow.set_details("")
-            return
-        except PortalError as exc:
-            flow.set_details(self.error_text(exc))
-            return
-        flow.set_details(utilities_details(self.t, summary))
-        flow.prefill(summary.amount_due)
+    def summary_details(self, summary: AccountSummary) -> tuple[str, Money | None]:
+        return utilities_details(self.t, summary), summary.amount_due
 
 
 def utilities_details(t: Translator, summary: AccountSummary) -> str:
