@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import func, select
 
 from portal import __version__
@@ -16,6 +16,7 @@ from portal.cache import InvalidationListener, ResidentCache
 from portal.clock import Clock
 from portal.db import create_engine, create_sessionmaker
 from portal.errors import install_error_handlers
+from portal.guards import BodyLimitMiddleware, refuse_nul
 from portal.mail import Mailer
 from portal.security.passwords import PasswordHashing
 from portal.security.tokens import TokenDigest
@@ -50,7 +51,12 @@ def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
         path = settings.database_url.split(":///", 1)[-1]
         if path and not path.startswith(":memory:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     return PortalState(
         settings=settings,
         engine=engine,
@@ -106,6 +112,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul)],
     )
     install_error_handlers(app)
     app.include_router(api_router)
@@ -115,4 +122,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
 
         app.include_router(sandbox_router)
     app.add_middleware(CachedViewsMiddleware)
+    # Added last, runs first: the body limit before anything reads a body.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

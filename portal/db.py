@@ -48,12 +48,22 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    pool_timeout: float = 10.0,
+) -> AsyncEngine:
     """An async engine for ``url``.
 
     SQLite gets one connection for the whole process: every transaction then runs alone, so
     check-and-write steps cannot interleave and no ``database is locked`` error can reach a
     resident. Several processes on one SQLite file are not supported (use PostgreSQL).
+
+    PostgreSQL gets ``pool_size`` + ``max_overflow`` connections at most (see ``Settings.db_pool_size``
+    for the formula); a request that waits ``pool_timeout`` seconds for one gets 503 (portal.errors).
     """
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
@@ -64,7 +74,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = make_url(url).database or ":memory:"
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60, async_creator=inline_creator(database))
     else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        kwargs.update(
+            pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout, pool_pre_ping=True
+        )
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
 

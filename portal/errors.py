@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("kabinet.portal.errors")
 
 
 class ErrorBody(BaseModel):
@@ -103,18 +112,73 @@ FIELD_NAMES: dict[str, str] = {
 }
 
 
+#: The validation error type of a NUL character (U+0000) in a field (see :func:`portal.guards.refuse_nul`).
+NUL_ERROR_TYPE = "string_nul_character"
+
+
+#: The answer to a body that is not JSON (or not UTF-8): 400, like any request the server cannot read.
+INVALID_JSON_MESSAGE = "Тело запроса — не корректный JSON."
+
+
+def database_unavailable() -> ApiError:
+    """503 while the database cannot be reached or every connection of the pool is busy."""
+    return ApiError(
+        503,
+        "database_unavailable",
+        "Личный кабинет временно недоступен: база данных перегружена или не отвечает. "
+        "Повторите попытку через несколько секунд.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+#: ``Retry-After`` of a 503 for an unavailable or exhausted database.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+#: SQLSTATE classes of a database that cannot serve now: connection exception, insufficient
+#: resources (too many connections), operator intervention (shutdown, starting up), invalid
+#: authorization, invalid catalog name (the database is gone).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "28", "3D")
+_UNREACHABLE_ERRNOS = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL})
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot serve now (down, gone, out of connections, pool full)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, SATimeoutError | OperationalError | InterfaceError):
+            return True  # the pool's wait ran out; the connection or the server failed
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, ConnectionError | TimeoutError | socket.gaierror) or (
+            isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS
+        ):
+            return True  # connection refused or reset, no answer, no such host, host unreachable
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if isinstance(current, asyncpg.InterfaceError):
+            return True  # asyncpg's "connection is closed" and the like
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
+
+
 def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
     if not errors:
         return "Запрос составлен неверно.", None
     first = errors[0]
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "header", "path")]
     if first.get("type") == "json_invalid":
-        return "Тело запроса — не корректный JSON.", None
+        return INVALID_JSON_MESSAGE, None
     field = next((part for part in reversed(loc) if not part.isdigit()), None)
     name = FIELD_NAMES.get(field or "", field or "запрос")
     kind = first.get("type", "")
     if kind == "missing":
         return f"Поле «{name}» обязательно.", field
+    if kind == NUL_ERROR_TYPE:
+        return f"Поле «{name}»: недопустимый символ (NUL).", field
     if kind in {"string_too_long", "too_long"}:
         return f"Поле «{name}»: слишком длинное значение.", field
     if kind in {"string_too_short", "too_short"}:
@@ -152,6 +216,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [dict(e) for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in errors):
+            # Not a field's value but a body the server cannot read: 400, like FastAPI's other parse errors.
+            body = ErrorBody(code="invalid_json", message=INVALID_JSON_MESSAGE)
+            return JSONResponse(body.model_dump(exclude_none=True), 400)
         message, field = _validation_message(errors)
         details = [
             {"loc": [str(p) for p in e.get("loc", ())], "type": str(e.get("type", ""))} for e in errors
@@ -162,15 +230,48 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {
+            # FastAPI's "There was an error parsing the body" (a body that is not UTF-8, a broken form).
+            400: ("invalid_json", INVALID_JSON_MESSAGE),
             404: ("not_found", "Не найдено."),
             405: ("method_not_allowed", "Метод не поддерживается."),
+            413: ("request_too_large", "Запрос слишком большой."),
         }
-        code, message = messages.get(exc.status_code, ("http_error", str(exc.detail)))
+        code, message = messages.get(exc.status_code, ("http_error", "Запрос не может быть выполнен."))
         return JSONResponse(
             ErrorBody(code=code, message=message).model_dump(exclude_none=True),
             exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        """A database that cannot serve is 503 with Retry-After; anything else a Russian 500."""
+        if is_database_unavailable(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return render_error(database_unavailable())
+        body = ErrorBody(
+            code="internal_error",
+            message="Внутренняя ошибка личного кабинета. Повторите попытку позже.",
+        )
+        return JSONResponse(body.model_dump(exclude_none=True), 500)
+
+    # Database errors are answered here (no traceback for an expected overload); whatever else falls
+    # through reaches Starlette's ServerErrorMiddleware, whose handler is the same function.
+    app.add_exception_handler(SQLAlchemyError, _database_error(_unexpected))
+    app.add_exception_handler(OSError, _database_error(_unexpected))
+    app.add_exception_handler(asyncpg.PostgresError, _database_error(_unexpected))
+    app.add_exception_handler(asyncpg.InterfaceError, _database_error(_unexpected))
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _database_error(
+    fallback: Callable[[Request, Exception], Awaitable[JSONResponse]],
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        if is_database_unavailable(exc):
+            return await fallback(request, exc)
+        raise exc  # not the database's state: the server error handler answers (and logs) it
+
+    return handler
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

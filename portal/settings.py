@@ -57,6 +57,21 @@ class Settings(BaseSettings):
     #: Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
     trust_forwarded_for: bool = False
 
+    # Database connections (PostgreSQL; SQLite always has exactly one). Every worker process holds a pool
+    # of ``db_pool_size`` connections, opens up to ``db_max_overflow`` more under load, and (with the cache
+    # on) one more for LISTEN. Size them so that
+    #     workers × (db_pool_size + db_max_overflow + 1) ≤ max_connections − superuser_reserved_connections
+    #                                                      − what other clients (migrations, psql) need;
+    # with PostgreSQL's defaults (100, 3) and 5 + 5 that is at most 8 workers. ``serve`` checks it.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    #: How long a request waits for a free connection before it is answered 503 with Retry-After.
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    #: The largest request body taken (bytes); larger ones are refused with 413 before they are read.
+    #: The API's largest honest body (a readings submission, a PayMO notification) is a few KiB.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
     #: Serve sessions and residents' views from memory, kept coherent by invalidations (see
     #: portal/cache.py; on PostgreSQL through LISTEN/NOTIFY).
     cache_enabled: bool = True

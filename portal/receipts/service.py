@@ -47,7 +47,8 @@ def month_name(period: dt.date) -> str:
 
 def parse_period(text: str) -> dt.date:
     """The first day of the month ``YYYY-MM``; 422 ``invalid_period`` naming the format otherwise."""
-    if _PERIOD.match(text):
+    # The year is checked before a date is made of it: ``0000-01`` is no date at all (a 500 before).
+    if _PERIOD.match(text) and text[:4].isascii() and MIN_DATE.year <= int(text[:4]) <= MAX_DATE.year:
         period = dt.date(int(text[:4]), int(text[5:7]), 1)
         if MIN_DATE <= period <= MAX_DATE:
             return period
