@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import func, select
@@ -22,6 +21,7 @@ from portal.security.passwords import PasswordHashing
 from portal.security.tokens import TokenDigest
 from portal.settings import Settings
 from portal.state import PortalState
+from portal.storage import secure_storage, use_sandbox_secrets
 from portal.throttling.service import Throttle, ThrottlePolicy
 from portal.views import CachedViewsMiddleware
 
@@ -47,10 +47,7 @@ async def _prepare_database(state: PortalState) -> None:
 
 
 def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
-    if settings.is_sqlite:
-        path = settings.database_url.split(":///", 1)[-1]
-        if path and not path.startswith(":memory:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    secure_storage(settings)  # folders 0700, files 0600, whatever the umask; mended on every start
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -89,6 +86,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        use_sandbox_secrets(settings)
         state = build_state(settings, clock)
         app.state.portal = state
         listener: InvalidationListener | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
@@ -11,6 +13,25 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SECRET_KEY = "kabinet-demo-secret-key-do-not-use-in-production"  # noqa: S105 - refused outside demo
 #: The payment services' secrets of the sandbox twins (refused for real payment services).
 DEFAULT_PAYMENT_SECRET = "kabinet-sandbox-payment-secret"  # noqa: S105 - sandbox only
+
+
+#: The least entropy a secret key may have, as :func:`estimated_entropy_bits` estimates it.
+MIN_SECRET_BITS = 128
+
+
+def estimated_entropy_bits(secret: str) -> float:
+    """Length × the Shannon entropy of the secret's own character frequencies (an upper bound).
+
+    32 spaces or 32 × ``a``: 0 bits. ``secrets.token_urlsafe(48)`` (64 characters): about 340 bits;
+    ``secrets.token_hex(32)``: about 240. A secret that fails this is certainly weak; passing it is
+    necessary, not sufficient.
+    """
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    total = len(secret)
+    per_character = -sum(n / total * math.log2(n / total) for n in counts.values())
+    return max(0.0, per_character * total)
 
 
 def default_data_dir() -> Path:
@@ -148,10 +169,15 @@ class Settings(BaseSettings):
 
     def check_production_safety(self) -> None:
         """Refuse to run outside demo mode with the secret that ships in the source."""
-        if not self.demo and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
+        if not self.demo and (
+            self.secret_key == DEFAULT_SECRET_KEY
+            or len(self.secret_key) < 32
+            or estimated_entropy_bits(self.secret_key) < MIN_SECRET_BITS
+        ):
             raise SystemExit(
-                "KABINET_SECRET_KEY is the default or shorter than 32 characters; set a random secret "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or run with --demo."
+                "KABINET_SECRET_KEY is the default, shorter than 32 characters or not random enough (under "
+                f"{MIN_SECRET_BITS} bits by its characters: repeated or few distinct ones); set a random "
+                "secret (python -c 'import secrets; print(secrets.token_urlsafe(48))') or run with --demo."
             )
         if not self.demo and self.paymo_enabled and self.paymo_notify_secret == DEFAULT_PAYMENT_SECRET:
             raise SystemExit(

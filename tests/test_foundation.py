@@ -54,7 +54,19 @@ def test_default_secret_is_refused_outside_demo() -> None:
             database_url="sqlite+aiosqlite:///x.db", secret_key=DEFAULT_SECRET_KEY
         ).check_production_safety()
     Settings(database_url="sqlite+aiosqlite:///x.db", demo=True).check_production_safety()
-    Settings(database_url="sqlite+aiosqlite:///x.db", secret_key="s" * 40).check_production_safety()
+    strong = "kq3V9x-ZtP7mWc2LrB8nYd4HsF6jAe1Gu0Qo5TiXvKw"  # a secrets.token_urlsafe(32)
+    Settings(database_url="sqlite+aiosqlite:///x.db", secret_key=strong).check_production_safety()
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [" " * 32, "a" * 32, "s" * 40, "abab" * 10, "0123" * 10, "\u00e9" * 32],
+)
+def test_secret_without_entropy_is_refused(weak: str) -> None:
+    """Long enough but not random: the same few characters over and over."""
+    with pytest.raises(SystemExit, match="KABINET_SECRET_KEY") as refused:
+        Settings(database_url="sqlite+aiosqlite:///x.db", secret_key=weak).check_production_safety()
+    assert "random" in str(refused.value)
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

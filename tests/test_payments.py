@@ -648,7 +648,7 @@ async def test_paymo_notifications_are_closed_when_paymo_is_off_with_the_default
 def test_default_notify_secret_is_refused_outside_demo_when_paymo_is_enabled():
     from portal.settings import Settings
 
-    secret = "s" * 40
+    secret = "kq3V9x-ZtP7mWc2LrB8nYd4HsF6jAe1Gu0Qo5TiXvKw"
     for enabled in (
         {"payments_sandbox": True},
         {"paymo_url": "https://paymo.example", "paymo_secret": secret},

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiosmtplib
 
 from portal.settings import Settings
+from portal.storage import private_dir, private_file
 
 log = logging.getLogger("kabinet.portal.mail")
 
@@ -89,10 +90,14 @@ class Mailer:
         outbox = self.outbox
         assert outbox is not None
         # Maildir(create=True) makes tmp/new/cur only when the folder itself is new: make them here.
+        # Letters carry passwords and codes: folders 0700 and letters 0600, whatever the umask.
+        private_dir(outbox)
         for folder in ("tmp", "new", "cur"):
-            (outbox / folder).mkdir(parents=True, exist_ok=True)
+            private_dir(outbox / folder)
         box = mailbox.Maildir(outbox, create=False)
-        box.add(message)
+        key = box.add(message)
+        for letter in (outbox / "new").glob(f"{key}*"):
+            private_file(letter)
 
 
 def read_outbox(outbox: Path) -> list[EmailMessage]:

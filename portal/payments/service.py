@@ -16,6 +16,7 @@ The resident's return from the card form proves nothing and is not an input here
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -165,6 +166,12 @@ def billing_day(completed_at: dt.datetime | None, clock: Clock) -> dt.date:
     if completed_at.tzinfo is None:  # a service that omits the zone reports UTC
         completed_at = completed_at.replace(tzinfo=dt.UTC)
     return completed_at.astimezone(BILLING_TZ).date()
+
+
+def public_idempotency_key(client: str, key: str) -> str:
+    """The stored key of a payment without login: the client's key within the client's address."""
+    scoped = hashlib.sha256(f"{client}\n{key}".encode()).hexdigest()
+    return f"public:{scoped}"
 
 
 def new_order_id() -> str:
@@ -329,6 +336,9 @@ async def create_public_capital_repair_payment(
     limits_of(access.app, state.settings).public_payments.take(client, state.clock.now())
     fund, account = await _find_capital_repair(state, session, number, client)
     payload = {"capital_repair_account": fund.number, "amount": amount_text, "provider": provider.value}
+    # Anonymous payers share the fund account: their keys are scoped by the client's address, so a
+    # payer elsewhere who repeats (or guesses) a key and body gets an order of their own, never this one.
+    idempotency_key = public_idempotency_key(client, idempotency_key)
     description = f"Взнос на капитальный ремонт, лицевой счёт ФКР {fund.number}"
     return await _create(
         state,
