@@ -33,8 +33,10 @@ def _apply_common(args: argparse.Namespace) -> None:
         os.environ.setdefault("KABINET_READING_WINDOW_ALWAYS_OPEN", "true")
 
 
-async def _prepare(settings: Settings, *, seed: bool) -> None:
+async def _prepare(settings: Settings, *, seed: bool) -> tuple[int, int] | None:
+    """Migrate (and seed); PostgreSQL's connection limits for the pool check of ``serve``."""
     from portal.app import _prepare_database, build_state
+    from portal.db import server_connection_limits
 
     state = build_state(settings)
     try:
@@ -44,8 +46,30 @@ async def _prepare(settings: Settings, *, seed: bool) -> None:
             from portal.migrations import upgrade
 
             await upgrade(state.engine)
+        return await server_connection_limits(state.engine)
     finally:
         await state.engine.dispose()
+
+
+def pool_problem(settings: Settings, workers: int, limits: tuple[int, int] | None) -> str | None:
+    """Why ``workers`` processes with these pool settings could run PostgreSQL out of connections."""
+    from portal.db import connection_budget, connections_needed
+
+    if limits is None:
+        return None
+    needed = connections_needed(
+        workers, settings.db_pool_size, settings.db_max_overflow, listener=settings.cache_enabled
+    )
+    budget = connection_budget(*limits)
+    if needed <= budget:
+        return None
+    return (
+        f"{workers} worker(s) × (KABINET_DB_POOL_SIZE {settings.db_pool_size} + KABINET_DB_MAX_OVERFLOW "
+        f"{settings.db_max_overflow}{' + 1 cache listener' if settings.cache_enabled else ''}) = {needed} "
+        f"connections, but PostgreSQL allows {limits[0]} minus {limits[1]} reserved for superusers minus "
+        f"{limits[0] - limits[1] - budget} for other clients = {budget}. Use fewer workers, smaller pools, "
+        "or raise max_connections."
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -57,7 +81,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.is_sqlite and args.workers > 1:
         print("SQLite serves one process only; use PostgreSQL for --workers > 1.", file=sys.stderr)
         return 2
-    asyncio.run(_prepare(settings, seed=settings.demo))
+    problem = pool_problem(settings, args.workers, asyncio.run(_prepare(settings, seed=settings.demo)))
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     print(
         f"Kabinet portal on http://{args.host}:{args.port}/api/v1 (database: {settings.database_url.split('://')[0]})"
     )

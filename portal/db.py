@@ -92,6 +92,32 @@ def create_engine(
     return engine
 
 
+#: Connections left for everything but the portal's workers: migrations, psql, backups, monitoring.
+OTHER_CLIENTS_RESERVE = 5
+
+
+def connections_needed(workers: int, pool_size: int, max_overflow: int, *, listener: bool) -> int:
+    """The most connections ``workers`` portal processes open: pool, overflow and the cache's LISTEN."""
+    return workers * (pool_size + max_overflow + (1 if listener else 0))
+
+
+def connection_budget(max_connections: int, superuser_reserved: int) -> int:
+    """What the portal's workers may use of the server's ``max_connections``."""
+    return max_connections - superuser_reserved - OTHER_CLIENTS_RESERVE
+
+
+async def server_connection_limits(engine: AsyncEngine) -> tuple[int, int] | None:
+    """PostgreSQL's ``max_connections`` and ``superuser_reserved_connections`` (None on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    async with engine.connect() as connection:
+        limit = int(await connection.scalar(text("SHOW max_connections")))
+        reserved = int(await connection.scalar(text("SHOW superuser_reserved_connections")))
+    return limit, reserved
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 

@@ -381,3 +381,29 @@ def test_too_many_connections_counts_as_unavailable():
     assert is_database_unavailable(wrapped)
     assert not is_database_unavailable(RuntimeError("a bug"))
     assert not is_database_unavailable(FileNotFoundError("font.ttf"))
+
+
+def test_default_pools_of_four_workers_fit_postgresql_defaults():
+    """PostgreSQL's defaults: max_connections 100, 3 reserved for superusers."""
+    from portal.cli import pool_problem
+
+    defaults = Settings(database_url="postgresql+asyncpg://db/kabinet", secret_key=TEST_SECRET)
+    assert pool_problem(defaults, 4, (100, 3)) is None  # 4 × (5 + 5 + 1) = 44
+    assert pool_problem(defaults, 8, (100, 3)) is None  # 88 ≤ 100 − 3 − 5
+    problem = pool_problem(defaults, 9, (100, 3))
+    assert problem is not None and "KABINET_DB_POOL_SIZE" in problem and "99" in problem
+    big = defaults.model_copy(update={"db_pool_size": 10, "db_max_overflow": 20})
+    assert pool_problem(big, 4, (100, 3)) is not None  # the old 10 + 20 per worker
+
+
+def test_serve_refuses_pools_larger_than_the_server(database_url, monkeypatch, capsys):
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serves one process")
+    from portal.cli import main
+
+    monkeypatch.setenv("KABINET_DATABASE_URL", database_url)
+    monkeypatch.setenv("KABINET_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("KABINET_DB_POOL_SIZE", "100000")  # more than any server allows
+    monkeypatch.delenv("KABINET_DEMO", raising=False)
+    assert main(["serve", "--workers", "4", "--port", str(LIVE_PORT + 1)]) == 2
+    assert "max_connections" in capsys.readouterr().err
