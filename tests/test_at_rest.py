@@ -157,3 +157,20 @@ async def test_same_public_key_from_another_address_gets_its_own_order(portal):
     # The first payer's repeat still replays the first payer's order.
     repeat = await portal.client.post(url, json=body, headers=key)
     assert repeat.json()["id"] == mine.json()["id"] and repeat.headers["idempotent-replayed"] == "true"
+
+
+@pytest.mark.usefixtures("umask_022")
+async def test_embedded_portal_data_folder_is_private(tmp_path, sqlite_template):
+    """The terminal app's own demo portal: its folder, database and letters (an earlier version's
+    readable database is mended too)."""
+    from tui.embedded import EmbeddedPortal
+
+    data_dir = tmp_path / "embedded"
+    data_dir.mkdir(mode=0o755)
+    shutil.copyfile(sqlite_template, data_dir / "portal.sqlite3")
+    (data_dir / "portal.sqlite3").chmod(0o644)
+    async with EmbeddedPortal(data_dir=data_dir) as embedded:
+        assert await embedded._app.state.portal.mailer.send(  # type: ignore[union-attr]
+            OutgoingMail("resident@example.com", "Код", "Код восстановления: 123456")
+        )
+    assert_private(data_dir)
