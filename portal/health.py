@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from portal import __version__
 from portal.deps import State
-from portal.errors import error_responses
+from portal.errors import database_unavailable, error_responses, render_error
 
 router = APIRouter(tags=["health"])
 
@@ -26,7 +26,5 @@ async def health(state: State) -> Health | JSONResponse:
         async with state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:
-        return JSONResponse(
-            {"code": "database_unavailable", "message": "База данных недоступна."}, status_code=503
-        )
+        return render_error(database_unavailable())  # 503 with Retry-After, like every other route
     return Health(status="ok", database=state.engine.dialect.name, version=__version__)
