@@ -405,3 +405,47 @@ def test_serve_refuses_pools_larger_than_the_server(database_url, monkeypatch, c
     monkeypatch.delenv("KABINET_DEMO", raising=False)
     assert main(["serve", "--workers", "4", "--port", str(LIVE_PORT + 1)]) == 2
     assert "max_connections" in capsys.readouterr().err
+
+
+async def test_too_many_connections_at_the_server_is_503(database_url, make_portal):
+    """PostgreSQL itself refuses the connection (here: a role limited to one) — 503, not 500."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's connection limit")
+    import asyncpg
+
+    from tests.conftest import _pg_admin
+
+    role = f"kabinet_limited_{os.getpid()}"
+    await asyncio.to_thread(
+        asyncio.run,
+        _pg_admin(
+            database_url,
+            f"DROP ROLE IF EXISTS {role}",
+            f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1",
+            f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}",
+            f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        ),
+    )
+    limited_url = database_url.replace("postgres@", f"{role}@", 1)
+    try:
+        portal = await make_portal(database_url=limited_url, cache_enabled=False, db_pool_size=2)
+        await portal.state.engine.dispose()  # the pool gives back the connection of the migrations
+        holder = await asyncpg.connect(limited_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            login_body = {"account_number": account_number(HAPPY_PATH_APARTMENT), "password": DEMO_PASSWORD}
+            response = await portal.client.post(f"{API}/auth/login", json=login_body)
+            assert_error(response, 503, "database_unavailable")
+            assert response.headers["retry-after"]
+        finally:
+            await holder.close()
+        await portal.state.engine.dispose()
+    finally:
+        await asyncio.to_thread(
+            asyncio.run,
+            _pg_admin(
+                database_url,
+                f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}",
+                f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {role}",
+                f"DROP ROLE IF EXISTS {role}",
+            ),
+        )
