@@ -102,7 +102,7 @@ def _nul_field(value: Any) -> list[str] | None:
     if isinstance(value, dict):
         for key, item in value.items():
             if "\x00" in key:
-                return [key]
+                return [key.replace("\x00", "") or "body"]
             found = _nul_field(item)
             if found is not None:
                 return [key, *found]
@@ -134,8 +134,9 @@ async def refuse_nul(request: Request) -> None:
         for name, value in request.query_params.multi_items():
             if "\x00" in name or "\x00" in value:
                 raise _refuse("query", [name.replace("\x00", "") or "query"], value)
-    if request.method in {"GET", "HEAD", "OPTIONS"} or "json" not in request.headers.get("content-type", ""):
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
         return
+    # Whatever the Content-Type says: FastAPI parses a body without one as JSON too.
     body = await request.body()
     if b"\\u0000" not in body:
         return

@@ -449,3 +449,10 @@ async def test_too_many_connections_at_the_server_is_503(database_url, make_port
                 f"DROP ROLE IF EXISTS {role}",
             ),
         )
+
+
+async def test_nul_in_a_body_without_content_type_is_422(portal):
+    raw = b'{"account_number": "35000\\u000012007", "password": "x"}'
+    response = await portal.client.post(f"{API}/auth/login", content=raw, headers={"content-type": ""})
+    refused = assert_error(response, 422, "validation_error")
+    assert refused["field"] == "account_number" and "NUL" in refused["message"]
