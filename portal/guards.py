@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from portal.errors import NUL_ERROR_TYPE, ErrorBody
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+_BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _json_response_messages(status: int, body: ErrorBody, extra: list[tuple[bytes, bytes]]) -> list[Message]:
@@ -50,7 +51,8 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in _BODILESS:
+            # No route of these reads a body; the server buffers no more of one than its flow control allows.
             await self.app(scope, receive, send)
             return
         declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
