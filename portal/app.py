@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import func, select
@@ -76,6 +77,33 @@ def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
     )
 
 
+def _document_edge_errors(app: FastAPI) -> None:
+    """Every operation's document also names the answers of the edge: 503 (database unavailable, with
+    ``Retry-After``), and for those with a body 400 (not JSON) and 413 (over ``max_body_bytes``)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                unavailable = responses.setdefault(
+                    "503", {"description": "The database is unavailable or busy", "content": error}
+                )
+                unavailable.setdefault("headers", {}).setdefault(
+                    "Retry-After", {"description": "Seconds to wait", "schema": {"type": "string"}}
+                )
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "The body is not JSON", "content": error})
+                    responses.setdefault("413", {"description": "The body is too large", "content": error})
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None, prepare_database: bool = True) -> FastAPI:
     """The portal application. Nothing happens at import or here: the lifespan opens the database.
 
@@ -113,6 +141,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
         dependencies=[Depends(refuse_nul)],
     )
     install_error_handlers(app)
+    _document_edge_errors(app)
     app.include_router(api_router)
     if settings.payments_sandbox:
         # The payment services' sandbox twins (demo / embedded portal), outside the API document.

@@ -456,3 +456,15 @@ async def test_nul_in_a_body_without_content_type_is_422(portal):
     response = await portal.client.post(f"{API}/auth/login", content=raw, headers={"content-type": ""})
     refused = assert_error(response, 422, "validation_error")
     assert refused["field"] == "account_number" and "NUL" in refused["message"]
+
+
+async def test_the_api_document_names_the_edge_answers(portal):
+    document = (await portal.client.get(f"{API}/openapi.json")).json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "503" in responses, (method, path)
+            assert "Retry-After" in responses["503"].get("headers", {}), (method, path)
+            if "requestBody" in operation:
+                for status in ("400", "413"):
+                    assert "application/json" in responses[status]["content"], (method, path, status)
