@@ -288,3 +288,23 @@ async def test_public_limits_are_shared_by_every_worker(make_portal: Any, databa
         )
     )
     assert checked(list(logins)) == first.settings.throttle_free_failures
+
+
+async def test_counters_quiet_for_a_day_are_purged(portal: Any) -> None:
+    from sqlalchemy import func
+
+    from portal.models import FailureCounter
+    from portal.throttling.repository import FailureCounterRepository
+
+    await portal.client.post(LOGIN, json={"account_number": HAPPY, "password": "wrong-old"})
+    portal.clock.advance(dt.timedelta(hours=25))
+    await portal.client.post(LOGIN, json={"account_number": UNREGISTERED, "password": "wrong-new"})
+    now = portal.clock.now()
+    async with portal.state.sessionmaker() as session:
+        await FailureCounterRepository(session).purge(now - dt.timedelta(hours=24), now)
+        await session.commit()
+        subjects = set((await session.scalars(select(FailureCounter.subject))).all())
+        assert await session.scalar(select(func.count()).select_from(FailureCounter)) == len(subjects)
+    assert not any(HAPPY in subject for subject in subjects)
+    assert any(UNREGISTERED in subject for subject in subjects)
+    assert "client:198.51.100.7" in subjects  # touched again by the new attempt

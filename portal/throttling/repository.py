@@ -152,9 +152,15 @@ class FailureCounterRepository:
         await self.session.execute(delete(FC).where(FC.scope == scope, FC.subject == subject))
 
     async def purge(self, before: dt.datetime, now: dt.datetime) -> None:
-        """Forget counters quiet since ``before`` whose block or window is over."""
-        await self.session.execute(
-            delete(FC).where(
-                FC.last_failure_at < before, or_(FC.blocked_until.is_(None), FC.blocked_until <= now)
-            )
+        """Forget up to 1000 counters quiet since ``before`` whose block or window is over.
+
+        Rows another request holds are skipped (``SKIP LOCKED`` on PostgreSQL), so the purge never
+        waits for a reservation nor deadlocks with one.
+        """
+        quiet = (
+            select(FC.id)
+            .where(FC.last_failure_at < before, or_(FC.blocked_until.is_(None), FC.blocked_until <= now))
+            .limit(1000)
+            .with_for_update(skip_locked=True)
         )
+        await self.session.execute(delete(FC).where(FC.id.in_(quiet)))

@@ -70,13 +70,6 @@ class ThrottlePolicy:
     #: Attempts on one account from all addresses in a day before each address gets only one.
     account_ceiling: int = 50
 
-    def cooldown(self, failures: int, free: int) -> dt.timedelta | None:
-        """No cool-down within the free failures; then 30 s, 60 s, 120 s … up to the maximum."""
-        if failures < free:
-            return None
-        seconds = self.base_cooldown_seconds * 2 ** min(failures - free, 20)
-        return dt.timedelta(seconds=min(seconds, self.max_cooldown_seconds))
-
     def ladder(self, now: dt.datetime) -> list[dt.datetime]:
         """The ends of the cool-downs after the free attempts: now + 30 s, 60 s … the maximum (last)."""
         steps: list[dt.datetime] = []
@@ -164,9 +157,10 @@ class Throttle:
             await session.commit()
             raise TooManyAttempts(_retry_after(until, now, policy.max_cooldown_seconds))
         await repo.add(scope, account, now, reset_before)
-        if secrets.randbelow(256) == 0:  # now and then, forget counters quiet for a day
-            await repo.purge(reset_before, now)
         await session.commit()
+        if secrets.randbelow(256) == 0:  # now and then, forget counters quiet for a day (own transaction)
+            await repo.purge(reset_before, now)
+            await session.commit()
         return Reservation(scope, account_number, client)
 
     async def succeeded(self, session: AsyncSession, reservation: Reservation) -> None:
