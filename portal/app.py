@@ -72,6 +72,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
                 client_free_failures=settings.throttle_client_free_failures,
                 base_cooldown_seconds=settings.throttle_base_cooldown_seconds,
                 max_cooldown_seconds=settings.throttle_max_cooldown_seconds,
+                account_ceiling=settings.throttle_account_ceiling,
             )
         ),
     )

@@ -70,9 +70,13 @@ class Settings(BaseSettings):
     #: Lifetime of a captcha image of a profile change (e-mail, password).
     captcha_minutes: int = Field(default=5, ge=1, le=60)
 
-    # Throttling of knowledge checks.
+    # Throttling of knowledge checks (portal/throttling/service.py).
+    #: Free attempts on one account from one client address.
     throttle_free_failures: int = Field(default=5, ge=1)
+    #: Free attempts from one client address across all accounts.
     throttle_client_free_failures: int = Field(default=20, ge=1)
+    #: Attempts on one account from all addresses in a day before each address gets only one more.
+    throttle_account_ceiling: int = Field(default=50, ge=1)
     throttle_base_cooldown_seconds: int = Field(default=30, ge=1)
     throttle_max_cooldown_seconds: int = Field(default=900, ge=1)
     #: Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).

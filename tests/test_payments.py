@@ -595,7 +595,6 @@ def test_public_limits_are_generous_by_default():
 
 
 async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
-    from portal.payments.limits import limits_of
     from portal.payments.providers import A3Provider
 
     portal = await make_portal()
@@ -613,13 +612,11 @@ async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
         f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "poll-1"}
     )
     order = made.json()
-    moment = [1000.0]
-    limits_of(portal.app, portal.settings).polls.monotonic = lambda: moment[0]
     for _ in range(5):
         response = await portal.client.get(f"{API}/public/payments/{order['id']}")
         assert response.status_code == 200 and response.json()["status"] == "initiated"
     assert len(asked) == 1
-    moment[0] += 5.0
+    portal.clock.advance(dt.timedelta(seconds=5))
     await press(portal, order, "pay")
     assert (await portal.client.get(f"{API}/public/payments/{order['id']}")).json()["credited"] is True
     assert len(asked) == 2

@@ -54,6 +54,9 @@ def live_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "KABINET_THROTTLE_FREE_FAILURES": "100000",
         "KABINET_THROTTLE_CLIENT_FREE_FAILURES": "100000",
+        "KABINET_THROTTLE_ACCOUNT_CEILING": "100000",
+        "KABINET_PUBLIC_LOOKUPS_PER_WINDOW": "100000",
+        "KABINET_PUBLIC_PAYMENTS_PER_WINDOW": "100000",
     }
     process = subprocess.Popen(
         [

@@ -38,15 +38,14 @@ async def login(
     """Check the password (throttled, uniform failure) and open a session; returns the new token."""
     now = state.clock.now()
     number = account_number.strip()
-    await state.throttle.ensure_allowed(session, Scope.LOGIN, number, client, now)
+    reservation = await state.throttle.reserve(session, Scope.LOGIN, number, client, now)
     repo = AuthRepository(session)
     found = await repo.user_with_account(number)
     ok = await state.hashing.verify(found[0].password_hash if found else None, password)
     if not ok or found is None:
-        await state.throttle.record_failure(session, Scope.LOGIN, number, client, now)
-        raise LOGIN_FAILED
+        raise LOGIN_FAILED  # the attempt was counted by the reservation
     user, account = found
-    await state.throttle.record_success(session, Scope.LOGIN, number)
+    await state.throttle.succeeded(session, reservation)
     if state.hashing.needs_rehash(user.password_hash):
         await repo.set_password(user.id, await state.hashing.hash(password), user.password_changed_at)
     await repo.delete_expired(now)

@@ -1,93 +1,66 @@
-"""Limits of the payment endpoints that cost someone else's resources, kept in the portal process.
+"""Limits of the payment endpoints that cost someone else's resources, kept in the database.
 
-- Public capital repair lookups and payments: a sliding window per client address (every request
-  counts, found or not), on the portal's clock. Unknown numbers are additionally throttled as failures
-  by :mod:`portal.throttling` (in the database).
-- Status queries to a payment service: at most one per order per interval, whoever asks (the resident's
-  screen polls; a script could poll much faster). Measured on a monotonic clock: it guards real load, not
-  billing time.
+- Public capital repair lookups and payments: a window per client address (every request counts,
+  found or not), on the portal's clock. Unknown numbers are additionally throttled as failures by
+  :class:`portal.throttling.service.Throttle`.
+- Status queries to a payment service: at most one per order per interval, whoever asks (the
+  resident's screen polls; a script could poll much faster).
 
-The counters live in the app (``app.state``), per process: a few workers each allow the limit, which
-stays generous anyway; they protect against floods, not against patient guessing.
+The counters are rows of the throttling table, taken by one atomic upsert each (see
+:mod:`portal.throttling.repository`): the figures hold for the whole portal, whatever the number of
+workers and hosts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import time
-from collections import deque
-from collections.abc import Callable
-from typing import Any
 
-from portal.errors import ApiError
-from portal.settings import Settings
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.state import PortalState
+from portal.throttling.service import Window, take_client_window, take_window, too_many_requests
+
+__all__ = ["poll_allowed", "take_public_lookup", "take_public_payment", "too_many_requests"]
 
 
-def too_many_requests(retry_after_seconds: int) -> ApiError:
-    minutes = max(1, (retry_after_seconds + 59) // 60)
-    return ApiError(
-        429,
-        "too_many_attempts",
-        f"Слишком много запросов с этого адреса. Повторите через {minutes} мин.",
-        headers={"Retry-After": str(retry_after_seconds)},
+def _window(state: PortalState) -> dt.timedelta:
+    return dt.timedelta(seconds=state.settings.public_payment_window_seconds)
+
+
+async def take_public_lookup(state: PortalState, session: AsyncSession, client: str) -> None:
+    """Count a capital repair lookup of the client, or raise 429 (``Retry-After``)."""
+    await take_client_window(
+        session,
+        Window.CAPITAL_REPAIR_LOOKUP,
+        client,
+        state.clock.now(),
+        limit=state.settings.public_lookups_per_window,
+        length=_window(state),
     )
 
 
-class SlidingWindow:
-    """At most ``limit`` events per key within ``window``."""
-
-    def __init__(self, limit: int, window: dt.timedelta) -> None:
-        self.limit = limit
-        self.window = window
-        self._events: dict[str, deque[dt.datetime]] = {}
-
-    def take(self, key: str, now: dt.datetime) -> None:
-        """Count one event, or raise 429 (with ``Retry-After``) when the key has used its window up."""
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            wait = events[0] + self.window - now
-            raise too_many_requests(max(1, math.ceil(wait.total_seconds())))
-        events.append(now)
-        if len(self._events) > 10_000:  # forget quiet clients now and then
-            for quiet in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
-                del self._events[quiet]
+async def take_public_payment(state: PortalState, session: AsyncSession, client: str) -> None:
+    """Count a capital repair payment created by the client, or raise 429 (``Retry-After``)."""
+    await take_client_window(
+        session,
+        Window.CAPITAL_REPAIR_PAYMENT,
+        client,
+        state.clock.now(),
+        limit=state.settings.public_payments_per_window,
+        length=_window(state),
+    )
 
 
-class PollGate:
-    """Lets one status query per order through per ``interval`` seconds."""
-
-    def __init__(self, interval: float, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval
-        self.monotonic = monotonic
-        self._last: dict[str, float] = {}
-
-    def allow(self, order_id: str) -> bool:
-        now = self.monotonic()
-        last = self._last.get(order_id)
-        if last is not None and now - last < self.interval:
-            return False
-        self._last[order_id] = now
-        if len(self._last) > 10_000:
-            for old in [k for k, v in self._last.items() if now - v >= self.interval]:
-                del self._last[old]
+async def poll_allowed(state: PortalState, session: AsyncSession, order_id: str) -> bool:
+    """Whether the payment service may be asked about the order now (then nobody may for an interval)."""
+    interval = state.settings.payment_poll_interval_seconds
+    if interval <= 0:
         return True
-
-
-class PaymentLimits:
-    def __init__(self, settings: Settings) -> None:
-        window = dt.timedelta(seconds=settings.public_payment_window_seconds)
-        self.public_lookups = SlidingWindow(settings.public_lookups_per_window, window)
-        self.public_payments = SlidingWindow(settings.public_payments_per_window, window)
-        self.polls = PollGate(settings.payment_poll_interval_seconds)
-
-
-def limits_of(app: Any, settings: Settings) -> PaymentLimits:
-    """The app's limits (made on first use)."""
-    found: PaymentLimits | None = getattr(app.state, "payment_limits", None)
-    if found is None:
-        found = PaymentLimits(settings)
-        app.state.payment_limits = found
-    return found
+    return await take_window(
+        session,
+        Window.PAYMENT_POLL,
+        f"order:{order_id}",
+        state.clock.now(),
+        limit=1,
+        length=dt.timedelta(seconds=interval),
+    )

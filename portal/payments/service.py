@@ -34,7 +34,7 @@ from portal.idempotency import request_hash
 from portal.idempotency.service import key_reused, request_in_progress
 from portal.models import PaymentOrder, PaymentPurpose
 from portal.money import AmountFormatError, kopecks_to_decimal, parse_rubles
-from portal.payments.limits import limits_of
+from portal.payments import limits
 from portal.payments.providers import (
     InvalidSignature,
     MalformedNotification,
@@ -300,12 +300,12 @@ async def _find_capital_repair(state: PortalState, session: AsyncSession, number
     """The fund account by number, throttled per client and number (unknown numbers count as failures)."""
     number = number.strip()
     now = state.clock.now()
-    await state.throttle.ensure_allowed(session, Scope.CAPITAL_REPAIR, number, client, now)
+    reservation = await state.throttle.reserve(session, Scope.CAPITAL_REPAIR, number, client, now)
     known = number.isascii() and number.isdigit()  # ``isdigit`` alone takes other scripts' digits
     found = await PaymentsRepository(session).capital_repair_by_number(number) if known else None
     if found is None:
-        await state.throttle.record_failure(session, Scope.CAPITAL_REPAIR, number, client, now)
-        raise capital_repair_not_found()
+        raise capital_repair_not_found()  # the attempt was counted by the reservation
+    await state.throttle.succeeded(session, reservation)
     return found
 
 
@@ -313,7 +313,7 @@ async def capital_repair_lookup(
     state: PortalState, session: AsyncSession, access: ProviderAccess, number: str, client: str
 ) -> CapitalRepairLookup:
     """Every lookup counts against the client's window (found or not); unknown numbers also as failures."""
-    limits_of(access.app, state.settings).public_lookups.take(client, state.clock.now())
+    await limits.take_public_lookup(state, session, client)
     fund, account = await _find_capital_repair(state, session, number, client)
     due = await billing.capital_repair_due(session, account.id, state.clock.today())
     return CapitalRepairLookup(
@@ -333,7 +333,7 @@ async def create_public_capital_repair_payment(
     idempotency_key: str,
     client: str,
 ) -> Created:
-    limits_of(access.app, state.settings).public_payments.take(client, state.clock.now())
+    await limits.take_public_payment(state, session, client)
     fund, account = await _find_capital_repair(state, session, number, client)
     payload = {"capital_repair_account": fund.number, "amount": amount_text, "provider": provider.value}
     # Anonymous payers share the fund account: their keys are scoped by the client's address, so a
@@ -385,7 +385,7 @@ async def _refreshed(
     """
     if order.provider_payment_id is None or PaymentStatus(order.status).final:
         return order
-    if not limits_of(access.app, state.settings).polls.allow(order.id):
+    if not await limits.poll_allowed(state, session, order.id):
         return order
     provider = ProviderName(order.provider)
     order_id = order.id
@@ -568,7 +568,7 @@ async def _stale_notification(
         raise _stale()
     if claimed.status is PaymentStatus(order.status):
         return NotificationAck(status="ignored")  # the portal knows this already: nothing to ask
-    if not limits_of(access.app, state.settings).polls.allow(order.id):
+    if not await limits.poll_allowed(state, session, order.id):
         raise _stale()  # PayMO was asked about this order just now; replays must not make the portal flood it
     order_id = order.id
     try:

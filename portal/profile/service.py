@@ -103,10 +103,12 @@ async def _check_current_password(
     """The fresh proof: the current password, counted against the login's throttle on failure."""
     now = state.clock.now()
     number = principal.account_number
-    await state.throttle.ensure_allowed(session, Scope.LOGIN, number, client, now)
+    reservation = await state.throttle.reserve(session, Scope.LOGIN, number, client, now)
     if not await state.hashing.verify(user.password_hash, password):
-        await state.throttle.record_failure(session, Scope.LOGIN, number, client, now)
-        raise current_password_wrong()
+        raise current_password_wrong()  # the attempt was counted by the reservation
+    # Given back at once: a wrong captcha or an unchanged password later does not count as a guess.
+    await state.throttle.succeeded(session, reservation)
+    await session.commit()
 
 
 async def change_email(
@@ -137,7 +139,6 @@ async def change_email(
     await ProfileRepository(session).set_email(principal.account_id, new_email)
     # A recovery code already mailed to the old address must not outlive the change.
     await AuthRepository(session).delete_tokens(principal.account_id, TokenKind.RECOVERY)
-    await state.throttle.record_success(session, Scope.LOGIN, principal.account_number)
     await invalidate_after_commit(session, f"account:{principal.account_id}")
     number = principal.account_number
     letters = [
@@ -178,7 +179,6 @@ async def change_password(
     await auth.set_password(user.id, await state.hashing.hash(body.new_password), now)
     await end_sessions(session, principal.account_id, except_token_id=principal.token_id)
     await auth.delete_tokens(principal.account_id, TokenKind.RECOVERY)
-    await state.throttle.record_success(session, Scope.LOGIN, principal.account_number)
     return [_password_changed_notice(user.email, principal.account_number, now)]
 
 

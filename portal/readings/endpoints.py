@@ -100,10 +100,16 @@ async def submit_readings(
     "/public/readings/lookup",
     response_model=LookupResponse,
     summary="Передача показаний без авторизации: счётчики по номеру лицевого счёта (без значений)",
-    responses=error_responses(404, 422),
+    description=(
+        "Every lookup counts against the client address's window (30 per 10 minutes by default): "
+        "429 with `Retry-After` beyond it."
+    ),
+    responses=error_responses(404, 422, 429),
 )
-async def lookup(body: LookupRequest, state: State, session: DbSession) -> LookupResponse:
-    return await service.lookup_meters(state, session, body.account_number)
+async def lookup(
+    body: LookupRequest, state: State, session: DbSession, client: ClientAddress
+) -> LookupResponse:
+    return await service.lookup_meters(state, session, body.account_number, client)
 
 
 @router.post(

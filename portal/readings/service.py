@@ -49,7 +49,7 @@ from portal.readings.schemas import (
 )
 from portal.settings import Settings
 from portal.state import PortalState
-from portal.throttling.service import Scope
+from portal.throttling.service import Scope, Window, take_client_window
 
 #: The name under which submissions store their idempotency records.
 IDEMPOTENCY_ENDPOINT = "readings"
@@ -546,8 +546,21 @@ def previous_readings_mismatch() -> ApiError:
     )
 
 
-async def lookup_meters(state: PortalState, session: AsyncSession, account_number: str) -> LookupResponse:
-    """The account's meters without values, so the resident knows which previous readings to type."""
+async def lookup_meters(
+    state: PortalState, session: AsyncSession, account_number: str, client: str
+) -> LookupResponse:
+    """The account's meters without values, so the resident knows which previous readings to type.
+
+    Every lookup (found or not) counts against the client address's window of public lookups.
+    """
+    await take_client_window(
+        session,
+        Window.READINGS_LOOKUP,
+        client,
+        state.clock.now(),
+        limit=state.settings.public_lookups_per_window,
+        length=dt.timedelta(seconds=state.settings.public_payment_window_seconds),
+    )
     account = await find_account(session, account_number.strip())
     if account is None:
         raise account_not_found()
@@ -611,15 +624,14 @@ async def check_previous_readings(
 
     now = state.clock.now()
     number = request.account_number.strip()
-    await state.throttle.ensure_allowed(session, Scope.READINGS_CHECK, number, client, now)
+    reservation = await state.throttle.reserve(session, Scope.READINGS_CHECK, number, client, now)
     account = await find_account(session, number)
     period = month_start(state.clock.today())
     # An unknown account runs the same queries (on an id no account has): similar timing, same answer.
     matched = await _previous_readings_match(session, account.id if account else 0, typed, period)
     if account is None or not matched:
-        await state.throttle.record_failure(session, Scope.READINGS_CHECK, number, client, now)
-        raise previous_readings_mismatch()
-    await state.throttle.record_success(session, Scope.READINGS_CHECK, number)
+        raise previous_readings_mismatch()  # the attempt was counted by the reservation
+    await state.throttle.succeeded(session, reservation)
     token, principal = await open_token(state, session, TokenKind.READINGS, account.id, account.number, None)
     overview = await meters_overview(state, session, principal)
     return ReadingsAccessGranted(

@@ -252,16 +252,20 @@ async def count_receipt_letter(session: AsyncSession, account_id: int, now: dt.d
     """Count one letter of the account, or raise 429 while it pauses.
 
     :data:`RECEIPT_EMAILS_IN_A_ROW` letters, then :data:`RECEIPT_EMAIL_PAUSE` from the last one; a
-    pause as long as that also starts the count over. The count is one atomic upsert, so parallel
-    requests cannot slip past it.
+    pause as long as that also starts the count over. The count is one conditional upsert that either
+    takes a letter or refuses, so parallel requests cannot slip past it.
     """
     repo = FailureCounterRepository(session)
     subject = f"account:{account_id}"
-    until = await repo.blocked_until(RECEIPT_EMAIL_SCOPE, [subject])
-    if until is not None and until > now:
-        raise TooManyReceiptLetters(max(1, int((until - now).total_seconds()) + 1))
-    sent = await repo.add_failure(RECEIPT_EMAIL_SCOPE, subject, now, now - RECEIPT_EMAIL_PAUSE)
-    if sent > RECEIPT_EMAILS_IN_A_ROW:  # parallel requests raced past the check above
-        raise TooManyReceiptLetters(int(RECEIPT_EMAIL_PAUSE.total_seconds()))
-    if sent == RECEIPT_EMAILS_IN_A_ROW:
-        await repo.block(RECEIPT_EMAIL_SCOPE, subject, now + RECEIPT_EMAIL_PAUSE)
+    sent = await repo.reserve(
+        RECEIPT_EMAIL_SCOPE,
+        subject,
+        now,
+        free=RECEIPT_EMAILS_IN_A_ROW,
+        ladder=[now + RECEIPT_EMAIL_PAUSE],
+        reset_before=now - RECEIPT_EMAIL_PAUSE,
+    )
+    if sent is None:
+        until = await repo.blocked_until(RECEIPT_EMAIL_SCOPE, [subject])
+        wait = (until - now).total_seconds() if until is not None else RECEIPT_EMAIL_PAUSE.total_seconds()
+        raise TooManyReceiptLetters(max(1, int(wait) + 1))

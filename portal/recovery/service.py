@@ -73,8 +73,8 @@ async def request_code(
     number = parse_account_number(account_number)
     email = check_email(email_text)
     now = state.clock.now()
-    await state.throttle.ensure_allowed(session, Scope.RECOVERY, number, client, now)
-    await state.throttle.record_failure(session, Scope.RECOVERY, number, client, now)
+    # Reserved and never given back: every request counts, matching or not.
+    await state.throttle.reserve(session, Scope.RECOVERY, number, client, now)
     found = await RecoveryRepository(session).registered_user(number)
     if found is None or found[0].email.casefold() != email.casefold():
         return []
@@ -107,7 +107,7 @@ async def confirm(
     """Use the code once: set the new password and end every session of the account."""
     now = state.clock.now()
     number = form.account_number
-    await state.throttle.ensure_allowed(session, Scope.RECOVERY, number, client, now)
+    reservation = await state.throttle.reserve(session, Scope.RECOVERY_CONFIRM, number, client, now)
     repo = RecoveryRepository(session)
     account_id = await repo.account_id_by_number(number)
     user_id = None
@@ -115,17 +115,16 @@ async def confirm(
         user_id = await repo.consume_code(state.tokens.digest(form.code), account_id, now)
     user = await session.get(User, user_id) if user_id is not None else None
     if account_id is None or user is None:
-        await state.throttle.record_failure(session, Scope.RECOVERY, number, client, now)
-        raise recovery_code_invalid()
+        raise recovery_code_invalid()  # the attempt was counted by the reservation
 
     auth = AuthRepository(session)
     await auth.set_password(user.id, await state.hashing.hash(form.new_password), now)
     # Whoever knew the old password is logged out everywhere; other codes die with it.
     await end_sessions(session, account_id)
     await auth.delete_tokens(account_id, TokenKind.RECOVERY)
-    await state.throttle.record_success(session, Scope.RECOVERY, number)
-    # The resident proved the e-mail: earlier wrong passwords must not keep them out now.
-    await state.throttle.record_success(session, Scope.LOGIN, number)
+    await state.throttle.succeeded(session, reservation)
+    # The resident proved the e-mail and the password is new: earlier wrong passwords are moot.
+    await state.throttle.forgive_account(session, Scope.LOGIN, number, client)
     return [_password_changed_letter(user.email, number, now)]
 
 

@@ -17,10 +17,16 @@ router = APIRouter(prefix="/registration", tags=["registration"])
     "/lookup",
     response_model=LookupResult,
     summary="Регистрация, шаг 1: найти лицевой счет",
-    responses=error_responses(404, 422),
+    description=(
+        "Every lookup counts against the client address's window (30 per 10 minutes by default): "
+        "429 with `Retry-After` beyond it."
+    ),
+    responses=error_responses(404, 422, 429),
 )
-async def lookup(body: LookupRequest, session: DbSession) -> LookupResult:
-    return await service.lookup(session, body.account_number)
+async def lookup(
+    body: LookupRequest, state: State, session: DbSession, client: ClientAddress
+) -> LookupResult:
+    return await service.lookup(state, session, body.account_number, client)
 
 
 @router.post(

@@ -25,7 +25,7 @@ from portal.registration.repository import RegistrationRepository
 from portal.registration.schemas import LookupResult, RegistrationRequest
 from portal.security.passwords import generate_password
 from portal.state import PortalState
-from portal.throttling.service import Scope
+from portal.throttling.service import Scope, Window, take_client_window
 
 _ACCOUNT_NUMBER = re.compile(r"[0-9]{6,20}")
 #: The apartment part of an address (``кв. 12``, ``кв.12``, ``квартира 12``) up to the next comma.
@@ -101,9 +101,21 @@ class RegistrationOutcome:
     refusal: ApiError | None = None
 
 
-async def lookup(session: AsyncSession, account_number: str) -> LookupResult:
-    """Step 1: the account with its masked address, or 404 ``account_not_found``."""
+async def lookup(state: PortalState, session: AsyncSession, account_number: str, client: str) -> LookupResult:
+    """Step 1: the account with its masked address, or 404 ``account_not_found``.
+
+    Every lookup (found or not) counts against the client address's window, like the other public
+    lookups: the answer tells whether a number exists and where (masked).
+    """
     number = parse_account_number(account_number)
+    await take_client_window(
+        session,
+        Window.REGISTRATION_LOOKUP,
+        client,
+        state.clock.now(),
+        limit=state.settings.public_lookups_per_window,
+        length=dt.timedelta(seconds=state.settings.public_payment_window_seconds),
+    )
     account = await RegistrationRepository(session).account_by_number(number)
     if account is None:
         raise ApiError(
@@ -161,7 +173,7 @@ async def register(
     """Step 2: create the user and mail a generated password — or the one uniform refusal."""
     now = state.clock.now()
     number = form.account_number
-    await state.throttle.ensure_allowed(session, Scope.REGISTRATION, number, client, now)
+    reservation = await state.throttle.reserve(session, Scope.REGISTRATION, number, client, now)
     # Every branch pays for the same argon2 hash, so the time of the answer does not tell them apart.
     password = generate_password()
     password_hash = await state.hashing.hash(password)
@@ -175,22 +187,24 @@ async def register(
     masked = mask_email(form.email)
 
     if account is None or owner is not None or not total_matches:
-        await state.throttle.record_failure(session, Scope.REGISTRATION, number, client, now)
-        # The owner hears of it only when the receipt total was right: then someone holds the receipt
-        # (often the owner who forgot registering); wrong guesses would only flood their mailbox.
+        # The attempt stays counted (the reservation). The owner hears of it only when the receipt
+        # total was right: then someone holds the receipt (often the owner who forgot registering);
+        # wrong guesses would only flood their mailbox.
         letters = [_attempt_notice(owner.email, number, now)] if owner is not None and total_matches else []
         return RegistrationOutcome(masked, letters, registration_refused())
 
-    await state.throttle.record_success(session, Scope.REGISTRATION, number)
     try:
+        # The check of "not registered yet" and the write are one step: users.account_id is unique, so
+        # of concurrent registrations of an account exactly one inserts; the others wait for it and fail.
         await repo.add_user(account_id, form.email, password_hash, now)
     except IntegrityError:
-        # A concurrent registration of the same account won (users.account_id is unique).
+        # A concurrent registration of the same account won: this one fails like any other (its
+        # reservation stays counted) and the owner hears that someone else held the receipt.
         await session.rollback()
-        await state.throttle.record_failure(session, Scope.REGISTRATION, number, client, now)
         owner = await repo.user_of_account(account_id)
         letters = [_attempt_notice(owner.email, number, now)] if owner is not None else []
         return RegistrationOutcome(masked, letters, registration_refused())
+    await state.throttle.succeeded(session, reservation)
     return RegistrationOutcome(masked, [_password_letter(form.email, number, password)])
 
 
