@@ -29,9 +29,12 @@ pytestmark = pytest.mark.slow
 class Server:
     """``kabinet serve-ssh`` in a subprocess; ``port`` once it listens."""
 
-    def __init__(self, process: subprocess.Popen[str], port: int) -> None:
+    def __init__(self, process: subprocess.Popen[str], port: int, state_dir: Path) -> None:
         self.process = process
         self.port = port
+        self.state_dir = state_dir
+        self.output: list[str] = []
+        """What it printed after ``listening on`` (read by :meth:`stop`)."""
 
     def descendants(self) -> list[psutil.Process]:
         """Every process the server runs now: the apps and the one demo portal."""
@@ -41,12 +44,14 @@ class Server:
             return []
 
     def apps(self) -> list[psutil.Process]:
-        """The app processes the server runs now."""
+        """The app processes the server runs now, and ended ones it has not reaped yet (zombies)."""
         apps = []
         for process in self.descendants():
             try:
                 if "portal.cli" not in process.cmdline():
                     apps.append(process)
+            except psutil.ZombieProcess:
+                apps.append(process)
             except psutil.NoSuchProcess:
                 pass
         return apps
@@ -80,7 +85,9 @@ def _start_server(tmp_path: Path, data_dir: Path, *options: str) -> Server:
             break
         seen.append(line)
         if match := re.search(r"listening on .*:(\d+)", line):
-            return Server(process, int(match.group(1)))
+            server = Server(process, int(match.group(1)), tmp_path / "state")
+            server.output.extend(seen)
+            return server
     process.kill()
     raise AssertionError("serve-ssh did not start:\n" + "".join(seen))
 
@@ -88,10 +95,11 @@ def _start_server(tmp_path: Path, data_dir: Path, *options: str) -> Server:
 def _stop(server: Server) -> None:
     server.process.terminate()
     try:
-        server.process.wait(timeout=30)
+        output, _ = server.process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         server.process.kill()
-        server.process.wait()
+        output, _ = server.process.communicate()
+    server.output.append(output or "")
 
 
 @pytest.fixture
@@ -209,9 +217,10 @@ async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server,
     await terminal.wait_for(f"Лицевой счет {HAPPY}")
 
     home = Path(environment["HOME"])
+    assert home.parent.parent == ssh_server.state_dir / "sessions"
     conn.close()  # the resident closes the window
+    await asyncio.to_thread(app.wait, 30)  # ended and reaped by the server (not just a zombie)
     await _wait_until(lambda: not ssh_server.apps())
-    assert not app.is_running()
     await _wait_until(lambda: not home.exists())  # the session's temporary home is removed
 
 
@@ -280,6 +289,7 @@ class _FakeConnection:
     def __init__(self, address: str) -> None:
         self.address = address
         self.closed = False
+        self.reasons: list[str] = []
 
     def get_extra_info(self, name: str, default: object = None) -> object:
         return (self.address, 50000) if name == "peername" else default
@@ -287,32 +297,110 @@ class _FakeConnection:
     def close(self) -> None:
         self.closed = True
 
+    def disconnect(self, code: int, reason: str, lang: str = "en-US") -> None:
+        self.reasons.append(reason)
+        self.closed = True
 
-def test_connections_per_address_are_capped() -> None:
-    from tui.sshserver import KabinetSSHServer, ServerOptions, SessionRegistry
 
-    registry = SessionRegistry(ServerOptions(max_connections_per_address=2))
-    servers = []
-    for address in ("192.0.2.1", "192.0.2.1", "192.0.2.1", "2001:db8::1", "2001:db8::2", "2001:db8::3"):
-        server = KabinetSSHServer(registry)
+def _fake_connections(registry: object, *addresses: str) -> list[tuple[object, _FakeConnection]]:
+    from tui.sshserver import KabinetSSHServer
+
+    made = []
+    for address in addresses:
+        server = KabinetSSHServer(registry)  # type: ignore[arg-type]
         connection = _FakeConnection(address)
         server.connection_made(connection)  # type: ignore[arg-type]
-        servers.append((server, connection))
+        made.append((server, connection))
+    return made
+
+
+async def test_connections_per_address_are_capped() -> None:
+    from tui.sshserver import ServerOptions, SessionRegistry
+
+    registry = SessionRegistry(ServerOptions(max_connections_per_address=2))
+    servers = _fake_connections(
+        registry, "192.0.2.1", "192.0.2.1", "192.0.2.1", "2001:db8::1", "2001:db8::2", "2001:db8::3"
+    )
+    await asyncio.sleep(0)  # the refusal is sent once asyncssh has sent its version
     assert [connection.closed for _, connection in servers] == [False, False, True, False, False, True]
+    assert "Too many connections from your address" in servers[2][1].reasons[0]
     # One goes away: room for another from that address.
-    servers[0][0].connection_lost(None)
-    servers[2][0].connection_lost(None)  # a refused one leaves nothing to count down
-    again = KabinetSSHServer(registry)
-    connection = _FakeConnection("192.0.2.1")
-    again.connection_made(connection)  # type: ignore[arg-type]
+    servers[0][0].connection_lost(None)  # type: ignore[attr-defined]
+    servers[2][0].connection_lost(None)  # type: ignore[attr-defined]  # a refused one has nothing to count down
+    [(_, connection)] = _fake_connections(registry, "192.0.2.1")
+    await asyncio.sleep(0)
     assert not connection.closed
     assert registry.connections_per_address["192.0.2.1"] == 2
+    for server, _ in servers:
+        server.connection_lost(None)  # type: ignore[attr-defined]
+
+
+async def test_handshakes_are_limited_per_address_and_a_newcomer_pushes_out_the_busiest() -> None:
+    from tui.sshserver import ServerOptions, SessionRegistry
+
+    registry = SessionRegistry(ServerOptions(max_handshakes=6, max_handshakes_per_address=3))
+    # Silent connections: three addresses fill every handshake slot; a fourth from one of them is refused.
+    silent = _fake_connections(registry, *[f"192.0.2.{n}" for n in (1, 1, 1, 2, 2, 3)])
+    [(_, fourth)] = _fake_connections(registry, "192.0.2.1")
+    await asyncio.sleep(0)
+    assert fourth.closed and "Slishkom mnogo podkliuchenii" in fourth.reasons[0]
+    assert not any(connection.closed for _, connection in silent)
+    # Someone new gets in: the oldest handshake of the address holding the most makes room.
+    [(newcomer, arrived)] = _fake_connections(registry, "198.51.100.7")
+    await asyncio.sleep(0)
+    assert not arrived.closed
+    assert [connection.closed for _, connection in silent] == [True, False, False, False, False, False]
+    assert "The server is busy" in silent[0][1].reasons[0]
+    assert len(registry.handshakes) == 6 and registry.handshakes_per_address["192.0.2.1"] == 2
+    # An address that already holds the most cannot push anyone out: it is told the server is busy.
+    [(_, greedy)] = _fake_connections(registry, "192.0.2.2")
+    await asyncio.sleep(0)
+    assert greedy.closed and "The server is busy" in greedy.reasons[0]
+    # Once a connection runs its app it no longer holds a handshake slot.
+    registry.handshake_done(newcomer)  # type: ignore[arg-type]
+    assert len(registry.handshakes) == 5
+    for server, _ in [*silent, (newcomer, arrived)]:
+        server.connection_lost(None)  # type: ignore[attr-defined]
+    assert not registry.handshakes and not registry.connections
+
+
+async def test_a_connection_without_an_app_is_closed_after_the_login_timeout() -> None:
+    from tui.sshserver import ServerOptions, SessionRegistry
+
+    registry = SessionRegistry(ServerOptions(login_timeout=0.2))
+    [(server, connection)] = _fake_connections(registry, "192.0.2.1")
+    await _wait_until(lambda: connection.closed, seconds=10)
+    server.connection_lost(None)  # type: ignore[attr-defined]
+    assert not registry.handshakes
+
+
+def test_a_refusal_is_readable_to_openssh_and_in_utf8_before_the_version() -> None:
+    from tui.sshserver import _refusal_words
+
+    line, reason = _refusal_words("ssh.too_many_connections")
+    assert line.decode().startswith("Слишком много подключений с вашего адреса")
+    assert line.endswith(b"\r\n") and not line.startswith(b"SSH-")
+    assert reason.isascii() and reason.startswith("Slishkom mnogo podkliuchenii s vashego adresa")
+    assert reason.endswith("Too many connections from your address. Please try again later.")
+
+
+def test_input_is_cut_between_key_sequences() -> None:
+    from tui.sshserver import _cut_point
+
+    keys = bytearray(b"ab\x1b[Acd\x1b[<35;10;20M")
+    assert _cut_point(keys, 100) == len(keys)
+    assert _cut_point(keys, 3) == 2  # not inside the arrow's sequence
+    assert _cut_point(keys, 2) == 2
+    assert _cut_point(keys, 9) == 7  # not inside the mouse report
+    assert _cut_point(bytearray(b"\x1b[<35;10;20M"), 5) == 0  # wait for more room
+    assert _cut_point(bytearray(b"x" * 500), 100) == 100
 
 
 class _FakeChannel:
     def __init__(self) -> None:
         self.paused = False
         self.exits: list[int] = []
+        self.written = bytearray()
 
     def get_extra_info(self, name: str, default: object = None) -> object:
         return ("127.0.0.1", 50000) if name in {"peername", "sockname"} else default
@@ -324,16 +412,22 @@ class _FakeChannel:
         self.paused = False
 
     def write(self, data: bytes) -> None:
-        pass
+        self.written += data
 
     def exit(self, status: int) -> None:
         self.exits.append(status)
 
 
 class _FakeServer:
-    def __init__(self, options: object) -> None:
+    def __init__(self, options: object, home: Path | None = None) -> None:
         self.options = options
+        self.home = home
         self.closed = 0
+
+    def new_home(self) -> Path:
+        assert self.home is not None
+        self.home.mkdir()
+        return self.home
 
     def sessions_changed(self) -> None:
         pass
@@ -342,26 +436,37 @@ class _FakeServer:
         self.closed += 1
 
 
+def _drain(reader: int) -> int:
+    taken = 0
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(reader, 65536):
+            taken += len(chunk)
+    return taken
+
+
 async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
     from tui.sshserver import AppSession, ServerOptions
 
-    session = AppSession(_FakeServer(ServerOptions()))  # type: ignore[arg-type]
+    # No rate limit here: only the app's pace holds the client back.
+    options = ServerOptions(input_rate=10**9, input_burst=10**9, flood_seconds=600)
+    session = AppSession(_FakeServer(options))  # type: ignore[arg-type]
     channel = _FakeChannel()
     session.connection_made(channel)  # type: ignore[arg-type]
     reader, writer = os.pipe()  # the app's side of the terminal, which nobody reads yet
     os.set_blocking(writer, False)
+    os.set_blocking(reader, False)
     session._master = writer
     try:
-        for _ in range(64):
+        sent = 0
+        while not channel.paused:  # asyncssh stops delivering once paused
             session.data_received(b"x" * 8192, None)
-        assert channel.paused
-        assert len(session._pending) <= 64 * 8192
+            sent += 8192
+            assert sent < 16 * 1024 * 1024, "never paused"
+        assert len(session._pending) <= 64 * 1024
         # The app reads everything: the waiting input drains and the client may send again.
-        os.set_blocking(reader, False)
+        taken = 0
         for _ in range(400):
-            with contextlib.suppress(BlockingIOError):
-                while os.read(reader, 65536):
-                    pass
+            taken += _drain(reader)
             if not channel.paused:
                 break
             await asyncio.sleep(0.01)
@@ -374,13 +479,59 @@ async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
         session._master = None
 
 
+async def test_keystrokes_beyond_the_rate_are_held_back_and_a_flood_ends_the_session(tmp_path: Path) -> None:
+    from tui.sshserver import AppSession, ServerOptions
+
+    options = ServerOptions(input_rate=1000, input_burst=2000, flood_seconds=1.0, grace_seconds=0.1)
+    server = _FakeServer(options)
+    session = AppSession(server)  # type: ignore[arg-type]
+    channel = _FakeChannel()
+    session.connection_made(channel)  # type: ignore[arg-type]
+    reader, writer = os.pipe()  # an app that reads all it gets
+    os.set_blocking(writer, False)
+    os.set_blocking(reader, False)
+    session._master = writer
+    try:
+        # A paste of a few hundred characters goes through at once.
+        session.data_received(b"p" * 300, None)
+        assert _drain(reader) == 300
+        # A flood: the burst goes, the rest waits, the client is paused and nothing piles up.
+        for _ in range(8):
+            if not channel.paused:
+                session.data_received(b"k" * 8192, None)
+        assert channel.paused
+        assert len(session._pending) <= 64 * 1024
+        taken = _drain(reader)
+        assert 1500 <= taken <= 2100
+        # Kept waiting for longer than flood_seconds: the session ends with a message.
+        for _ in range(500):
+            _drain(reader)
+            if server.closed:
+                break
+            if not channel.paused:
+                session.data_received(b"k" * 8192, None)
+            await asyncio.sleep(0.01)
+        assert server.closed == 1 and channel.exits == [1]
+        text = channel.written.decode()
+        assert "быстрее, чем может печатать человек" in text and "faster than a person can type" in text
+        assert channel.written.startswith(b"\x1b[?1000l")  # the terminal set back before the words
+        assert session.input_passed < session.input_received
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            asyncio.get_running_loop().remove_writer(writer)
+        os.close(reader)
+        with contextlib.suppress(OSError):
+            os.close(writer)
+        session._master = None
+
+
 async def test_an_app_started_after_the_connection_dropped_is_killed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import tui.sshserver as sshserver
 
     options = sshserver.ServerOptions(app_command=["sleep", "60"], grace_seconds=0.5)
-    session = sshserver.AppSession(_FakeServer(options))  # type: ignore[arg-type]
+    session = sshserver.AppSession(_FakeServer(options, tmp_path / "home"))  # type: ignore[arg-type]
     session.connection_made(_FakeChannel())  # type: ignore[arg-type]
     session._term = "xterm"
     started: list[asyncio.subprocess.Process] = []
