@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -270,6 +273,187 @@ async def test_sessions_per_address_are_limited(ssh_server: Server, connect) -> 
     assert "предел" in output.decode() and "limit" in output.decode()
     assert process.exit_status == 1
     assert len(ssh_server.apps()) == 2
+
+
+# --- floods and locks, as an outsider would try -----------------------------------------------------
+
+MIB = 1024 * 1024
+TEXT_KEYS = b"0123456789 abcdefghijklmnopqrstuvwxyz "
+MOVE_KEYS = b"\t\x1b[B\x1b[A\t\x1b[Z\x1b[C\x1b[D"  # Tab, arrows, Shift+Tab: focus moves and redraws
+
+
+async def _ssh(port: int, local_address: str = "127.0.0.1") -> asyncssh.SSHClientConnection:
+    return await asyncssh.connect(
+        "127.0.0.1",
+        port,
+        username="resident",
+        known_hosts=None,
+        client_keys=None,
+        agent_path=None,
+        local_addr=(local_address, 0),
+    )
+
+
+async def _flood(server: Server, terminal: Terminal, keys: bytes, total: int, seconds: float = 90) -> int:
+    """Send ``total`` bytes of ``keys`` as fast as the server takes them, for at most ``seconds``, and
+    wait until the server ends the session (if it does within the time); the app's peak RSS."""
+    [app] = server.apps()
+    peak = app.memory_info().rss
+    chunk = (keys * (32768 // len(keys) + 1))[:32768]
+    sent = 0
+    deadline = time.monotonic() + seconds
+    while sent < total and not terminal._reader.done() and time.monotonic() < deadline:
+        terminal.process.stdin.write(chunk)
+        sent += len(chunk)
+        while not terminal._reader.done() and time.monotonic() < deadline:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, app.memory_info().rss)
+            try:
+                await asyncio.wait_for(terminal.process.stdin.drain(), timeout=0.1)
+                break
+            except TimeoutError:
+                continue
+            except (asyncssh.Error, OSError):
+                break
+    while not terminal._reader.done() and time.monotonic() < deadline:  # the app may still be busy
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, app.memory_info().rss)
+        await asyncio.sleep(0.1)
+    return int(peak)
+
+
+async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
+    ssh_server: Server, connect
+) -> None:
+    terminal = await _open_terminal(await connect())
+    await terminal.wait_for(LOGIN_SCREEN)
+    [app] = ssh_server.apps()
+    peak = await _flood(ssh_server, terminal, TEXT_KEYS, 2 * MIB)
+    assert terminal._reader.done(), "the flood went on and the server never ended it"
+    assert peak < 150 * MIB  # it was ~730 MB after 40 s of a 2 MB flood, and growing
+    await asyncio.to_thread(app.wait, 30)
+    said = terminal.output.decode("utf-8", "replace")
+    assert "быстрее, чем может печатать человек" in said and "faster than a person can type" in said
+    assert ssh_server.process.poll() is None
+    # Everyone else is still served.
+    other = await _open_terminal(await connect())
+    await other.wait_for(LOGIN_SCREEN)
+
+
+async def test_an_app_reads_keys_no_faster_than_it_handles_them(tmp_path: Path, app_data_dir: Path) -> None:
+    # The server passes everything at once and never ends a flood: only the app's own pace keeps it small.
+    server = _start_server(
+        tmp_path,
+        app_data_dir,
+        *["--input-rate", "100000000", "--input-burst", "100000000", "--flood-seconds", "600"],
+    )
+    try:
+        conn = await _ssh(server.port)
+        terminal = await _open_terminal(conn)
+        await terminal.wait_for(LOGIN_SCREEN)
+        # Keys that cost the app a redraw each, for 25 s: it grew to ~200 MB reading them unpaced.
+        peak = await _flood(server, terminal, MOVE_KEYS, 50 * MIB, seconds=25)
+        assert peak < 150 * MIB
+        assert not terminal._reader.done()  # still served, at the app's pace
+        conn.close()
+    finally:
+        _stop(server)
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir()
+
+
+def _closed(sock: socket.socket) -> bool:
+    try:
+        while sock.recv(65536):
+            pass
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_data_dir: Path) -> None:
+    server = _start_server(tmp_path, app_data_dir, "--login-timeout", "5")
+    silent: list[socket.socket] = []
+    try:
+        # 100 connections from 10 addresses that never say a word.
+        for n in range(100):
+            sock = socket.socket()
+            sock.bind((f"127.0.0.{2 + n % 10}", 0))
+            sock.connect(("127.0.0.1", server.port))
+            sock.setblocking(False)
+            silent.append(sock)
+        await asyncio.sleep(0.5)
+        assert sum(not _closed(sock) for sock in silent) <= 30  # the rest were refused at once
+        # One from a flooding address is told why, in words, before anything else.
+        with pytest.raises(asyncssh.DisconnectError) as refused:
+            await _ssh(server.port, "127.0.0.2")
+        assert "Too many connections from your address" in refused.value.reason
+        raw = socket.create_connection(
+            ("127.0.0.1", server.port), timeout=10, source_address=("127.0.0.3", 0)
+        )
+        with raw:
+            first = raw.recv(4096)
+        assert first.decode("utf-8", "replace").startswith("Слишком много подключений с вашего адреса")
+        if shutil.which("ssh"):  # and the real OpenSSH client prints it
+            ssh = await asyncio.create_subprocess_exec(
+                *["ssh", "-b", "127.0.0.4", "-p", str(server.port), "-o", "BatchMode=yes"],
+                *["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "x@127.0.0.1"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            _, errors = await asyncio.wait_for(ssh.communicate(), timeout=30)
+            assert "Too many connections from your address" in errors.decode()
+            assert "invalid characters" not in errors.decode()
+        # A resident from another address gets the login screen all the same.
+        conn = await _ssh(server.port)
+        terminal = await _open_terminal(conn)
+        await terminal.wait_for(LOGIN_SCREEN)
+        # The silent ones lose their slots after the login timeout; their addresses may connect again.
+        await _wait_until(lambda: all(_closed(sock) for sock in silent), seconds=30)
+        again = await _open_terminal(await _ssh(server.port, "127.0.0.2"))
+        await again.wait_for(LOGIN_SCREEN)
+    finally:
+        for sock in silent:
+            sock.close()
+        _stop(server)
+
+
+async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
+    server = _start_server(tmp_path, app_data_dir)
+    conn = await _ssh(server.port)
+    terminal = await _open_terminal(conn)
+    await terminal.wait_for(LOGIN_SCREEN)
+    children = server.descendants()
+    [app] = server.apps()
+    home = Path(app.environ()["HOME"])
+    # Another server with the same state folder, still running: what is its own is kept.
+    other = server.state_dir / "sessions" / "server-other"
+    (other / "home-x").mkdir(parents=True)
+    lock = os.open(other / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        server.process.kill()  # kill -9: no cleanup of its own
+        server.process.wait()
+        conn.close()
+        _gone, alive = await asyncio.to_thread(psutil.wait_procs, children, 30)
+        assert not alive  # the apps and the demo portal die with it
+        assert _is_dir(home)  # but the session's home is left behind
+        again = _start_server(tmp_path, app_data_dir)
+        try:
+            assert not _is_dir(home) and not _is_dir(home.parent)
+            assert _is_dir(other / "home-x")
+            assert "removed 1 session folder" in "".join(again.output)
+        finally:
+            _stop(again)
+    finally:
+        os.close(lock)
 
 
 def test_host_key_is_generated_once_and_kept(tmp_path: Path) -> None:

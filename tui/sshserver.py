@@ -1046,8 +1046,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=2048,
         metavar="BYTES",
-        help="keystrokes per second passed to an app after a burst of 4 KiB (2048); "
-        "a client held back for 10 s without a break is disconnected",
+        help="keystroke bytes per second passed to an app after --input-burst (2048)",
+    )
+    parser.add_argument(
+        "--input-burst", type=int, default=4096, metavar="BYTES", help="keystroke bytes passed at once (4096)"
+    )
+    parser.add_argument(
+        "--flood-seconds",
+        type=float,
+        default=10.0,
+        help="disconnect a client whose input is held back this long without a break (10)",
     )
     parser.add_argument("--grace", type=float, default=3.0, help="seconds between SIGHUP and SIGKILL (3)")
     return parser
@@ -1069,6 +1077,8 @@ def options_from(args: argparse.Namespace) -> ServerOptions:
         max_handshakes=args.max_handshakes,
         max_handshakes_per_address=args.max_handshakes_per_address,
         input_rate=args.input_rate,
+        input_burst=args.input_burst,
+        flood_seconds=args.flood_seconds,
         grace_seconds=args.grace,
     )
     if args.state_dir is not None:
@@ -1090,8 +1100,10 @@ def _check(options: ServerOptions, environ: Mapping[str, str]) -> str | None:
         return (
             "--max-sessions, --max-per-address, --max-connections-… and --max-handshakes… must be at least 1"
         )
-    if options.login_timeout <= 0 or options.input_rate < 64:
-        return "--login-timeout must be positive and --input-rate at least 64"
+    if options.login_timeout <= 0 or options.flood_seconds <= 0:
+        return "--login-timeout and --flood-seconds must be positive"
+    if options.input_rate < 64 or options.input_burst < 256:
+        return "--input-rate must be at least 64 and --input-burst at least 256"
     if options.idle_minutes <= 0 or options.grace_seconds < 0:
         return "--idle-minutes must be positive and --grace not negative"
     if options.server_url is None:
