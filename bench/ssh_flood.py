@@ -10,6 +10,8 @@ bytes left unsent, the server's own account of the session (bytes passed to the 
 whether the connection was ended and the last lines the client saw.
 
     .venv/bin/python bench/ssh_flood.py [--megabytes 10] [--seconds 120] [--port 2300]
+    .venv/bin/python bench/ssh_flood.py --keys moves            # Tab and arrows: a redraw per key
+    .venv/bin/python bench/ssh_flood.py --rate 1900 --megabytes 0.1   # just under the server's rate
 
 Target (issue 9): the app's peak RSS under a 10 MB flood below 150 MB, the server's RSS back to its
 baseline afterwards. ``--rss-cap-mb`` stops the flood early when the app grows past it (a safety

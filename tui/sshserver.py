@@ -113,8 +113,9 @@ class ServerOptions:
     """Close a connection after this many minutes without a key (the app wipes sooner by itself)."""
     app_idle_seconds: int | None = None
     """The app's own idle logout (``idle_timeout_seconds``); None: the config's (120 s by default)."""
-    login_timeout: float = 10.0
-    """Seconds from the TCP connection to a running app: the SSH handshake and the session request."""
+    login_timeout: float = 20.0
+    """Seconds from the TCP connection to a running app: the SSH handshake and the session request. It
+    includes a first-time OpenSSH user's answer to "Are you sure you want to continue connecting?"."""
     max_handshakes: int = 30
     """Connections still in the handshake (no app yet) in all; a newcomer pushes out the oldest one of the
     address that has the most, or is refused if its own address has the most."""
@@ -1026,8 +1027,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--login-timeout",
         type=float,
-        default=10.0,
-        help="seconds from connecting to a running app: the SSH handshake and the session request (10)",
+        default=20.0,
+        help="seconds from connecting to a running app: the SSH handshake (with a first-time user's "
+        "answer to the host key question) and the session request (20)",
     )
     parser.add_argument(
         "--max-handshakes",
