@@ -58,6 +58,12 @@ class SharedTerminalMixin(_AppBase):
         self.idle = IdleTimer(self.config.idle_timeout_seconds) if self.shared_terminal else None
         self.pin_throttle = PinThrottle()
         self._idle_warning = None
+        if self.shared_terminal:
+            # Read the terminal no faster than the app handles it: a keystroke flood stays in the
+            # terminal's buffer (and holds the SSH client back) instead of growing the app.
+            from widgets.paced_input import paced
+
+            self.driver_class = paced(self.driver_class)
 
     @property
     def shared_terminal(self) -> bool:

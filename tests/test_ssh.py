@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -29,9 +32,12 @@ pytestmark = pytest.mark.slow
 class Server:
     """``kabinet serve-ssh`` in a subprocess; ``port`` once it listens."""
 
-    def __init__(self, process: subprocess.Popen[str], port: int) -> None:
+    def __init__(self, process: subprocess.Popen[str], port: int, state_dir: Path) -> None:
         self.process = process
         self.port = port
+        self.state_dir = state_dir
+        self.output: list[str] = []
+        """What it printed after ``listening on`` (read by :meth:`stop`)."""
 
     def descendants(self) -> list[psutil.Process]:
         """Every process the server runs now: the apps and the one demo portal."""
@@ -41,12 +47,14 @@ class Server:
             return []
 
     def apps(self) -> list[psutil.Process]:
-        """The app processes the server runs now."""
+        """The app processes the server runs now, and ended ones it has not reaped yet (zombies)."""
         apps = []
         for process in self.descendants():
             try:
                 if "portal.cli" not in process.cmdline():
                     apps.append(process)
+            except psutil.ZombieProcess:
+                apps.append(process)
             except psutil.NoSuchProcess:
                 pass
         return apps
@@ -80,7 +88,9 @@ def _start_server(tmp_path: Path, data_dir: Path, *options: str) -> Server:
             break
         seen.append(line)
         if match := re.search(r"listening on .*:(\d+)", line):
-            return Server(process, int(match.group(1)))
+            server = Server(process, int(match.group(1)), tmp_path / "state")
+            server.output.extend(seen)
+            return server
     process.kill()
     raise AssertionError("serve-ssh did not start:\n" + "".join(seen))
 
@@ -88,10 +98,11 @@ def _start_server(tmp_path: Path, data_dir: Path, *options: str) -> Server:
 def _stop(server: Server) -> None:
     server.process.terminate()
     try:
-        server.process.wait(timeout=30)
+        output, _ = server.process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         server.process.kill()
-        server.process.wait()
+        output, _ = server.process.communicate()
+    server.output.append(output or "")
 
 
 @pytest.fixture
@@ -209,9 +220,10 @@ async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server,
     await terminal.wait_for(f"Лицевой счет {HAPPY}")
 
     home = Path(environment["HOME"])
+    assert home.parent.parent == ssh_server.state_dir / "sessions"
     conn.close()  # the resident closes the window
+    await asyncio.to_thread(app.wait, 30)  # ended and reaped by the server (not just a zombie)
     await _wait_until(lambda: not ssh_server.apps())
-    assert not app.is_running()
     await _wait_until(lambda: not home.exists())  # the session's temporary home is removed
 
 
@@ -263,6 +275,187 @@ async def test_sessions_per_address_are_limited(ssh_server: Server, connect) -> 
     assert len(ssh_server.apps()) == 2
 
 
+# --- floods and locks, as an outsider would try -----------------------------------------------------
+
+MIB = 1024 * 1024
+TEXT_KEYS = b"0123456789 abcdefghijklmnopqrstuvwxyz "
+MOVE_KEYS = b"\t\x1b[B\x1b[A\t\x1b[Z\x1b[C\x1b[D"  # Tab, arrows, Shift+Tab: focus moves and redraws
+
+
+async def _ssh(port: int, local_address: str = "127.0.0.1") -> asyncssh.SSHClientConnection:
+    return await asyncssh.connect(
+        "127.0.0.1",
+        port,
+        username="resident",
+        known_hosts=None,
+        client_keys=None,
+        agent_path=None,
+        local_addr=(local_address, 0),
+    )
+
+
+async def _flood(server: Server, terminal: Terminal, keys: bytes, total: int, seconds: float = 90) -> int:
+    """Send ``total`` bytes of ``keys`` as fast as the server takes them, for at most ``seconds``, and
+    wait until the server ends the session (if it does within the time); the app's peak RSS."""
+    [app] = server.apps()
+    peak = app.memory_info().rss
+    chunk = (keys * (32768 // len(keys) + 1))[:32768]
+    sent = 0
+    deadline = time.monotonic() + seconds
+    while sent < total and not terminal._reader.done() and time.monotonic() < deadline:
+        terminal.process.stdin.write(chunk)
+        sent += len(chunk)
+        while not terminal._reader.done() and time.monotonic() < deadline:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, app.memory_info().rss)
+            try:
+                await asyncio.wait_for(terminal.process.stdin.drain(), timeout=0.1)
+                break
+            except TimeoutError:
+                continue
+            except (asyncssh.Error, OSError):
+                break
+    while not terminal._reader.done() and time.monotonic() < deadline:  # the app may still be busy
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, app.memory_info().rss)
+        await asyncio.sleep(0.1)
+    return int(peak)
+
+
+async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
+    ssh_server: Server, connect
+) -> None:
+    terminal = await _open_terminal(await connect())
+    await terminal.wait_for(LOGIN_SCREEN)
+    [app] = ssh_server.apps()
+    peak = await _flood(ssh_server, terminal, TEXT_KEYS, 2 * MIB)
+    assert terminal._reader.done(), "the flood went on and the server never ended it"
+    assert peak < 150 * MIB  # it was ~730 MB after 40 s of a 2 MB flood, and growing
+    await asyncio.to_thread(app.wait, 30)
+    said = terminal.output.decode("utf-8", "replace")
+    assert "быстрее, чем может печатать человек" in said and "faster than a person can type" in said
+    assert ssh_server.process.poll() is None
+    # Everyone else is still served.
+    other = await _open_terminal(await connect())
+    await other.wait_for(LOGIN_SCREEN)
+
+
+async def test_an_app_reads_keys_no_faster_than_it_handles_them(tmp_path: Path, app_data_dir: Path) -> None:
+    # The server passes everything at once and never ends a flood: only the app's own pace keeps it small.
+    server = _start_server(
+        tmp_path,
+        app_data_dir,
+        *["--input-rate", "100000000", "--input-burst", "100000000", "--flood-seconds", "600"],
+    )
+    try:
+        conn = await _ssh(server.port)
+        terminal = await _open_terminal(conn)
+        await terminal.wait_for(LOGIN_SCREEN)
+        # Keys that cost the app a redraw each, for 25 s: it grew to ~200 MB reading them unpaced.
+        peak = await _flood(server, terminal, MOVE_KEYS, 50 * MIB, seconds=25)
+        assert peak < 150 * MIB
+        assert not terminal._reader.done()  # still served, at the app's pace
+        conn.close()
+    finally:
+        _stop(server)
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir()
+
+
+def _closed(sock: socket.socket) -> bool:
+    try:
+        while sock.recv(65536):
+            pass
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_data_dir: Path) -> None:
+    server = _start_server(tmp_path, app_data_dir, "--login-timeout", "5")
+    silent: list[socket.socket] = []
+    try:
+        # 100 connections from 10 addresses that never say a word.
+        for n in range(100):
+            sock = socket.socket()
+            sock.bind((f"127.0.0.{2 + n % 10}", 0))
+            sock.connect(("127.0.0.1", server.port))
+            sock.setblocking(False)
+            silent.append(sock)
+        await asyncio.sleep(0.5)
+        assert sum(not _closed(sock) for sock in silent) <= 30  # the rest were refused at once
+        # One from a flooding address is told why, in words, before anything else.
+        with pytest.raises(asyncssh.DisconnectError) as refused:
+            await _ssh(server.port, "127.0.0.2")
+        assert "Too many connections from your address" in refused.value.reason
+        raw = socket.create_connection(
+            ("127.0.0.1", server.port), timeout=10, source_address=("127.0.0.3", 0)
+        )
+        with raw:
+            first = raw.recv(4096)
+        assert first.decode("utf-8", "replace").startswith("Слишком много подключений с вашего адреса")
+        if shutil.which("ssh"):  # and the real OpenSSH client prints it
+            ssh = await asyncio.create_subprocess_exec(
+                *["ssh", "-b", "127.0.0.4", "-p", str(server.port), "-o", "BatchMode=yes"],
+                *["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "x@127.0.0.1"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            _, errors = await asyncio.wait_for(ssh.communicate(), timeout=30)
+            assert "Too many connections from your address" in errors.decode()
+            assert "invalid characters" not in errors.decode()
+        # A resident from another address gets the login screen all the same.
+        conn = await _ssh(server.port)
+        terminal = await _open_terminal(conn)
+        await terminal.wait_for(LOGIN_SCREEN)
+        # The silent ones lose their slots after the login timeout; their addresses may connect again.
+        await _wait_until(lambda: all(_closed(sock) for sock in silent), seconds=30)
+        again = await _open_terminal(await _ssh(server.port, "127.0.0.2"))
+        await again.wait_for(LOGIN_SCREEN)
+    finally:
+        for sock in silent:
+            sock.close()
+        _stop(server)
+
+
+async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
+    server = _start_server(tmp_path, app_data_dir)
+    conn = await _ssh(server.port)
+    terminal = await _open_terminal(conn)
+    await terminal.wait_for(LOGIN_SCREEN)
+    children = server.descendants()
+    [app] = server.apps()
+    home = Path(app.environ()["HOME"])
+    # Another server with the same state folder, still running: what is its own is kept.
+    other = server.state_dir / "sessions" / "server-other"
+    (other / "home-x").mkdir(parents=True)
+    lock = os.open(other / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        server.process.kill()  # kill -9: no cleanup of its own
+        server.process.wait()
+        conn.close()
+        _gone, alive = await asyncio.to_thread(psutil.wait_procs, children, 30)
+        assert not alive  # the apps and the demo portal die with it
+        assert _is_dir(home)  # but the session's home is left behind
+        again = _start_server(tmp_path, app_data_dir)
+        try:
+            assert not _is_dir(home) and not _is_dir(home.parent)
+            assert _is_dir(other / "home-x")
+            assert "removed 1 session folder" in "".join(again.output)
+        finally:
+            _stop(again)
+    finally:
+        os.close(lock)
+
+
 def test_host_key_is_generated_once_and_kept(tmp_path: Path) -> None:
     from tui.sshserver import load_or_create_host_key
 
@@ -280,6 +473,7 @@ class _FakeConnection:
     def __init__(self, address: str) -> None:
         self.address = address
         self.closed = False
+        self.reasons: list[str] = []
 
     def get_extra_info(self, name: str, default: object = None) -> object:
         return (self.address, 50000) if name == "peername" else default
@@ -287,32 +481,110 @@ class _FakeConnection:
     def close(self) -> None:
         self.closed = True
 
+    def disconnect(self, code: int, reason: str, lang: str = "en-US") -> None:
+        self.reasons.append(reason)
+        self.closed = True
 
-def test_connections_per_address_are_capped() -> None:
-    from tui.sshserver import KabinetSSHServer, ServerOptions, SessionRegistry
 
-    registry = SessionRegistry(ServerOptions(max_connections_per_address=2))
-    servers = []
-    for address in ("192.0.2.1", "192.0.2.1", "192.0.2.1", "2001:db8::1", "2001:db8::2", "2001:db8::3"):
-        server = KabinetSSHServer(registry)
+def _fake_connections(registry: object, *addresses: str) -> list[tuple[object, _FakeConnection]]:
+    from tui.sshserver import KabinetSSHServer
+
+    made = []
+    for address in addresses:
+        server = KabinetSSHServer(registry)  # type: ignore[arg-type]
         connection = _FakeConnection(address)
         server.connection_made(connection)  # type: ignore[arg-type]
-        servers.append((server, connection))
+        made.append((server, connection))
+    return made
+
+
+async def test_connections_per_address_are_capped() -> None:
+    from tui.sshserver import ServerOptions, SessionRegistry
+
+    registry = SessionRegistry(ServerOptions(max_connections_per_address=2))
+    servers = _fake_connections(
+        registry, "192.0.2.1", "192.0.2.1", "192.0.2.1", "2001:db8::1", "2001:db8::2", "2001:db8::3"
+    )
+    await asyncio.sleep(0)  # the refusal is sent once asyncssh has sent its version
     assert [connection.closed for _, connection in servers] == [False, False, True, False, False, True]
+    assert "Too many connections from your address" in servers[2][1].reasons[0]
     # One goes away: room for another from that address.
-    servers[0][0].connection_lost(None)
-    servers[2][0].connection_lost(None)  # a refused one leaves nothing to count down
-    again = KabinetSSHServer(registry)
-    connection = _FakeConnection("192.0.2.1")
-    again.connection_made(connection)  # type: ignore[arg-type]
+    servers[0][0].connection_lost(None)  # type: ignore[attr-defined]
+    servers[2][0].connection_lost(None)  # type: ignore[attr-defined]  # a refused one has nothing to count down
+    [(_, connection)] = _fake_connections(registry, "192.0.2.1")
+    await asyncio.sleep(0)
     assert not connection.closed
     assert registry.connections_per_address["192.0.2.1"] == 2
+    for server, _ in servers:
+        server.connection_lost(None)  # type: ignore[attr-defined]
+
+
+async def test_handshakes_are_limited_per_address_and_a_newcomer_pushes_out_the_busiest() -> None:
+    from tui.sshserver import ServerOptions, SessionRegistry
+
+    registry = SessionRegistry(ServerOptions(max_handshakes=6, max_handshakes_per_address=3))
+    # Silent connections: three addresses fill every handshake slot; a fourth from one of them is refused.
+    silent = _fake_connections(registry, *[f"192.0.2.{n}" for n in (1, 1, 1, 2, 2, 3)])
+    [(_, fourth)] = _fake_connections(registry, "192.0.2.1")
+    await asyncio.sleep(0)
+    assert fourth.closed and "Slishkom mnogo podkliuchenii" in fourth.reasons[0]
+    assert not any(connection.closed for _, connection in silent)
+    # Someone new gets in: the oldest handshake of the address holding the most makes room.
+    [(newcomer, arrived)] = _fake_connections(registry, "198.51.100.7")
+    await asyncio.sleep(0)
+    assert not arrived.closed
+    assert [connection.closed for _, connection in silent] == [True, False, False, False, False, False]
+    assert "The server is busy" in silent[0][1].reasons[0]
+    assert len(registry.handshakes) == 6 and registry.handshakes_per_address["192.0.2.1"] == 2
+    # An address that already holds the most cannot push anyone out: it is told the server is busy.
+    [(_, greedy)] = _fake_connections(registry, "192.0.2.2")
+    await asyncio.sleep(0)
+    assert greedy.closed and "The server is busy" in greedy.reasons[0]
+    # Once a connection runs its app it no longer holds a handshake slot.
+    registry.handshake_done(newcomer)  # type: ignore[arg-type]
+    assert len(registry.handshakes) == 5
+    for server, _ in [*silent, (newcomer, arrived)]:
+        server.connection_lost(None)  # type: ignore[attr-defined]
+    assert not registry.handshakes and not registry.connections
+
+
+async def test_a_connection_without_an_app_is_closed_after_the_login_timeout() -> None:
+    from tui.sshserver import ServerOptions, SessionRegistry
+
+    registry = SessionRegistry(ServerOptions(login_timeout=0.2))
+    [(server, connection)] = _fake_connections(registry, "192.0.2.1")
+    await _wait_until(lambda: connection.closed, seconds=10)
+    server.connection_lost(None)  # type: ignore[attr-defined]
+    assert not registry.handshakes
+
+
+def test_a_refusal_is_readable_to_openssh_and_in_utf8_before_the_version() -> None:
+    from tui.sshserver import _refusal_words
+
+    line, reason = _refusal_words("ssh.too_many_connections")
+    assert line.decode().startswith("Слишком много подключений с вашего адреса")
+    assert line.endswith(b"\r\n") and not line.startswith(b"SSH-")
+    assert reason.isascii() and reason.startswith("Slishkom mnogo podkliuchenii s vashego adresa")
+    assert reason.endswith("Too many connections from your address. Please try again later.")
+
+
+def test_input_is_cut_between_key_sequences() -> None:
+    from tui.sshserver import _cut_point
+
+    keys = bytearray(b"ab\x1b[Acd\x1b[<35;10;20M")
+    assert _cut_point(keys, 100) == len(keys)
+    assert _cut_point(keys, 3) == 2  # not inside the arrow's sequence
+    assert _cut_point(keys, 2) == 2
+    assert _cut_point(keys, 9) == 7  # not inside the mouse report
+    assert _cut_point(bytearray(b"\x1b[<35;10;20M"), 5) == 0  # wait for more room
+    assert _cut_point(bytearray(b"x" * 500), 100) == 100
 
 
 class _FakeChannel:
     def __init__(self) -> None:
         self.paused = False
         self.exits: list[int] = []
+        self.written = bytearray()
 
     def get_extra_info(self, name: str, default: object = None) -> object:
         return ("127.0.0.1", 50000) if name in {"peername", "sockname"} else default
@@ -324,16 +596,22 @@ class _FakeChannel:
         self.paused = False
 
     def write(self, data: bytes) -> None:
-        pass
+        self.written += data
 
     def exit(self, status: int) -> None:
         self.exits.append(status)
 
 
 class _FakeServer:
-    def __init__(self, options: object) -> None:
+    def __init__(self, options: object, home: Path | None = None) -> None:
         self.options = options
+        self.home = home
         self.closed = 0
+
+    def new_home(self) -> Path:
+        assert self.home is not None
+        self.home.mkdir()
+        return self.home
 
     def sessions_changed(self) -> None:
         pass
@@ -342,26 +620,37 @@ class _FakeServer:
         self.closed += 1
 
 
+def _drain(reader: int) -> int:
+    taken = 0
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(reader, 65536):
+            taken += len(chunk)
+    return taken
+
+
 async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
     from tui.sshserver import AppSession, ServerOptions
 
-    session = AppSession(_FakeServer(ServerOptions()))  # type: ignore[arg-type]
+    # No rate limit here: only the app's pace holds the client back.
+    options = ServerOptions(input_rate=10**9, input_burst=10**9, flood_seconds=600)
+    session = AppSession(_FakeServer(options))  # type: ignore[arg-type]
     channel = _FakeChannel()
     session.connection_made(channel)  # type: ignore[arg-type]
     reader, writer = os.pipe()  # the app's side of the terminal, which nobody reads yet
     os.set_blocking(writer, False)
+    os.set_blocking(reader, False)
     session._master = writer
     try:
-        for _ in range(64):
+        sent = 0
+        while not channel.paused:  # asyncssh stops delivering once paused
             session.data_received(b"x" * 8192, None)
-        assert channel.paused
-        assert len(session._pending) <= 64 * 8192
+            sent += 8192
+            assert sent < 16 * 1024 * 1024, "never paused"
+        assert len(session._pending) <= 64 * 1024
         # The app reads everything: the waiting input drains and the client may send again.
-        os.set_blocking(reader, False)
+        taken = 0
         for _ in range(400):
-            with contextlib.suppress(BlockingIOError):
-                while os.read(reader, 65536):
-                    pass
+            taken += _drain(reader)
             if not channel.paused:
                 break
             await asyncio.sleep(0.01)
@@ -374,13 +663,59 @@ async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
         session._master = None
 
 
+async def test_keystrokes_beyond_the_rate_are_held_back_and_a_flood_ends_the_session(tmp_path: Path) -> None:
+    from tui.sshserver import AppSession, ServerOptions
+
+    options = ServerOptions(input_rate=1000, input_burst=2000, flood_seconds=1.0, grace_seconds=0.1)
+    server = _FakeServer(options)
+    session = AppSession(server)  # type: ignore[arg-type]
+    channel = _FakeChannel()
+    session.connection_made(channel)  # type: ignore[arg-type]
+    reader, writer = os.pipe()  # an app that reads all it gets
+    os.set_blocking(writer, False)
+    os.set_blocking(reader, False)
+    session._master = writer
+    try:
+        # A paste of a few hundred characters goes through at once.
+        session.data_received(b"p" * 300, None)
+        assert _drain(reader) == 300
+        # A flood: the burst goes, the rest waits, the client is paused and nothing piles up.
+        for _ in range(8):
+            if not channel.paused:
+                session.data_received(b"k" * 8192, None)
+        assert channel.paused
+        assert len(session._pending) <= 64 * 1024
+        taken = _drain(reader)
+        assert 1500 <= taken <= 2100
+        # Kept waiting for longer than flood_seconds: the session ends with a message.
+        for _ in range(500):
+            _drain(reader)
+            if server.closed:
+                break
+            if not channel.paused:
+                session.data_received(b"k" * 8192, None)
+            await asyncio.sleep(0.01)
+        assert server.closed == 1 and channel.exits == [1]
+        text = channel.written.decode()
+        assert "быстрее, чем может печатать человек" in text and "faster than a person can type" in text
+        assert channel.written.startswith(b"\x1b[?1000l")  # the terminal set back before the words
+        assert session.input_passed < session.input_received
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            asyncio.get_running_loop().remove_writer(writer)
+        os.close(reader)
+        with contextlib.suppress(OSError):
+            os.close(writer)
+        session._master = None
+
+
 async def test_an_app_started_after_the_connection_dropped_is_killed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import tui.sshserver as sshserver
 
     options = sshserver.ServerOptions(app_command=["sleep", "60"], grace_seconds=0.5)
-    session = sshserver.AppSession(_FakeServer(options))  # type: ignore[arg-type]
+    session = sshserver.AppSession(_FakeServer(options, tmp_path / "home"))  # type: ignore[arg-type]
     session.connection_made(_FakeChannel())  # type: ignore[arg-type]
     session._term = "xterm"
     started: list[asyncio.subprocess.Process] = []

@@ -10,14 +10,19 @@ and resized with it, and carries bytes both ways. What an SSH server usually off
   own login, by account number and password), so the SSH user name means nothing;
 - limits: at most ``--max-sessions`` app processes in all and ``--max-per-address`` per client
   address (a refused session gets one line saying why), at most ``--max-connections-per-address``
-  open connections per client address (more are closed at once); a connection that has not started a
-  session within ``--login-timeout`` seconds is closed, and so is one with no input for
-  ``--idle-minutes``; a client that types faster than its app reads is paused (its window fills);
+  open connections per client address; at most ``--max-handshakes-per-address`` connections per
+  address and ``--max-handshakes`` in all that have no app yet, each for at most ``--login-timeout``
+  seconds (a newcomer pushes out the oldest of the address holding the most); a refused connection
+  is told why in words before it is closed; a connection with no input for ``--idle-minutes`` is
+  closed;
+- keystrokes reach an app at most at ``--input-rate`` bytes a second after a burst (Textual queues an
+  event per key, so a flood would grow the app without end): the client is paused meanwhile, and one
+  held back for ``flood_seconds`` without a break is disconnected with a message;
 - every app is started with ``KABINET_SSH=1``: like a kiosk it remembers no account number and ends
   an idle resident's session (``idle_timeout_seconds``, wiping every screen), and knows that files it
   saves land on the server;
-- the app's home, config and download folders are a temporary folder per session, removed when the
-  session ends;
+- the app's home, config and download folders are a temporary folder per session in
+  ``STATE/sessions``, removed when the session ends; the next start removes those of a killed server;
 - without ``--server`` the server starts ONE demo portal for all its apps
   (``kabinet-portal serve --demo`` on a free loopback port, its data in the state folder), waits until
   it answers ``/api/v1/health``, hands every app ``--server http://127.0.0.1:PORT`` and stops it on
@@ -65,10 +70,21 @@ DEFAULT_PORT: Final = 2222
 HOST_KEY_NAME: Final = "ssh_host_ed25519_key"
 _TERM_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _READ_SIZE: Final = 65536
-_PENDING_HIGH: Final = 65536
+_PENDING_HIGH: Final = 16384
 """Client input waiting for the app above this many bytes: stop reading from the client."""
-_PENDING_LOW: Final = 16384
+_PENDING_LOW: Final = 4096
 """…and read again once the app has taken the waiting input down to this."""
+_CHANNEL_WINDOW: Final = 65536
+"""The SSH window of a session: what a paused client may still have in flight (asyncssh's default: 2 MiB)."""
+_ESCAPE_LOOKBACK: Final = 64
+"""Input is cut before an escape byte this close to the cut (a key's or mouse report's bytes stay whole)."""
+_FLUSH_TICK: Final = 0.05
+_TERMINAL_RESET: Final = (
+    b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?2004l"
+    b"\x1b[0m\x1b[?25h\x1b[?1049l"
+)
+"""Mouse reports, focus reports and bracketed paste off, cursor shown, the main screen back: the client's
+terminal as the app found it, for a message written after the app is gone."""
 _PORTAL_START_SECONDS: Final = 120.0
 
 
@@ -97,7 +113,18 @@ class ServerOptions:
     """Close a connection after this many minutes without a key (the app wipes sooner by itself)."""
     app_idle_seconds: int | None = None
     """The app's own idle logout (``idle_timeout_seconds``); None: the config's (120 s by default)."""
-    login_timeout: float = 60.0
+    login_timeout: float = 20.0
+    """Seconds from the TCP connection to a running app: the SSH handshake and the session request. It
+    includes a first-time OpenSSH user's answer to "Are you sure you want to continue connecting?"."""
+    max_handshakes: int = 30
+    """Connections still in the handshake (no app yet) in all; a newcomer pushes out the oldest one of the
+    address that has the most, or is refused if its own address has the most."""
+    max_handshakes_per_address: int = 3
+    input_rate: int = 2048
+    """Keystrokes passed to an app, bytes per second after ``input_burst``: far more than a person types."""
+    input_burst: int = 4096
+    flood_seconds: float = 10.0
+    """Input held back by ``input_rate`` without a break this long: the connection is ended as a flood."""
     grace_seconds: float = 3.0
     app_command: list[str] | None = None
     """The program to run instead of the app (tests); the default is this Python running app.py."""
@@ -157,6 +184,47 @@ def _bilingual(key: str, **params: Any) -> bytes:
     return f"\r\n{text}\r\n".encode()
 
 
+_LATIN: Final = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziiklmnoprstufye", strict=True)),
+        **{"ё": "e", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch"},
+        **{"ъ": "", "ь": "", "ю": "iu", "я": "ia", "«": '"', "»": '"', "—": "-", "–": "-", "\u00a0": " "},
+    }
+)
+
+
+def _ascii(text: str) -> str:
+    """Russian in Latin letters (ICAO-like): OpenSSH prints a disconnect reason's other bytes as octal."""
+    letters = []
+    for char in text:
+        latin = char.lower().translate(_LATIN)
+        letters.append(latin.capitalize() if char.isupper() else latin)
+    return "".join(letters).encode("ascii", "replace").decode("ascii")
+
+
+def _refusal_words(key: str) -> tuple[bytes, str]:
+    """A refused connection's reason: a UTF-8 line sent before the SSH version (RFC 4253 4.2: shown
+    by netcat or telnet, by ``ssh -v``) and the ASCII text of the SSH disconnect that OpenSSH prints."""
+    russian, english = Translator("ru")(key), Translator("en")(key)
+    return f"{russian} / {english}\r\n".encode(), f"{_ascii(russian)} / {english}"
+
+
+def _cut_point(data: bytearray, limit: int) -> int:
+    """How many bytes of ``data`` to pass on, at most ``limit``, without splitting an escape sequence.
+
+    A cut just before an escape byte keeps every key's sequence (arrows, Alt+letter, mouse reports)
+    whole; with none near the limit, the limit itself. 0: wait until more may go.
+    """
+    if limit >= len(data):
+        return len(data)
+    if limit <= 0:
+        return 0
+    escape = data.rfind(b"\x1b", max(0, limit - _ESCAPE_LOOKBACK), limit + 1)
+    if escape < 0:
+        return limit
+    return escape  # 0 when the sequence at the start may be longer than the limit: wait
+
+
 class AppSession(asyncssh.SSHServerSession[bytes]):
     """One SSH session: the app on a pseudo-terminal, bytes carried both ways, killed when it ends."""
 
@@ -171,10 +239,19 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self._home: Path | None = None
         self._pending = bytearray()
         self._input_paused = False
+        self._writer_waiting = False
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._tokens = float(self._options.input_burst)
+        self._refilled_at = time.monotonic()
+        self._held_back_since: float | None = None
         self._reading = False
         self._closed = False
         self.counted = False
         self.last_input = time.monotonic()
+        self.input_received = 0
+        """Bytes the client sent once its app was running."""
+        self.input_passed = 0
+        """…and how many of them reached the app."""
 
     # --- what the client asks for ------------------------------------------------------------------
 
@@ -216,13 +293,14 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
 
     def data_received(self, data: bytes, datatype: int | None) -> None:
         self.last_input = time.monotonic()
-        if self._master is None:
+        if self._master is None or self._closed:
             return
+        self.input_received += len(data)
         self._pending += data
-        self._flush_input()
         if len(self._pending) > _PENDING_HIGH and not self._input_paused and self._chan is not None:
             self._input_paused = True
             self._chan.pause_reading()  # the client's window fills: it stops sending
+        self._flush_input()
 
     def eof_received(self) -> bool:
         return False
@@ -291,7 +369,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         return command
 
     async def _spawn(self) -> None:
-        self._home = Path(tempfile.mkdtemp(prefix="kabinet-ssh-"))
+        self._home = self._server.new_home()
         master, slave = os.openpty()
         self._master = master
         self._apply_size()
@@ -356,22 +434,64 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             self._reading = True
 
     def _flush_input(self) -> None:
-        if self._master is None or not self._pending:
+        """Pass waiting input to the app: no faster than ``input_rate`` and only as fast as it reads.
+
+        Textual queues an event per key (the app reads its terminal only as fast as it handles them,
+        see ``widgets.paced_input``). The client is paused (``pause_reading``) while input waits, and
+        one that keeps input waiting, over the rate or beyond what the app takes, without a break for
+        ``flood_seconds`` is disconnected: a person's keys never pile up like that.
+        """
+        if self._master is None or self._closed or self._writer_waiting or not self._pending:
             return
-        try:
-            written = os.write(self._master, self._pending)
-        except BlockingIOError:
-            written = 0
-        except OSError:
-            self._pending.clear()
-            self._resume_input()
-            return
-        del self._pending[:written]
-        loop = asyncio.get_running_loop()
-        if self._pending:
-            loop.add_writer(self._master, self._writer_ready)
+        options = self._options
+        now = time.monotonic()
+        self._tokens = min(
+            float(options.input_burst), self._tokens + (now - self._refilled_at) * options.input_rate
+        )
+        self._refilled_at = now
+        allowed = _cut_point(self._pending, int(self._tokens))
+        written = 0
+        if allowed:
+            try:
+                written = os.write(self._master, memoryview(self._pending)[:allowed])
+            except BlockingIOError:
+                written = 0
+            except OSError:  # the app closed its terminal
+                self._pending.clear()
+                self._resume_input()
+                return
+            del self._pending[:written]
+            self._tokens -= written
+            self.input_passed += written
+        if not self._pending:
+            self._held_back_since = None
+        else:
+            if self._held_back_since is None:
+                self._held_back_since = now
+            elif now - self._held_back_since > options.flood_seconds:
+                self._end_flood()
+                return
+            if written < allowed:  # the app's terminal is full: wait until the app reads
+                self._writer_waiting = True
+                asyncio.get_running_loop().add_writer(self._master, self._writer_ready)
+            elif self._flush_timer is None:  # more than the rate allows: wait for it
+                self._flush_timer = asyncio.get_running_loop().call_later(_FLUSH_TICK, self._flush_later)
         if len(self._pending) <= _PENDING_LOW:
             self._resume_input()
+
+    def _flush_later(self) -> None:
+        self._flush_timer = None
+        self._flush_input()
+
+    def _end_flood(self) -> None:
+        dropped = self.input_received - self.input_passed
+        print(
+            f"kabinet serve-ssh: session ended for an input flood: input {self.input_passed} bytes passed "
+            f"to the app, {dropped} bytes dropped",
+            flush=True,
+        )
+        self._pending.clear()
+        _background(self.close(status=1, message=_bilingual("ssh.input_flood")))
 
     def _resume_input(self) -> None:
         if self._input_paused and not self._closed and self._chan is not None:
@@ -381,6 +501,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
     def _writer_ready(self) -> None:
         assert self._master is not None
         asyncio.get_running_loop().remove_writer(self._master)
+        self._writer_waiting = False
         self._flush_input()
 
     async def _wait_for_exit(self) -> None:
@@ -393,12 +514,19 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                     self._chan.write(data)
         await self.close(status=max(status, 0))
 
-    async def close(self, status: int = 0) -> None:
-        """End the session: the app's process group gets SIGHUP, then SIGKILL; its folder goes."""
+    async def close(self, status: int = 0, message: bytes | None = None) -> None:
+        """End the session: the app's process group gets SIGHUP, then SIGKILL; its folder goes.
+
+        ``message`` is written to the client after the app is gone, on its terminal set back as it was.
+        """
         if self._closed:
             return
         self._closed = True
         self._stop_reading()
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        self._pending.clear()
         loop = asyncio.get_running_loop()
         process = self._process
         if process is not None:
@@ -414,6 +542,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             self._home = None
         if self._chan is not None:
             with contextlib.suppress(Exception):
+                if message is not None:
+                    self._chan.write(_TERMINAL_RESET + message)
                 self._chan.exit(status)
         self._server.session_closed(self)
 
@@ -458,20 +588,41 @@ class KabinetSSHServer(asyncssh.SSHServer):
         self.connection: asyncssh.SSHServerConnection | None = None
         self.session: AppSession | None = None
         self.connected_at = time.monotonic()
+        self._login_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.connection = conn
         peer = conn.get_extra_info("peername") or ("", 0)
         self.address = _address_key(str(peer[0]))
         self.connected_at = time.monotonic()
-        if not self.registry.connect(self):
-            conn.close()  # a flood of connections, in all or from one address
+        refusal = self.registry.connect(self)
+        if refusal is not None:  # a flood of connections, in all or from one address
+            self.connection = None
+            _refuse(conn, refusal)
             return
+        self._login_timer = asyncio.get_running_loop().call_later(
+            self.options.login_timeout, self._login_expired
+        )
+
+    def _login_expired(self) -> None:
+        """No app running ``login_timeout`` seconds after the connection: the handshake's slot is freed."""
+        self._login_timer = None
+        if self.registry.is_handshaking(self) and self.connection is not None:
+            self.connection.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._login_timer is not None:
+            self._login_timer.cancel()
+            self._login_timer = None
         self.registry.disconnect(self)
         if self.session is not None:
             _background(self.session.close())
+
+    def evict(self) -> None:
+        """Make room for a newcomer (the registry's choice): this handshake is ended with the reason."""
+        if self.connection is not None:
+            conn, self.connection = self.connection, None
+            _disconnect(conn, _refusal_words("ssh.server_busy")[1])
 
     def begin_auth(self, username: str) -> bool:
         return False  # no SSH authentication: the app has its own login
@@ -484,7 +635,16 @@ class KabinetSSHServer(asyncssh.SSHServer):
 
     def admit(self, session: AppSession) -> bytes | None:
         """None when this session may start its app, else the message to show instead."""
-        return self.registry.admit(self.address)
+        refusal = self.registry.admit(self.address)
+        if refusal is None:
+            self.registry.handshake_done(self)
+        return refusal
+
+    def new_home(self) -> Path:
+        """A temporary home folder for this connection's app (removed by the session when it ends)."""
+        if self.registry.homes is not None:
+            return self.registry.homes.new_home()
+        return Path(tempfile.mkdtemp(prefix="kabinet-ssh-"))
 
     def sessions_changed(self) -> None:
         pass
@@ -496,26 +656,149 @@ class KabinetSSHServer(asyncssh.SSHServer):
             conn.close()
 
 
-class SessionRegistry:
-    """Every connection and running app of the server, for the limits, the idle check and shutdown."""
+def _refuse(conn: asyncssh.SSHServerConnection, key: str) -> None:
+    """Tell a refused client why, in words, and close: a line before the SSH version, then a disconnect.
 
-    def __init__(self, options: ServerOptions) -> None:
+    asyncssh sends its version right after ``connection_made``; a disconnect sent before it reaches the
+    client as a broken version line (OpenSSH: "banner line contains invalid characters").
+    """
+    line, reason = _refusal_words(key)
+    transport = getattr(conn, "_transport", None)  # asyncssh offers no public way to write before it
+    if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
+        with contextlib.suppress(Exception):
+            transport.write(line)
+    asyncio.get_running_loop().call_soon(_disconnect, conn, reason)
+
+
+def _disconnect(conn: asyncssh.SSHServerConnection, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS, reason)
+
+
+class SessionHomes:
+    """The apps' temporary homes: ``STATE/sessions/server-XXXX/home-XXXX``, one folder per running server.
+
+    A server holds an exclusive ``flock`` on its folder's ``.lock`` while it runs; the kernel drops it
+    however the server ends, even by ``kill -9``. On start, :meth:`open` removes every server folder
+    whose lock nobody holds (homes a killed server left behind), never one of a server still running
+    with the same state folder.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folder: Path | None = None
+        self._lock: int | None = None
+
+    def open(self) -> int:
+        """Remove what dead servers left; make and lock this server's folder. Returns how many went."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        removed = self._remove_abandoned()
+        folder = Path(tempfile.mkdtemp(prefix="server-", dir=self.root))
+        lock = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.folder, self._lock = folder, lock
+        return removed
+
+    def _remove_abandoned(self) -> int:
+        removed = 0
+        for entry in self.root.iterdir():
+            if not entry.name.startswith("server-") or entry.is_symlink() or not entry.is_dir():
+                continue
+            try:
+                lock = os.open(entry / ".lock", os.O_RDWR | os.O_NOFOLLOW)
+            except FileNotFoundError:
+                # Made but not locked yet by a server starting now, or left by one killed right then.
+                if time.time() - entry.stat().st_mtime < 60:
+                    continue
+                lock = None
+            except OSError:
+                continue
+            try:
+                if lock is not None:
+                    try:
+                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # its server runs
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+            finally:
+                if lock is not None:
+                    os.close(lock)
+        return removed
+
+    def new_home(self) -> Path:
+        if self.folder is None:
+            raise RuntimeError("SessionHomes.open() first")
+        return Path(tempfile.mkdtemp(prefix="home-", dir=self.folder))
+
+    def close(self) -> None:
+        folder, self.folder = self.folder, None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            os.close(lock)
+
+
+class SessionRegistry:
+    """Every connection and running app of the server, for the limits, the idle check and shutdown.
+
+    A connection is *handshaking* from its TCP connect until its app is admitted: at most
+    ``max_handshakes_per_address`` per address and ``max_handshakes`` in all, each for at most
+    ``login_timeout`` seconds. When all are taken, a newcomer pushes out the oldest handshake of the
+    address that holds the most, unless its own address holds the most: silent connections from a few
+    addresses cannot lock everyone else out.
+    """
+
+    def __init__(self, options: ServerOptions, homes: SessionHomes | None = None) -> None:
         self.options = options
+        self.homes = homes
         self.connections: set[KabinetSSHServer] = set()
         self.per_address: Counter[str] = Counter()
         self.connections_per_address: Counter[str] = Counter()
+        self.handshakes: dict[KabinetSSHServer, None] = {}
+        """Connections without an app yet, oldest first."""
+        self.handshakes_per_address: Counter[str] = Counter()
 
-    def connect(self, server: KabinetSSHServer) -> bool:
-        """Count a new connection; False (do not serve it) over the total or the per-address limit."""
-        if len(self.connections) >= 2 * self.options.max_sessions:
-            return False
-        if self.connections_per_address[server.address] >= self.options.max_connections_per_address:
-            return False
+    def connect(self, server: KabinetSSHServer) -> str | None:
+        """Count a new connection; else the catalogue key of why it is refused."""
+        options, address = self.options, server.address
+        if (
+            self.connections_per_address[address] >= options.max_connections_per_address
+            or self.handshakes_per_address[address] >= options.max_handshakes_per_address
+        ):
+            return "ssh.too_many_connections"
+        if len(self.handshakes) >= options.max_handshakes:
+            victim = self._victim(address)
+            if victim is None:
+                return "ssh.server_busy"
+            self.handshake_done(victim)
+            victim.evict()
         self.connections.add(server)
-        self.connections_per_address[server.address] += 1
-        return True
+        self.connections_per_address[address] += 1
+        self.handshakes[server] = None
+        self.handshakes_per_address[address] += 1
+        return None
+
+    def _victim(self, address: str) -> KabinetSSHServer | None:
+        """The oldest handshake of the address with the most, if that is not ``address`` itself."""
+        busiest = max(self.handshakes_per_address.values(), default=0)
+        if busiest <= self.handshakes_per_address[address]:
+            return None
+        return next(s for s in self.handshakes if self.handshakes_per_address[s.address] == busiest)
+
+    def is_handshaking(self, server: KabinetSSHServer) -> bool:
+        return server in self.handshakes
+
+    def handshake_done(self, server: KabinetSSHServer) -> None:
+        if server in self.handshakes:
+            del self.handshakes[server]
+            self.handshakes_per_address[server.address] -= 1
+            if self.handshakes_per_address[server.address] <= 0:
+                del self.handshakes_per_address[server.address]
 
     def disconnect(self, server: KabinetSSHServer) -> None:
+        self.handshake_done(server)
         if server in self.connections:
             self.connections.discard(server)
             self.connections_per_address[server.address] -= 1
@@ -538,24 +821,15 @@ class SessionRegistry:
                 del self.per_address[address]
 
     async def watch_idle(self) -> None:
-        """Close connections without a key for ``idle_minutes`` (and ones that never start a session)."""
+        """Close connections without a key for ``idle_minutes``."""
         limit = self.options.idle_minutes * 60
         while True:
             await asyncio.sleep(min(30.0, max(1.0, limit / 4)))
             now = time.monotonic()
             for server in list(self.connections):
                 session = server.session
-                if (
-                    session is None or not session.counted
-                ) and now - server.connected_at > self.options.login_timeout:
-                    if server.connection is not None:
-                        server.connection.close()
-                    continue
                 if session is not None and session.running and now - session.last_input > limit:
-                    if session._chan is not None:
-                        with contextlib.suppress(Exception):
-                            session._chan.write(_bilingual("ssh.idle_closed", minutes=int(limit // 60)))
-                    await session.close()
+                    await session.close(message=_bilingual("ssh.idle_closed", minutes=int(limit // 60)))
 
     async def close_all(self) -> None:
         sessions = [server.session for server in self.connections if server.session is not None]
@@ -665,7 +939,18 @@ async def serve(options: ServerOptions, *, ready: asyncio.Event | None = None) -
 
 
 async def _serve(options: ServerOptions, host_key: asyncssh.SSHKey, ready: asyncio.Event | None) -> None:
-    registry = SessionRegistry(options)
+    homes = SessionHomes(options.state_dir / "sessions")
+    if removed := homes.open():
+        print(f"kabinet serve-ssh: removed {removed} session folder(s) a stopped server left", flush=True)
+    try:
+        await _listen(options, host_key, ready, SessionRegistry(options, homes))
+    finally:
+        homes.close()
+
+
+async def _listen(
+    options: ServerOptions, host_key: asyncssh.SSHKey, ready: asyncio.Event | None, registry: SessionRegistry
+) -> None:
     acceptor = await asyncssh.create_server(
         lambda: KabinetSSHServer(registry),
         options.host or None,
@@ -680,6 +965,7 @@ async def _serve(options: ServerOptions, host_key: asyncssh.SSHKey, ready: async
         keepalive_interval=60,
         keepalive_count_max=3,
         server_version="Kabinet",
+        window=_CHANNEL_WINDOW,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -738,7 +1024,41 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="the app's idle logout (default: idle_timeout_seconds of the config, 120)",
     )
-    parser.add_argument("--login-timeout", type=float, default=60.0, help="seconds to start a session (60)")
+    parser.add_argument(
+        "--login-timeout",
+        type=float,
+        default=20.0,
+        help="seconds from connecting to a running app: the SSH handshake (with a first-time user's "
+        "answer to the host key question) and the session request (20)",
+    )
+    parser.add_argument(
+        "--max-handshakes",
+        type=int,
+        default=30,
+        help="connections still in the handshake (no app yet) at once, in all (30)",
+    )
+    parser.add_argument(
+        "--max-handshakes-per-address",
+        type=int,
+        default=3,
+        help="connections still in the handshake at once per client address (3)",
+    )
+    parser.add_argument(
+        "--input-rate",
+        type=int,
+        default=2048,
+        metavar="BYTES",
+        help="keystroke bytes per second passed to an app after --input-burst (2048)",
+    )
+    parser.add_argument(
+        "--input-burst", type=int, default=4096, metavar="BYTES", help="keystroke bytes passed at once (4096)"
+    )
+    parser.add_argument(
+        "--flood-seconds",
+        type=float,
+        default=10.0,
+        help="disconnect a client whose input is held back this long without a break (10)",
+    )
     parser.add_argument("--grace", type=float, default=3.0, help="seconds between SIGHUP and SIGKILL (3)")
     return parser
 
@@ -756,6 +1076,11 @@ def options_from(args: argparse.Namespace) -> ServerOptions:
         idle_minutes=args.idle_minutes,
         app_idle_seconds=args.app_idle_timeout,
         login_timeout=args.login_timeout,
+        max_handshakes=args.max_handshakes,
+        max_handshakes_per_address=args.max_handshakes_per_address,
+        input_rate=args.input_rate,
+        input_burst=args.input_burst,
+        flood_seconds=args.flood_seconds,
         grace_seconds=args.grace,
     )
     if args.state_dir is not None:
@@ -764,8 +1089,23 @@ def options_from(args: argparse.Namespace) -> ServerOptions:
 
 
 def _check(options: ServerOptions, environ: Mapping[str, str]) -> str | None:
-    if options.max_sessions < 1 or options.max_per_address < 1 or options.max_connections_per_address < 1:
-        return "--max-sessions, --max-per-address and --max-connections-per-address must be at least 1"
+    if (
+        min(
+            options.max_sessions,
+            options.max_per_address,
+            options.max_connections_per_address,
+            options.max_handshakes,
+            options.max_handshakes_per_address,
+        )
+        < 1
+    ):
+        return (
+            "--max-sessions, --max-per-address, --max-connections-… and --max-handshakes… must be at least 1"
+        )
+    if options.login_timeout <= 0 or options.flood_seconds <= 0:
+        return "--login-timeout and --flood-seconds must be positive"
+    if options.input_rate < 64 or options.input_burst < 256:
+        return "--input-rate must be at least 64 and --input-burst at least 256"
     if options.idle_minutes <= 0 or options.grace_seconds < 0:
         return "--idle-minutes must be positive and --grace not negative"
     if options.server_url is None:
@@ -799,6 +1139,7 @@ __all__ = [
     "DemoPortal",
     "KabinetSSHServer",
     "ServerOptions",
+    "SessionHomes",
     "SessionRegistry",
     "build_parser",
     "load_or_create_host_key",
