@@ -74,18 +74,23 @@ class ProfileScreen(PortalScreen):
     ProfileScreen VerticalScroll { height: 1fr; padding: 0 1; }
     ProfileScreen .row { height: auto; }
     ProfileScreen .row Label { width: 24; padding: 0 1 0 0; }
-    ProfileScreen .row Input { width: 1fr; background: $boost; }
-    ProfileScreen .row Input:focus { background: $primary 30%; }
+    ProfileScreen Input { width: 1fr; background: $boost; }
+    ProfileScreen Input:focus { background: $primary 30%; }
     ProfileScreen .hint { color: $text-muted; }
     ProfileScreen .current { text-style: bold; }
     ProfileScreen CaptchaImage { margin: 0 0 0 0; }
+    ProfileScreen .captcha-part { height: auto; margin-top: 1; }
     ProfileScreen .captcha-box { height: auto; border: round $primary; padding: 0; width: auto; }
+    ProfileScreen .captcha-side { height: auto; width: 1fr; padding: 0 0 0 1; }
+    ProfileScreen .captcha-side Input { margin-bottom: 1; }
     ProfileScreen .message { height: auto; text-style: bold; }
     ProfileScreen .message.-error { color: $text-error; }
     ProfileScreen Button { margin: 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "save", "footer.save", id="save"),
+        Binding("f3", "show_form('email')", "footer.email_form", id="email-form"),
+        Binding("f4", "show_form('password')", "footer.password_form", id="password-form"),
         Binding("f5,ctrl+r", "new_captcha", "footer.new_captcha", id="new-captcha"),
         Binding("r,к", "new_captcha", "footer.new_captcha", show=False),
         Binding("escape", "back", "footer.back", id="back"),
@@ -107,12 +112,21 @@ class ProfileScreen(PortalScreen):
         )
 
     def _captcha_part(self, form: Form) -> ComposeResult:
+        """The picture (at most 8 rows) with the prompt, the code field and «Сохранить» beside it.
+
+        At 80×24 the whole form — the code, the button and the message under it — fits without
+        scrolling: nothing a resident types or must read is below the visible area.
+        """
         t = self.t
-        yield Static(t("profile.captcha_prompt"), classes="hint")
-        with Vertical(classes="captcha-box"):
-            yield CaptchaImage(id=f"{form}-captcha-image")
-        yield Static("", id=f"{form}-captcha-status", classes="hint")
-        yield self._row(t("profile.captcha"), f"{form}-captcha", max_length=40)
+        with Horizontal(classes="captcha-part"):
+            with Vertical(classes="captcha-box"):
+                yield CaptchaImage(id=f"{form}-captcha-image")
+            with Vertical(classes="captcha-side"):
+                yield Static(t("profile.captcha_prompt"), classes="hint")
+                yield Static("", id=f"{form}-captcha-status", classes="hint")
+                yield Label(t("profile.captcha"))
+                yield Input(max_length=40, id=f"{form}-captcha", compact=True)
+                yield Button(t("profile.save"), id=f"{form}-save", variant="primary", compact=True)
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -126,7 +140,6 @@ class ProfileScreen(PortalScreen):
                     t("profile.current_password"), "email-current-password", password=True, max_length=1024
                 )
                 yield from self._captcha_part("email")
-                yield Button(t("profile.save"), id="email-save", variant="primary", compact=True)
                 yield Static("", id="email-message", classes="message", markup=False)
             with (
                 TabPane(t("profile.password_section"), id="password-tab"),
@@ -144,7 +157,6 @@ class ProfileScreen(PortalScreen):
                     t("profile.new_password_repeat"), "password-new-repeat", password=True, max_length=1024
                 )
                 yield from self._captcha_part("password")
-                yield Button(t("profile.save"), id="password-save", variant="primary", compact=True)
                 yield Static("", id="password-message", classes="message", markup=False)
         yield Footer(compact=True)
 
@@ -193,6 +205,11 @@ class ProfileScreen(PortalScreen):
         # A kiosk's screen is seen by strangers: the address stays masked there.
         email = profile.email_masked if self.kabinet.config.kiosk else profile.email
         current.update(f"{self.t('profile.current_email')}: {email}")
+
+    def action_show_form(self, form: Form) -> None:
+        """F3 / F4: the e-mail or the password form, its first field focused."""
+        self.query_one("#profile-tabs", TabbedContent).active = f"{form}-tab"
+        self._input("email-new" if form == "email" else "password-current").focus()
 
     def action_new_captcha(self) -> None:
         self.fetch_captcha(self.form)

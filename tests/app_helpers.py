@@ -60,3 +60,24 @@ def text_of(pilot: Pilot[Any], selector: str) -> str:
 
 def screen_name(pilot: Pilot[Any]) -> str:
     return type(pilot.app.screen).__name__
+
+
+def assert_in_view(pilot: Pilot[Any], *selectors: str) -> None:
+    """Each widget is wholly on the visible screen: not cut by the terminal's edge, not scrolled away.
+
+    A widget's region is where it is laid out; its clip is what its containers let show. Both
+    must hold the whole widget — otherwise a resident would have to scroll to see or reach it.
+    """
+    from textual.errors import NoWidget
+
+    screen = pilot.app.screen
+    for selector in selectors:
+        widget = screen.query_one(selector)
+        try:
+            geometry = screen.find_widget(widget)
+        except NoWidget:
+            raise AssertionError(f"{selector} is not on the screen at all") from None
+        region = geometry.region
+        visible = geometry.clip.intersection(screen.region)
+        assert region.area > 0, f"{selector} has no size"
+        assert visible.contains_region(region), f"{selector} at {region} is outside the visible {visible}"
