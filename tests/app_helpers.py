@@ -81,3 +81,33 @@ def assert_in_view(pilot: Pilot[Any], *selectors: str) -> None:
         visible = geometry.clip.intersection(screen.region)
         assert region.area > 0, f"{selector} has no size"
         assert visible.contains_region(region), f"{selector} at {region} is outside the visible {visible}"
+        assert _on_top(screen, widget), f"{selector} at {region} is covered by another widget"
+
+
+def footer_keys_in_view(pilot: Pilot[Any]) -> list[str]:
+    """The keys whose footer entries show whole at the current size, left to right."""
+    from textual.errors import NoWidget
+    from textual.widgets._footer import FooterKey
+
+    screen = pilot.app.screen
+    shown: list[str] = []
+    for key in screen.query(FooterKey):
+        try:
+            geometry = screen.find_widget(key)
+        except NoWidget:
+            continue
+        visible = geometry.clip.intersection(screen.region)
+        if geometry.region.area and visible.contains_region(geometry.region) and _on_top(screen, key):
+            shown.append(key.key)
+    return shown
+
+
+def _on_top(screen: Any, widget: Any) -> bool:
+    """No other widget (a docked one, say) is drawn over any cell of ``widget``."""
+    region = widget.region
+    for y in range(region.y, region.bottom):
+        for x in range(region.x, region.right):
+            top, _ = screen.get_widget_at(x, y)
+            if top is not widget and widget not in top.ancestors:
+                return False
+    return True
