@@ -15,7 +15,7 @@ from screens.history_base import HistoryScreen
 from screens.payment_history import PaymentHistoryScreen
 from screens.reading_history import ReadingHistoryScreen
 from screens.statement import StatementScreen
-from tests.app_helpers import login, make_app, screen_name, text_of, type_into, wait_for
+from tests.app_helpers import assert_in_view, login, make_app, screen_name, text_of, type_into, wait_for
 from tui.formatting import Money, billing_today
 from tui.models import PaymentPurpose
 from widgets.charts import ConsumptionChart, MonthlyBarChart
@@ -124,6 +124,35 @@ async def test_invalid_period_is_named_and_nothing_is_lost(tmp_path, app_data_di
         assert form.date_from_field.input.value == "01.01.2015"
         assert screen.table.row_count == rows_before
         assert screen.period == default_period(billing_today())  # nothing was asked with a bad period
+
+
+async def test_an_impossible_date_keeps_the_form_in_place_and_its_message_goes_when_fixed(
+    tmp_path, app_data_dir
+):
+    """32.13.2025 in «С»: «По» and «Показать» stay where they were, the message is on its own line."""
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = await open_from_home(pilot, "f3", ReadingHistoryScreen)
+        form = screen.query_one(PeriodForm)
+        parts = ("#period-from", "#period-to", ".period-form--show")
+        before = [screen.query_one(part).region for part in parts]
+
+        await type_into(pilot, "#period-from Input", "32.13.2025")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "32.13.2025" in " ".join(form.errors())
+        assert [screen.query_one(part).region for part in parts] == before
+        assert_in_view(pilot, *parts, ".period-form--error")
+        line = screen.query_one(".period-form--error")
+        assert "Начало периода" in str(line.render())
+        assert line.region.y >= before[0].bottom  # under the row, not beside it
+
+        await type_into(pilot, "#period-from Input", "01.01.2026")
+        await pilot.pause()
+        assert form.errors() == []
+        assert not line.display or not str(line.render()).strip()
+        assert [screen.query_one(part).region for part in parts] == before
 
 
 # --- payment history -----------------------------------------------------------------------------------
