@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from screens.history_base import HistoryScreen
@@ -68,14 +69,14 @@ async def test_reading_history_shows_the_default_period_sorts_and_charts(tmp_pat
             f"{s}, переход через ноль" for s in ("принято", "заменено")
         }
 
-        await pilot.press("right", "right", "right", "right")  # the «Расход» column
+        await pilot.press("right", "right", "right")  # the «Расход» column
         await pilot.press("s")
         consumption = [value for value in column(table, "consumption") if value is not None]
         assert consumption == sorted(consumption)
         assert table.columns["consumption"].label.plain.endswith(ASCENDING_MARK)
-        first_ascending = table.ordered_rows[0].values[4]
+        first_ascending = table.ordered_rows[0].values[3]
         await pilot.press("r")
-        assert table.ordered_rows[0].values[4] == max(consumption)
+        assert table.ordered_rows[0].values[3] == max(consumption)
         assert table.columns["consumption"].label.plain.endswith(DESCENDING_MARK)
         assert first_ascending is None or first_ascending == min(consumption)
         assert "по убыванию" in text_of(pilot, "#reading-summary")
@@ -272,3 +273,48 @@ async def test_every_history_screen_in_english(tmp_path, app_data_dir):
             await pilot.press("escape")
         assert not app.t.missing
         assert not app.t.faulty
+
+
+def _line(table: SortableTable, y: int) -> str:
+    return table.render_line(y).text
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_key_columns_fit_80_columns_and_the_row_stays_named_when_scrolled(tmp_path, app_data_dir, lang):
+    """Reading history: period … status whole at 80 columns (also sorted); the statement: every sum.
+
+    Scrolled to the last column, the period and the meter (the month) are still at the left.
+    """
+    app = make_app(tmp_path, app_data_dir, language=lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = await open_from_home(pilot, "f3", ReadingHistoryScreen)
+        table = screen.table
+        t = app.t
+        keys = ["period", "serial", "value", "consumption", "submitted_at", "source", "status"]
+        for sorted_by in (None, "status"):
+            if sorted_by:
+                table.sort_by(sorted_by)
+                await pilot.pause()
+            header = _line(table, 0)
+            for key in keys:
+                assert table.table_columns[[c.key for c in table.table_columns].index(key)].label in header
+            statuses = {t("reading_history.accepted"), t("reading_history.replaced")}
+            first = _line(table, 1)
+            assert any(status in first for status in statuses), first
+        period = table.ordered_rows[0].values[0]
+        serial = table.ordered_rows[0].values[1]
+        await pilot.press("end")  # to the last column: the service
+        await pilot.pause()
+        assert table.scroll_offset.x > 0
+        header, first = _line(table, 0), _line(table, 1)
+        assert header.lstrip().startswith(t("reading_history.column_period"))
+        assert t("reading_history.column_service") in header
+        assert f"{period.month:02d}.{period.year}" in first and serial in first
+
+        await pilot.press("escape")
+        screen = await open_from_home(pilot, "f6", StatementScreen)
+        table = screen.query_one("#statement-table", SortableTable)
+        header = _line(table, 0)
+        for column in table.table_columns:
+            assert column.label in header
