@@ -311,6 +311,11 @@ async def test_key_columns_fit_80_columns_and_the_row_stays_named_when_scrolled(
         assert header.lstrip().startswith(t("reading_history.column_period"))
         assert t("reading_history.column_service") in header
         assert f"{period.month:02d}.{period.year}" in first and serial in first
+        # Beside the fixed columns the view starts at a whole column, not in the middle of one.
+        after_fixed = header[table._fixed_width :]
+        assert any(after_fixed.startswith(column.label) for column in table.table_columns), header
+        await pilot.press("home")
+        assert table.scroll_offset.x == 0
 
         await pilot.press("escape")
         screen = await open_from_home(pilot, "f6", StatementScreen)

@@ -774,7 +774,11 @@ class SortableTable(ScrollView, can_focus=True):
             x += width + self._padding(len(self._starts) - 1)
         self._total_width = x
         self._mark_headers()
-        self.virtual_size = Size(x, len(self._rows) + 1)
+        # Beside fixed columns the view scrolls from column start to column start: room to scroll
+        # the last columns that far.
+        spans = [self._span(index) for index in range(self.fixed_columns, len(self.table_columns))]
+        slack = max(spans, default=0) if self.fixed_columns else 0
+        self.virtual_size = Size(x + slack, len(self._rows) + 1)
 
     @staticmethod
     def _padding(index: int) -> int:
@@ -911,7 +915,10 @@ class SortableTable(ScrollView, can_focus=True):
             if start < fixed + scroll_x:
                 new_x = start - fixed
             elif end > scroll_x + view:
-                new_x = max(end - view, 0)
+                # Scroll on to a column's start, so the first column after the fixed ones shows whole.
+                least = end - view + fixed
+                starts = [x for x in self._starts[self.fixed_columns :] if x >= least]
+                new_x = max((starts[0] if starts else least) - fixed, 0)
         if (new_x, new_y) != (scroll_x, scroll_y):
             self.scroll_to(x=new_x, y=new_y, animate=False, force=True)
 
@@ -950,9 +957,9 @@ class SortableTable(ScrollView, can_focus=True):
         self.move_cursor(row=self.cursor_row + self._page_height)
 
     def action_first_column(self) -> None:
-        """To the first column."""
+        """To the first column (the row's start in view again)."""
         self.move_cursor(column=0)
-        if self.cursor_type not in ("cell", "column"):
+        if self.cursor_type not in ("cell", "column") or self.fixed_columns:
             self.scroll_to(x=0, animate=False)
 
     def action_last_column(self) -> None:
