@@ -101,7 +101,7 @@ def test_readings_screen(snap_compare, tmp_path, app_data_dir, lang):
     assert snap_compare(app, terminal_size=(80, 24), run_before=_open_from_home("f2", ready))
 
 
-@pytest.mark.parametrize(("key", "lang"), [("f3", "ru"), ("f4", "en"), ("f6", "ru")])
+@pytest.mark.parametrize(("key", "lang"), [("f3", "ru"), ("f4", "ru"), ("f4", "en"), ("f6", "ru")])
 def test_history_screens(snap_compare, tmp_path, app_data_dir, key, lang):
     app = make_app(tmp_path, app_data_dir, language=lang)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_open_from_home(key, period=True))
