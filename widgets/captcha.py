@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 #: Columns of cells the picture may take: with its frame it leaves about 30 columns for the code field.
-MAX_COLUMNS = 48
+MAX_COLUMNS = 44
 #: Rows of cells (two pixel rows each): 16 pixel rows keep the five characters legible, and the
 #: framed picture (10 rows) leaves room for the whole form around it at 24 rows.
 MAX_CELL_ROWS = 8
