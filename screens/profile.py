@@ -101,6 +101,8 @@ class ProfileScreen(PortalScreen):
         self.captchas: dict[Form, Captcha | None] = {"email": None, "password": None}
         """The image each form shows now (its id goes with the answer)."""
         self.busy: dict[Form, bool] = {"email": False, "password": False}
+        self.error_inputs: dict[Form, str | None] = {"email": None, "password": None}
+        """The field each form's error message is about: editing it takes the message away."""
 
     # --- layout ------------------------------------------------------------------------------------
 
@@ -184,10 +186,18 @@ class ProfileScreen(PortalScreen):
     def _input(self, input_id: str) -> Input:
         return self.query_one(f"#{input_id}", Input)
 
-    def _say(self, form: Form, text: str, *, error: bool = False) -> None:
+    def _say(self, form: Form, text: str, *, error: bool = False, about: str | None = None) -> None:
         message = self.query_one(f"#{form}-message", Static)
         message.update(text)
         message.set_class(error, "-error")
+        self.error_inputs[form] = about if error else None
+
+    @on(Input.Changed)
+    def _field_edited(self, event: Input.Changed) -> None:
+        """The resident fixes the field an error named: the message goes (it no longer holds)."""
+        for form, input_id in self.error_inputs.items():
+            if input_id is not None and event.input.id == input_id and not self.busy[form]:
+                self._say(form, "")
 
     # --- the profile and the images ------------------------------------------------------------------
 
@@ -343,7 +353,7 @@ class ProfileScreen(PortalScreen):
         problem = self.email_problems() if form == "email" else self.password_problems()
         if problem is not None:
             input_id, message = problem
-            self._say(form, message, error=True)
+            self._say(form, message, error=True, about=input_id)
             self._input(input_id).focus()
             return
         if self.captchas[form] is None:
@@ -421,7 +431,9 @@ class ProfileScreen(PortalScreen):
             message = error.message  # the portal says which rule, naming the field
         else:
             message = self.error_text(error)
-        self._say(form, message, error=True)
+        target = FIELD_INPUTS[form].get(error.field or "")
+        # A wrong code stays said while a new one is typed; another field's message goes once it is edited.
+        self._say(form, message, error=True, about=None if target == f"{form}-captcha" else target)
         # Any refusal after the captcha was checked may have used it up: a fresh one is always safe.
         if isinstance(error, CaptchaRejected) or error.field in {"captcha_answer", "captcha_id"}:
             self.captchas[form] = None
@@ -431,6 +443,5 @@ class ProfileScreen(PortalScreen):
         self._input(f"{form}-captcha").value = ""
         self.captchas[form] = None
         self.fetch_captcha(form)
-        target = FIELD_INPUTS[form].get(error.field or "")
         if target is not None:
             self._input(target).focus()

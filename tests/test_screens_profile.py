@@ -214,6 +214,9 @@ async def test_every_field_the_code_and_the_message_are_in_view_at_80x24(
         await wait_for(pilot, lambda: "не менее" in message(pilot, "password"))
         assert screen.focused is screen.query_one("#password-new", Input)
         assert_in_view(pilot, "#password-message", *password_form)
+        await pilot.press(*"-and-longer")  # the field is fixed: its message goes
+        await pilot.pause()
+        assert message(pilot, "password") == ""
         # F3: back to the e-mail form, what was typed there kept.
         await pilot.press("f3")
         assert screen.query_one("#profile-tabs", TabbedContent).active == "email-tab"
