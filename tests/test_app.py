@@ -161,10 +161,11 @@ async def test_footers_show_their_keys_whole_at_80_columns(tmp_path, app_data_di
     app = make_app(tmp_path, app_data_dir, language=lang)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: footer_keys_in_view(pilot) != [])  # laid out (slow under load)
         assert footer_keys_in_view(pilot) == ["f3", "f4", "f5", "f6", "f1"]
         await login(pilot)
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        await wait_for(pilot, lambda: "f2" in footer_keys_in_view(pilot))
         await pilot.pause(0.2)
         assert footer_keys_in_view(pilot) == ["f2", "f7", "f8", "f9", "p", "f10", "f1"]
         menu = [str(option.prompt) for option in app.screen.query_one("#home-options").options]
