@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,17 @@ from tui.models import AccountSummary
 MENU: tuple[str, ...] = ("readings", "reading_history", "payment_history", "statement")
 MENU += ("payment", "capital_repair_payment")
 MENU += ("receipts", "profile")
+#: The key of each menu entry, shown in front of it: f3, f4 and f6 are not in the footer (80 columns).
+MENU_KEYS: dict[str, str] = {
+    "readings": "F2",
+    "reading_history": "F3",
+    "payment_history": "F4",
+    "statement": "F6",
+    "payment": "F7",
+    "capital_repair_payment": "F8",
+    "receipts": "F9",
+    "profile": "P",
+}
 
 
 class HomeScreen(PortalScreen):
@@ -28,27 +40,29 @@ class HomeScreen(PortalScreen):
     DEFAULT_CSS = """
     HomeScreen #home-body { height: 1fr; }
     HomeScreen #home-info { width: 1fr; padding: 0 1; }
-    HomeScreen #home-menu { width: 30; border: round $primary; height: auto; max-height: 100%; }
+    HomeScreen #home-menu { width: 32; border: round $primary; height: auto; max-height: 100%; }
     HomeScreen .block { margin-bottom: 1; height: auto; }
     HomeScreen .warning { color: $warning; text-style: bold; }
     HomeScreen .due { text-style: bold; }
     HomeScreen #home-status { color: $text-muted; height: auto; }
     """
+    #: The footer at 80 columns holds f2, f7, f8, f9, p, f10 and f1 (the menu names f3, f4 and f6 with
+    #: their keys); the command palette's hint gives way to them here, ctrl+p still opens it.
     BINDINGS = [
         Binding("f2", "open('readings')", "footer.readings", id="readings"),
-        Binding("f3", "open('reading_history')", "footer.reading_history", id="reading-history"),
-        Binding("f4", "open('payment_history')", "footer.payment_history", id="payment-history"),
-        Binding("f6", "open('statement')", "footer.statement", id="statement"),
+        Binding("f3", "open('reading_history')", "footer.reading_history", id="reading-history", show=False),
+        Binding("f4", "open('payment_history')", "footer.payment_history", id="payment-history", show=False),
+        Binding("f6", "open('statement')", "footer.statement", id="statement", show=False),
         Binding("f7", "open('payment')", "footer.payment", id="payment"),
         Binding(
             "f8",
             "open('capital_repair_payment')",
             "footer.capital_repair_payment",
             id="capital-repair-payment",
-            show=False,
         ),
-        Binding("f9,k,л", "open('receipts')", "footer.receipts", id="receipts", show=False),
-        Binding("p,з", "open('profile')", "footer.profile", id="profile", show=False),
+        Binding("f9", "open('receipts')", "footer.receipts", id="receipts"),
+        Binding("k,л", "open('receipts')", "footer.receipts", show=False),
+        Binding("p,з", "open('profile')", "footer.profile", id="profile"),
         Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh", show=False),
         Binding("f10", "logout", "footer.logout", id="logout"),
     ]
@@ -66,8 +80,14 @@ class HomeScreen(PortalScreen):
                 yield Static("", id="home-warnings", classes="block warning")
                 yield Static("", id="home-last-payment", classes="block")
             with Vertical(id="home-menu"):
-                yield OptionList(*[Option(t(f"nav.{name}"), id=name) for name in MENU], id="home-options")
-        yield Footer(compact=True)
+                yield OptionList(
+                    *[
+                        Option(Text.assemble((f"{MENU_KEYS[name]:<4}", "dim"), t(f"nav.{name}")), id=name)
+                        for name in MENU
+                    ],
+                    id="home-options",
+                )
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.title = self.t("home.title")

@@ -62,7 +62,7 @@ class LoginScreen(PortalScreen):
             yield Static("", id="login-error")
             yield Button(t("login.submit"), id="login-submit", variant="primary")
             yield Static(t("app.loading"), id="demo-hint", classes="hint")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.title = self.t("login.title")

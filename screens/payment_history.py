@@ -82,7 +82,9 @@ class PaymentHistoryScreen(HistoryScreen):
 
     def compose_body(self) -> ComposeResult:
         t = self.t
-        yield SortableTable(payment_columns(t), translator=t, show_reverse_key=False, id="payment-table")
+        yield SortableTable(
+            payment_columns(t), translator=t, show_reverse_key=False, fixed_columns=1, id="payment-table"
+        )
         yield Static("", id="payment-totals", classes="history-summary", markup=False)
         yield MonthlyBarChart(
             title=t("payment_history.chart_title"),

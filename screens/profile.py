@@ -74,18 +74,23 @@ class ProfileScreen(PortalScreen):
     ProfileScreen VerticalScroll { height: 1fr; padding: 0 1; }
     ProfileScreen .row { height: auto; }
     ProfileScreen .row Label { width: 24; padding: 0 1 0 0; }
-    ProfileScreen .row Input { width: 1fr; background: $boost; }
-    ProfileScreen .row Input:focus { background: $primary 30%; }
+    ProfileScreen Input { width: 1fr; background: $boost; }
+    ProfileScreen Input:focus { background: $primary 30%; }
     ProfileScreen .hint { color: $text-muted; }
     ProfileScreen .current { text-style: bold; }
     ProfileScreen CaptchaImage { margin: 0 0 0 0; }
+    ProfileScreen .captcha-part { height: auto; margin-top: 1; }
     ProfileScreen .captcha-box { height: auto; border: round $primary; padding: 0; width: auto; }
+    ProfileScreen .captcha-side { height: auto; width: 1fr; padding: 0 0 0 1; }
+    ProfileScreen .captcha-side Input { margin-bottom: 1; }
     ProfileScreen .message { height: auto; text-style: bold; }
     ProfileScreen .message.-error { color: $text-error; }
     ProfileScreen Button { margin: 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "save", "footer.save", id="save"),
+        Binding("f3", "show_form('email')", "footer.email_form", id="email-form"),
+        Binding("f4", "show_form('password')", "footer.password_form", id="password-form"),
         Binding("f5,ctrl+r", "new_captcha", "footer.new_captcha", id="new-captcha"),
         Binding("r,к", "new_captcha", "footer.new_captcha", show=False),
         Binding("escape", "back", "footer.back", id="back"),
@@ -96,6 +101,8 @@ class ProfileScreen(PortalScreen):
         self.captchas: dict[Form, Captcha | None] = {"email": None, "password": None}
         """The image each form shows now (its id goes with the answer)."""
         self.busy: dict[Form, bool] = {"email": False, "password": False}
+        self.error_inputs: dict[Form, str | None] = {"email": None, "password": None}
+        """The field each form's error message is about: editing it takes the message away."""
 
     # --- layout ------------------------------------------------------------------------------------
 
@@ -107,12 +114,21 @@ class ProfileScreen(PortalScreen):
         )
 
     def _captcha_part(self, form: Form) -> ComposeResult:
+        """The picture (at most 8 rows) with the prompt, the code field and «Сохранить» beside it.
+
+        At 80×24 the whole form — the code, the button and the message under it — fits without
+        scrolling: nothing a resident types or must read is below the visible area.
+        """
         t = self.t
-        yield Static(t("profile.captcha_prompt"), classes="hint")
-        with Vertical(classes="captcha-box"):
-            yield CaptchaImage(id=f"{form}-captcha-image")
-        yield Static("", id=f"{form}-captcha-status", classes="hint")
-        yield self._row(t("profile.captcha"), f"{form}-captcha", max_length=40)
+        with Horizontal(classes="captcha-part"):
+            with Vertical(classes="captcha-box"):
+                yield CaptchaImage(id=f"{form}-captcha-image")
+            with Vertical(classes="captcha-side"):
+                yield Static(t("profile.captcha_prompt"), classes="hint")
+                yield Static("", id=f"{form}-captcha-status", classes="hint")
+                yield Label(t("profile.captcha"))
+                yield Input(max_length=40, id=f"{form}-captcha", compact=True)
+                yield Button(t("profile.save"), id=f"{form}-save", variant="primary", compact=True)
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -126,7 +142,6 @@ class ProfileScreen(PortalScreen):
                     t("profile.current_password"), "email-current-password", password=True, max_length=1024
                 )
                 yield from self._captcha_part("email")
-                yield Button(t("profile.save"), id="email-save", variant="primary", compact=True)
                 yield Static("", id="email-message", classes="message", markup=False)
             with (
                 TabPane(t("profile.password_section"), id="password-tab"),
@@ -144,7 +159,6 @@ class ProfileScreen(PortalScreen):
                     t("profile.new_password_repeat"), "password-new-repeat", password=True, max_length=1024
                 )
                 yield from self._captcha_part("password")
-                yield Button(t("profile.save"), id="password-save", variant="primary", compact=True)
                 yield Static("", id="password-message", classes="message", markup=False)
         yield Footer(compact=True)
 
@@ -172,10 +186,18 @@ class ProfileScreen(PortalScreen):
     def _input(self, input_id: str) -> Input:
         return self.query_one(f"#{input_id}", Input)
 
-    def _say(self, form: Form, text: str, *, error: bool = False) -> None:
+    def _say(self, form: Form, text: str, *, error: bool = False, about: str | None = None) -> None:
         message = self.query_one(f"#{form}-message", Static)
         message.update(text)
         message.set_class(error, "-error")
+        self.error_inputs[form] = about if error else None
+
+    @on(Input.Changed)
+    def _field_edited(self, event: Input.Changed) -> None:
+        """The resident fixes the field an error named: the message goes (it no longer holds)."""
+        for form, input_id in self.error_inputs.items():
+            if input_id is not None and event.input.id == input_id and not self.busy[form]:
+                self._say(form, "")
 
     # --- the profile and the images ------------------------------------------------------------------
 
@@ -193,6 +215,11 @@ class ProfileScreen(PortalScreen):
         # A kiosk's screen is seen by strangers: the address stays masked there.
         email = profile.email_masked if self.kabinet.config.kiosk else profile.email
         current.update(f"{self.t('profile.current_email')}: {email}")
+
+    def action_show_form(self, form: Form) -> None:
+        """F3 / F4: the e-mail or the password form, its first field focused."""
+        self.query_one("#profile-tabs", TabbedContent).active = f"{form}-tab"
+        self._input("email-new" if form == "email" else "password-current").focus()
 
     def action_new_captcha(self) -> None:
         self.fetch_captcha(self.form)
@@ -326,7 +353,7 @@ class ProfileScreen(PortalScreen):
         problem = self.email_problems() if form == "email" else self.password_problems()
         if problem is not None:
             input_id, message = problem
-            self._say(form, message, error=True)
+            self._say(form, message, error=True, about=input_id)
             self._input(input_id).focus()
             return
         if self.captchas[form] is None:
@@ -404,7 +431,9 @@ class ProfileScreen(PortalScreen):
             message = error.message  # the portal says which rule, naming the field
         else:
             message = self.error_text(error)
-        self._say(form, message, error=True)
+        target = FIELD_INPUTS[form].get(error.field or "")
+        # A wrong code stays said while a new one is typed; another field's message goes once it is edited.
+        self._say(form, message, error=True, about=None if target == f"{form}-captcha" else target)
         # Any refusal after the captcha was checked may have used it up: a fresh one is always safe.
         if isinstance(error, CaptchaRejected) or error.field in {"captcha_answer", "captcha_id"}:
             self.captchas[form] = None
@@ -414,6 +443,5 @@ class ProfileScreen(PortalScreen):
         self._input(f"{form}-captcha").value = ""
         self.captchas[form] = None
         self.fetch_captcha(form)
-        target = FIELD_INPUTS[form].get(error.field or "")
         if target is not None:
             self._input(target).focus()

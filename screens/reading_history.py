@@ -34,18 +34,26 @@ def service_label(t: Translator, code: str, portal_name: str) -> str:
     return t(key) if t.lang != "ru" and t.has(key) else portal_name
 
 
+#: The period and the meter name the row; they stay in view when the table scrolls right.
+FIXED_COLUMNS = 2
+
+
 def reading_columns(t: Translator) -> list[TableColumn]:
-    """The table's columns in the resident's language."""
+    """The table's columns in the resident's language.
+
+    What tells a reading apart and whether it counts — period, meter, value, consumption, the day it
+    was sent, its source and its status — fits 80 columns; the service's name comes last.
+    """
     return [
-        TableColumn("service", t("reading_history.column_service")),
+        TableColumn("period", t("reading_history.column_period"), ColumnType.MONTH, numeric_month=True),
         TableColumn("serial", t("reading_history.column_serial")),
-        TableColumn("period", t("reading_history.column_period"), ColumnType.MONTH),
         # The portal sends each value with its meter's decimals, so no fixed number of places here.
         TableColumn("value", t("reading_history.column_value"), ColumnType.NUMBER),
         TableColumn("consumption", t("reading_history.column_consumption"), ColumnType.NUMBER),
-        TableColumn("submitted_at", t("reading_history.column_date"), ColumnType.DATETIME),
+        TableColumn("submitted_at", t("reading_history.column_date"), ColumnType.DATE),
         TableColumn("source", t("reading_history.column_source")),
         TableColumn("status", t("reading_history.column_status")),
+        TableColumn("service", t("reading_history.column_service")),
     ]
 
 
@@ -72,14 +80,15 @@ def reading_rows(t: Translator, readings: Iterable[ReadingHistoryRow]) -> list[t
             status = f"{status}, {rollover}"
         rows.append(
             (
-                service,
-                reading.serial_number,
                 reading.period,
+                reading.serial_number,
                 reading.value,
                 reading.consumption,
-                reading.submitted_at,
+                # The day it was sent, on the resident's clock (the portal answers in UTC).
+                reading.submitted_at.astimezone().date(),
                 source,
                 status,
+                service,
             )
         )
     return rows
@@ -174,7 +183,13 @@ class ReadingHistoryScreen(HistoryScreen):
 
     def compose_body(self) -> ComposeResult:
         t = self.t
-        yield SortableTable(reading_columns(t), translator=t, show_reverse_key=False, id="reading-table")
+        yield SortableTable(
+            reading_columns(t),
+            translator=t,
+            show_reverse_key=False,
+            fixed_columns=FIXED_COLUMNS,
+            id="reading-table",
+        )
         yield Static("", id="reading-summary", classes="history-summary", markup=False)
         yield ConsumptionChart(
             title=t("reading_history.chart_title"),

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def month_columns(t: Translator) -> list[TableColumn]:
     """The month table's columns in the resident's language."""
     return [
-        TableColumn("period", t("statement.column_month"), ColumnType.MONTH),
+        TableColumn("period", t("statement.column_month"), ColumnType.MONTH, numeric_month=True),
         TableColumn("opening", t("statement.column_opening"), ColumnType.MONEY),
         TableColumn("charged", t("statement.column_charged"), ColumnType.MONEY),
         TableColumn("recalculation", t("statement.column_recalculation"), ColumnType.MONEY),
@@ -106,10 +106,14 @@ class StatementScreen(HistoryScreen):
     def compose_body(self) -> ComposeResult:
         t = self.t
         yield Static(self._purpose_text(), id="statement-purpose", markup=False)
-        yield SortableTable(month_columns(t), translator=t, show_reverse_key=False, id="statement-table")
+        yield SortableTable(
+            month_columns(t), translator=t, show_reverse_key=False, fixed_columns=1, id="statement-table"
+        )
         yield Static(t("statement.balance_rule"), id="statement-rule", markup=False)
         yield Static("", id="statement-details-title", markup=False)
-        yield SortableTable(line_columns(t), translator=t, show_reverse_key=False, id="statement-lines")
+        yield SortableTable(
+            line_columns(t), translator=t, show_reverse_key=False, fixed_columns=1, id="statement-lines"
+        )
 
     def _purpose_text(self) -> str:
         t = self.t

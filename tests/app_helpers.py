@@ -60,3 +60,54 @@ def text_of(pilot: Pilot[Any], selector: str) -> str:
 
 def screen_name(pilot: Pilot[Any]) -> str:
     return type(pilot.app.screen).__name__
+
+
+def assert_in_view(pilot: Pilot[Any], *selectors: str) -> None:
+    """Each widget is wholly on the visible screen: not cut by the terminal's edge, not scrolled away.
+
+    A widget's region is where it is laid out; its clip is what its containers let show. Both
+    must hold the whole widget — otherwise a resident would have to scroll to see or reach it.
+    """
+    from textual.errors import NoWidget
+
+    screen = pilot.app.screen
+    for selector in selectors:
+        widget = screen.query_one(selector)
+        try:
+            geometry = screen.find_widget(widget)
+        except NoWidget:
+            raise AssertionError(f"{selector} is not on the screen at all") from None
+        region = geometry.region
+        visible = geometry.clip.intersection(screen.region)
+        assert region.area > 0, f"{selector} has no size"
+        assert visible.contains_region(region), f"{selector} at {region} is outside the visible {visible}"
+        assert _on_top(screen, widget), f"{selector} at {region} is covered by another widget"
+
+
+def footer_keys_in_view(pilot: Pilot[Any]) -> list[str]:
+    """The keys whose footer entries show whole at the current size, left to right."""
+    from textual.errors import NoWidget
+    from textual.widgets._footer import FooterKey
+
+    screen = pilot.app.screen
+    shown: list[str] = []
+    for key in screen.query(FooterKey):
+        try:
+            geometry = screen.find_widget(key)
+        except NoWidget:
+            continue
+        visible = geometry.clip.intersection(screen.region)
+        if geometry.region.area and visible.contains_region(geometry.region) and _on_top(screen, key):
+            shown.append(key.key)
+    return shown
+
+
+def _on_top(screen: Any, widget: Any) -> bool:
+    """No other widget (a docked one, say) is drawn over any cell of ``widget``."""
+    region = widget.region
+    for y in range(region.y, region.bottom):
+        for x in range(region.x, region.right):
+            top, _ = screen.get_widget_at(x, y)
+            if top is not widget and widget not in top.ancestors:
+                return False
+    return True

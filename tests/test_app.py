@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from tests.app_helpers import HAPPY, login, make_app, screen_name, text_of, type_into, wait_for, wait_ready
+import pytest
+
+from tests.app_helpers import (
+    HAPPY,
+    footer_keys_in_view,
+    login,
+    make_app,
+    screen_name,
+    text_of,
+    type_into,
+    wait_for,
+    wait_ready,
+)
 
 
 async def test_login_screen_offers_the_demo_account(tmp_path, app_data_dir):
@@ -141,3 +153,20 @@ async def test_unreachable_portal_gets_a_clear_message_not_a_crash(tmp_path, app
 def test_no_color_is_honoured(tmp_path, app_data_dir, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     assert make_app(tmp_path, app_data_dir).no_color
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_footers_show_their_keys_whole_at_80_columns(tmp_path, app_data_dir, lang):
+    """Login: every key it offers; home: f2, f7, f8, f9, p, f10 and f1 (the menu names f3, f4, f6)."""
+    app = make_app(tmp_path, app_data_dir, language=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await wait_for(pilot, lambda: footer_keys_in_view(pilot) != [])  # laid out (slow under load)
+        assert footer_keys_in_view(pilot) == ["f3", "f4", "f5", "f6", "f1"]
+        await login(pilot)
+        await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        await wait_for(pilot, lambda: "f2" in footer_keys_in_view(pilot))
+        await pilot.pause(0.2)
+        assert footer_keys_in_view(pilot) == ["f2", "f7", "f8", "f9", "p", "f10", "f1"]
+        menu = [str(option.prompt) for option in app.screen.query_one("#home-options").options]
+        assert [entry.split()[0] for entry in menu] == ["F2", "F3", "F4", "F6", "F7", "F8", "F9", "P"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from screens.history_base import HistoryScreen
 from screens.payment_history import PaymentHistoryScreen
 from screens.reading_history import ReadingHistoryScreen
 from screens.statement import StatementScreen
-from tests.app_helpers import login, make_app, screen_name, text_of, type_into, wait_for
+from tests.app_helpers import assert_in_view, login, make_app, screen_name, text_of, type_into, wait_for
 from tui.formatting import Money, billing_today
 from tui.models import PaymentPurpose
 from widgets.charts import ConsumptionChart, MonthlyBarChart
@@ -68,14 +69,14 @@ async def test_reading_history_shows_the_default_period_sorts_and_charts(tmp_pat
             f"{s}, переход через ноль" for s in ("принято", "заменено")
         }
 
-        await pilot.press("right", "right", "right", "right")  # the «Расход» column
+        await pilot.press("right", "right", "right")  # the «Расход» column
         await pilot.press("s")
         consumption = [value for value in column(table, "consumption") if value is not None]
         assert consumption == sorted(consumption)
         assert table.columns["consumption"].label.plain.endswith(ASCENDING_MARK)
-        first_ascending = table.ordered_rows[0].values[4]
+        first_ascending = table.ordered_rows[0].values[3]
         await pilot.press("r")
-        assert table.ordered_rows[0].values[4] == max(consumption)
+        assert table.ordered_rows[0].values[3] == max(consumption)
         assert table.columns["consumption"].label.plain.endswith(DESCENDING_MARK)
         assert first_ascending is None or first_ascending == min(consumption)
         assert "по убыванию" in text_of(pilot, "#reading-summary")
@@ -124,6 +125,35 @@ async def test_invalid_period_is_named_and_nothing_is_lost(tmp_path, app_data_di
         assert form.date_from_field.input.value == "01.01.2015"
         assert screen.table.row_count == rows_before
         assert screen.period == default_period(billing_today())  # nothing was asked with a bad period
+
+
+async def test_an_impossible_date_keeps_the_form_in_place_and_its_message_goes_when_fixed(
+    tmp_path, app_data_dir
+):
+    """32.13.2025 in «С»: «По» and «Показать» stay where they were, the message is on its own line."""
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = await open_from_home(pilot, "f3", ReadingHistoryScreen)
+        form = screen.query_one(PeriodForm)
+        parts = ("#period-from", "#period-to", ".period-form--show")
+        before = [screen.query_one(part).region for part in parts]
+
+        await type_into(pilot, "#period-from Input", "32.13.2025")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "32.13.2025" in " ".join(form.errors())
+        assert [screen.query_one(part).region for part in parts] == before
+        assert_in_view(pilot, *parts, ".period-form--error")
+        line = screen.query_one(".period-form--error")
+        assert "Начало периода" in str(line.render())
+        assert line.region.y >= before[0].bottom  # under the row, not beside it
+
+        await type_into(pilot, "#period-from Input", "01.01.2026")
+        await pilot.pause()
+        assert form.errors() == []
+        assert not line.display or not str(line.render()).strip()
+        assert [screen.query_one(part).region for part in parts] == before
 
 
 # --- payment history -----------------------------------------------------------------------------------
@@ -243,3 +273,53 @@ async def test_every_history_screen_in_english(tmp_path, app_data_dir):
             await pilot.press("escape")
         assert not app.t.missing
         assert not app.t.faulty
+
+
+def _line(table: SortableTable, y: int) -> str:
+    return table.render_line(y).text
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_key_columns_fit_80_columns_and_the_row_stays_named_when_scrolled(tmp_path, app_data_dir, lang):
+    """Reading history: period … status whole at 80 columns (also sorted); the statement: every sum.
+
+    Scrolled to the last column, the period and the meter (the month) are still at the left.
+    """
+    app = make_app(tmp_path, app_data_dir, language=lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = await open_from_home(pilot, "f3", ReadingHistoryScreen)
+        table = screen.table
+        t = app.t
+        keys = ["period", "serial", "value", "consumption", "submitted_at", "source", "status"]
+        for sorted_by in (None, "status"):
+            if sorted_by:
+                table.sort_by(sorted_by)
+                await pilot.pause()
+            header = _line(table, 0)
+            for key in keys:
+                assert table.table_columns[[c.key for c in table.table_columns].index(key)].label in header
+            statuses = {t("reading_history.accepted"), t("reading_history.replaced")}
+            first = _line(table, 1)
+            assert any(status in first for status in statuses), first
+        period = table.ordered_rows[0].values[0]
+        serial = table.ordered_rows[0].values[1]
+        await pilot.press("end")  # to the last column: the service
+        await pilot.pause()
+        assert table.scroll_offset.x > 0
+        header, first = _line(table, 0), _line(table, 1)
+        assert header.lstrip().startswith(t("reading_history.column_period"))
+        assert t("reading_history.column_service") in header
+        assert f"{period.month:02d}.{period.year}" in first and serial in first
+        # Beside the fixed columns the view starts at a whole column, not in the middle of one.
+        after_fixed = header[table._fixed_width :]
+        assert any(after_fixed.startswith(column.label) for column in table.table_columns), header
+        await pilot.press("home")
+        assert table.scroll_offset.x == 0
+
+        await pilot.press("escape")
+        screen = await open_from_home(pilot, "f6", StatementScreen)
+        table = screen.query_one("#statement-table", SortableTable)
+        header = _line(table, 0)
+        for column in table.table_columns:
+            assert column.label in header

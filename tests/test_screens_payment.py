@@ -11,7 +11,16 @@ from textual.widgets import Input, Static
 
 from portal.demo.accounts import DEBTOR_APARTMENT, account_number, capital_repair_number
 from screens.payment import PaymentFlowScreen, ReceiptCodeView
-from tests.app_helpers import PASSWORD, login, make_app, screen_name, type_into, wait_for, wait_ready
+from tests.app_helpers import (
+    PASSWORD,
+    assert_in_view,
+    login,
+    make_app,
+    screen_name,
+    type_into,
+    wait_for,
+    wait_ready,
+)
 from tui.client import PortalClient
 from tui.errors import PortalUnavailable
 from tui.formatting import Money
@@ -188,6 +197,7 @@ async def test_a_wrong_amount_is_refused_naming_the_field_and_kept(tmp_path, app
         await pilot.press("f2")
         await pilot.pause()
         assert "«Сумма»" in text(pilot, "#pay-message")
+        assert_in_view(pilot, "#pay-amount", "#pay-message")  # the field and its message, at 80×24
         assert app.screen.query_one("#pay-amount", Input).value == typed
         assert not flow(pilot).showing_order
 

@@ -11,7 +11,16 @@ from textual.widgets import Input, Static, TabbedContent
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, demo_email
 from portal.mail.mailer import read_outbox
 from screens.profile import ProfileScreen
-from tests.app_helpers import HAPPY, PASSWORD, login, make_app, screen_name, type_into, wait_for
+from tests.app_helpers import (
+    HAPPY,
+    PASSWORD,
+    assert_in_view,
+    login,
+    make_app,
+    screen_name,
+    type_into,
+    wait_for,
+)
 from tests.captcha_helpers import Answers, watch_answers
 from tui.client import PortalClient
 from tui.errors import LoginFailed
@@ -51,7 +60,7 @@ async def test_change_email_with_a_wrong_then_the_right_code(
         screen = await open_profile(pilot, answers)
         await wait_for(pilot, lambda: old in str(screen.query_one("#email-current", Static).render()))
         image = screen.query_one("#email-captcha-image", CaptchaImage)
-        assert 0 < image.image_size.width <= 72 and 0 < image.image_size.height <= 16
+        assert 0 < image.image_size.width <= 44 and 0 < image.image_size.height <= 8
         first_image = image.pixels
 
         await type_into(pilot, "#email-new", NEW_EMAIL)
@@ -163,3 +172,53 @@ async def test_new_picture_on_request(
         screen.query_one("#email-save").focus()
         await pilot.press("к")  # r in the Russian layout, outside a field
         await wait_for(pilot, lambda: len(answers.issued) == 3)
+
+
+async def test_every_field_the_code_and_the_message_are_in_view_at_80x24(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to type or read on either form is below the visible area; F3/F4 switch the forms."""
+    answers = watch_answers(monkeypatch)
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_profile(pilot, answers)
+        email_form = ["#email-new", "#email-new-repeat", "#email-current-password"]
+        email_form += ["#email-captcha-image", "#email-captcha", "#email-save"]
+        assert_in_view(pilot, *email_form)
+        # A local error: the message and the field it focuses are on screen.
+        await type_into(pilot, "#email-new", NEW_EMAIL)
+        await type_into(pilot, "#email-new-repeat", NEW_EMAIL)
+        await type_into(pilot, "#email-current-password", PASSWORD)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: "Код с картинки" in message(pilot, "email"))
+        assert screen.focused is screen.query_one("#email-captcha", Input)
+        assert_in_view(pilot, "#email-captcha", "#email-message", *email_form)
+        # The portal's error (a wrong code) with its new picture: still all in view.
+        await type_into(pilot, "#email-captcha", "AAAAA" if answers.last != "AAAAA" else "CCCCC")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "неверно" in message(pilot, "email"))
+        await wait_for(pilot, lambda: len(answers.issued) == 2 and screen.captchas["email"] is not None)
+        assert_in_view(pilot, "#email-message", *email_form)
+
+        # F4: the password form, its first field focused, without Tab to the tab strip.
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: screen.captchas["password"] is not None)
+        assert screen.query_one("#profile-tabs", TabbedContent).active == "password-tab"
+        assert screen.focused is screen.query_one("#password-current", Input)
+        password_form = ["#password-current", "#password-new", "#password-new-repeat"]
+        password_form += ["#password-captcha-image", "#password-captcha", "#password-save"]
+        assert_in_view(pilot, *password_form)
+        await type_into(pilot, "#password-current", PASSWORD)
+        await type_into(pilot, "#password-new", "short")
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: "не менее" in message(pilot, "password"))
+        assert screen.focused is screen.query_one("#password-new", Input)
+        assert_in_view(pilot, "#password-message", *password_form)
+        await pilot.press(*"-and-longer")  # the field is fixed: its message goes
+        await pilot.pause()
+        assert message(pilot, "password") == ""
+        # F3: back to the e-mail form, what was typed there kept.
+        await pilot.press("f3")
+        assert screen.query_one("#profile-tabs", TabbedContent).active == "email-tab"
+        assert screen.focused is screen.query_one("#email-new", Input)
+        assert value(pilot, "email-new") == NEW_EMAIL

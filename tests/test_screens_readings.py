@@ -15,7 +15,17 @@ from portal.demo.accounts import (
     account_number,
 )
 from screens.dialogs import ConfirmDialog, ReloginDialog, RetryDialog
-from tests.app_helpers import HAPPY, PASSWORD, login, make_app, screen_name, type_into, wait_for, wait_ready
+from tests.app_helpers import (
+    HAPPY,
+    PASSWORD,
+    assert_in_view,
+    login,
+    make_app,
+    screen_name,
+    type_into,
+    wait_for,
+    wait_ready,
+)
 from tui.client import PortalClient
 from tui.errors import PortalUnavailable, TooManyAttempts
 from tui.models import Meter, MetersOverview, ReadingWindow
@@ -147,6 +157,9 @@ async def test_precision_error_shows_while_typing_naming_the_format(tmp_path, ap
         await idle(pilot)
         assert "Исправьте" in status(pilot)
         assert app.screen.query_one(f"#new-{water.meter_id}", Input).value == "1234567"
+        assert_in_view(
+            pilot, f"#new-{water.meter_id}", f"#meter-{water.meter_id} .meter-note", "#readings-status"
+        )
 
 
 async def test_reading_below_previous_is_refused_before_sending(tmp_path, app_data_dir):

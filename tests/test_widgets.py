@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from textual.widgets._footer import FooterKey
 from tui.formatting import Money
 from tui.i18n import Translator
 from widgets.calendar import CalendarPopup, MonthCalendar, add_months, month_weeks
-from widgets.charts import ConsumptionChart, MonthlyBarChart, nice_ticks, short_month_label
+from widgets.charts import ConsumptionChart, MonthlyBarChart, nice_ticks, row_ticks, short_month_label
 from widgets.date_field import DateField
 from widgets.sortable_table import ColumnType, SortableTable, TableColumn
 from widgets.status import LoadingStatus, StatusState
@@ -432,6 +433,68 @@ async def test_charts_use_the_colourless_theme_with_no_color(monkeypatch: pytest
     async with app.run_test(size=SIZE):
         assert app.query_one(MonthlyBarChart).theme == "clear"
         assert app.query_one(ConsumptionChart).theme == "clear"
+
+
+def _plain(text: object) -> list[str]:
+    return re.sub(r"\x1b\[[0-9;]*m", "", str(text)).splitlines()
+
+
+def _labelled_rows(lines: list[str]) -> list[tuple[int, Decimal]]:
+    """(row from the bottom of the plot, value) of each y tick label drawn in the chart."""
+    plot = [line for line in lines if "┤" in line or ("│" in line and "┌" not in line)]
+    labelled = []
+    for index, line in enumerate(plot):
+        label, sep, _ = line.partition("┤")
+        if sep:
+            number = label.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+            labelled.append((len(plot) - 1 - index, Decimal(number)))
+    return labelled
+
+
+class PaymentChartApp(App[None]):
+    CSS = "MonthlyBarChart { height: 9; } ConsumptionChart { height: 12; }"
+
+    def compose(self) -> ComposeResult:
+        yield MonthlyBarChart(title="График оплат", id="bars")
+        yield ConsumptionChart(title="Расход", id="lines")
+
+
+@pytest.mark.parametrize("top", [809130, 1051800, 42000, 310000])
+async def test_chart_ticks_sit_at_their_true_heights_and_the_legend_is_off_the_bars(top: int) -> None:
+    """Every y label is on the row of its value (a linear scale), the legend and ₽ are on the title line."""
+    app = PaymentChartApp()
+    async with app.run_test(size=SIZE) as pilot:
+        bars = app.query_one(MonthlyBarChart)
+        bars.set_data(
+            MONTHS, {"ЖКУ": [Money(top - 3000 * i) for i in range(12)], "Капремонт": [Money(62987)] * 12}
+        )
+        lines = app.query_one(ConsumptionChart)
+        lines.set_data(MONTHS, {"ХВС": [Decimal(top % 7 + i % 3) for i in range(12)]}, unit="м³")
+        await pilot.pause()
+        for chart in (bars, lines):
+            drawn = _plain(chart.render())
+            rows = _labelled_rows(drawn)
+            assert len(rows) >= 2, drawn
+            (row0, value0), (row1, value1) = rows[-1], rows[-2]
+            per_row = (value1 - value0) / (row1 - row0)
+            assert per_row > 0
+            for row, value in rows:  # each label where a linear scale puts its value
+                assert value == value0 + per_row * (row - row0), drawn
+        drawn = _plain(bars.render())
+        assert "ЖКУ" in drawn[0] and "Капремонт" in drawn[0] and "₽" in drawn[0]
+        assert not any("ЖКУ" in line or "Капремонт" in line for line in drawn[1:])
+        assert not any(line.strip() == "₽" for line in drawn)
+        assert "м³" in _plain(lines.render())[0]
+
+
+def test_row_ticks_land_on_whole_rows() -> None:
+    for high, rows in [(8091.3, 5), (10518, 5), (3100, 10), (8.5, 8), (0.3, 7), (15515, 12)]:
+        ticks, top = row_ticks(0, high, rows)
+        assert len(ticks) >= 2 and ticks[0] == 0 and top >= high
+        for tick in ticks:
+            position = tick / top * (rows - 1)
+            assert abs(position - round(position)) < 1e-9
+            assert tick <= top + 1e-9
 
 
 def test_chart_helpers() -> None:

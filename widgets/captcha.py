@@ -1,7 +1,8 @@
 """The captcha image in the terminal: the portal's PNG decoded, scaled down and drawn in half blocks.
 
 At 80×24 the picture gets at most :data:`MAX_COLUMNS` columns and :data:`MAX_CELL_ROWS` rows of cells
-(two pixels a cell, one above the other). Scaling down a 200×70 picture to about 76×27 pixels keeps
+(two pixels a cell, one above the other): 8 rows leave the code field, «Сохранить» and the message
+beside and under the picture inside 24 rows. Scaling a 200×70 picture down to about 42×16 pixels keeps
 the characters' strokes (a box filter averages, so a thin stroke stays as grey rather than vanishing),
 and Otsu's threshold then splits ink from paper whatever the picture's contrast.
 """
@@ -17,10 +18,11 @@ from widgets.pixels import PixelImage, half_block_text
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-#: Columns of cells the picture may take: fits 80 columns with a frame, padding and a scroll bar.
-MAX_COLUMNS = 72
-#: Rows of cells (two pixel rows each): leaves room for the form around it at 24 rows.
-MAX_CELL_ROWS = 16
+#: Columns of cells the picture may take: with its frame it leaves about 30 columns for the code field.
+MAX_COLUMNS = 44
+#: Rows of cells (two pixel rows each): 16 pixel rows keep the five characters legible, and the
+#: framed picture (10 rows) leaves room for the whole form around it at 24 rows.
+MAX_CELL_ROWS = 8
 
 
 def otsu_threshold(histogram: Sequence[int]) -> int:

@@ -5,9 +5,14 @@ is set with ``set_data(...)``; the figure is rebuilt at each render, so the mont
 the width (``янв 26``, ``мар 26``, … on a narrow screen).
 
 Series are told apart by their marker as well as by colour (``█`` / ``▒`` bars, ``▞`` / ``•`` lines), and
-the legend shows the markers. ``console_profile=True`` draws with plain ASCII markers (``#``, ``=``, ``*``,
-``+``) for the Linux console and fonts without block or braille characters. With ``NO_COLOR`` (Textual's
-``App.no_color``) the plot uses plotext's colourless ``clear`` theme.
+the legend shows the markers. The legend goes on the title line when it fits there (never over the bars);
+the unit is said in the title (``График оплат, ₽``), not alone under the chart. The y ticks are placed so
+that each lands exactly on a row at its true height (:func:`row_ticks`): 0 / 5 000 / 10 000 three rows
+apart, never 8 000 / 4 000 / 2 000 / 0 evenly spaced.
+
+``console_profile=True`` draws with plain ASCII markers (``#``, ``=``, ``*``, ``+``) for the Linux
+console and fonts without block or braille characters. With ``NO_COLOR`` (Textual's ``App.no_color``)
+the plot uses plotext's colourless ``clear`` theme.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ _LABEL_GAP: Final = 2  # cells between two month labels on the x axis
 # plotext draws the legend inside the plot's top-left corner: room above the data keeps it readable.
 _LEGEND_HEADROOM: Final = 0.15  # of the value range, per legend line
 _Y_AXIS_WIDTH: Final = 10  # what the y tick labels and the frame take, roughly
+_NOT_DATA_ROWS: Final = 3  # the frame's top and bottom lines and the month labels (the title: one more)
+_LEGEND_GLYPHS: Final = {"sd": "█", "hd": "▞", "dot": "•"}  # plotext marker names → what they draw
 
 
 def short_month_label(day: dt.date, translator: Translator | None = None) -> str:
@@ -60,6 +67,42 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     while ticks[-1] < high:
         ticks.append(round(first + len(ticks) * step, 10))
     return ticks
+
+
+def row_ticks(low: float, high: float, rows: int) -> tuple[list[float], float]:
+    """Round ticks from ``low`` up to past ``high`` that each fall exactly on one of ``rows`` rows.
+
+    Returns the ticks and the top of the axis. plotext puts a value ``v`` on row
+    ``round((v - bottom) / (top - bottom) * (rows - 1))``; with the top chosen so that a tick step is a
+    whole number of rows, every tick's label sits at its true height (a tick rounded onto a row of its
+    own would make a false scale). Of the round steps (1, 2, 2,5, 3, 4, 5 × 10ⁿ) the one leaving the
+    least empty room above ``high`` wins — with at least two steps, and not a label on every row of a
+    tall chart, when the rows allow; of equals, the one with more rows between ticks.
+    """
+    intervals = rows - 1
+    if intervals < 1 or not math.isfinite(low) or not math.isfinite(high) or high <= low:
+        return [low], high if high > low else low + 1
+    magnitude = 10 ** math.floor(math.log10(high - low))
+    best: tuple[bool, bool, float, int, float, float] | None = None
+    for scale in (magnitude / 10, magnitude, magnitude * 10):
+        for factor in (1, 2, 2.5, 3, 4, 5):
+            step = factor * scale
+            bottom = math.floor(low / step) * step
+            steps = max(1, math.ceil(round((high - bottom) / step, 9)))
+            if steps > intervals:
+                continue
+            rows_per_step = intervals // steps
+            top = bottom + step * intervals / rows_per_step
+            crowded = rows_per_step < 2 <= intervals // 4  # a label on every row of a tall chart
+            candidate = (steps < 2 <= intervals // 2, crowded, top - bottom, -rows_per_step, step, bottom)
+            if best is None or candidate[:4] < best[:4]:
+                best = candidate
+    if best is None:
+        return [low], high
+    _, _, span, fewer_rows, step, bottom = best
+    rows_per_step = -fewer_rows
+    ticks = [round(bottom + k * step, 10) for k in range(intervals // rows_per_step + 1)]
+    return ticks, bottom + span
 
 
 def _tick_label(value: float) -> str:
@@ -115,6 +158,24 @@ class _Chart(PlotextPlot):
         plt.clear_figure()
         if self.title:
             plt.title(self.title)
+
+    def _title_with_legend(self, title: str, names: Sequence[str], markers: Sequence[str]) -> bool:
+        """Put the legend on the title line if it fits the width; returns whether it did.
+
+        If it does not fit, the title alone is shown and plotext draws the legend inside the plot.
+        """
+        legend = "  ".join(
+            f"{_LEGEND_GLYPHS.get(marker, marker) * 2} {name}"
+            for marker, name in zip(markers, names, strict=True)
+        )
+        text = f"{title}:  {legend}" if title else legend
+        fits = len(text) <= self.size.width - 2
+        self.plt.title(text if fits else title)
+        return fits
+
+    def _data_rows(self) -> int:
+        """The rows the plot area gets at the widget's height (the title line counted out)."""
+        return self.size.height - _NOT_DATA_ROWS - 1
 
     def _draw(self) -> None:
         """Rebuild the figure on ``self.plt`` for the current size."""
@@ -193,20 +254,24 @@ class MonthlyBarChart(_Chart):
         ]
         markers = self._markers(BAR_MARKERS, CONSOLE_BAR_MARKERS, len(values))
         positions = list(range(1, len(labels) + 1))
+        names = list(self.series)
+        title = f"{self.title}, {currency_symbol()}" if self.title else currency_symbol()
+        inside = not self._title_with_legend(title, names, markers)
         if len(values) == 1:
-            plt.bar(positions, values[0], marker=markers[0], label=next(iter(self.series)))
+            plt.bar(positions, values[0], marker=markers[0], label=names[0] if inside else None)
         else:
             # textual-plotext's stub says ``label: str``; plotext itself takes ``labels`` and a marker list.
             multiple_bar: Any = plt.multiple_bar
-            multiple_bar(positions, values, marker=markers, labels=list(self.series))
+            multiple_bar(positions, values, marker=markers, labels=names if inside else None)
         shown = _thinned(labels, self.size.width)
         plt.xticks([positions[i] for i in shown], [labels[i] for i in shown])
         top = max((max(row) for row in values), default=0.0)
         top = top if top > 0 else 1.0
-        ticks = nice_ticks(0.0, top)
-        plt.ylim(ticks[0], max(ticks[-1], top * (1 + _LEGEND_HEADROOM * len(values))))
+        if inside:  # the legend is drawn in the top-left corner: room above the bars keeps it clear
+            top *= 1 + _LEGEND_HEADROOM * len(values)
+        ticks, axis_top = row_ticks(0.0, top, self._data_rows())
+        plt.ylim(ticks[0], axis_top)
         plt.yticks(ticks, [_tick_label(tick) for tick in ticks])
-        plt.ylabel(currency_symbol())
 
 
 class ConsumptionChart(_Chart):
@@ -279,25 +344,30 @@ class ConsumptionChart(_Chart):
             self._draw_empty()
             return
         markers = self._markers(LINE_MARKERS, CONSOLE_LINE_MARKERS, len(points))
+        title = self.title or ""
+        if self.unit and self.unit not in title:
+            title = f"{title}, {self.unit}" if title else self.unit
+        inside = not self._title_with_legend(title, list(points), markers)
         low, high = math.inf, -math.inf
         for marker, (name, series) in zip(markers, points.items(), strict=True):
             xs, ys = [x for x, _ in series], [y for _, y in series]
             low, high = min(low, *ys), max(high, *ys)
+            label = name if inside else None
             if len(series) == 1:
-                plt.scatter(xs, ys, marker=marker, label=name)
+                plt.scatter(xs, ys, marker=marker, label=label)
             else:
-                plt.plot(xs, ys, marker=marker, label=name)
+                plt.plot(xs, ys, marker=marker, label=label)
         labels = [short_month_label(period, self.translator) for period in self.periods]
         shown = _thinned(labels, self.size.width)
         plt.xticks([i + 1 for i in shown], [labels[i] for i in shown])
         plt.xlim(0.5, len(labels) + 0.5)
         low = min(low, 0.0)
         high = high if high > low else low + 1
-        ticks = nice_ticks(low, high)
-        plt.ylim(ticks[0], max(ticks[-1], high + (high - low) * _LEGEND_HEADROOM * len(points)))
+        if inside:  # the legend is drawn in the top-left corner: room above the lines keeps it clear
+            high += (high - low) * _LEGEND_HEADROOM * len(points)
+        ticks, axis_top = row_ticks(low, high, self._data_rows())
+        plt.ylim(ticks[0], axis_top)
         plt.yticks(ticks, [_tick_label(tick) for tick in ticks])
-        if self.unit:
-            plt.ylabel(self.unit)
 
 
 __all__ = [
@@ -308,5 +378,6 @@ __all__ = [
     "ConsumptionChart",
     "MonthlyBarChart",
     "nice_ticks",
+    "row_ticks",
     "short_month_label",
 ]

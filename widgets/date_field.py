@@ -94,6 +94,21 @@ class DateField(Widget):
             """The field whose date changed (for ``@on(DateField.Changed, "#date-from")``)."""
             return self.date_field
 
+    class ErrorChanged(Message):
+        """The message under the field appeared, changed or went (``error`` is ``None`` then)."""
+
+        def __init__(self, date_field: DateField, error: str | None) -> None:
+            super().__init__()
+            self.date_field = date_field
+            """The field whose message changed."""
+            self.error = error
+            """The message now shown, or ``None``."""
+
+        @property
+        def control(self) -> DateField:
+            """The field whose message changed."""
+            return self.date_field
+
     def __init__(
         self,
         value: dt.date | None = None,
@@ -227,10 +242,13 @@ class DateField(Widget):
         return True
 
     def _show_error(self, message: str | None) -> None:
+        changed = message != self._error
         self._error = message
         self.set_class(message is not None, "-invalid")
         self.input.set_class(message is not None, "-invalid")
         self.query_one(".date-field--error", Static).update(message or "")
+        if changed:  # a form may show the message in a place of its own (PeriodForm does)
+            self.post_message(self.ErrorChanged(self, message))
 
     @on(Input.Changed, ".date-field--input")
     def _text_changed(self, event: Input.Changed) -> None:

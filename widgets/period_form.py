@@ -2,9 +2,11 @@
 
 Two :class:`~widgets.date_field.DateField` (typed as ``ДД.ММ.ГГГГ`` or picked in the F4 calendar) and a
 button. Enter in either field, a click on «Показать» or :meth:`PeriodForm.submit` (a screen binds it to
-F2) checks the period and posts :class:`PeriodForm.Submitted`. What is wrong is said under the form,
-naming the field and what is allowed: a date in the wrong format, the start after the end, a period of
-more than :data:`MAX_YEARS` years. Nothing typed is cleared.
+F2) checks the period and posts :class:`PeriodForm.Submitted`. What is wrong is said on one line under
+the form, naming the field and what is allowed: a date in the wrong format, the start after the end, a
+period of more than :data:`MAX_YEARS` years. The fields' own messages go there too, so an error never
+widens a field and moves «По» and «Показать» away; a message goes as soon as its date is fixed.
+Nothing typed is cleared.
 
 By default the period is the last twelve months: from the first day of the month eleven months ago up to
 today.
@@ -84,6 +86,9 @@ class PeriodForm(Widget):
     }
     PeriodForm.-invalid > .period-form--error {
         display: block;
+    }
+    PeriodForm DateField.-invalid > .date-field--error {
+        display: none;  /* said under the form instead: the row keeps its layout */
     }
     """
 
@@ -220,13 +225,19 @@ class PeriodForm(Widget):
 
     def _show_error(self, message: str | None) -> None:
         self._error = message
-        self.set_class(message is not None, "-invalid")
-        self.query_one(".period-form--error", Static).update(message or "")
+        messages = self.errors()
+        self.set_class(bool(messages), "-invalid")
+        self.query_one(".period-form--error", Static).update("\n".join(messages))
 
     @on(DateField.Changed)
     def _date_changed(self) -> None:
         if self._error is not None:  # a period message goes once the dates change
             self._show_error(None)
+
+    @on(DateField.ErrorChanged)
+    def _field_error_changed(self, event: DateField.ErrorChanged) -> None:
+        event.stop()
+        self._show_error(self._error)
 
     @on(Button.Pressed, ".period-form--show")
     def _show_pressed(self, event: Button.Pressed) -> None:

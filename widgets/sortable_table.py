@@ -61,7 +61,7 @@ MAX_COLUMN_WIDTH: Final = 40
 """A computed column is never wider than this; longer text is cut with ``…``."""
 
 CELL_PADDING: Final = 1
-"""Blank cells on each side of a column's text."""
+"""Blank cells after each column's text (and before the first column's): one cell between columns."""
 
 BLANK_TEXT: Final = "—"
 """What an empty cell (``None``) shows."""
@@ -104,6 +104,8 @@ class TableColumn:
     """For :attr:`ColumnType.NUMBER`: places to show (``None``: as many as the value has)."""
     width: int | None = None
     """Cells for the text; ``None``: computed from the header and the values loaded."""
+    numeric_month: bool = False
+    """For :attr:`ColumnType.MONTH`: draw ``11.2026`` (7 cells) instead of ``ноябрь 2026``."""
 
 
 # --- formatting one value --------------------------------------------------------------------------------
@@ -147,7 +149,7 @@ def format_value(value: object, column: TableColumn, lang: Language = "ru") -> s
         return format_date(value)
     if kind is ColumnType.MONTH:
         assert isinstance(value, dt.date)
-        return format_month(value, lang)
+        return f"{value.month:02d}.{value.year:04d}" if column.numeric_month else format_month(value, lang)
     assert isinstance(value, dt.datetime)
     return format_datetime(_local(value))
 
@@ -366,6 +368,8 @@ def _values_width(column: TableColumn, values: list[Any], lang: Language) -> int
     if kind is ColumnType.DATE:
         return 10
     if kind is ColumnType.MONTH:
+        if column.numeric_month:
+            return 7  # 11.2026
         months = {(value.year, value.month) for value in values}
         return max(len(format_month(dt.date(year, month, 1), lang)) for year, month in months)
     return 16  # 25.11.2026 14:05
@@ -514,6 +518,7 @@ class SortableTable(ScrollView, can_focus=True):
         cursor_type: CursorType = "cell",
         zebra_stripes: bool = True,
         show_reverse_key: bool = True,
+        fixed_columns: int = 0,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -521,6 +526,9 @@ class SortableTable(ScrollView, can_focus=True):
     ) -> None:
         """A table with ``columns``; ``cursor_type`` ``"cell"`` (default) or ``"column"`` lets ``s``
         sort by the cursor's column, ``"row"`` makes ``s`` step to the next column instead.
+
+        The first ``fixed_columns`` columns (the row's identity: its date, month or meter) stay in
+        view when the table is scrolled right; the others scroll beside them.
 
         ``show_reverse_key=False`` keeps ``r`` out of the footer (it still works; ``s`` on the sorted
         column reverses too) for screens whose own keys need the room at 80 columns.
@@ -536,6 +544,8 @@ class SortableTable(ScrollView, can_focus=True):
         """What the cursor highlights."""
         self.zebra_stripes = zebra_stripes
         """Whether every other row has a slightly different background."""
+        self.fixed_columns = max(0, min(fixed_columns, len(self.table_columns)))
+        """How many columns on the left stay in view when scrolling right."""
         self.sort_column: str | None = None
         """The key of the column the rows are sorted by, or ``None`` (in loaded order)."""
         self.sort_reverse: bool = False
@@ -551,6 +561,7 @@ class SortableTable(ScrollView, can_focus=True):
         self._column_index = {column.key: index for index, column in enumerate(self.table_columns)}
         self._starts: list[int] = []
         self._total_width = 0
+        self._value_widths: dict[str, int] = {}
         self._set_widths({column.key: 0 for column in self.table_columns})
         if not show_reverse_key:
             self._bindings = BindingsMap.from_keys(
@@ -660,6 +671,7 @@ class SortableTable(ScrollView, can_focus=True):
             raise KeyError(f"no column {column_key!r}")
         self.sort_column = column_key
         self.sort_reverse = reverse
+        self._set_widths(self._value_widths)  # room for the mark on this column's header
         self._sort_rows()
         self.refresh()
         self.post_message(self.Sorted(self, column_key, reverse))
@@ -724,8 +736,7 @@ class SortableTable(ScrollView, can_focus=True):
         translate_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
         if labels:
             self.table_columns = tuple(
-                TableColumn(c.key, labels.get(c.key, c.label), c.type, c.decimals, c.width)
-                for c in self.table_columns
+                replace(c, label=labels.get(c.key, c.label)) for c in self.table_columns
             )
         for row in self._rows:
             row.texts = None
@@ -743,7 +754,12 @@ class SortableTable(ScrollView, can_focus=True):
     # --- geometry ------------------------------------------------------------------------------------
 
     def _set_widths(self, value_widths: dict[str, int]) -> None:
-        """Size the columns: declared width, else the header (with room for " ▲") or the widest value."""
+        """Size the columns: declared width, else the header or the widest value.
+
+        Only the sorted column's header makes room for its `` ▲``: two cells more on every header
+        would push a table's key columns past 80.
+        """
+        self._value_widths = value_widths
         self.columns = {}
         self._starts = []
         x = 0
@@ -751,15 +767,36 @@ class SortableTable(ScrollView, can_focus=True):
             if column.width is not None:
                 width = column.width
             else:
-                width = min(
-                    max(cell_len(column.label) + 2, value_widths.get(column.key, 0)), MAX_COLUMN_WIDTH
-                )
+                header = cell_len(column.label) + (2 if column.key == self.sort_column else 0)
+                width = min(max(header, value_widths.get(column.key, 0)), MAX_COLUMN_WIDTH)
             self.columns[column.key] = TableHeader(column.key, Text(column.label), width)
             self._starts.append(x)
-            x += width + 2 * CELL_PADDING
+            x += width + self._padding(len(self._starts) - 1)
         self._total_width = x
         self._mark_headers()
-        self.virtual_size = Size(x, len(self._rows) + 1)
+        # Beside fixed columns the view scrolls from column start to column start: room to scroll
+        # the last columns that far.
+        spans = [self._span(index) for index in range(self.fixed_columns, len(self.table_columns))]
+        slack = max(spans, default=0) if self.fixed_columns else 0
+        self.virtual_size = Size(x + slack, len(self._rows) + 1)
+
+    @staticmethod
+    def _padding(index: int) -> int:
+        """Blank cells around column ``index``'s text: one after each, one before the first."""
+        return 2 * CELL_PADDING if index == 0 else CELL_PADDING
+
+    def _span(self, index: int) -> int:
+        """Cells column ``index`` takes, padding included."""
+        return self.columns[self.table_columns[index].key].width + self._padding(index)
+
+    @property
+    def _fixed_width(self) -> int:
+        """Cells of the columns that do not scroll."""
+        if self.fixed_columns == 0 or not self._starts:
+            return 0
+        if self.fixed_columns >= len(self._starts):
+            return self._total_width
+        return self._starts[self.fixed_columns]
 
     @property
     def _page_height(self) -> int:
@@ -768,10 +805,18 @@ class SortableTable(ScrollView, can_focus=True):
 
     def _column_at(self, x: int) -> int | None:
         for index, start in enumerate(self._starts):
-            width = self.columns[self.table_columns[index].key].width + 2 * CELL_PADDING
-            if start <= x < start + width:
+            if start <= x < start + self._span(index):
                 return index
         return None
+
+    def _view_strip(self, strip: Strip, scroll_x: int, width: int, style: Style) -> Strip:
+        """The part of a full-width line in view: the fixed columns, then the rest from ``scroll_x``."""
+        fixed = min(self._fixed_width, width)
+        if fixed == 0:
+            return strip.crop_extend(scroll_x, scroll_x + width, style)
+        return Strip.join(
+            [strip.crop(0, fixed), strip.crop_extend(fixed + scroll_x, scroll_x + width, style)]
+        )
 
     # --- drawing -------------------------------------------------------------------------------------
 
@@ -787,7 +832,7 @@ class SortableTable(ScrollView, can_focus=True):
     def _segments(self, texts: Sequence[str], styles: Sequence[Style], header: bool = False) -> list[Segment]:
         segments: list[Segment] = []
         pad = " " * CELL_PADDING
-        for column, text, style in zip(self.table_columns, texts, styles, strict=True):
+        for index, (column, text, style) in enumerate(zip(self.table_columns, texts, styles, strict=True)):
             width = self.columns[column.key].width
             size = cell_len(text)
             if size > width:
@@ -799,7 +844,7 @@ class SortableTable(ScrollView, can_focus=True):
                 text = " " * (width - size) + text
             else:
                 text = text + " " * (width - size)
-            segments.append(Segment(f"{pad}{text}{pad}", style))
+            segments.append(Segment(f"{pad}{text}{pad}" if index == 0 else f"{text}{pad}", style))
         return segments
 
     def render_line(self, y: int) -> Strip:
@@ -813,7 +858,7 @@ class SortableTable(ScrollView, can_focus=True):
             strip = Strip(
                 self._segments(labels, [header_style] * len(labels), header=True), self._total_width
             )
-            return strip.crop_extend(scroll_x, scroll_x + width, header_style)
+            return self._view_strip(strip, scroll_x, width, header_style)
         index = scroll_y + y - 1
         if index >= len(self._rows):
             return Strip.blank(width, base)
@@ -832,7 +877,7 @@ class SortableTable(ScrollView, can_focus=True):
             ):
                 styles[self.cursor_column] = cursor_style
         strip = Strip(self._segments(self._texts(self._rows[index]), styles), self._total_width)
-        return strip.crop_extend(scroll_x, scroll_x + width, row_style)
+        return self._view_strip(strip, scroll_x, width, row_style)
 
     # --- the cursor ----------------------------------------------------------------------------------
 
@@ -857,14 +902,23 @@ class SortableTable(ScrollView, can_focus=True):
         elif self.cursor_row >= scroll_y + page:
             new_y = self.cursor_row - page + 1
         new_x = scroll_x
-        if self.cursor_type in ("cell", "column") and self._starts:
+        if (
+            self.cursor_type in ("cell", "column")
+            and self._starts
+            and self.cursor_column >= self.fixed_columns
+        ):
+            # A fixed column is always in view; the others scroll in the room right of them.
+            fixed = self._fixed_width
             start = self._starts[self.cursor_column]
-            end = start + self.columns[self.table_columns[self.cursor_column].key].width + 2 * CELL_PADDING
+            end = start + self._span(self.cursor_column)
             view = self.scrollable_content_region.width
-            if start < scroll_x:
-                new_x = start
+            if start < fixed + scroll_x:
+                new_x = start - fixed
             elif end > scroll_x + view:
-                new_x = max(end - view, 0)
+                # Scroll on to a column's start, so the first column after the fixed ones shows whole.
+                least = end - view + fixed
+                starts = [x for x in self._starts[self.fixed_columns :] if x >= least]
+                new_x = max((starts[0] if starts else least) - fixed, 0)
         if (new_x, new_y) != (scroll_x, scroll_y):
             self.scroll_to(x=new_x, y=new_y, animate=False, force=True)
 
@@ -903,9 +957,9 @@ class SortableTable(ScrollView, can_focus=True):
         self.move_cursor(row=self.cursor_row + self._page_height)
 
     def action_first_column(self) -> None:
-        """To the first column."""
+        """To the first column (the row's start in view again)."""
         self.move_cursor(column=0)
-        if self.cursor_type not in ("cell", "column"):
+        if self.cursor_type not in ("cell", "column") or self.fixed_columns:
             self.scroll_to(x=0, animate=False)
 
     def action_last_column(self) -> None:
@@ -933,7 +987,7 @@ class SortableTable(ScrollView, can_focus=True):
         if offset is None:
             return
         scroll_x, scroll_y = self.scroll_offset
-        column = self._column_at(offset.x + scroll_x)
+        column = self._column_at(offset.x if offset.x < self._fixed_width else offset.x + scroll_x)
         if offset.y == 0:
             if column is not None:
                 event.stop()
