@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     payment_provider_timeout_seconds: float = Field(default=15.0, gt=0)
     #: At most one status query to a payment service per order within this many seconds (GET of an order).
     payment_poll_interval_seconds: float = Field(default=5.0, ge=0)
+    #: … but while the order is new (the resident is paying now), one per this many seconds, so the
+    #: screen says «Платёж прошёл» about a second after the payment.
+    payment_poll_quick_interval_seconds: float = Field(default=1.0, ge=0)
+    payment_poll_quick_period_seconds: float = Field(default=120.0, ge=0)
     #: The capital repair contribution without login, per client address and window (generous: a kiosk
     #: in a housing office shares one address): lookups of a number and created payments.
     public_payment_window_seconds: int = Field(default=600, ge=1)

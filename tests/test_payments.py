@@ -625,6 +625,26 @@ async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
     assert len(asked) == 2
 
 
+def test_a_new_orders_status_may_be_asked_every_second_then_less_often():
+    from portal.payments.limits import PaymentLimits
+    from portal.settings import Settings
+
+    gate = PaymentLimits(Settings(demo=True)).polls
+    moment = [0.0]
+    gate.monotonic = lambda: moment[0]
+    assert gate.allow("po_1")
+    moment[0] = 0.5
+    assert not gate.allow("po_1")  # a flood is still refused
+    moment[0] = 1.0
+    assert gate.allow("po_1")  # the resident paid a second ago: the service is asked at once
+    moment[0] = 200.0  # long after the order was new: back to one question per 5 s
+    assert gate.allow("po_1")
+    moment[0] = 201.5
+    assert not gate.allow("po_1")
+    moment[0] = 205.0
+    assert gate.allow("po_1")
+
+
 async def test_paymo_notifications_are_closed_when_paymo_is_off_with_the_default_secret(make_portal):
     from portal.settings import DEFAULT_PAYMENT_SECRET
 

@@ -4,8 +4,9 @@
   counts, found or not), on the portal's clock. Unknown numbers are additionally throttled as failures
   by :mod:`portal.throttling` (in the database).
 - Status queries to a payment service: at most one per order per interval, whoever asks (the resident's
-  screen polls; a script could poll much faster). Measured on a monotonic clock: it guards real load, not
-  billing time.
+  screen polls; a script could poll much faster). While an order is new (the resident is paying right
+  now) the interval is short, so «Платёж прошёл» shows a second after the payment, not five; later it
+  is the longer one. Measured on a monotonic clock: it guards real load, not billing time.
 
 The counters live in the app (``app.state``), per process: a few workers each allow the limit, which
 stays generous anyway; they protect against floods, not against patient guessing.
@@ -57,22 +58,37 @@ class SlidingWindow:
 
 
 class PollGate:
-    """Lets one status query per order through per ``interval`` seconds."""
+    """Lets one status query per order through per interval: ``quick`` seconds during the first
+    ``quick_period`` seconds after the order's first query, ``interval`` seconds after that."""
 
-    def __init__(self, interval: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        quick: float | None = None,
+        quick_period: float = 0.0,
+    ) -> None:
         self.interval = interval
+        self.quick = interval if quick is None else min(quick, interval)
+        self.quick_period = quick_period
         self.monotonic = monotonic
         self._last: dict[str, float] = {}
+        self._first: dict[str, float] = {}
 
     def allow(self, order_id: str) -> bool:
         now = self.monotonic()
+        first = self._first.setdefault(order_id, now)
+        interval = self.quick if now - first < self.quick_period else self.interval
         last = self._last.get(order_id)
-        if last is not None and now - last < self.interval:
+        if last is not None and now - last < interval:
             return False
         self._last[order_id] = now
         if len(self._last) > 10_000:
-            for old in [k for k, v in self._last.items() if now - v >= self.interval]:
+            forget = max(self.interval, self.quick_period)
+            for old in [k for k, v in self._last.items() if now - v >= forget]:
                 del self._last[old]
+                self._first.pop(old, None)
         return True
 
 
@@ -81,7 +97,11 @@ class PaymentLimits:
         window = dt.timedelta(seconds=settings.public_payment_window_seconds)
         self.public_lookups = SlidingWindow(settings.public_lookups_per_window, window)
         self.public_payments = SlidingWindow(settings.public_payments_per_window, window)
-        self.polls = PollGate(settings.payment_poll_interval_seconds)
+        self.polls = PollGate(
+            settings.payment_poll_interval_seconds,
+            quick=settings.payment_poll_quick_interval_seconds,
+            quick_period=settings.payment_poll_quick_period_seconds,
+        )
 
 
 def limits_of(app: Any, settings: Settings) -> PaymentLimits:
