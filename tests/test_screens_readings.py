@@ -176,9 +176,48 @@ async def test_rollover_is_confirmed_in_a_dialog_then_accepted(tmp_path, app_dat
         await pilot.press("enter")  # Enter in the last field sends, like F2
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert "через ноль" in app.screen.message
-        await pilot.press("enter")  # «Да, показание верное» has the focus
+        assert app.screen.focused.id == "no"  # the safe answer is the default
+        await pilot.press("enter")  # Enter without reading stores nothing
+        await until(pilot, lambda: "?" in row_text(pilot, electricity.meter_id, "meter-result"))
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("tab")  # to «Да, показание верное»
+        assert app.screen.focused.id == "yes"
+        await pilot.press("enter")
         await until(pilot, lambda: "✓" in row_text(pilot, electricity.meter_id, "meter-result"))
         assert "Принято: 1, не принято: 0" in status(pilot)
+
+
+async def test_an_absurd_consumption_warns_with_the_true_ratio_and_enter_stores_nothing(
+    tmp_path, app_data_dir
+):
+    from widgets.meter_readings import times_text
+
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        meters = await open_readings(pilot)
+        cold = next(meter for meter in meters if meter.service == "cold_water")
+        check = cold.consumption_check
+        assert check is not None and check.average_monthly is not None
+        for value in ("600", "99999"):
+            await type_into(pilot, f"#new-{cold.meter_id}", value)
+            note = row_text(pilot, cold.meter_id, "meter-note")
+            ratio = (Decimal(value) - previous_of(cold)) / (check.average_monthly * check.months)
+            assert note.startswith("⚠") and "✓" not in note  # not «✓ Расход 99 507 м³»
+            assert f"{times_text(app.t, ratio)} больше среднего" in note
+        assert ratio > 9000  # 99 507 m³ against about 5,4 m³ a month: thousands of times, not «в 5 раз»
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        message = app.screen.message
+        assert times_text(app.t, ratio) in message and "в 5 раз" not in message
+        assert app.screen.focused.id == "no"
+        await pilot.press("enter")
+        await until(pilot, lambda: "?" in row_text(pilot, cold.meter_id, "meter-result"))
+        assert app.screen.query_one(f"#new-{cold.meter_id}", Input).value == "99999"
+        assert "не принято: 1" in status(pilot)
+        overview = await app.client.meters()
+        stored = next(meter for meter in overview.meters if meter.meter_id == cold.meter_id)
+        assert stored.current_reading is None
 
 
 async def test_declined_rollover_keeps_the_value_and_asks_again_next_time(tmp_path, app_data_dir):
