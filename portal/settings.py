@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1)
     #: Lifetime of the token that readings without login give after the previous readings match.
     readings_token_minutes: int = Field(default=15, ge=1)
-    recovery_code_minutes: int = Field(default=30, ge=1)
+    recovery_code_minutes: int = Field(default=15, ge=1)
+    #: Wrong codes for an account after which its recovery code is void (a new one must be asked for).
+    recovery_code_attempts: int = Field(default=5, ge=1)
     #: Lifetime of a captcha image of a profile change (e-mail, password).
     captcha_minutes: int = Field(default=5, ge=1, le=60)
 

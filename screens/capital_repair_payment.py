@@ -31,6 +31,7 @@ from tui.models import (
     PaymentProvider,
     PaymentPurpose,
 )
+from widgets.filtered_input import FilteredInput
 from widgets.payment_flow import PaymentFlow
 
 if TYPE_CHECKING:
@@ -75,7 +76,14 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
                 yield Static(t("payment.capital_repair_intro"), classes="intro", markup=False)
                 yield Label(t("payment.capital_repair_account"))
                 with Horizontal(id="capital-repair-row"):
-                    yield Input(restrict=r"[0-9 ]*", max_length=24, id="capital-repair-account")
+                    yield FilteredInput(
+                        t,
+                        field=t("field.capital_repair_account"),
+                        allowed=t("input.allowed_digits"),
+                        restrict=r"[0-9 ]*",
+                        max_length=24,
+                        id="capital-repair-account",
+                    )
                     yield Button(t("payment.find"), id="capital-repair-find", variant="primary")
                 yield Static("", id="capital-repair-message", markup=False)
             yield PaymentFlow(t, id=FLOW, public=self.public)

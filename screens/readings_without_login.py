@@ -26,6 +26,7 @@ from screens.readings import ReadingsSubmitter, window_text
 from tui.errors import PortalError, PortalUnavailable, SessionExpired
 from tui.formatting import InputError, parse_reading, reading_example
 from tui.models import PublicLookup, PublicMeter, ReadingEntry, ReadingWindow, SubmitResult
+from widgets.filtered_input import FilteredInput
 from widgets.meter_readings import SIGN_ERROR, SIGN_OK, MeterReadingsForm
 
 T = TypeVar("T")
@@ -134,7 +135,14 @@ class ReadingsWithoutLoginScreen(PortalScreen):
             with Vertical(id="step-account"):
                 yield Static(t("readings_without_login.intro"), classes="intro")
                 yield Label(t("readings_without_login.account_number"))
-                yield Input(restrict=r"[0-9 ]*", max_length=24, id="account-number")
+                yield FilteredInput(
+                    t,
+                    field=t("readings_without_login.account_number"),
+                    allowed=t("input.allowed_digits"),
+                    restrict=r"[0-9 ]*",
+                    max_length=24,
+                    id="account-number",
+                )
             with Vertical(id="step-previous"):
                 yield Static("", id="previous-intro", classes="intro", markup=False)
                 yield PreviousReadingsList(id="previous-list")
@@ -301,7 +309,10 @@ class ReadingsWithoutLoginScreen(PortalScreen):
                     Static(title, classes="previous-title", markup=False),
                     Horizontal(
                         Label(t("readings_without_login.previous"), classes="previous-label"),
-                        Input(
+                        FilteredInput(
+                            t,
+                            field=t("readings_without_login.previous"),
+                            allowed=t("input.allowed_reading"),
                             restrict=r"[0-9 ,.\u00a0]*",
                             max_length=24,
                             id=f"previous-{meter.meter_id}",

@@ -462,3 +462,18 @@ async def test_english_rendering_has_no_missing_words(tmp_path, app_data_dir):
         assert "Accepted: 1" in status(pilot)
         assert not app.t.missing
         assert not app.t.faulty
+
+
+async def test_a_letter_typed_into_a_reading_is_refused_in_words(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        meters = await open_readings(pilot)
+        cold = meters[0]
+        await type_into(pilot, f"#new-{cold.meter_id}", "5бв")  # Cyrillic letters, the Russian layout left on
+        assert app.screen.query_one(f"#new-{cold.meter_id}", Input).value == "5"
+        note = row_text(pilot, cold.meter_id, "meter-note")
+        assert note.startswith("✗") and "только цифры и запятая" in note and "«в»" in note
+        # One burst of letters makes one message, not one per key.
+        assert sum("только цифры" in n.message for n in app._notifications) == 1
+        await pilot.press("0")  # typing on says how the value fits again
+        assert "не вводится" not in row_text(pilot, cold.meter_id, "meter-note")

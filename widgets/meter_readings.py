@@ -29,6 +29,7 @@ from textual.widgets import Input, Label, Static
 from tui.formatting import InputError, format_date, format_reading, parse_reading, reading_example
 from tui.i18n import Translator
 from tui.models import Meter, ReadingEntry, ReadingResult, ResultStatus, SubmitResult, VerificationStatus
+from widgets.filtered_input import FilteredInput
 
 #: Without a better limit, a reading below the previous one may be a wrap past 99…9 when the
 #: consumption it means is at most this share of the dial (the portal's own rule of thumb).
@@ -260,7 +261,10 @@ class MeterRow(Vertical):
         yield Static("", classes="meter-warning", markup=False)
         with Horizontal(classes="meter-entry"):
             yield Label(self.t("readings.new"), classes="meter-label", markup=False)
-            yield Input(
+            yield FilteredInput(
+                self.t,
+                field=self.t("readings.new"),
+                allowed=self.t("input.allowed_reading"),
                 restrict=_READING_CHARACTERS,
                 max_length=24,
                 classes="meter-input",
@@ -349,6 +353,15 @@ class MeterRow(Vertical):
 
     def clear_result(self) -> None:
         self.show_result("", NoteKind.HINT)
+
+    @on(FilteredInput.Refused)
+    def _refused(self, event: FilteredInput.Refused) -> None:
+        """A letter typed into the field: say it beside the field too (until the value changes)."""
+        event.stop()
+        note = self.query_one(".meter-note", Static)
+        note.update(f"{SIGN_ERROR} {event.text}")
+        for kind in NoteKind:
+            note.set_class(kind is NoteKind.ERROR, f"-{kind.value}")
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
