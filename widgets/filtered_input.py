@@ -18,7 +18,7 @@ from textual.widgets import Input
 
 from tui.i18n import Translator
 
-#: The same refusal is not repeated within this many seconds (a burst of letters makes one message).
+#: A field says a refusal at most once within this many seconds (a burst of letters makes one message).
 REPEAT_SECONDS = 2.0
 
 
@@ -44,7 +44,7 @@ class FilteredInput(Input):
         self.field_name = field
         self.allowed = allowed
         self._typed = ""
-        self._said: tuple[str, float] | None = None
+        self._said_at: float | None = None
 
     def replace(self, text: str, start: int, end: int) -> None:
         self._typed = text
@@ -64,9 +64,9 @@ class FilteredInput(Input):
         text = self.refusal(self._typed)
         self.post_message(self.Refused(self, text))
         now = time.monotonic()
-        if self._said is not None and self._said[0] == text and now - self._said[1] < REPEAT_SECONDS:
-            return
-        self._said = (text, now)
+        if self._said_at is not None and now - self._said_at < REPEAT_SECONDS:
+            return  # a burst of letters: one message (the note beside a reading shows the latest)
+        self._said_at = now
         self.notify(text, severity="warning", timeout=4, markup=False)
 
 
