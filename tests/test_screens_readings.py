@@ -405,6 +405,43 @@ async def test_right_previous_readings_open_the_new_readings_form(tmp_path, app_
         assert not app.client.has_readings_access
 
 
+async def test_one_of_three_previous_readings_is_not_called_a_mismatch_and_f2_checks(tmp_path, app_data_dir):
+    from textual.widgets import Footer
+
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        previous = await previous_readings_of(app, HAPPY)
+        await open_public(pilot)
+        footer_text = " ".join(str(key.render()) for key in app.screen.query_one(Footer).query("FooterKey"))
+        assert "Проверить" in footer_text  # the key of this step is on the footer
+        asked: list[Any] = []
+        original = app.client.public_check
+
+        async def counting(*args: Any) -> Any:
+            asked.append(args)
+            return await original(*args)
+
+        app.client.public_check = counting
+        first, *others = list(previous)
+        await type_into(pilot, f"#previous-{first}", typed(previous[first]))  # right, but one of three
+        await pilot.press("f2")
+        await until(pilot, lambda: "✗" in status(pilot, "#public-status"))
+        message = status(pilot, "#public-status")
+        assert "всех счётчиков" in message and "2 из 3" in message
+        assert "не совпадают" not in message
+        assert asked == []  # nothing was sent: no failed attempt counted against the resident
+        assert app.screen.focused is app.screen.query_one(f"#previous-{others[0]}")
+        for meter_id in others:
+            note = str(app.screen.query_one(f"#previous-note-{meter_id}", Static).render())
+            assert note.startswith("✗") and "квитанции" in note
+        for meter_id in others:
+            await type_into(pilot, f"#previous-{meter_id}", typed(previous[meter_id]))
+        await pilot.press("f2")  # F2 checks on this step too
+        await until(pilot, lambda: app.screen.step == 3)
+        assert len(asked) == 1
+
+
 async def test_too_many_checks_say_how_long_to_wait(tmp_path, app_data_dir, monkeypatch):
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:

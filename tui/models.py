@@ -584,6 +584,8 @@ class PublicMeter:
     serial_masked: str
     integer_digits: int
     decimals: int
+    previous_required: bool = True
+    """The meter has a previous reading, which the check needs (False: it has none; leave it empty)."""
 
     @classmethod
     def from_json(cls, data: JSON) -> Self:
@@ -595,6 +597,7 @@ class PublicMeter:
             serial_masked=_str(data["serial_masked"]),
             integer_digits=_int(data["integer_digits"]),
             decimals=_int(data["decimals"]),
+            previous_required=_bool(data.get("previous_required", True)),
         )
 
 

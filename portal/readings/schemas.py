@@ -173,6 +173,10 @@ class PublicMeterOut(BaseModel):
     serial_masked: str = Field(examples=["****1234"])
     integer_digits: int
     decimals: int
+    previous_required: bool = Field(
+        default=True,
+        description="The meter has a previous reading, which the check needs (False: leave it out).",
+    )
 
 
 class LookupResponse(BaseModel):

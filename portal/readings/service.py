@@ -606,7 +606,9 @@ async def lookup_meters(state: PortalState, session: AsyncSession, account_numbe
     account = await find_account(session, account_number.strip())
     if account is None:
         raise account_not_found()
-    meters = await ReadingsRepository(session, account.id).meters()
+    period = month_start(state.clock.today())
+    found = await ReadingsRepository(session, account.id).meters_with_history(period)
+    histories = _histories(found, period)
     return LookupResponse(
         account_number=account.number,
         window=reading_window(state.settings, state.clock.today()),
@@ -619,8 +621,9 @@ async def lookup_meters(state: PortalState, session: AsyncSession, account_numbe
                 serial_masked=_masked(meter.serial_number),
                 integer_digits=meter.integer_digits,
                 decimals=meter.decimals,
+                previous_required=histories[meter.id].previous is not None,
             )
-            for meter in meters
+            for meter in (item.meter for item in found)
         ],
     )
 
