@@ -193,6 +193,10 @@ async def test_rollover_needs_confirmation_then_is_accepted(portal):
     result = only_result(await submit(portal, headers, {"meter_id": electricity["meter_id"], "value": "30"}))
     assert (result["status"], result["code"]) == ("needs_confirmation", "rollover_confirmation_required")
     assert "перешёл через ноль" in result["message"]
+    # Every number of the dialog written one way, thousands grouped as on the screen beside it.
+    whole = f"{int(previous):,}".replace(",", "\u00a0")
+    assert f"предыдущего {whole}" in result["message"] and "после 999\u00a0999 снова" in result["message"]
+    assert str(int(previous)) not in result["message"]
     assert result["consumption"] == str(expected)
     assert await readings_of(portal, electricity["meter_id"]) == []
 
