@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1)
     #: Lifetime of the token that readings without login give after the previous readings match.
     readings_token_minutes: int = Field(default=15, ge=1)
-    recovery_code_minutes: int = Field(default=30, ge=1)
+    recovery_code_minutes: int = Field(default=15, ge=1)
+    #: Wrong codes for an account after which its recovery code is void (a new one must be asked for).
+    recovery_code_attempts: int = Field(default=5, ge=1)
     #: Lifetime of a captcha image of a profile change (e-mail, password).
     captcha_minutes: int = Field(default=5, ge=1, le=60)
 
@@ -128,6 +130,10 @@ class Settings(BaseSettings):
     payment_provider_timeout_seconds: float = Field(default=15.0, gt=0)
     #: At most one status query to a payment service per order within this many seconds (GET of an order).
     payment_poll_interval_seconds: float = Field(default=5.0, ge=0)
+    #: … but while the order is new (the resident is paying now), one per this many seconds, so the
+    #: screen says «Платёж прошёл» about a second after the payment.
+    payment_poll_quick_interval_seconds: float = Field(default=1.0, ge=0)
+    payment_poll_quick_period_seconds: float = Field(default=120.0, ge=0)
     #: The capital repair contribution without login, per client address and window (generous: a kiosk
     #: in a housing office shares one address): lookups of a number and created payments.
     public_payment_window_seconds: int = Field(default=600, ge=1)

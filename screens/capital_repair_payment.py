@@ -21,7 +21,7 @@ from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 from screens.base import CallAbandoned
 from screens.payment import FLOW, RECEIPT_CODE, PaymentFlowScreen, ReceiptCodeView
 from tui.errors import PortalError
-from tui.formatting import format_month
+from tui.formatting import Money, format_month
 from tui.models import (
     AccountSummary,
     CapitalRepairLookup,
@@ -31,11 +31,13 @@ from tui.models import (
     PaymentProvider,
     PaymentPurpose,
 )
+from widgets.filtered_input import FilteredInput
 from widgets.payment_flow import PaymentFlow
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from tui.client import PortalClient
-    from tui.formatting import Money
     from tui.i18n import Translator
 
 LOOKUP: Final = "capital-repair-lookup"
@@ -74,10 +76,17 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
                 yield Static(t("payment.capital_repair_intro"), classes="intro", markup=False)
                 yield Label(t("payment.capital_repair_account"))
                 with Horizontal(id="capital-repair-row"):
-                    yield Input(restrict=r"[0-9 ]*", max_length=24, id="capital-repair-account")
+                    yield FilteredInput(
+                        t,
+                        field=t("field.capital_repair_account"),
+                        allowed=t("input.allowed_digits"),
+                        restrict=r"[0-9 ]*",
+                        max_length=24,
+                        id="capital-repair-account",
+                    )
                     yield Button(t("payment.find"), id="capital-repair-find", variant="primary")
                 yield Static("", id="capital-repair-message", markup=False)
-            yield PaymentFlow(t, id=FLOW)
+            yield PaymentFlow(t, id=FLOW, public=self.public)
             yield ReceiptCodeView(t, id=RECEIPT_CODE)
 
     def on_mount(self) -> None:
@@ -131,6 +140,19 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
     def receipt_code(self, codes: PaymentCodes) -> PaymentCode | None:
         return codes.capital_repair
 
+    def receipt_due(self, summary: AccountSummary) -> tuple[dt.date | None, Money]:
+        capital = summary.capital_repair
+        if capital is None:
+            return None, Money(0)
+        return capital.period, capital.amount_due
+
+    def refresh_amount_due(self) -> None:
+        if self.public:
+            if self.lookup is not None:
+                self.find_account(self.lookup.capital_repair_account, move_on=False)
+        else:
+            self.load_summary()
+
     # --- logged in ---------------------------------------------------------------------------------------
 
     def summary_details(self, summary: AccountSummary) -> tuple[str, Money | None]:
@@ -157,8 +179,12 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
         self.find_account(number)
 
     @work(exclusive=True, group="capital-repair-lookup", exit_on_error=False)
-    async def find_account(self, number: str) -> None:
-        """``GET /public/capital-repair/{number}``: the masked address and the amount due."""
+    async def find_account(self, number: str, *, move_on: bool = True) -> None:
+        """``GET /public/capital-repair/{number}``: the masked address and the amount due.
+
+        ``move_on``: go on to the payment form (False: only bring the amount due up to date, after a
+        payment).
+        """
         message = self.query_one("#capital-repair-message", Static)
         button = self.query_one("#capital-repair-find", Button)
         message.update(self.t("payment.finding"))
@@ -188,6 +214,8 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
             )
         )
         self.flow.prefill(lookup.amount_due)
+        if not move_on:
+            return
         self.views.current = FLOW
         self.flow.focus_form()
         self.refresh_bindings()

@@ -61,22 +61,32 @@ class ConfirmDialog(_Dialog):
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
 
-    def __init__(self, message: str, *, yes: str | None = None, no: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, yes: str | None = None, no: str | None = None, safe_default: bool = False
+    ) -> None:
         super().__init__()
         self.message = message
         self.yes = yes
         self.no = no
+        #: «Нет» is the focused, highlighted answer: Enter pressed without reading keeps nothing wrong.
+        self.safe_default = safe_default
 
     def compose(self) -> ComposeResult:
         t = self.kabinet.t
         with Vertical():
-            yield Static(self.message, classes="message")
+            yield Static(self.message, classes="message", markup=False)
             with Horizontal():
-                yield Button(self.no or t("common.no"), id="no")
-                yield Button(self.yes or t("common.yes"), id="yes", variant="primary")
+                yield Button(
+                    self.no or t("common.no"), id="no", variant="primary" if self.safe_default else "default"
+                )
+                yield Button(
+                    self.yes or t("common.yes"),
+                    id="yes",
+                    variant="default" if self.safe_default else "primary",
+                )
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no" if self.safe_default else "#yes", Button).focus()
 
     @on(Button.Pressed)
     def _answer(self, event: Button.Pressed) -> None:

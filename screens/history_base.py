@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 class HistoryScreen(PortalScreen):
     """Base of the history screens: a subclass composes its body and says what to ask and how to show it."""
 
-    #: File names of saved tables start with this (``reading_history_2026-01-01_2026-11-20.csv``).
-    EXPORT_NAME: ClassVar[str] = "history"
+    #: File names of saved tables start with this, in Latin letters as the receipts' ``kvitanciya-…``
+    #: (``istoriya-pokazaniy-3500012007-2026-01-01-2026-11-20.csv``).
+    EXPORT_NAME: ClassVar[str] = "istoriya"
 
     DEFAULT_CSS = """
     HistoryScreen PeriodForm { padding: 0 1; }
@@ -150,11 +151,15 @@ class HistoryScreen(PortalScreen):
     # --- saving --------------------------------------------------------------------------------------
 
     def export_file_name(self) -> str:
-        """``reading_history_2026-01-01_2026-11-20.csv``."""
-        if self.period is None:
-            return f"{self.EXPORT_NAME}.csv"
-        date_from, date_to = self.period
-        return f"{self.EXPORT_NAME}_{date_from.isoformat()}_{date_to.isoformat()}.csv"
+        """``istoriya-pokazaniy-3500012007-2026-01-01-2026-11-20.csv``: named like the receipts'
+        ``kvitanciya-3500012007-2026-11.pdf`` (what, whose, when)."""
+        parts = [self.EXPORT_NAME]
+        if self.kabinet.account_number:
+            parts.append(self.kabinet.account_number)
+        if self.period is not None:
+            date_from, date_to = self.period
+            parts += [date_from.isoformat(), date_to.isoformat()]
+        return "-".join(parts) + ".csv"
 
     def action_save(self) -> None:
         """Save the table as CSV for Excel in the downloads folder; not on a shared (kiosk) terminal."""

@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import PortalError
-from tui.formatting import format_date, format_day_month, format_month
+from tui.formatting import format_date, format_day_month, format_month, format_reading, trim_zeros
 from tui.models import AccountSummary
 
 #: The home menu: screen name → its translation key (the command palette offers the same).
@@ -136,7 +136,7 @@ class HomeScreen(PortalScreen):
                     t("home.account", account=summary.account_number),
                     summary.address,
                     summary.owner_name,
-                    t("home.area", area=str(summary.area_m2).replace(".", ","))
+                    t("home.area", area=format_reading(trim_zeros(summary.area_m2)))
                     + "   "
                     + t("home.residents", count=summary.residents),
                 ]

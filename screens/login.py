@@ -10,6 +10,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from screens.base import PortalScreen
 from tui.errors import PortalError, PortalUnavailable, ValidationFailed
+from widgets.filtered_input import FilteredInput
 
 
 class LoginScreen(PortalScreen):
@@ -51,7 +52,10 @@ class LoginScreen(PortalScreen):
         yield Header()
         with Center(), Vertical(id="login-form"):
             yield Label(t("login.account_number"))
-            yield Input(
+            yield FilteredInput(
+                t,
+                field=t("login.account_number"),
+                allowed=t("input.allowed_digits"),
                 placeholder=t("login.account_number_placeholder"),
                 restrict=r"[0-9 ]*",
                 max_length=24,

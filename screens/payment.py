@@ -3,7 +3,8 @@
 :class:`PaymentFlowScreen` is what «Оплата» and «Оплата взноса ФКР» share: the
 :class:`~widgets.payment_flow.PaymentFlow` form, starting the payment in a worker (one
 ``Idempotency-Key`` per payment, kept while the same payment is repeated after a lost answer), asking for
-its status every :attr:`~PaymentFlowScreen.POLL_SECONDS` until it is final, and — on the demo portal —
+its status — first after :attr:`~PaymentFlowScreen.POLL_SECONDS`, then less and less often — until it
+is final, and — on the demo portal —
 the sandbox keys that press the payment page's buttons in place of a browser. A subclass says what is
 paid (:meth:`~PaymentFlowScreen.create`, :meth:`~PaymentFlowScreen.fetch`).
 
@@ -89,6 +90,7 @@ class ReceiptCodeView(VerticalScroll):
     ReceiptCodeView { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     ReceiptCodeView > Static { height: auto; }
     ReceiptCodeView #receipt-code-title { text-style: bold; }
+    ReceiptCodeView #receipt-code-paid { color: $text-warning; text-style: bold; }
     ReceiptCodeView #receipt-code-fit { color: $text-warning; }
     ReceiptCodeView #receipt-code-qr { margin: 1 0; }
     """
@@ -102,6 +104,7 @@ class ReceiptCodeView(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(self.t("app.loading"), id="receipt-code-title", markup=False)
+        yield Static("", id="receipt-code-paid", markup=False)
         yield Static(self.t("payment.qr_hint"), id="receipt-code-hint", markup=False)
         yield Static("", id="receipt-code-fit", markup=False)
         yield QrCode(id="receipt-code-qr")
@@ -115,17 +118,29 @@ class ReceiptCodeView(VerticalScroll):
         """Loading, an error, or «no receipt yet» in place of the code."""
         self.code = None
         self.query_one("#receipt-code-title", Static).update(text)
+        self.query_one("#receipt-code-paid", Static).update("")
         self.qr.set_text("")
         self.query_one("#receipt-code-fit", Static).update("")
         self.query_one("#receipt-code-requisites", Static).update("")
 
-    def show_code(self, period: dt.date, code: PaymentCode) -> None:
-        """The month's code, what fits where, and the requisites in words."""
+    def show_code(self, period: dt.date, code: PaymentCode, due: Money | None = None) -> None:
+        """The month's code, what fits where, and the requisites in words.
+
+        ``due`` is what is left to pay for this receipt now (None: not known): a receipt paid already,
+        wholly or in part, says so above its code, which still asks for the receipt's full sum.
+        """
         t = self.t
         self.code = code
+        month = format_month(period, t.lang)
         self.query_one("#receipt-code-title", Static).update(
-            t("payment.receipt_qr_title", month=format_month(period, t.lang), amount=code.amount)
+            t("payment.receipt_qr_title", month=month, amount=code.amount)
         )
+        paid = ""
+        if due is not None and due.kopecks <= 0:
+            paid = "✓ " + t("payment.receipt_qr_paid", month=month, amount=code.amount)
+        elif due is not None and due < code.amount:
+            paid = "⚠ " + t("payment.receipt_qr_part_paid", month=month, amount=code.amount, due=due)
+        self.query_one("#receipt-code-paid", Static).update(paid)
         self.qr.set_text(code.payload)
         fields = gost_fields(code.payload)
         lines = [
@@ -168,8 +183,11 @@ class ReceiptCodeView(VerticalScroll):
 class PaymentFlowScreen(PortalScreen):
     """What both payment screens share; a subclass says what is paid and how its status is asked."""
 
-    #: Seconds between two questions about a payment's status.
-    POLL_SECONDS: ClassVar[float] = 2.0
+    #: Seconds before the first question about a payment's status; each next wait is
+    #: :attr:`POLL_GROWTH` times longer, up to :attr:`POLL_MAX_SECONDS` (then :data:`SLOWER_POLLS`).
+    POLL_SECONDS: ClassVar[float] = 1.0
+    POLL_GROWTH: ClassVar[float] = 1.5
+    POLL_MAX_SECONDS: ClassVar[float] = 5.0
     #: Whether F3 shows the ГОСТ code of the latest receipt (logged in only).
     OFFERS_RECEIPT_CODE: ClassVar[bool] = True
 
@@ -194,6 +212,8 @@ class PaymentFlowScreen(PortalScreen):
         self._attempt: tuple[Money, PaymentProvider] | None = None
         self._idempotency_key: str | None = None
         self._receipt_code_loaded = False
+        #: A payment that went through but is not credited yet: the amounts due do not show it.
+        self._uncredited: PaymentOrder | None = None
 
     # --- what a subclass says ----------------------------------------------------------------------------
 
@@ -210,6 +230,14 @@ class PaymentFlowScreen(PortalScreen):
     def receipt_code(self, codes: PaymentCodes) -> PaymentCode | None:
         """Which of the receipt's codes this screen shows."""
         return codes.utilities
+
+    def receipt_due(self, summary: AccountSummary) -> tuple[dt.date | None, Money]:
+        """The month of the receipt the amount due is counted from, and what is left to pay of it."""
+        return summary.amount_due_breakdown.period, summary.amount_due
+
+    def refresh_amount_due(self) -> None:
+        """A payment went through: ask the portal again for what is due (it prefills «Сумма» anew)."""
+        self.load_summary()
 
     @property
     def offers_receipt_code(self) -> bool:
@@ -266,8 +294,14 @@ class PaymentFlowScreen(PortalScreen):
         self.app.pop_screen()
 
     def action_new_payment(self) -> None:
+        paid = self.order is not None and self.order.status is PaymentStatus.SUCCESS
         self.order = None
         self.flow.show_form()
+        if paid:
+            # Never the old amount due again: the field waits for what the portal says is due now.
+            self.flow.forget_prefill()
+            self.flow.amount_input.value = ""
+            self.refresh_amount_due()
         self.refresh_bindings()
 
     def action_refresh_status(self) -> None:
@@ -361,6 +395,11 @@ class PaymentFlowScreen(PortalScreen):
             flow.set_details(self.error_text(exc))
             return
         details, amount = self.summary_details(summary)
+        uncredited = self._uncredited
+        if uncredited is not None:
+            # The portal's amount due does not count this payment yet: prefilling it would pay twice.
+            details += "\n⚠ " + self.t("payment.paid_not_credited", amount=uncredited.amount)
+            amount = None
         flow.set_details(details)
         if amount is not None:
             flow.prefill(amount)
@@ -400,7 +439,7 @@ class PaymentFlowScreen(PortalScreen):
             if delay:
                 await asyncio.sleep(delay)
                 waited += delay
-            delay = self.POLL_SECONDS
+            delay = min(max(delay * self.POLL_GROWTH, self.POLL_SECONDS), self.POLL_MAX_SECONDS)
             for after, slower in SLOWER_POLLS:
                 if waited >= after:
                     delay = max(delay, slower)
@@ -417,11 +456,25 @@ class PaymentFlowScreen(PortalScreen):
         self.payment_finished(order)
 
     def payment_finished(self, order: PaymentOrder) -> None:
-        """The status is final: say it once more where it cannot be missed."""
-        severity: SeverityLevel = "information" if order.status is PaymentStatus.SUCCESS else "warning"
+        """The status is final: say it once more where it cannot be missed.
+
+        After a payment that went through, every amount due on the screen is asked for again: the form's
+        details and its «Сумма», and the receipt's QR code (which then says the receipt is paid).
+        """
+        success = order.status is PaymentStatus.SUCCESS
+        severity: SeverityLevel = "information" if success else "warning"
         self.notify(
             f"{self.t(f'payment.status_{order.status.value}')}: {order.amount}", severity=severity, timeout=6
         )
+        if not success:
+            return
+        self._uncredited = None if order.credited else order
+        self.flow.forget_prefill()
+        self.flow.amount_input.value = ""
+        self.refresh_amount_due()
+        self._receipt_code_loaded = False
+        if self.views.current == RECEIPT_CODE:
+            self.load_receipt_code()
 
     @work(exclusive=True, group="payment-sandbox", exit_on_error=False)
     async def press_sandbox(self, order: PaymentOrder, action: SandboxAction) -> None:
@@ -455,6 +508,7 @@ class PaymentFlowScreen(PortalScreen):
                 return
             latest = max(receipt.period for receipt in receipts)
             codes = await self.portal(lambda client: client.payment_codes(latest))
+            summary = await self.portal(lambda client: client.account_summary())
         except CallAbandoned:
             view.show_message(self.t("payment.status_not_updated"))
             return
@@ -465,7 +519,8 @@ class PaymentFlowScreen(PortalScreen):
         if code is None:
             view.show_message(self.t("payment.receipt_qr_none"))
         else:
-            view.show_code(codes.period, code)
+            period, due = self.receipt_due(summary)
+            view.show_code(codes.period, code, due if period == codes.period else None)
         self._receipt_code_loaded = True
 
 

@@ -63,7 +63,7 @@ class PaymentHistoryScreen(HistoryScreen):
 
     HELP_TOPIC = "payment_history"
     TITLE_KEY = "payment_history.title"
-    EXPORT_NAME = "payment_history"
+    EXPORT_NAME = "istoriya-platezhey"
 
     DEFAULT_CSS = """
     PaymentHistoryScreen #payment-table { height: 1fr; min-height: 5; }

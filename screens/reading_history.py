@@ -160,7 +160,7 @@ class ReadingHistoryScreen(HistoryScreen):
 
     HELP_TOPIC = "reading_history"
     TITLE_KEY = "reading_history.title"
-    EXPORT_NAME = "reading_history"
+    EXPORT_NAME = "istoriya-pokazaniy"
 
     DEFAULT_CSS = """
     ReadingHistoryScreen #reading-table { height: 1fr; min-height: 5; }

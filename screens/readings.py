@@ -229,7 +229,9 @@ class ReadingsSubmitter:
         )
         self.form.focus_row(outcome.meter_id)
         message = confirmation_text(t, meter, outcome, typed, public=self.form.public)
-        dialog = ConfirmDialog(message, yes=t("readings.confirm_yes"), no=t("readings.confirm_no"))
+        dialog = ConfirmDialog(
+            message, yes=t("readings.confirm_yes"), no=t("readings.confirm_no"), safe_default=True
+        )
         answer: bool = await self.screen.kabinet.push_screen_wait(dialog)
         return answer
 

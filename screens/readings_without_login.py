@@ -1,7 +1,8 @@
 """Передача показаний без входа: the account number, its meters' previous readings, then the new ones.
 
 Step 1 «Номер лицевого счета» and «ОК» find the account's meters (serials masked, no values shown).
-Step 2 «Предыдущее показание» per meter proves the account is the resident's; a mismatch gets one
+Step 2 «Предыдущее показание» per meter proves the account is the resident's: every meter that has a
+previous reading is needed (an empty one is named before asking); a mismatch gets one
 message that never says which meter was wrong, and too many attempts a time to wait. Step 3 is the
 same form as for a logged-in resident, with «Новое показание» and «Внести показания». The short-lived
 readings token stays inside the client and is forgotten when the resident leaves the screen.
@@ -26,6 +27,7 @@ from screens.readings import ReadingsSubmitter, window_text
 from tui.errors import PortalError, PortalUnavailable, SessionExpired
 from tui.formatting import InputError, parse_reading, reading_example
 from tui.models import PublicLookup, PublicMeter, ReadingEntry, ReadingWindow, SubmitResult
+from widgets.filtered_input import FilteredInput
 from widgets.meter_readings import SIGN_ERROR, SIGN_OK, MeterReadingsForm
 
 T = TypeVar("T")
@@ -112,6 +114,9 @@ class ReadingsWithoutLoginScreen(PortalScreen):
     ReadingsWithoutLoginScreen #public-form { padding: 0; }
     """
     BINDINGS = [
+        # One key, a word per step: check_action shows and runs only the current step's.
+        Binding("f2", "find", "readings_without_login.find", id="find"),
+        Binding("f2", "check", "readings_without_login.check", id="check"),
         Binding("f2", "submit", "readings_without_login.submit", id="submit"),
         Binding("escape", "back", "footer.back", id="back"),
     ]
@@ -134,7 +139,14 @@ class ReadingsWithoutLoginScreen(PortalScreen):
             with Vertical(id="step-account"):
                 yield Static(t("readings_without_login.intro"), classes="intro")
                 yield Label(t("readings_without_login.account_number"))
-                yield Input(restrict=r"[0-9 ]*", max_length=24, id="account-number")
+                yield FilteredInput(
+                    t,
+                    field=t("readings_without_login.account_number"),
+                    allowed=t("input.allowed_digits"),
+                    restrict=r"[0-9 ]*",
+                    max_length=24,
+                    id="account-number",
+                )
             with Vertical(id="step-previous"):
                 yield Static("", id="previous-intro", classes="intro", markup=False)
                 yield PreviousReadingsList(id="previous-list")
@@ -193,9 +205,18 @@ class ReadingsWithoutLoginScreen(PortalScreen):
         label.display = True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "submit":
-            return self.step is Step.NEW
+        steps = {"find": Step.ACCOUNT, "check": Step.PREVIOUS, "submit": Step.NEW}
+        if action in steps:
+            return self.step is steps[action]
         return True
+
+    def action_find(self) -> None:
+        if self.step is Step.ACCOUNT:
+            self._find()
+
+    def action_check(self) -> None:
+        if self.step is Step.PREVIOUS:
+            self._check()
 
     def action_back(self) -> None:
         """One step back; from the first step, back to the login screen."""
@@ -275,7 +296,13 @@ class ReadingsWithoutLoginScreen(PortalScreen):
             return
         await self._build_previous(lookup)
         self._show_step(Step.PREVIOUS)
-        self.query_one("#previous-list", PreviousReadingsList).inputs[0].focus()
+        self._focus_first_previous()
+
+    def _focus_first_previous(self) -> None:
+        inputs = [field for field in self.query_one("#previous-list", PreviousReadingsList).inputs]
+        enabled = [field for field in inputs if not field.disabled]
+        if enabled:
+            enabled[0].focus()
 
     async def _build_previous(self, lookup: PublicLookup) -> None:
         t = self.t
@@ -291,7 +318,9 @@ class ReadingsWithoutLoginScreen(PortalScreen):
             title += f"{t('readings.serial')} {meter.serial_masked}"
             example = reading_example(meter.integer_digits, meter.decimals)
             note = Static(
-                t("readings.format_hint", example=example),
+                t("readings.format_hint", example=example)
+                if meter.previous_required
+                else t("readings_without_login.no_previous"),
                 id=f"previous-note-{meter.meter_id}",
                 classes="previous-note -hint",
                 markup=False,
@@ -301,11 +330,15 @@ class ReadingsWithoutLoginScreen(PortalScreen):
                     Static(title, classes="previous-title", markup=False),
                     Horizontal(
                         Label(t("readings_without_login.previous"), classes="previous-label"),
-                        Input(
+                        FilteredInput(
+                            t,
+                            field=t("readings_without_login.previous"),
+                            allowed=t("input.allowed_reading"),
                             restrict=r"[0-9 ,.\u00a0]*",
                             max_length=24,
                             id=f"previous-{meter.meter_id}",
                             classes="previous-input",
+                            disabled=not meter.previous_required,
                         ),
                         note,
                         classes="previous-entry",
@@ -325,6 +358,8 @@ class ReadingsWithoutLoginScreen(PortalScreen):
         t = self.t
         field = self.query_one(f"#previous-{meter.meter_id}", Input)
         note = self.query_one(f"#previous-note-{meter.meter_id}", Static)
+        if not meter.previous_required:
+            return None
         if not field.value.strip():
             note.update(
                 t("readings.format_hint", example=reading_example(meter.integer_digits, meter.decimals))
@@ -357,21 +392,33 @@ class ReadingsWithoutLoginScreen(PortalScreen):
         t = self.t
         typed: dict[int, str] = {}
         wrong: list[Input] = []
+        empty: list[Input] = []
         for meter in lookup.meters:
             field = self.query_one(f"#previous-{meter.meter_id}", Input)
             value = self._check_previous_field(meter)
             if value is None:
                 if field.value.strip():
                     wrong.append(field)
+                elif meter.previous_required:
+                    empty.append(field)
+                    note = self.query_one(f"#previous-note-{meter.meter_id}", Static)
+                    note.update(f"{SIGN_ERROR} {t('readings_without_login.previous_missing')}")
+                    note.set_classes("previous-note -error")
                 continue
             typed[meter.meter_id] = format(value, "f")
         if wrong:
             wrong[0].focus()
             self._say(f"{SIGN_ERROR} {t('readings.fix_errors')}", "error")
             return
-        if not typed:
-            self._say(f"{SIGN_ERROR} {t('readings_without_login.previous_required')}", "error")
-            self.query_one("#previous-list", PreviousReadingsList).inputs[0].focus()
+        if empty:
+            # The portal checks every meter's previous reading together: one missing is a mismatch.
+            needed = sum(1 for meter in lookup.meters if meter.previous_required)
+            self._say(
+                f"{SIGN_ERROR} "
+                + t("readings_without_login.previous_required", missing=len(empty), total=needed),
+                "error",
+            )
+            empty[0].focus()
             return
         self._busy = True
         self._say(t("readings_without_login.checking"))

@@ -8,6 +8,7 @@ Esc goes back to change them or to ask for another code. Nothing typed is lost w
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, Literal
 
 from textual import on, work
@@ -20,6 +21,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 from screens.base import CallAbandoned, PortalScreen
 from screens.registration import account_number_problem, email_problem, field_problem
 from tui.errors import PortalError
+from widgets.filtered_input import FilteredInput
 
 Step = Literal["request", "confirm"]
 
@@ -34,6 +36,9 @@ FIELD_WIDGETS: dict[str, str] = {
     "new_password": "recovery-new-password",
     "new_password_repeat": "recovery-new-password-repeat",
 }
+
+#: The code from the letter: six digits (typed with or without a space or a dash in the middle).
+CODE = re.compile(r"[0-9]{6}")
 
 ERROR_MARK = "✗ "
 DONE_MARK = "✓ "
@@ -88,7 +93,10 @@ class RecoveryScreen(PortalScreen):
             yield Static(t("recovery.intro"), classes="hint step-request-only")
             yield Static(t("recovery.step_request"), classes="step step-request-only")
             yield Label(t("recovery.account_number"))
-            yield Input(
+            yield FilteredInput(
+                t,
+                field=t("recovery.account_number"),
+                allowed=t("input.allowed_digits"),
                 placeholder=t("login.account_number_placeholder"),
                 restrict=r"[0-9 ]*",
                 max_length=24,
@@ -104,7 +112,15 @@ class RecoveryScreen(PortalScreen):
                 yield Static(t("recovery.step_back_hint"), classes="hint")
                 yield Static(t("recovery.step_confirm"), classes="step")
                 yield Label(t("recovery.code"))
-                yield Input(max_length=200, id="recovery-code")
+                yield FilteredInput(
+                    t,
+                    field=t("recovery.code"),
+                    allowed=t("input.allowed_code"),
+                    placeholder=t("recovery.code_placeholder"),
+                    restrict=r"[0-9 \-]*",
+                    max_length=11,
+                    id="recovery-code",
+                )
                 yield Static("", id="recovery-code-error", classes="error")
                 yield Label(t("recovery.new_password"))
                 yield Input(password=True, max_length=128, id="recovery-new-password")
@@ -215,6 +231,8 @@ class RecoveryScreen(PortalScreen):
         problems: dict[str, str] = {}
         if not code:
             problems["code"] = t("input.required", field=t("field.code"))
+        elif not CODE.fullmatch(code.replace(" ", "").replace("-", "")):
+            problems["code"] = field_problem(t, "field.code", "recovery.code_invalid")
         if not password:
             problems["new_password"] = t("input.required", field=t("field.new_password"))
         elif len(password) < MIN_PASSWORD_LENGTH:

@@ -24,6 +24,7 @@ from tui.errors import NotFound, PortalError
 from tui.formatting import InputError, Money
 from tui.i18n import Translator
 from tui.models import RegistrationLookup
+from widgets.filtered_input import FilteredInput
 
 Step = Literal["account", "details", "done"]
 
@@ -162,7 +163,10 @@ class RegistrationScreen(PortalScreen):
                 yield Static(t("registration.intro"), classes="hint step-account-only")
                 yield Static(t("registration.step_account"), classes="step step-account-only")
                 yield Label(t("registration.account_number"))
-                yield Input(
+                yield FilteredInput(
+                    t,
+                    field=t("registration.account_number"),
+                    allowed=t("input.allowed_digits"),
                     placeholder=t("login.account_number_placeholder"),
                     restrict=r"[0-9 ]*",
                     max_length=24,

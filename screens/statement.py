@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from screens.history_base import HistoryScreen
 from screens.reading_history import service_label
-from tui.formatting import format_month
+from tui.formatting import format_month, trim_zeros
 from tui.i18n import Translator
 from tui.models import PaymentPurpose, ServiceCharge, Statement, StatementMonth
 from widgets.sortable_table import ColumnType, SortableTable, TableColumn
@@ -65,7 +65,7 @@ def line_rows(t: Translator, lines: Iterable[ServiceCharge]) -> list[tuple[objec
     return [
         (
             service_label(t, line.service_code, line.service_name),
-            line.volume,
+            trim_zeros(line.volume),  # 37,47 м², 248 кВт·ч — not the storage's 37,4700 and 248,0000
             line.unit,
             line.tariff,
             line.charged,
@@ -80,7 +80,7 @@ class StatementScreen(HistoryScreen):
 
     HELP_TOPIC = "statement"
     TITLE_KEY = "statement.title"
-    EXPORT_NAME = "statement"
+    EXPORT_NAME = "nachisleniya"
 
     DEFAULT_CSS = """
     StatementScreen #statement-purpose { height: 1; padding: 0 1; text-style: bold; }
@@ -173,7 +173,8 @@ class StatementScreen(HistoryScreen):
 
     def export_file_name(self) -> str:
         name = super().export_file_name()
-        return name.replace(self.EXPORT_NAME, f"{self.EXPORT_NAME}_{self.purpose.value}", 1)
+        what = "kapremont" if self.purpose is PaymentPurpose.CAPITAL_REPAIR else "zhku"
+        return name.replace(self.EXPORT_NAME, f"{self.EXPORT_NAME}-{what}", 1)
 
 
 __all__ = ["StatementScreen", "line_columns", "line_rows", "month_columns", "month_rows"]

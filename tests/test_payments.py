@@ -622,6 +622,41 @@ async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
     assert len(asked) == 2
 
 
+async def test_a_new_orders_status_may_be_asked_every_second_then_less_often(make_portal, monkeypatch):
+    """While the resident is paying (a new order) the service is asked once a second, later once per 5 s;
+    the gate is in the shared database, so every worker keeps it."""
+    from portal.payments.providers import A3Provider
+
+    portal = await make_portal()
+    asked: list[str] = []
+    original = A3Provider.status
+
+    async def counting(self, provider_payment_id):
+        asked.append(provider_payment_id)
+        return await original(self, provider_payment_id)
+
+    monkeypatch.setattr(A3Provider, "status", counting)
+    number = capital_repair_number(UNREGISTERED_APARTMENT)
+    body = {"capital_repair_account": number, "amount": "10.00", "provider": "a3"}
+    made = await portal.client.post(
+        f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "poll-quick"}
+    )
+    order = made.json()
+
+    async def ask_after(seconds: float) -> int:
+        portal.clock.advance(dt.timedelta(seconds=seconds))
+        response = await portal.client.get(f"{API}/public/payments/{order['id']}")
+        assert response.status_code == 200
+        return len(asked)
+
+    assert await ask_after(0) == 1
+    assert await ask_after(0.5) == 1  # a flood is still refused
+    assert await ask_after(0.5) == 2  # the resident paid a second ago: the service is asked at once
+    assert await ask_after(200) == 3  # long after the order was new: back to one question per 5 s
+    assert await ask_after(1.5) == 3
+    assert await ask_after(3.5) == 4
+
+
 async def test_paymo_notifications_are_closed_when_paymo_is_off_with_the_default_secret(make_portal):
     from portal.settings import DEFAULT_PAYMENT_SECRET
 

@@ -193,6 +193,10 @@ async def test_rollover_needs_confirmation_then_is_accepted(portal):
     result = only_result(await submit(portal, headers, {"meter_id": electricity["meter_id"], "value": "30"}))
     assert (result["status"], result["code"]) == ("needs_confirmation", "rollover_confirmation_required")
     assert "перешёл через ноль" in result["message"]
+    # Every number of the dialog written one way, thousands grouped as on the screen beside it.
+    whole = f"{int(previous):,}".replace(",", "\u00a0")
+    assert f"предыдущего {whole}" in result["message"] and "после 999\u00a0999 снова" in result["message"]
+    assert str(int(previous)) not in result["message"]
     assert result["consumption"] == str(expected)
     assert await readings_of(portal, electricity["meter_id"]) == []
 
@@ -230,16 +234,37 @@ async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal)
     assert [(r.status, r.needs_review) for r in stored] == [("accepted", True)]
 
 
-async def test_five_times_the_average_needs_confirmation(portal):
+async def test_five_times_the_average_needs_confirmation_and_says_the_true_ratio(portal):
+    from portal.readings.service import times_ru
+
     headers = await login(portal, HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
+    check = cold["consumption_check"]
+    average = Decimal(check["average_monthly"])
+    assert check["months"] == 1 and check["monthly_limit"] is None
     # The absolute limit is 30 m³; the average of the demo apartment is a few m³ a month, so 5× it is lower.
-    probe = only_result(
-        await submit(portal, headers, {"meter_id": cold["meter_id"], "value": ru(previous + 29)})
-    )
-    assert probe["code"] == "implausible_consumption_confirmation_required"
-    assert "в 5 раз больше среднего расхода" in probe["message"]
+    assert abs(Decimal(check["confirm_above"]) - average * 5) < Decimal("0.01") and average * 5 < 30
+    for value in (previous + 29, Decimal(600), Decimal(99_999)):
+        probe = only_result(await submit(portal, headers, {"meter_id": cold["meter_id"], "value": ru(value)}))
+        assert probe["code"] == "implausible_consumption_confirmation_required"
+        ratio = (value - previous) / average
+        assert f"{times_ru(ratio)} больше среднего расхода" in probe["message"], probe["message"]
+    # 99 999 after about 492 with about 5,4 a month: eighteen thousand times, not «в 5 раз».
+    assert "в 18\u00a0537 раз больше" in probe["message"]
+    assert "Расход 99\u00a0507," in probe["message"]  # thousands grouped as on the screen
+
+
+def test_times_in_russian():
+    from portal.readings.service import times_ru
+
+    assert times_ru(Decimal("18537.2")) == "в 18\u00a0537 раз"
+    assert times_ru(Decimal(22)) == "в 22 раза"
+    assert times_ru(Decimal(21)) == "в 21 раз"
+    assert times_ru(Decimal(12)) == "в 12 раз"
+    assert times_ru(Decimal("5.64")) == "в 5,6 раза"
+    assert times_ru(Decimal("4.98")) == "в 5 раз"
+    assert times_ru(Decimal("3.04")) == "в 3 раза"
 
 
 async def test_expired_verification_refuses_the_reading(portal):

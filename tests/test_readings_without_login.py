@@ -42,14 +42,46 @@ async def test_lookup_lists_meters_without_values(portal):
     assert {meter["meter_id"] for meter in body["meters"]} == set(ids.values())
     for meter in body["meters"]:
         assert set(meter) == {
-            "meter_id", "service", "service_name", "unit", "serial_masked", "integer_digits", "decimals"
+            "meter_id", "service", "service_name", "unit", "serial_masked", "integer_digits", "decimals",
+            "previous_required",
         }  # fmt: skip
+        assert meter["previous_required"] is True  # every demo meter has a reading on the receipt
         assert meter["serial_masked"].startswith("****")
         assert len(meter["serial_masked"]) == 8
     previous = await previous_values(portal, UNREGISTERED_APARTMENT)
     for value in previous.values():
         assert str(value) not in response.text
         assert ru(value) not in response.text
+
+
+async def test_a_new_meter_without_readings_is_not_asked_for(portal):
+    import datetime as dt
+
+    from portal.models import Meter
+
+    ids = await meter_ids(portal, UNREGISTERED_APARTMENT)
+    previous = await previous_values(portal, UNREGISTERED_APARTMENT)
+    async with portal.state.sessionmaker() as session:
+        template = await session.get(Meter, next(iter(ids.values())))
+        assert template is not None
+        new = Meter(
+            account_id=template.account_id,
+            service_id=template.service_id,
+            serial_number="NEW-000001",
+            integer_digits=5,
+            decimals=3,
+            installed_on=dt.date(2026, 11, 1),
+            next_verification_on=dt.date(2032, 11, 1),
+        )
+        session.add(new)
+        await session.commit()
+        new_id = new.id
+    body = (await portal.client.post(LOOKUP, json={"account_number": NUMBER})).json()
+    required = {meter["meter_id"]: meter["previous_required"] for meter in body["meters"]}
+    assert required[new_id] is False and all(required[meter_id] for meter_id in ids.values())
+    # The check needs exactly the meters marked: the new one left out, the rest given.
+    response = await portal.client.post(CHECK, json=previous_body(NUMBER, previous))
+    assert response.status_code == 200, response.text
 
 
 async def test_lookup_of_an_unknown_account_is_404(portal):

@@ -22,7 +22,7 @@ UNREGISTERED = next(demo for demo in DEMO_ACCOUNTS if demo.password is None)
 
 
 def code_from(letter: Any) -> str:
-    match = re.search(r"^Код восстановления: (\S+)$", letter.get_content(), re.MULTILINE)
+    match = re.search(r"^Код восстановления: (\d{3} \d{3})$", letter.get_content(), re.MULTILINE)
     assert match, letter.get_content()
     return match.group(1)
 
@@ -171,6 +171,78 @@ async def test_confirm_format_errors(portal: Any) -> None:
         assert "«" in answer["message"]  # the message names the field
     # Format errors neither use up the code nor count as guesses.
     assert (await portal.client.post(CONFIRM, json=confirm_body(number, code))).status_code == 204
+
+
+async def test_the_code_is_six_digits_to_type_and_only_its_hmac_is_stored(portal: Any) -> None:
+    from sqlalchemy import select
+
+    from portal.models import AccessToken, TokenKind
+
+    number = RESIDENT.account_number
+    await ask_code(portal, number, demo_email(RESIDENT.apartment))
+    letter = portal.letters()[0]
+    shown = code_from(letter)
+    digits = shown.replace(" ", "")
+    assert len(digits) == 6 and digits.isascii() and digits.isdigit()
+    assert "15 мин." in letter.get_content() and portal.settings.recovery_code_minutes == 15
+    async with portal.state.sessionmaker() as session:
+        stored = list(
+            await session.scalars(
+                select(AccessToken.token_hmac).where(AccessToken.kind == TokenKind.RECOVERY)
+            )
+        )
+    assert len(stored) == 1 and digits not in stored[0]
+    assert stored[0] != portal.state.tokens.digest(digits)  # keyed with the account, not the bare code
+    # Typed with or without the space, or with a dash, it is the same code.
+    response = await portal.client.post(CONFIRM, json=confirm_body(number, f"{digits[:3]}-{digits[3:]}"))
+    assert response.status_code == 204, response.text
+
+
+async def test_five_wrong_codes_void_the_code(portal: Any) -> None:
+    number = RESIDENT.account_number
+    email = demo_email(RESIDENT.apartment)
+    await ask_code(portal, number, email)
+    code = code_from(portal.letters()[0]).replace(" ", "")
+    wrong = [f"{(int(code) + step) % 1_000_000:06d}" for step in range(1, 6)]
+    for guess in wrong[:4]:
+        assert (await portal.client.post(CONFIRM, json=confirm_body(number, guess))).status_code == 409
+    portal.clock.advance(dt.timedelta(minutes=2))  # past the throttle's cool-down: only the code's limit
+    assert (await portal.client.post(CONFIRM, json=confirm_body(number, wrong[4]))).status_code == 409
+    portal.clock.advance(dt.timedelta(minutes=2))
+    # Five wrong codes: the right one no longer opens anything (one in 200 000, not one in a few).
+    response = await portal.client.post(CONFIRM, json=confirm_body(number, code))
+    assert response.status_code == 409 and response.json()["code"] == "recovery_code_invalid"
+    assert await login_status(portal, number, DEMO_PASSWORD) == 200
+    # A new code works (once the account's throttle has cooled down).
+    portal.clock.advance(dt.timedelta(minutes=5))
+    await ask_code(portal, number, email)
+    portal.clock.advance(dt.timedelta(minutes=5))
+    fresh = code_from(portal.letters()[-1])
+    assert (await portal.client.post(CONFIRM, json=confirm_body(number, fresh))).status_code == 204
+
+
+async def test_four_wrong_codes_leave_the_code_working(portal: Any) -> None:
+    number = RESIDENT.account_number
+    await ask_code(portal, number, demo_email(RESIDENT.apartment))
+    code = code_from(portal.letters()[0]).replace(" ", "")
+    for step in range(1, 5):
+        guess = f"{(int(code) + step) % 1_000_000:06d}"
+        assert (await portal.client.post(CONFIRM, json=confirm_body(number, guess))).status_code == 409
+    portal.clock.advance(dt.timedelta(minutes=2))
+    assert (await portal.client.post(CONFIRM, json=confirm_body(number, code))).status_code == 204
+
+
+async def test_two_accounts_may_get_the_same_code(portal: Any, monkeypatch: Any) -> None:
+    import portal.recovery.service as recovery
+
+    monkeypatch.setattr(recovery, "new_code", lambda: "042042")
+    for demo in (RESIDENT, NEIGHBOUR):
+        response = await ask_code(portal, demo.account_number, demo_email(demo.apartment))
+        assert response.status_code == 202, response.text
+    assert [code_from(letter) for letter in portal.letters()] == ["042 042", "042 042"]
+    for demo in (RESIDENT, NEIGHBOUR):
+        response = await portal.client.post(CONFIRM, json=confirm_body(demo.account_number, "042042"))
+        assert response.status_code == 204, response.text
 
 
 async def test_request_format_errors(portal: Any) -> None:

@@ -16,7 +16,16 @@ from screens.history_base import HistoryScreen
 from screens.payment_history import PaymentHistoryScreen
 from screens.reading_history import ReadingHistoryScreen
 from screens.statement import StatementScreen
-from tests.app_helpers import assert_in_view, login, make_app, screen_name, text_of, type_into, wait_for
+from tests.app_helpers import (
+    HAPPY,
+    assert_in_view,
+    login,
+    make_app,
+    screen_name,
+    text_of,
+    type_into,
+    wait_for,
+)
 from tui.formatting import Money, billing_today
 from tui.models import PaymentPurpose
 from widgets.charts import ConsumptionChart, MonthlyBarChart
@@ -211,6 +220,10 @@ async def test_statement_rows_balance_and_the_payee_switches(tmp_path, app_data_
         month = statement.months[1]
         await wait_for(pilot, lambda: screen.lines_table.row_count == len(month.lines))
         assert "Начисления за" in text_of(pilot, "#statement-details-title")
+        # Volumes as a person writes them: 37,47 м², 248 кВт·ч — not the storage's 37,4700 and 248,0000.
+        volumes = [str(screen.lines_table.get_row_at(i)[1].__rich__()) for i in range(len(month.lines))]
+        assert any(line.volume != line.volume.to_integral_value() for line in month.lines)
+        assert volumes and not any(volume.endswith("0") and "," in volume for volume in volumes), volumes
 
         await pilot.press("p")
         await wait_for(
@@ -233,8 +246,10 @@ async def test_ctrl_s_saves_the_table_for_excel(tmp_path, app_data_dir):
         await login(pilot)
         screen = await open_from_home(pilot, "f4", PaymentHistoryScreen)
         await pilot.press("ctrl+s")
-        files = list(downloads.glob("payment_history_*.csv"))
+        files = list(downloads.glob("istoriya-platezhey-*.csv"))
         assert len(files) == 1
+        # Named like the receipts (``kvitanciya-3500012007-2026-11.pdf``): what, whose, when.
+        assert files[0].name.startswith(f"istoriya-platezhey-{HAPPY}-") and files[0].name.count("-") == 8
         raw = files[0].read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf")
         lines = raw.decode("utf-8-sig").splitlines()

@@ -34,6 +34,7 @@ from widgets.qr import QrCode
 def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ask for the status often: each question is a real round trip to the embedded portal anyway."""
     monkeypatch.setattr(PaymentFlowScreen, "POLL_SECONDS", 0.1)
+    monkeypatch.setattr(PaymentFlowScreen, "POLL_MAX_SECONDS", 0.3)
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -188,6 +189,75 @@ async def test_a_declined_payment_fails_and_nothing_is_credited(tmp_path, app_da
         assert app.screen.query_one("#pay-amount", Input).value == "777,77"
 
 
+async def test_after_paying_every_amount_due_is_asked_again_and_the_paid_receipts_code_says_so(
+    tmp_path, app_data_dir
+):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        before = await app.client.account_summary()
+        assert before.amount_due.kopecks > 0
+        field = app.screen.query_one("#pay-amount", Input)
+        assert Money.parse(field.value) == before.amount_due  # prefilled: the whole amount due
+        await pilot.press("enter")
+        await until(pilot, lambda: flow(pilot).showing_order)
+        await pilot.press("p")
+        await final(pilot)
+        assert flow(pilot).order.status is PaymentStatus.SUCCESS
+        # What is due now comes from the portal again, not from before the payment.
+        await until(pilot, lambda: "0,00" in text(pilot, "#pay-details"))
+        assert str(before.amount_due) not in text(pilot, "#pay-details")
+        await pilot.press("n")
+        assert not flow(pilot).showing_order
+        await pilot.pause(0.3)
+        assert field.value == ""  # nothing is due: nothing prefilled, not the old 8 327,73
+        # The receipt's code still asks for the receipt's sum, and says the receipt is paid.
+        await pilot.press("f3")
+        view = app.screen.query_one(ReceiptCodeView)
+        await until(pilot, lambda: view.code is not None)
+        assert "уже оплачена" in text(pilot, "#receipt-code-paid")
+        assert "не оплачивайте по нему ещё раз" in text(pilot, "#receipt-code-paid")
+
+
+async def test_a_receipt_code_loaded_before_paying_says_paid_after(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        await pilot.press("f3")
+        view = app.screen.query_one(ReceiptCodeView)
+        await until(pilot, lambda: view.code is not None)
+        assert text(pilot, "#receipt-code-paid") == ""  # nothing paid of it yet
+        await pilot.press("f3")
+        await type_into(pilot, "#pay-amount", "100")
+        await pilot.press("enter")
+        await until(pilot, lambda: flow(pilot).showing_order)
+        await pilot.press("p")
+        await final(pilot)
+        await pilot.press("f3")
+        await until(pilot, lambda: "частично" in text(pilot, "#receipt-code-paid"))
+        summary = await app.client.account_summary()
+        assert str(summary.amount_due) in text(pilot, "#receipt-code-paid")
+
+
+async def test_the_first_a3_payment_shows_success_about_a_second_after_paying(
+    tmp_path, app_data_dir, monkeypatch
+):
+    import time
+
+    # The screen's real schedule: the first question after 1 s, then less and less often.
+    monkeypatch.setattr(PaymentFlowScreen, "POLL_SECONDS", 1.0)
+    monkeypatch.setattr(PaymentFlowScreen, "POLL_MAX_SECONDS", 5.0)
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_from_home(pilot, "f7", "PaymentScreen")
+        await pay(pilot, "10")
+        await pilot.pause(2.7)  # the resident pays a little after the page shows (the status was asked)
+        pressed = time.monotonic()
+        await pilot.press("p")
+        await until(pilot, lambda: flow(pilot).order.status is PaymentStatus.SUCCESS)
+        assert time.monotonic() - pressed < 2.5
+
+
 @pytest.mark.parametrize("typed", ["0", "-1", "1,234", "abc", "600000"])
 async def test_a_wrong_amount_is_refused_naming_the_field_and_kept(tmp_path, app_data_dir, typed):
     app = make_app(tmp_path, app_data_dir)
@@ -267,6 +337,14 @@ async def test_capital_repair_without_login(tmp_path, app_data_dir):
         await pilot.press("p")
         await final(pilot)
         assert flow(pilot).order.status is PaymentStatus.SUCCESS and flow(pilot).order.credited
+        # Without login there is no payment history or home screen to send the visitor to.
+        assert "фонде капитального ремонта" in text(pilot, "#pay-result")
+        assert "Истории платежей" not in text(pilot, "#pay-result")
+        # The amount due is asked again: paid in full, nothing is due and nothing prefilled.
+        await until(pilot, lambda: "0,00" in text(pilot, "#pay-details"))
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert field.value == ""
         client = await own_client(app, account_number(DEBTOR_APARTMENT))
         try:
             summary = await client.account_summary()

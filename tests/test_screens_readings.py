@@ -189,9 +189,48 @@ async def test_rollover_is_confirmed_in_a_dialog_then_accepted(tmp_path, app_dat
         await pilot.press("enter")  # Enter in the last field sends, like F2
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert "через ноль" in app.screen.message
-        await pilot.press("enter")  # «Да, показание верное» has the focus
+        assert app.screen.focused.id == "no"  # the safe answer is the default
+        await pilot.press("enter")  # Enter without reading stores nothing
+        await until(pilot, lambda: "?" in row_text(pilot, electricity.meter_id, "meter-result"))
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("tab")  # to «Да, показание верное»
+        assert app.screen.focused.id == "yes"
+        await pilot.press("enter")
         await until(pilot, lambda: "✓" in row_text(pilot, electricity.meter_id, "meter-result"))
         assert "Принято: 1, не принято: 0" in status(pilot)
+
+
+async def test_an_absurd_consumption_warns_with_the_true_ratio_and_enter_stores_nothing(
+    tmp_path, app_data_dir
+):
+    from widgets.meter_readings import times_text
+
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        meters = await open_readings(pilot)
+        cold = next(meter for meter in meters if meter.service == "cold_water")
+        check = cold.consumption_check
+        assert check is not None and check.average_monthly is not None
+        for value in ("600", "99999"):
+            await type_into(pilot, f"#new-{cold.meter_id}", value)
+            note = row_text(pilot, cold.meter_id, "meter-note")
+            ratio = (Decimal(value) - previous_of(cold)) / (check.average_monthly * check.months)
+            assert note.startswith("⚠") and "✓" not in note  # not «✓ Расход 99 507 м³»
+            assert f"{times_text(app.t, ratio)} больше среднего" in note
+        assert ratio > 9000  # 99 507 m³ against about 5,4 m³ a month: thousands of times, not «в 5 раз»
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        message = app.screen.message
+        assert times_text(app.t, ratio) in message and "в 5 раз" not in message
+        assert app.screen.focused.id == "no"
+        await pilot.press("enter")
+        await until(pilot, lambda: "?" in row_text(pilot, cold.meter_id, "meter-result"))
+        assert app.screen.query_one(f"#new-{cold.meter_id}", Input).value == "99999"
+        assert "не принято: 1" in status(pilot)
+        overview = await app.client.meters()
+        stored = next(meter for meter in overview.meters if meter.meter_id == cold.meter_id)
+        assert stored.current_reading is None
 
 
 async def test_declined_rollover_keeps_the_value_and_asks_again_next_time(tmp_path, app_data_dir):
@@ -379,6 +418,43 @@ async def test_right_previous_readings_open_the_new_readings_form(tmp_path, app_
         assert not app.client.has_readings_access
 
 
+async def test_one_of_three_previous_readings_is_not_called_a_mismatch_and_f2_checks(tmp_path, app_data_dir):
+    from textual.widgets import Footer
+
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        previous = await previous_readings_of(app, HAPPY)
+        await open_public(pilot)
+        footer_text = " ".join(str(key.render()) for key in app.screen.query_one(Footer).query("FooterKey"))
+        assert "Проверить" in footer_text  # the key of this step is on the footer
+        asked: list[Any] = []
+        original = app.client.public_check
+
+        async def counting(*args: Any) -> Any:
+            asked.append(args)
+            return await original(*args)
+
+        app.client.public_check = counting
+        first, *others = list(previous)
+        await type_into(pilot, f"#previous-{first}", typed(previous[first]))  # right, but one of three
+        await pilot.press("f2")
+        await until(pilot, lambda: "✗" in status(pilot, "#public-status"))
+        message = status(pilot, "#public-status")
+        assert "всех счётчиков" in message and "2 из 3" in message
+        assert "не совпадают" not in message
+        assert asked == []  # nothing was sent: no failed attempt counted against the resident
+        assert app.screen.focused is app.screen.query_one(f"#previous-{others[0]}")
+        for meter_id in others:
+            note = str(app.screen.query_one(f"#previous-note-{meter_id}", Static).render())
+            assert note.startswith("✗") and "квитанции" in note
+        for meter_id in others:
+            await type_into(pilot, f"#previous-{meter_id}", typed(previous[meter_id]))
+        await pilot.press("f2")  # F2 checks on this step too
+        await until(pilot, lambda: app.screen.step == 3)
+        assert len(asked) == 1
+
+
 async def test_too_many_checks_say_how_long_to_wait(tmp_path, app_data_dir, monkeypatch):
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -436,3 +512,18 @@ async def test_english_rendering_has_no_missing_words(tmp_path, app_data_dir):
         assert "Accepted: 1" in status(pilot)
         assert not app.t.missing
         assert not app.t.faulty
+
+
+async def test_a_letter_typed_into_a_reading_is_refused_in_words(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        meters = await open_readings(pilot)
+        cold = meters[0]
+        await type_into(pilot, f"#new-{cold.meter_id}", "5бв")  # Cyrillic letters, the Russian layout left on
+        assert app.screen.query_one(f"#new-{cold.meter_id}", Input).value == "5"
+        note = row_text(pilot, cold.meter_id, "meter-note")
+        assert note.startswith("✗") and "только цифры и запятая" in note and "«в»" in note
+        # One burst of letters makes one message, not one per key.
+        assert sum("только цифры" in n.message for n in app._notifications) == 1
+        await pilot.press("0")  # typing on says how the value fits again
+        assert "не вводится" not in row_text(pilot, cold.meter_id, "meter-note")

@@ -240,10 +240,10 @@ async def test_recovery_with_the_code_from_the_letter(tmp_path, app_data_dir):
         assert "Если данные верны" in text_of(pilot, "#recovery-sent")
         assert app.screen.query_one("#recovery-account", Input).disabled
         await wait_for(pilot, lambda: bool(letters_to(app, REGISTERED_EMAIL)))
-        match = re.search(r"Код восстановления: (\S+)", letters_to(app, REGISTERED_EMAIL)[-1])
-        assert match is not None
+        match = re.search(r"Код восстановления: (\d{3} \d{3})$", letters_to(app, REGISTERED_EMAIL)[-1], re.M)
+        assert match is not None  # six digits, in two halves easy to read off a phone
         new_password = "Lenina-12-kvartira"
-        await type_into(pilot, "#recovery-code", match.group(1))
+        await type_into(pilot, "#recovery-code", match.group(1))  # typed as the letter shows it
         await pilot.press("enter", *new_password, "enter", *new_password, "enter")
         await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
         assert value_of(pilot, "#account-number") == REGISTERED
@@ -257,12 +257,27 @@ async def test_recovery_answers_the_same_for_a_wrong_email(tmp_path, app_data_di
     async with app.run_test(size=(80, 24)) as pilot:
         await open_recovery_code_step(pilot, REGISTERED, "stranger@example.ru")
         assert "Если данные верны" in text_of(pilot, "#recovery-sent")
-        await type_into(pilot, "#recovery-code", "not-a-code")
+        await type_into(pilot, "#recovery-code", "123456")
         await type_into(pilot, "#recovery-new-password", "Lenina-12-kvartira")
         await type_into(pilot, "#recovery-new-password-repeat", "Lenina-12-kvartira")
         await pilot.press("f2")
         await wait_for(pilot, lambda: "Код восстановления неверен" in text_of(pilot, "#recovery-code-error"))
-        assert value_of(pilot, "#recovery-code") == "not-a-code"
+        assert value_of(pilot, "#recovery-code") == "123456"
+
+
+async def test_the_recovery_code_field_takes_digits_and_says_why_a_letter_is_refused(tmp_path, app_data_dir):
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_recovery_code_step(pilot, REGISTERED, REGISTERED_EMAIL)
+        await type_into(pilot, "#recovery-code", "12a3 O45")  # a letter O for a zero, as read off a phone
+        assert value_of(pilot, "#recovery-code") == "123 45"
+        messages = [notification.message for notification in app._notifications]
+        assert any("только цифры" in message and "«a»" in message for message in messages), messages
+        await type_into(pilot, "#recovery-new-password", "Lenina-12-kvartira")
+        await type_into(pilot, "#recovery-new-password-repeat", "Lenina-12-kvartira")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "6 цифр" in text_of(pilot, "#recovery-code-error")  # five digits: said before asking
 
 
 async def test_recovery_password_checks_name_the_fields(tmp_path, app_data_dir):

@@ -299,6 +299,13 @@ def format_reading(value: Decimal, decimals: int | None = None) -> str:
     return f"{sign}{_group_thousands(whole)}{',' + fraction if fraction else ''}"
 
 
+def trim_zeros(value: Decimal) -> Decimal:
+    """``37.47`` from ``37.4700``, ``248`` from ``248.0000``: a volume or an area as a person writes it."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
 _READING: Final = re.compile(
     rf"(?P<whole>\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:[.,](?P<fraction>\d*))?", re.ASCII
 )

@@ -486,6 +486,29 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsumptionCheck:
+    """When a reading sent now counts as unusually large: the portal then asks to confirm it."""
+
+    confirm_above: Decimal
+    """Consumption since the previous reading above which the reading must be confirmed."""
+    average_monthly: Decimal | None
+    """The meter's average monthly consumption, when the limit is five times it."""
+    monthly_limit: Decimal | None
+    """The service's monthly limit, when the limit is that one."""
+    months: int
+    """Months since the previous reading's period."""
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(
+            confirm_above=_decimal(data["confirm_above"]),
+            average_monthly=_optional_decimal(data.get("average_monthly")),
+            monthly_limit=_optional_decimal(data.get("monthly_limit")),
+            months=_int(data["months"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Meter:
     """A meter of the account, with its format, its verification and its last readings."""
 
@@ -509,6 +532,8 @@ class Meter:
     """The last accepted reading of an earlier period: consumption starts here."""
     current_reading: Reading | None
     """The reading already accepted for this period: a new one replaces it."""
+    consumption_check: ConsumptionCheck | None = None
+    """When the consumption of a reading sent now is unusually large (None: nothing to judge by)."""
 
     @classmethod
     def from_json(cls, data: JSON) -> Self:
@@ -527,6 +552,7 @@ class Meter:
             accepts_readings=_bool(data["accepts_readings"]),
             previous_reading=_optional(data.get("previous_reading"), Reading.from_json),
             current_reading=_optional(data.get("current_reading"), Reading.from_json),
+            consumption_check=_optional(data.get("consumption_check"), ConsumptionCheck.from_json),
         )
 
 
@@ -558,6 +584,8 @@ class PublicMeter:
     serial_masked: str
     integer_digits: int
     decimals: int
+    previous_required: bool = True
+    """The meter has a previous reading, which the check needs (False: it has none; leave it empty)."""
 
     @classmethod
     def from_json(cls, data: JSON) -> Self:
@@ -569,6 +597,7 @@ class PublicMeter:
             serial_masked=_str(data["serial_masked"]),
             integer_digits=_int(data["integer_digits"]),
             decimals=_int(data["decimals"]),
+            previous_required=_bool(data.get("previous_required", True)),
         )
 
 
@@ -870,6 +899,7 @@ __all__ = [
     "AccountSummary",
     "AmountDueBreakdown",
     "CapitalRepair",
+    "ConsumptionCheck",
     "Health",
     "Meter",
     "MeterWarning",

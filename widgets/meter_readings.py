@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Final
 
@@ -29,6 +29,7 @@ from textual.widgets import Input, Label, Static
 from tui.formatting import InputError, format_date, format_reading, parse_reading, reading_example
 from tui.i18n import Translator
 from tui.models import Meter, ReadingEntry, ReadingResult, ResultStatus, SubmitResult, VerificationStatus
+from widgets.filtered_input import FilteredInput
 
 #: Without a better limit, a reading below the previous one may be a wrap past 99…9 when the
 #: consumption it means is at most this share of the dial (the portal's own rule of thumb).
@@ -51,7 +52,8 @@ class NoteKind(Enum):
     OK = "ok"
     """The value fits the meter."""
     WARNING = "warning"
-    """Below the previous reading but maybe a rollover: the portal will ask to confirm."""
+    """Below the previous reading but maybe a rollover, or an unusually large consumption: the portal
+    will ask to confirm."""
     ERROR = "error"
     """The value cannot be sent as it is."""
 
@@ -98,6 +100,9 @@ def check_reading(t: Translator, meter: Meter, text: str) -> ReadingCheck:
     shown_previous = format_reading(previous.value, meter.decimals)
     if value >= previous.value:
         consumption = format_reading(value - previous.value, meter.decimals)
+        unusual = unusual_consumption(t, meter, value - previous.value)
+        if unusual is not None:
+            return ReadingCheck(NoteKind.WARNING, f"{SIGN_WARNING} {_upper_first(unusual)}", value)
         note = t("readings.consumption", consumption=consumption, unit=meter.unit)
         return ReadingCheck(NoteKind.OK, f"{SIGN_OK} {_upper_first(note)}", value)
     wrapped = _dial(meter) - previous.value + value
@@ -111,6 +116,43 @@ def check_reading(t: Translator, meter: Meter, text: str) -> ReadingCheck:
         return ReadingCheck(NoteKind.WARNING, f"{SIGN_WARNING} {_upper_first(note)}", value)
     note = t("readings.result_below_previous", value=shown_value, previous=shown_previous)
     return ReadingCheck(NoteKind.ERROR, f"{SIGN_ERROR} {note}")
+
+
+def times_text(t: Translator, ratio: Decimal) -> str:
+    """«в 18 537 раз», «в 5,6 раза»: whole from 10 on, one decimal below."""
+    if ratio >= 10:
+        count = int(ratio.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return t("readings.times", n=format_reading(Decimal(count)), count=count)
+    rounded = ratio.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if rounded == rounded.to_integral_value():
+        return t("readings.times", n=str(int(rounded)), count=int(rounded))
+    return t("readings.times", n=format_reading(rounded), count=2)  # «в 5,6 раза», «5,6 times»
+
+
+def unusual_consumption(t: Translator, meter: Meter, consumption: Decimal) -> str | None:
+    """Why ``consumption`` is unusually large for the meter, with the true figures; None when it is not."""
+    check = meter.consumption_check
+    if check is None or consumption <= check.confirm_above:
+        return None
+    shown = format_reading(consumption, meter.decimals)
+    if check.average_monthly is not None and check.average_monthly > 0:
+        months = max(1, check.months)
+        key = "readings.consumption_unusual_average" + ("_months" if months > 1 else "")
+        return t(
+            key,
+            consumption=shown,
+            unit=meter.unit,
+            times=times_text(t, consumption / (check.average_monthly * months)),
+            average=format_reading(check.average_monthly, meter.decimals),
+            months=months,
+        )
+    limit = check.monthly_limit if check.monthly_limit is not None else check.confirm_above
+    return t(
+        "readings.consumption_unusual_limit",
+        consumption=shown,
+        unit=meter.unit,
+        limit=format_reading(limit, meter.decimals),
+    )
 
 
 def _upper_first(text: str) -> str:
@@ -219,7 +261,10 @@ class MeterRow(Vertical):
         yield Static("", classes="meter-warning", markup=False)
         with Horizontal(classes="meter-entry"):
             yield Label(self.t("readings.new"), classes="meter-label", markup=False)
-            yield Input(
+            yield FilteredInput(
+                self.t,
+                field=self.t("readings.new"),
+                allowed=self.t("input.allowed_reading"),
                 restrict=_READING_CHARACTERS,
                 max_length=24,
                 classes="meter-input",
@@ -308,6 +353,15 @@ class MeterRow(Vertical):
 
     def clear_result(self) -> None:
         self.show_result("", NoteKind.HINT)
+
+    @on(FilteredInput.Refused)
+    def _refused(self, event: FilteredInput.Refused) -> None:
+        """A letter typed into the field: say it beside the field too (until the value changes)."""
+        event.stop()
+        note = self.query_one(".meter-note", Static)
+        note.update(f"{SIGN_ERROR} {event.text}")
+        for kind in NoteKind:
+            note.set_class(kind is NoteKind.ERROR, f"-{kind.value}")
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
@@ -542,4 +596,6 @@ __all__ = [
     "mask_serial",
     "result_text",
     "service_title",
+    "times_text",
+    "unusual_consumption",
 ]

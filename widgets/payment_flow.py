@@ -128,10 +128,19 @@ class PaymentFlow(Vertical):
         def control(self) -> PaymentFlow:
             return self.flow
 
-    def __init__(self, translator: Translator, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        translator: Translator,
+        *,
+        public: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.t = translator
         """Words of the labels and messages."""
+        self.public = public
+        """Paying without login: there is no payment history or home screen to point to."""
         self.order: PaymentOrder | None = None
         """The payment shown in the payment view (None: the form is shown and nothing was started)."""
         self._amount_prefilled = False
@@ -297,7 +306,9 @@ class PaymentFlow(Vertical):
     def _result(self, order: PaymentOrder) -> str:
         t = self.t
         if order.status is PaymentStatus.SUCCESS:
-            return t("payment.result_success" if order.credited else "payment.result_success_crediting")
+            if not order.credited:
+                return t("payment.result_success_crediting")
+            return t("payment.result_success_public" if self.public else "payment.result_success")
         if order.is_final:
             return t(f"payment.result_{order.status.value}")
         return t("payment.waiting") + "\n" + t("payment.credit_note")

@@ -51,16 +51,29 @@ async def take_public_payment(state: PortalState, session: AsyncSession, client:
     )
 
 
-async def poll_allowed(state: PortalState, session: AsyncSession, order_id: str) -> bool:
-    """Whether the payment service may be asked about the order now (then nobody may for an interval)."""
-    interval = state.settings.payment_poll_interval_seconds
+async def poll_allowed(
+    state: PortalState, session: AsyncSession, order_id: str, created_at: dt.datetime | None = None
+) -> bool:
+    """Whether the payment service may be asked about the order now (then nobody may for an interval).
+
+    While an order is new (the resident is paying right now) the interval is the quick one, so «Платёж
+    прошёл» shows about a second after the payment, not five; later it is the longer one.
+    """
+    settings = state.settings
+    now = state.clock.now()
+    interval = settings.payment_poll_interval_seconds
+    if created_at is not None:
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=dt.UTC)
+        if (now - created_at).total_seconds() < settings.payment_poll_quick_period_seconds:
+            interval = min(interval, settings.payment_poll_quick_interval_seconds)
     if interval <= 0:
         return True
     return await take_window(
         session,
         Window.PAYMENT_POLL,
         f"order:{order_id}",
-        state.clock.now(),
+        now,
         limit=1,
         length=dt.timedelta(seconds=interval),
     )

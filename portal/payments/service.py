@@ -385,7 +385,7 @@ async def _refreshed(
     """
     if order.provider_payment_id is None or PaymentStatus(order.status).final:
         return order
-    if not await limits.poll_allowed(state, session, order.id):
+    if not await limits.poll_allowed(state, session, order.id, order.created_at):
         return order
     provider = ProviderName(order.provider)
     order_id = order.id
@@ -568,7 +568,7 @@ async def _stale_notification(
         raise _stale()
     if claimed.status is PaymentStatus(order.status):
         return NotificationAck(status="ignored")  # the portal knows this already: nothing to ask
-    if not await limits.poll_allowed(state, session, order.id):
+    if not await limits.poll_allowed(state, session, order.id, order.created_at):
         raise _stale()  # PayMO was asked about this order just now; replays must not make the portal flood it
     order_id = order.id
     try:

@@ -63,6 +63,21 @@ class ReadingOut(BaseModel):
     needs_review: bool = Field(description="Unusually large consumption: a specialist checks it.")
 
 
+class ConsumptionCheck(BaseModel):
+    """When a reading sent now counts as unusually large (it must then be confirmed and is reviewed)."""
+
+    confirm_above: Decimal = Field(
+        description="Consumption since the previous reading above which the reading must be confirmed."
+    )
+    average_monthly: Decimal | None = Field(
+        default=None, description="The meter's average monthly consumption, when the limit is five times it."
+    )
+    monthly_limit: Decimal | None = Field(
+        default=None, description="The service's monthly limit, when the limit is that one."
+    )
+    months: int = Field(description="Months between the previous reading's period and the current one.")
+
+
 class MeterOut(BaseModel):
     """A meter of the account with its previous and this period's reading."""
 
@@ -83,6 +98,9 @@ class MeterOut(BaseModel):
     )
     current_reading: ReadingOut | None = Field(
         default=None, description="The reading already accepted for this period (a new one replaces it)."
+    )
+    consumption_check: ConsumptionCheck | None = Field(
+        default=None, description="How a new reading's consumption is judged (None: nothing to judge by)."
     )
 
 
@@ -155,6 +173,10 @@ class PublicMeterOut(BaseModel):
     serial_masked: str = Field(examples=["****1234"])
     integer_digits: int
     decimals: int
+    previous_required: bool = Field(
+        default=True,
+        description="The meter has a previous reading, which the check needs (False: leave it out).",
+    )
 
 
 class LookupResponse(BaseModel):

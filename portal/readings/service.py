@@ -11,7 +11,7 @@ import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,7 @@ from portal.readings.repository import (
 )
 from portal.readings.schemas import (
     CheckRequest,
+    ConsumptionCheck,
     LookupResponse,
     MeterOut,
     MetersOverview,
@@ -75,8 +76,30 @@ def shown(value: Decimal, decimals: int) -> Decimal:
 
 
 def _ru(value: Decimal) -> str:
-    """A decimal the Russian way: ``123,456``."""
-    return str(value).replace(".", ",")
+    """A decimal the Russian way, as the app shows it: ``99 507,457`` (no-break spaces between thousands)."""
+    text = f"{value:f}"
+    sign = "-" if text.startswith("-") else ""
+    whole, _, fraction = text.lstrip("-").partition(".")
+    head = len(whole) % 3 or 3
+    groups = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
+    return sign + "\u00a0".join(groups) + ("," + fraction if fraction else "")
+
+
+def times_ru(ratio: Decimal) -> str:
+    """How many times larger, in Russian: ``в 18 537 раз``, ``в 22 раза``, ``в 5,6 раза``.
+
+    From 10 on the ratio is rounded to a whole number, below that to one decimal.
+    """
+    if ratio >= 10:
+        count = int(ratio.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        last_two, last = count % 100, count % 10
+        word = "раза" if 2 <= last <= 4 and not 12 <= last_two <= 14 else "раз"
+        return f"в {_ru(Decimal(count))} {word}"
+    rounded = ratio.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if rounded == rounded.to_integral_value():
+        count = int(rounded)
+        return f"в {count} {'раза' if 2 <= count <= 4 else 'раз'}"
+    return f"в {_ru(rounded)} раза"
 
 
 def _digits(count: int) -> str:
@@ -195,28 +218,60 @@ def average_monthly(meter: MeterRecord, earlier: list[ReadingRecord]) -> Decimal
 
 @dataclass(frozen=True)
 class _Limit:
+    """A consumption (over the months since the previous reading) above which a reading is confirmed."""
+
     consumption: Decimal
-    reason: str
+    #: The service's own monthly limit, when this limit is that one …
+    monthly: Decimal | None = None
+    #: … or the meter's average monthly consumption, when it is five times that.
+    average: Decimal | None = None
+    months: int = 1
+
+    def reason(self, meter: MeterRecord, consumption: Decimal) -> str:
+        """Why ``consumption`` is unusual, with the true figures (the actual ratio, not the threshold)."""
+        unit = meter.service.unit
+        if self.average is not None:
+            average = shown(self.average, meter.decimals)  # the ratio to the average as it is shown
+            ratio = consumption / (max(average, Decimal("0.001")) * self.months)
+            span = f" за {self.months} мес." if self.months > 1 else ""
+            return f"{times_ru(ratio)} больше среднего расхода{span} ({_ru(average)} {unit} в месяц)"
+        assert self.monthly is not None
+        return f"больше {_ru(shown(self.monthly, meter.decimals))} {unit} в месяц"
 
 
 def _limits(meter: MeterRecord, history: MeterHistory, months: int) -> list[_Limit]:
     """The consumption over ``months`` months above which a reading must be confirmed."""
-    unit = meter.service.unit
     limits: list[_Limit] = []
     monthly_limit = meter.service.implausible_monthly_limit
     if monthly_limit is not None:
         limit = Decimal(monthly_limit)
-        limits.append(_Limit(limit * months, f"больше {_ru(shown(limit, meter.decimals))} {unit} в месяц"))
+        limits.append(_Limit(limit * months, monthly=limit, months=months))
     average = average_monthly(meter, history.earlier)
     if average is not None and average > 0:
-        shown_average = _ru(shown(average, meter.decimals))
-        limits.append(
-            _Limit(
-                average * IMPLAUSIBLE_FACTOR * months,
-                f"в {IMPLAUSIBLE_FACTOR} раз больше среднего расхода ({shown_average} {unit} в месяц)",
-            )
-        )
+        limits.append(_Limit(average * IMPLAUSIBLE_FACTOR * months, average=average, months=months))
     return limits
+
+
+def lowest_limit(meter: MeterRecord, history: MeterHistory, today: dt.date) -> _Limit | None:
+    """The limit a reading sent ``today`` is judged by (None: no previous reading, or nothing to judge by)."""
+    previous = history.previous
+    if previous is None:
+        return None
+    months = max(1, _months_between(previous.period, month_start(today)))
+    limits = _limits(meter, history, months)
+    return min(limits, key=lambda limit: limit.consumption) if limits else None
+
+
+def _consumption_check(meter: MeterRecord, history: MeterHistory, today: dt.date) -> ConsumptionCheck | None:
+    limit = lowest_limit(meter, history, today)
+    if limit is None:
+        return None
+    return ConsumptionCheck(
+        confirm_above=shown(limit.consumption, 3),
+        average_monthly=None if limit.average is None else shown(limit.average, meter.decimals),
+        monthly_limit=None if limit.monthly is None else shown(limit.monthly, meter.decimals),
+        months=limit.months,
+    )
 
 
 # --- overview ------------------------------------------------------------------------------------------
@@ -252,6 +307,7 @@ def _meter_out(meter: MeterRecord, history: MeterHistory, today: dt.date) -> Met
         accepts_readings=status != VerificationStatus.EXPIRED,
         previous_reading=_reading_out(previous, meter) if previous else None,
         current_reading=_reading_out(history.current, meter) if history.current else None,
+        consumption_check=_consumption_check(meter, history, today),
     )
 
 
@@ -310,9 +366,7 @@ def _judge(
 
     unit = meter.service.unit
     previous_value = Decimal(previous.value)
-    months = max(1, _months_between(previous.period, month_start(today)))
-    limits = _limits(meter, history, months)
-    lowest = min(limits, key=lambda limit: limit.consumption) if limits else None
+    lowest = lowest_limit(meter, history, today)
     rollover = False
     if value < previous_value:
         consumption = _dial(meter) - previous_value + value
@@ -329,7 +383,7 @@ def _judge(
                 "rollover_confirmation_required",
                 f"Новое показание {_ru(shown(value, meter.decimals))} меньше предыдущего "
                 f"{_ru(shown(previous_value, meter.decimals))}. Если счётчик перешёл через ноль "
-                f"(после {'9' * meter.integer_digits} снова с нуля), подтвердите: расход составит "
+                f"(после {_ru(_dial(meter) - 1)} снова с нуля), подтвердите: расход составит "
                 f"{_ru(shown(consumption, meter.decimals))} {unit}.",
                 consumption=consumption,
             )
@@ -340,7 +394,8 @@ def _judge(
             return _Verdict(
                 ResultStatus.NEEDS_CONFIRMATION,
                 "implausible_consumption_confirmation_required",
-                f"Расход {_ru(shown(consumption, meter.decimals))} {unit} необычно большой: {lowest.reason}. "
+                f"Расход {_ru(shown(consumption, meter.decimals))} {unit} необычно большой: "
+                f"{lowest.reason(meter, consumption)}. "
                 "Проверьте показание; если оно верно, подтвердите его — показание проверит специалист.",
                 consumption=consumption,
             )
@@ -564,7 +619,9 @@ async def lookup_meters(
     account = await find_account(session, account_number.strip())
     if account is None:
         raise account_not_found()
-    meters = await ReadingsRepository(session, account.id).meters()
+    period = month_start(state.clock.today())
+    found = await ReadingsRepository(session, account.id).meters_with_history(period)
+    histories = _histories(found, period)
     return LookupResponse(
         account_number=account.number,
         window=reading_window(state.settings, state.clock.today()),
@@ -577,8 +634,9 @@ async def lookup_meters(
                 serial_masked=_masked(meter.serial_number),
                 integer_digits=meter.integer_digits,
                 decimals=meter.decimals,
+                previous_required=histories[meter.id].previous is not None,
             )
-            for meter in meters
+            for meter in (item.meter for item in found)
         ],
     )
 

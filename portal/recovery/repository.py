@@ -25,6 +25,20 @@ class RecoveryRepository:
         result: int | None = await self.session.scalar(select(Account.id).where(Account.number == number))
         return result
 
+    async def live_code_id(self, account_id: int, now: dt.datetime) -> int | None:
+        """The row id of the account's recovery code that still works, if any (only the newest exists)."""
+        result: int | None = await self.session.scalar(
+            select(AccessToken.id)
+            .where(
+                AccessToken.kind == TokenKind.RECOVERY,
+                AccessToken.account_id == account_id,
+                AccessToken.expires_at > now,
+            )
+            .order_by(AccessToken.id.desc())
+            .limit(1)
+        )
+        return result
+
     async def consume_code(self, code_hmac: str, account_id: int, now: dt.datetime) -> int | None:
         """Delete a valid recovery code of the account and return its user id, or None.
 
