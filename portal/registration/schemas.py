@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
-#: An account number as printed on the receipt: 6–20 digits (the demo's have 10).
-ACCOUNT_NUMBER_PATTERN = r"^\s*[0-9]{6,20}\s*$"
+from portal.money import AMOUNT_PATTERN
+
+#: An account number as printed on the receipt: 6–20 ASCII digits (the demo's have 10), spaces around
+#: allowed. The same text in ECMAScript and Python; the service checks it whole.
+ACCOUNT_NUMBER_PATTERN = r"^ *[0-9]{6,20} *$"
+
+#: E-mail fields: the format is documented; the service checks it (``invalid_email``).
+EMAIL_SCHEMA: dict[str, Any] = {"format": "email"}
 
 
 def account_number_field() -> Any:
@@ -52,10 +58,22 @@ class RegistrationRequest(BaseModel):
             "Рубли и до двух знаков копеек: `1023.12`, `1023,12`, `1 023,12`."
         ),
         examples=["1023.12"],
+        json_schema_extra={"pattern": AMOUNT_PATTERN},
     )
-    email: str = Field(min_length=1, max_length=320, examples=["ivanov@example.ru"])
-    email_repeat: str = Field(min_length=1, max_length=320, examples=["ivanov@example.ru"])
-    accept_terms: bool = Field(description="«Принять условия соглашения»: должно быть true.")
+    email: str = Field(
+        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=EMAIL_SCHEMA
+    )
+    email_repeat: str = Field(
+        min_length=1,
+        max_length=320,
+        description="The same address as `email` (422 `emails_differ` otherwise).",
+        examples=["ivanov@example.ru"],
+        json_schema_extra=EMAIL_SCHEMA,
+    )
+    #: Strict: ``1`` or ``"yes"`` is no consent. Only ``true`` registers (the service says why not).
+    accept_terms: StrictBool = Field(
+        description="«Принять условия соглашения»: должно быть true.", json_schema_extra={"enum": [True]}
+    )
 
 
 class RegistrationAccepted(BaseModel):
