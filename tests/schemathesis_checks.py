@@ -44,6 +44,10 @@ def schema_valid_input_accepted(ctx: Any, response: Any, case: Any) -> bool | No
     status = response.status_code
     if 200 <= status < 300 or status in REFUSALS:
         return None
+    if status == 400 and response.headers.get("Content-Type", "").startswith("text/plain"):
+        # The HTTP server refused the request itself (a made-up token with bytes no header may carry),
+        # before the API saw it: documented for every operation.
+        return None
     if status == 422:
         documented = case.operation.definition.raw.get("responses", {}).get("422", {})
         rules = documented.get(RULES_EXTENSION, [])

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from portal.registration.schemas import EMAIL_SCHEMA
+from portal.registration.schemas import email_schema
 from portal.security.passwords import NEW_PASSWORD_SCHEMA
 
 
@@ -43,14 +43,14 @@ class EmailChangeRequest(BaseModel):
 
     current_password: str = _password_field("«Текущий пароль»: смена e-mail требует ввести пароль снова.")
     new_email: str = Field(
-        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=EMAIL_SCHEMA
+        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=email_schema
     )
     new_email_repeat: str = Field(
         min_length=1,
         max_length=320,
         description="The same address as `new_email` (422 `emails_differ` otherwise).",
         examples=["ivanov@example.ru"],
-        json_schema_extra=EMAIL_SCHEMA,
+        json_schema_extra=email_schema,
     )
     captcha_id: str = _captcha_id_field()
     captcha_answer: str = _captcha_answer_field()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from portal.registration.schemas import EMAIL_SCHEMA, account_number_field
+from portal.registration.schemas import account_number_field, email_schema
 from portal.security.passwords import NEW_PASSWORD_SCHEMA
 
 
@@ -13,7 +13,7 @@ class RecoveryRequest(BaseModel):
 
     account_number: str = account_number_field()
     email: str = Field(
-        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=EMAIL_SCHEMA
+        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=email_schema
     )
 
 

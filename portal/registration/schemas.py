@@ -16,8 +16,16 @@ from portal.money import AMOUNT_PATTERN
 #: allowed. The same text in ECMAScript and Python; the service checks it whole.
 ACCOUNT_NUMBER_PATTERN = r"^ *[0-9]{6,20} *$"
 
-#: E-mail fields: the format is documented; the service checks it (``invalid_email``).
-EMAIL_SCHEMA: dict[str, Any] = {"format": "email"}
+
+def email_schema(schema: dict[str, Any]) -> None:
+    """E-mail fields: the format is documented and the service checks it (``invalid_email``).
+
+    An address has at most 254 characters, so the format says the length too; the field's own limit
+    (320, kept by the server) is left out of the document, where it would only repeat it less exactly.
+    """
+    schema.pop("minLength", None)
+    schema.pop("maxLength", None)
+    schema["format"] = "email"
 
 
 def account_number_field() -> Any:
@@ -61,14 +69,14 @@ class RegistrationRequest(BaseModel):
         json_schema_extra={"pattern": AMOUNT_PATTERN},
     )
     email: str = Field(
-        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=EMAIL_SCHEMA
+        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=email_schema
     )
     email_repeat: str = Field(
         min_length=1,
         max_length=320,
         description="The same address as `email` (422 `emails_differ` otherwise).",
         examples=["ivanov@example.ru"],
-        json_schema_extra=EMAIL_SCHEMA,
+        json_schema_extra=email_schema,
     )
     #: Strict: ``1`` or ``"yes"`` is no consent. Only ``true`` registers (the service says why not).
     accept_terms: StrictBool = Field(
