@@ -23,11 +23,12 @@ router = APIRouter(prefix="/receipts", tags=["receipts"])
 
 
 class _MonthSegment(Convertor[str]):
-    """``{period:month}``: the router matches only a month (ASCII digits, 2000-01…2099-12), so
-    ``/receipts/email`` or ``/receipts/٢٠٢٦-١٠`` is no receipt (404), never a 405 of another route.
-    ``(?!\n)``: the route's ``$`` would otherwise let a trailing newline through."""
+    """``{period:month}``: any one segment but a word of Latin letters, which names a sub-path, never a
+    month. ``/receipts/email`` (a POST whose month was the dot segment ``.``) is then no path (404)
+    rather than the GET route's 405; every other wrong month reaches :func:`service.parse_period`,
+    whose 422 names the format."""
 
-    regex = service.PERIOD_PATTERN.removeprefix("^").removesuffix("$") + r"(?!\n)"
+    regex = r"(?![A-Za-z]+(?:/|$))[^/]+"
 
     def convert(self, value: str) -> str:
         return value
@@ -38,8 +39,8 @@ class _MonthSegment(Convertor[str]):
 
 register_url_convertor("month", _MonthSegment())
 
-#: The month in the URL. The pattern is documented and matched by the router (404 otherwise), and
-#: :func:`service.parse_period` checks it again with a message naming the format.
+#: The month in the URL. The pattern is documented, and checked by :func:`service.parse_period` with a
+#: message naming the format (FastAPI's own check would only say "invalid").
 Period = Annotated[
     str,
     Path(
