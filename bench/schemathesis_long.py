@@ -19,8 +19,10 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -110,8 +112,10 @@ def main() -> int:
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"))
     big = "1000000"
+    data_dir = tempfile.mkdtemp(prefix="kabinet-fuzz-")  # the outbox of the letters the run causes
     env = {
         **os.environ,
+        "KABINET_DATA_DIR": data_dir,
         "KABINET_THROTTLE_FREE_FAILURES": big,
         "KABINET_THROTTLE_CLIENT_FREE_FAILURES": big,
         "KABINET_PUBLIC_LOOKUPS_PER_WINDOW": big,
@@ -156,6 +160,7 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=60)
         asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

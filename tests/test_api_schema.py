@@ -66,6 +66,7 @@ async def test_405_names_the_methods_the_path_has(portal: Portal) -> None:
     assert response.status_code == 200, response.text
     response = await portal.client.get("/api/v1/public/capital-repair/%D9%A3%D9%A5%D9%A2%D9%A1%D9%A0%D9%A0")
     assert response.status_code == 404
+    assert response.json()["field"] == "capital_repair_account"
 
 
 async def test_booleans_and_ids_are_strict(portal: Portal) -> None:

@@ -38,11 +38,11 @@ CAPITAL_REPAIR_ACCOUNT_PATTERN = r"^[0-9]{6,20}$"
 
 
 class _CapitalRepairAccountSegment(Convertor[str]):
-    """``{capital_repair_account:fund_account}``: the router matches only a fund account number, so
-    ``/public/capital-repair/payments`` (POST only) is never a lookup: any other method gets 405
-    with ``Allow: POST``. ``(?!\n)``: the route's ``$`` would otherwise let a trailing newline through."""
+    """``{capital_repair_account:fund_account}``: any one segment but ``payments``, the sibling path
+    ``/public/capital-repair/payments`` (POST only), which is then never a lookup: any other method
+    gets 405 with ``Allow: POST``, not a lookup's 404 or a 405 with ``Allow: GET``."""
 
-    regex = CAPITAL_REPAIR_ACCOUNT_PATTERN.removeprefix("^").removesuffix("$") + r"(?!\n)"
+    regex = r"(?!payments(?:/|$))[^/]+"
 
     def convert(self, value: str) -> str:
         return value
@@ -139,8 +139,7 @@ async def get_payment(
     response_model=CapitalRepairLookup,
     summary="Оплата взноса ФКР без авторизации: счёт ФКР по номеру",
     description=(
-        "Unknown numbers answer 404 (`field: capital_repair_account`) and are throttled per client (429); "
-        "anything but 6 to 20 digits is no path of this API (404 `not_found`). "
+        "Unknown numbers answer 404 (`field: capital_repair_account`) and are throttled per client (429). "
         "Every lookup counts against the client address's window (30 per 10 minutes by default): 429 with "
         "`Retry-After` beyond it."
     ),
