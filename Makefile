@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint portal demo-accounts bench clean
+.PHONY: run test lint portal demo-accounts bench schemathesis clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ demo-accounts: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/portal.py $(ARGS)
+
+# The long fuzz run: the demo on PostgreSQL (KABINET_FUZZ_PG_URL), kabinet-portal serve --workers 4,
+# st run --checks all logged in and anonymous. ARGS e.g. "--examples 500 --port 8790".
+schemathesis: $(STAMP)
+	$(BIN)/python bench/schemathesis_long.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

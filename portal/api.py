@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
 from portal import health
 from portal.accounts.endpoints import router as accounts_router
 from portal.auth.endpoints import router as auth_router
 from portal.captcha.endpoints import router as captcha_router
-from portal.errors import error_responses
+from portal.errors import FIELD_NAMES, ApiError, error_responses, unprocessable
 from portal.history.endpoints import router as history_router
 from portal.payments.endpoints import router as payments_router
 from portal.profile.endpoints import router as profile_router
@@ -19,8 +19,31 @@ from portal.registration.endpoints import router as registration_router
 
 API_PREFIX = "/api/v1"
 
-# Any request can be refused as malformed HTTP (a bad header, broken framing) before it reaches a route.
-api_router = APIRouter(prefix=API_PREFIX, responses=error_responses(400))
+
+async def single_query_values(request: Request) -> None:
+    """A query parameter given twice (``?meter_id=1&meter_id=2``) is refused: which one was meant?
+
+    Every parameter of this API is one value; the router alone would silently take the last one.
+    """
+    seen: set[str] = set()
+    for name, _value in request.query_params.multi_items():
+        if name in seen:
+            raise ApiError(
+                422,
+                "validation_error",
+                f"Параметр «{FIELD_NAMES.get(name, name)}» указан в запросе несколько раз.",
+                field=name,
+            )
+        seen.add(name)
+
+
+# Any request can be refused as malformed HTTP (a bad header, broken framing) before it reaches a route,
+# or for a query parameter given twice (422; routes document their own 422 codes over this one).
+api_router = APIRouter(
+    prefix=API_PREFIX,
+    responses={**error_responses(400), **unprocessable()},
+    dependencies=[Depends(single_query_values)],
+)
 for router in (
     health.router,
     registration_router,

@@ -138,6 +138,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        # ``/receipts/`` is no path of the API (404), not a redirect to ``/receipts``.
+        redirect_slashes=False,
         lifespan=lifespan,
         dependencies=[Depends(refuse_nul)],
     )

@@ -294,3 +294,34 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         # The HTTP server itself refuses malformed requests (bad header bytes) in plain text.
         responses[400]["content"] = {"text/plain": {"schema": {"type": "string"}}}
     return responses
+
+
+#: The OpenAPI extension of a 422 answer that lists its rule codes (see :func:`unprocessable`).
+RULES_EXTENSION = "x-rule-codes"
+
+
+def unprocessable(*rules: str, formats: tuple[str, ...] = ()) -> dict[int | str, dict[str, Any]]:
+    """The documented 422 of a route, every ``code`` it can carry listed in its schema.
+
+    ``formats``: codes of input the schema itself already refuses (the route checks the documented
+    pattern or format with a message of its own); ``validation_error`` is always one of them.
+    ``rules``: what the schema cannot express (two fields that must agree, a key used before…):
+    these alone can answer input that conforms to the schema, and they are listed in
+    ``x-rule-codes`` so that a fuzzer can tell them from a schema the server does not keep.
+    """
+    codes = ["validation_error", *formats, *rules]
+    listed = ", ".join(f"`{code}`" for code in codes)
+    description = f"A field is missing or has the wrong format, or a rule refused it: {listed}"
+    schema = {
+        "allOf": [
+            {"$ref": "#/components/schemas/ErrorBody"},
+            {"type": "object", "properties": {"code": {"type": "string", "enum": codes}}},
+        ]
+    }
+    return {
+        422: {
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+            RULES_EXTENSION: list(rules),
+        }
+    }

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-#: ASCII digits only: ``\d`` would also take other scripts' digits (``١٢٣``), which are no amount here.
-_AMOUNT = re.compile(
-    r"^[0-9]{1,3}(?:[ \u00a0\u202f]?[0-9]{3})*(?:[.,][0-9]{1,2})?$|^[0-9]+(?:[.,][0-9]{1,2})?$"
-)
+#: A typed amount of rubles, as documented in the API schema and checked whole (``fullmatch``): ASCII
+#: digits only (``\d`` would also take other scripts' digits, ``١٢٣``), thousands optionally separated by
+#: a space (also non-breaking or narrow), at most two decimals after ``.`` or ``,``; spaces around and a
+#: trailing ``₽`` are allowed. The same text in ECMAScript and Python regular expressions.
+AMOUNT_PATTERN = r"^ *[0-9]{1,3}(?:[ \u00a0\u202f]?[0-9]{3})*(?:[.,][0-9]{1,2})? *(?:₽ *)?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
 
 
 class AmountFormatError(ValueError):
@@ -20,9 +22,9 @@ def parse_rubles(text: str) -> int:
 
     Thousands may be separated by a space (also non-breaking); at most two decimals; no sign.
     """
-    cleaned = text.strip().replace("₽", "").strip()
-    if not _AMOUNT.fullmatch(cleaned):
+    if not _AMOUNT.fullmatch(text):
         raise AmountFormatError(text)
+    cleaned = text.replace("₽", "").strip(" ")
     digits = re.sub(r"[ \u00a0\u202f]", "", cleaned).replace(",", ".")
     try:
         value = Decimal(digits)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from portal.clock import add_months, month_start
@@ -26,18 +26,32 @@ MAX_YEARS = 5
 MIN_DATE = dt.date(2000, 1, 1)
 MAX_DATE = dt.date(2099, 12, 31)
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+#: A real day from :data:`MIN_DATE` to :data:`MAX_DATE` (2000-01-01 … 2099-12-31) as ``YYYY-MM-DD``: the
+#: schema of a date parameter, so that the supported years are in the API document, not only in a 422.
+#: Days 29–31 only in the months that have them; 29 February in leap years (every fourth year here).
+DATE_PATTERN = (
+    r"^20[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    r"|(?:0[13578]|1[02])-31)$|^20(?:[02468][048]|[13579][26])-02-29$"
+)
 
 
 def _iso_date_only(value: Any) -> Any:
-    """Only ``YYYY-MM-DD``: pydantic would also take timestamps and date-times, which nobody means."""
-    if isinstance(value, str) and not _ISO_DATE.match(value):
+    """Only ``YYYY-MM-DD`` in ASCII digits, nothing after: pydantic would also take timestamps and
+    date-times, which nobody means."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
         # The error type starts with ``date`` so the shared handler names the expected format.
         raise PydanticCustomError("date_format", "Input should be a date in the format YYYY-MM-DD")
     return value
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+# The documented schema is the pattern alone (``format: date`` would only repeat it less exactly).
+IsoDate = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date_only),
+    WithJsonSchema({"type": "string", "pattern": DATE_PATTERN}),
+]
 
 
 @dataclass(frozen=True)

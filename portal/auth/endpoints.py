@@ -10,7 +10,7 @@ from portal.auth import service
 from portal.auth.dependencies import CurrentResident
 from portal.auth.schemas import LoginRequest, SessionInfo
 from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses
+from portal.errors import error_responses, unprocessable
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -29,7 +29,7 @@ def _info(state: State, principal: service.Principal, token: str | None = None) 
     response_model=SessionInfo,
     response_model_exclude_none=True,
     summary="Вход: номер лицевого счета и пароль",
-    responses=error_responses(401, 422, 429),
+    responses={**error_responses(401, 429), **unprocessable()},
 )
 async def login(body: LoginRequest, state: State, session: DbSession, client: ClientAddress) -> SessionInfo:
     token, principal = await service.login(state, session, body.account_number, body.password, client)

@@ -6,8 +6,9 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-#: An account number as residents type it from the receipt: digits only.
-AccountNumber = Field(min_length=1, max_length=20, pattern=r"^\s*\d{1,20}\s*$", examples=["3500012001"])
+#: An account number as residents type it from the receipt: ASCII digits only (``\d`` would take any
+#: script's digits), spaces around allowed.
+AccountNumber = Field(min_length=1, max_length=20, pattern=r"^ *[0-9]{1,20} *$", examples=["3500012001"])
 
 
 class LoginRequest(BaseModel):

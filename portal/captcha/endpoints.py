@@ -8,7 +8,7 @@ from portal.auth.dependencies import CurrentResident
 from portal.captcha import service
 from portal.captcha.schemas import CaptchaIssued, CaptchaRequest
 from portal.deps import DbSession, State
-from portal.errors import error_responses
+from portal.errors import error_responses, unprocessable
 
 router = APIRouter(prefix="/captcha", tags=["profile"])
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/captcha", tags=["profile"])
         "цели и одного лицевого счета, один раз; три неверных ввода — и картинка недействительна. "
         "Новая картинка той же цели заменяет прежнюю."
     ),
-    responses=error_responses(401, 422),
+    responses={**error_responses(401), **unprocessable(formats=("invalid_purpose",))},
 )
 async def new_captcha(
     body: CaptchaRequest, state: State, session: DbSession, principal: CurrentResident

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +16,13 @@ class CaptchaPurpose(enum.StrEnum):
     PASSWORD_CHANGE = "password_change"  # noqa: S105 - a purpose, not a password
 
 
+def _purposes_only(schema: dict[str, Any]) -> None:
+    """The documented schema is the list of purposes: its lengths would only repeat it less exactly."""
+    schema.pop("minLength", None)
+    schema.pop("maxLength", None)
+    schema["enum"] = [p.value for p in CaptchaPurpose]
+
+
 class CaptchaRequest(BaseModel):
     """Ask for a new captcha image for one profile change."""
 
@@ -24,7 +32,7 @@ class CaptchaRequest(BaseModel):
         min_length=1,
         max_length=40,
         description="Для чего картинка: `email_change` (смена e-mail) или `password_change` (смена пароля).",
-        json_schema_extra={"enum": [p.value for p in CaptchaPurpose]},
+        json_schema_extra=_purposes_only,
         examples=["password_change"],
     )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import WithJsonSchema
 
 from portal.auth.dependencies import CurrentResident
 from portal.deps import DbSession, State
-from portal.errors import error_responses
+from portal.errors import error_responses, unprocessable
 from portal.history import service
 from portal.history.schemas import PaymentHistory, ReadingHistory, Statement
 from portal.models import PaymentPurpose
@@ -16,6 +17,13 @@ from portal.periods import DateRangeQuery
 from portal.views import cached_view
 
 router = APIRouter(prefix="/history", tags=["history"])
+
+#: A range whose start is after its end, or longer than the limit, conforms to the schema (each date
+#: does): those two are the rules; dates outside the supported years the schema already refuses.
+_RESPONSES = {
+    **error_responses(401),
+    **unprocessable("invalid_period", "period_too_long", formats=("date_out_of_range",)),
+}
 
 #: Largest id a database integer column holds; a bigger one could only fail inside the database.
 MAX_ID = 2**31 - 1
@@ -25,7 +33,7 @@ MAX_ID = 2**31 - 1
     "/readings",
     response_model=ReadingHistory,
     summary="История показаний приборов учёта за период",
-    responses=error_responses(401, 422),
+    responses=_RESPONSES,
 )
 async def reading_history(
     state: State,
@@ -34,7 +42,10 @@ async def reading_history(
     principal: CurrentResident,
     period: DateRangeQuery,
     meter_id: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="Only this meter of the account.")
+        int | None,
+        Query(ge=1, le=MAX_ID, description="Only this meter of the account."),
+        # Optional means "may be left out": `?meter_id=null` is no meter.
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
     ] = None,
 ) -> Response:
     return await cached_view(
@@ -49,7 +60,7 @@ async def reading_history(
     "/payments",
     response_model=PaymentHistory,
     summary="История платежей за период и суммы по месяцам для графика",
-    responses=error_responses(401, 422),
+    responses=_RESPONSES,
 )
 async def payment_history(
     state: State, request: Request, session: DbSession, principal: CurrentResident, period: DateRangeQuery
@@ -66,7 +77,7 @@ async def payment_history(
     "/statement",
     response_model=Statement,
     summary="Начисления и платежи по месяцам",
-    responses=error_responses(401, 422),
+    responses=_RESPONSES,
 )
 async def statement(
     state: State,

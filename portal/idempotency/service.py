@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Header
+from pydantic import WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +37,8 @@ IdempotencyKey = Annotated[
             "result is stored and replayed with the header `Idempotent-Replayed: true`."
         ),
     ),
+    # Optional means "may be left out", not "may be null": a header has no null.
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[!-~]{1,200}$"}),
 ]
 
 

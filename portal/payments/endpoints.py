@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import WithJsonSchema
+from starlette.convertors import Convertor, register_url_convertor
 
 from portal.auth.dependencies import CurrentResident
 from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses
+from portal.errors import error_responses, unprocessable
 from portal.idempotency import REPLAYED_HEADER
 from portal.payments import service
 from portal.payments.providers.paymo import SIGNATURE_HEADER
@@ -24,8 +26,32 @@ from portal.payments.schemas import (
 
 router = APIRouter(tags=["payments"])
 
-#: Order ids are ``po_`` and 32 hex digits; anything else cannot be an order.
-OrderId = Annotated[str, Path(min_length=1, max_length=40, description="The order's opaque id.")]
+#: Order ids are ``po_`` and 32 hex digits; anything else cannot be an order. ASCII only, whole string
+#: (a trailing newline is no id either).
+OrderId = Annotated[
+    str,
+    Path(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_-]{1,40}$", description="The order's opaque id."),
+]
+
+#: A capital repair fund account number: 6 to 20 ASCII digits.
+CAPITAL_REPAIR_ACCOUNT_PATTERN = r"^[0-9]{6,20}$"
+
+
+class _CapitalRepairAccountSegment(Convertor[str]):
+    """``{capital_repair_account:fund_account}``: any one segment but ``payments``, the sibling path
+    ``/public/capital-repair/payments`` (POST only), which is then never a lookup: any other method
+    gets 405 with ``Allow: POST``, not a lookup's 404 or a 405 with ``Allow: GET``."""
+
+    regex = r"(?!payments(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("fund_account", _CapitalRepairAccountSegment())
 
 _CREATED: dict[int | str, dict[str, Any]] = {
     201: {
@@ -38,6 +64,10 @@ _CREATED: dict[int | str, dict[str, Any]] = {
         },
     },
 }
+
+#: The amount's format is in the schema, its range (more than 0, at most 500 000.00) is a rule; so is a
+#: key used before with another body.
+_CREATE_UNPROCESSABLE = unprocessable("invalid_amount", "idempotency_key_reused")
 
 _CREATE_DESCRIPTION = """
 Starts a card payment at the chosen payment service and answers the order with `payment_url`, the
@@ -65,7 +95,7 @@ def _access(request: Request) -> service.ProviderAccess:
     status_code=201,
     summary="Оплатить картой (A3 или PayMO)",
     description=_CREATE_DESCRIPTION,
-    responses={**_CREATED, **error_responses(401, 409, 422, 503)},
+    responses={**_CREATED, **error_responses(401, 409, 503), **_CREATE_UNPROCESSABLE},
 )
 async def create_payment(
     body: CreatePaymentRequest,
@@ -96,7 +126,7 @@ async def create_payment(
         "Only the resident's own orders (404 otherwise). The payment service's status is asked (polled) "
         "here while the order is not final, at most once per order per 5 seconds."
     ),
-    responses=error_responses(401, 404, 422),
+    responses={**error_responses(401, 404), **unprocessable()},
 )
 async def get_payment(
     order_id: OrderId, request: Request, state: State, session: DbSession, principal: CurrentResident
@@ -105,7 +135,7 @@ async def get_payment(
 
 
 @router.get(
-    "/public/capital-repair/{capital_repair_account}",
+    "/public/capital-repair/{capital_repair_account:fund_account}",
     response_model=CapitalRepairLookup,
     summary="Оплата взноса ФКР без авторизации: счёт ФКР по номеру",
     description=(
@@ -113,10 +143,17 @@ async def get_payment(
         "Every lookup counts against the client address's window (30 per 10 minutes by default): 429 with "
         "`Retry-After` beyond it."
     ),
-    responses=error_responses(404, 422, 429),
+    responses={**error_responses(404, 429), **unprocessable()},
 )
 async def capital_repair_lookup(
-    capital_repair_account: Annotated[str, Path(min_length=1, max_length=40)],
+    capital_repair_account: Annotated[
+        str,
+        Path(
+            description="6 to 20 digits.",
+            examples=["352100120007"],
+            json_schema_extra={"pattern": CAPITAL_REPAIR_ACCOUNT_PATTERN},
+        ),
+    ],
     request: Request,
     state: State,
     session: DbSession,
@@ -136,7 +173,7 @@ async def capital_repair_lookup(
     + "\n404 `capital_repair_account_not_found` (`field: capital_repair_account`); "
     + "429 (`Retry-After`) after repeated unknown numbers, or beyond the client address's window of "
     + "payments (10 per 10 minutes by default).",
-    responses={**_CREATED, **error_responses(404, 409, 422, 429, 503)},
+    responses={**_CREATED, **error_responses(404, 409, 429, 503), **_CREATE_UNPROCESSABLE},
 )
 async def create_public_capital_repair_payment(
     body: PublicCapitalRepairPaymentRequest,
@@ -167,7 +204,7 @@ async def create_public_capital_repair_payment(
         "Knowing the unguessable order id is the capability. Only orders made without login. "
         "The payment service is asked at most once per order per 5 seconds."
     ),
-    responses=error_responses(404, 422),
+    responses={**error_responses(404), **unprocessable()},
 )
 async def get_public_payment(
     order_id: OrderId, request: Request, state: State, session: DbSession
@@ -188,13 +225,23 @@ async def get_public_payment(
         "200 when PayMO confirms it, 409 `stale_notification` when not, 503 when PayMO does not answer. "
         "A repeated event answers 200 `duplicate` and changes nothing."
     ),
-    responses=error_responses(403, 404, 409, 422, 503),
+    responses={**error_responses(403, 404, 409, 503), **unprocessable("malformed_notification")},
 )
 async def paymo_notify(
     request: Request,
     state: State,
     session: DbSession,
-    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER, max_length=200)] = None,
+    signature: Annotated[
+        str | None,
+        Header(
+            alias=SIGNATURE_HEADER,
+            max_length=200,
+            pattern=r"^[0-9A-Fa-f]{1,200}$",
+            description="HMAC-SHA256 of the raw body, hex.",
+        ),
+        # Optional means "may be left out", not "may be null": a header has no null.
+        WithJsonSchema({"type": "string", "maxLength": 200, "pattern": r"^[0-9A-Fa-f]{1,200}$"}),
+    ] = None,
 ) -> NotificationAck:
     raw = await request.body()
     return await service.paymo_notification(state, session, _access(request), raw, signature)

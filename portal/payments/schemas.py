@@ -13,6 +13,7 @@ from fastapi import Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.models import PaymentPurpose
+from portal.money import AMOUNT_PATTERN
 from portal.payments.providers.base import PaymentStatus, ProviderName
 
 #: The ``Idempotency-Key`` header, required when creating a payment.
@@ -25,7 +26,8 @@ RequiredIdempotencyKey = Annotated[
         pattern=r"^[!-~]{1,200}$",
         description=(
             "A key of your choice (e.g. a UUID): a repeat with the same key and body gives the same order "
-            "(`Idempotent-Replayed: true`); the same key with another body is refused (409)."
+            "(`Idempotent-Replayed: true`); the same key with another body is refused (422 "
+            "`idempotency_key_reused`)."
         ),
     ),
 ]
@@ -37,12 +39,17 @@ _AMOUNT = Field(
         "Rubles, more than 0, at most two decimals, at most 500 000.00 (`1023.12`, `1023,12`, `1 023,12`)."
     ),
     examples=["1023.12"],
+    json_schema_extra={"pattern": AMOUNT_PATTERN},
 )
 _CAPITAL_REPAIR_ACCOUNT = Field(
     min_length=1,
     max_length=40,
-    description="The account number at the capital repair fund (the receipt's capital repair block).",
+    description=(
+        "The account number at the capital repair fund (the receipt's capital repair block): 6 to 20 "
+        "digits, spaces around allowed."
+    ),
     examples=["352100120007"],
+    json_schema_extra={"pattern": r"^ *[0-9]{6,20} *$"},
 )
 
 

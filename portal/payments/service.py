@@ -298,7 +298,7 @@ async def create_resident_payment(
 
 async def _find_capital_repair(state: PortalState, session: AsyncSession, number: str, client: str) -> Any:
     """The fund account by number, throttled per client and number (unknown numbers count as failures)."""
-    number = number.strip()
+    number = number.strip(" ")
     now = state.clock.now()
     reservation = await state.throttle.reserve(session, Scope.CAPITAL_REPAIR, number, client, now)
     known = number.isascii() and number.isdigit()  # ``isdigit`` alone takes other scripts' digits

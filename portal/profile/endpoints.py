@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Response
 
 from portal.auth.dependencies import CurrentResident
 from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses
+from portal.errors import error_responses, unprocessable
 from portal.profile import service
 from portal.profile.schemas import EmailChanged, EmailChangeRequest, PasswordChangeRequest, ProfileView
 
@@ -34,7 +34,10 @@ async def get_profile(session: DbSession, principal: CurrentResident) -> Profile
         "использована или выдана для другого). На прежний адрес уходит уведомление, на новый — "
         "подтверждение."
     ),
-    responses=error_responses(401, 409, 422, 429),
+    responses={
+        **error_responses(401, 409, 429),
+        **unprocessable("emails_differ", formats=("invalid_email",)),
+    },
 )
 async def change_email(
     body: EmailChangeRequest,
@@ -62,7 +65,10 @@ async def change_email(
         "`password_unchanged`), затем код с картинки (409 `captcha_wrong`, `captcha_invalid`). Все "
         "другие сеансы завершаются, этот остаётся; на e-mail уходит уведомление."
     ),
-    responses=error_responses(401, 409, 422, 429),
+    responses={
+        **error_responses(401, 409, 429),
+        **unprocessable("weak_password", "passwords_differ"),
+    },
 )
 async def change_password(
     body: PasswordChangeRequest,

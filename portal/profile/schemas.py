@@ -6,6 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from portal.registration.schemas import email_schema
+from portal.security.passwords import NEW_PASSWORD_SCHEMA
+
 
 def _password_field(description: str) -> Any:
     return Field(min_length=1, max_length=1024, description=description)
@@ -39,8 +42,16 @@ class EmailChangeRequest(BaseModel):
     of purpose ``email_change``."""
 
     current_password: str = _password_field("«Текущий пароль»: смена e-mail требует ввести пароль снова.")
-    new_email: str = Field(min_length=1, max_length=320, examples=["ivanov@example.ru"])
-    new_email_repeat: str = Field(min_length=1, max_length=320, examples=["ivanov@example.ru"])
+    new_email: str = Field(
+        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=email_schema
+    )
+    new_email_repeat: str = Field(
+        min_length=1,
+        max_length=320,
+        description="The same address as `new_email` (422 `emails_differ` otherwise).",
+        examples=["ivanov@example.ru"],
+        json_schema_extra=email_schema,
+    )
     captcha_id: str = _captcha_id_field()
     captcha_answer: str = _captcha_answer_field()
 
@@ -57,7 +68,12 @@ class PasswordChangeRequest(BaseModel):
     ``password_change``."""
 
     current_password: str = _password_field("«Текущий пароль».")
-    new_password: str = _password_field("«Новый пароль»: от 8 до 128 символов, не из самых частых.")
+    new_password: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="«Новый пароль»: от 8 до 128 символов, не из самых частых (422 `weak_password`).",
+        json_schema_extra=NEW_PASSWORD_SCHEMA,
+    )
     new_password_repeat: str = _password_field("«Новый пароль повторно».")
     captcha_id: str = _captcha_id_field()
     captcha_answer: str = _captcha_answer_field()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from portal.auth.dependencies import CurrentResident, ReadingsAccess
 from portal.auth.service import Principal
 from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses
+from portal.errors import error_responses, unprocessable
 from portal.idempotency import REPLAYED_HEADER, IdempotencyKey
 from portal.readings import service
 from portal.readings.schemas import (
@@ -47,7 +47,9 @@ _SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
             }
         },
     },
-    **error_responses(401, 409, 422),
+    **error_responses(401, 409),
+    # A meter twice, or a key reused with another body: each reading conforms to the schema.
+    **unprocessable("duplicate_meter", "idempotency_key_reused"),
 }
 
 
@@ -104,7 +106,7 @@ async def submit_readings(
         "Every lookup counts against the client address's window (30 per 10 minutes by default): "
         "429 with `Retry-After` beyond it."
     ),
-    responses=error_responses(404, 422, 429),
+    responses={**error_responses(404, 429), **unprocessable()},
 )
 async def lookup(
     body: LookupRequest, state: State, session: DbSession, client: ClientAddress
@@ -121,7 +123,10 @@ async def lookup(
         "`/public/readings`. Any failure is one 409 `previous_readings_mismatch` that never says which "
         "meter or what is stored; repeated failures are throttled (429)."
     ),
-    responses=error_responses(409, 422, 429),
+    responses={
+        **error_responses(409, 429),
+        **unprocessable("duplicate_meter", formats=("invalid_format",)),
+    },
 )
 async def check(
     body: CheckRequest, state: State, session: DbSession, client: ClientAddress

@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from portal.auth.schemas import AccountNumber
 from portal.models import ReadingSource
@@ -19,6 +19,9 @@ from portal.models import ReadingSource
 MAX_ID = 2**31 - 1
 #: How many meters one request may carry (an apartment has a handful).
 MAX_METERS = 50
+#: A typed reading: ASCII digits, ``,`` or ``.`` before the decimals, spaces around allowed. The same
+#: text in ECMAScript and Python; the service checks it whole.
+READING_PATTERN = r"^ *([0-9]+)(?:[.,]([0-9]+))? *$"
 
 
 class VerificationStatus(enum.StrEnum):
@@ -115,23 +118,29 @@ class MetersOverview(BaseModel):
 class ReadingInput(BaseModel):
     """One meter's new reading."""
 
-    meter_id: int = Field(ge=1, le=MAX_ID)
+    # Strict: a JSON number, not ``"7"``; ``true``/``false``, not ``0`` or ``"yes"``.
+    meter_id: StrictInt = Field(ge=1, le=MAX_ID)
+    # No pattern: a badly typed value is that meter's `rejected` result (`invalid_format`), not a 422.
     value: str = Field(
         min_length=1,
         max_length=40,
         description="The new reading: digits with `,` or `.` as the decimal separator.",
         examples=["12345,678"],
     )
-    confirm_rollover: bool = Field(
+    confirm_rollover: StrictBool = Field(
         default=False, description="The meter wrapped past 99…9: accept a value below the previous one."
     )
-    confirm_implausible: bool = Field(
+    confirm_implausible: StrictBool = Field(
         default=False, description="The unusually large consumption is right (it will be reviewed)."
     )
 
 
 class SubmitReadingsRequest(BaseModel):
-    readings: list[ReadingInput] = Field(min_length=1, max_length=MAX_METERS)
+    readings: list[ReadingInput] = Field(
+        min_length=1,
+        max_length=MAX_METERS,
+        description="One reading per meter (422 `duplicate_meter` for a meter twice).",
+    )
 
 
 class ReadingResult(BaseModel):
@@ -186,13 +195,23 @@ class LookupResponse(BaseModel):
 
 
 class PreviousReadingInput(BaseModel):
-    meter_id: int = Field(ge=1, le=MAX_ID)
-    value: str = Field(min_length=1, max_length=40, description="The previous reading as on the receipt.")
+    meter_id: StrictInt = Field(ge=1, le=MAX_ID)
+    value: str = Field(
+        min_length=1,
+        max_length=40,
+        description="The previous reading as on the receipt (422 `invalid_format` otherwise).",
+        examples=["12345,678"],
+        json_schema_extra={"pattern": READING_PATTERN},
+    )
 
 
 class CheckRequest(BaseModel):
     account_number: str = AccountNumber
-    previous_readings: list[PreviousReadingInput] = Field(min_length=1, max_length=MAX_METERS)
+    previous_readings: list[PreviousReadingInput] = Field(
+        min_length=1,
+        max_length=MAX_METERS,
+        description="One previous reading per meter (422 `duplicate_meter` for a meter twice).",
+    )
 
 
 class ReadingsAccessGranted(MetersOverview):

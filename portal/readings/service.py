@@ -33,6 +33,7 @@ from portal.readings.repository import (
     find_account,
 )
 from portal.readings.schemas import (
+    READING_PATTERN,
     CheckRequest,
     ConsumptionCheck,
     LookupResponse,
@@ -64,7 +65,7 @@ AVERAGE_MIN_MONTHS = 3
 ROLLOVER_SHARE_WITHOUT_LIMIT = Decimal("0.1")
 
 #: Digits only ([0-9], not any Unicode digit), one optional `,` or `.` separator.
-_READING = re.compile(r"^\s*([0-9]+)(?:[.,]([0-9]+))?\s*$")
+_READING = re.compile(READING_PATTERN)
 
 
 # --- words and numbers ---------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def value_format(meter: MeterRecord) -> str:
 
 def parse_reading(text: str, meter: MeterRecord) -> Decimal | None:
     """The typed value if it fits the meter's dial (leading zeros allowed), else None."""
-    match = _READING.match(text)
+    match = _READING.fullmatch(text)
     if match is None:
         return None
     whole, fraction = match.group(1), match.group(2) or ""
@@ -131,7 +132,7 @@ def parse_reading(text: str, meter: MeterRecord) -> Decimal | None:
 
 def _parse_any(text: str) -> Decimal | None:
     """A typed reading of any precision (for comparing the previous readings)."""
-    match = _READING.match(text)
+    match = _READING.fullmatch(text)
     if match is None:
         return None
     return Decimal(f"{match.group(1)}.{match.group(2) or '0'}")

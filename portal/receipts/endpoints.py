@@ -10,15 +10,34 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from portal.auth.dependencies import CurrentResident
 from portal.deps import DbSession, State
-from portal.errors import error_responses
+from portal.errors import error_responses, unprocessable
 from portal.receipts import render, service
 from portal.receipts.document import ReceiptDocument
 from portal.receipts.schemas import PaymentCodes, ReceiptMailed
 
 router = APIRouter(prefix="/receipts", tags=["receipts"])
+
+
+class _MonthSegment(Convertor[str]):
+    """``{period:month}``: any one segment but a word of Latin letters, which names a sub-path, never a
+    month. ``/receipts/email`` (a POST whose month was the dot segment ``.``) is then no path (404)
+    rather than the GET route's 405; every other wrong month reaches :func:`service.parse_period`,
+    whose 422 names the format."""
+
+    regex = r"(?![A-Za-z]+(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("month", _MonthSegment())
 
 #: The month in the URL. The pattern is documented, and checked by :func:`service.parse_period` with a
 #: message naming the format (FastAPI's own check would only say "invalid").
@@ -30,6 +49,8 @@ Period = Annotated[
         json_schema_extra={"pattern": service.PERIOD_PATTERN},
     ),
 ]
+
+_UNPROCESSABLE = unprocessable(formats=("invalid_period",))
 
 _PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -46,10 +67,10 @@ async def _receipt(state: State, session: DbSession, account_id: int, period_tex
 
 
 @router.get(
-    "/{period}",
+    "/{period:month}",
     response_class=Response,
     summary="Квитанция за месяц (PDF, A4): начисления, показания, итог к оплате и QR-коды для оплаты",
-    responses={**_PDF_RESPONSE, **error_responses(401, 404, 422)},
+    responses={**_PDF_RESPONSE, **error_responses(401, 404), **_UNPROCESSABLE},
 )
 async def receipt_pdf(
     period: Period, state: State, session: DbSession, principal: CurrentResident
@@ -71,11 +92,11 @@ async def receipt_pdf(
 
 
 @router.get(
-    "/{period}/payment-codes",
+    "/{period:month}/payment-codes",
     response_model=PaymentCodes,
     summary="Платёжные QR-коды квитанции (ГОСТ Р 56042-2014): ЖКУ и взнос на капитальный ремонт",
     description="Тот же текст, что в QR-кодах PDF-квитанции за месяц, и суммы к оплате.",
-    responses=error_responses(401, 404, 422),
+    responses={**error_responses(401, 404), **_UNPROCESSABLE},
 )
 async def receipt_payment_codes(
     period: Period, state: State, session: DbSession, principal: CurrentResident
@@ -85,7 +106,7 @@ async def receipt_payment_codes(
 
 
 @router.post(
-    "/{period}/email",
+    "/{period:month}/email",
     status_code=202,
     response_model=ReceiptMailed,
     summary="Отправить квитанцию за месяц (PDF) на e-mail, указанный при регистрации",
@@ -94,7 +115,7 @@ async def receipt_payment_codes(
         f"{int(service.RECEIPT_EMAIL_PAUSE.total_seconds()) // 60} минут (429 `too_many_receipt_emails`, "
         "заголовок Retry-After)."
     ),
-    responses=error_responses(401, 404, 422, 429),
+    responses={**error_responses(401, 404, 429), **_UNPROCESSABLE},
 )
 async def mail_receipt(
     period: Period,

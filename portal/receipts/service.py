@@ -34,7 +34,7 @@ MONTHS = (
 )  # fmt: skip
 
 #: ``YYYY-MM`` with a real month: the format of the receipt's month in the URL.
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 _PERIOD = re.compile(PERIOD_PATTERN)
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -47,8 +47,7 @@ def month_name(period: dt.date) -> str:
 
 def parse_period(text: str) -> dt.date:
     """The first day of the month ``YYYY-MM``; 422 ``invalid_period`` naming the format otherwise."""
-    # The year is checked before a date is made of it: ``0000-01`` is no date at all (a 500 before).
-    if _PERIOD.match(text) and text[:4].isascii() and MIN_DATE.year <= int(text[:4]) <= MAX_DATE.year:
+    if _PERIOD.fullmatch(text):
         period = dt.date(int(text[:4]), int(text[5:7]), 1)
         if MIN_DATE <= period <= MAX_DATE:
             return period

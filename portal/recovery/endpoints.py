@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Response
 
 from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses
+from portal.errors import error_responses, unprocessable
 from portal.recovery import service
 from portal.recovery.schemas import RecoveryConfirm, RecoveryRequest, RecoveryRequested
 
@@ -17,7 +17,10 @@ router = APIRouter(prefix="/auth/recovery", tags=["auth"])
     status_code=202,
     response_model=RecoveryRequested,
     summary="Восстановление пароля: код на e-mail, указанный при регистрации",
-    responses=error_responses(422, 429),
+    responses={
+        **error_responses(429),
+        **unprocessable(formats=("invalid_account_number", "invalid_email")),
+    },
 )
 async def request_code(
     body: RecoveryRequest,
@@ -38,7 +41,10 @@ async def request_code(
     "/confirm",
     status_code=204,
     summary="Восстановление пароля: код из письма и новый пароль",
-    responses=error_responses(409, 422, 429),
+    responses={
+        **error_responses(409, 429),
+        **unprocessable("weak_password", "passwords_differ", formats=("invalid_account_number",)),
+    },
 )
 async def confirm(
     body: RecoveryConfirm,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks
 from fastapi.responses import JSONResponse
 
 from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses, render_error
+from portal.errors import error_responses, render_error, unprocessable
 from portal.registration import service
 from portal.registration.schemas import LookupRequest, LookupResult, RegistrationAccepted, RegistrationRequest
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/registration", tags=["registration"])
         "Every lookup counts against the client address's window (30 per 10 minutes by default): "
         "429 with `Retry-After` beyond it."
     ),
-    responses=error_responses(404, 422, 429),
+    responses={**error_responses(404, 429), **unprocessable(formats=("invalid_account_number",))},
 )
 async def lookup(
     body: LookupRequest, state: State, session: DbSession, client: ClientAddress
@@ -34,7 +34,13 @@ async def lookup(
     status_code=202,
     response_model=RegistrationAccepted,
     summary="Регистрация, шаг 2: сумма из квитанции и e-mail — пароль придёт письмом",
-    responses=error_responses(409, 422, 429),
+    responses={
+        **error_responses(409, 429),
+        **unprocessable(
+            "emails_differ",
+            formats=("invalid_account_number", "invalid_amount", "invalid_email", "terms_not_accepted"),
+        ),
+    },
 )
 async def register(
     body: RegistrationRequest,

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
-#: An account number as printed on the receipt: 6–20 digits (the demo's have 10).
-ACCOUNT_NUMBER_PATTERN = r"^\s*[0-9]{6,20}\s*$"
+from portal.money import AMOUNT_PATTERN
+
+#: An account number as printed on the receipt: 6–20 ASCII digits (the demo's have 10), spaces around
+#: allowed. The same text in ECMAScript and Python; the service checks it whole.
+ACCOUNT_NUMBER_PATTERN = r"^ *[0-9]{6,20} *$"
+
+
+def email_schema(schema: dict[str, Any]) -> None:
+    """E-mail fields: the format is documented and the service checks it (``invalid_email``).
+
+    An address has at most 254 characters, so the format says the length too; the field's own limit
+    (320, kept by the server) is left out of the document, where it would only repeat it less exactly.
+    """
+    schema.pop("minLength", None)
+    schema.pop("maxLength", None)
+    schema["format"] = "email"
 
 
 def account_number_field() -> Any:
@@ -52,10 +66,22 @@ class RegistrationRequest(BaseModel):
             "Рубли и до двух знаков копеек: `1023.12`, `1023,12`, `1 023,12`."
         ),
         examples=["1023.12"],
+        json_schema_extra={"pattern": AMOUNT_PATTERN},
     )
-    email: str = Field(min_length=1, max_length=320, examples=["ivanov@example.ru"])
-    email_repeat: str = Field(min_length=1, max_length=320, examples=["ivanov@example.ru"])
-    accept_terms: bool = Field(description="«Принять условия соглашения»: должно быть true.")
+    email: str = Field(
+        min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=email_schema
+    )
+    email_repeat: str = Field(
+        min_length=1,
+        max_length=320,
+        description="The same address as `email` (422 `emails_differ` otherwise).",
+        examples=["ivanov@example.ru"],
+        json_schema_extra=email_schema,
+    )
+    #: Strict: ``1`` or ``"yes"`` is no consent. Only ``true`` registers (the service says why not).
+    accept_terms: StrictBool = Field(
+        description="«Принять условия соглашения»: должно быть true.", json_schema_extra={"enum": [True]}
+    )
 
 
 class RegistrationAccepted(BaseModel):

@@ -47,7 +47,7 @@ def registration_refused() -> ApiError:
 
 def parse_account_number(text: str) -> str:
     """The account number without surrounding spaces, or 422 naming the field and the format."""
-    number = text.strip()
+    number = text.strip(" ")
     if not _ACCOUNT_NUMBER.fullmatch(number):
         raise ApiError(
             422,

@@ -6,12 +6,15 @@ import asyncio
 import secrets
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
+#: The length rule of a new password in the API schema (the service answers `weak_password` outside it).
+NEW_PASSWORD_SCHEMA: dict[str, Any] = {"minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH}
 
 #: Letters for generated passwords: no look-alikes (0/O, 1/l/I), easy to retype from a letter.
 _GENERATED_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
