@@ -114,6 +114,9 @@ FIELD_NAMES: dict[str, str] = {
 
 #: The validation error type of a NUL character (U+0000) in a field (see :func:`portal.guards.refuse_nul`).
 NUL_ERROR_TYPE = "string_nul_character"
+#: Its code: a rule of every operation (no text may hold U+0000), listed in each 422's ``x-rule-codes``
+#: since the schema cannot say it of keys it does not name.
+NUL_CODE = "nul_character"
 
 
 #: The answer to a body that is not JSON (or not UTF-8): 400, like any request the server cannot read.
@@ -224,7 +227,8 @@ def install_error_handlers(app: FastAPI) -> None:
         details = [
             {"loc": [str(p) for p in e.get("loc", ())], "type": str(e.get("type", ""))} for e in errors
         ]
-        body = ErrorBody(code="validation_error", message=message, field=field, details=details)
+        code = NUL_CODE if any(e.get("type") == NUL_ERROR_TYPE for e in errors) else "validation_error"
+        body = ErrorBody(code=code, message=message, field=field, details=details)
         return JSONResponse(body.model_dump(exclude_none=True), 422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -309,6 +313,7 @@ def unprocessable(*rules: str, formats: tuple[str, ...] = ()) -> dict[int | str,
     these alone can answer input that conforms to the schema, and they are listed in
     ``x-rule-codes`` so that a fuzzer can tell them from a schema the server does not keep.
     """
+    rules = (*rules, NUL_CODE)
     codes = ["validation_error", *formats, *rules]
     listed = ", ".join(f"`{code}`" for code in codes)
     description = f"A field is missing or has the wrong format, or a rule refused it: {listed}"
