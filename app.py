@@ -19,6 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from screens.key_order import KeyOrderMixin
 from screens.shared_terminal import SharedTerminalMixin
 from screens.terminal_size import TerminalSizeMixin
 from tui.config import Config, ConfigError, load_config, save_user_preferences
@@ -55,11 +56,11 @@ PUBLIC_SCREENS: tuple[str, ...] = ("registration", "recovery", "readings_without
 PUBLIC_SCREENS += ("capital_repair_payment",)
 
 
-class KabinetApp(SharedTerminalMixin, TerminalSizeMixin, App[None]):
+class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None]):
     """The app: one resident at a time, on the embedded demo portal or a deployed one.
 
     Shared terminals (idle logout, kiosk mode) are in :mod:`screens.shared_terminal`, the too-small
-    terminal check in :mod:`screens.terminal_size`.
+    terminal check in :mod:`screens.terminal_size`, keys typed in a burst in :mod:`screens.key_order`.
     """
 
     TITLE = "Личный кабинет"
