@@ -17,13 +17,14 @@ from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import NotFound, PortalError
 from tui.formatting import InputError, Money
 from tui.i18n import Translator
 from tui.models import RegistrationLookup
+from widgets.toggles import Checkbox
 
 Step = Literal["account", "details", "done"]
 
