@@ -107,6 +107,20 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
         self.call_after_refresh(self._check_size)
         if self.idle is not None:
             self.set_interval(0.5, self._idle_tick, name="idle")
+        self._exit_on_sigterm()
+
+    def _exit_on_sigterm(self) -> None:
+        """SIGTERM (systemd stopping a kiosk, ``kill``) closes the app the normal way: the terminal is
+        given back (main screen, cursor, modes) instead of being left in the app's alternate screen."""
+        import asyncio
+        import signal
+
+        if self.is_headless:
+            return
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
+        except (NotImplementedError, RuntimeError, ValueError):  # no Unix signals, or not the main thread
+            self.log.warning("SIGTERM not handled")
 
     @work(exclusive=True, group="portal", exit_on_error=False)
     async def connect_portal(self) -> None:

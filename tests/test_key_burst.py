@@ -81,9 +81,10 @@ class PtyApp:
         os.write(self.fd, data.encode())
 
     def close(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
         os.close(self.fd)
 
 
@@ -115,3 +116,25 @@ def test_registration_fields_in_one_burst(pty_app: PtyApp) -> None:
     pty_app.wait_for("Принять условия соглашения", seconds=20)
     pty_app.pump(1.0)
     assert pty_app.text().count("resident@example.ru") == 2, pty_app.text()  # each e-mail in its own field
+
+
+def test_sigterm_gives_the_terminal_back(pty_app: PtyApp) -> None:
+    pty_app.wait_for("Демо: лицевой счет")
+    os.kill(pty_app.pid, signal.SIGTERM)
+    output = bytearray()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([pty_app.fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            data = os.read(pty_app.fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    assert b"\x1b[?1049l" in output  # left the alternate screen
+    _, status = os.waitpid(pty_app.pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    pty_app.pid = 0
