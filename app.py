@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -23,7 +23,7 @@ from screens.key_order import KeyOrderMixin
 from screens.shared_terminal import SharedTerminalMixin
 from screens.terminal_size import TerminalSizeMixin
 from tui.config import Config, ConfigError, load_config, save_user_preferences
-from tui.i18n import Translator
+from tui.i18n import DEFAULT_LANGUAGE, Language, Translator, is_language
 from widgets.keys import translate_bindings
 from widgets.themes import apply_look
 
@@ -64,6 +64,8 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
     """
 
     TITLE = "Личный кабинет"
+    #: The palette's commands: :meth:`get_system_commands`, found by title or help (widgets/palette.py).
+    COMMANDS = {lambda: importlib.import_module("widgets.palette").Commands}
     BINDINGS = [
         Binding("f1", "help", "footer.help", id="help"),
         # Ctrl+Q is everywhere and in the help; the footer's room goes to the screen's own keys.
@@ -215,11 +217,11 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
         self.refresh_bindings()
 
     def action_command_palette(self) -> None:
-        """The command palette, with its prompt in the interface's language."""
-        from textual.command import CommandPalette
+        """The command palette, in the interface's language, finding commands by title or help."""
+        from widgets.palette import Palette
 
-        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(CommandPalette(placeholder=self.t("app.palette_prompt"), id="--command-palette"))
+        if self.use_command_palette and not Palette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(Palette(self.t, id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         t = self.t
@@ -237,41 +239,74 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
             yield SystemCommand(t("command.quit"), t("command.quit_help"), self.action_quit)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kabinet",
-        description=(
-            "Личный кабинет жильца в терминале. Без параметров запускает встроенный демо-портал "
-            "(SQLite в каталоге данных пользователя); с --server подключается к развёрнутому порталу.\n"
-            "The resident's personal account in the terminal. With no options it runs the embedded "
-            "demo portal (SQLite in the user's data directory); --server URL connects to a deployed portal."
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--server", metavar="URL", help="portal API base URL, e.g. https://lk.example.ru")
-    parser.add_argument("--lang", choices=["ru", "en"], help="interface language (default: ru)")
-    parser.add_argument("--config", type=Path, metavar="PATH", help="user config file (TOML)")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="embedded portal's data directory")
+#: argparse's own messages (``%``-templates, as argparse fills them) → their catalogue keys.
+_ARGPARSE_MESSAGES = {
+    "unrecognized arguments: %s": "cli.unrecognized",
+    "expected one argument": "cli.expected_one",
+    "argument %(argument_name)s: %(message)s": "cli.argument",
+    "invalid choice: %(value)r (choose from %(choices)s)": "cli.invalid_choice",
+    "invalid %(type)s value: %(value)r": "cli.invalid_value",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its own words ("usage:", "error:") in the interface's language."""
+
+    def __init__(self, t: Translator, **kwargs: Any) -> None:
+        self.t = t
+        usage = t("cli.usage")
+
+        class Formatter(argparse.HelpFormatter):
+            def add_usage(self, *args: Any, **kw: Any) -> None:
+                kw.setdefault("prefix", usage)
+                super().add_usage(*args, **kw)
+
+        super().__init__(formatter_class=Formatter, add_help=False, **kwargs)
+        self._optionals.title = t("cli.options")
+
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:
+        # argparse's own messages ("unrecognized arguments: …") come from gettext; ours come first.
+        ours = {msgid: self.t(key) for msgid, key in _ARGPARSE_MESSAGES.items()}
+        original = argparse._  # type: ignore[attr-defined]
+        argparse._ = lambda message: ours.get(message) or original(message)  # type: ignore[attr-defined]
+        try:
+            return super().parse_args(*args, **kwargs)
+        finally:
+            argparse._ = original  # type: ignore[attr-defined]
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, self.t("cli.error", prog=self.prog, message=message) + "\n")
+
+
+def cli_language(argv: list[str]) -> Language:
+    """The language of ``kabinet --help``: ``--lang`` if given, else the configured one (Russian)."""
+    for index, arg in enumerate(argv):
+        value = arg.removeprefix("--lang=") if arg.startswith("--lang=") else None
+        if arg == "--lang" and index + 1 < len(argv):
+            value = argv[index + 1]
+        if is_language(value):
+            return value
+    try:
+        return load_config().language
+    except ConfigError:
+        return DEFAULT_LANGUAGE
+
+
+def build_parser(language: Language = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
+    t = Translator(language)
+    parser = _Parser(t, prog="kabinet", description=t("cli.description"), epilog=t("cli.epilog"))
+    parser.add_argument("-h", "--help", action="help", help=t("cli.help"))
+    parser.add_argument("--server", metavar="URL", help=t("cli.server"))
+    parser.add_argument("--lang", choices=["ru", "en"], help=t("cli.lang"))
+    parser.add_argument("--config", type=Path, metavar="PATH", help=t("cli.config"))
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help=t("cli.data_dir"))
+    parser.add_argument("--kiosk", action="store_true", default=None, help=t("cli.kiosk"))
+    parser.add_argument("--console", action="store_true", default=None, help=t("cli.console"))
+    parser.add_argument("--idle-timeout", type=int, metavar="SECONDS", help=t("cli.idle_timeout"))
     parser.add_argument(
-        "--kiosk",
-        action="store_true",
-        default=None,
-        help="shared terminal: no way out but the administrator's PIN (Ctrl+F12), idle logout",
+        "--version", action="version", version=f"kabinet {__version__}", help=t("cli.version")
     )
-    parser.add_argument(
-        "--console",
-        action="store_true",
-        default=None,
-        help="Linux text console: ANSI colours, ASCII chart markers, 'руб.' (automatic with TERM=linux)",
-    )
-    parser.add_argument(
-        "--idle-timeout", type=int, metavar="SECONDS", help="end idle sessions of shared terminals after this"
-    )
-    parser.epilog = (
-        "Other commands: kabinet serve-ssh --help (the app over SSH); "
-        "kabinet hash-pin (the administrator's PIN for kiosk mode)."
-    )
-    parser.add_argument("--version", action="version", version=f"kabinet {__version__}")
     return parser
 
 
@@ -286,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         from tui.kiosk import main as hash_pin
 
         return hash_pin(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser(cli_language(argv)).parse_args(argv)
     try:
         config = load_config(
             user_path=args.config,

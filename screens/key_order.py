@@ -36,7 +36,7 @@ SETTLE_SECONDS = 0.5
 
 def _busy(pump: MessagePump) -> bool:
     """Whether ``pump`` has messages queued or one being handled (``Queue.task_done`` follows each)."""
-    queue = pump._message_queue
+    queue: asyncio.Queue[object] = pump._message_queue
     return bool(getattr(queue, "_unfinished_tasks", 0)) or not queue.empty()
 
 
