@@ -204,16 +204,20 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
             self.push_screen(HelpScreen(topic))
 
     def action_toggle_language(self) -> None:
+        from widgets.relabel import relabel
+
         self.config.language = "en" if self.config.language == "ru" else "ru"
         self.t.set_language(self.config.language)
         self.save_preferences()
         self.notify(self.t("settings.language_changed"))
         self.refresh_bindings()
         translate_bindings(self, self.t)
+        relabel(self, self.t)  # the app's title and sub-title
         for screen in self.screen_stack:
             retranslate = getattr(screen, "retranslate_keys", None)
             if retranslate is not None:
                 retranslate()
+            relabel(screen, self.t)  # every word on every screen, what was typed kept
         self.refresh_bindings()
 
     def action_command_palette(self) -> None:

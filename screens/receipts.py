@@ -114,6 +114,14 @@ class ReceiptsScreen(PortalScreen):
         status.clear()
         self.show_months(months)
 
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): the months in the new language, cursor kept."""
+        table = self.query_one("#receipts-table", DataTable)
+        row = table.cursor_row
+        if self.months:
+            self.show_months(self.months)
+            table.move_cursor(row=row)
+
     def show_months(self, months: tuple[ReceiptMonth, ...]) -> None:
         self.months = tuple(sorted(months, key=lambda month: month.period, reverse=True))
         table = self.query_one("#receipts-table", DataTable)

@@ -98,7 +98,7 @@ def check_reading(t: Translator, meter: Meter, text: str) -> ReadingCheck:
     shown_previous = format_reading(previous.value, meter.decimals)
     if value >= previous.value:
         consumption = format_reading(value - previous.value, meter.decimals)
-        note = t("readings.consumption", consumption=consumption, unit=meter.unit)
+        note = t("readings.consumption", consumption=consumption, unit=t.unit(meter.unit))
         return ReadingCheck(NoteKind.OK, f"{SIGN_OK} {_upper_first(note)}", value)
     wrapped = _dial(meter) - previous.value + value
     if wrapped <= _dial(meter) * ROLLOVER_SHARE:
@@ -106,7 +106,7 @@ def check_reading(t: Translator, meter: Meter, text: str) -> ReadingCheck:
             "readings.rollover_hint",
             previous=shown_previous,
             consumption=format_reading(wrapped, meter.decimals),
-            unit=meter.unit,
+            unit=t.unit(meter.unit),
         )
         return ReadingCheck(NoteKind.WARNING, f"{SIGN_WARNING} {_upper_first(note)}", value)
     note = t("readings.result_below_previous", value=shown_value, previous=shown_previous)
@@ -137,7 +137,7 @@ def result_text(t: Translator, meter: Meter, result: ReadingResult, typed: Decim
                 t(
                     "readings.consumption",
                     consumption=format_reading(result.consumption, meter.decimals),
-                    unit=meter.unit,
+                    unit=t.unit(meter.unit),
                 )
             )
         text = ", ".join(parts)
@@ -239,7 +239,7 @@ class MeterRow(Vertical):
         t, meter = self.t, self.meter
         serial = mask_serial(meter.serial_number) if self.public else meter.serial_number
         self.query_one(".meter-title", Static).update(
-            f"{service_title(t, meter)}, {meter.unit} · {t('readings.serial')} {serial}"
+            f"{service_title(t, meter)}, {t.unit(meter.unit)} · {t('readings.serial')} {serial}"
         )
         previous = meter.previous_reading
         if previous is None:
