@@ -209,6 +209,7 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
         self.config.language = "en" if self.config.language == "ru" else "ru"
         self.t.set_language(self.config.language)
         self.save_preferences()
+        self.clear_notifications()  # the toasts shown so far are in the other language
         self.notify(self.t("settings.language_changed"))
         self.refresh_bindings()
         translate_bindings(self, self.t)

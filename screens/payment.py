@@ -367,7 +367,9 @@ class PaymentFlowScreen(PortalScreen):
 
     def relabel(self) -> None:
         """After a language switch (widgets/relabel.py): the summary's words again; the amount stays."""
-        self._relabel_details()
+        client = self.kabinet.client
+        if client is not None and client.is_logged_in:  # the public capital repair payment has none
+            self._relabel_details()
 
     @work(exclusive=True, group="summary-words", exit_on_error=False)
     async def _relabel_details(self) -> None:

@@ -234,6 +234,11 @@ class MeterRow(Vertical):
         self.show_check()
         self.query_one(".meter-result", Static).display = False
 
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): the meter's lines again; the typed value stays."""
+        self.describe()
+        self.show_check()
+
     def describe(self) -> None:
         """Write the meter's lines from :attr:`meter` (again after a refresh)."""
         t, meter = self.t, self.meter

@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Input, OptionList, Static
 from textual.widgets._tabs import Tab
 from textual.widgets._toggle_button import ToggleButton
 
-from tui.i18n import Translator
+from tui.i18n import Translated, Translator
 
 
 def _plain(text: object) -> str | None:
@@ -41,6 +41,8 @@ def _relabel_widget(widget: Widget, again: Callable[[object], str | None]) -> No
         new = again(_plain(widget.label))
         if new is not None:
             widget.label = new
+            widget.clear_cached_dimensions()  # an auto width fits the new words
+            widget.refresh(layout=True)
     if isinstance(widget, Input):
         new = again(widget.placeholder)
         if new is not None:
@@ -63,6 +65,9 @@ def _relabel_widget(widget: Widget, again: Callable[[object], str | None]) -> No
         new = again(_plain(getattr(widget, name, None)))
         if new is not None:
             setattr(widget, name, new)
+    if isinstance(getattr(widget, "title", None), Translated):  # a chart's title
+        widget.title = again(widget.title)  # type: ignore[attr-defined]
+        widget.refresh()
 
 
 def relabel(root: DOMNode, t: Translator) -> None:
