@@ -223,10 +223,10 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
 
     def action_command_palette(self) -> None:
         """The command palette, in the interface's language, finding commands by title or help."""
-        from widgets.palette import Palette
+        from widgets.palette import CommandPalette
 
-        if self.use_command_palette and not Palette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(Palette(self.t, id="--command-palette"))
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(CommandPalette(self.t, id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         t = self.t

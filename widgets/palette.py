@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.align import Align
 from rich.text import Text
-from textual.command import CommandList, CommandPalette, Hit, Hits
+from textual import command
 from textual.system_commands import SystemCommandsProvider
 from textual.widgets.option_list import Option
 
@@ -25,15 +25,15 @@ HELP_WEIGHT = 0.8
 class Commands(SystemCommandsProvider):
     """The app's commands (``App.get_system_commands``), found by title or help."""
 
-    async def search(self, query: str) -> Hits:
+    async def search(self, query: str) -> command.Hits:
         matcher = self.matcher(query)
         for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
             score = max(matcher.match(name), HELP_WEIGHT * matcher.match(help_text or ""))
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield command.Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class Palette(CommandPalette):
+class CommandPalette(command.CommandPalette):
     """Textual's command palette with its words from the app's catalogue."""
 
     def __init__(self, t: Translator, **kwargs: object) -> None:
@@ -46,7 +46,7 @@ class Palette(CommandPalette):
 
         def show_no_matches() -> None:
             if search_value:
-                self.query_one(CommandList).add_option(
+                self.query_one(command.CommandList).add_option(
                     Option(
                         Align.center(Text(self._t("app.palette_no_matches"), style="not bold")),
                         disabled=True,
@@ -60,4 +60,4 @@ class Palette(CommandPalette):
         self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
 
-__all__ = ["Commands", "Palette"]
+__all__ = ["CommandPalette", "Commands"]
