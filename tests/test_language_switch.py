@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 
 from app import KabinetApp
 from tests.app_helpers import login, make_app, screen_name, wait_for, wait_ready
+from tui.i18n import Translator
 
 PUBLIC = ["login", "registration", "recovery", "readings_without_login", "capital_repair_payment"]
 RESIDENT = ["home", "readings", "reading_history", "payment_history", "statement", "payment", "receipts"]
@@ -90,3 +91,15 @@ async def test_every_screen_follows_a_language_switch_and_back(tmp_path: Path, a
         if back != russian:
             wrong.append(f"{name}: switched back (+) / before the switch (-)\n{_diff(russian, back)}")
     assert not wrong, "\n\n".join(wrong)
+
+
+def test_a_message_remembers_its_key_and_is_found_again_by_its_words() -> None:
+    t = Translator("ru")
+    required = t("input.required", field=t("login.password"))
+    button = str(t("login.submit"))  # a button keeps only the words
+    t.set_language("en")
+    assert t.again(required) == 'Field "Password" is required.'  # the parameter translated too
+    assert t.again(button) == "Log in"
+    assert t.again("Лебедев Михаил Иванович") is None  # the portal's data stay as they are
+    t.set_language("ru")
+    assert t.again(t.again(required)) == required

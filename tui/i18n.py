@@ -161,6 +161,9 @@ class Translated(str):
         self.params = params
         return self
 
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return (str, (str(self),))  # copied or pickled, it is just the words
+
 
 class Translator:
     """Turns catalogue keys into words of the current language.
