@@ -12,17 +12,18 @@ import importlib
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from screens.key_order import KeyOrderMixin
 from screens.shared_terminal import SharedTerminalMixin
 from screens.terminal_size import TerminalSizeMixin
 from tui.config import Config, ConfigError, load_config, save_user_preferences
-from tui.i18n import Translator
+from tui.i18n import DEFAULT_LANGUAGE, Language, Translator, is_language
 from widgets.keys import translate_bindings
 from widgets.themes import apply_look
 
@@ -55,14 +56,16 @@ PUBLIC_SCREENS: tuple[str, ...] = ("registration", "recovery", "readings_without
 PUBLIC_SCREENS += ("capital_repair_payment",)
 
 
-class KabinetApp(SharedTerminalMixin, TerminalSizeMixin, App[None]):
+class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None]):
     """The app: one resident at a time, on the embedded demo portal or a deployed one.
 
     Shared terminals (idle logout, kiosk mode) are in :mod:`screens.shared_terminal`, the too-small
-    terminal check in :mod:`screens.terminal_size`.
+    terminal check in :mod:`screens.terminal_size`, keys typed in a burst in :mod:`screens.key_order`.
     """
 
     TITLE = "Личный кабинет"
+    #: The palette's commands: :meth:`get_system_commands`, found by title or help (widgets/palette.py).
+    COMMANDS = {lambda: importlib.import_module("widgets.palette").Commands}
     BINDINGS = [
         Binding("f1", "help", "footer.help", id="help"),
         # Ctrl+Q is everywhere and in the help; the footer's room goes to the screen's own keys.
@@ -106,6 +109,20 @@ class KabinetApp(SharedTerminalMixin, TerminalSizeMixin, App[None]):
         self.call_after_refresh(self._check_size)
         if self.idle is not None:
             self.set_interval(0.5, self._idle_tick, name="idle")
+        self._exit_on_sigterm()
+
+    def _exit_on_sigterm(self) -> None:
+        """SIGTERM (systemd stopping a kiosk, ``kill``) closes the app the normal way: the terminal is
+        given back (main screen, cursor, modes) instead of being left in the app's alternate screen."""
+        import asyncio
+        import signal
+
+        if self.is_headless:
+            return
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
+        except (NotImplementedError, RuntimeError, ValueError):  # no Unix signals, or not the main thread
+            self.log.warning("SIGTERM not handled")
 
     @work(exclusive=True, group="portal", exit_on_error=False)
     async def connect_portal(self) -> None:
@@ -187,24 +204,29 @@ class KabinetApp(SharedTerminalMixin, TerminalSizeMixin, App[None]):
             self.push_screen(HelpScreen(topic))
 
     def action_toggle_language(self) -> None:
+        from widgets.relabel import relabel
+
         self.config.language = "en" if self.config.language == "ru" else "ru"
         self.t.set_language(self.config.language)
         self.save_preferences()
+        self.clear_notifications()  # the toasts shown so far are in the other language
         self.notify(self.t("settings.language_changed"))
         self.refresh_bindings()
         translate_bindings(self, self.t)
+        relabel(self, self.t)  # the app's title and sub-title
         for screen in self.screen_stack:
             retranslate = getattr(screen, "retranslate_keys", None)
             if retranslate is not None:
                 retranslate()
+            relabel(screen, self.t)  # every word on every screen, what was typed kept
         self.refresh_bindings()
 
     def action_command_palette(self) -> None:
-        """The command palette, with its prompt in the interface's language."""
-        from textual.command import CommandPalette
+        """The command palette, in the interface's language, finding commands by title or help."""
+        from widgets.palette import CommandPalette
 
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(CommandPalette(placeholder=self.t("app.palette_prompt"), id="--command-palette"))
+            self.push_screen(CommandPalette(self.t, id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         t = self.t
@@ -222,41 +244,74 @@ class KabinetApp(SharedTerminalMixin, TerminalSizeMixin, App[None]):
             yield SystemCommand(t("command.quit"), t("command.quit_help"), self.action_quit)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kabinet",
-        description=(
-            "Личный кабинет жильца в терминале. Без параметров запускает встроенный демо-портал "
-            "(SQLite в каталоге данных пользователя); с --server подключается к развёрнутому порталу.\n"
-            "The resident's personal account in the terminal. With no options it runs the embedded "
-            "demo portal (SQLite in the user's data directory); --server URL connects to a deployed portal."
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--server", metavar="URL", help="portal API base URL, e.g. https://lk.example.ru")
-    parser.add_argument("--lang", choices=["ru", "en"], help="interface language (default: ru)")
-    parser.add_argument("--config", type=Path, metavar="PATH", help="user config file (TOML)")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="embedded portal's data directory")
+#: argparse's own messages (``%``-templates, as argparse fills them) → their catalogue keys.
+_ARGPARSE_MESSAGES = {
+    "unrecognized arguments: %s": "cli.unrecognized",
+    "expected one argument": "cli.expected_one",
+    "argument %(argument_name)s: %(message)s": "cli.argument",
+    "invalid choice: %(value)r (choose from %(choices)s)": "cli.invalid_choice",
+    "invalid %(type)s value: %(value)r": "cli.invalid_value",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its own words ("usage:", "error:") in the interface's language."""
+
+    def __init__(self, t: Translator, **kwargs: Any) -> None:
+        self.t = t
+        usage = t("cli.usage")
+
+        class Formatter(argparse.HelpFormatter):
+            def add_usage(self, *args: Any, **kw: Any) -> None:
+                kw.setdefault("prefix", usage)
+                super().add_usage(*args, **kw)
+
+        super().__init__(formatter_class=Formatter, add_help=False, **kwargs)
+        self._optionals.title = t("cli.options")
+
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:
+        # argparse's own messages ("unrecognized arguments: …") come from gettext; ours come first.
+        ours = {msgid: self.t(key) for msgid, key in _ARGPARSE_MESSAGES.items()}
+        original = argparse._  # type: ignore[attr-defined]
+        argparse._ = lambda message: ours.get(message) or original(message)  # type: ignore[attr-defined]
+        try:
+            return super().parse_args(*args, **kwargs)
+        finally:
+            argparse._ = original  # type: ignore[attr-defined]
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, self.t("cli.error", prog=self.prog, message=message) + "\n")
+
+
+def cli_language(argv: list[str]) -> Language:
+    """The language of ``kabinet --help``: ``--lang`` if given, else the configured one (Russian)."""
+    for index, arg in enumerate(argv):
+        value = arg.removeprefix("--lang=") if arg.startswith("--lang=") else None
+        if arg == "--lang" and index + 1 < len(argv):
+            value = argv[index + 1]
+        if is_language(value):
+            return value
+    try:
+        return load_config().language
+    except ConfigError:
+        return DEFAULT_LANGUAGE
+
+
+def build_parser(language: Language = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
+    t = Translator(language)
+    parser = _Parser(t, prog="kabinet", description=t("cli.description"), epilog=t("cli.epilog"))
+    parser.add_argument("-h", "--help", action="help", help=t("cli.help"))
+    parser.add_argument("--server", metavar="URL", help=t("cli.server"))
+    parser.add_argument("--lang", choices=["ru", "en"], help=t("cli.lang"))
+    parser.add_argument("--config", type=Path, metavar="PATH", help=t("cli.config"))
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help=t("cli.data_dir"))
+    parser.add_argument("--kiosk", action="store_true", default=None, help=t("cli.kiosk"))
+    parser.add_argument("--console", action="store_true", default=None, help=t("cli.console"))
+    parser.add_argument("--idle-timeout", type=int, metavar="SECONDS", help=t("cli.idle_timeout"))
     parser.add_argument(
-        "--kiosk",
-        action="store_true",
-        default=None,
-        help="shared terminal: no way out but the administrator's PIN (Ctrl+F12), idle logout",
+        "--version", action="version", version=f"kabinet {__version__}", help=t("cli.version")
     )
-    parser.add_argument(
-        "--console",
-        action="store_true",
-        default=None,
-        help="Linux text console: ANSI colours, ASCII chart markers, 'руб.' (automatic with TERM=linux)",
-    )
-    parser.add_argument(
-        "--idle-timeout", type=int, metavar="SECONDS", help="end idle sessions of shared terminals after this"
-    )
-    parser.epilog = (
-        "Other commands: kabinet serve-ssh --help (the app over SSH); "
-        "kabinet hash-pin (the administrator's PIN for kiosk mode)."
-    )
-    parser.add_argument("--version", action="version", version=f"kabinet {__version__}")
     return parser
 
 
@@ -271,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         from tui.kiosk import main as hash_pin
 
         return hash_pin(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser(cli_language(argv)).parse_args(argv)
     try:
         config = load_config(
             user_path=args.config,

@@ -53,13 +53,15 @@ class AdminExitScreen(ModalScreen[bool]):
             yield Label(t("kiosk.pin"))
             yield Input(password=True, max_length=64, id="admin-pin")
             yield Static("", id="admin-exit-message")
-            yield Static(t("kiosk.admin_exit_hint"), classes="hint")
+            yield Static(t("kiosk.admin_exit_hint"), id="admin-exit-hint", classes="hint")
 
     def on_mount(self) -> None:
         if self.kabinet.config.admin_pin_hash is None:
             path = self.kabinet.config.admin_path or ADMIN_CONFIG_PATH
             self._say(self.kabinet.t("kiosk.pin_not_set", path=path))
             self.query_one("#admin-pin", Input).disabled = True
+            # Without a PIN, Enter closes nothing: only the way back is offered.
+            self.query_one("#admin-exit-hint", Static).update(self.kabinet.t("kiosk.admin_exit_hint_no_pin"))
         else:
             self.query_one("#admin-pin", Input).focus()
 

@@ -121,6 +121,14 @@ class HistoryScreen(PortalScreen):
         """Fill the table (and the rest) from the portal's answer."""
         raise NotImplementedError
 
+    #: The portal's last answer shown (None before the first).
+    _answer: Any = None
+
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): the answer shown again, in the new language."""
+        if self._answer is not None:
+            self.show_answer(self._answer)
+
     @work(exclusive=True, group="history", exit_on_error=False)
     async def fetch(self, date_from: dt.date, date_to: dt.date) -> None:
         """Load the period in the background, with the spinner turning meanwhile."""
@@ -142,6 +150,7 @@ class HistoryScreen(PortalScreen):
             return
         status.clear()
         self.show_answer(answer)
+        self._answer = answer
         self.loaded = True
         focused = self.focused
         if focused is None or self.query_one(PeriodForm) in focused.ancestors_with_self:

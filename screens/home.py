@@ -113,6 +113,10 @@ class HomeScreen(PortalScreen):
         if self.is_mounted:
             self.load_summary()
 
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): the blocks again, in the new language."""
+        self.load_summary()
+
     @work(exclusive=True, group="summary", exit_on_error=False)
     async def load_summary(self) -> None:
         status = self.query_one("#home-status", Static)

@@ -47,6 +47,9 @@ class LoginScreen(PortalScreen):
         ),
     ]
 
+    #: (number, password) of a login asked for before the portal was ready; sent when it is.
+    _pending_login: tuple[str, str] | None = None
+
     def compose(self) -> ComposeResult:
         t = self.t
         yield Header()
@@ -80,6 +83,10 @@ class LoginScreen(PortalScreen):
 
     def on_portal_ready(self) -> None:
         self._show_demo_hint()
+        pending, self._pending_login = self._pending_login, None
+        if pending is not None:
+            # Enter was pressed while the portal was starting: sent now, from this screen's own task.
+            self.call_later(self._login, *pending)
 
     def _show_demo_hint(self) -> None:
         hint = self.query_one("#demo-hint", Static)
@@ -119,7 +126,9 @@ class LoginScreen(PortalScreen):
         error = self.query_one("#login-error", Static)
         button = self.query_one("#login-submit", Button)
         if self.kabinet.client is None:
-            error.update(self.t("app.loading"))
+            # The embedded portal is still starting: keep the login and send it once it is ready.
+            self._pending_login = (number, password)
+            error.update(self.t("login.waiting_for_portal"))
             return
         error.update(self.t("login.in_progress"))
         button.disabled = True

@@ -404,6 +404,20 @@ class PaymentFlowScreen(PortalScreen):
         if amount is not None:
             flow.prefill(amount)
 
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): the summary's words again; the amount stays."""
+        client = self.kabinet.client
+        if client is not None and client.is_logged_in:  # the public capital repair payment has none
+            self._relabel_details()
+
+    @work(exclusive=True, group="summary-words", exit_on_error=False)
+    async def _relabel_details(self) -> None:
+        try:
+            summary = await self.portal(lambda client: client.account_summary())
+        except (CallAbandoned, PortalError):
+            return
+        self.flow.set_details(self.summary_details(summary)[0])
+
     def payment_problem(self, error: PortalError) -> str:
         """A refused payment in words; the portal's amount rules name the field."""
         if error.field == "amount":

@@ -201,6 +201,10 @@ class ProfileScreen(PortalScreen):
 
     # --- the profile and the images ------------------------------------------------------------------
 
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): «Текущий e-mail» again (typed fields stay)."""
+        self.load_profile()
+
     @work(exclusive=True, group="profile", exit_on_error=False)
     async def load_profile(self) -> None:
         current = self.query_one("#email-current", Static)

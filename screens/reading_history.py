@@ -243,8 +243,8 @@ class ReadingHistoryScreen(HistoryScreen):
             return
         view = self.chart_views[self.chart_view]
         part = f" ({view.part}/{view.parts})" if view.parts > 1 else ""
-        self.chart.title = f"{title}, {view.unit}{part}"
-        self.chart.set_data(view.periods, view.meters, unit=view.unit)
+        self.chart.title = f"{title}, {self.t.unit(view.unit)}{part}"
+        self.chart.set_data(view.periods, view.meters, unit=self.t.unit(view.unit))
 
     def on_sortable_table_sorted(self, event: SortableTable.Sorted) -> None:
         if self.history is not None:

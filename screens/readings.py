@@ -76,7 +76,7 @@ def confirmation_text(
         params = {
             "value": format_reading(typed, meter.decimals),
             "consumption": format_reading(result.consumption, meter.decimals),
-            "unit": meter.unit,
+            "unit": t.unit(meter.unit),
         }
         previous = meter.previous_reading
         if rollover and previous is not None:

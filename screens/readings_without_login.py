@@ -314,7 +314,7 @@ class ReadingsWithoutLoginScreen(PortalScreen):
         listing = self.query_one("#previous-list", PreviousReadingsList)
         await listing.remove_children()
         for meter in lookup.meters:
-            title = f"{self._service(meter.service, meter.service_name)}, {meter.unit} · "
+            title = f"{self._service(meter.service, meter.service_name)}, {t.unit(meter.unit)} · "
             title += f"{t('readings.serial')} {meter.serial_masked}"
             example = reading_example(meter.integer_digits, meter.decimals)
             note = Static(

@@ -90,12 +90,15 @@ class ReceiptsScreen(PortalScreen):
     def on_mount(self) -> None:
         self.title = self.t(self.TITLE_KEY)
         table = self.query_one("#receipts-table", DataTable)
+        self._add_columns(table)
+        table.focus()
+        self.load_months()
+
+    def _add_columns(self, table: DataTable[object]) -> None:
         t = self.t
         table.add_column(t("receipts.month"), key="month")
         table.add_column(t("receipts.column_total"), key="total")
         table.add_column(t("receipts.column_capital_repair"), key="capital_repair")
-        table.focus()
-        self.load_months()
 
     # --- the list ----------------------------------------------------------------------------------
 
@@ -113,6 +116,16 @@ class ReceiptsScreen(PortalScreen):
             return
         status.clear()
         self.show_months(months)
+
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): the months in the new language, cursor kept."""
+        table = self.query_one("#receipts-table", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)  # the headers, and the widths of the other language's words
+        self._add_columns(table)
+        if self.months:
+            self.show_months(self.months)
+            table.move_cursor(row=row)
 
     def show_months(self, months: tuple[ReceiptMonth, ...]) -> None:
         self.months = tuple(sorted(months, key=lambda month: month.period, reverse=True))

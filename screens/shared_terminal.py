@@ -235,8 +235,9 @@ class SharedTerminalMixin(_AppBase):
             await super().action_quit()
 
     def action_help_quit(self) -> None:
+        """Ctrl+C: Textual's hint how to quit, in the interface's language (nothing on a kiosk)."""
         if not self.config.kiosk:
-            super().action_help_quit()
+            self.notify(self.t("app.quit_hint", key="Ctrl+Q"), title=self.t("app.quit_hint_title"))
 
     def action_suspend_process(self) -> None:
         if not self.config.kiosk:

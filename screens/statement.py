@@ -66,7 +66,7 @@ def line_rows(t: Translator, lines: Iterable[ServiceCharge]) -> list[tuple[objec
         (
             service_label(t, line.service_code, line.service_name),
             trim_zeros(line.volume),  # 37,47 м², 248 кВт·ч — not the storage's 37,4700 and 248,0000
-            line.unit,
+            t.unit(line.unit),
             line.tariff,
             line.charged,
             line.recalculation,
@@ -144,8 +144,17 @@ class StatementScreen(HistoryScreen):
             self.query_one("#statement-details-title", Static).update(self.t("statement.empty"))
             self.lines_table.clear()
 
+    def relabel(self) -> None:
+        super().relabel()
+        self.query_one("#statement-purpose", Static).update(self._purpose_text())
+        if self._shown_month is not None:
+            self.show_month(self._shown_month)
+
+    _shown_month: str | None = None
+
     def show_month(self, period_key: str) -> None:
         """Show the service lines of the month ``period_key`` (ISO date of its first day)."""
+        self._shown_month = period_key
         if self.statement is None:
             return
         month = next((m for m in self.statement.months if m.period.isoformat() == period_key), None)

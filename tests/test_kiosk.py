@@ -233,6 +233,8 @@ async def test_admin_exit_without_a_configured_pin_says_so(tmp_path: Path, app_d
         await wait_for(pilot, lambda: screen_name(pilot) == "AdminExitScreen")
         assert "admin_pin_hash" in str(app.screen.query_one("#admin-exit-message").render())
         assert app.screen.query_one("#admin-pin", Input).disabled
+        hint = str(app.screen.query_one("#admin-exit-hint").render())
+        assert "Enter" not in hint and "Esc" in hint  # Enter closes nothing here
 
 
 def _countdown_shown(app: KabinetApp) -> bool:
@@ -250,7 +252,13 @@ async def test_idle_session_counts_down_and_any_key_cancels(tmp_path: Path, app_
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         clock.now += 16  # 14 s left: the countdown shows
         await wait_for(pilot, lambda: _countdown_shown(app))
-        assert "1 4" in str(app.screen.query_one("#idle-countdown").render())
+        # The countdown is composed a moment after its screen is shown.
+        await wait_for(
+            pilot, lambda: "1 4" in " ".join(str(c.render()) for c in app.screen.query("#idle-countdown"))
+        )
+        notes = " ".join(str(note.render()) for note in app.screen.query(".idle-note"))
+        # The wipe comes from not pressing anything, not from a key ("Затем всё… будет стёрто" read so).
+        assert "Если ничего не нажимать" in notes and "Затем" not in notes
         clock.now += 5
         await wait_for(pilot, lambda: "9" in str(app.screen.query_one("#idle-countdown").render()))
         await pilot.press("enter")  # cancels the countdown, and does nothing else

@@ -30,6 +30,9 @@ LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
 DEFAULT_LANGUAGE: Final[Language] = "ru"
 """The billing center's residents read Russian; English is for visitors and tests."""
 
+#: The most messages remembered for :meth:`Translator.again` (then it starts afresh).
+_GIVEN_LIMIT: Final = 20_000
+
 MISSING_OPEN: Final = "⟨"
 MISSING_CLOSE: Final = "⟩"
 
@@ -139,6 +142,29 @@ def placeholders(template: str) -> frozenset[str]:
     )
 
 
+class Translated(str):
+    """A message as the translator gave it out: the text, remembering its key and parameters.
+
+    Widgets keep the strings they are given (a label's content, a field's placeholder, a title), so
+    after a language switch the same message can be put in the other language (see
+    :meth:`Translator.again`).
+    """
+
+    __slots__ = ("key", "params")
+
+    key: str
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, key: str, params: dict[str, Any]) -> Translated:
+        self = super().__new__(cls, text)
+        self.key = key
+        self.params = params
+        return self
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return (str, (str(self),))  # copied or pickled, it is just the words
+
+
 class Translator:
     """Turns catalogue keys into words of the current language.
 
@@ -156,6 +182,9 @@ class Translator:
         self.missing: set[str] = set()
         #: Keys whose template could not be filled (a parameter missing or of the wrong kind).
         self.faulty: set[str] = set()
+        #: Every message given out (in any language) → its key and parameters, so that a language
+        #: switch can put the same message in the other language (see :meth:`again`).
+        self._given: dict[str, tuple[str, dict[str, Any]]] = {}
 
     @property
     def lang(self) -> Language:
@@ -180,13 +209,40 @@ class Translator:
             self.missing.add(key)
             return f"{MISSING_OPEN}{key}{MISSING_CLOSE}"
         if not params and "{" not in template:
-            return template
-        try:
-            return self._formatter.format(template, **params)
-        except (KeyError, IndexError, ValueError, TypeError):
-            # A translation bug must not take the screen down: show the raw template, note the key.
-            self.faulty.add(key)
-            return template
+            text = template
+        else:
+            try:
+                text = self._formatter.format(template, **params)
+            except (KeyError, IndexError, ValueError, TypeError):
+                # A translation bug must not take the screen down: show the raw template, note the key.
+                self.faulty.add(key)
+                return template
+        if len(self._given) > _GIVEN_LIMIT:
+            self._given.clear()
+        self._given[text] = (key, params)
+        return Translated(text, key, params)
+
+    def again(self, text: object) -> str | None:
+        """``text``, a message this translator gave out in any language, in the current language.
+
+        ``None`` when ``text`` is not such a message (the portal's data, a sentence put together
+        from pieces). Parameters that were messages themselves are translated too.
+        """
+        if not isinstance(text, str) or not text:
+            return None
+        if isinstance(text, Translated):
+            key, params = text.key, text.params
+        else:  # a widget kept only the words (a button's label): found by them
+            given = self._given.get(text)
+            if given is None:
+                return None
+            key, params = given
+        return self(key, **{name: self.again(value) or value for name, value in params.items()})
+
+    def unit(self, unit: str) -> str:
+        """A unit of measure the portal gives in Russian (``м³``, ``кВт·ч``) in the current language."""
+        key = f"unit.{unit}"
+        return self(key) if self.has(key) else unit
 
     def error(self, code: str, message: str | None = None, /, **params: Any) -> str:
         """The resident's message for a portal error ``code``.

@@ -103,7 +103,7 @@ def check_reading(t: Translator, meter: Meter, text: str) -> ReadingCheck:
         unusual = unusual_consumption(t, meter, value - previous.value)
         if unusual is not None:
             return ReadingCheck(NoteKind.WARNING, f"{SIGN_WARNING} {_upper_first(unusual)}", value)
-        note = t("readings.consumption", consumption=consumption, unit=meter.unit)
+        note = t("readings.consumption", consumption=consumption, unit=t.unit(meter.unit))
         return ReadingCheck(NoteKind.OK, f"{SIGN_OK} {_upper_first(note)}", value)
     wrapped = _dial(meter) - previous.value + value
     if wrapped <= _dial(meter) * ROLLOVER_SHARE:
@@ -111,7 +111,7 @@ def check_reading(t: Translator, meter: Meter, text: str) -> ReadingCheck:
             "readings.rollover_hint",
             previous=shown_previous,
             consumption=format_reading(wrapped, meter.decimals),
-            unit=meter.unit,
+            unit=t.unit(meter.unit),
         )
         return ReadingCheck(NoteKind.WARNING, f"{SIGN_WARNING} {_upper_first(note)}", value)
     note = t("readings.result_below_previous", value=shown_value, previous=shown_previous)
@@ -141,7 +141,7 @@ def unusual_consumption(t: Translator, meter: Meter, consumption: Decimal) -> st
         return t(
             key,
             consumption=shown,
-            unit=meter.unit,
+            unit=t.unit(meter.unit),
             times=times_text(t, consumption / (check.average_monthly * months)),
             average=format_reading(check.average_monthly, meter.decimals),
             months=months,
@@ -150,7 +150,7 @@ def unusual_consumption(t: Translator, meter: Meter, consumption: Decimal) -> st
     return t(
         "readings.consumption_unusual_limit",
         consumption=shown,
-        unit=meter.unit,
+        unit=t.unit(meter.unit),
         limit=format_reading(limit, meter.decimals),
     )
 
@@ -179,7 +179,7 @@ def result_text(t: Translator, meter: Meter, result: ReadingResult, typed: Decim
                 t(
                     "readings.consumption",
                     consumption=format_reading(result.consumption, meter.decimals),
-                    unit=meter.unit,
+                    unit=t.unit(meter.unit),
                 )
             )
         text = ", ".join(parts)
@@ -279,12 +279,17 @@ class MeterRow(Vertical):
         self.show_check()
         self.query_one(".meter-result", Static).display = False
 
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): the meter's lines again; the typed value stays."""
+        self.describe()
+        self.show_check()
+
     def describe(self) -> None:
         """Write the meter's lines from :attr:`meter` (again after a refresh)."""
         t, meter = self.t, self.meter
         serial = mask_serial(meter.serial_number) if self.public else meter.serial_number
         self.query_one(".meter-title", Static).update(
-            f"{service_title(t, meter)}, {meter.unit} · {t('readings.serial')} {serial}"
+            f"{service_title(t, meter)}, {t.unit(meter.unit)} · {t('readings.serial')} {serial}"
         )
         previous = meter.previous_reading
         if previous is None:

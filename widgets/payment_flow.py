@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, ContentSwitcher, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, ContentSwitcher, Input, Label, RadioSet, Static
 
 from tui.formatting import InputError, Money
 from tui.i18n import Translator
@@ -33,6 +33,7 @@ from tui.models import PaymentOrder, PaymentProvider, PaymentStatus
 from tui.payments import amount_problem, amount_text, parse_payment_amount
 from widgets.qr import QrCode
 from widgets.status import LoadingStatus
+from widgets.toggles import RadioButton
 
 FORM: Final = "pay-form"
 """The id of the form view."""

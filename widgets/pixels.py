@@ -1,8 +1,10 @@
 """A black-and-white pixel image drawn with half blocks: two pixels per terminal cell, one above the other.
 
 QR codes and captcha images must stay readable whatever the theme, so the colours are fixed (dark on light,
-like paper) instead of coming from the theme. Each cell shows its upper pixel in the foreground of ``▀`` and
-its lower pixel in the background, which keeps a square pixel on the usual 1:2 terminal cell.
+like paper) instead of coming from the theme. Each cell is ``▀``, ``▄``, ``█`` or a space, which keeps a
+square pixel on the usual 1:2 terminal cell. The dark pixels are always drawn by the glyph (foreground),
+never by a background colour alone, so the picture stays on a monochrome terminal, with ``NO_COLOR`` and
+in a plain text capture.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from textual.widget import Widget
 DARK = "#000000"
 LIGHT = "#ffffff"
 
-#: (upper dark, lower dark) → the character and whether its foreground or background carries the dark pixel.
+#: (upper dark, lower dark) → the character (its foreground is the dark part) and its fixed colours.
 _CELL_STYLES = {
     (False, False): (" ", Style(color=DARK, bgcolor=LIGHT)),
-    (True, True): (" ", Style(color=LIGHT, bgcolor=DARK)),
+    (True, True): ("█", Style(color=DARK, bgcolor=DARK)),  # dark even in a font without █
     (True, False): ("▀", Style(color=DARK, bgcolor=LIGHT)),
     (False, True): ("▄", Style(color=DARK, bgcolor=LIGHT)),
 }

@@ -731,6 +731,13 @@ class SortableTable(ScrollView, can_focus=True):
             direction=t("table.descending" if self.sort_reverse else "table.ascending"),
         )
 
+    def relabel(self) -> None:
+        """After a language switch (widgets/relabel.py): headers, cells and keys in the new language."""
+        again = self.translator.again
+        self.update_language(
+            {column.key: again(column.label) or column.label for column in self.table_columns}
+        )
+
     def update_language(self, labels: dict[str, str] | None = None) -> None:
         """Re-read the words after ``translator.set_language(...)``; ``labels`` renames columns."""
         translate_bindings(self, self.translator, self.BINDING_DESCRIPTIONS)
