@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Markdown
+from textual.widgets import Footer, Markdown
 
 from screens.base import PortalScreen
 from tui.help import help_markdown
+from widgets.header import Header
 
 
 class HelpScreen(PortalScreen):

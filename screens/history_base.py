@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import PortalError, ValidationFailed
 from tui.formatting import billing_today
+from widgets.header import Header
 from widgets.period_form import PeriodForm
 from widgets.status import LoadingStatus
 

@@ -7,13 +7,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import PortalError
 from tui.formatting import format_date, format_day_month, format_month, format_reading, trim_zeros
 from tui.models import AccountSummary
+from widgets.header import Header
 
 #: The home menu: screen name → its translation key (the command palette offers the same).
 MENU: tuple[str, ...] = ("readings", "reading_history", "payment_history", "statement")

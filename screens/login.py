@@ -6,11 +6,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from screens.base import PortalScreen
 from tui.errors import PortalError, PortalUnavailable, ValidationFailed
 from widgets.filtered_input import FilteredInput
+from widgets.header import Header
 
 
 class LoginScreen(PortalScreen):

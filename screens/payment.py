@@ -22,7 +22,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import ContentSwitcher, Footer, Header, Static
+from textual.widgets import ContentSwitcher, Footer, Static
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import Conflict, PortalError, PortalUnavailable
@@ -38,6 +38,7 @@ from tui.models import (
     SandboxAction,
 )
 from tui.payments import MAX_PAYMENT
+from widgets.header import Header
 from widgets.payment_flow import PaymentFlow
 from widgets.qr import QrCode
 

@@ -15,12 +15,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import CaptchaRejected, PortalError
 from tui.models import Captcha, CaptchaPurpose
 from widgets.captcha import CaptchaImage
+from widgets.header import Header
 
 Form = Literal["email", "password"]
 

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Static
 
 from screens.base import CallAbandoned, PortalScreen
 from screens.dialogs import ConfirmDialog
@@ -33,6 +33,7 @@ from tui.models import (
     ResultStatus,
     SubmitResult,
 )
+from widgets.header import Header
 from widgets.meter_readings import (
     SIGN_ERROR,
     SIGN_OK,

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, Label, Static
+from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, Static
 
 from screens.base import CallAbandoned, PortalScreen
 from screens.readings import ReadingsSubmitter, window_text
@@ -28,6 +28,7 @@ from tui.errors import PortalError, PortalUnavailable, SessionExpired
 from tui.formatting import InputError, parse_reading, reading_example
 from tui.models import PublicLookup, PublicMeter, ReadingEntry, ReadingWindow, SubmitResult
 from widgets.filtered_input import FilteredInput
+from widgets.header import Header
 from widgets.meter_readings import SIGN_ERROR, SIGN_OK, MeterReadingsForm
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.environment import running_over_ssh
@@ -26,6 +26,7 @@ from tui.formatting import format_month
 from tui.models import ReceiptMonth
 from tui.printing import Printer, PrintFailed, print_pdf
 from tui.receipt_files import save_receipt
+from widgets.header import Header
 from widgets.status import LoadingStatus
 
 

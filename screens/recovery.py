@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from screens.base import CallAbandoned, PortalScreen
 from screens.registration import account_number_problem, email_problem, field_problem
 from tui.errors import PortalError
 from widgets.filtered_input import FilteredInput
+from widgets.header import Header
 
 Step = Literal["request", "confirm"]
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import NotFound, PortalError
@@ -25,6 +25,7 @@ from tui.formatting import InputError, Money
 from tui.i18n import Translator
 from tui.models import RegistrationLookup
 from widgets.filtered_input import FilteredInput
+from widgets.header import Header
 from widgets.toggles import Checkbox
 
 Step = Literal["account", "details", "done"]

@@ -536,3 +536,36 @@ async def test_status_line_shows_loading_then_an_error_with_a_retry_hint() -> No
         status.clear()
         await pilot.pause()
         assert not status.display
+
+
+# --- the header ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ours", [True, False])
+async def test_a_title_change_while_a_header_is_taken_down_does_not_end_the_app(ours: bool) -> None:
+    """A kiosk's idle wipe changed the title while the old screen's header was half removed: Textual's
+    header then raised NoMatches('HeaderTitle') and ended the app (an intermittent kiosk test failure).
+    Textual's own header is the control case: the same steps end its app with that error."""
+    import contextlib
+
+    from textual.css.query import NoMatches
+    from textual.widgets import Header as TextualHeader
+    from textual.widgets._header import HeaderTitle
+
+    from widgets.header import Header
+
+    header_class = Header if ours else TextualHeader
+
+    class HeaderApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield header_class()
+
+    app = HeaderApp()
+    expected = contextlib.nullcontext() if ours else pytest.raises(NoMatches)
+    with expected:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.query_one(HeaderTitle).remove()  # a header's parts go first when its screen goes
+            app.title = "Новый заголовок"
+            await pilot.pause()
+            await pilot.pause()
