@@ -82,10 +82,7 @@ class HomeScreen(PortalScreen):
                 yield Static("", id="home-last-payment", classes="block")
             with Vertical(id="home-menu"):
                 yield OptionList(
-                    *[
-                        Option(Text.assemble((f"{MENU_KEYS[name]:<4}", "dim"), t(f"nav.{name}")), id=name)
-                        for name in MENU
-                    ],
+                    *[Option(self._menu_prompt(name), id=name) for name in MENU],
                     id="home-options",
                 )
         yield Footer(compact=True, show_command_palette=False)
@@ -114,8 +111,17 @@ class HomeScreen(PortalScreen):
         if self.is_mounted:
             self.load_summary()
 
+    def _menu_prompt(self, name: str) -> Text:
+        """A menu entry: its key in front of the screen's name, in the current language."""
+        return Text.assemble((f"{MENU_KEYS[name]:<4}", "dim"), self.t(f"nav.{name}"))
+
     def relabel(self) -> None:
-        """After a language switch (widgets/relabel.py): the blocks again, in the new language."""
+        """After a language switch (widgets/relabel.py): the menu and the blocks, in the new language."""
+        menu = self.query_one("#home-options", OptionList)
+        for index in range(menu.option_count):
+            name = menu.get_option_at_index(index).id
+            if name is not None:
+                menu.replace_option_prompt_at_index(index, self._menu_prompt(name))
         self.load_summary()
 
     @work(exclusive=True, group="summary", exit_on_error=False)

@@ -81,7 +81,10 @@ class ProfileScreen(PortalScreen):
     ProfileScreen .current { text-style: bold; }
     ProfileScreen CaptchaImage { margin: 0 0 0 0; }
     ProfileScreen .captcha-part { height: auto; margin-top: 1; }
-    ProfileScreen .captcha-box { height: auto; border: round $primary; padding: 0; width: auto; }
+    /* A fixed frame (the widest picture, MAX_COLUMNS, + its border): a new picture never moves the form. */
+    ProfileScreen .captcha-box {
+        height: auto; border: round $primary; padding: 0; width: 46; align-horizontal: center;
+    }
     ProfileScreen .captcha-side { height: auto; width: 1fr; padding: 0 0 0 1; }
     ProfileScreen .captcha-side Input { margin-bottom: 1; }
     ProfileScreen .message { height: auto; text-style: bold; }
