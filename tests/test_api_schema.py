@@ -160,7 +160,8 @@ async def test_the_document_states_the_rules(portal: Portal) -> None:
             codes = answer["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"]["enum"]
             assert "validation_error" in codes, (method, path)
             assert set(answer[RULES_EXTENSION]) <= set(codes), (method, path)
+            assert "nul_character" in answer[RULES_EXTENSION], (method, path)  # no text may hold U+0000
     rules = document["paths"]["/api/v1/profile/email"]["post"]["responses"]["422"][RULES_EXTENSION]
-    assert rules == ["emails_differ"]
+    assert rules == ["emails_differ", "nul_character"]
     history = document["paths"]["/api/v1/history/payments"]["get"]["responses"]["422"][RULES_EXTENSION]
-    assert history == ["invalid_period", "period_too_long"]
+    assert history == ["invalid_period", "period_too_long", "nul_character"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -101,8 +102,10 @@ async def test_password_recovery_ends_cached_sessions(portal):
     assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 200
     email = f"kv{HAPPY_PATH_APARTMENT}@demo.kabinet.local"
     await portal.client.post("/api/v1/auth/recovery", json={"account_number": HAPPY, "email": email})
-    code = portal.letters()[-1].get_body(preferencelist=("plain",)).get_content()
-    token = next(word for line in code.splitlines() for word in line.split() if len(word) >= 40)
+    letter = portal.letters()[-1].get_body(preferencelist=("plain",)).get_content()
+    found = re.search(r"^Код восстановления: (\d{3} \d{3})$", letter, re.MULTILINE)
+    assert found is not None, letter
+    token = found.group(1)
     response = await portal.client.post(
         "/api/v1/auth/recovery/confirm",
         json={

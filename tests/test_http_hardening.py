@@ -227,7 +227,7 @@ async def test_nul_in_path_parameters_is_422_naming_the_field(portal):
         (f"{API}/receipts/2026-1%00", headers, "period"),
     ]
     for url, extra, field in cases:
-        body = assert_error(await portal.client.get(url, headers=extra), 422, "validation_error")
+        body = assert_error(await portal.client.get(url, headers=extra), 422, "nul_character")
         assert body["field"] == field, (url, body)
 
 
@@ -237,7 +237,7 @@ async def test_nul_in_json_strings_is_422_naming_the_field(portal):
     response = await portal.client.post(
         f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "nul-1"}
     )
-    refused = assert_error(response, 422, "validation_error")
+    refused = assert_error(response, 422, "nul_character")
     assert refused["field"] == "capital_repair_account" and "NUL" in refused["message"]
 
     headers = await login(portal)
@@ -249,7 +249,7 @@ async def test_nul_in_json_strings_is_422_naming_the_field(portal):
         "current_password": DEMO_PASSWORD,
     }
     response = await portal.client.post(f"{API}/profile/email", json=change, headers=headers)
-    assert assert_error(response, 422, "validation_error")["field"] == "captcha_id"
+    assert assert_error(response, 422, "nul_character")["field"] == "captcha_id"
     # An escaped backslash followed by "u0000" is no NUL: it reaches the route as usual.
     raw = b'{"account_number": "%s", "password": "\\\\u0000"}' % account_number(HAPPY_PATH_APARTMENT).encode()
     response = await portal.client.post(
@@ -454,7 +454,7 @@ async def test_too_many_connections_at_the_server_is_503(database_url, make_port
 async def test_nul_in_a_body_without_content_type_is_422(portal):
     raw = b'{"account_number": "35000\\u000012007", "password": "x"}'
     response = await portal.client.post(f"{API}/auth/login", content=raw, headers={"content-type": ""})
-    refused = assert_error(response, 422, "validation_error")
+    refused = assert_error(response, 422, "nul_character")
     assert refused["field"] == "account_number" and "NUL" in refused["message"]
 
 
