@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -43,7 +44,7 @@ def _busy(pump: MessagePump) -> bool:
 class KeyOrderMixin(_AppBase):
     """Hands keys to widgets only once the key before has had its effect (focus moved, screen opened)."""
 
-    _held_input: deque[events.Key | events.Paste] | None = None
+    _held_input: deque[events.Key | events.Paste | Callable[[], object]] | None = None
     _settle_task: asyncio.Task[None] | None = None
 
     async def on_event(self, event: events.Event) -> None:
@@ -54,6 +55,17 @@ class KeyOrderMixin(_AppBase):
             self._held_input.append(event)
             return
         await self._input_now(event)
+
+    def call_after_held_input(self, callback: Callable[[], object]) -> bool:
+        """Call ``callback`` once the keys held now have been handed on; False when none are held.
+
+        The paced terminal reader (widgets/paced_input.py) waits this way too, so keys held here count
+        as not yet handled and a flood cannot pile them up in this queue.
+        """
+        if self._held_input is None:
+            return False
+        self._held_input.append(callback)
+        return True
 
     async def _input_now(self, event: events.Key | events.Paste) -> None:
         await super().on_event(event)
@@ -85,7 +97,11 @@ class KeyOrderMixin(_AppBase):
     async def _release_held_input(self) -> None:
         held, self._held_input = self._held_input, None
         while held:
-            await self._input_now(held.popleft())
+            item = held.popleft()
+            if not isinstance(item, events.Key | events.Paste):
+                item()  # a waiter for the keys before it (they have been handed on)
+                continue
+            await self._input_now(item)
             if self._held_input is not None:
                 # That key moved the focus again: the rest wait behind it, still in order.
                 self._held_input.extend(held)
