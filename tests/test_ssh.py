@@ -343,8 +343,8 @@ async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "known defect, open: with the server's rate limit switched off, 25 s of Tab/arrow keys still grow the "
-        "app by ~3 MB/s (peak 117 MB on the SSH branch alone, ~155 MB after the key-order and relabel "
+        "known defect, open: with the server's rate limit switched off, 25 s of Tab/arrow keys still grow"
+        " the app by ~3 MB/s (peak 117 MB on the SSH branch alone, ~155 MB after the key-order and relabel "
         "changes); with the default limits a flood is ended after 10 s (bench/ssh_flood.py: 49-101 MB)"
     ),
 )
