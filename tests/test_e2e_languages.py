@@ -86,6 +86,10 @@ WORDS = {
         "profile": "Профиль",
         "palette": "Сменить язык",
         "language_query": "язык",
+        # Results and errors of forms: waited for in the 80×24 window, so they are inside it.
+        "short_number": "от 6 до 20",
+        "required": "обязательно",
+        "login_failed": "Неверный номер лицевого счета или пароль",
     },
     "en": {
         "login": "Demo: account number",
@@ -103,6 +107,9 @@ WORDS = {
         "profile": "Profile",
         "palette": "Change language",
         "language_query": "language",
+        "short_number": "6 to 20",
+        "required": "is required",
+        "login_failed": "Wrong account number or password",
     },
 }
 
@@ -123,6 +130,10 @@ def test_faq_flows_speak_one_language(language: str, app_data_dir: Path, tmp_pat
             terminal.keys(key)
             walk.check(name, words[name])
             if name == "registration":
+                terminal.type("123")
+                terminal.keys("Enter")
+                walk.check("registration, a short number", words["short_number"])
+                terminal.keys("BSpace", "BSpace", "BSpace")
                 terminal.type(HAPPY)
                 terminal.keys("Enter")
                 walk.check("registration, step 2", words["registration_2"])
@@ -140,6 +151,9 @@ def test_faq_flows_speak_one_language(language: str, app_data_dir: Path, tmp_pat
         for key, name in screens:
             terminal.keys(key)
             walk.check(name, words[name])
+            if name == "profile":  # saving an empty form: the field's message is in view
+                terminal.keys("F2")
+                walk.check("profile, an empty form saved", words["required"])
             terminal.keys("Escape")
             walk.check(f"home after {name}", words["home"])
         # Item 9: the language switched from the palette; the home screen follows, and back again.
@@ -154,6 +168,14 @@ def test_faq_flows_speak_one_language(language: str, app_data_dir: Path, tmp_pat
             terminal.keys("Enter")
             walk.language = "en" if now == "ru" else "ru"
             walk.check("home after the switch", WORDS[walk.language]["home"])
+        # Logged out, a wrong password: the refusal is in view, in the interface's language.
+        terminal.keys("F10")
+        walk.check("login after logging out", words["login"])
+        terminal.type(HAPPY)
+        terminal.keys("Tab")
+        terminal.type("Wrong-Pass-2026")
+        terminal.keys("Enter")
+        walk.check("login, a wrong password", words["login_failed"])
     finally:
         terminal.close()
     assert not walk.problems, "\n\n".join(walk.problems)
