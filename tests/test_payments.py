@@ -594,10 +594,10 @@ def test_public_limits_are_generous_by_default():
     assert settings.public_payment_window_seconds == 600 and settings.payment_poll_interval_seconds == 5
 
 
-async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
+async def _public_a3_order_with_counted_polls(portal, monkeypatch, key: str) -> tuple[dict, list[str]]:
+    """A public А3 order for the capital repair contribution, and the questions А3 gets about it."""
     from portal.payments.providers import A3Provider
 
-    portal = await make_portal()
     asked: list[str] = []
     original = A3Provider.status
 
@@ -609,9 +609,14 @@ async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
     number = capital_repair_number(UNREGISTERED_APARTMENT)
     body = {"capital_repair_account": number, "amount": "10.00", "provider": "a3"}
     made = await portal.client.post(
-        f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "poll-1"}
+        f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": key}
     )
-    order = made.json()
+    return made.json(), asked
+
+
+async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
+    portal = await make_portal()
+    order, asked = await _public_a3_order_with_counted_polls(portal, monkeypatch, "poll-1")
     for _ in range(5):
         response = await portal.client.get(f"{API}/public/payments/{order['id']}")
         assert response.status_code == 200 and response.json()["status"] == "initiated"
@@ -625,23 +630,8 @@ async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
 async def test_a_new_orders_status_may_be_asked_every_second_then_less_often(make_portal, monkeypatch):
     """While the resident is paying (a new order) the service is asked once a second, later once per 5 s;
     the gate is in the shared database, so every worker keeps it."""
-    from portal.payments.providers import A3Provider
-
     portal = await make_portal()
-    asked: list[str] = []
-    original = A3Provider.status
-
-    async def counting(self, provider_payment_id):
-        asked.append(provider_payment_id)
-        return await original(self, provider_payment_id)
-
-    monkeypatch.setattr(A3Provider, "status", counting)
-    number = capital_repair_number(UNREGISTERED_APARTMENT)
-    body = {"capital_repair_account": number, "amount": "10.00", "provider": "a3"}
-    made = await portal.client.post(
-        f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "poll-quick"}
-    )
-    order = made.json()
+    order, asked = await _public_a3_order_with_counted_polls(portal, monkeypatch, "poll-quick")
 
     async def ask_after(seconds: float) -> int:
         portal.clock.advance(dt.timedelta(seconds=seconds))
