@@ -548,6 +548,20 @@ def test_save_round_trip_keeps_the_users_other_keys(paths: tuple[Path, Path]) ->
     assert [p.name for p in user.parent.iterdir()] == ["config.toml"]  # no temporary file left
 
 
+def test_preferences_are_saved_to_the_file_they_were_read_from(
+    paths: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--config PATH`` (and the tests' own files) are written back, never the user's default file."""
+    user, admin = paths
+    default = tmp_path / "default-config-home" / "config.toml"
+    monkeypatch.setattr("tui.config.user_config_path", lambda: default)
+    config = load_config(user, admin)
+    config.language = "en"
+    assert save_user_preferences(config) == user
+    assert load_config(user, admin).language == "en"
+    assert not default.exists()
+
+
 def test_save_creates_folders_with_private_permissions(tmp_path: Path) -> None:
     target = tmp_path / "a" / "b" / "config.toml"
     save_user_preferences(Config(language="en"), target)

@@ -105,6 +105,8 @@ class Config:
     """Keys the administrator locked: the app should not offer to change them."""
     admin_path: Path | None = field(default=None, compare=False)
     """The administrator's file these settings were read with (never written)."""
+    user_path: Path | None = field(default=None, compare=False)
+    """The user's file these settings were read from (``--config``): preferences are saved back there."""
 
     def resolved_downloads_dir(self) -> Path:
         """The folder receipts go to: :attr:`downloads_dir` or the user's Downloads folder."""
@@ -113,7 +115,7 @@ class Config:
 
 #: The keys a settings file may carry.
 CONFIG_KEYS: Final[frozenset[str]] = frozenset(
-    f.name for f in fields(Config) if f.name not in {"locked_keys", "admin_path"}
+    f.name for f in fields(Config) if f.name not in {"locked_keys", "admin_path", "user_path"}
 )
 
 
@@ -282,7 +284,7 @@ def load_config(
     }
     merged.update({k: v for k, v in _values("command line", given).items() if k not in locked})
 
-    config = Config(locked_keys=locked, admin_path=admin_path)
+    config = Config(locked_keys=locked, admin_path=admin_path, user_path=user_path)
     for key, value in merged.items():
         setattr(config, key, value)
     return config
@@ -306,7 +308,7 @@ def save_user_preferences(config: Config, path: Path | None = None) -> Path:
 
     import tomli_w
 
-    path = path or user_config_path()
+    path = path or config.user_path or user_config_path()
     for admin_file in {ADMIN_CONFIG_PATH, *([config.admin_path] if config.admin_path else [])}:
         if _is_same_file(path, admin_file):
             raise ConfigError(path, "this is the administrator's file; the app never writes it")
