@@ -162,7 +162,9 @@ async def fire(client: httpx.AsyncClient, flow: Flow, attempts: int) -> tuple[in
 
 async def run_bursts(base_url: str, attempts: int) -> tuple[list[tuple[Flow, int, dict[int, int]]], int]:
     """Every flow's burst (one after another), then the resident's login from another address."""
-    limits = httpx.Limits(max_connections=attempts, max_keepalive_connections=attempts)
+    # No keep-alive: a connection the server closes as idle between two bursts would be reused just as it
+    # closes, and the request fail with "Server disconnected" (seen once in a full run).
+    limits = httpx.Limits(max_connections=attempts, max_keepalive_connections=0)
     results = []
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
         for flow in FLOWS:
