@@ -19,17 +19,17 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from screens.key_order import KeyOrderMixin
-from screens.shared_terminal import SharedTerminalMixin
-from screens.terminal_size import TerminalSizeMixin
+from application.key_order import KeyOrderMixin
+from application.shared_terminal import SharedTerminalMixin
+from application.terminal_size import TerminalSizeMixin
+from application.themes import apply_look
 from tui.config import Config, ConfigError, load_config, save_user_preferences
 from tui.i18n import DEFAULT_LANGUAGE, Language, Translator, is_language
 from widgets.keys import translate_bindings
-from widgets.themes import apply_look
 
 if TYPE_CHECKING:
+    from hosting.embedded import EmbeddedPortal
     from tui.client import PortalClient
-    from tui.embedded import EmbeddedPortal
 
 __version__ = "0.1.0"
 
@@ -59,8 +59,8 @@ PUBLIC_SCREENS += ("capital_repair_payment",)
 class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None]):
     """The app: one resident at a time, on the embedded demo portal or a deployed one.
 
-    Shared terminals (idle logout, kiosk mode) are in :mod:`screens.shared_terminal`, the too-small
-    terminal check in :mod:`screens.terminal_size`, keys typed in a burst in :mod:`screens.key_order`.
+    Shared terminals (idle logout, kiosk mode) are in :mod:`application.shared_terminal`, the too-small
+    terminal check in :mod:`application.terminal_size`, keys typed in a burst in :mod:`application.key_order`.
     """
 
     TITLE = "Личный кабинет"
@@ -132,7 +132,7 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
         if self.config.server_url:
             self.client = PortalClient(base_url=self.config.server_url)
         else:
-            from tui.embedded import EmbeddedPortal
+            from hosting.embedded import EmbeddedPortal
 
             embedded = EmbeddedPortal(data_dir=self.embedded_data_dir)
             await embedded.__aenter__()
@@ -319,11 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``kabinet`` and ``python app.py``; ``serve-ssh`` and ``hash-pin`` go elsewhere."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve-ssh"]:
-        from tui.sshserver import main as serve_ssh
+        from hosting.sshserver import main as serve_ssh
 
         return int(serve_ssh(argv[1:]))
     if argv[:1] == ["hash-pin"]:
-        from tui.kiosk import main as hash_pin
+        from hosting.kiosk import main as hash_pin
 
         return hash_pin(argv[1:])
     args = build_parser(cli_language(argv)).parse_args(argv)

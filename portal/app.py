@@ -47,6 +47,19 @@ async def _prepare_database(state: PortalState) -> None:
             await session.commit()
 
 
+async def prepare_database(settings: Settings) -> None:
+    """Migrate, and in demo mode seed the demo on first start, on an engine of its own, closed after.
+
+    For an embedder that prepares the database apart from serving (the terminal app does it in a thread
+    with an event loop of its own) and then creates the app with ``create_app(..., prepare_database=False)``.
+    """
+    state = build_state(settings)
+    try:
+        await _prepare_database(state)
+    finally:
+        await state.engine.dispose()
+
+
 def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
     secure_storage(settings)  # folders 0700, files 0600, whatever the umask; mended on every start
     engine = create_engine(

@@ -191,7 +191,7 @@ def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Seeding with a fixed day (not the real today) keeps what screens show — and so the snapshots —
     the same on any day the tests run; the embedded portal then finds its data and only migrates.
     """
-    from tui.embedded import EmbeddedPortal
+    from hosting.embedded import EmbeddedPortal
 
     data_dir = tmp_path_factory.mktemp("embedded-template")
     asyncio.run(_seed(f"sqlite+aiosqlite:///{data_dir / 'portal.sqlite3'}"))

@@ -163,7 +163,7 @@ async def test_same_public_key_from_another_address_gets_its_own_order(portal):
 async def test_embedded_portal_data_folder_is_private(tmp_path, sqlite_template):
     """The terminal app's own demo portal: its folder, database and letters (an earlier version's
     readable database is mended too)."""
-    from tui.embedded import EmbeddedPortal
+    from hosting.embedded import EmbeddedPortal
 
     data_dir = tmp_path / "embedded"
     data_dir.mkdir(mode=0o755)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from hosting.embedded import EmbeddedPortal
 from tests.app_helpers import HAPPY, PASSWORD
 from tests.test_e2e_terminal import ROOT, Terminal
 from tui.client import PortalClient
-from tui.embedded import EmbeddedPortal
 
 pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"), pytest.mark.slow]
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from hosting.embedded import EmbeddedPortal
 from tests.app_helpers import HAPPY, PASSWORD
 from tui.client import PortalClient
-from tui.embedded import EmbeddedPortal
 from tui.models import MetersOverview
 
 ROOT = Path(__file__).resolve().parent.parent

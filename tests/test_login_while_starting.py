@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from hosting.embedded import EmbeddedPortal
 from tests.app_helpers import HAPPY, PASSWORD, make_app, screen_name, text_of, wait_for
-from tui.embedded import EmbeddedPortal
 
 
 async def test_enter_before_the_portal_is_ready_logs_in_once_it_is(

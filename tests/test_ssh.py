@@ -465,7 +465,7 @@ async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
 
 
 def test_host_key_is_generated_once_and_kept(tmp_path: Path) -> None:
-    from tui.sshserver import load_or_create_host_key
+    from hosting.sshserver import load_or_create_host_key
 
     first = load_or_create_host_key(tmp_path / "state")
     second = load_or_create_host_key(tmp_path / "state")
@@ -495,7 +495,7 @@ class _FakeConnection:
 
 
 def _fake_connections(registry: object, *addresses: str) -> list[tuple[object, _FakeConnection]]:
-    from tui.sshserver import KabinetSSHServer
+    from hosting.sshserver import KabinetSSHServer
 
     made = []
     for address in addresses:
@@ -507,7 +507,7 @@ def _fake_connections(registry: object, *addresses: str) -> list[tuple[object, _
 
 
 async def test_connections_per_address_are_capped() -> None:
-    from tui.sshserver import ServerOptions, SessionRegistry
+    from hosting.sshserver import ServerOptions, SessionRegistry
 
     registry = SessionRegistry(ServerOptions(max_connections_per_address=2))
     servers = _fake_connections(
@@ -528,7 +528,7 @@ async def test_connections_per_address_are_capped() -> None:
 
 
 async def test_handshakes_are_limited_per_address_and_a_newcomer_pushes_out_the_busiest() -> None:
-    from tui.sshserver import ServerOptions, SessionRegistry
+    from hosting.sshserver import ServerOptions, SessionRegistry
 
     registry = SessionRegistry(ServerOptions(max_handshakes=6, max_handshakes_per_address=3))
     # Silent connections: three addresses fill every handshake slot; a fourth from one of them is refused.
@@ -557,7 +557,7 @@ async def test_handshakes_are_limited_per_address_and_a_newcomer_pushes_out_the_
 
 
 async def test_a_connection_without_an_app_is_closed_after_the_login_timeout() -> None:
-    from tui.sshserver import ServerOptions, SessionRegistry
+    from hosting.sshserver import ServerOptions, SessionRegistry
 
     registry = SessionRegistry(ServerOptions(login_timeout=0.2))
     [(server, connection)] = _fake_connections(registry, "192.0.2.1")
@@ -567,7 +567,7 @@ async def test_a_connection_without_an_app_is_closed_after_the_login_timeout() -
 
 
 def test_a_refusal_is_readable_to_openssh_and_in_utf8_before_the_version() -> None:
-    from tui.sshserver import _refusal_words
+    from hosting.sshserver import _refusal_words
 
     line, reason = _refusal_words("ssh.too_many_connections")
     assert line.decode().startswith("Слишком много подключений с вашего адреса")
@@ -577,7 +577,7 @@ def test_a_refusal_is_readable_to_openssh_and_in_utf8_before_the_version() -> No
 
 
 def test_input_is_cut_between_key_sequences() -> None:
-    from tui.sshserver import _cut_point
+    from hosting.sshserver import _cut_point
 
     keys = bytearray(b"ab\x1b[Acd\x1b[<35;10;20M")
     assert _cut_point(keys, 100) == len(keys)
@@ -637,7 +637,7 @@ def _drain(reader: int) -> int:
 
 
 async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
-    from tui.sshserver import AppSession, ServerOptions
+    from hosting.sshserver import AppSession, ServerOptions
 
     # No rate limit here: only the app's pace holds the client back.
     options = ServerOptions(input_rate=10**9, input_burst=10**9, flood_seconds=600)
@@ -672,7 +672,7 @@ async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
 
 
 async def test_keystrokes_beyond_the_rate_are_held_back_and_a_flood_ends_the_session(tmp_path: Path) -> None:
-    from tui.sshserver import AppSession, ServerOptions
+    from hosting.sshserver import AppSession, ServerOptions
 
     options = ServerOptions(input_rate=1000, input_burst=2000, flood_seconds=1.0, grace_seconds=0.1)
     server = _FakeServer(options)
@@ -720,7 +720,7 @@ async def test_keystrokes_beyond_the_rate_are_held_back_and_a_flood_ends_the_ses
 async def test_an_app_started_after_the_connection_dropped_is_killed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tui.sshserver as sshserver
+    import hosting.sshserver as sshserver
 
     options = sshserver.ServerOptions(app_command=["sleep", "60"], grace_seconds=0.5)
     session = sshserver.AppSession(_FakeServer(options, tmp_path / "home"))  # type: ignore[arg-type]

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hosting.embedded import EmbeddedPortal
 from tui.client import PortalClient, app_version, new_idempotency_key
-from tui.embedded import EmbeddedPortal
 from tui.errors import (
     Conflict,
     LoginFailed,
@@ -480,7 +480,7 @@ async def test_embedded_portal_refuses_use_before_start(tmp_path: Path) -> None:
     assert number.isdigit() and password
 
 
-@pytest.mark.parametrize("module", ["tui.client", "tui.models", "tui.errors", "tui.embedded"])
+@pytest.mark.parametrize("module", ["tui.client", "tui.models", "tui.errors", "hosting.embedded"])
 def test_client_modules_import_neither_textual_nor_the_portal(module: str) -> None:
     roots = {"textual", "portal"}
     code = f"import sys, {module}\nprint(sorted({{m.split('.')[0] for m in sys.modules}} & {roots!r}))"

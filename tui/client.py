@@ -139,7 +139,7 @@ class PortalClient:
     """Typed async access to every endpoint of the portal API.
 
     Give ``base_url`` (``https://lk.example.ru``, the portal's root) for a deployed portal, or
-    ``transport`` for the embedded one (:attr:`tui.embedded.EmbeddedPortal.transport`); both may be
+    ``transport`` for the embedded one (:attr:`hosting.embedded.EmbeddedPortal.transport`); both may be
     given (tests do). Use as ``async with PortalClient(...) as client:`` or call :meth:`aclose`.
     """
 

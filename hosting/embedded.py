@@ -52,19 +52,11 @@ def _prepare(data_dir: Path) -> Settings:
     A fresh event loop and engine of its own: the engine's single SQLite connection must not be
     shared with the app's loop. Returns the settings the app is then created with.
     """
-    from portal.app import _prepare_database, build_state
+    from portal.app import prepare_database
     from portal.settings import demo_settings
 
     settings = demo_settings(data_dir)
-
-    async def prepare() -> None:
-        state = build_state(settings)
-        try:
-            await _prepare_database(state)
-        finally:
-            await state.engine.dispose()
-
-    asyncio.run(prepare())
+    asyncio.run(prepare_database(settings))
     return settings
 
 

@@ -38,7 +38,7 @@ class SharedTerminalMixin(_AppBase):
     """Idle logout and wipe on shared terminals; no way out of a kiosk but the administrator's."""
 
     if TYPE_CHECKING:
-        # Provided by the app (and, for the size check, by screens.terminal_size.TerminalSizeMixin).
+        # Provided by the app (and, for the size check, by application.terminal_size.TerminalSizeMixin).
         config: Config
         t: Translator
         client: PortalClient | None

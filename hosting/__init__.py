@@ -1,0 +1,6 @@
+"""Kabinet: how the terminal app is hosted (see README).
+
+The embedded demo portal (:mod:`hosting.embedded`), ``kabinet serve-ssh`` (:mod:`hosting.sshserver`) and
+the kiosk administrator's ``kabinet hash-pin`` (:mod:`hosting.kiosk`). The only part of the app allowed
+to import the portal; it imports no Textual (pyproject's import-linter contracts).
+"""
