@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +35,6 @@ from tui.models import (
     ResultStatus,
 )
 
-_ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN_ACCOUNT = "9999999999"
 
 
@@ -468,7 +464,7 @@ async def test_a_client_needs_somewhere_to_go() -> None:
         PortalClient()
 
 
-# --- the embedded portal and imports -------------------------------------------------------------------
+# --- the embedded portal -------------------------------------------------------------------------------
 
 
 async def test_embedded_portal_refuses_use_before_start(tmp_path: Path) -> None:
@@ -478,17 +474,3 @@ async def test_embedded_portal_refuses_use_before_start(tmp_path: Path) -> None:
         _ = portal.transport
     number, password = portal.demo_account()
     assert number.isdigit() and password
-
-
-@pytest.mark.parametrize("module", ["tui.client", "tui.models", "tui.errors", "hosting.embedded"])
-def test_client_modules_import_neither_textual_nor_the_portal(module: str) -> None:
-    roots = {"textual", "portal"}
-    code = f"import sys, {module}\nprint(sorted({{m.split('.')[0] for m in sys.modules}} & {roots!r}))"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=_ROOT, env=env
-    )
-    assert result.stdout.strip() == "[]"
