@@ -148,76 +148,97 @@ class ExportTotals:
     complete: bool = False
 
 
+Line = tuple[str, ...]
+
+
 async def export_chunks(
     session: AsyncSession, request: ExportRequest, totals: ExportTotals | None = None
 ) -> AsyncIterator[bytes]:
     """The file as byte chunks: header, records in a stable order, the control line."""
     totals = totals if totals is not None else ExportTotals()
-    fmt = request.format
-    out = CsvChunks(fmt)
-    repo = ExportsRepository(session)
-    if request.kind is ExportKind.READINGS:
-        assert request.day is not None
-        yield out.rows([READINGS_HEADER])
-        value_sum = Decimal(0)
-        async for partition in repo.readings(request.day):
-            lines: list[tuple[str, ...]] = []
-            for number, serial, service, decimals, value, source, submitted_at, status in partition:
-                value_sum += value
-                lines.append(
-                    (
-                        number,
-                        serial,
-                        service,
-                        fmt.decimal(value, decimals),
-                        source,
-                        fmt.moment(submitted_at),
-                        status,
-                    )
-                )
-            totals.records += len(lines)
-            yield out.rows(lines)
-        totals.total = fmt.decimal(value_sum, 3)
-    elif request.kind is ExportKind.PAYMENTS:
-        assert request.day is not None
-        yield out.rows([PAYMENTS_HEADER])
-        kopecks = 0
-        async for partition in repo.payments(request.day):
-            lines: list[tuple[str, ...]] = []
-            for number, purpose, capital, amount, channel, order_id, provider_id, paid_at, _id in partition:
-                kopecks += amount
-                lines.append(
-                    (
-                        number,
-                        purpose,
-                        capital if purpose == PaymentPurpose.CAPITAL_REPAIR.value and capital else "",
-                        fmt.money(amount),
-                        channel,
-                        order_id or "",
-                        provider_id or "",
-                        fmt.moment(paid_at),
-                        "storno" if amount < 0 else "payment",
-                    )
-                )
-            totals.records += len(lines)
-            yield out.rows(lines)
-        totals.total = fmt.money(kopecks)
-    else:
-        yield out.rows([REGISTRATIONS_EMAIL_HEADER if request.with_email else REGISTRATIONS_HEADER])
-        async for partition in repo.registrations():
-            lines: list[tuple[str, ...]] = []
-            for number, created_at, email in partition:
-                registered_on = fmt.date(fmt_day(created_at))
-                lines.append(
-                    (number, registered_on, email) if request.with_email else (number, registered_on)
-                )
-            totals.records += len(lines)
-            yield out.rows(lines)
+    out = CsvChunks(request.format)
+    records = {
+        ExportKind.READINGS: _readings,
+        ExportKind.PAYMENTS: _payments,
+        ExportKind.REGISTRATIONS: _registrations,
+    }[request.kind]
+    header = True  # each producer yields the header row first: no record
+    async for lines in records(ExportsRepository(session), request, totals):
+        totals.records += 0 if header else len(lines)
+        header = False
+        yield out.rows(lines)
     yield out.control(totals.records, totals.total)
     totals.complete = True
 
 
-def fmt_day(moment: dt.datetime) -> dt.date:
+async def _readings(
+    repo: ExportsRepository, request: ExportRequest, totals: ExportTotals
+) -> AsyncIterator[list[Line]]:
+    assert request.day is not None
+    fmt = request.format
+    yield [READINGS_HEADER]
+    value_sum = Decimal(0)
+    async for partition in repo.readings(request.day):
+        lines: list[Line] = []
+        for number, serial, service, decimals, value, source, submitted_at, status in partition:
+            value_sum += value
+            lines.append(
+                (
+                    number,
+                    serial,
+                    service,
+                    fmt.decimal(value, decimals),
+                    source,
+                    fmt.moment(submitted_at),
+                    status,
+                )
+            )
+        yield lines
+    totals.total = fmt.decimal(value_sum, 3)
+
+
+async def _payments(
+    repo: ExportsRepository, request: ExportRequest, totals: ExportTotals
+) -> AsyncIterator[list[Line]]:
+    assert request.day is not None
+    fmt = request.format
+    yield [PAYMENTS_HEADER]
+    kopecks = 0
+    async for partition in repo.payments(request.day):
+        lines: list[Line] = []
+        for number, purpose, capital, amount, channel, order_id, provider_id, paid_at, _id in partition:
+            kopecks += amount
+            lines.append(
+                (
+                    number,
+                    purpose,
+                    capital if purpose == PaymentPurpose.CAPITAL_REPAIR.value and capital else "",
+                    fmt.money(amount),
+                    channel,
+                    order_id or "",
+                    provider_id or "",
+                    fmt.moment(paid_at),
+                    "storno" if amount < 0 else "payment",
+                )
+            )
+        yield lines
+    totals.total = fmt.money(kopecks)
+
+
+async def _registrations(
+    repo: ExportsRepository, request: ExportRequest, totals: ExportTotals
+) -> AsyncIterator[list[Line]]:
+    fmt = request.format
+    yield [REGISTRATIONS_EMAIL_HEADER if request.with_email else REGISTRATIONS_HEADER]
+    async for partition in repo.registrations():
+        lines: list[Line] = []
+        for number, created_at, email in partition:
+            registered_on = fmt.date(billing_date(created_at))
+            lines.append((number, registered_on, email) if request.with_email else (number, registered_on))
+        yield lines
+
+
+def billing_date(moment: dt.datetime) -> dt.date:
     """The billing center's date of a moment."""
     return moment.astimezone(BILLING_TZ).date()
 
