@@ -50,7 +50,8 @@ BUILD = [
        (2, 'hot_water', 'Горячее водоснабжение', 'м³', 'meter', 'billing_center', 2),
        (3, 'electricity', 'Электроснабжение', 'кВт·ч', 'meter', 'billing_center', 3)""",
     """INSERT INTO accounts (id, number, address, owner_name, area_m2, residents)
-       SELECT g, (3500000000 + g)::text, 'г. Энск, ул. Длинная, д. ' || (g / 200 + 1) || ', кв. ' || (g % 200 + 1),
+       SELECT g, (3500000000 + g)::text,
+              'г. Энск, ул. Длинная, д. ' || (g / 200 + 1) || ', кв. ' || (g % 200 + 1),
               'Житель ' || g, 30 + g % 70, 1 + g % 4
        FROM generate_series(1, $1) AS g""",
     """INSERT INTO meters (id, account_id, service_id, serial_number, integer_digits, decimals, installed_on,
@@ -62,7 +63,8 @@ BUILD = [
     # The month before (accepted), the exported month (accepted), and for one meter in fifty an earlier
     # reading of the exported month that the later one replaced.
     """INSERT INTO readings (meter_id, period, value, submitted_at, source, status, rollover, needs_review)
-       SELECT m, p.period, (m % 9000) + p.k * 7.125, p.period + interval '20 days' + (m % 600) * interval '1 minute',
+       SELECT m, p.period, (m % 9000) + p.k * 7.125,
+              p.period + interval '20 days' + (m % 600) * interval '1 minute',
               CASE m % 3 WHEN 0 THEN 'resident' WHEN 1 THEN 'without_login' ELSE 'inspector' END,
               'accepted', false, false
        FROM generate_series(1, $1 * 3) AS m,

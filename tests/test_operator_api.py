@@ -139,9 +139,9 @@ async def test_downloads_are_the_same_bytes_as_the_service_and_named(portal):
 @pytest.mark.parametrize(
     ("query", "code", "field", "words"),
     [
-        ("readings?period=2026-13", "invalid_period", "period", "ГГГГ-ММ"),
-        ("readings?period=11.2026", "invalid_period", "period", "ГГГГ-ММ"),
-        ("payments?date=2026-02-30", "invalid_date", "date", "ГГГГ-ММ-ДД"),
+        ("readings?period=2026-13", "invalid_export_period", "period", "ГГГГ-ММ"),
+        ("readings?period=11.2026", "invalid_export_period", "period", "ГГГГ-ММ"),
+        ("payments?date=2026-02-30", "invalid_export_date", "date", "ГГГГ-ММ-ДД"),
         ("registrations?encoding=koi8-r", "invalid_encoding", "encoding", "cp1251"),
     ],
 )

@@ -28,8 +28,8 @@ from portal.state import PortalState
 
 router = APIRouter(prefix="/exports", tags=["operator"])
 
-_PERIOD_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
-_DAY_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+_PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+_DAY_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 _CSV: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The file (CSV with `;`, a header row, a control line last; see docs/exchange-out.md)",
@@ -78,7 +78,7 @@ def _request(kind: ExportKind, encoding: str, **kwargs: Any) -> ExportRequest:
     "/readings",
     summary="Показания за расчётный период (CSV)",
     response_class=StreamingResponse,
-    responses={**_CSV, **unprocessable(formats=("invalid_period", "invalid_encoding"))},
+    responses={**_CSV, **unprocessable(formats=("invalid_export_period", "invalid_encoding"))},
 )
 async def export_readings(
     state: State,
@@ -101,7 +101,7 @@ async def export_readings(
     "/payments",
     summary="Платежи через личный кабинет за день (CSV)",
     response_class=StreamingResponse,
-    responses={**_CSV, **unprocessable("invalid_date", formats=("invalid_encoding",))},
+    responses={**_CSV, **unprocessable("invalid_export_date", formats=("invalid_encoding",))},
 )
 async def export_payments(
     state: State,

@@ -24,8 +24,8 @@ from portal.models import PaymentPurpose
 
 log = logging.getLogger("kabinet.portal.exports")
 
-_PERIOD = re.compile(r"\d{4}-\d{2}")
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PERIOD = re.compile(r"[0-9]{4}-[0-9]{2}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: Years an export can be asked for (the portal's dates are in this range).
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
@@ -83,7 +83,7 @@ def parse_period(text: str) -> dt.date:
         else:
             if _in_years(period):
                 return period
-    raise ExportInputError("invalid_period", "period", text, allowed_en, allowed_ru)
+    raise ExportInputError("invalid_export_period", "period", text, allowed_en, allowed_ru)
 
 
 def parse_day(text: str) -> dt.date:
@@ -98,7 +98,7 @@ def parse_day(text: str) -> dt.date:
         else:
             if _in_years(day):
                 return day
-    raise ExportInputError("invalid_date", "date", text, allowed_en, allowed_ru)
+    raise ExportInputError("invalid_export_date", "date", text, allowed_en, allowed_ru)
 
 
 def parse_encoding(text: str) -> Encoding:

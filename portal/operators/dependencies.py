@@ -40,7 +40,7 @@ async def current_operator(
         seconds = max(1, int(((until or now + _MINUTE) - now).total_seconds()))
         raise ApiError(
             429,
-            "too_many_requests",
+            "too_many_attempts",
             f"Слишком много запросов с этим ключом оператора (не больше {limit} в минуту). "
             f"Повторите через {seconds} с.",
             headers={"Retry-After": str(seconds)},
