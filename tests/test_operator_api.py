@@ -3,6 +3,7 @@ where an operator key is wanted nor the reverse, and the exports as the same byt
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import shutil
@@ -134,6 +135,23 @@ async def test_downloads_are_the_same_bytes_as_the_service_and_named(portal):
         assert response.headers["content-type"] == f"text/csv; charset={charset}"
     header, records, control = parse(response.content)
     assert header[-1] == "email" and control[1] == str(len(records))
+
+
+async def test_the_download_is_the_same_file_as_the_command_writes(portal, tmp_path, monkeypatch):
+    from portal.cli import main
+
+    for name in ("KABINET_DEMO", "KABINET_DATABASE_URL", "KABINET_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    key = await operator_key(portal)
+    response = await portal.client.get(
+        f"{API}/operator/exports/readings?period=2026-10&encoding=cp1251", headers=key
+    )
+    assert response.status_code == 200
+    out = tmp_path / "readings.csv"
+    argv = ["export", "readings", "--period", "2026-10", "--encoding", "cp1251", "--out", str(out)]
+    argv += ["--data-dir", str(tmp_path), "--database-url", portal.settings.database_url]
+    assert await asyncio.to_thread(main, argv) == 0
+    assert out.read_bytes() == response.content
 
 
 @pytest.mark.parametrize(
