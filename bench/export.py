@@ -56,7 +56,8 @@ BUILD = [
        FROM generate_series(1, $1) AS g""",
     """INSERT INTO meters (id, account_id, service_id, serial_number, integer_digits, decimals, installed_on,
                            next_verification_on, lock_version)
-       SELECT (a - 1) * 3 + s, a, s, lpad(((a::bigint * 7919 + s * 104729) % 100000000)::text, 8, '0') || '-' || s,
+       SELECT (a - 1) * 3 + s, a, s,
+              lpad(((a::bigint * 7919 + s * 104729) % 100000000)::text, 8, '0') || '-' || s,
               CASE WHEN s = 3 THEN 6 ELSE 5 END, CASE WHEN s = 3 THEN 0 ELSE 3 END,
               DATE '2020-01-15', DATE '2030-01-15', 0
        FROM generate_series(1, $1) AS a, generate_series(1, 3) AS s""",

@@ -273,3 +273,27 @@ def test_cli_writes_the_files(cli_database, tmp_path, capsys):
     )
     assert parse(cp.read_bytes(), "cp1251")[2][2] == control[2].replace(".", ",")
     assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.postgres
+async def test_rows_come_through_a_server_side_cursor_in_partitions(portal, monkeypatch):
+    """On PostgreSQL the month is never fetched whole: a cursor stays open while chunks are handed out."""
+    from sqlalchemy import text
+
+    from portal.exports import repository
+    from portal.exports.service import export_chunks
+
+    if portal.state.engine.dialect.name != "postgresql":
+        pytest.skip("a server-side cursor is PostgreSQL's")
+    monkeypatch.setattr(repository, "PARTITION_ROWS", 20)
+    chunks = 0
+    open_cursors = []
+    async with portal.state.sessionmaker() as session:
+        async for _chunk in export_chunks(session, readings(dt.date(2026, 10, 1))):
+            chunks += 1
+            if chunks == 3:
+                open_cursors.append(await session.scalar(text("SELECT count(*) FROM pg_cursors")))
+    records = len(parse(await export_bytes(portal, readings(dt.date(2026, 10, 1))))[1])
+    assert records > 60
+    assert chunks >= records // 20 + 2  # header, one chunk per partition, the control line
+    assert open_cursors == [1]
