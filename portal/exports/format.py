@@ -63,6 +63,8 @@ class CsvFormat:
         """ISO 8601 in the billing center's time with its offset: ``2026-11-20T12:00:00+03:00``."""
         if value is None:
             return ""
+        if value.tzinfo is None:  # SQLite stores UTC without its zone
+            value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(BILLING_TZ).isoformat(timespec="seconds")
 
     def encode(self, text: str) -> bytes:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, bindparam, func, select
+from sqlalchemy import DateTime, Row, Select, Table, bindparam, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -43,6 +43,12 @@ _credited = aliased(_orders, name="credited")
 _refunded = aliased(_orders, name="refunded")
 
 
+def _plain_moment(column: Any) -> Any:
+    """A UTC timestamp without the per-row conversion of ``UTCDateTime`` (a third of the export's time):
+    asyncpg hands back aware datetimes already, SQLite naive UTC ones (see ``CsvFormat.moment``)."""
+    return type_coerce(column, DateTime(timezone=True))
+
+
 def readings_query() -> Select[Any]:
     """Every reading of a period (accepted and replaced), per account and meter, oldest first."""
     return (
@@ -53,7 +59,7 @@ def readings_query() -> Select[Any]:
             _meters.c.decimals,
             _readings.c.value,
             _readings.c.source,
-            _readings.c.submitted_at,
+            _plain_moment(_readings.c.submitted_at),
             _readings.c.status,
         )
         .select_from(
@@ -83,7 +89,7 @@ def payments_query() -> Select[Any]:
             _payments.c.channel,
             func.coalesce(_credited.c.id, _refunded.c.id),
             func.coalesce(_credited.c.provider_payment_id, _refunded.c.provider_payment_id),
-            _payments.c.paid_at,
+            _plain_moment(_payments.c.paid_at),
             _payments.c.id,
         )
         .select_from(
@@ -103,7 +109,7 @@ def payments_query() -> Select[Any]:
 def registrations_query() -> Select[Any]:
     """Accounts with a login, in account number order."""
     return (
-        select(_accounts.c.number, _users.c.created_at, _users.c.email)
+        select(_accounts.c.number, _plain_moment(_users.c.created_at), _users.c.email)
         .select_from(_users.join(_accounts, _accounts.c.id == _users.c.account_id))
         .order_by(_accounts.c.number, _users.c.id)
     )

@@ -239,7 +239,9 @@ async def _registrations(
 
 
 def billing_date(moment: dt.datetime) -> dt.date:
-    """The billing center's date of a moment."""
+    """The billing center's date of a UTC moment (naive from SQLite)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(BILLING_TZ).date()
 
 
