@@ -2,8 +2,10 @@
 
 Every route under this router needs an operator key (the router's own dependency, so no route can be
 added without it); a route that wants to know the operator declares :data:`CurrentOperator` as well
-(resolved once per request). The exports live here; the batch imports of the importer go beside them
-with one more ``include_router``.
+(resolved once per request). The exports live here; the batch imports go beside them with one more
+``include_router``: e.g. ``POST /operator/imports/{kind}`` taking a batch of records with an import id,
+calling ``import_batch(session, kind, rows, import_id=…)`` (portal/exchange) and logging the operator
+principal as who ran it — the key check and the per-key throttle then come with the router.
 """
 
 from __future__ import annotations
