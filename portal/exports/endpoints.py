@@ -37,7 +37,7 @@ _CSV: dict[int | str, dict[str, Any]] = {
     }
 }
 
-Encoding = Annotated[
+EncodingQuery = Annotated[
     str,
     Query(description="`utf-8` (decimal point) or `cp1251` (Windows-1251, decimal comma)."),
     WithJsonSchema({"type": "string", "enum": ["utf-8", "cp1251"]}),
@@ -88,7 +88,7 @@ async def export_readings(
         Query(description="The billing period, YYYY-MM."),
         WithJsonSchema({"type": "string", "pattern": _PERIOD_PATTERN}),
     ],
-    encoding: Encoding = "utf-8",
+    encoding: EncodingQuery = "utf-8",
 ) -> StreamingResponse:
     try:
         month = parse_period(period)
@@ -111,7 +111,7 @@ async def export_payments(
         Query(description="The day the payments are booked on, YYYY-MM-DD."),
         WithJsonSchema({"type": "string", "pattern": _DAY_PATTERN}),
     ],
-    encoding: Encoding = "utf-8",
+    encoding: EncodingQuery = "utf-8",
 ) -> StreamingResponse:
     try:
         day = parse_day(date)
@@ -129,7 +129,7 @@ async def export_payments(
 async def export_registrations(
     state: State,
     principal: CurrentOperator,
-    encoding: Encoding = "utf-8",
+    encoding: EncodingQuery = "utf-8",
     with_email: Annotated[bool, Query(description="Add the residents' e-mail addresses.")] = False,
 ) -> StreamingResponse:
     return _download(state, _request(ExportKind.REGISTRATIONS, encoding, with_email=with_email), principal)
