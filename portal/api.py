@@ -10,6 +10,7 @@ from portal.auth.endpoints import router as auth_router
 from portal.captcha.endpoints import router as captcha_router
 from portal.errors import FIELD_NAMES, ApiError, error_responses, unprocessable
 from portal.history.endpoints import router as history_router
+from portal.operators.router import operator_router
 from portal.payments.endpoints import router as payments_router
 from portal.profile.endpoints import router as profile_router
 from portal.readings.endpoints import router as readings_router
@@ -56,5 +57,6 @@ for router in (
     profile_router,
     receipts_router,
     payments_router,
+    operator_router,
 ):
     api_router.include_router(router)

@@ -9,10 +9,14 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from portal.settings import Settings
+
+if TYPE_CHECKING:
+    from portal.exports.service import ExportRequest
 
 
 def app_from_env() -> FastAPI:
@@ -202,6 +206,111 @@ def cmd_reconcile_a3(args: argparse.Namespace) -> int:
     return asyncio.run(_reconcile_a3(Settings(), day))
 
 
+async def _export(settings: Settings, request: ExportRequest, out: Path | None) -> int:
+    from portal.app import build_state
+    from portal.exports.service import ExportTotals, export_chunks, log_export
+
+    state = build_state(settings)
+    totals = ExportTotals()
+    # A file is written under a temporary name and renamed when complete: a failed export leaves none.
+    partial = out.with_name(out.name + ".partial") if out is not None else None
+    try:
+        async with state.sessionmaker() as session:
+            sink = partial.open("wb") if partial is not None else sys.stdout.buffer
+            try:
+                async for chunk in export_chunks(session, request, totals):
+                    sink.write(chunk)
+                sink.flush()
+            finally:
+                if partial is not None:
+                    sink.close()
+        if partial is not None and out is not None:
+            partial.replace(out)
+    finally:
+        if partial is not None and partial.exists():
+            partial.unlink()
+        log_export(request, totals, f"the command line ({os.environ.get('USER', 'unknown user')})")
+        await state.engine.dispose()
+    if out is not None:
+        print(f"{out}: {totals.records} record(s), control sum {totals.total or '-'}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write one export file (or stdout); exit 2 with a message naming the option when one is wrong."""
+    from portal.exports.service import (
+        ExportInputError,
+        ExportKind,
+        ExportRequest,
+        parse_day,
+        parse_encoding,
+        parse_period,
+    )
+
+    try:
+        kind = ExportKind(args.export_kind)
+        encoding = parse_encoding(args.encoding)
+        day = None
+        if kind is ExportKind.READINGS:
+            day = parse_period(args.period)
+        elif kind is ExportKind.PAYMENTS:
+            day = parse_day(args.date)
+    except ExportInputError as exc:
+        print(f"kabinet-portal export {args.export_kind}: {exc}", file=sys.stderr)
+        return 2
+    request = ExportRequest(kind, day, encoding, with_email=getattr(args, "with_email", False))
+    _apply_common(args)
+    return asyncio.run(_export(Settings(), request, args.out))
+
+
+async def _operator_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.app import build_state
+    from portal.operators.service import create_key, list_keys, revoke_key
+
+    state = build_state(settings)
+    try:
+        async with state.sessionmaker() as session:
+            now = state.clock.now()
+            if args.action == "create":
+                try:
+                    secret, info = await create_key(session, state.tokens, args.name, now)
+                except ValueError as exc:
+                    print(f"kabinet-portal operator-key create: {exc}", file=sys.stderr)
+                    return 2
+                await session.commit()
+                print(f"Operator key {info.id} ({info.name}) created. It is shown only this once:")
+                print(secret)
+                return 0
+            if args.action == "list":
+                keys = await list_keys(session)
+                if not keys:
+                    print("No operator keys.")
+                for key in keys:
+                    used = key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "never"
+                    revoked = (
+                        f"revoked {key.revoked_at.isoformat(timespec='seconds')}"
+                        if key.revoked_at
+                        else "active"
+                    )
+                    created = key.created_at.isoformat(timespec="seconds")
+                    print(f"{key.id:>4}  {key.name:<30} created {created}  last used {used}  {revoked}")
+                return 0
+            outcome = await revoke_key(session, args.id, now)
+            await session.commit()
+            if outcome is None:
+                print(f"There is no operator key {args.id}.", file=sys.stderr)
+                return 1
+            print(f"Operator key {args.id} {'is revoked' if outcome else 'was already revoked'}.")
+            return 0
+    finally:
+        await state.engine.dispose()
+
+
+def cmd_operator_key(args: argparse.Namespace) -> int:
+    _apply_common(args)
+    return asyncio.run(_operator_keys(Settings(), args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kabinet-portal",
@@ -248,6 +357,47 @@ def build_parser() -> argparse.ArgumentParser:
     common(reconcile)
     reconcile.add_argument("--date", required=True, help="the report's day, YYYY-MM-DD")
     reconcile.set_defaults(func=cmd_reconcile_a3)
+
+    export = sub.add_parser("export", help="write a file for the billing system (see docs/exchange-out.md)")
+    kinds = export.add_subparsers(dest="export_kind", required=True)
+
+    def export_options(p: argparse.ArgumentParser) -> None:
+        common(p)
+        p.add_argument("--out", type=Path, help="the file to write (default: standard output)")
+        p.add_argument(
+            "--encoding", default="utf-8", help="utf-8 (default, decimal point) or cp1251 (decimal comma)"
+        )
+        p.set_defaults(func=cmd_export)
+
+    readings = kinds.add_parser(
+        "readings", help="every reading accepted in a billing period, replaced ones marked"
+    )
+    readings.add_argument("--period", required=True, help="the billing period, YYYY-MM")
+    export_options(readings)
+    payments = kinds.add_parser("payments", help="payments made through the portal on a day, stornos marked")
+    payments.add_argument("--date", required=True, help="the day the payments are booked on, YYYY-MM-DD")
+    export_options(payments)
+    registrations = kinds.add_parser(
+        "registrations", help="accounts with a login and their registration date"
+    )
+    registrations.add_argument(
+        "--with-email",
+        action="store_true",
+        help="add the residents' e-mail addresses (see docs/exchange-out.md)",
+    )
+    export_options(registrations)
+
+    keys = sub.add_parser("operator-key", help="create, list or revoke keys of the operator API")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key; its secret is printed only this once")
+    create.add_argument("name", help="who or what uses the key, e.g. the billing system's name")
+    common(create)
+    listing = actions.add_parser("list", help="every key: id, name, created, last used, revoked")
+    common(listing)
+    revoke = actions.add_parser("revoke", help="revoke a key for good")
+    revoke.add_argument("id", type=int)
+    common(revoke)
+    keys.set_defaults(func=cmd_operator_key)
     return parser
 
 

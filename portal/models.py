@@ -185,6 +185,8 @@ class Reading(Base):
 
     __table_args__ = (
         Index("ix_readings_meter_period", "meter_id", "period"),
+        #: The export of a period's readings reads one period of every meter.
+        Index("ix_readings_period", "period"),
         # Exactly one accepted reading per meter and period: the last guard against races.
         Index(
             "uq_readings_accepted_meter_period",
@@ -232,6 +234,10 @@ class Payment(Base):
     purpose: Mapped[str] = mapped_column(String(20))
     #: The payment service's or bank's own reference; unique per channel.
     external_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    #: When the money moved: the moment the payment service completed a card payment (or the portal
+    #: credited it, when the service gave no time), the moment a storno was recorded. None for payments
+    #: recorded before this column existed and for payments collected elsewhere without a time.
+    paid_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
 
     __table_args__ = (
         # Negative: a storno (a card payment the payment service refunded), see portal/payments.
@@ -404,3 +410,20 @@ class SandboxPayment(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
 
     __table_args__ = (UniqueConstraint("provider", "order_id"),)
+
+
+class OperatorKey(Base):
+    """A key of the billing center's operator API; only its HMAC is stored (the secret is shown once).
+
+    Kept apart from residents' tokens (``sessions``): a resident's token is never an operator key,
+    nor the reverse.
+    """
+
+    __tablename__ = "operator_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hmac: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)

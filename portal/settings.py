@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     #: How long a request waits for a free connection before it is answered 503 with Retry-After.
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    #: Requests one operator key may make to the operator API per minute (exports are whole files).
+    operator_requests_per_minute: int = Field(default=30, ge=1)
+
     #: The largest request body taken (bytes); larger ones are refused with 413 before they are read.
     #: The API's largest honest body (a readings submission, a PayMO notification) is a few KiB.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

@@ -72,6 +72,7 @@ class PaymentsRepository:
         channel: str,
         purpose: str,
         external_id: str,
+        paid_at: dt.datetime,
     ) -> int:
         payment = Payment(
             account_id=account_id,
@@ -80,6 +81,7 @@ class PaymentsRepository:
             channel=channel,
             purpose=purpose,
             external_id=external_id,
+            paid_at=paid_at,
         )
         self.session.add(payment)
         await self.session.flush()

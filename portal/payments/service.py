@@ -168,6 +168,13 @@ def billing_day(completed_at: dt.datetime | None, clock: Clock) -> dt.date:
     return completed_at.astimezone(BILLING_TZ).date()
 
 
+def paid_moment(completed_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """When the money moved: the service's completion time (UTC when it omits the zone), else now."""
+    if completed_at is None:
+        return now
+    return completed_at.replace(tzinfo=dt.UTC) if completed_at.tzinfo is None else completed_at
+
+
 def public_idempotency_key(client: str, key: str) -> str:
     """The stored key of a payment without login: the client's key within the client's address."""
     scoped = hashlib.sha256(f"{client}\n{key}".encode()).hexdigest()
@@ -477,6 +484,7 @@ async def apply_provider_payment(
                 order.provider,
                 order.purpose,
                 order.id,
+                paid_moment(reported.completed_at, now),
             )
         except IntegrityError:  # the unique (channel, external_id) backstop
             raise ApiError(409, "payment_conflict", "Платёж уже зачислен другим запросом.") from None
@@ -496,6 +504,7 @@ async def apply_provider_payment(
             order.provider,
             order.purpose,
             f"refund:{order.id}",
+            now,
         )
         await repo.mark_refunded(order.id, storno_id, PaymentStatus.REFUNDED.value, now)
         await invalidate_after_commit(session, f"account:{order.account_id}")

@@ -57,6 +57,8 @@ class Window(enum.StrEnum):
     CAPITAL_REPAIR_LOOKUP = "w_capital_repair_lookup"
     CAPITAL_REPAIR_PAYMENT = "w_capital_repair_payment"
     PAYMENT_POLL = "w_payment_poll"
+    #: Requests of one operator key to the operator API.
+    OPERATOR = "w_operator"
 
 
 @dataclass(frozen=True)

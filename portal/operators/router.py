@@ -1,0 +1,24 @@
+"""``/api/v1/operator``: the billing center's API, behind operator keys only.
+
+Every route under this router needs an operator key (the router's own dependency, so no route can be
+added without it); a route that wants to know the operator declares :data:`CurrentOperator` as well
+(resolved once per request). The exports live here; the batch imports go beside them with one more
+``include_router``: e.g. ``POST /operator/imports/{kind}`` taking a batch of records with an import id,
+calling ``import_batch(session, kind, rows, import_id=…)`` (portal/exchange) and logging the operator
+principal as who ran it — the key check and the per-key throttle then come with the router.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from portal.errors import error_responses
+from portal.exports.endpoints import router as exports_router
+from portal.operators.dependencies import current_operator
+
+operator_router = APIRouter(
+    prefix="/operator",
+    dependencies=[Depends(current_operator)],
+    responses=error_responses(401, 429),
+)
+operator_router.include_router(exports_router)
