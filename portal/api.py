@@ -8,8 +8,8 @@ from portal import health
 from portal.accounts.endpoints import router as accounts_router
 from portal.auth.endpoints import router as auth_router
 from portal.captcha.endpoints import router as captcha_router
-from portal.errors import FIELD_NAMES, ApiError, error_responses, unprocessable
 from portal.history.endpoints import router as history_router
+from portal.kit.errors import FIELD_NAMES, ApiError, error_responses, unprocessable
 from portal.payments.endpoints import router as payments_router
 from portal.profile.endpoints import router as profile_router
 from portal.readings.endpoints import router as readings_router

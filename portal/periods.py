@@ -16,8 +16,8 @@ from fastapi import Depends, Query
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from portal.clock import add_months, month_start
-from portal.errors import ApiError
+from portal.kit.clock import add_months, month_start
+from portal.kit.errors import ApiError
 
 #: The longest range a history answers (a statement of five years is 60 months).
 MAX_YEARS = 5

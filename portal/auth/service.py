@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.repository import AuthRepository
-from portal.cache import CachedSession, invalidate_after_commit
-from portal.errors import ApiError, NotAuthenticated, SessionExpired
+from portal.kit.cache import CachedSession, invalidate_after_commit
+from portal.kit.errors import ApiError, NotAuthenticated, SessionExpired
+from portal.kit.state import PortalState
 from portal.models import TokenKind
-from portal.state import PortalState
 from portal.throttling.service import Scope
 
 #: Writing ``last_used_at`` on every request would turn every read into a write; once a minute is enough.
@@ -109,7 +109,7 @@ async def authenticate(
 ) -> Principal:
     """The principal of a bearer token of one of ``kinds``, or 401 (absent, unknown or expired).
 
-    A session checked within the last minute is answered from memory (see :mod:`portal.cache`);
+    A session checked within the last minute is answered from memory (see :mod:`portal.kit.cache`);
     otherwise one query reads the token with its account, and ``last_used_at`` is moved on.
     """
     if not token:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import repository
 from portal.billing.repository import ServiceLine
-from portal.clock import add_months, month_start
+from portal.kit.clock import add_months, month_start
 from portal.models import Payee, PaymentPurpose
 
 __all__ = [

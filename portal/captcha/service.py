@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.captcha.repository import CaptchaRepository
 from portal.captcha.schemas import CaptchaIssued, CaptchaPurpose
-from portal.errors import ApiError
+from portal.kit.errors import ApiError
+from portal.kit.state import PortalState
 from portal.security.tokens import TokenDigest
-from portal.state import PortalState
 
 #: Upper-case letters and digits without look-alikes: none of 0/O/Q, 1/I/L, 5/S, 8/B; of 2/Z and 6/G
 #: only the digit; no M and W either (too wide: they merge with a neighbour at 70 pixels across).

@@ -18,8 +18,8 @@ from pydantic import WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.errors import ApiError
 from portal.idempotency.repository import IdempotencyRepository
+from portal.kit.errors import ApiError
 
 #: Response header that marks a replayed result.
 REPLAYED_HEADER = "Idempotent-Replayed"

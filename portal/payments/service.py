@@ -26,12 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
-from portal.cache import invalidate_after_commit
-from portal.clock import BILLING_TZ, Clock
-from portal.db import session_scope
-from portal.errors import ApiError
 from portal.idempotency import request_hash
 from portal.idempotency.service import key_reused, request_in_progress
+from portal.kit.cache import invalidate_after_commit
+from portal.kit.clock import BILLING_TZ, Clock
+from portal.kit.db import session_scope
+from portal.kit.errors import ApiError
+from portal.kit.state import PortalState
 from portal.models import PaymentOrder, PaymentPurpose
 from portal.money import AmountFormatError, kopecks_to_decimal, parse_rubles
 from portal.payments import limits
@@ -55,7 +56,6 @@ from portal.payments.schemas import (
     ReconciliationReport,
 )
 from portal.registration.service import mask_address
-from portal.state import PortalState
 from portal.throttling.service import Scope
 
 log = logging.getLogger("kabinet.portal.payments")

@@ -16,18 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.repository import AuthRepository
 from portal.auth.service import Principal, end_sessions
-from portal.cache import invalidate_after_commit
 from portal.captcha.schemas import CaptchaPurpose
 from portal.captcha.service import verify_captcha
-from portal.clock import BILLING_TZ
-from portal.errors import ApiError, NotAuthenticated
+from portal.kit.cache import invalidate_after_commit
+from portal.kit.clock import BILLING_TZ
+from portal.kit.errors import ApiError, NotAuthenticated
+from portal.kit.state import PortalState
 from portal.mail import OutgoingMail
 from portal.models import TokenKind, User
 from portal.profile.repository import ProfileRepository
 from portal.profile.schemas import EmailChangeRequest, PasswordChangeRequest, ProfileView
 from portal.registration.service import mask_email
 from portal.security.passwords import password_problem
-from portal.state import PortalState
 from portal.throttling.service import Scope
 
 EMAIL_CHANGED_MESSAGE = "E-mail изменён. На прежний адрес отправлено уведомление, на новый — подтверждение."

@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.service import Principal, open_token
-from portal.cache import invalidate_after_commit
-from portal.clock import month_start
-from portal.errors import ApiError
 from portal.idempotency import IdempotencyKeys, StoredResponse, request_hash
+from portal.kit.cache import invalidate_after_commit
+from portal.kit.clock import month_start
+from portal.kit.errors import ApiError
+from portal.kit.state import PortalState
 from portal.meter_verification import VerificationState, verification_message, verification_state
 from portal.models import ReadingSource, TokenKind
 from portal.reading_window import reading_window as shared_window
@@ -50,7 +51,6 @@ from portal.readings.schemas import (
     VerificationStatus,
 )
 from portal.settings import Settings
-from portal.state import PortalState
 from portal.throttling.service import Scope, Window, take_client_window
 
 #: The name under which submissions store their idempotency records.

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
 from portal.billing import repository as billing_repository
-from portal.clock import add_months
-from portal.errors import ApiError, NotAuthenticated
+from portal.kit.clock import add_months
+from portal.kit.errors import ApiError, NotAuthenticated
 from portal.mail.mailer import Attachment, OutgoingMail
 from portal.models import PaymentPurpose
 from portal.money import kopecks_to_decimal

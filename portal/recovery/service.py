@@ -24,15 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.repository import AuthRepository
 from portal.auth.service import end_sessions
-from portal.clock import BILLING_TZ
-from portal.errors import ApiError
+from portal.kit.clock import BILLING_TZ
+from portal.kit.errors import ApiError
+from portal.kit.state import PortalState
 from portal.mail import OutgoingMail
 from portal.models import TokenKind, User
 from portal.recovery.repository import RecoveryRepository
 from portal.recovery.schemas import RecoveryConfirm
 from portal.registration.service import parse_account_number
 from portal.security.passwords import password_problem
-from portal.state import PortalState
 from portal.throttling.repository import FailureCounterRepository
 from portal.throttling.service import Scope
 

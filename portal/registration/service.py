@@ -17,14 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import last_receipt_period, receipt_total
-from portal.clock import BILLING_TZ, month_start
-from portal.errors import ApiError
+from portal.kit.clock import BILLING_TZ, month_start
+from portal.kit.errors import ApiError
+from portal.kit.state import PortalState
 from portal.mail import OutgoingMail
 from portal.money import AmountFormatError, parse_rubles
 from portal.registration.repository import RegistrationRepository
 from portal.registration.schemas import LookupResult, RegistrationRequest
 from portal.security.passwords import generate_password
-from portal.state import PortalState
 from portal.throttling.service import Scope, Window, take_client_window
 
 _ACCOUNT_NUMBER = re.compile(r"[0-9]{6,20}")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.errors import ApiError, TooManyAttempts
+from portal.kit.errors import ApiError, TooManyAttempts
 from portal.throttling.repository import FailureCounterRepository
 
 #: A quiet day forgives earlier failures.

@@ -112,7 +112,7 @@ FIELD_NAMES: dict[str, str] = {
 }
 
 
-#: The validation error type of a NUL character (U+0000) in a field (see :func:`portal.guards.refuse_nul`).
+#: The validation error type of a NUL character (U+0000) in a field (:func:`portal.kit.guards.refuse_nul`).
 NUL_ERROR_TYPE = "string_nul_character"
 #: Its code: a rule of every operation (no text may hold U+0000), listed in each 422's ``x-rule-codes``
 #: since the schema cannot say it of keys it does not name.

@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.errors import NUL_ERROR_TYPE, ErrorBody
+from portal.kit.errors import NUL_ERROR_TYPE, ErrorBody
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
