@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.accounts.repository import AccountsRepository
 from portal.auth.service import Principal, open_token
 from portal.idempotency import IdempotencyKeys, StoredResponse, request_hash
 from portal.kit.cache import invalidate_after_commit
@@ -31,7 +32,6 @@ from portal.readings.repository import (
     NewReading,
     ReadingRecord,
     ReadingsRepository,
-    find_account,
 )
 from portal.readings.schemas import (
     READING_PATTERN,
@@ -617,7 +617,7 @@ async def lookup_meters(
         limit=state.settings.public_lookups_per_window,
         length=dt.timedelta(seconds=state.settings.public_payment_window_seconds),
     )
-    account = await find_account(session, account_number.strip())
+    account = await AccountsRepository(session).account_by_number(account_number.strip())
     if account is None:
         raise account_not_found()
     period = month_start(state.clock.today())
@@ -684,7 +684,7 @@ async def check_previous_readings(
     now = state.clock.now()
     number = request.account_number.strip()
     reservation = await state.throttle.reserve(session, Scope.READINGS_CHECK, number, client, now)
-    account = await find_account(session, number)
+    account = await AccountsRepository(session).account_by_number(number)
     period = month_start(state.clock.today())
     # An unknown account runs the same queries (on an id no account has): similar timing, same answer.
     matched = await _previous_readings_match(session, account.id if account else 0, typed, period)

@@ -114,7 +114,7 @@ async def request_code(
     now = state.clock.now()
     # Reserved and never given back: every request counts, matching or not.
     await state.throttle.reserve(session, Scope.RECOVERY, number, client, now)
-    found = await RecoveryRepository(session).registered_user(number)
+    found = await RecoveryRepository(session).user_with_account(number)
     if found is None or found[0].email.casefold() != email.casefold():
         return []
     user, account = found
@@ -158,7 +158,8 @@ async def confirm(
     number = form.account_number
     reservation = await state.throttle.reserve(session, Scope.RECOVERY_CONFIRM, number, client, now)
     repo = RecoveryRepository(session)
-    account_id = await repo.account_id_by_number(number)
+    account = await repo.account_by_number(number)
+    account_id = account.id if account is not None else None
     user_id = None
     if account_id is not None and form.code:
         user_id = await repo.consume_code(code_digest(state, account_id, form.code), account_id, now)
