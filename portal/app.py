@@ -15,7 +15,7 @@ from portal.api import API_PREFIX, api_router
 from portal.kit.cache import InvalidationListener, ResidentCache
 from portal.kit.clock import Clock
 from portal.kit.db import create_engine, create_sessionmaker
-from portal.kit.errors import install_error_handlers
+from portal.kit.errors import document_error_codes, install_error_handlers
 from portal.kit.guards import BodyLimitMiddleware, refuse_nul
 from portal.kit.state import PortalState
 from portal.kit.storage import secure_storage, use_sandbox_secrets
@@ -100,6 +100,7 @@ def _document_edge_errors(app: FastAPI) -> None:
                 if "requestBody" in operation:
                     responses.setdefault("400", {"description": "The body is not JSON", "content": error})
                     responses.setdefault("413", {"description": "The body is too large", "content": error})
+        document_error_codes(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

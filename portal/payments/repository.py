@@ -116,16 +116,10 @@ class PaymentsRepository(Repository[PaymentOrder]):
         """Store the event once; False when it was stored before (a repeat)."""
         try:
             async with self.session.begin_nested():
-                self.session.add(
-                    PaymentNotification(
-                        provider=provider,
-                        event_id=event_id,
-                        order_id=order_id,
-                        status=status,
-                        received_at=now,
-                    )
+                notification = PaymentNotification(
+                    provider=provider, event_id=event_id, order_id=order_id, status=status, received_at=now
                 )
-                await self.session.flush()
+                await self.create(notification, flush=True)
         except IntegrityError:
             return False
         return True

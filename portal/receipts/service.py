@@ -14,15 +14,16 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
+from portal.auth.errors import NotAuthenticated
 from portal.billing import repository as billing_repository
 from portal.kit.clock import add_months
-from portal.kit.errors import ApiError, NotAuthenticated
 from portal.mail.mailer import Attachment, OutgoingMail
 from portal.models import PaymentPurpose
 from portal.money import kopecks_to_decimal
 from portal.periods import MAX_DATE, MIN_DATE
 from portal.receipts import qr, repository
 from portal.receipts.document import MeterLine, PayeeSection, PaymentLine, ReceiptDocument
+from portal.receipts.errors import InvalidReceiptMonth, ReceiptNotFound, TooManyReceiptLetters
 from portal.receipts.payees import PAYEES
 from portal.receipts.schemas import PaymentCode, PaymentCodes
 from portal.registration.service import mask_email
@@ -51,27 +52,12 @@ def parse_period(text: str) -> dt.date:
         period = dt.date(int(text[:4]), int(text[5:7]), 1)
         if MIN_DATE <= period <= MAX_DATE:
             return period
-    raise ApiError(
-        422,
-        "invalid_period",
-        f"Месяц квитанции указывается как ГГГГ-ММ (например, 2026-10), с {MIN_DATE:%Y} по {MAX_DATE:%Y} год.",
-        field="period",
-    )
+    raise InvalidReceiptMonth()
 
 
 def receipt_filename(account_number: str, period: dt.date) -> str:
     """``receipt-3500012007-2026-10.pdf``."""
     return f"receipt-{account_number}-{period:%Y-%m}.pdf"
-
-
-class ReceiptNotFound(ApiError):
-    def __init__(self, period: dt.date) -> None:
-        super().__init__(
-            404,
-            "receipt_not_found",
-            f"Квитанции за {month_name(period)} нет: за этот месяц по лицевому счёту ничего не начислено.",
-            field="period",
-        )
 
 
 def meter_line(record: repository.MeterReadingRecord) -> MeterLine:
@@ -108,7 +94,7 @@ async def build_receipt(
         raise NotAuthenticated()
     lines = await billing_repository.receipt_lines(session, account_id, period)
     if not any(lines.values()):
-        raise ReceiptNotFound(period)
+        raise ReceiptNotFound(month=month_name(period))
     next_period = add_months(period, 1)
     sums = await billing_repository.due_sums(session, account_id, period, next_period, today)
     payments = await repository.payments(session, account_id, period, next_period)
@@ -235,18 +221,6 @@ RECEIPT_EMAIL_PAUSE = dt.timedelta(minutes=10)
 RECEIPT_EMAIL_SCOPE = "receipt_email"
 
 
-class TooManyReceiptLetters(ApiError):
-    def __init__(self, retry_after_seconds: int) -> None:
-        minutes = max(1, (retry_after_seconds + 59) // 60)
-        super().__init__(
-            429,
-            "too_many_receipt_emails",
-            f"Квитанции уже отправлены на e-mail {RECEIPT_EMAILS_IN_A_ROW} раза подряд. "
-            f"Следующую можно отправить через {minutes} мин.",
-            headers={"Retry-After": str(retry_after_seconds)},
-        )
-
-
 async def count_receipt_letter(session: AsyncSession, account_id: int, now: dt.datetime) -> None:
     """Count one letter of the account, or raise 429 while it pauses.
 
@@ -267,4 +241,4 @@ async def count_receipt_letter(session: AsyncSession, account_id: int, now: dt.d
     if sent is None:
         until = await repo.blocked_until(RECEIPT_EMAIL_SCOPE, [subject])
         wait = (until - now).total_seconds() if until is not None else RECEIPT_EMAIL_PAUSE.total_seconds()
-        raise TooManyReceiptLetters(max(1, int(wait) + 1))
+        raise TooManyReceiptLetters(max(1, int(wait) + 1), RECEIPT_EMAILS_IN_A_ROW)
