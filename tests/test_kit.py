@@ -56,6 +56,14 @@ def test_every_repository_is_built_on_the_base() -> None:
         assert "__init__" not in defined, (path, node.name)  # the base holds the session
 
 
+def test_repositories_hold_their_sql_in_classes() -> None:
+    """No repository module answers through module functions that take a session (as billing's did)."""
+    for path in PORTAL.rglob("repository.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        loose = [node.name for node in tree.body if isinstance(node, ast.AsyncFunctionDef)]
+        assert not loose, (path, loose)
+
+
 def test_the_shared_lookups_are_written_once() -> None:
     """ "The account with this number" and adding-and-flushing live in the base only."""
     for path in PORTAL.rglob("*.py"):

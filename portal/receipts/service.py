@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
 from portal.auth.errors import NotAuthenticated
-from portal.billing import repository as billing_repository
+from portal.billing.repository import BillingRepository
 from portal.kit.clock import add_months
 from portal.mail.mailer import Attachment, OutgoingMail
 from portal.models import PaymentPurpose
@@ -25,6 +25,7 @@ from portal.receipts import qr, repository
 from portal.receipts.document import MeterLine, PayeeSection, PaymentLine, ReceiptDocument
 from portal.receipts.errors import InvalidReceiptMonth, ReceiptNotFound, TooManyReceiptLetters
 from portal.receipts.payees import PAYEES
+from portal.receipts.repository import ReceiptsRepository
 from portal.receipts.schemas import PaymentCode, PaymentCodes
 from portal.registration.service import mask_email
 from portal.throttling.repository import FailureCounterRepository
@@ -88,17 +89,18 @@ async def build_receipt(
     month with its payment sums, the month's payments, the meters with their readings, and the two
     totals of billing (three queries each).
     """
-    payer = await repository.payer(session, account_id)
+    receipts, charges = ReceiptsRepository(session), BillingRepository(session)
+    payer = await receipts.payer(account_id)
     if payer is None:
         # The account was deleted under a live session: the session means nothing any more.
         raise NotAuthenticated()
-    lines = await billing_repository.receipt_lines(session, account_id, period)
+    lines = await charges.receipt_lines(account_id, period)
     if not any(lines.values()):
         raise ReceiptNotFound(month=month_name(period))
     next_period = add_months(period, 1)
-    sums = await billing_repository.due_sums(session, account_id, period, next_period, today)
-    payments = await repository.payments(session, account_id, period, next_period)
-    meters = await repository.meter_readings(session, account_id, period, next_period)
+    sums = await charges.due_sums(account_id, period, next_period, today)
+    payments = await receipts.payments(account_id, period, next_period)
+    meters = await receipts.meter_readings(account_id, period, next_period)
     utilities_total = await billing.receipt_total(session, account_id, period)
     fund_total = (
         await billing.capital_repair_total(session, account_id, period)
@@ -165,7 +167,7 @@ async def build_receipt(
 
 async def recipient(session: AsyncSession, account_id: int) -> str:
     """The registered e-mail receipts are mailed to (a session always belongs to a registered user)."""
-    email = await repository.registered_email(session, account_id)
+    email = await ReceiptsRepository(session).registered_email(account_id)
     if email is None:
         raise NotAuthenticated()
     return email
