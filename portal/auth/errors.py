@@ -12,9 +12,7 @@ class NotAuthenticated(DomainError):
     status_code = 401
     code = "not_authenticated"
     message = "Требуется вход в личный кабинет."
-
-    def __init__(self) -> None:
-        super().__init__(headers=_BEARER)
+    default_headers = _BEARER
 
 
 class TokenNotValid(NotAuthenticated):
@@ -27,9 +25,7 @@ class SessionExpired(DomainError):
     status_code = 401
     code = "session_expired"
     message = "Сеанс завершён. Войдите в личный кабинет снова."
-
-    def __init__(self) -> None:
-        super().__init__(headers=_BEARER)
+    default_headers = _BEARER
 
 
 class LoginFailed(DomainError):

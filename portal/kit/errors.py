@@ -9,7 +9,7 @@ import pkgutil
 import socket
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -77,6 +77,8 @@ class DomainError(ApiError):
     code: str
     message: str
     field: str | None = None
+    #: Headers every answer of the error carries (``WWW-Authenticate``…).
+    default_headers: ClassVar[dict[str, str] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -98,7 +100,7 @@ class DomainError(ApiError):
             cls.code,
             message,
             field=field if field is not None else cls.field,
-            headers=headers,
+            headers=headers if headers is not None else cls.default_headers,
             details=details,
         )
 
@@ -207,6 +209,14 @@ class InternalError(DomainError):
     status_code = 500
     code = "internal_error"
     message = "Внутренняя ошибка личного кабинета. Повторите попытку позже."
+
+
+class RetryLater(DomainError):
+    """The base of a refusal that says when to come back: ``Retry-After`` and ``{minutes}`` in its message."""
+
+    def __init__(self, retry_after_seconds: int, **params: Any) -> None:
+        minutes = max(1, (retry_after_seconds + 59) // 60)
+        super().__init__(headers={"Retry-After": str(retry_after_seconds)}, minutes=minutes, **params)
 
 
 class DatabaseUnavailable(DomainError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.auth.errors import SESSION_ERRORS
-from portal.kit.errors import DomainError, Operations
+from portal.kit.errors import DomainError, Operations, RetryLater
 from portal.periods import MAX_DATE, MIN_DATE
 
 
@@ -23,20 +23,15 @@ class ReceiptNotFound(DomainError):
     field = "period"
 
 
-class TooManyReceiptLetters(DomainError):
+class TooManyReceiptLetters(RetryLater):
+    """``TooManyReceiptLetters(retry_after_seconds, letters=…)``: the pause after ``letters`` letters."""
+
     status_code = 429
     code = "too_many_receipt_emails"
     message = (
         "Квитанции уже отправлены на e-mail {letters} раза подряд. "
         "Следующую можно отправить через {minutes} мин."
     )
-
-    def __init__(self, retry_after_seconds: int, letters: int) -> None:
-        super().__init__(
-            headers={"Retry-After": str(retry_after_seconds)},
-            letters=letters,
-            minutes=max(1, (retry_after_seconds + 59) // 60),
-        )
 
 
 #: The named errors each operation of this package answers (listed in the OpenAPI document).

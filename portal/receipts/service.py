@@ -243,4 +243,4 @@ async def count_receipt_letter(session: AsyncSession, account_id: int, now: dt.d
     if sent is None:
         until = await repo.blocked_until(RECEIPT_EMAIL_SCOPE, [subject])
         wait = (until - now).total_seconds() if until is not None else RECEIPT_EMAIL_PAUSE.total_seconds()
-        raise TooManyReceiptLetters(max(1, int(wait) + 1), RECEIPT_EMAILS_IN_A_ROW)
+        raise TooManyReceiptLetters(max(1, int(wait) + 1), letters=RECEIPT_EMAILS_IN_A_ROW)

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from portal.kit.errors import DomainError
+from portal.kit.errors import RetryLater
 
 
-def _minutes(retry_after_seconds: int) -> int:
-    return max(1, (retry_after_seconds + 59) // 60)
-
-
-class TooManyAttempts(DomainError):
+class TooManyAttempts(RetryLater):
     status_code = 429
     code = "too_many_attempts"
     message = "Слишком много неудачных попыток. Повторите через {minutes} мин."
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(
-            headers={"Retry-After": str(retry_after_seconds)}, minutes=_minutes(retry_after_seconds)
-        )
 
-
-class TooManyRequests(DomainError):
+class TooManyRequests(RetryLater):
     """A client address over its window of public requests (lookups, payments)."""
 
     status_code = 429
     code = "too_many_attempts"
     message = "Слишком много запросов с этого адреса. Повторите через {minutes} мин."
-
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(
-            headers={"Retry-After": str(retry_after_seconds)}, minutes=_minutes(retry_after_seconds)
-        )
