@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 from sqlalchemy.dialects import postgresql  # noqa: E402
 
-from portal.db import create_engine, create_sessionmaker  # noqa: E402
 from portal.exports.repository import readings_query  # noqa: E402
 from portal.exports.service import ExportKind, ExportRequest, ExportTotals, export_chunks  # noqa: E402
+from portal.kit.db import create_engine, create_sessionmaker  # noqa: E402
 from portal.migrations import upgrade  # noqa: E402
 
 DATABASE = "x_export_bench"

@@ -12,19 +12,19 @@ from sqlalchemy import func, select
 
 from portal import __version__
 from portal.api import API_PREFIX, api_router
-from portal.cache import InvalidationListener, ResidentCache
-from portal.clock import Clock
-from portal.db import create_engine, create_sessionmaker
-from portal.errors import install_error_handlers
-from portal.guards import BodyLimitMiddleware, refuse_nul
+from portal.kit.cache import InvalidationListener, ResidentCache
+from portal.kit.clock import Clock
+from portal.kit.db import create_engine, create_sessionmaker
+from portal.kit.errors import document_error_codes, install_error_handlers
+from portal.kit.guards import BodyLimitMiddleware, refuse_nul
+from portal.kit.state import PortalState
+from portal.kit.storage import secure_storage, use_sandbox_secrets
+from portal.kit.views import CachedViewsMiddleware
 from portal.mail import Mailer
 from portal.security.passwords import PasswordHashing
 from portal.security.tokens import TokenDigest
 from portal.settings import Settings
-from portal.state import PortalState
-from portal.storage import secure_storage, use_sandbox_secrets
 from portal.throttling.service import Throttle, ThrottlePolicy
-from portal.views import CachedViewsMiddleware
 
 log = logging.getLogger("kabinet.portal")
 
@@ -113,6 +113,7 @@ def _document_edge_errors(app: FastAPI) -> None:
                 if "requestBody" in operation:
                     responses.setdefault("400", {"description": "The body is not JSON", "content": error})
                     responses.setdefault("413", {"description": "The body is too large", "content": error})
+        document_error_codes(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -40,7 +40,7 @@ def _apply_common(args: argparse.Namespace) -> None:
 async def _prepare(settings: Settings, *, seed: bool) -> tuple[int, int] | None:
     """Migrate (and seed); PostgreSQL's connection limits for the pool check of ``serve``."""
     from portal.app import _prepare_database, build_state
-    from portal.db import server_connection_limits
+    from portal.kit.db import server_connection_limits
 
     state = build_state(settings)
     try:
@@ -57,7 +57,7 @@ async def _prepare(settings: Settings, *, seed: bool) -> tuple[int, int] | None:
 
 def pool_problem(settings: Settings, workers: int, limits: tuple[int, int] | None) -> str | None:
     """Why ``workers`` processes with these pool settings could run PostgreSQL out of connections."""
-    from portal.db import connection_budget, connections_needed
+    from portal.kit.db import connection_budget, connections_needed
 
     if limits is None:
         return None

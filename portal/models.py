@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, UTCDateTime
+from portal.kit.db import Base, UTCDateTime
 
 Timestamp = UTCDateTime()
 

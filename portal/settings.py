@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     #: Serve sessions and residents' views from memory, kept coherent by invalidations (see
-    #: portal/cache.py; on PostgreSQL through LISTEN/NOTIFY).
+    #: portal/kit/cache.py; on PostgreSQL through LISTEN/NOTIFY).
     cache_enabled: bool = True
 
     # Mail.

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from portal.app import create_app
-from portal.clock import Clock
+from portal.kit.clock import Clock
 from portal.settings import Settings
 
 #: The tests' "now": 20 November 2026, 12:00 in Moscow; the demo history ends with October 2026.

@@ -20,7 +20,7 @@ from typing import Any
 import schemathesis
 from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
 
-from portal.errors import RULES_EXTENSION
+from portal.kit.errors import RULES_EXTENSION
 
 #: Refusals of schema-valid input that are part of the contract: not logged in, forbidden, not found
 #: (an unknown account or order), a business rule (409) and throttling (429).

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, capital_repair_number
-from portal.errors import RULES_EXTENSION
+from portal.kit.errors import RULES_EXTENSION
 from portal.money import AmountFormatError, parse_rubles
 from tests.conftest import Portal
 from tests.test_registration import REGISTER, UNREGISTERED, dotted, expected_total, form, users_of

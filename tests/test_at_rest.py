@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from portal.app import create_app
 from portal.demo.accounts import UNREGISTERED_APARTMENT, capital_repair_number
+from portal.kit.storage import SANDBOX_SECRET_SETTINGS, SANDBOX_SECRETS_FILE
 from portal.mail.mailer import OutgoingMail
 from portal.models import PaymentOrder, SandboxPayment
 from portal.payments.providers.paymo import SIGNATURE_HEADER, notification_signature
 from portal.settings import DEFAULT_PAYMENT_SECRET, Settings
-from portal.storage import SANDBOX_SECRET_SETTINGS, SANDBOX_SECRETS_FILE
 from tests.conftest import BASE_URL, TEST_NOW, TEST_SECRET
 
 API = "/api/v1"

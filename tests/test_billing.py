@@ -15,8 +15,8 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from portal import billing
-from portal.db import Base, create_engine, create_sessionmaker
 from portal.demo import seed_demo
+from portal.kit.db import Base, create_engine, create_sessionmaker
 from portal.models import Account, Charge, Payee, Payment, PaymentPurpose, Service, ServiceBasis
 
 U = PaymentPurpose.UTILITIES

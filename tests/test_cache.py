@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from portal.cache import ResidentCache
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+from portal.kit.cache import ResidentCache
 
 HAPPY = account_number(HAPPY_PATH_APARTMENT)
 HISTORY = "/api/v1/history/readings?date_from=2026-01-01&date_to=2026-12-31"

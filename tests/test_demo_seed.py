@@ -17,8 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from portal import billing
-from portal.clock import add_months
-from portal.db import Base, create_engine, create_sessionmaker
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAlreadySeeded, describe_demo_accounts, seed_demo
 from portal.demo.accounts import (
     DEBTORS_STOPPED_MONTHS_AGO,
@@ -28,6 +26,8 @@ from portal.demo.accounts import (
     VERIFICATION_SOON_APARTMENT,
     account_number,
 )
+from portal.kit.clock import add_months
+from portal.kit.db import Base, create_engine, create_sessionmaker
 from portal.models import (
     Account,
     CapitalRepairAccount,

@@ -371,7 +371,7 @@ def test_too_many_connections_counts_as_unavailable():
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from portal.errors import is_database_unavailable
+    from portal.kit.errors import is_database_unavailable
 
     assert is_database_unavailable(asyncpg.TooManyConnectionsError("sorry, too many clients already"))
     assert is_database_unavailable(PoolTimeout("QueuePool limit of size 1 overflow 0 reached"))

@@ -24,7 +24,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal import billing
-from portal.billing import repository as billing_repository
+from portal.billing.repository import BillingRepository
 from portal.demo.accounts import (
     DEBTOR_APARTMENT,
     DEMO_PASSWORD,
@@ -106,7 +106,7 @@ async def _expected(portal: Portal, apartment: int, period: dt.date) -> dict[str
     async with portal.state.sessionmaker() as session:
         account = await session.get(Account, account_id)
         assert account is not None
-        lines = await billing_repository.receipt_lines(session, account_id, period)
+        lines = await BillingRepository(session).receipt_lines(account_id, period)
         total = await billing.receipt_total(session, account_id, period)
         fund_total = await billing.capital_repair_total(session, account_id, period)
         rows = await session.execute(

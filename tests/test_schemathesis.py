@@ -43,8 +43,8 @@ from schemathesis.experimental import COVERAGE_PHASE
 from schemathesis.specs.openapi.checks import unsupported_method
 
 from portal.app import create_app
-from portal.clock import Clock
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+from portal.kit.clock import Clock
 from portal.settings import Settings
 from tests.conftest import TEST_NOW, TEST_SECRET
 from tests.schemathesis_checks import allow_header_lists_documented_methods, schema_valid_input_accepted

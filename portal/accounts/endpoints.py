@@ -7,9 +7,9 @@ from fastapi import APIRouter, Request, Response
 from portal.accounts import service
 from portal.accounts.schemas import AccountSummary, ReceiptList
 from portal.auth.dependencies import CurrentResident
-from portal.deps import DbSession, State
-from portal.errors import error_responses
-from portal.views import cached_view
+from portal.kit.deps import DbSession, State
+from portal.kit.errors import error_responses
+from portal.kit.views import cached_view
 
 router = APIRouter(tags=["account"])
 

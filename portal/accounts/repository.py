@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import BindParameter, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing.repository import latest_charge_period_of
+from portal.kit.repository import Repository
 from portal.models import Account, CapitalRepairAccount, Meter, Payment, Service
 
 _accounts = Account.__table__
@@ -104,11 +104,10 @@ _SUMMARY_ACCOUNT = (
 )
 
 
-class AccountsRepository:
+class AccountsRepository(Repository[Account]):
     """Reads of one account's own rows."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = Account
 
     async def summary_account(self, account_id: int, today: dt.date) -> SummaryAccount | None:
         """The account with its fund account, last receipt month, last payment up to ``today`` and meters."""

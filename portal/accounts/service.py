@@ -20,9 +20,9 @@ from portal.accounts.schemas import (
     ReceiptList,
     ReceiptMonth,
 )
+from portal.auth.errors import NotAuthenticated
 from portal.auth.service import Principal
 from portal.billing.schemas import ServiceCharge
-from portal.errors import NotAuthenticated
 from portal.meter_verification import VerificationState, verification_message, verification_state
 from portal.models import PaymentChannel, PaymentPurpose
 from portal.reading_window import reading_window

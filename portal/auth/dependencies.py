@@ -8,7 +8,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from portal.auth.service import Principal, authenticate
-from portal.deps import DbSession, State
+from portal.kit.deps import DbSession, State
 from portal.models import TokenKind
 
 bearer = HTTPBearer(auto_error=False, description="The token from login (or from the readings check).")

@@ -5,28 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.kit.repository import Repository
 from portal.models import AccessToken, Account, User
 
 
-class AuthRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def account_by_number(self, number: str) -> Account | None:
-        result: Account | None = await self.session.scalar(select(Account).where(Account.number == number))
-        return result
-
-    async def user_with_account(self, number: str) -> tuple[User, Account] | None:
-        row = (
-            await self.session.execute(
-                select(User, Account)
-                .join(Account, User.account_id == Account.id)
-                .where(Account.number == number)
-            )
-        ).first()
-        return (row[0], row[1]) if row else None
+class AuthRepository(Repository[AccessToken]):
+    model = AccessToken
 
     async def add_token(
         self,
@@ -47,15 +32,10 @@ class AuthRepository:
             last_used_at=now,
             expires_at=expires_at,
         )
-        self.session.add(token)
-        await self.session.flush()
-        return token
+        return await self.create(token, flush=True)
 
     async def token_by_hmac(self, token_hmac: str) -> AccessToken | None:
-        result: AccessToken | None = await self.session.scalar(
-            select(AccessToken).where(AccessToken.token_hmac == token_hmac)
-        )
-        return result
+        return await self.get_one_or_none(select(AccessToken).where(AccessToken.token_hmac == token_hmac))
 
     async def token_with_account_number(self, token_hmac: str) -> tuple[AccessToken, str] | None:
         row = (

@@ -7,17 +7,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.auth.errors import LoginFailed, NotAuthenticated, SessionExpired, TokenNotValid
 from portal.auth.repository import AuthRepository
-from portal.cache import CachedSession, invalidate_after_commit
-from portal.errors import ApiError, NotAuthenticated, SessionExpired
+from portal.kit.cache import CachedSession, invalidate_after_commit
+from portal.kit.state import PortalState
 from portal.models import TokenKind
-from portal.state import PortalState
 from portal.throttling.service import Scope
 
 #: Writing ``last_used_at`` on every request would turn every read into a write; once a minute is enough.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
-
-LOGIN_FAILED = ApiError(401, "login_failed", "Неверный номер лицевого счета или пароль.")
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ async def login(
     found = await repo.user_with_account(number)
     ok = await state.hashing.verify(found[0].password_hash if found else None, password)
     if not ok or found is None:
-        raise LOGIN_FAILED  # the attempt was counted by the reservation
+        raise LoginFailed()  # the attempt was counted by the reservation
     user, account = found
     await state.throttle.succeeded(session, reservation)
     if state.hashing.needs_rehash(user.password_hash):
@@ -109,7 +107,7 @@ async def authenticate(
 ) -> Principal:
     """The principal of a bearer token of one of ``kinds``, or 401 (absent, unknown or expired).
 
-    A session checked within the last minute is answered from memory (see :mod:`portal.cache`);
+    A session checked within the last minute is answered from memory (see :mod:`portal.kit.cache`);
     otherwise one query reads the token with its account, and ``last_used_at`` is moved on.
     """
     if not token:
@@ -123,7 +121,7 @@ async def authenticate(
     repo = AuthRepository(session)
     found = await repo.token_with_account_number(token_hmac)
     if found is None or found[0].kind not in kinds:
-        raise NotAuthenticated("Требуется вход в личный кабинет: токен не действителен.")
+        raise TokenNotValid()
     row, account_number = found
     idle_expired = row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit
     if now >= row.expires_at or idle_expired:

@@ -25,8 +25,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.kit.repository import Repository
 from portal.models import Charge, Payee, Payment, PaymentPurpose, Service
 
 _charges = Charge.__table__
@@ -69,96 +69,7 @@ class ServiceLine:
         return self.charged_kopecks + self.recalculation_kopecks
 
 
-async def balance_before(
-    session: AsyncSession, account_id: int, payee: Payee, purpose: PaymentPurpose, before: dt.date
-) -> int:
-    """Charges (with recalculations) minus payments of one payee dated before ``before``.
-
-    One round trip: both sums are scalar subqueries of a single SELECT.
-    """
-    charged = (
-        select(func.coalesce(func.sum(Charge.charged_kopecks + Charge.recalculation_kopecks), 0))
-        .join(Service, Service.id == Charge.service_id)
-        .where(Charge.account_id == account_id, Service.payee == payee.value, Charge.period < before)
-        .scalar_subquery()
-    )
-    paid = (
-        select(func.coalesce(func.sum(Payment.amount_kopecks), 0))
-        .where(
-            Payment.account_id == account_id,
-            Payment.purpose == purpose.value,
-            Payment.paid_on < before,
-        )
-        .scalar_subquery()
-    )
-    row = (await session.execute(select(charged, paid))).one()
-    return int(row[0]) - int(row[1])
-
-
-async def charge_sums_by_period(
-    session: AsyncSession, account_id: int, payee: Payee, first: dt.date, last: dt.date
-) -> dict[dt.date, ChargeSums]:
-    """Charged and recalculated sums of one payee per period, for periods in ``[first, last]``."""
-    stmt = (
-        select(
-            Charge.period,
-            func.coalesce(func.sum(Charge.charged_kopecks), 0),
-            func.coalesce(func.sum(Charge.recalculation_kopecks), 0),
-        )
-        .join(Service, Service.id == Charge.service_id)
-        .where(
-            Charge.account_id == account_id,
-            Service.payee == payee.value,
-            Charge.period >= first,
-            Charge.period <= last,
-        )
-        .group_by(Charge.period)
-    )
-    rows = (await session.execute(stmt)).all()
-    return {period: ChargeSums(int(charged), int(recalc)) for period, charged, recalc in rows}
-
-
-async def payment_sums_by_month(
-    session: AsyncSession, account_id: int, purpose: PaymentPurpose, first: dt.date, end: dt.date
-) -> dict[dt.date, int]:
-    """Payments of one purpose per calendar month (keyed by its first day), ``first <= paid_on < end``."""
-    # Year and month are grouped separately: an expression such as ``year * 12 + month`` would carry a
-    # bound parameter, and PostgreSQL does not match ``$1`` in SELECT with ``$2`` in GROUP BY.
-    year = cast(extract("year", Payment.paid_on), Integer)
-    month = cast(extract("month", Payment.paid_on), Integer)
-    stmt = (
-        select(year, month, func.coalesce(func.sum(Payment.amount_kopecks), 0))
-        .where(
-            Payment.account_id == account_id,
-            Payment.purpose == purpose.value,
-            Payment.paid_on >= first,
-            Payment.paid_on < end,
-        )
-        .group_by(year, month)
-    )
-    rows = (await session.execute(stmt)).all()
-    return {dt.date(int(y), int(m), 1): int(total) for y, m, total in rows}
-
-
 _LATEST_CHARGE_PERIOD = select(latest_charge_period_of(bindparam("account_id")))
-
-
-async def latest_charge_period(session: AsyncSession, account_id: int) -> dt.date | None:
-    """The latest period that has any charge."""
-    result = await session.execute(_LATEST_CHARGE_PERIOD, {"account_id": account_id})
-    period: dt.date | None = result.scalar_one()
-    return period
-
-
-async def charge_periods(session: AsyncSession, account_id: int) -> list[dt.date]:
-    """Every period that has a charge, newest first."""
-    stmt = (
-        select(Charge.period)
-        .where(Charge.account_id == account_id)
-        .group_by(Charge.period)
-        .order_by(Charge.period.desc())
-    )
-    return list((await session.execute(stmt)).scalars())
 
 
 # --- the amount due of both payees at once ----------------------------------------------------------
@@ -221,37 +132,6 @@ _DUE_SUMS = union_all(
 )
 
 
-async def due_sums(
-    session: AsyncSession,
-    account_id: int,
-    period: dt.date | None,
-    next_period: dt.date | None,
-    today: dt.date,
-) -> dict[PaymentPurpose, DueSums]:
-    """Sums of both payees around the receipt month ``period`` … ``next_period`` (exclusive), in one query.
-
-    Without a receipt (``period`` None) only ``paid_until_today_kopecks`` is filled.
-    """
-    rows = await session.execute(
-        _DUE_SUMS, {"account_id": account_id, "period": period, "next_period": next_period, "today": today}
-    )
-    charged: dict[str, int] = {}
-    paid: dict[str, tuple[int, int, int, int]] = {}
-    for kind, key, charged_before, before, in_period, since, until_today in rows:
-        if kind == _CHARGES:
-            charged[key] = int(charged_before)
-        else:
-            paid[key] = (int(before), int(in_period), int(since), int(until_today))
-    sums: dict[PaymentPurpose, DueSums] = {}
-    for purpose, payee in (
-        (PaymentPurpose.UTILITIES, Payee.BILLING_CENTER),
-        (PaymentPurpose.CAPITAL_REPAIR, Payee.CAPITAL_REPAIR_FUND),
-    ):
-        before, in_period, since, until_today = paid.get(purpose.value, (0, 0, 0, 0))
-        sums[purpose] = DueSums(charged.get(payee.value, 0), before, in_period, since, until_today)
-    return sums
-
-
 _RECEIPT_LINES = (
     select(
         _services.c.payee,
@@ -269,22 +149,140 @@ _RECEIPT_LINES = (
 )
 
 
-async def receipt_lines(
-    session: AsyncSession, account_id: int, period: dt.date
-) -> dict[Payee, list[ServiceLine]]:
-    """The charges of one period by payee, each in the receipt's order of services (one query)."""
-    lines: dict[Payee, list[ServiceLine]] = {payee: [] for payee in Payee}
-    rows = await session.execute(_RECEIPT_LINES, {"account_id": account_id, "period": period})
-    for payee, code, name, unit, volume, tariff, charged, recalc in rows:
-        lines[Payee(payee)].append(
-            ServiceLine(
-                service_code=code,
-                service_name=name,
-                unit=unit,
-                volume=Decimal(volume),
-                tariff_kopecks=int(tariff),
-                charged_kopecks=int(charged),
-                recalculation_kopecks=int(recalc),
-            )
+class BillingRepository(Repository[Charge]):
+    """Charges and payments of one account, summed the ways statements, receipts and the amount due need."""
+
+    model = Charge
+
+    async def balance_before(
+        self, account_id: int, payee: Payee, purpose: PaymentPurpose, before: dt.date
+    ) -> int:
+        """Charges (with recalculations) minus payments of one payee dated before ``before``.
+
+        One round trip: both sums are scalar subqueries of a single SELECT.
+        """
+        charged = (
+            select(func.coalesce(func.sum(Charge.charged_kopecks + Charge.recalculation_kopecks), 0))
+            .join(Service, Service.id == Charge.service_id)
+            .where(Charge.account_id == account_id, Service.payee == payee.value, Charge.period < before)
+            .scalar_subquery()
         )
-    return lines
+        paid = (
+            select(func.coalesce(func.sum(Payment.amount_kopecks), 0))
+            .where(
+                Payment.account_id == account_id,
+                Payment.purpose == purpose.value,
+                Payment.paid_on < before,
+            )
+            .scalar_subquery()
+        )
+        row = (await self.session.execute(select(charged, paid))).one()
+        return int(row[0]) - int(row[1])
+
+    async def charge_sums_by_period(
+        self, account_id: int, payee: Payee, first: dt.date, last: dt.date
+    ) -> dict[dt.date, ChargeSums]:
+        """Charged and recalculated sums of one payee per period, for periods in ``[first, last]``."""
+        stmt = (
+            select(
+                Charge.period,
+                func.coalesce(func.sum(Charge.charged_kopecks), 0),
+                func.coalesce(func.sum(Charge.recalculation_kopecks), 0),
+            )
+            .join(Service, Service.id == Charge.service_id)
+            .where(
+                Charge.account_id == account_id,
+                Service.payee == payee.value,
+                Charge.period >= first,
+                Charge.period <= last,
+            )
+            .group_by(Charge.period)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return {period: ChargeSums(int(charged), int(recalc)) for period, charged, recalc in rows}
+
+    async def payment_sums_by_month(
+        self, account_id: int, purpose: PaymentPurpose, first: dt.date, end: dt.date
+    ) -> dict[dt.date, int]:
+        """Payments of one purpose per calendar month (keyed by its first day), ``first <= paid_on < end``."""
+        # Year and month are grouped separately: an expression such as ``year * 12 + month`` would carry a
+        # bound parameter, and PostgreSQL does not match ``$1`` in SELECT with ``$2`` in GROUP BY.
+        year = cast(extract("year", Payment.paid_on), Integer)
+        month = cast(extract("month", Payment.paid_on), Integer)
+        stmt = (
+            select(year, month, func.coalesce(func.sum(Payment.amount_kopecks), 0))
+            .where(
+                Payment.account_id == account_id,
+                Payment.purpose == purpose.value,
+                Payment.paid_on >= first,
+                Payment.paid_on < end,
+            )
+            .group_by(year, month)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return {dt.date(int(y), int(m), 1): int(total) for y, m, total in rows}
+
+    async def latest_charge_period(self, account_id: int) -> dt.date | None:
+        """The latest period that has any charge."""
+        result = await self.session.execute(_LATEST_CHARGE_PERIOD, {"account_id": account_id})
+        period: dt.date | None = result.scalar_one()
+        return period
+
+    async def charge_periods(self, account_id: int) -> list[dt.date]:
+        """Every period that has a charge, newest first."""
+        stmt = (
+            select(Charge.period)
+            .where(Charge.account_id == account_id)
+            .group_by(Charge.period)
+            .order_by(Charge.period.desc())
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def due_sums(
+        self,
+        account_id: int,
+        period: dt.date | None,
+        next_period: dt.date | None,
+        today: dt.date,
+    ) -> dict[PaymentPurpose, DueSums]:
+        """Sums of both payees around the receipt month ``period`` … ``next_period`` (excl.), one query.
+
+        Without a receipt (``period`` None) only ``paid_until_today_kopecks`` is filled.
+        """
+        rows = await self.session.execute(
+            _DUE_SUMS,
+            {"account_id": account_id, "period": period, "next_period": next_period, "today": today},
+        )
+        charged: dict[str, int] = {}
+        paid: dict[str, tuple[int, int, int, int]] = {}
+        for kind, key, charged_before, before, in_period, since, until_today in rows:
+            if kind == _CHARGES:
+                charged[key] = int(charged_before)
+            else:
+                paid[key] = (int(before), int(in_period), int(since), int(until_today))
+        sums: dict[PaymentPurpose, DueSums] = {}
+        for purpose, payee in (
+            (PaymentPurpose.UTILITIES, Payee.BILLING_CENTER),
+            (PaymentPurpose.CAPITAL_REPAIR, Payee.CAPITAL_REPAIR_FUND),
+        ):
+            before, in_period, since, until_today = paid.get(purpose.value, (0, 0, 0, 0))
+            sums[purpose] = DueSums(charged.get(payee.value, 0), before, in_period, since, until_today)
+        return sums
+
+    async def receipt_lines(self, account_id: int, period: dt.date) -> dict[Payee, list[ServiceLine]]:
+        """The charges of one period by payee, each in the receipt's order of services (one query)."""
+        lines: dict[Payee, list[ServiceLine]] = {payee: [] for payee in Payee}
+        rows = await self.session.execute(_RECEIPT_LINES, {"account_id": account_id, "period": period})
+        for payee, code, name, unit, volume, tariff, charged, recalc in rows:
+            lines[Payee(payee)].append(
+                ServiceLine(
+                    service_code=code,
+                    service_name=name,
+                    unit=unit,
+                    volume=Decimal(volume),
+                    tariff_kopecks=int(tariff),
+                    charged_kopecks=int(charged),
+                    recalculation_kopecks=int(recalc),
+                )
+            )
+        return lines

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import repository
-from portal.billing.repository import ServiceLine
-from portal.clock import add_months, month_start
+from portal.billing.repository import BillingRepository, ServiceLine
+from portal.kit.clock import add_months, month_start
 from portal.models import Payee, PaymentPurpose
 
 __all__ = [
@@ -114,11 +114,10 @@ async def monthly_statement(
     if first > last:
         raise ValueError("date_from is after date_to")
     payee = payee_for(purpose)
-    opening = await repository.balance_before(session, account_id, payee, purpose, first)
-    charges = await repository.charge_sums_by_period(session, account_id, payee, first, last)
-    payments = await repository.payment_sums_by_month(
-        session, account_id, purpose, first, add_months(last, 1)
-    )
+    repo = BillingRepository(session)
+    opening = await repo.balance_before(account_id, payee, purpose, first)
+    charges = await repo.charge_sums_by_period(account_id, payee, first, last)
+    payments = await repo.payment_sums_by_month(account_id, purpose, first, add_months(last, 1))
 
     months: list[StatementMonth] = []
     period = first
@@ -157,12 +156,12 @@ async def capital_repair_total(session: AsyncSession, account_id: int, period: d
 
 async def last_receipt_period(session: AsyncSession, account_id: int) -> dt.date | None:
     """The latest month with charges (the last receipt), or None for an account without charges."""
-    return await repository.latest_charge_period(session, account_id)
+    return await BillingRepository(session).latest_charge_period(account_id)
 
 
 async def receipt_periods(session: AsyncSession, account_id: int) -> list[dt.date]:
     """Months that have a receipt (any charge), newest first."""
-    return await repository.charge_periods(session, account_id)
+    return await BillingRepository(session).charge_periods(account_id)
 
 
 def _amount_due(
@@ -207,8 +206,9 @@ async def amounts_due_for_receipt(
     other things use :func:`portal.billing.repository.latest_charge_period_of`).
     """
     next_period = add_months(period, 1) if period is not None else None
-    sums = await repository.due_sums(session, account_id, period, next_period, today)
-    lines = await repository.receipt_lines(session, account_id, period) if period is not None else {}
+    repo = BillingRepository(session)
+    sums = await repo.due_sums(account_id, period, next_period, today)
+    lines = await repo.receipt_lines(account_id, period) if period is not None else {}
     return {
         purpose: _amount_due(purpose, period, sums[purpose], lines.get(payee_for(purpose), []))
         for purpose in PaymentPurpose

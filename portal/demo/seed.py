@@ -24,7 +24,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.clock import BILLING_TZ, add_months, month_start
 from portal.demo.accounts import (
     APARTMENTS,
     BUILDING_ADDRESS,
@@ -40,6 +39,7 @@ from portal.demo.accounts import (
     demo_email,
     is_registered,
 )
+from portal.kit.clock import BILLING_TZ, add_months, month_start
 from portal.models import (
     Account,
     CapitalRepairAccount,

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import WithJsonSchema
 
-from portal.deps import State
-from portal.errors import ApiError, unprocessable
+from portal.exports.errors import BY_CODE, ExportOptionInvalid
 from portal.exports.service import (
     ExportInputError,
     ExportKind,
@@ -22,9 +21,11 @@ from portal.exports.service import (
     parse_encoding,
     parse_period,
 )
+from portal.kit.deps import State
+from portal.kit.errors import unprocessable
+from portal.kit.state import PortalState
 from portal.operators.dependencies import CurrentOperator
 from portal.operators.service import OperatorPrincipal
-from portal.state import PortalState
 
 router = APIRouter(prefix="/exports", tags=["operator"])
 
@@ -44,8 +45,9 @@ EncodingQuery = Annotated[
 ]
 
 
-def _refused(exc: ExportInputError) -> ApiError:
-    return ApiError(422, exc.code, exc.message_ru, field=exc.option)
+def _refused(exc: ExportInputError) -> ExportOptionInvalid:
+    error = BY_CODE[exc.code]
+    return error(field=exc.option, option=exc.option, allowed=exc.allowed_ru, value=exc.value)
 
 
 def _download(state: PortalState, request: ExportRequest, principal: OperatorPrincipal) -> StreamingResponse:

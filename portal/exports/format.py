@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from portal.clock import BILLING_TZ
+from portal.kit.clock import BILLING_TZ
 
 #: The first field of the control line; the line is ``ИТОГО;<records>;<sum>``.
 CONTROL_MARK = "ИТОГО"

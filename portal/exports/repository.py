@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 from sqlalchemy import DateTime, Row, Select, Table, bindparam, func, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from portal.kit.repository import Repository
 from portal.models import (
     Account,
     CapitalRepairAccount,
@@ -120,11 +120,10 @@ _PAYMENTS = payments_query()
 _REGISTRATIONS = registrations_query()
 
 
-class ExportsRepository:
+class ExportsRepository(Repository[Reading]):
     """Streams the rows of each export from one read transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = Reading
 
     async def _stream(
         self, statement: Select[Any], params: dict[str, Any]

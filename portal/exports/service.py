@@ -17,9 +17,9 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.clock import BILLING_TZ
 from portal.exports.format import CsvChunks, CsvFormat, Encoding
 from portal.exports.repository import ExportsRepository
+from portal.kit.clock import BILLING_TZ
 from portal.models import PaymentPurpose
 
 log = logging.getLogger("kabinet.portal.exports")

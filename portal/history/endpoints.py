@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import WithJsonSchema
 
 from portal.auth.dependencies import CurrentResident
-from portal.deps import DbSession, State
-from portal.errors import error_responses, unprocessable
 from portal.history import service
 from portal.history.schemas import PaymentHistory, ReadingHistory, Statement
+from portal.kit.deps import DbSession, State
+from portal.kit.errors import error_responses, unprocessable
+from portal.kit.views import cached_view
 from portal.models import PaymentPurpose
 from portal.periods import DateRangeQuery
-from portal.views import cached_view
 
 router = APIRouter(prefix="/history", tags=["history"])
 

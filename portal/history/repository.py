@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import ServiceLine
+from portal.kit.repository import Repository
 from portal.models import Charge, Meter, Payee, Payment, Reading, Service
 
 
@@ -81,11 +81,10 @@ class PaymentRecord:
     purpose: str
 
 
-class HistoryRepository:
+class HistoryRepository(Repository[Reading]):
     """Reads of one account's readings, payments and charges over a range."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = Reading
 
     async def readings(
         self, account_id: int, last_month: dt.date, meter_id: int | None

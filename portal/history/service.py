@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal import billing
 from portal.auth.service import Principal
 from portal.billing.schemas import ServiceCharge
-from portal.clock import add_months, month_start
 from portal.history.repository import HistoryRepository, ReadingRecord
 from portal.history.schemas import (
     PaymentHistory,
@@ -23,6 +22,7 @@ from portal.history.schemas import (
     Statement,
     StatementMonthRow,
 )
+from portal.kit.clock import add_months, month_start
 from portal.models import PaymentChannel, PaymentPurpose, ReadingStatus
 from portal.periods import DateRange
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import aiosmtplib
 
+from portal.kit.storage import private_dir, private_file
 from portal.settings import Settings
-from portal.storage import private_dir, private_file
 
 log = logging.getLogger("kabinet.portal.mail")
 

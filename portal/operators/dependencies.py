@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from portal.deps import DbSession, State
-from portal.errors import ApiError
+from portal.kit.deps import DbSession, State
+from portal.operators.errors import OperatorTooManyRequests
 from portal.operators.service import OperatorPrincipal, authenticate_operator
 from portal.throttling.repository import FailureCounterRepository
 from portal.throttling.service import Window, take_window
@@ -38,13 +38,7 @@ async def current_operator(
         until = await FailureCounterRepository(session).blocked_until(Window.OPERATOR, [subject])
         await session.commit()
         seconds = max(1, int(((until or now + _MINUTE) - now).total_seconds()))
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"Слишком много запросов с этим ключом оператора (не больше {limit} в минуту). "
-            f"Повторите через {seconds} с.",
-            headers={"Retry-After": str(seconds)},
-        )
+        raise OperatorTooManyRequests(limit=limit, seconds=seconds)
     return principal
 
 

@@ -5,29 +5,24 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.kit.repository import Repository
 from portal.models import OperatorKey
 
 
-class OperatorKeysRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class OperatorKeysRepository(Repository[OperatorKey]):
+    model = OperatorKey
 
     async def add(self, name: str, key_hmac: str, now: dt.datetime) -> OperatorKey:
-        key = OperatorKey(name=name, key_hmac=key_hmac, created_at=now)
-        self.session.add(key)
-        await self.session.flush()
-        return key
+        return await self.create(OperatorKey(name=name, key_hmac=key_hmac, created_at=now), flush=True)
 
     async def all(self) -> list[OperatorKey]:
-        return list(await self.session.scalars(select(OperatorKey).order_by(OperatorKey.id)))
+        return list(await self.get_all(self.base_statement().order_by(OperatorKey.id)))
 
     async def active_by_hmac(self, key_hmac: str) -> OperatorKey | None:
-        found: OperatorKey | None = await self.session.scalar(
-            select(OperatorKey).where(OperatorKey.key_hmac == key_hmac, OperatorKey.revoked_at.is_(None))
+        return await self.get_one_or_none(
+            self.base_statement().where(OperatorKey.key_hmac == key_hmac, OperatorKey.revoked_at.is_(None))
         )
-        return found
 
     async def revoke(self, key_id: int, now: dt.datetime) -> bool:
         """Revoke an active key (a revoked one stays revoked at its first time)."""

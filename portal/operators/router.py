@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from portal.errors import error_responses
 from portal.exports.endpoints import router as exports_router
+from portal.kit.errors import error_responses
 from portal.operators.dependencies import current_operator
 
 operator_router = APIRouter(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.errors import ApiError
+from portal.operators.errors import NotAnOperatorKey, OperatorKeyNotValid, OperatorNotAuthenticated
 from portal.operators.repository import OperatorKeysRepository
 from portal.security.tokens import TokenDigest
 
@@ -47,12 +47,6 @@ def key_digest(tokens: TokenDigest, key: str) -> str:
     return tokens.digest(f"operator-key:{key}")
 
 
-def operator_not_authenticated(
-    message: str = "Нужен ключ оператора (Authorization: Bearer kop_…).",
-) -> ApiError:
-    return ApiError(401, "operator_not_authenticated", message, headers={"WWW-Authenticate": "Bearer"})
-
-
 async def create_key(
     session: AsyncSession, tokens: TokenDigest, name: str, now: dt.datetime
 ) -> tuple[str, KeyInfo]:
@@ -85,12 +79,12 @@ async def authenticate_operator(
 ) -> OperatorPrincipal:
     """The operator behind a bearer key, or 401. A resident's token is refused without a lookup."""
     if not key:
-        raise operator_not_authenticated()
+        raise OperatorNotAuthenticated()
     if not key.startswith(KEY_PREFIX):
-        raise operator_not_authenticated("Это не ключ оператора: ключи оператора начинаются с kop_.")
+        raise NotAnOperatorKey()
     repo = OperatorKeysRepository(session)
     found = await repo.active_by_hmac(key_digest(tokens, key))
     if found is None:
-        raise operator_not_authenticated("Ключ оператора не действителен или отозван.")
+        raise OperatorKeyNotValid()
     await repo.touch(found.id, now)
     return OperatorPrincipal(found.id, found.name)

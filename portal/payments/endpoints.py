@@ -10,9 +10,9 @@ from pydantic import WithJsonSchema
 from starlette.convertors import Convertor, register_url_convertor
 
 from portal.auth.dependencies import CurrentResident
-from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses, unprocessable
 from portal.idempotency import REPLAYED_HEADER
+from portal.kit.deps import ClientAddress, DbSession, State
+from portal.kit.errors import error_responses, unprocessable
 from portal.payments import service
 from portal.payments.providers.paymo import SIGNATURE_HEADER
 from portal.payments.schemas import (

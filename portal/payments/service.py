@@ -26,15 +26,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
-from portal.cache import invalidate_after_commit
-from portal.clock import BILLING_TZ, Clock
-from portal.db import session_scope
-from portal.errors import ApiError
 from portal.idempotency import request_hash
-from portal.idempotency.service import key_reused, request_in_progress
+from portal.idempotency.errors import IdempotencyKeyReused, RequestInProgress
+from portal.kit.cache import invalidate_after_commit
+from portal.kit.clock import BILLING_TZ, Clock
+from portal.kit.db import session_scope
+from portal.kit.errors import ApiError, NotFound
+from portal.kit.state import PortalState
 from portal.models import PaymentOrder, PaymentPurpose
 from portal.money import AmountFormatError, kopecks_to_decimal, parse_rubles
 from portal.payments import limits
+from portal.payments.errors import (
+    CapitalRepairAccountNotFound,
+    InvalidPaymentAmount,
+    NoCapitalRepairAccount,
+    NotificationMismatch,
+    NotificationUnreadable,
+    PaymentConflict,
+    PaymentNotFound,
+    ProviderUnavailable,
+    SignatureRefused,
+    StaleNotification,
+)
 from portal.payments.providers import (
     InvalidSignature,
     MalformedNotification,
@@ -55,7 +68,6 @@ from portal.payments.schemas import (
     ReconciliationReport,
 )
 from portal.registration.service import mask_address
-from portal.state import PortalState
 from portal.throttling.service import Scope
 
 log = logging.getLogger("kabinet.portal.payments")
@@ -95,48 +107,14 @@ class Created:
 # --- words ---------------------------------------------------------------------------------------------
 
 
-def amount_invalid() -> ApiError:
-    return ApiError(
-        422,
-        "invalid_amount",
-        "Поле «Сумма»: укажите сумму больше нуля, не более 500 000,00 ₽, "
-        "не более двух знаков после запятой (например 1023,12).",
-        field="amount",
-    )
-
-
-def payment_not_found() -> ApiError:
-    return ApiError(404, "payment_not_found", "Платёж не найден.")
-
-
-def provider_unavailable(provider: ProviderName) -> ApiError:
-    name = "A3" if provider is ProviderName.A3 else "PayMO"
-    return ApiError(
-        503,
-        "provider_unavailable",
-        f"Платёжный сервис {name} сейчас недоступен. Повторите попытку позже или выберите другой сервис.",
-        field="provider",
-    )
-
-
-def capital_repair_not_found() -> ApiError:
-    return ApiError(
-        404,
-        "capital_repair_account_not_found",
-        "Лицевой счёт ФКР не найден. "
-        "Проверьте номер в блоке «РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ» квитанции.",
-        field="capital_repair_account",
-    )
-
-
 def parse_amount(text: str) -> int:
     """Kopecks of a typed amount: more than zero, at most two decimals, at most the maximum."""
     try:
         kopecks = parse_rubles(text)
     except AmountFormatError:
-        raise amount_invalid() from None
+        raise InvalidPaymentAmount() from None
     if not 0 < kopecks <= MAX_AMOUNT_KOPECKS:
-        raise amount_invalid()
+        raise InvalidPaymentAmount()
     return kopecks
 
 
@@ -204,6 +182,11 @@ class OrderRequest:
     payload: dict[str, Any]
 
 
+def provider_name(provider: ProviderName) -> str:
+    """The payment service's name in messages: ``A3`` or ``PayMO``."""
+    return "A3" if provider is ProviderName.A3 else "PayMO"
+
+
 async def _create(
     state: PortalState, session: AsyncSession, access: ProviderAccess, req: OrderRequest
 ) -> Created:
@@ -214,7 +197,7 @@ async def _create(
     order = await repo.by_idempotency_key(req.account_id, req.origin, req.idempotency_key)
     if order is not None:
         if order.request_hash != hashed:
-            raise key_reused()
+            raise IdempotencyKeyReused()
         replayed = True
     else:
         now = state.clock.now()
@@ -236,7 +219,7 @@ async def _create(
             await repo.add_order(order)
         except IntegrityError:
             await session.rollback()
-            raise request_in_progress() from None
+            raise RequestInProgress() from None
     order_id = order.id
     if order.provider_payment_id is None:
         # The order is stored before the payment service is asked (and the connection given back: the
@@ -250,7 +233,7 @@ async def _create(
                 )
         except ProviderError as exc:
             log.warning("starting payment %s at %s failed: %s", order_id, req.provider, exc)
-            raise provider_unavailable(req.provider) from None
+            raise ProviderUnavailable(name=provider_name(req.provider)) from None
         await repo.set_started(order_id, started.provider_payment_id, started.payment_url, state.clock.now())
         await session.commit()
     found = await repo.get(order_id)
@@ -271,16 +254,11 @@ async def create_resident_payment(
     repo = PaymentsRepository(session)
     account = await repo.account(account_id)
     if account is None:
-        raise payment_not_found()
+        raise PaymentNotFound()
     if purpose is PaymentPurpose.CAPITAL_REPAIR:
         fund = await repo.capital_repair_of(account_id)
         if fund is None:
-            raise ApiError(
-                409,
-                "no_capital_repair_account",
-                "У лицевого счёта нет счёта в фонде капитального ремонта.",
-                field="purpose",
-            )
+            raise NoCapitalRepairAccount()
         label, description = fund.number, f"Взнос на капитальный ремонт, лицевой счёт ФКР {fund.number}"
     else:
         label, description = account.number, f"Оплата ЖКУ, лицевой счёт {account.number}"
@@ -311,7 +289,7 @@ async def _find_capital_repair(state: PortalState, session: AsyncSession, number
     known = number.isascii() and number.isdigit()  # ``isdigit`` alone takes other scripts' digits
     found = await PaymentsRepository(session).capital_repair_by_number(number) if known else None
     if found is None:
-        raise capital_repair_not_found()  # the attempt was counted by the reservation
+        raise CapitalRepairAccountNotFound()  # the attempt was counted by the reservation
     await state.throttle.succeeded(session, reservation)
     return found
 
@@ -415,7 +393,7 @@ async def resident_payment(
 ) -> PaymentOrderOut:
     order = await PaymentsRepository(session).get(order_id)
     if order is None or order.account_id != account_id:
-        raise payment_not_found()
+        raise PaymentNotFound()
     return order_out(await _refreshed(state, session, access, order))
 
 
@@ -424,17 +402,11 @@ async def public_payment(
 ) -> PaymentOrderOut:
     order = await PaymentsRepository(session).get(order_id)
     if order is None or order.origin != Origin.PUBLIC:
-        raise payment_not_found()
+        raise PaymentNotFound()
     return order_out(await _refreshed(state, session, access, order))
 
 
 # --- what the payment service says ------------------------------------------------------------------
-
-
-def _mismatch(detail: str) -> ApiError:
-    return ApiError(
-        409, "notification_mismatch", f"Данные платёжного сервиса не совпадают с заказом: {detail}."
-    )
 
 
 _PLAIN_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
@@ -460,13 +432,13 @@ async def apply_provider_payment(
     repo = PaymentsRepository(session)
     order = await repo.lock(order_id)
     if order is None or order.provider != provider.value:
-        raise payment_not_found()
+        raise PaymentNotFound()
     if reported.order_id != order.id:
-        raise _mismatch("номер заказа")
+        raise NotificationMismatch(detail="номер заказа")
     if order.provider_payment_id is not None and reported.provider_payment_id != order.provider_payment_id:
-        raise _mismatch("номер платежа")
+        raise NotificationMismatch(detail="номер платежа")
     if reported.amount_kopecks != order.amount_kopecks or reported.currency != "RUB":
-        raise _mismatch("сумма")
+        raise NotificationMismatch(detail="сумма")
     now = state.clock.now()
     current = PaymentStatus(order.status)
     target = reported.status
@@ -487,9 +459,9 @@ async def apply_provider_payment(
                 paid_moment(reported.completed_at, now),
             )
         except IntegrityError:  # the unique (channel, external_id) backstop
-            raise ApiError(409, "payment_conflict", "Платёж уже зачислен другим запросом.") from None
+            raise PaymentConflict() from None
         if not await repo.mark_credited(order.id, payment_id, PaymentStatus.SUCCESS.value, now):
-            raise ApiError(409, "payment_conflict", "Платёж уже зачислен другим запросом.")
+            raise PaymentConflict()
         await invalidate_after_commit(session, f"account:{order.account_id}")
         log.info("payment %s credited as payment %s", order.id, payment_id)
     elif (
@@ -518,14 +490,6 @@ async def apply_provider_payment(
     return Applied(found, changed)
 
 
-def _stale() -> ApiError:
-    return ApiError(409, "stale_notification", "Уведомление устарело (повтор старого уведомления).")
-
-
-def notifications_closed() -> ApiError:
-    return ApiError(404, "not_found", "Не найдено.")
-
-
 async def paymo_notification(
     state: PortalState,
     session: AsyncSession,
@@ -540,20 +504,20 @@ async def paymo_notification(
     that is applied. When PayMO's answer confirms the notification it is accepted; otherwise 409.
     """
     if not state.settings.paymo_notifications_open:
-        raise notifications_closed()
+        raise NotFound()
     try:
         notification = notification_parser(state.settings).parse_notification(raw_body, signature)
     except InvalidSignature:
-        raise ApiError(403, "invalid_signature", "Подпись уведомления неверна.") from None
+        raise SignatureRefused() from None
     except MalformedNotification:
-        raise ApiError(422, "malformed_notification", "Уведомление не удалось прочитать.") from None
+        raise NotificationUnreadable() from None
     now = state.clock.now()
     tolerance = dt.timedelta(seconds=state.settings.paymo_notify_tolerance_seconds)
     payment = notification.payment
     repo = PaymentsRepository(session)
     order = await repo.get(payment.order_id)
     if order is None or order.provider != ProviderName.PAYMO:
-        raise payment_not_found()
+        raise PaymentNotFound()
     if abs(now - notification.timestamp) > tolerance:
         return await _stale_notification(state, session, access, order, notification.event_id, payment)
     if not await repo.add_notification(
@@ -574,22 +538,23 @@ async def _stale_notification(
 ) -> NotificationAck:
     """A late (or replayed) notification: PayMO's current word decides, not the notification's."""
     if order.provider_payment_id is None or claimed.provider_payment_id != order.provider_payment_id:
-        raise _stale()
+        raise StaleNotification()
     if claimed.status is PaymentStatus(order.status):
         return NotificationAck(status="ignored")  # the portal knows this already: nothing to ask
     if not await limits.poll_allowed(state, session, order.id, order.created_at):
-        raise _stale()  # PayMO was asked about this order just now; replays must not make the portal flood it
+        # PayMO was asked about this order just now; replays must not make the portal flood it.
+        raise StaleNotification()
     order_id = order.id
     try:
         current = await _ask_status(state, session, access, order)
     except ProviderError as exc:
         log.warning("asking PayMO about a late notification for %s failed: %s", order_id, exc)
-        raise provider_unavailable(ProviderName.PAYMO) from None
+        raise ProviderUnavailable(name=provider_name(ProviderName.PAYMO)) from None
     applied = await apply_provider_payment(state, session, order_id, ProviderName.PAYMO, current)
     if current.status is not claimed.status:
         if applied.changed:  # PayMO has moved on: its current word is applied, the notification's not
             return NotificationAck(status="accepted")
-        raise _stale()
+        raise StaleNotification()
     repo = PaymentsRepository(session)
     if not await repo.add_notification(
         ProviderName.PAYMO.value, event_id, order_id, claimed.raw_status, state.clock.now()

@@ -17,14 +17,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import last_receipt_period, receipt_total
-from portal.clock import BILLING_TZ, month_start
-from portal.errors import ApiError
+from portal.kit.clock import BILLING_TZ, month_start
+from portal.kit.errors import ApiError
+from portal.kit.state import PortalState
 from portal.mail import OutgoingMail
 from portal.money import AmountFormatError, parse_rubles
+from portal.registration.errors import (
+    AccountNotFound,
+    EmailsDiffer,
+    InvalidAccountNumber,
+    InvalidEmail,
+    InvalidReceiptTotal,
+    RegistrationRefused,
+    TermsNotAccepted,
+)
 from portal.registration.repository import RegistrationRepository
 from portal.registration.schemas import LookupResult, RegistrationRequest
-from portal.security.passwords import generate_password
-from portal.state import PortalState
+from portal.security.password_policy import generate_password
 from portal.throttling.service import Scope, Window, take_client_window
 
 _ACCOUNT_NUMBER = re.compile(r"[0-9]{6,20}")
@@ -34,28 +43,11 @@ _APARTMENT = re.compile(r"\bкв(?:артира|\.)?\s*[^,]+", re.IGNORECASE)
 _NO_ACCOUNT_ID = -1
 
 
-def registration_refused() -> ApiError:
-    """The one answer to every failed knowledge check of step 2."""
-    return ApiError(
-        409,
-        "registration_data_mismatch",
-        "Данные не совпадают с квитанцией. Проверьте номер лицевого счета и сумму «Итого к оплате за "
-        "указанный месяц» из последней квитанции (без взноса на капитальный ремонт). Если вы уже "
-        "зарегистрированы, воспользуйтесь восстановлением пароля.",
-    )
-
-
 def parse_account_number(text: str) -> str:
     """The account number without surrounding spaces, or 422 naming the field and the format."""
     number = text.strip(" ")
     if not _ACCOUNT_NUMBER.fullmatch(number):
-        raise ApiError(
-            422,
-            "invalid_account_number",
-            "Поле «Лицевой счет»: укажите номер лицевого счета из квитанции — от 6 до 20 цифр, "
-            "без букв и пробелов.",
-            field="account_number",
-        )
+        raise InvalidAccountNumber()
     return number
 
 
@@ -64,12 +56,7 @@ def parse_email(text: str) -> str:
     try:
         return validate_email(text.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise ApiError(
-            422,
-            "invalid_email",
-            "Поле «Введите e-mail»: адрес электронной почты указан неверно (пример: ivanov@example.ru).",
-            field="email",
-        ) from None
+        raise InvalidEmail() from None
 
 
 def mask_address(address: str) -> str:
@@ -118,12 +105,7 @@ async def lookup(state: PortalState, session: AsyncSession, account_number: str,
     )
     account = await RegistrationRepository(session).account_by_number(number)
     if account is None:
-        raise ApiError(
-            404,
-            "account_not_found",
-            "Лицевой счет не найден. Проверьте номер в квитанции.",
-            field="account_number",
-        )
+        raise AccountNotFound()
     return LookupResult(account_number=account.number, masked_address=mask_address(account.address))
 
 
@@ -133,30 +115,12 @@ def check_form(body: RegistrationRequest) -> RegistrationForm:
     try:
         total = parse_rubles(body.receipt_total)
     except AmountFormatError:
-        raise ApiError(
-            422,
-            "invalid_amount",
-            "Поле «Итого к оплате за указанный месяц»: укажите сумму из раздела «ВСЕГО К ОПЛАТЕ ПО ВСЕМ "
-            "ИСПОЛНИТЕЛЯМ, БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» — рубли и не более двух знаков копеек, "
-            "например 1023.12, 1023,12 или 1 023,12.",
-            field="receipt_total",
-        ) from None
+        raise InvalidReceiptTotal() from None
     email = parse_email(body.email)
     if body.email_repeat.strip().casefold() != body.email.strip().casefold():
-        raise ApiError(
-            422,
-            "emails_differ",
-            "Поле «Введите e-mail повторно»: адрес не совпадает с полем «Введите e-mail».",
-            field="email_repeat",
-        )
+        raise EmailsDiffer()
     if not body.accept_terms:
-        raise ApiError(
-            422,
-            "terms_not_accepted",
-            "Для регистрации примите условия соглашения, регулирующего условия эксплуатации сервиса "
-            "«Личный кабинет» (поле «Принять условия соглашения»).",
-            field="accept_terms",
-        )
+        raise TermsNotAccepted()
     return RegistrationForm(number, total, email)
 
 
@@ -191,7 +155,7 @@ async def register(
         # total was right: then someone holds the receipt (often the owner who forgot registering);
         # wrong guesses would only flood their mailbox.
         letters = [_attempt_notice(owner.email, number, now)] if owner is not None and total_matches else []
-        return RegistrationOutcome(masked, letters, registration_refused())
+        return RegistrationOutcome(masked, letters, RegistrationRefused())
 
     try:
         # The check of "not registered yet" and the write are one step: users.account_id is unique, so
@@ -203,7 +167,7 @@ async def register(
         await session.rollback()
         owner = await repo.user_of_account(account_id)
         letters = [_attempt_notice(owner.email, number, now)] if owner is not None else []
-        return RegistrationOutcome(masked, letters, registration_refused())
+        return RegistrationOutcome(masked, letters, RegistrationRefused())
     await state.throttle.succeeded(session, reservation)
     return RegistrationOutcome(masked, [_password_letter(form.email, number, password)])
 

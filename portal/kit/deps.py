@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.db import session_scope
-from portal.state import PortalState
+from portal.kit.db import session_scope
+from portal.kit.state import PortalState
 
 
 async def get_state(request: Request) -> PortalState:

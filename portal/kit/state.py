@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from portal.cache import ResidentCache
-from portal.clock import Clock
+from portal.kit.cache import ResidentCache
+from portal.kit.clock import Clock
 from portal.mail import Mailer
 from portal.security.passwords import PasswordHashing
 from portal.security.tokens import TokenDigest

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from portal.cache import ResidentCache, apply_committed, discard_pending
+from portal.kit.cache import ResidentCache, apply_committed, discard_pending
 
 #: Constraint names that Alembic can find again (batch mode on SQLite needs them).
 NAMING_CONVENTION = {
@@ -63,13 +63,13 @@ def create_engine(
     resident. Several processes on one SQLite file are not supported (use PostgreSQL).
 
     PostgreSQL gets ``pool_size`` + ``max_overflow`` connections at most (see ``Settings.db_pool_size``
-    for the formula); a request that waits ``pool_timeout`` seconds for one gets 503 (portal.errors).
+    for the formula); a request that waits ``pool_timeout`` seconds for one gets 503 (portal.kit.errors).
     """
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         from sqlalchemy.engine import make_url
 
-        from portal.sqlite_inline import inline_creator
+        from portal.kit.sqlite_inline import inline_creator
 
         database = make_url(url).database or ":memory:"
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60, async_creator=inline_creator(database))

@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.errors import NUL_ERROR_TYPE, ErrorBody
+from portal.kit.errors import NUL_ERROR_TYPE, BodyTooLarge, ErrorBody
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -35,11 +35,8 @@ def _json_response_messages(status: int, body: ErrorBody, extra: list[tuple[byte
 
 
 def _too_large(limit: int) -> list[Message]:
-    kib = max(1, limit // 1024)
-    body = ErrorBody(
-        code="request_too_large",
-        message=f"Запрос слишком большой: тело запроса не может быть больше {kib} КиБ.",
-    )
+    error = BodyTooLarge(kib=max(1, limit // 1024))
+    body = ErrorBody(code=error.code, message=error.message)
     return _json_response_messages(413, body, [(b"connection", b"close")])
 
 

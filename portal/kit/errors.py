@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
+import pkgutil
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -53,30 +56,181 @@ class ApiError(Exception):
         self.details = details
 
 
-class NotAuthenticated(ApiError):
-    def __init__(self, message: str = "Требуется вход в личный кабинет.") -> None:
-        super().__init__(401, "not_authenticated", message, headers={"WWW-Authenticate": "Bearer"})
+class DomainError(ApiError):
+    """A named rejection: its status, code and Russian message are declared once, on the class.
 
+    Each domain package declares its errors in its ``errors.py`` and raises them by name::
 
-class SessionExpired(ApiError):
-    def __init__(self) -> None:
+        class EmailUnchanged(DomainError):
+            status_code = 409
+            code = "email_unchanged"
+            message = "Поле «Новый e-mail»: этот адрес уже указан в личном кабинете."
+            field = "new_email"
+
+    A message with ``{placeholders}`` is filled from the keyword arguments of the constructor
+    (``WeakPassword(problem=…)``). Every class with a ``code`` is recorded in :data:`DECLARED_ERRORS`:
+    the OpenAPI document lists them per operation and the test of the app's catalogues checks that
+    each code has its translations.
+    """
+
+    status_code: int
+    code: str
+    message: str
+    field: str | None = None
+    #: Headers every answer of the error carries (``WWW-Authenticate``…).
+    default_headers: ClassVar[dict[str, str] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            DECLARED_ERRORS.append(cls)
+
+    def __init__(
+        self,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        details: list[dict[str, Any]] | None = None,
+        **params: object,
+    ) -> None:
+        cls = type(self)
+        message = cls.message.format(**params) if params else cls.message
         super().__init__(
-            401,
-            "session_expired",
-            "Сеанс завершён. Войдите в личный кабинет снова.",
-            headers={"WWW-Authenticate": "Bearer"},
+            cls.status_code,
+            cls.code,
+            message,
+            field=field if field is not None else cls.field,
+            headers=headers if headers is not None else cls.default_headers,
+            details=details,
         )
 
 
-class TooManyAttempts(ApiError):
-    def __init__(self, retry_after_seconds: int) -> None:
+#: Every declared error class, in the order of declaration (filled as the domain packages are imported;
+#: :func:`declared_errors` imports them all).
+DECLARED_ERRORS: list[type[DomainError]] = []
+
+
+#: The named errors of each operation, by ``"METHOD /path"`` as in the OpenAPI document.
+Operations = dict[str, tuple[type[DomainError], ...]]
+
+
+def _errors_modules() -> list[ModuleType]:
+    """The ``errors`` module of every domain package (importing them records their classes)."""
+    import portal
+
+    return [
+        importlib.import_module(module.name)
+        for module in pkgutil.walk_packages(portal.__path__, "portal.")
+        if module.name.rsplit(".", 1)[-1] == "errors" and module.name != __name__
+    ]
+
+
+def declared_errors() -> list[type[DomainError]]:
+    """Every error the portal declares: this module's and those of each domain package's ``errors``."""
+    _errors_modules()
+    return list(DECLARED_ERRORS)
+
+
+def declared_operations() -> Operations:
+    """The ``OPERATIONS`` of every domain package's ``errors``: the named errors each operation answers."""
+    operations: Operations = {}
+    for module in _errors_modules():
+        for key, errors in getattr(module, "OPERATIONS", {}).items():
+            operations[key] = (*operations.get(key, ()), *errors)
+    return operations
+
+
+# --- errors any route can answer, rendered by the handlers below -----------------------------------------
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+    message = "Не найдено."
+
+
+class MethodNotAllowed(DomainError):
+    status_code = 405
+    code = "method_not_allowed"
+    message = "Метод не поддерживается."
+
+
+class RequestTooLarge(DomainError):
+    status_code = 413
+    code = "request_too_large"
+    message = "Запрос слишком большой."
+
+
+class BodyTooLarge(DomainError):
+    """:class:`portal.kit.guards.BodyLimitMiddleware`'s 413, which names the limit."""
+
+    status_code = 413
+    code = "request_too_large"
+    message = "Запрос слишком большой: тело запроса не может быть больше {kib} КиБ."
+
+
+class InvalidJson(DomainError):
+    """A body that is not JSON (or not UTF-8): 400, like any request the server cannot read."""
+
+    status_code = 400
+    code = "invalid_json"
+    message = "Тело запроса — не корректный JSON."
+
+
+class HttpError(DomainError):
+    status_code = 400
+    code = "http_error"
+    message = "Запрос не может быть выполнен."
+
+
+class ValidationFailed(DomainError):
+    """A field is missing or has the wrong format (the message names the field, see the handler)."""
+
+    status_code = 422
+    code = "validation_error"
+    message = "Запрос составлен неверно."
+
+
+class RepeatedQueryParameter(DomainError):
+    status_code = 422
+    code = "validation_error"
+    message = "Параметр «{name}» указан в запросе несколько раз."
+
+
+class NulCharacter(DomainError):
+    """A NUL character (U+0000) in a field (see :func:`portal.kit.guards.refuse_nul`)."""
+
+    status_code = 422
+    code = "nul_character"
+    message = "Поле «{name}»: недопустимый символ (NUL)."
+
+
+class InternalError(DomainError):
+    status_code = 500
+    code = "internal_error"
+    message = "Внутренняя ошибка личного кабинета. Повторите попытку позже."
+
+
+class RetryLater(DomainError):
+    """The base of a refusal that says when to come back: ``Retry-After`` and ``{minutes}`` in its message."""
+
+    def __init__(self, retry_after_seconds: int, **params: Any) -> None:
         minutes = max(1, (retry_after_seconds + 59) // 60)
-        super().__init__(
-            429,
-            "too_many_attempts",
-            f"Слишком много неудачных попыток. Повторите через {minutes} мин.",
-            headers={"Retry-After": str(retry_after_seconds)},
-        )
+        super().__init__(headers={"Retry-After": str(retry_after_seconds)}, minutes=minutes, **params)
+
+
+class DatabaseUnavailable(DomainError):
+    """503 while the database cannot be reached or every connection of the pool is busy."""
+
+    status_code = 503
+    code = "database_unavailable"
+    message = (
+        "Личный кабинет временно недоступен: база данных перегружена или не отвечает. "
+        "Повторите попытку через несколько секунд."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
 #: Russian names of request fields, for validation messages that name the field.
@@ -112,26 +266,20 @@ FIELD_NAMES: dict[str, str] = {
 }
 
 
-#: The validation error type of a NUL character (U+0000) in a field (see :func:`portal.guards.refuse_nul`).
+#: The validation error type of a NUL character (U+0000) in a field (:func:`portal.kit.guards.refuse_nul`).
 NUL_ERROR_TYPE = "string_nul_character"
 #: Its code: a rule of every operation (no text may hold U+0000), listed in each 422's ``x-rule-codes``
 #: since the schema cannot say it of keys it does not name.
-NUL_CODE = "nul_character"
+NUL_CODE = NulCharacter.code
 
 
 #: The answer to a body that is not JSON (or not UTF-8): 400, like any request the server cannot read.
-INVALID_JSON_MESSAGE = "Тело запроса — не корректный JSON."
+INVALID_JSON_MESSAGE = InvalidJson.message
 
 
 def database_unavailable() -> ApiError:
     """503 while the database cannot be reached or every connection of the pool is busy."""
-    return ApiError(
-        503,
-        "database_unavailable",
-        "Личный кабинет временно недоступен: база данных перегружена или не отвечает. "
-        "Повторите попытку через несколько секунд.",
-        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-    )
+    return DatabaseUnavailable()
 
 
 #: ``Retry-After`` of a 503 for an unavailable or exhausted database.
@@ -170,7 +318,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
 
 def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
     if not errors:
-        return "Запрос составлен неверно.", None
+        return ValidationFailed.message, None
     first = errors[0]
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "header", "path")]
     if first.get("type") == "json_invalid":
@@ -209,6 +357,16 @@ def render_error(exc: ApiError) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), exc.status_code, headers=exc.headers)
 
 
+#: The answers of Starlette's HTTP errors by status; any other status is :class:`HttpError`'s code.
+_HTTP_ERRORS: dict[int, type[DomainError]] = {
+    # FastAPI's "There was an error parsing the body" (a body that is not UTF-8, a broken form).
+    400: InvalidJson,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: RequestTooLarge,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render :class:`ApiError`, validation errors and HTTP errors as :class:`ErrorBody`."""
 
@@ -221,28 +379,22 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [dict(e) for e in exc.errors()]
         if any(e.get("type") == "json_invalid" for e in errors):
             # Not a field's value but a body the server cannot read: 400, like FastAPI's other parse errors.
-            body = ErrorBody(code="invalid_json", message=INVALID_JSON_MESSAGE)
+            body = ErrorBody(code=InvalidJson.code, message=InvalidJson.message)
             return JSONResponse(body.model_dump(exclude_none=True), 400)
         message, field = _validation_message(errors)
         details = [
             {"loc": [str(p) for p in e.get("loc", ())], "type": str(e.get("type", ""))} for e in errors
         ]
-        code = NUL_CODE if any(e.get("type") == NUL_ERROR_TYPE for e in errors) else "validation_error"
+        nul = any(e.get("type") == NUL_ERROR_TYPE for e in errors)
+        code = NulCharacter.code if nul else ValidationFailed.code
         body = ErrorBody(code=code, message=message, field=field, details=details)
         return JSONResponse(body.model_dump(exclude_none=True), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {
-            # FastAPI's "There was an error parsing the body" (a body that is not UTF-8, a broken form).
-            400: ("invalid_json", INVALID_JSON_MESSAGE),
-            404: ("not_found", "Не найдено."),
-            405: ("method_not_allowed", "Метод не поддерживается."),
-            413: ("request_too_large", "Запрос слишком большой."),
-        }
-        code, message = messages.get(exc.status_code, ("http_error", "Запрос не может быть выполнен."))
+        error = _HTTP_ERRORS.get(exc.status_code, HttpError)
         return JSONResponse(
-            ErrorBody(code=code, message=message).model_dump(exclude_none=True),
+            ErrorBody(code=error.code, message=error.message).model_dump(exclude_none=True),
             exc.status_code,
             headers=getattr(exc, "headers", None),
         )
@@ -252,10 +404,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if is_database_unavailable(exc):
             log.warning("database unavailable: %s", type(exc).__name__)
             return render_error(database_unavailable())
-        body = ErrorBody(
-            code="internal_error",
-            message="Внутренняя ошибка личного кабинета. Повторите попытку позже.",
-        )
+        body = ErrorBody(code=InternalError.code, message=InternalError.message)
         return JSONResponse(body.model_dump(exclude_none=True), 500)
 
     # Database errors are answered here (no traceback for an expected overload); whatever else falls
@@ -330,3 +479,34 @@ def unprocessable(*rules: str, formats: tuple[str, ...] = ()) -> dict[int | str,
             RULES_EXTENSION: list(rules),
         }
     }
+
+
+#: The OpenAPI extension of an error answer listing the codes it can carry (:func:`document_error_codes`).
+ERRORS_EXTENSION = "x-error-codes"
+
+#: Codes any operation can answer with the status, when it documents that status.
+_EDGE_ERRORS: tuple[type[DomainError], ...] = (
+    InvalidJson,
+    BodyTooLarge,
+    ValidationFailed,
+    NulCharacter,
+    DatabaseUnavailable,
+)
+
+
+def document_error_codes(schema: dict[str, Any]) -> None:
+    """List under each documented error answer of each operation the codes it can carry (``x-error-codes``).
+
+    The codes come from the operations' named errors (:func:`declared_operations`) and the edge's errors
+    every operation shares (not JSON, too large, a malformed field, the database unavailable).
+    """
+    operations = declared_operations()
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
+            responses = operation.get("responses", {})
+            codes: dict[str, set[str]] = {}
+            for error in (*_EDGE_ERRORS, *operations.get(f"{method.upper()} {path}", ())):
+                codes.setdefault(str(error.status_code), set()).add(error.code)
+            for status, response in responses.items():
+                if status in codes:
+                    response[ERRORS_EXTENSION] = sorted(codes[status])

@@ -1,4 +1,4 @@
-"""Residents' read-only views, answered from the cache of :mod:`portal.cache` when it has them.
+"""Residents' read-only views, answered from the cache of :mod:`portal.kit.cache` when it has them.
 
 A view is stored under its canonical URL (path and sorted query) and the billing day, for the
 account of the session that asked. :class:`CachedViewsMiddleware` answers a repeat of the same URL
@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.auth.service import Principal, principal_from_memory
+from portal.kit.state import PortalState
 from portal.models import TokenKind
-from portal.state import PortalState
 
 _SESSION_ONLY = frozenset({TokenKind.SESSION})
 _JSON_HEADERS = [(b"content-type", b"application/json")]
