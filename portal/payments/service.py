@@ -33,7 +33,6 @@ from portal.errors import ApiError
 from portal.idempotency import request_hash
 from portal.idempotency.service import key_reused, request_in_progress
 from portal.models import PaymentOrder, PaymentPurpose
-from portal.money import AmountFormatError, kopecks_to_decimal, parse_rubles
 from portal.payments import limits
 from portal.payments.providers import (
     InvalidSignature,
@@ -99,9 +98,9 @@ def amount_invalid() -> ApiError:
     return ApiError(
         422,
         "invalid_amount",
-        "Поле «Сумма»: укажите сумму больше нуля, не более 500 000,00 ₽, "
-        "не более двух знаков после запятой (например 1023,12).",
-        field="amount",
+        "Поле «Сумма»: укажите сумму больше нуля и не более 500 000,00 ₽ "
+        "(в копейках: от 1 до 50 000 000).",
+        field="amount_kopecks",
     )
 
 
@@ -129,12 +128,8 @@ def capital_repair_not_found() -> ApiError:
     )
 
 
-def parse_amount(text: str) -> int:
-    """Kopecks of a typed amount: more than zero, at most two decimals, at most the maximum."""
-    try:
-        kopecks = parse_rubles(text)
-    except AmountFormatError:
-        raise amount_invalid() from None
+def check_amount(kopecks: int) -> int:
+    """The amount to pay, kopecks: more than zero, at most the maximum."""
     if not 0 < kopecks <= MAX_AMOUNT_KOPECKS:
         raise amount_invalid()
     return kopecks
@@ -145,7 +140,7 @@ def order_out(order: PaymentOrder) -> PaymentOrderOut:
         id=order.id,
         provider=ProviderName(order.provider),
         purpose=PaymentPurpose(order.purpose),
-        amount=str(kopecks_to_decimal(order.amount_kopecks)),
+        amount_kopecks=order.amount_kopecks,
         status=PaymentStatus(order.status),
         payment_url=order.payment_url,
         sandbox=order.sandbox,
@@ -187,7 +182,7 @@ class OrderRequest:
     account_id: int
     purpose: PaymentPurpose
     provider: ProviderName
-    amount_text: str
+    amount_kopecks: int
     #: What the payment service shows and files the payment under.
     account_label: str
     description: str
@@ -200,7 +195,7 @@ class OrderRequest:
 async def _create(
     state: PortalState, session: AsyncSession, access: ProviderAccess, req: OrderRequest
 ) -> Created:
-    amount = parse_amount(req.amount_text)
+    amount = check_amount(req.amount_kopecks)
     hashed = request_hash(f"{IDEMPOTENCY_ENDPOINT}:{req.origin}", req.payload)
     repo = PaymentsRepository(session)
     replayed = False
@@ -257,7 +252,7 @@ async def create_resident_payment(
     access: ProviderAccess,
     account_id: int,
     purpose: PaymentPurpose,
-    amount_text: str,
+    amount_kopecks: int,
     provider: ProviderName,
     idempotency_key: str,
 ) -> Created:
@@ -277,7 +272,7 @@ async def create_resident_payment(
         label, description = fund.number, f"Взнос на капитальный ремонт, лицевой счёт ФКР {fund.number}"
     else:
         label, description = account.number, f"Оплата ЖКУ, лицевой счёт {account.number}"
-    payload = {"purpose": purpose.value, "amount": amount_text, "provider": provider.value}
+    payload = {"purpose": purpose.value, "amount_kopecks": amount_kopecks, "provider": provider.value}
     return await _create(
         state,
         session,
@@ -286,7 +281,7 @@ async def create_resident_payment(
             account_id,
             purpose,
             provider,
-            amount_text,
+            amount_kopecks,
             label,
             description,
             Origin.RESIDENT,
@@ -319,7 +314,7 @@ async def capital_repair_lookup(
     return CapitalRepairLookup(
         capital_repair_account=fund.number,
         address_masked=mask_address(account.address),
-        amount_due=str(kopecks_to_decimal(due.amount_due_kopecks)),
+        amount_due_kopecks=due.amount_due_kopecks,
     )
 
 
@@ -328,14 +323,18 @@ async def create_public_capital_repair_payment(
     session: AsyncSession,
     access: ProviderAccess,
     number: str,
-    amount_text: str,
+    amount_kopecks: int,
     provider: ProviderName,
     idempotency_key: str,
     client: str,
 ) -> Created:
     await limits.take_public_payment(state, session, client)
     fund, account = await _find_capital_repair(state, session, number, client)
-    payload = {"capital_repair_account": fund.number, "amount": amount_text, "provider": provider.value}
+    payload = {
+        "capital_repair_account": fund.number,
+        "amount_kopecks": amount_kopecks,
+        "provider": provider.value,
+    }
     # Anonymous payers share the fund account: their keys are scoped by the client's address, so a
     # payer elsewhere who repeats (or guesses) a key and body gets an order of their own, never this one.
     idempotency_key = public_idempotency_key(client, idempotency_key)
@@ -348,7 +347,7 @@ async def create_public_capital_repair_payment(
             account.id,
             PaymentPurpose.CAPITAL_REPAIR,
             provider,
-            amount_text,
+            amount_kopecks,
             fund.number,
             description,
             Origin.PUBLIC,

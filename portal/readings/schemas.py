@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from portal.auth.schemas import AccountNumber
 from portal.models import ReadingSource
+from portal.periods import Month
 
 #: Database ids are 32-bit integers; a larger number could never match and must not reach the driver.
 MAX_ID = 2**31 - 1
@@ -45,7 +46,7 @@ class ReadingWindow(BaseModel):
     """When readings are accepted (days of the month, billing-center time)."""
 
     open: bool = Field(description="Readings are accepted today.")
-    period: dt.date = Field(description="The billing period readings go to (first day of the month).")
+    period: Month = Field(description="The billing month readings go to.")
     always_open: bool = Field(description="Readings are accepted on any day.")
     start_day: int | None = Field(default=None, description="First day of the month of the window.")
     end_day: int | None = Field(default=None, description="Last day of the month of the window (inclusive).")
@@ -59,7 +60,7 @@ class ReadingOut(BaseModel):
 
     reading_id: int
     value: Decimal = Field(description="Exact decimal as a string, with the meter's number of decimals.")
-    period: dt.date
+    period: Month
     submitted_at: dt.datetime
     source: ReadingSource
     rollover: bool = Field(description="The meter wrapped past 99…9 (confirmed by the resident).")
@@ -163,7 +164,7 @@ class ReadingResult(BaseModel):
 class SubmitReadingsResponse(BaseModel):
     """Per-meter outcomes of a submission."""
 
-    period: dt.date
+    period: Month
     source: ReadingSource
     results: list[ReadingResult]
 

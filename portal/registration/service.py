@@ -20,7 +20,6 @@ from portal.billing import last_receipt_period, receipt_total
 from portal.clock import BILLING_TZ, month_start
 from portal.errors import ApiError
 from portal.mail import OutgoingMail
-from portal.money import AmountFormatError, parse_rubles
 from portal.registration.repository import RegistrationRepository
 from portal.registration.schemas import LookupResult, RegistrationRequest
 from portal.security.passwords import generate_password
@@ -130,17 +129,15 @@ async def lookup(state: PortalState, session: AsyncSession, account_number: str,
 def check_form(body: RegistrationRequest) -> RegistrationForm:
     """The format checks of step 2, in the order of the form's fields; each has its own 422."""
     number = parse_account_number(body.account_number)
-    try:
-        total = parse_rubles(body.receipt_total)
-    except AmountFormatError:
+    total = body.receipt_total_kopecks
+    if total < 0:
         raise ApiError(
             422,
             "invalid_amount",
             "Поле «Итого к оплате за указанный месяц»: укажите сумму из раздела «ВСЕГО К ОПЛАТЕ ПО ВСЕМ "
-            "ИСПОЛНИТЕЛЯМ, БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» — рубли и не более двух знаков копеек, "
-            "например 1023.12, 1023,12 или 1 023,12.",
-            field="receipt_total",
-        ) from None
+            "ИСПОЛНИТЕЛЯМ, БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» в копейках, не меньше нуля (1 023,12 ₽ — 102312).",
+            field="receipt_total_kopecks",
+        )
     email = parse_email(body.email)
     if body.email_repeat.strip().casefold() != body.email.strip().casefold():
         raise ApiError(
