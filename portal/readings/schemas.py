@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from portal.auth.schemas import AccountNumber
 from portal.models import ReadingSource
@@ -45,6 +45,9 @@ class ResultStatus(enum.StrEnum):
 class ReadingWindow(BaseModel):
     """When readings are accepted (days of the month, billing-center time)."""
 
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     open: bool = Field(description="Readings are accepted today.")
     period: Month = Field(description="The billing month readings go to.")
     always_open: bool = Field(description="Readings are accepted on any day.")
@@ -70,6 +73,9 @@ class ReadingOut(BaseModel):
 class ConsumptionCheck(BaseModel):
     """When a reading sent now counts as unusually large (it must then be confirmed and is reviewed)."""
 
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     confirm_above: Decimal = Field(
         description="Consumption since the previous reading above which the reading must be confirmed."
     )
@@ -84,6 +90,9 @@ class ConsumptionCheck(BaseModel):
 
 class MeterOut(BaseModel):
     """A meter of the account with its previous and this period's reading."""
+
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     meter_id: int
     service: str = Field(description="Service code, e.g. `cold_water`.")
@@ -147,6 +156,9 @@ class SubmitReadingsRequest(BaseModel):
 class ReadingResult(BaseModel):
     """The outcome for one meter; rejected and unconfirmed readings are not stored."""
 
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     meter_id: int
     status: ResultStatus
     code: str = Field(
@@ -175,6 +187,9 @@ class LookupRequest(BaseModel):
 
 class PublicMeterOut(BaseModel):
     """A meter as shown before the previous readings are proven: no values, a masked serial number."""
+
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     meter_id: int
     service: str

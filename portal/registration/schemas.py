@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 #: An account number as printed on the receipt: 6–20 ASCII digits (the demo's have 10), spaces around
 #: allowed. The same text in ECMAScript and Python; the service checks it whole.
@@ -45,6 +45,9 @@ class LookupRequest(BaseModel):
 
 class LookupResult(BaseModel):
     """The account exists; its address is shown without the apartment number and the owner."""
+
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     found: bool = True
     account_number: str
