@@ -24,8 +24,8 @@ from tui.models import (
     SandboxAction,
 )
 from tui.payments import MAX_PAYMENT, amount_problem, amount_text, parse_payment_amount
-from widgets.pixels import half_block_rows
 from tui.wire import decode as decode_answer
+from widgets.pixels import half_block_rows
 from widgets.qr import qr_pixels
 
 BASE = "http://portal.test"
