@@ -352,43 +352,33 @@ def test_a_change_on_the_portal_side_is_caught(
     assert any(compare(model, changed).problems for model in MODELS)
 
 
-@wire("PaymentCode")
-@dataclass(frozen=True, slots=True)
-class MisnamedAmount:
-    payload: str
-    amount: Annotated[Kopecks, Field(alias="amount")]
+def _client_model(component: str, **fields: Any) -> type[Any]:
+    """A client model of ``component`` with the given fields (the name and type of each)."""
+    return wire(component)(
+        dataclasses.make_dataclass(f"Client{component}", list(fields.items()), frozen=True)
+    )
 
 
-@wire("PaymentCode")
-@dataclass(frozen=True, slots=True)
-class AmountAsText:
-    payload: str
-    amount_kopecks: str
+TOTAL = Annotated[Kopecks, Field(alias="total_kopecks")]
+CAPITAL_REPAIR = Annotated[Kopecks, Field(alias="capital_repair_kopecks")]
+CLIENT_CHANGES: dict[str, type[Any]] = {
+    "money renamed": _client_model(
+        "PaymentCode", payload=str, amount=Annotated[Kopecks, Field(alias="amount")]
+    ),
+    "money as text": _client_model("PaymentCode", payload=str, amount_kopecks=str),
+    "month as a date": _client_model(
+        "ReceiptMonth", period=dt.date, total=TOTAL, capital_repair=CAPITAL_REPAIR
+    ),
+    "month may be null": _client_model(
+        "ReceiptMonth", period=Month | None, total=TOTAL, capital_repair=CAPITAL_REPAIR
+    ),
+    "field left out": _client_model("ReceiptMonth", period=Month, total=TOTAL),
+    "nested model of another component": _client_model(
+        "ReceiptList", receipts=tuple[tui.models.PaymentRow, ...]
+    ),
+}
 
 
-@wire("ReceiptMonth")
-@dataclass(frozen=True, slots=True)
-class MonthAsDate:
-    period: dt.date
-    total: Annotated[Kopecks, Field(alias="total_kopecks")]
-    capital_repair: Annotated[Kopecks, Field(alias="capital_repair_kopecks")]
-
-
-@wire("ReceiptMonth")
-@dataclass(frozen=True, slots=True)
-class MonthMaybeNull:
-    period: Month | None
-    total: Annotated[Kopecks, Field(alias="total_kopecks")]
-    capital_repair: Annotated[Kopecks, Field(alias="capital_repair_kopecks")]
-
-
-@wire("ReceiptMonth")
-@dataclass(frozen=True, slots=True)
-class FieldLeftOut:
-    period: Month
-    total: Annotated[Kopecks, Field(alias="total_kopecks")]
-
-
-@pytest.mark.parametrize("model", [MisnamedAmount, AmountAsText, MonthAsDate, MonthMaybeNull, FieldLeftOut])
+@pytest.mark.parametrize("model", CLIENT_CHANGES.values(), ids=CLIENT_CHANGES.keys())
 def test_a_change_on_the_client_side_is_caught(model: type[Any], document: Document) -> None:
     assert compare(model, document).problems != []
