@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, StrictInt
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's ``integer`` takes ``1.0`` too; a fraction, a string or ``true`` stays refused.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+#: An amount in a request: integer kopecks, as every amount of the API travels (``1.0`` counts as ``1``).
+KopecksInput = Annotated[StrictInt, BeforeValidator(_whole_number)]
 
 
 def kopecks_to_decimal(kopecks: int) -> Decimal:

@@ -10,9 +10,10 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import Header
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from portal.models import PaymentPurpose
+from portal.money import KopecksInput
 from portal.payments.providers.base import PaymentStatus, ProviderName
 
 #: The ``Idempotency-Key`` header, required when creating a payment.
@@ -53,7 +54,7 @@ class CreatePaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: PaymentPurpose
-    amount_kopecks: StrictInt = _AMOUNT
+    amount_kopecks: KopecksInput = _AMOUNT
     provider: ProviderName
 
 
@@ -63,7 +64,7 @@ class PublicCapitalRepairPaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     capital_repair_account: str = _CAPITAL_REPAIR_ACCOUNT
-    amount_kopecks: StrictInt = _AMOUNT
+    amount_kopecks: KopecksInput = _AMOUNT
     provider: ProviderName
 
 
