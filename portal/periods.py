@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from portal.kit.clock import add_months, month_start
@@ -72,6 +72,24 @@ IsoDate = Annotated[
     dt.date,
     BeforeValidator(_iso_date_only),
     WithJsonSchema({"type": "string", "pattern": DATE_PATTERN}),
+]
+
+
+#: A month from 2000-01 to 2099-12 as ``YYYY-MM``: how every month travels in the API (answers, and the
+#: receipt's month in URLs). A month is not a day, so it never travels as its first day.
+MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
+def month_text(period: dt.date) -> str:
+    """``2026-10`` for any day of October 2026."""
+    return f"{period:%Y-%m}"
+
+
+#: A month in an answer: the services keep the first day (a ``date``), the wire says ``YYYY-MM``.
+Month = Annotated[
+    dt.date,
+    PlainSerializer(month_text, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN, "examples": ["2026-10"]}),
 ]
 
 

@@ -103,7 +103,7 @@ async def test_sandbox_secrets_are_generated_per_installation(make_portal, tmp_p
 
 async def test_notification_signed_with_the_source_secret_credits_nothing(portal):
     number = capital_repair_number(UNREGISTERED_APARTMENT)
-    body = {"capital_repair_account": number, "amount": "5000.00", "provider": "paymo"}
+    body = {"capital_repair_account": number, "amount_kopecks": 500000, "provider": "paymo"}
     response = await portal.client.post(
         f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "unpaid-1"}
     )
@@ -140,7 +140,7 @@ async def test_notification_signed_with_the_source_secret_credits_nothing(portal
 
 async def test_same_public_key_from_another_address_gets_its_own_order(portal):
     number = capital_repair_number(UNREGISTERED_APARTMENT)
-    body = {"capital_repair_account": number, "amount": "250.00", "provider": "a3"}
+    body = {"capital_repair_account": number, "amount_kopecks": 25000, "provider": "a3"}
     key = {"Idempotency-Key": "2f1c5a9e-0000-4000-8000-000000000001"}
     url = f"{API}/public/capital-repair/payments"
     mine = await portal.client.post(url, json=body, headers=key)

@@ -108,24 +108,24 @@ async def test_an_empty_period_and_an_empty_day_have_a_header_and_a_zero_control
 
 async def test_portal_payments_of_the_day_credited_once_stornos_marked(portal):
     headers = await login(portal, HAPPY_PATH_APARTMENT)
-    a3 = await created(portal, headers, provider="a3", key="k-a3", amount="1023.12")
+    a3 = await created(portal, headers, provider="a3", key="k-a3", amount=102312)
     await press(portal, a3, "pay")
     fund = await created(
-        portal, headers, provider="a3", key="k-fund", amount="500.00", purpose="capital_repair"
+        portal, headers, provider="a3", key="k-fund", amount=50000, purpose="capital_repair"
     )
     await press(portal, fund, "pay")
     for order in (a3, fund, a3):  # A3 is polled; asking twice credits once
         assert (await order_status(portal, headers, order["id"]))["credited"] is True
-    paymo = await created(portal, headers, provider="paymo", key="k-paymo", amount="10.05")
+    paymo = await created(portal, headers, provider="paymo", key="k-paymo", amount=1005)
     await press(portal, paymo, "pay")
     # The payment service repeats its notification, and sends another event saying the same: no new row.
     raw, sig = await notification(portal, paymo, event_id="evt_repeat")
     for _ in range(2):
         assert (await portal.client.post(NOTIFY, content=raw, headers=sig)).status_code == 200
-    refunded = await created(portal, headers, provider="paymo", key="k-refund", amount="7.00")
+    refunded = await created(portal, headers, provider="paymo", key="k-refund", amount=700)
     await press(portal, refunded, "pay")
     await press(portal, refunded, "refund")
-    declined = await created(portal, headers, provider="a3", key="k-declined", amount="3.00")
+    declined = await created(portal, headers, provider="a3", key="k-declined", amount=300)
     await press(portal, declined, "decline")
 
     header, records, control = parse(await export_bytes(portal, payments()))

@@ -13,33 +13,10 @@ from alembic import command
 from alembic.config import Config
 
 from portal.migrations import alembic_config
-from portal.money import AmountFormatError, format_rubles, multiply_to_kopecks, parse_rubles
+from portal.money import format_rubles, multiply_to_kopecks
 from portal.settings import DEFAULT_SECRET_KEY, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.mark.parametrize(
-    ("text", "kopecks"),
-    [
-        ("1023.12", 102312),
-        ("1023,12", 102312),
-        ("1 023,12", 102312),
-        ("1\u00a0023,12", 102312),
-        ("1023", 102300),
-        ("0,5", 50),
-        (" 12 345 678,90 ", 1234567890),
-        ("1023,12 ₽", 102312),
-    ],
-)
-def test_amounts_as_residents_type_them(text: str, kopecks: int) -> None:
-    assert parse_rubles(text) == kopecks
-
-
-@pytest.mark.parametrize("text", ["", "abc", "1023.123", "-5", "1,023.12", "10 23", "1e3", "12,", "1..2"])
-def test_amounts_that_are_refused(text: str) -> None:
-    with pytest.raises(AmountFormatError):
-        parse_rubles(text)
 
 
 def test_money_is_formatted_and_multiplied_exactly() -> None:

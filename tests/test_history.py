@@ -69,7 +69,7 @@ async def test_reading_history_consumption_between_accepted_readings(portal: Por
     assert len(by_meter) == 3
     for meter_rows in by_meter.values():
         chronological = meter_rows[::-1]
-        assert chronological[0]["period"] == "2023-10-01"
+        assert chronological[0]["period"] == "2023-10"
         assert chronological[0]["consumption"] is None  # nothing before the baseline
         assert chronological[0]["source"] == "import"
         for previous, current in itertools.pairwise(chronological):
@@ -79,7 +79,7 @@ async def test_reading_history_consumption_between_accepted_readings(portal: Por
 
     # The first month of a shorter range still compares with the reading before it.
     march = await _get(portal, "readings", headers, date_from="2026-03-10", date_to="2026-03-10")
-    assert {r["period"] for r in march["readings"]} == {"2026-03-01"}
+    assert {r["period"] for r in march["readings"]} == {"2026-03"}
     for row in march["readings"]:
         (same,) = [r for r in rows if r["reading_id"] == row["reading_id"]]
         assert row == same
@@ -174,9 +174,9 @@ async def test_replaced_reading_stays_in_the_history_without_consumption(portal:
     )
     rows = body["readings"]
     assert [(r["period"], r["status"]) for r in rows] == [
-        ("2026-10-01", "accepted"),
-        ("2026-10-01", "replaced"),
-        ("2026-09-01", "accepted"),
+        ("2026-10", "accepted"),
+        ("2026-10", "replaced"),
+        ("2026-09", "accepted"),
     ]
     accepted, replaced, september = rows
     assert accepted["reading_id"] == new_id and replaced["reading_id"] == old.id
@@ -232,7 +232,7 @@ async def test_payment_history_monthly_totals_sum_to_the_payments(portal: Portal
     body = await _get(portal, "payments", headers, date_from="2024-01-01", date_to="2025-12-31")
     payments, months, totals = body["payments"], body["months"], body["totals"]
     assert [m["period"] for m in months] == [
-        dt.date(2024 + i // 12, i % 12 + 1, 1).isoformat() for i in range(24)
+        f"{dt.date(2024 + i // 12, i % 12 + 1, 1):%Y-%m}" for i in range(24)
     ]
     assert [p["paid_on"] for p in payments] == sorted((p["paid_on"] for p in payments), reverse=True)
     for purpose in ("utilities", "capital_repair"):
@@ -287,7 +287,7 @@ async def test_statement_identity_and_chaining(portal: Portal, purpose: str) -> 
     assert body["purpose"] == purpose
     months = body["months"]
     assert len(months) == 38  # October 2023 … November 2026, whole months touching the range
-    assert months[0]["period"] == "2023-10-01" and months[0]["opening_kopecks"] == 0
+    assert months[0]["period"] == "2023-10" and months[0]["opening_kopecks"] == 0
     for month in months:
         assert (
             month["opening_kopecks"]
@@ -310,7 +310,7 @@ async def test_statement_identity_and_chaining(portal: Portal, purpose: str) -> 
     tail = await _get(
         portal, "statement", headers, purpose=purpose, date_from="2026-05-15", date_to="2026-07-01"
     )
-    assert tail["months"] == [m for m in months if "2026-05-01" <= m["period"] <= "2026-07-01"]
+    assert tail["months"] == [m for m in months if "2026-05" <= m["period"] <= "2026-07"]
 
 
 async def test_statement_defaults_to_utilities(portal: Portal) -> None:

@@ -233,7 +233,7 @@ async def test_nul_in_path_parameters_is_422_naming_the_field(portal):
 
 async def test_nul_in_json_strings_is_422_naming_the_field(portal):
     number = capital_repair_number(UNREGISTERED_APARTMENT)
-    body = {"capital_repair_account": number + "\x00", "amount": "10.00", "provider": "a3"}
+    body = {"capital_repair_account": number + "\x00", "amount_kopecks": 1000, "provider": "a3"}
     response = await portal.client.post(
         f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "nul-1"}
     )

@@ -171,7 +171,7 @@ async def test_a_session_reads_only_its_own_account(
         "date_from": "2023-10-01",
         "date_to": "2026-11-30",
         "meter_id": str(b.meter_ids[0]),  # B's meter: must give nothing of B's
-        "period": "2026-10-01",
+        "period": "2026-10",
         "purpose": "utilities",
     }
     reached: set[str] = set()

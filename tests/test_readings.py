@@ -48,7 +48,7 @@ async def test_meters_list_shows_previous_readings_and_an_open_window(portal):
     body = response.json()
     assert body["window"]["open"] is True
     assert body["window"]["always_open"] is True
-    assert body["window"]["period"] == PERIOD.isoformat()
+    assert body["window"]["period"] == f"{PERIOD:%Y-%m}"
     services = {meter["service"]: meter for meter in body["meters"]}
     assert set(services) == {"cold_water", "hot_water", "electricity"}
     cold = services["cold_water"]
@@ -60,7 +60,7 @@ async def test_meters_list_shows_previous_readings_and_an_open_window(portal):
     assert cold["accepts_readings"] is True
     assert cold["current_reading"] is None
     previous = cold["previous_reading"]
-    assert previous["period"] == PREVIOUS_PERIOD.isoformat()
+    assert previous["period"] == f"{PREVIOUS_PERIOD:%Y-%m}"
     # An exact decimal string with the meter's three decimals, never a float.
     assert isinstance(previous["value"], str)
     assert len(previous["value"].split(".")[1]) == 3
@@ -102,7 +102,7 @@ async def test_reading_is_accepted_with_comma_or_dot(portal):
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["period"] == PERIOD.isoformat()
+    assert body["period"] == f"{PERIOD:%Y-%m}"
     assert body["source"] == "resident"
     first, second = body["results"]
     assert first["status"] == "accepted" and first["code"] == "accepted"

@@ -550,11 +550,11 @@ async def test_payment_codes_are_the_pdfs_qr_codes(portal: Portal, apartment: in
     assert body["period"] == "2026-10"
     assert [body["utilities"]["payload"], body["capital_repair"]["payload"]] == printed
     expected = await _expected(portal, apartment, LAST_RECEIPT)
-    assert body["utilities"]["amount"] == f"{Decimal(expected['total']) / 100:.2f}"
-    assert body["capital_repair"]["amount"] == f"{Decimal(expected['fund_total']) / 100:.2f}"
+    assert body["utilities"]["amount_kopecks"] == expected["total"]
+    assert body["capital_repair"]["amount_kopecks"] == expected["fund_total"]
     for code in (body["utilities"], body["capital_repair"]):
         fields = qr.parse_gost_payload(code["payload"])
-        assert fields["Sum"] == str(int(Decimal(code["amount"]) * 100))
+        assert fields["Sum"] == str(code["amount_kopecks"])
 
 
 async def test_payment_codes_errors(portal: Portal) -> None:

@@ -448,6 +448,79 @@ async def test_server_errors_and_odd_answers() -> None:
     assert seen[0].headers["User-Agent"] == f"kabinet/{app_version()}"
 
 
+RECEIPT = {"period": "2026-10", "total_kopecks": 102312, "capital_repair_kopecks": 34560}
+READING_ROW = {
+    "reading_id": 1,
+    "meter_id": 2,
+    "service_code": "cold_water",
+    "service_name": "Холодное водоснабжение",
+    "unit": "м³",
+    "serial_number": "ХВ-1",
+    "period": "2026-10",
+    "value": "12.345",
+    "consumption": None,
+    "rollover": False,
+    "submitted_at": "2026-10-20T10:00:00",
+    "source": "resident",
+    "status": "accepted",
+}
+
+
+async def test_answers_decode_to_exact_types() -> None:
+    history = {"date_from": "2026-10-01", "date_to": "2026-10-31", "readings": [READING_ROW]}
+    answers = {"/api/v1/receipts": {"receipts": [RECEIPT]}, "/api/v1/history/readings": history}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answers[request.url.path]))
+    async with PortalClient(transport=transport) as client:
+        (receipt,) = await client.receipts()
+        (row,) = (await client.reading_history(dt.date(2026, 10, 1), dt.date(2026, 10, 31))).readings
+    assert (receipt.period, receipt.total, receipt.capital_repair) == (
+        dt.date(2026, 10, 1),
+        Money(102312),
+        Money(34560),
+    )
+    assert row.value == Decimal("12.345") and row.period == dt.date(2026, 10, 1)
+    assert row.submitted_at == dt.datetime(2026, 10, 20, 10, tzinfo=dt.UTC)  # naive: taken as UTC
+
+
+@pytest.mark.parametrize(
+    ("receipt", "reading", "where"),
+    [
+        ({"period": "2026-10-01"}, {}, "receipts.0.period"),  # a month is not a day
+        ({"period": "2026-13"}, {}, "receipts.0.period"),
+        ({"total_kopecks": "102312"}, {}, "receipts.0.total_kopecks"),  # kopecks are a JSON integer
+        ({"total_kopecks": 1023.12}, {}, "receipts.0.total_kopecks"),
+        ({"total_kopecks": True}, {}, "receipts.0.total_kopecks"),
+        ({"total": 102312, "total_kopecks": None}, {}, "receipts.0.total_kopecks"),
+        ({}, {"value": 12.345}, "readings.0.value"),  # a decimal is a string, never a float
+        ({}, {"value": "12,345"}, "readings.0.value"),
+        ({}, {"meter_id": "2"}, "readings.0.meter_id"),
+        ({}, {"status": "lost"}, "readings.0.status"),
+        ({}, {"submitted_at": "вчера"}, "readings.0.submitted_at"),
+    ],
+)
+async def test_an_answer_of_another_shape_is_a_typed_error_naming_the_field(
+    receipt: dict[str, object], reading: dict[str, object], where: str
+) -> None:
+    history = {
+        "date_from": "2026-10-01",
+        "date_to": "2026-10-31",
+        "readings": [{**READING_ROW, **reading}],
+    }
+    answers = {
+        "/api/v1/receipts": {"receipts": [{**RECEIPT, **receipt}]},
+        "/api/v1/history/readings": history,
+    }
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answers[request.url.path]))
+    async with PortalClient(transport=transport) as client:
+        with pytest.raises(PortalError) as caught:
+            if receipt:
+                await client.receipts()
+            else:
+                await client.reading_history(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    assert caught.value.code == "unexpected_response" and caught.value.status == 200
+    assert where in caught.value.message
+
+
 async def test_throttled_answer_carries_retry_after() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         body = {"code": "too_many_attempts", "message": "Слишком много неудачных попыток."}

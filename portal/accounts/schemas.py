@@ -9,13 +9,15 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from portal.billing.schemas import ServiceCharge
-from portal.models import PaymentChannel, PaymentPurpose
+from portal.history.schemas import PaymentRow
+from portal.periods import Month
+from portal.readings.schemas import ReadingWindow
 
 
 class AmountDueBreakdown(BaseModel):
     """How the amount due follows from the last receipt and the payments received after it."""
 
-    period: dt.date | None = Field(description="The last receipt's month (first day); null: no receipt.")
+    period: Month | None = Field(description="The last receipt's month; null: no receipt.")
     opening_balance_kopecks: int = Field(description="Balance at the start of that month (входящее сальдо).")
     charged_kopecks: int
     recalculation_kopecks: int
@@ -40,25 +42,12 @@ class CapitalRepair(BaseModel):
 
     account_number: str = Field(description="The apartment's account number at the fund (not the login).")
     fund_name: str
-    period: dt.date | None = Field(description="The last receipt's month (first day).")
+    period: Month | None = Field(description="The last receipt's month; null: no receipt.")
     receipt_total_kopecks: int = Field(
         description="«РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ»: the block of the last receipt."
     )
     amount_due_kopecks: int = Field(description="Left to pay now: the block amount minus payments since.")
     debt_kopecks: int = Field(description="Signed current balance with the fund.")
-
-
-class ReadingWindowInfo(BaseModel):
-    """When meter readings are accepted."""
-
-    open: bool
-    period: dt.date = Field(description="The billing month (first day) readings submitted now are for.")
-    always_open: bool = Field(description="Readings are accepted on any day.")
-    start_day: int | None = Field(description="First day of the month of the window.")
-    end_day: int | None = Field(description="Last day of the month of the window (inclusive).")
-    closes_on: dt.date | None = Field(description="Last day readings are accepted (open window).")
-    opens_on: dt.date | None = Field(description="Day the window opens next (closed window).")
-    message: str
 
 
 class MeterWarning(BaseModel):
@@ -70,15 +59,6 @@ class MeterWarning(BaseModel):
     serial_number: str
     date: dt.date = Field(description="The verification date.")
     message: str
-
-
-class LastPayment(BaseModel):
-    """The latest payment received (either purpose)."""
-
-    paid_on: dt.date
-    amount_kopecks: int
-    channel: PaymentChannel
-    purpose: PaymentPurpose
 
 
 class AccountSummary(BaseModel):
@@ -93,15 +73,15 @@ class AccountSummary(BaseModel):
     capital_repair: CapitalRepair | None = Field(
         description="Null when the apartment has no account at the capital repair fund."
     )
-    reading_window: ReadingWindowInfo
+    reading_window: ReadingWindow
     warnings: list[MeterWarning]
-    last_payment: LastPayment | None
+    last_payment: PaymentRow | None = Field(description="The latest payment received (either purpose).")
 
 
 class ReceiptMonth(BaseModel):
     """A month that has a receipt."""
 
-    period: dt.date = Field(description="First day of the receipt's month.")
+    period: Month = Field(description="The receipt's month.")
     total_kopecks: int = Field(
         description="«ВСЕГО К ОПЛАТЕ ПО ВСЕМ ИСПОЛНИТЕЛЯМ …» (without capital repair)."
     )

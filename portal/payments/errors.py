@@ -12,10 +12,9 @@ class InvalidPaymentAmount(DomainError):
     status_code = 422
     code = "invalid_amount"
     message = (
-        "Поле «Сумма»: укажите сумму больше нуля, не более 500 000,00 ₽, "
-        "не более двух знаков после запятой (например 1023,12)."
+        "Поле «Сумма»: укажите сумму больше нуля и не более 500 000,00 ₽ (в копейках: от 1 до 50 000 000)."
     )
-    field = "amount"
+    field = "amount_kopecks"
 
 
 class PaymentNotFound(DomainError):

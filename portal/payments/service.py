@@ -34,7 +34,6 @@ from portal.kit.db import session_scope
 from portal.kit.errors import ApiError, NotFound
 from portal.kit.state import PortalState
 from portal.models import PaymentOrder, PaymentPurpose
-from portal.money import AmountFormatError, kopecks_to_decimal, parse_rubles
 from portal.payments import limits
 from portal.payments.errors import (
     CapitalRepairAccountNotFound,
@@ -107,12 +106,8 @@ class Created:
 # --- words ---------------------------------------------------------------------------------------------
 
 
-def parse_amount(text: str) -> int:
-    """Kopecks of a typed amount: more than zero, at most two decimals, at most the maximum."""
-    try:
-        kopecks = parse_rubles(text)
-    except AmountFormatError:
-        raise InvalidPaymentAmount() from None
+def check_amount(kopecks: int) -> int:
+    """The amount to pay, kopecks: more than zero, at most the maximum."""
     if not 0 < kopecks <= MAX_AMOUNT_KOPECKS:
         raise InvalidPaymentAmount()
     return kopecks
@@ -123,7 +118,7 @@ def order_out(order: PaymentOrder) -> PaymentOrderOut:
         id=order.id,
         provider=ProviderName(order.provider),
         purpose=PaymentPurpose(order.purpose),
-        amount=str(kopecks_to_decimal(order.amount_kopecks)),
+        amount_kopecks=order.amount_kopecks,
         status=PaymentStatus(order.status),
         payment_url=order.payment_url,
         sandbox=order.sandbox,
@@ -172,7 +167,7 @@ class OrderRequest:
     account_id: int
     purpose: PaymentPurpose
     provider: ProviderName
-    amount_text: str
+    amount_kopecks: int
     #: What the payment service shows and files the payment under.
     account_label: str
     description: str
@@ -190,7 +185,7 @@ def provider_name(provider: ProviderName) -> str:
 async def _create(
     state: PortalState, session: AsyncSession, access: ProviderAccess, req: OrderRequest
 ) -> Created:
-    amount = parse_amount(req.amount_text)
+    amount = check_amount(req.amount_kopecks)
     hashed = request_hash(f"{IDEMPOTENCY_ENDPOINT}:{req.origin}", req.payload)
     repo = PaymentsRepository(session)
     replayed = False
@@ -247,7 +242,7 @@ async def create_resident_payment(
     access: ProviderAccess,
     account_id: int,
     purpose: PaymentPurpose,
-    amount_text: str,
+    amount_kopecks: int,
     provider: ProviderName,
     idempotency_key: str,
 ) -> Created:
@@ -262,7 +257,7 @@ async def create_resident_payment(
         label, description = fund.number, f"Взнос на капитальный ремонт, лицевой счёт ФКР {fund.number}"
     else:
         label, description = account.number, f"Оплата ЖКУ, лицевой счёт {account.number}"
-    payload = {"purpose": purpose.value, "amount": amount_text, "provider": provider.value}
+    payload = {"purpose": purpose.value, "amount_kopecks": amount_kopecks, "provider": provider.value}
     return await _create(
         state,
         session,
@@ -271,7 +266,7 @@ async def create_resident_payment(
             account_id,
             purpose,
             provider,
-            amount_text,
+            amount_kopecks,
             label,
             description,
             Origin.RESIDENT,
@@ -304,7 +299,7 @@ async def capital_repair_lookup(
     return CapitalRepairLookup(
         capital_repair_account=fund.number,
         address_masked=mask_address(account.address),
-        amount_due=str(kopecks_to_decimal(due.amount_due_kopecks)),
+        amount_due_kopecks=due.amount_due_kopecks,
     )
 
 
@@ -313,14 +308,18 @@ async def create_public_capital_repair_payment(
     session: AsyncSession,
     access: ProviderAccess,
     number: str,
-    amount_text: str,
+    amount_kopecks: int,
     provider: ProviderName,
     idempotency_key: str,
     client: str,
 ) -> Created:
     await limits.take_public_payment(state, session, client)
     fund, account = await _find_capital_repair(state, session, number, client)
-    payload = {"capital_repair_account": fund.number, "amount": amount_text, "provider": provider.value}
+    payload = {
+        "capital_repair_account": fund.number,
+        "amount_kopecks": amount_kopecks,
+        "provider": provider.value,
+    }
     # Anonymous payers share the fund account: their keys are scoped by the client's address, so a
     # payer elsewhere who repeats (or guesses) a key and body gets an order of their own, never this one.
     idempotency_key = public_idempotency_key(client, idempotency_key)
@@ -333,7 +332,7 @@ async def create_public_capital_repair_payment(
             account.id,
             PaymentPurpose.CAPITAL_REPAIR,
             provider,
-            amount_text,
+            amount_kopecks,
             fund.number,
             description,
             Origin.PUBLIC,

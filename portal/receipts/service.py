@@ -19,8 +19,7 @@ from portal.billing.repository import BillingRepository
 from portal.kit.clock import add_months
 from portal.mail.mailer import Attachment, OutgoingMail
 from portal.models import PaymentPurpose
-from portal.money import kopecks_to_decimal
-from portal.periods import MAX_DATE, MIN_DATE
+from portal.periods import MAX_DATE, MIN_DATE, MONTH_PATTERN
 from portal.receipts import qr, repository
 from portal.receipts.document import MeterLine, PayeeSection, PaymentLine, ReceiptDocument
 from portal.receipts.errors import InvalidReceiptMonth, ReceiptNotFound, TooManyReceiptLetters
@@ -36,7 +35,7 @@ MONTHS = (
 )  # fmt: skip
 
 #: ``YYYY-MM`` with a real month: the format of the receipt's month in the URL.
-PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = MONTH_PATTERN
 _PERIOD = re.compile(PERIOD_PATTERN)
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -202,12 +201,10 @@ def payment_codes(document: ReceiptDocument) -> PaymentCodes:
     """The receipt's two payment QR codes as text: exactly what the PDF prints."""
 
     def code(section: PayeeSection) -> PaymentCode:
-        return PaymentCode(
-            payload=section.qr_payload, amount=f"{kopecks_to_decimal(section.total_kopecks):.2f}"
-        )
+        return PaymentCode(payload=section.qr_payload, amount_kopecks=section.total_kopecks)
 
     return PaymentCodes(
-        period=f"{document.period:%Y-%m}",
+        period=document.period,
         utilities=code(document.utilities),
         capital_repair=code(document.capital_repair) if document.capital_repair is not None else None,
     )

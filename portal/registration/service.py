@@ -21,7 +21,6 @@ from portal.kit.clock import BILLING_TZ, month_start
 from portal.kit.errors import ApiError
 from portal.kit.state import PortalState
 from portal.mail import OutgoingMail
-from portal.money import AmountFormatError, parse_rubles
 from portal.registration.errors import (
     AccountNotFound,
     EmailsDiffer,
@@ -112,10 +111,9 @@ async def lookup(state: PortalState, session: AsyncSession, account_number: str,
 def check_form(body: RegistrationRequest) -> RegistrationForm:
     """The format checks of step 2, in the order of the form's fields; each has its own 422."""
     number = parse_account_number(body.account_number)
-    try:
-        total = parse_rubles(body.receipt_total)
-    except AmountFormatError:
-        raise InvalidReceiptTotal() from None
+    total = body.receipt_total_kopecks
+    if total < 0:
+        raise InvalidReceiptTotal()
     email = parse_email(body.email)
     if body.email_repeat.strip().casefold() != body.email.strip().casefold():
         raise EmailsDiffer()
