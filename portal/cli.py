@@ -241,7 +241,9 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"Загрузка №{report.import_id}: прочитано строк {report.lines_read}, пропущено {report.skipped_lines}")
+    print(
+        f"Загрузка №{report.import_id}: прочитано строк {report.lines_read}, пропущено {report.skipped_lines}"
+    )
     for name, counts in report.counts.items():
         print(
             f"  {name:<15} строк {counts.lines:>9}  добавлено {counts.inserted:>9}  "

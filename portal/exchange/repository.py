@@ -191,6 +191,8 @@ class Merge:
     insert_only: tuple[tuple[str, str], ...] = ()
     #: False: rows are never updated (payments: a payment once loaded is what the collector reported).
     update: bool = True
+    #: New rows get their ids in the files' order (the source then selects ``seq`` too).
+    ordered: bool = False
 
 
 MERGES: dict[str, Merge] = {
@@ -230,9 +232,10 @@ MERGES: dict[str, Merge] = {
         "accounts",
         "SELECT account AS number, CASE WHEN apartment IS NULL THEN address "
         "ELSE address || ', кв. ' || apartment END AS address, apartment, owner AS owner_name, "
-        "area AS area_m2, residents FROM stg_accounts",
+        "area AS area_m2, residents, seq FROM stg_accounts",
         ("number",),
         ("address", "apartment", "owner_name", "area_m2", "residents"),
+        ordered=True,
     ),
     "capital_repair": Merge(
         "capital_repair_accounts",
@@ -245,11 +248,12 @@ MERGES: dict[str, Merge] = {
         "meters",
         "SELECT a.id AS account_id, s.serial AS serial_number, v.id AS service_id, s.digits AS integer_digits, "
         "s.decimals, s.installed AS installed_on, s.verification AS next_verification_on, "
-        "s.removed AS removed_on FROM stg_meters s JOIN accounts a ON a.number = s.account "
+        "s.removed AS removed_on, s.seq FROM stg_meters s JOIN accounts a ON a.number = s.account "
         "JOIN services v ON v.code = s.service",
         ("account_id", "serial_number"),
         ("service_id", "integer_digits", "decimals", "installed_on", "next_verification_on", "removed_on"),
         insert_only=(("lock_version", "0"),),
+        ordered=True,
     ),
     "balances": Merge(
         "opening_balances",
@@ -330,7 +334,7 @@ async def merge(session: AsyncSession, kind: Kind, counts: Counts) -> None:
         text(
             f"INSERT INTO {spec.target} ({', '.join(columns)}{extra_columns}) "
             f"SELECT {', '.join('src.' + c for c in columns)}{extra_values} FROM ({spec.source}) AS src "
-            f"WHERE {missing}"
+            f"WHERE {missing}{' ORDER BY src.seq' if spec.ordered else ''}"
         )
     )
     counts.inserted += max(0, result.rowcount or 0)

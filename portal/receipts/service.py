@@ -23,7 +23,6 @@ from portal.money import kopecks_to_decimal
 from portal.periods import MAX_DATE, MIN_DATE
 from portal.receipts import qr, repository
 from portal.receipts.document import MeterLine, PayeeSection, PaymentLine, ReceiptDocument
-from portal.receipts.payees import PAYEES
 from portal.receipts.schemas import PaymentCode, PaymentCodes
 from portal.registration.service import mask_email
 from portal.throttling.repository import FailureCounterRepository
@@ -62,6 +61,15 @@ def parse_period(text: str) -> dt.date:
 def receipt_filename(account_number: str, period: dt.date) -> str:
     """``receipt-3500012007-2026-10.pdf``."""
     return f"receipt-{account_number}-{period:%Y-%m}.pdf"
+
+
+class PayeeRequisitesMissing(ApiError):
+    def __init__(self, payee: str) -> None:
+        super().__init__(
+            503,
+            "payee_requisites_missing",
+            f"Реквизиты получателя платежей «{payee}» не загружены расчётным центром: квитанция недоступна.",
+        )
 
 
 class ReceiptNotFound(ApiError):
@@ -113,6 +121,7 @@ async def build_receipt(
     sums = await billing_repository.due_sums(session, account_id, period, next_period, today)
     payments = await repository.payments(session, account_id, period, next_period)
     meters = await repository.meter_readings(session, account_id, period, next_period)
+    requisites_by_code = await repository.payee_requisites(session)
     utilities_total = await billing.receipt_total(session, account_id, period)
     fund_total = (
         await billing.capital_repair_total(session, account_id, period)
@@ -124,7 +133,9 @@ async def build_receipt(
         payee = billing.payee_for(purpose)
         payee_lines = tuple(lines[payee])
         due = sums[purpose]
-        requisites = PAYEES[payee]
+        requisites = requisites_by_code.get(payee.value)
+        if requisites is None:
+            raise PayeeRequisitesMissing(payee.value)
         fields = qr.payment_fields(
             requisites,
             sum_kopecks=total,
