@@ -209,7 +209,10 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from portal.exchange.service import import_paths, record_run
     from portal.migrations import upgrade
 
+    import time
+
     operator = args.operator or getpass.getuser()
+    started = time.monotonic()
     state = build_state(settings)
     try:
         await upgrade(state.engine)
@@ -220,7 +223,9 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                 skip_bad=args.skip_bad,
                 encoding=args.encoding,
                 operator=operator,
-                progress=lambda message: print(message, file=sys.stderr, flush=True),
+                progress=lambda message: print(
+                    f"[{time.monotonic() - started:7.1f} s] {message}", file=sys.stderr, flush=True
+                ),
             )
             if report.status == "refused":
                 await session.rollback()

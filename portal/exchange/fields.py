@@ -10,6 +10,7 @@ check digits, the КПП's shape, and the settlement and correspondent accounts'
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -67,8 +68,13 @@ def money(value: str, *, positive: bool = False, non_negative: bool = False) -> 
     cleaned = value.strip()
     if not _MONEY.fullmatch(cleaned):
         raise FieldError("сумма в рублях, не более двух знаков после запятой (например, 1234,56)")
-    digits = re.sub(r"[ \u00a0\u202f]", "", cleaned).replace(",", ".")
-    kopecks = int(Decimal(digits).scaleb(2))
+    if not cleaned.isascii() or " " in cleaned:
+        cleaned = re.sub(r"[ \u00a0\u202f]", "", cleaned)
+    negative = cleaned.startswith("-")
+    whole, _, fraction = cleaned.lstrip("-").replace(",", ".").partition(".")
+    kopecks = int(whole) * 100 + int(fraction.ljust(2, "0"))
+    if negative:
+        kopecks = -kopecks
     if positive and kopecks <= 0:
         raise FieldError("сумма должна быть больше нуля")
     if non_negative and kopecks < 0:
@@ -103,6 +109,7 @@ def integer(value: str, *, low: int, high: int) -> int:
     return int(cleaned)
 
 
+@functools.lru_cache(maxsize=4096)
 def date(value: str) -> dt.date:
     """``DD.MM.YYYY`` or ``YYYY-MM-DD``, within the years the portal keeps."""
     cleaned = value.strip()
@@ -123,6 +130,7 @@ def date(value: str) -> dt.date:
     return day
 
 
+@functools.lru_cache(maxsize=1024)
 def month(value: str) -> dt.date:
     """The first day of the month ``YYYY-MM``."""
     match = _MONTH.fullmatch(value.strip())

@@ -52,7 +52,9 @@ async def load(session: AsyncSession, kind: Kind, records: list[dict[str, Any]])
 
 
 async def analyze(session: AsyncSession, kind: Kind) -> None:
-    """Temporary tables get no statistics from autovacuum: without them the merge plans are blind."""
+    """Index the loaded staging table by its key; statistics (autovacuum skips temporary tables)."""
+    table = kind.staging_name()
+    await session.execute(text(f"CREATE INDEX ix_{table}_key ON {table} ({', '.join(kind.key)})"))
     if _dialect(session) == "postgresql":
         await session.execute(text(f"ANALYZE {kind.staging_name()}"))
 
@@ -115,8 +117,8 @@ CHECKS: dict[str, tuple[Check, ...]] = {
             "этот счёт фонда капремонта уже принадлежит другому лицевому счёту",
             "EXISTS (SELECT 1 FROM capital_repair_accounts c JOIN accounts a ON a.id = c.account_id "
             "WHERE c.number = s.fund_account AND a.number <> s.account) "
-            "OR EXISTS (SELECT 1 FROM stg_capital_repair x WHERE x.fund_account = s.fund_account "
-            "AND x.account <> s.account)",
+            "OR s.fund_account IN (SELECT x.fund_account FROM stg_capital_repair x GROUP BY x.fund_account "
+            "HAVING count(*) > 1)",
         ),
     ),
     "meters": (_ACCOUNT_MISSING, _SERVICE_MISSING),
@@ -293,9 +295,18 @@ class Counts:
 
 
 async def merge(session: AsyncSession, kind: Kind, counts: Counts) -> None:
+    before = counts.inserted
     if kind.name == "readings":
         await _merge_readings(session, counts)
-        return
+    else:
+        await _merge_table(session, kind, counts)
+    if counts.inserted > before and _dialect(session) == "postgresql":
+        # The next kinds join this table: plan them on what it holds now, not on yesterday's statistics.
+        target = "readings" if kind.name == "readings" else MERGES[kind.name].target
+        await session.execute(text(f"ANALYZE {target}"))
+
+
+async def _merge_table(session: AsyncSession, kind: Kind, counts: Counts) -> None:
     spec = MERGES[kind.name]
     key_match = " AND ".join(f"t.{k} = src.{k}" for k in spec.key)
     if spec.update:

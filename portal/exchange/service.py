@@ -196,11 +196,18 @@ async def _stage(
 
 
 async def _check(
-    session: AsyncSession, kinds: Sequence[Kind], report: ImportReport, names: Sequence[str], skip_bad: bool
+    session: AsyncSession,
+    kinds: Sequence[Kind],
+    report: ImportReport,
+    names: Sequence[str],
+    skip_bad: bool,
+    progress: Callable[[str], None] | None,
 ) -> None:
     """The checks that need every file and the database, kind after kind in merge order."""
     for kind in kinds:
         await repository.analyze(session, kind)
+        if progress:
+            progress(f"{kind.title}: проверка ссылок и повторов")
         for check in repository.checks(kind):
             room = max(0, MAX_REPORTED_ERRORS - len(report.errors))
             count, rows = await repository.bad_rows(session, kind, check, max(room, 1))
@@ -233,7 +240,7 @@ async def _run(
     try:
         await _stage(session, sources, report, file_numbers, progress)
         if report.status != "refused":
-            await _check(session, kinds, report, names, skip_bad)
+            await _check(session, kinds, report, names, skip_bad, progress)
         if report.status == "refused" or (report.error_count and not skip_bad):
             report.status = "refused"
             return report
