@@ -236,7 +236,8 @@ async def _run(
     kinds = [kind for kind in KINDS if any(source.kind is kind for source in sources)]
     names = list(report.files)
     file_numbers = {name: position for position, name in enumerate(names)}
-    await repository.create_staging(session, kinds)
+    # Every kind's staging table exists (empty when the kind is not imported): checks refer to them.
+    await repository.create_staging(session, KINDS)
     try:
         await _stage(session, sources, report, file_numbers, progress)
         if report.status != "refused":
@@ -249,7 +250,7 @@ async def _run(
                 progress(f"{kind.title}: запись в базу")
             await repository.merge(session, kind, report.counts.setdefault(kind.name, repository.Counts()))
     finally:
-        for kind in kinds:
+        for kind in KINDS:
             await repository.drop_staging_table(session, kind)
     report.import_id = await record_run(session, report, operator=operator, started_at=now)
     return report
