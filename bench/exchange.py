@@ -103,9 +103,15 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
         residents = 1 + index % 4
         w = {kind: writer for kind, (_, writer) in files.items()}
         w["accounts"].writerow(  # type: ignore[attr-defined]
-            (number, f"г. Вологда, ул. Генеральная, д. {house + 1}", flat + 1, _rub(area_cents), residents,
-             f"Жилец {index} Тестович")
-        )  # fmt: skip
+            (
+                number,
+                f"г. Вологда, ул. Генеральная, д. {house + 1}",
+                flat + 1,
+                _rub(area_cents),
+                residents,
+                f"Жилец {index} Тестович",
+            )
+        )
         w["capital_repair"].writerow((number, f"35{number}", "ФКР МКД ВО"))  # type: ignore[attr-defined]
         w["balances"].writerow((number, month, "billing_center", _rub((index * 1_237) % 500_000 - 100_000)))  # type: ignore[attr-defined]
         volumes = {
@@ -240,26 +246,32 @@ def main() -> None:
         lines = write_region(directory, args.accounts)
         total = sum(lines.values()) + 2 + len(SERVICES)
         size = sum(p.stat().st_size for p in directory.iterdir()) / 1e6
-        print(f"region: {args.accounts} accounts, {total} lines, {size:.0f} MB of files "
-              f"(generated in {time.perf_counter() - started:.1f} s)")  # fmt: skip
+        print(
+            f"region: {args.accounts} accounts, {total} lines, {size:.0f} MB of files "
+            f"(generated in {time.perf_counter() - started:.1f} s)"
+        )
         print("  " + ", ".join(f"{kind} {count}" for kind, count in lines.items()))
         asyncio.run(_admin(args.url, f"DROP DATABASE IF EXISTS {name}"))
         asyncio.run(_admin(args.url, f"CREATE DATABASE {name}"))
         try:
             subprocess.run(
-                [sys.executable, "-m", "portal.cli", "migrate", "--database-url", sa_url], cwd=ROOT, check=True,
+                [sys.executable, "-m", "portal.cli", "migrate", "--database-url", sa_url],
+                cwd=ROOT,
+                check=True,
                 capture_output=True,
-            )  # fmt: skip
-            raw = asyncio.run(_raw_copy(url, directory, list(lines)))
-            print(
-                f"raw COPY of the same lines (text columns, no checks): {raw:6.1f} s  {total / raw:>9,.0f} rows/s"
             )
+            raw = asyncio.run(_raw_copy(url, directory, list(lines)))
+            print(f"raw COPY of the same lines (text, no checks): {raw:6.1f} s  {total / raw:>9,.0f} rows/s")
             first, rss, summary = _run_import(sa_url, directory)
-            print(f"import (empty database):                          {first:6.1f} s  {total / first:>9,.0f} rows/s"
-                  f"  peak RSS {rss:.0f} MB   ({first / raw:.1f}× raw COPY)   [{summary}]")  # fmt: skip
+            print(
+                f"import (empty database):                  {first:6.1f} s  {total / first:>9,.0f} rows/s"
+                f"  peak RSS {rss:.0f} MB   ({first / raw:.1f}× raw COPY)   [{summary}]"
+            )
             again, rss2, summary = _run_import(sa_url, directory)
-            print(f"repeated import (nothing changes):                {again:6.1f} s  {total / again:>9,.0f} rows/s"
-                  f"  peak RSS ≤ {rss2:.0f} MB ({again / raw:.1f}× raw COPY)   [{summary}]")  # fmt: skip
+            print(
+                f"repeated import (nothing changes):        {again:6.1f} s  {total / again:>9,.0f} rows/s"
+                f"  peak RSS ≤ {rss2:.0f} MB ({again / raw:.1f}× raw COPY)   [{summary}]"
+            )
             print("targets at 500 000 accounts: import < 300 s, repetition < 60 s, memory < 300 MB")
         finally:
             if not args.keep:

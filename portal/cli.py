@@ -204,12 +204,11 @@ def cmd_reconcile_a3(args: argparse.Namespace) -> int:
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
+    import time
 
     from portal.app import build_state
     from portal.exchange.service import import_paths, record_run
     from portal.migrations import upgrade
-
-    import time
 
     operator = args.operator or getpass.getuser()
     started = time.monotonic()

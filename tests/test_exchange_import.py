@@ -29,9 +29,17 @@ from tests.conftest import _pg_admin, _with_database, pg_url
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "exchange-examples"
 TABLES = (
-    "payees", "services", "tariffs", "accounts", "capital_repair_accounts", "meters", "opening_balances",
-    "charges", "payments", "readings",
-)  # fmt: skip
+    "payees",
+    "services",
+    "tariffs",
+    "accounts",
+    "capital_repair_accounts",
+    "meters",
+    "opening_balances",
+    "charges",
+    "payments",
+    "readings",
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -89,7 +97,7 @@ def query(url: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: query(url, f"SELECT * FROM {table} ORDER BY id") for table in TABLES}  # noqa: S608
+    return {table: query(url, f"SELECT * FROM {table} ORDER BY id") for table in TABLES}
 
 
 def rewrite(path: Path, old: str, new: str) -> None:
@@ -113,8 +121,11 @@ def test_example_set_imports_and_again_changes_nothing(
         "1",
     )
     # Money exact, in kopecks; decimal comma and point both read.
-    assert query(url, "SELECT charged_kopecks, recalculation_kopecks, penalties_kopecks FROM charges "
-                      "ORDER BY charged_kopecks DESC")[0] == (164274, 0, 0)  # fmt: skip
+    assert query(
+        url,
+        "SELECT charged_kopecks, recalculation_kopecks, penalties_kopecks FROM charges "
+        "ORDER BY charged_kopecks DESC",
+    )[0] == (164274, 0, 0)
     assert sorted(r[0] for r in query(url, "SELECT balance_kopecks FROM opening_balances")) == [
         -20000,
         152030,
@@ -124,9 +135,7 @@ def test_example_set_imports_and_again_changes_nothing(
         url,
         "SELECT a.number, p.purpose, p.amount_kopecks FROM payments p JOIN accounts a "
         "ON a.id = p.account_id WHERE p.purpose = 'capital_repair'",
-    ) == [  # fmt: skip
-        ("7700000001", "capital_repair", 73779)
-    ]
+    ) == [("7700000001", "capital_repair", 73779)]
     assert {r[0] for r in query(url, "SELECT source FROM readings")} == {"inspector", "remote"}
 
     code, out, err = run_import(url, files, capsys=capsys)
@@ -143,8 +152,16 @@ def test_import_batch_is_the_same_door(url: str, files: Path, capsys: pytest.Cap
     from portal.exchange import import_batch
 
     assert run_import(url, files, capsys=capsys)[0] == 0
-    rows = [{"account": "7700000003", "address": "г. Вологда, ул. Мира, д. 5", "apartment": "3", "area": "40,5",
-             "residents": "2", "owner": "Новый Жилец"}]  # fmt: skip
+    rows = [
+        {
+            "account": "7700000003",
+            "address": "г. Вологда, ул. Мира, д. 5",
+            "apartment": "3",
+            "area": "40,5",
+            "residents": "2",
+            "owner": "Новый Жилец",
+        }
+    ]
 
     async def go(batch: list[dict[str, str]]) -> tuple[str, int]:
         engine = create_engine(url)
@@ -195,32 +212,106 @@ def test_declared_utf8_that_is_not(url: str, files: Path, capsys: pytest.Capture
 # --- malformed files: refused whole, nothing written, the report names file, line, field, reason ----------
 
 MALFORMED = {
-    "missing column": ("accounts.csv", "account;address;apartment;area;residents;owner", "account;address;apartment;area;residents",
-                       "accounts.csv, строка 1, поле «owner»: нет обязательного столбца"),
-    "extra column": ("accounts.csv", "residents;owner", "residents;owner;floor",
-                     "поле «floor»: неизвестный столбец"),
-    "field count": ("accounts.csv", "52,40;2;", "52,40;2;лишнее;", "accounts.csv, строка 2: в строке 7 полей"),
-    "account number": ("accounts.csv", "7700000001;г.", "77-01;г.", "строка 2, поле «account»: номер лицевого счёта"),
-    "inn check digits": ("payees.csv", "3525012347", "3525012348", "payees.csv, строка 2, поле «inn»: неверные контрольные цифры ИНН"),
+    "missing column": (
+        "accounts.csv",
+        "account;address;apartment;area;residents;owner",
+        "account;address;apartment;area;residents",
+        "accounts.csv, строка 1, поле «owner»: нет обязательного столбца",
+    ),
+    "extra column": (
+        "accounts.csv",
+        "residents;owner",
+        "residents;owner;floor",
+        "поле «floor»: неизвестный столбец",
+    ),
+    "field count": (
+        "accounts.csv",
+        "52,40;2;",
+        "52,40;2;лишнее;",
+        "accounts.csv, строка 2: в строке 7 полей",
+    ),
+    "account number": (
+        "accounts.csv",
+        "7700000001;г.",
+        "77-01;г.",
+        "строка 2, поле «account»: номер лицевого счёта",
+    ),
+    "inn check digits": (
+        "payees.csv",
+        "3525012347",
+        "3525012348",
+        "payees.csv, строка 2, поле «inn»: неверные контрольные цифры ИНН",
+    ),
     "kpp": ("payees.csv", "352501001;4070", "35250100;4070", "поле «kpp»: КПП"),
-    "account key": ("payees.csv", "40702810500000012345", "40702810600000012345",
-                    "поле «account»: расчётный счёт не проходит проверку контрольного ключа по БИК"),
-    "correspondent key": ("payees.csv", "041909701;30101810500000000701", "041909701;30101810600000000701",
-                          "поле «correspondent_account»"),
-    "date": ("meters.csv", "15.03.2021;15.03.2027", "31.02.2021;15.03.2027", "meters.csv, строка 2, поле «installed»: такой даты нет"),
-    "date format": ("payments.csv", "12.10.2026", "12/10/2026", "payments.csv, строка 2, поле «date»: дата ДД.ММ.ГГГГ"),
-    "month": ("charges.csv", "7700000001;2026-10;maintenance", "7700000001;2026-13;maintenance", "поле «month»: месяц ГГГГ-ММ"),
+    "account key": (
+        "payees.csv",
+        "40702810500000012345",
+        "40702810600000012345",
+        "поле «account»: расчётный счёт не проходит проверку контрольного ключа по БИК",
+    ),
+    "correspondent key": (
+        "payees.csv",
+        "041909701;30101810500000000701",
+        "041909701;30101810600000000701",
+        "поле «correspondent_account»",
+    ),
+    "date": (
+        "meters.csv",
+        "15.03.2021;15.03.2027",
+        "31.02.2021;15.03.2027",
+        "meters.csv, строка 2, поле «installed»: такой даты нет",
+    ),
+    "date format": (
+        "payments.csv",
+        "12.10.2026",
+        "12/10/2026",
+        "payments.csv, строка 2, поле «date»: дата ДД.ММ.ГГГГ",
+    ),
+    "month": (
+        "charges.csv",
+        "7700000001;2026-10;maintenance",
+        "7700000001;2026-13;maintenance",
+        "поле «month»: месяц ГГГГ-ММ",
+    ),
     "sum": ("charges.csv", "1642,74", "1642,745", "charges.csv, строка 2, поле «charged»: сумма в рублях"),
     "payment amount": ("payments.csv", "3200,00", "0,00", "поле «amount»: сумма должна быть больше нуля"),
-    "unknown service": ("meters.csv", "7700000001;cold_water", "7700000001;gas", "meters.csv, строка 2, поле «service»: услуга не найдена"),
-    "unknown account": ("charges.csv", "7700000002;2026-10;maintenance", "7700000009;2026-10;maintenance",
-                        "charges.csv, строка 6, поле «account»: лицевой счёт не найден"),
-    "unknown meter": ("readings.csv", "21-100001", "21-999999", "readings.csv, строка 2, поле «serial»: счётчик"),
-    "unknown payee": ("services.csv", "area;billing_center;;;10", "area;water_company;;;10", "поле «payee»: получатель"),
-    "duplicate line": ("tariffs.csv", "maintenance;01.07.2026;31,35", "maintenance;01.07.2026;31,35\nmaintenance;01.07.2026;31,35",
-                       "tariffs.csv, строка 3, поле «valid_from»: строка повторяет ключ"),
-    "verification before installation": ("meters.csv", "15.03.2021;15.03.2027", "15.03.2021;15.03.2020", "поле «verification»"),
-}  # fmt: skip
+    "unknown service": (
+        "meters.csv",
+        "7700000001;cold_water",
+        "7700000001;gas",
+        "meters.csv, строка 2, поле «service»: услуга не найдена",
+    ),
+    "unknown account": (
+        "charges.csv",
+        "7700000002;2026-10;maintenance",
+        "7700000009;2026-10;maintenance",
+        "charges.csv, строка 6, поле «account»: лицевой счёт не найден",
+    ),
+    "unknown meter": (
+        "readings.csv",
+        "21-100001",
+        "21-999999",
+        "readings.csv, строка 2, поле «serial»: счётчик",
+    ),
+    "unknown payee": (
+        "services.csv",
+        "area;billing_center;;;10",
+        "area;water_company;;;10",
+        "поле «payee»: получатель",
+    ),
+    "duplicate line": (
+        "tariffs.csv",
+        "maintenance;01.07.2026;31,35",
+        "maintenance;01.07.2026;31,35\nmaintenance;01.07.2026;31,35",
+        "tariffs.csv, строка 3, поле «valid_from»: строка повторяет ключ",
+    ),
+    "verification before installation": (
+        "meters.csv",
+        "15.03.2021;15.03.2027",
+        "15.03.2021;15.03.2020",
+        "поле «verification»",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
@@ -287,9 +378,10 @@ def test_recalculation_replaces_the_month(
     before_readings = query(database_url, "SELECT * FROM readings ORDER BY id")
     before_payments = query(database_url, "SELECT * FROM payments ORDER BY id")
     charges_sql = (
-        "SELECT v.code, c.charged_kopecks, c.recalculation_kopecks FROM charges c JOIN accounts a ON a.id = c.account_id "
-        f"JOIN services v ON v.id = c.service_id WHERE a.number = '{number}' AND c.period = '2026-10-01' ORDER BY v.code"
-    )  # noqa: S608
+        "SELECT v.code, c.charged_kopecks, c.recalculation_kopecks FROM charges c "
+        "JOIN accounts a ON a.id = c.account_id JOIN services v ON v.id = c.service_id "
+        f"WHERE a.number = '{number}' AND c.period = '2026-10-01' ORDER BY v.code"
+    )
     before = query(database_url, charges_sql)
     assert len(before) == 8
     other_months = query(database_url, "SELECT count(*) FROM charges WHERE period <> '2026-10-01'")
@@ -300,7 +392,7 @@ def test_recalculation_replaces_the_month(
         corrected = charged + 1000 if code == "heating" else charged
         lines.append(f"{number};2026-10;{code};1;0,00;{corrected // 100},{corrected % 100:02d};-5,00")
     (tmp_path / "charges-2026-10.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, out, err = run_import(database_url, tmp_path / "charges-2026-10.csv", capsys=capsys)
+    code, _, err = run_import(database_url, tmp_path / "charges-2026-10.csv", capsys=capsys)
     assert code == 0, err
     after = dict((c, (ch, r)) for c, ch, r in query(database_url, charges_sql))
     assert "solid_waste" not in after and len(after) == 7

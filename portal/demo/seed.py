@@ -475,20 +475,39 @@ def _write_region(
         directory / "payees.csv",
         "code;name;short_name;inn;kpp;account;bank;bic;correspondent_account;address;phone",
         [
-            (code.value, p.name, p.short_name, p.inn, p.kpp, p.account, p.bank_name, p.bic,
-             p.correspondent_account, p.address, p.phone)
+            (
+                code.value,
+                p.name,
+                p.short_name,
+                p.inn,
+                p.kpp,
+                p.account,
+                p.bank_name,
+                p.bic,
+                p.correspondent_account,
+                p.address,
+                p.phone,
+            )
             for code, p in DEMO_PAYEES.items()
         ],
-    )  # fmt: skip
+    )
     _write(
         directory / "services.csv",
         "code;name;unit;basis;payee;norm_per_resident;implausible_limit;sort_order",
         [
-            (spec.code, spec.name, spec.unit, spec.basis.value, spec.payee.value, _number(spec.norm_per_resident),
-             _number(spec.implausible_monthly_limit), (position + 1) * 10)
+            (
+                spec.code,
+                spec.name,
+                spec.unit,
+                spec.basis.value,
+                spec.payee.value,
+                _number(spec.norm_per_resident),
+                _number(spec.implausible_monthly_limit),
+                (position + 1) * 10,
+            )
             for position, spec in enumerate(_SERVICES)
         ],
-    )  # fmt: skip
+    )
     _write(
         directory / "tariffs.csv",
         "service;valid_from;price",
@@ -502,11 +521,17 @@ def _write_region(
         directory / "accounts.csv",
         "account;address;apartment;area;residents;owner",
         [
-            (account_number(plan.apartment), BUILDING_ADDRESS, plan.apartment, _number(plan.area_m2), plan.residents,
-             plan.owner_name)
+            (
+                account_number(plan.apartment),
+                BUILDING_ADDRESS,
+                plan.apartment,
+                _number(plan.area_m2),
+                plan.residents,
+                plan.owner_name,
+            )
             for plan in plans
         ],
-    )  # fmt: skip
+    )
     _write(
         directory / "capital_repair.csv",
         "account;fund_account;fund_name",
@@ -519,23 +544,36 @@ def _write_region(
         directory / "meters.csv",
         "account;service;serial;digits;decimals;installed;verification",
         [
-            (account_number(plan.apartment), meter.service_code, meter.serial_number, meter.integer_digits,
-             meter.decimals, f"{meter.installed_on:%d.%m.%Y}", f"{meter.next_verification_on:%d.%m.%Y}")
+            (
+                account_number(plan.apartment),
+                meter.service_code,
+                meter.serial_number,
+                meter.integer_digits,
+                meter.decimals,
+                f"{meter.installed_on:%d.%m.%Y}",
+                f"{meter.next_verification_on:%d.%m.%Y}",
+            )
             for plan in plans
             for meter in plan.meters
         ],
-    )  # fmt: skip
+    )
     _write(
         directory / "charges.csv",
         "account;month;service;volume;tariff;charged;recalculation",
         [
-            (account_number(plan.apartment), f"{charge['period']:%Y-%m}", charge["service_code"],
-             _number(charge["volume"]), _rubles(charge["tariff_kopecks"]), _rubles(charge["charged_kopecks"]),
-             _rubles(charge["recalculation_kopecks"]))
+            (
+                account_number(plan.apartment),
+                f"{charge['period']:%Y-%m}",
+                charge["service_code"],
+                _number(charge["volume"]),
+                _rubles(charge["tariff_kopecks"]),
+                _rubles(charge["charged_kopecks"]),
+                _rubles(charge["recalculation_kopecks"]),
+            )
             for plan in plans
             for charge in plan.charges
         ],
-    )  # fmt: skip
+    )
     _write(
         directory / "payments.csv",
         "date;amount;account;purpose;collector;reference;channel",
@@ -558,13 +596,19 @@ def _write_region(
         directory / "readings.csv",
         "account;serial;month;value;taken_at;source",
         [
-            (account_number(plan.apartment), row["serial"], f"{row['period']:%Y-%m}", _number(row["value"]),
-             row["submitted_at"].isoformat(), "controller" if row["source"] == "inspector" else row["source"])
+            (
+                account_number(plan.apartment),
+                row["serial"],
+                f"{row['period']:%Y-%m}",
+                _number(row["value"]),
+                row["submitted_at"].isoformat(),
+                "controller" if row["source"] == "inspector" else row["source"],
+            )
             for plan in plans
             for row in plan.reading_rows
             if row["source"] not in _PORTAL_SOURCES
         ],
-    )  # fmt: skip
+    )
 
 
 async def seed_demo(

@@ -227,7 +227,7 @@ def check_settlement_account(account: str, bic_value: str) -> None:
 
 
 def check_correspondent_account(account: str, bic_value: str) -> None:
-    """The correspondent account's key against ``0`` + the БИК's 5th–6th digits; it ends with the БИК's last three."""
+    """The correspondent account's key against ``0`` + the БИК's 5th–6th digits; ends as the БИК."""
     if not account.startswith("301") or account[-3:] != bic_value[-3:]:
         raise FieldError("корреспондентский счёт — 301…, последние три цифры совпадают с БИК")
     if not _account_key_ok("0" + bic_value[4:6], account):

@@ -178,14 +178,15 @@ ACCOUNTS = Kind(
     (
         FieldSpec("account", f.account_number, String(20)),
         FieldSpec("address", _t(280), String(300)),
-        FieldSpec("apartment", lambda v: f.text(v, max_length=20) if v.strip() else None, String(20),
-                  required=False),
+        FieldSpec(
+            "apartment", lambda v: f.text(v, max_length=20) if v.strip() else None, String(20), required=False
+        ),
         FieldSpec("area", partial(f.decimal, places=2, integer_digits=6), Numeric(8, 2)),
         FieldSpec("residents", partial(f.integer, low=0, high=999), Integer),
         FieldSpec("owner", _t(200), String(200)),
     ),
     key=("account",),
-)  # fmt: skip
+)
 
 CAPITAL_REPAIR = Kind(
     "capital_repair",
@@ -275,8 +276,17 @@ READINGS = Kind(
 
 #: In the order they are merged: whatever a kind refers to comes before it.
 KINDS: tuple[Kind, ...] = (
-    PAYEES, SERVICES, TARIFFS, ACCOUNTS, CAPITAL_REPAIR, METERS, BALANCES, CHARGES, PAYMENTS, READINGS,
-)  # fmt: skip
+    PAYEES,
+    SERVICES,
+    TARIFFS,
+    ACCOUNTS,
+    CAPITAL_REPAIR,
+    METERS,
+    BALANCES,
+    CHARGES,
+    PAYMENTS,
+    READINGS,
+)
 BY_NAME = {kind.name: kind for kind in KINDS}
 
 #: Staging tables (temporary; created per import, dropped at its end).

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from portal.exchange.kinds import BY_NAME, STAGING_TABLES, Kind
 
@@ -26,8 +27,11 @@ def _dialect(session: AsyncSession) -> str:
 async def create_staging(session: AsyncSession, kinds: Sequence[Kind]) -> None:
     for kind in kinds:
         await drop_staging_table(session, kind)
-        table = STAGING_TABLES[kind.name]
-        await session.run_sync(lambda sync, table=table: table.create(sync.connection()))
+        await session.run_sync(_create_table, STAGING_TABLES[kind.name])
+
+
+def _create_table(sync_session: Session, table: Table) -> None:
+    table.create(sync_session.connection())
 
 
 async def drop_staging_table(session: AsyncSession, kind: Kind) -> None:
@@ -175,8 +179,12 @@ async def bad_rows(
 
 
 async def delete_bad(session: AsyncSession, kind: Kind, check: Check) -> None:
-    await session.execute(text(f"DELETE FROM {kind.staging_name()} WHERE seq IN "
-                               f"(SELECT s.seq FROM {kind.staging_name()} s WHERE {check.where})"))  # fmt: skip
+    await session.execute(
+        text(
+            f"DELETE FROM {kind.staging_name()} WHERE seq IN "
+            f"(SELECT s.seq FROM {kind.staging_name()} s WHERE {check.where})"
+        )
+    )
 
 
 # --- merges ------------------------------------------------------------------------------------------------
@@ -215,10 +223,11 @@ MERGES: dict[str, Merge] = {
             "address",
             "phone",
         ),
-    ),  # fmt: skip
+    ),
     "services": Merge(
         "services",
-        "SELECT code, name, unit, basis, payee, norm_per_resident, implausible_limit AS implausible_monthly_limit, "
+        "SELECT code, name, unit, basis, payee, norm_per_resident, "
+        "implausible_limit AS implausible_monthly_limit, "
         "sort_order FROM stg_services",
         ("code",),
         ("name", "unit", "basis", "payee", "norm_per_resident", "implausible_monthly_limit", "sort_order"),
@@ -248,7 +257,8 @@ MERGES: dict[str, Merge] = {
     ),
     "meters": Merge(
         "meters",
-        "SELECT a.id AS account_id, s.serial AS serial_number, v.id AS service_id, s.digits AS integer_digits, "
+        "SELECT a.id AS account_id, s.serial AS serial_number, v.id AS service_id, "
+        "s.digits AS integer_digits, "
         "s.decimals, s.installed AS installed_on, s.verification AS next_verification_on, "
         "s.removed AS removed_on, s.seq FROM stg_meters s JOIN accounts a ON a.number = s.account "
         "JOIN services v ON v.code = s.service",

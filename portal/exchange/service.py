@@ -1,4 +1,4 @@
-"""Rules of the import: validate every line of every file, then merge all of it in one transaction, or nothing.
+"""Rules of the import: validate every line of every file, then merge it all in one transaction, or nothing.
 
 :func:`import_paths` reads files (the CLI, the demo seeder); :func:`import_batch` takes one kind's
 records as text values, as an operator API would receive them in JSON batches. Both stage the
