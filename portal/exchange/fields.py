@@ -42,6 +42,7 @@ def text(value: str, *, max_length: int) -> str:
     return cleaned
 
 
+@functools.lru_cache(maxsize=1024)
 def code(value: str) -> str:
     cleaned = value.strip()
     if not _CODE.fullmatch(cleaned):
@@ -49,6 +50,7 @@ def code(value: str) -> str:
     return cleaned
 
 
+@functools.lru_cache(maxsize=64)  # a file lists an account's lines together
 def account_number(value: str) -> str:
     cleaned = value.strip()
     if not _ACCOUNT_NUMBER.fullmatch(cleaned):
@@ -63,6 +65,7 @@ def serial_number(value: str) -> str:
     return cleaned
 
 
+@functools.lru_cache(maxsize=8192)  # tariffs and zero recalculations repeat on every line
 def money(value: str, *, positive: bool = False, non_negative: bool = False) -> int:
     """Kopecks from rubles: ``1234,56``, ``1 234.56``, ``-12,5``."""
     cleaned = value.strip()

@@ -320,6 +320,47 @@ def recognise(header: list[str], filename: str) -> Kind | None:
     return by_name[0] if len(by_name) == 1 else (exact[0] if exact else None)
 
 
+class RowParser:
+    """Parses the lines of one file: each column's position in its header is looked up once."""
+
+    def __init__(self, kind: Kind, header: list[str]) -> None:
+        self.kind = kind
+        position = {name: index for index, name in enumerate(header)}
+        self._plan = [
+            (spec.name, spec.parse, spec.required, spec.default, position.get(spec.name))
+            for spec in kind.fields
+        ]
+        self._names = [spec.name for spec in kind.fields]
+
+    def __call__(self, values: list[str]) -> tuple[list[Any], list[tuple[str, str]]]:
+        """The typed values in the kind's column order, and the errors as (column, reason)."""
+        row: list[Any] = []
+        errors: list[tuple[str, str]] | None = None
+        for name, parse, required, default, index in self._plan:
+            raw = None if index is None else values[index]
+            if raw is None or (not required and not raw.strip()):
+                row.append(default)
+                continue
+            try:
+                row.append(parse(raw))
+            except f.FieldError as exc:
+                row.append(None)
+                if errors is None:
+                    errors = []
+                errors.append((name, str(exc)))
+        if errors:
+            return row, errors
+        check = self.kind.row_check
+        if check is not None:
+            named = dict(zip(self._names, row, strict=True))
+            try:
+                check(named)
+            except RowError as exc:
+                return row, [(exc.column, exc.reason)]
+            row = [named[name] for name in self._names]
+        return row, []
+
+
 def parse_row(kind: Kind, values: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The row's typed values and its errors as (column, reason)."""
     row: dict[str, Any] = {}

@@ -38,21 +38,19 @@ async def drop_staging_table(session: AsyncSession, kind: Kind) -> None:
     await session.execute(text(f"DROP TABLE IF EXISTS {kind.staging_name()}"))
 
 
-async def load(session: AsyncSession, kind: Kind, records: list[dict[str, Any]]) -> None:
-    """Append validated rows (with ``seq``, ``file_no``, ``line_no``) to the kind's staging table."""
+async def load(session: AsyncSession, kind: Kind, records: list[tuple[Any, ...]]) -> None:
+    """Append validated rows (``seq``, ``file_no``, ``line_no``, the kind's columns) to its staging table."""
     if not records:
         return
     table = STAGING_TABLES[kind.name]
+    columns = [column.name for column in table.columns]
     if _dialect(session) == "postgresql":
-        columns = [column.name for column in table.columns]
         connection = await session.connection()
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
-        await driver.copy_records_to_table(
-            table.name, records=[tuple(row[c] for c in columns) for row in records], columns=columns
-        )
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
     else:
-        await session.execute(insert(table), records)
+        await session.execute(insert(table), [dict(zip(columns, record, strict=True)) for record in records])
 
 
 async def analyze(session: AsyncSession, kind: Kind) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.exchange import reader, repository
-from portal.exchange.kinds import BY_NAME, KINDS, Kind, parse_row, recognise
+from portal.exchange.kinds import BY_NAME, KINDS, Kind, RowParser, recognise
 from portal.models import ImportRun
 
 #: Rows sent to the database at once (COPY or executemany): memory stays flat whatever the file size.
@@ -161,7 +161,8 @@ async def _stage(
         kind = source.kind
         counts = report.counts.setdefault(kind.name, repository.Counts())
         width = len(source.header)
-        batch: list[dict[str, Any]] = []
+        parse = RowParser(kind, source.header)
+        batch: list[tuple[Any, ...]] = []
         file_no = file_numbers[source.name]
         if progress:
             progress(f"{source.name}: {kind.title} — проверка и загрузка")
@@ -177,15 +178,14 @@ async def _stage(
                     )
                     report.skipped_lines += 1
                     continue
-                row, errors = parse_row(kind, dict(zip(source.header, values, strict=True)))
+                row, errors = parse(values)
                 if errors:
                     for column, reason in errors:
                         report.add_error(LineError(source.name, line_no, column, reason))
                     report.skipped_lines += 1
                     continue
                 seq += 1
-                row.update(seq=seq, file_no=file_no, line_no=line_no)
-                batch.append(row)
+                batch.append((seq, file_no, line_no, *row))
                 if len(batch) >= BATCH_ROWS:
                     await repository.load(session, kind, batch)
                     batch = []
