@@ -471,3 +471,15 @@ def test_kill_9_mid_import_then_rerun(url: str, tmp_path: Path, capsys: pytest.C
     assert query(url, "SELECT count(*) FROM accounts") == [(3_000,)]
     assert query(url, "SELECT count(*) FROM charges") == [(24_000,)]
     assert query(url, "SELECT count(*) FROM payments") == [(3_000,)]
+
+
+def test_an_import_empties_the_residents_cache() -> None:
+    from portal.cache import ResidentCache
+
+    cache = ResidentCache(enabled=True)
+    cache.remember_view(7, "summary", cache.epoch(7), b"{}")
+    epoch_of_an_unseen_account = cache.epoch(99)  # a view of account 99 is being computed …
+    cache.apply("views:all")  # … when an import commits
+    assert cache.view(7, "summary") is None
+    cache.remember_view(99, "summary", epoch_of_an_unseen_account, b"{}")
+    assert cache.view(99, "summary") is None

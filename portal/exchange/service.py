@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.cache import invalidate_after_commit
 from portal.exchange import reader, repository
 from portal.exchange.kinds import BY_NAME, KINDS, Kind, RowParser, recognise
 from portal.models import ImportRun
@@ -253,6 +254,9 @@ async def _run(
         for kind in KINDS:
             await repository.drop_staging_table(session, kind)
     report.import_id = await record_run(session, report, operator=operator, started_at=now)
+    if report.changed:
+        # Workers of a running portal (PostgreSQL) drop what they remember once this commits.
+        await invalidate_after_commit(session, "views:all")
     return report
 
 
