@@ -311,6 +311,66 @@ def cmd_operator_key(args: argparse.Namespace) -> int:
     return asyncio.run(_operator_keys(Settings(), args))
 
 
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+    import time
+
+    from portal.app import build_state
+    from portal.exchange.service import import_paths, record_run
+    from portal.migrations import upgrade
+
+    operator = args.operator or getpass.getuser()
+    started = time.monotonic()
+    state = build_state(settings)
+    try:
+        await upgrade(state.engine)
+        async with state.sessionmaker() as session:
+            report = await import_paths(
+                session,
+                args.paths,
+                skip_bad=args.skip_bad,
+                encoding=args.encoding,
+                operator=operator,
+                progress=lambda message: print(
+                    f"[{time.monotonic() - started:7.1f} s] {message}", file=sys.stderr, flush=True
+                ),
+            )
+            if report.status == "refused":
+                await session.rollback()
+                await record_run(session, report, operator=operator, started_at=dt.datetime.now(dt.UTC))
+                await session.commit()
+            else:
+                await session.commit()
+    finally:
+        await state.engine.dispose()
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    if report.error_count > len(report.errors):
+        print(f"… и ещё {report.error_count - len(report.errors)} ошибок", file=sys.stderr)
+    if report.status == "refused":
+        print(
+            f"Загрузка отклонена: {report.error_count} ошибок, в базу ничего не записано "
+            "(исправьте файлы или запустите с --skip-bad).",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Загрузка №{report.import_id}: прочитано строк {report.lines_read}, пропущено {report.skipped_lines}"
+    )
+    for name, counts in report.counts.items():
+        print(
+            f"  {name:<15} строк {counts.lines:>9}  добавлено {counts.inserted:>9}  "
+            f"изменено {counts.updated:>9}  удалено {counts.deleted:>9}"
+        )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Validate and import the billing center's files (docs/exchange.md) in one transaction."""
+    _apply_common(args)
+    return asyncio.run(_import(Settings(), args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kabinet-portal",
@@ -398,6 +458,17 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     common(revoke)
     keys.set_defaults(func=cmd_operator_key)
+
+    importer = sub.add_parser(
+        "import",
+        help="validate and import the billing center's CSV files (docs/exchange.md); exit 1 when refused",
+    )
+    common(importer)
+    importer.add_argument("paths", nargs="+", type=Path, help="files or directories of *.csv")
+    importer.add_argument("--skip-bad", action="store_true", help="import without the bad lines (listed)")
+    importer.add_argument("--encoding", choices=["utf-8", "cp1251"], help="default: detected per file")
+    importer.add_argument("--operator", help="who runs the import (default: the OS user)")
+    importer.set_defaults(func=cmd_import)
     return parser
 
 

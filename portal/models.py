@@ -46,6 +46,8 @@ class ReadingSource(enum.StrEnum):
     WITHOUT_LOGIN = "without_login"
     INSPECTOR = "inspector"
     IMPORT = "import"
+    #: Taken by a remote reading system (АСКУЭ) and loaded by the billing center's import.
+    REMOTE = "remote"
 
 
 class ReadingStatus(enum.StrEnum):
@@ -83,6 +85,8 @@ class Account(Base):
     owner_name: Mapped[str] = mapped_column(String(200))
     area_m2: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     residents: Mapped[int] = mapped_column(Integer)
+    #: The apartment as the billing system names it (``address`` already ends with ``, кв. N``).
+    apartment: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     meters: Mapped[list[Meter]] = relationship(back_populates="account", order_by="Meter.id")
     capital_repair: Mapped[CapitalRepairAccount | None] = relationship(back_populates="account")
@@ -150,6 +154,8 @@ class Meter(Base):
     decimals: Mapped[int] = mapped_column(Integer)
     installed_on: Mapped[dt.date] = mapped_column(Date)
     next_verification_on: Mapped[dt.date] = mapped_column(Date)
+    #: The day the meter was taken off (no readings are accepted after it); None while in service.
+    removed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     #: Bumped by every reading submission: the first statement of a submission, so that concurrent
     #: submissions for the same meter run one after another (a row lock on PostgreSQL).
     lock_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -160,6 +166,8 @@ class Meter(Base):
     __table_args__ = (
         CheckConstraint("integer_digits BETWEEN 1 AND 9", name="integer_digits_range"),
         CheckConstraint("decimals BETWEEN 0 AND 3", name="decimals_range"),
+        # The billing center's import finds a meter by its account and serial number.
+        UniqueConstraint("account_id", "serial_number", name="uq_meters_account_serial"),
     )
 
 
@@ -212,6 +220,8 @@ class Charge(Base):
     tariff_kopecks: Mapped[int] = mapped_column(Integer)
     charged_kopecks: Mapped[int] = mapped_column(BigInteger)
     recalculation_kopecks: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Penalties (пени) charged with the month, as the billing system computed them.
+    penalties_kopecks: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
     service: Mapped[Service] = relationship()
 
@@ -427,3 +437,60 @@ class OperatorKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+
+
+class PayeeRecord(Base):
+    """A payee with its bank requisites, loaded by the billing center's import (see docs/exchange.md).
+
+    ``code`` is what ``services.payee`` names (``billing_center``, ``capital_repair_fund`` …).
+    """
+
+    __tablename__ = "payees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    short_name: Mapped[str] = mapped_column(String(120))
+    inn: Mapped[str] = mapped_column(String(12))
+    kpp: Mapped[str] = mapped_column(String(9))
+    account: Mapped[str] = mapped_column(String(20))
+    bank_name: Mapped[str] = mapped_column(String(45))
+    bic: Mapped[str] = mapped_column(String(9))
+    correspondent_account: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+
+
+class OpeningBalance(Base):
+    """What an account owed one payee at the start of a month, per the billing system (+ owes, − prepaid)."""
+
+    __tablename__ = "opening_balances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    payee: Mapped[str] = mapped_column(String(40))
+    period: Mapped[dt.date] = mapped_column(Date)
+    balance_kopecks: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("account_id", "payee", "period"),)
+
+
+class ImportRun(Base):
+    """One run of the billing center's import: who, what (checksum of the files), counts, outcome."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+    #: The OS user or operator who ran it.
+    operator: Mapped[str] = mapped_column(String(120))
+    #: sha256 over the files' bytes in the order given (hex).
+    checksum: Mapped[str] = mapped_column(String(64))
+    files: Mapped[str] = mapped_column(Text)
+    #: ``imported`` or ``refused`` (a refused import wrote nothing but this row).
+    status: Mapped[str] = mapped_column(String(20))
+    lines_read: Mapped[int] = mapped_column(Integer, default=0)
+    lines_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    #: JSON: per kind, lines read, rows inserted, updated, deleted.
+    counts: Mapped[str] = mapped_column(Text, default="{}")

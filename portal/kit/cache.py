@@ -48,6 +48,8 @@ class ResidentCache:
         self._sessions: OrderedDict[str, CachedSession] = OrderedDict()
         self._views: OrderedDict[tuple[int, Hashable], tuple[int, bytes]] = OrderedDict()
         self._epochs: dict[int, int] = {}
+        #: How many times everything was dropped (part of every account's epoch).
+        self._cleared = 0
         self._max_sessions = max_sessions
         self._max_views = max_views
 
@@ -72,7 +74,8 @@ class ResidentCache:
     # --- views --------------------------------------------------------------------------------------
 
     def epoch(self, account_id: int) -> int:
-        return self._epochs.get(account_id, 0)
+        # ``_cleared`` also moves accounts never seen before: a view computed across a clear is dropped.
+        return self._epochs.get(account_id, 0) + self._cleared
 
     def view(self, account_id: int, key: Hashable) -> bytes | None:
         if not self.enabled:
@@ -98,10 +101,13 @@ class ResidentCache:
         """Apply one invalidation.
 
         ``account:<id>`` (the account's data changed: its views go), ``sessions:<account id>`` (all
-        its sessions ended), ``session:<token hmac>`` or ``session-id:<token row id>`` (one ended).
+        its sessions ended), ``session:<token hmac>`` or ``session-id:<token row id>`` (one ended),
+        ``views:all`` (the billing center's import changed any number of accounts: every view goes).
         """
         kind, _, value = message.partition(":")
-        if kind == "account" and value.isdigit():
+        if message == "views:all":
+            self.clear()
+        elif kind == "account" and value.isdigit():
             account_id = int(value)
             self._epochs[account_id] = self.epoch(account_id) + 1
         elif kind == "sessions" and value.isdigit():
@@ -121,8 +127,7 @@ class ResidentCache:
         self._sessions.clear()
         self._views.clear()
         # Epochs only grow: a view being computed right now must not match a restarted count.
-        for account_id in list(self._epochs):
-            self._epochs[account_id] += 1
+        self._cleared += 1
 
 
 async def invalidate_after_commit(session: AsyncSession, *messages: str) -> None:

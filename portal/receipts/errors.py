@@ -23,6 +23,14 @@ class ReceiptNotFound(DomainError):
     field = "period"
 
 
+class PayeeRequisitesMissing(DomainError):
+    """A payee the charges name has no requisites loaded by the billing center's import."""
+
+    status_code = 503
+    code = "payee_requisites_missing"
+    message = "Реквизиты получателя платежей «{payee}» не загружены расчётным центром: квитанция недоступна."
+
+
 class TooManyReceiptLetters(RetryLater):
     """``TooManyReceiptLetters(retry_after_seconds, letters=…)``: the pause after ``letters`` letters."""
 
@@ -36,12 +44,23 @@ class TooManyReceiptLetters(RetryLater):
 
 #: The named errors each operation of this package answers (listed in the OpenAPI document).
 OPERATIONS: Operations = {
-    "GET /api/v1/receipts/{period}": (*SESSION_ERRORS, InvalidReceiptMonth, ReceiptNotFound),
-    "GET /api/v1/receipts/{period}/payment-codes": (*SESSION_ERRORS, InvalidReceiptMonth, ReceiptNotFound),
+    "GET /api/v1/receipts/{period}": (
+        *SESSION_ERRORS,
+        InvalidReceiptMonth,
+        ReceiptNotFound,
+        PayeeRequisitesMissing,
+    ),
+    "GET /api/v1/receipts/{period}/payment-codes": (
+        *SESSION_ERRORS,
+        InvalidReceiptMonth,
+        ReceiptNotFound,
+        PayeeRequisitesMissing,
+    ),
     "POST /api/v1/receipts/{period}/email": (
         *SESSION_ERRORS,
         InvalidReceiptMonth,
         ReceiptNotFound,
+        PayeeRequisitesMissing,
         TooManyReceiptLetters,
     ),
 }

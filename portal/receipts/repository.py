@@ -13,7 +13,18 @@ from decimal import Decimal
 from sqlalchemy import and_, bindparam, select
 
 from portal.kit.repository import Repository
-from portal.models import Account, CapitalRepairAccount, Meter, Payment, Reading, ReadingStatus, Service, User
+from portal.models import (
+    Account,
+    CapitalRepairAccount,
+    Meter,
+    PayeeRecord,
+    Payment,
+    Reading,
+    ReadingStatus,
+    Service,
+    User,
+)
+from portal.receipts.payees import PayeeRequisites
 
 _accounts = Account.__table__
 _funds = CapitalRepairAccount.__table__
@@ -172,3 +183,22 @@ class ReceiptsRepository(Repository[Account]):
             await self.session.execute(_EMAIL, {"account_id": account_id})
         ).scalar_one_or_none()
         return email
+
+    async def payee_requisites(self) -> dict[str, PayeeRequisites]:
+        """Every payee's requisites as the billing center's import loaded them, by code."""
+        rows = (await self.session.execute(select(PayeeRecord))).scalars()
+        return {
+            row.code: PayeeRequisites(
+                name=row.name,
+                short_name=row.short_name,
+                inn=row.inn,
+                kpp=row.kpp,
+                account=row.account,
+                bank_name=row.bank_name,
+                bic=row.bic,
+                correspondent_account=row.correspondent_account,
+                address=row.address,
+                phone=row.phone,
+            )
+            for row in rows
+        }

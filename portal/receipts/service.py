@@ -22,8 +22,12 @@ from portal.models import PaymentPurpose
 from portal.periods import MAX_DATE, MIN_DATE, MONTH_PATTERN
 from portal.receipts import qr, repository
 from portal.receipts.document import MeterLine, PayeeSection, PaymentLine, ReceiptDocument
-from portal.receipts.errors import InvalidReceiptMonth, ReceiptNotFound, TooManyReceiptLetters
-from portal.receipts.payees import PAYEES
+from portal.receipts.errors import (
+    InvalidReceiptMonth,
+    PayeeRequisitesMissing,
+    ReceiptNotFound,
+    TooManyReceiptLetters,
+)
 from portal.receipts.repository import ReceiptsRepository
 from portal.receipts.schemas import PaymentCode, PaymentCodes
 from portal.registration.service import mask_email
@@ -100,6 +104,7 @@ async def build_receipt(
     sums = await charges.due_sums(account_id, period, next_period, today)
     payments = await receipts.payments(account_id, period, next_period)
     meters = await receipts.meter_readings(account_id, period, next_period)
+    requisites_by_code = await receipts.payee_requisites()
     utilities_total = await billing.receipt_total(session, account_id, period)
     fund_total = (
         await billing.capital_repair_total(session, account_id, period)
@@ -111,7 +116,9 @@ async def build_receipt(
         payee = billing.payee_for(purpose)
         payee_lines = tuple(lines[payee])
         due = sums[purpose]
-        requisites = PAYEES[payee]
+        requisites = requisites_by_code.get(payee.value)
+        if requisites is None:
+            raise PayeeRequisitesMissing(payee=payee.value)
         fields = qr.payment_fields(
             requisites,
             sum_kopecks=total,
