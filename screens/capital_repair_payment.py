@@ -5,7 +5,7 @@ apartment's account at the fund. Without login (F6 on the login screen), as the 
 лицевого счета указанного в квитанции в блоке РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ» first; the portal
 answers with the masked address and the amount due, which prefills «Сумма»; «Далее оплата
 осуществляется стандартным способом» — the same form, QR code and live status as «Оплата»
-(:class:`~screens.payment.PaymentFlowScreen`).
+(:class:`~screens.payment_base.PaymentFlowScreen`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
 from screens.base import CallAbandoned
-from screens.payment import FLOW, RECEIPT_CODE, PaymentFlowScreen, ReceiptCodeView
+from screens.payment_base import FLOW, RECEIPT_CODE, PaymentFlowScreen
 from tui.errors import PortalError
 from tui.formatting import Money, format_month
 from tui.models import (
@@ -33,6 +33,7 @@ from tui.models import (
 )
 from widgets.filtered_input import FilteredInput
 from widgets.payment_flow import PaymentFlow
+from widgets.receipt_code import ReceiptCodeView
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -12,8 +12,9 @@ from textual.widgets.option_list import Option
 
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import PortalError
-from tui.formatting import format_date, format_day_month, format_month, format_reading, trim_zeros
+from tui.formatting import format_date, format_month, format_reading, trim_zeros
 from tui.models import AccountSummary
+from tui.reading_window import window_text
 from widgets.header import Header
 
 #: The home menu: screen name → its translation key (the command palette offers the same).
@@ -187,16 +188,7 @@ class HomeScreen(PortalScreen):
                 ]
             )
         )
-        window = summary.reading_window
-        if window.always_open:
-            window_text = t("home.window_always_open")
-        elif window.open and window.closes_on is not None:
-            window_text = t("home.window_open", day_month=format_day_month(window.closes_on, lang))
-        elif window.opens_on is not None:
-            window_text = t("home.window_closed", day_month=format_day_month(window.opens_on, lang))
-        else:
-            window_text = window.message
-        self.query_one("#home-window", Static).update(window_text)
+        self.query_one("#home-window", Static).update(window_text(t, summary.reading_window, "home"))
         warnings = []
         for warning in summary.warnings:
             key = (

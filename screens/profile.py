@@ -20,14 +20,11 @@ from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent,
 from screens.base import CallAbandoned, PortalScreen
 from tui.errors import CaptchaRejected, PortalError
 from tui.models import Captcha, CaptchaPurpose
+from tui.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from widgets.captcha import CaptchaImage
 from widgets.header import Header
 
 Form = Literal["email", "password"]
-
-#: The portal's password rules (SECURITY.md): the screen checks what it can before asking.
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
 
 PURPOSES: dict[Form, CaptchaPurpose] = {
     "email": CaptchaPurpose.EMAIL_CHANGE,

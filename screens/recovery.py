@@ -19,15 +19,19 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from screens.base import CallAbandoned, PortalScreen
-from screens.registration import account_number_problem, email_problem, field_problem
 from tui.errors import PortalError
+from tui.validation import (
+    DONE_MARK,
+    ERROR_MARK,
+    MIN_PASSWORD_LENGTH,
+    account_number_problem,
+    email_problem,
+    field_problem,
+)
 from widgets.filtered_input import FilteredInput
 from widgets.header import Header
 
 Step = Literal["request", "confirm"]
-
-#: The portal's password rule that the screen checks before asking (the rest only the portal knows).
-MIN_PASSWORD_LENGTH = 8
 
 #: The request fields the portal may name in an error → the id of the widget that holds each.
 FIELD_WIDGETS: dict[str, str] = {
@@ -40,9 +44,6 @@ FIELD_WIDGETS: dict[str, str] = {
 
 #: The code from the letter: six digits (typed with or without a space or a dash in the middle).
 CODE = re.compile(r"[0-9]{6}")
-
-ERROR_MARK = "✗ "
-DONE_MARK = "✓ "
 
 
 class RecoveryScreen(PortalScreen):

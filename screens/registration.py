@@ -14,16 +14,16 @@ from typing import ClassVar, Literal
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Center, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from screens.base import CallAbandoned, PortalScreen
+from screens.dialogs import TermsDialog
 from tui.errors import NotFound, PortalError
 from tui.formatting import InputError, Money
-from tui.i18n import Translator
 from tui.models import RegistrationLookup
+from tui.validation import DONE_MARK, ERROR_MARK, account_number_problem, email_problem, field_problem
 from widgets.filtered_input import FilteredInput
 from widgets.header import Header
 from widgets.toggles import Checkbox
@@ -38,72 +38,6 @@ FIELD_WIDGETS: dict[str, str] = {
     "email_repeat": "email-repeat",
     "accept_terms": "accept-terms",
 }
-
-ERROR_MARK = "✗ "
-DONE_MARK = "✓ "
-
-
-def field_problem(t: Translator, field_key: str, problem_key: str, **params: object) -> str:
-    """«Поле «…»: …» — the field's name and what is allowed, in the translator's language."""
-    return t("input.field_problem", field=t(field_key), problem=t(problem_key, **params))
-
-
-def account_number_problem(t: Translator, number: str) -> str | None:
-    """Why ``number`` (spaces already removed) cannot be an account number, or None."""
-    if not number:
-        return t("input.required", field=t("field.account_number"))
-    if not 6 <= len(number) <= 20:  # the portal's rule; digits only is the input's restriction
-        return field_problem(t, "field.account_number", "input.account_number_invalid")
-    return None
-
-
-def email_problem(t: Translator, email: str) -> str | None:
-    """A first look at an e-mail address (the portal checks it properly), or None."""
-    if not email:
-        return t("input.required", field=t("field.email"))
-    if "@" not in email.strip("@"):
-        return field_problem(t, "field.email", "input.email_invalid")
-    return None
-
-
-class TermsDialog(ModalScreen[None]):
-    """The terms of use of the service, to read before ticking «Принять условия соглашения»."""
-
-    DEFAULT_CSS = """
-    TermsDialog { align: center middle; }
-    TermsDialog > Vertical {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $accent;
-        background: $surface;
-        padding: 0 1;
-    }
-    TermsDialog #terms-title { text-style: bold; margin-bottom: 1; }
-    TermsDialog #terms-scroll { height: auto; max-height: 16; }
-    TermsDialog Horizontal { height: auto; align-horizontal: right; }
-    """
-    BINDINGS = [Binding("escape,f3", "dismiss", show=False)]
-
-    def __init__(self, t: Translator) -> None:
-        super().__init__()
-        self.t = t
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.t("registration.terms_title"), id="terms-title")
-            with VerticalScroll(id="terms-scroll"):
-                yield Static(self.t("registration.terms_text"), id="terms-text")
-            with Horizontal():
-                yield Button(self.t("common.close"), id="terms-close", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#terms-close", Button).focus()
-
-    @on(Button.Pressed, "#terms-close")
-    def _close(self) -> None:
-        self.dismiss(None)
 
 
 class RegistrationScreen(PortalScreen):
