@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
-from screens.base import CallAbandoned
+from screens.base import CallAbandoned, ScreenSpec
 from screens.payment_base import FLOW, RECEIPT_CODE, PaymentFlowScreen
 from tui.errors import PortalError
 from tui.formatting import Money, format_month
@@ -50,8 +50,14 @@ _ACCOUNT: Final = re.compile(r"\d{6,20}")
 class CapitalRepairPaymentScreen(PaymentFlowScreen):
     """«Оплата взноса ФКР», with or without login."""
 
-    HELP_TOPIC = "capital_repair_payment"
-    TITLE_KEY = "payment.capital_repair"
+    SPEC = ScreenSpec(
+        "capital_repair_payment",
+        "payment.capital_repair",
+        help_topic="capital_repair_payment",
+        offered_to="everyone",
+        menu_key="f8",
+        order=60,
+    )
     DEFAULT_CSS = """
     CapitalRepairPaymentScreen #capital-repair-lookup { height: 1fr; padding: 0 1; }
     CapitalRepairPaymentScreen #capital-repair-lookup > .intro { height: auto; margin-bottom: 1; }
@@ -91,7 +97,7 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
             yield ReceiptCodeView(t, id=RECEIPT_CODE)
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         if self.public:
             self.query_one("#capital-repair-account", Input).focus()
         else:

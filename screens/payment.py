@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from screens.base import ScreenSpec
 from screens.payment_base import PaymentFlowScreen
 from tui.formatting import Money, format_month
 from tui.models import AccountSummary, PaymentOrder, PaymentProvider, PaymentPurpose
@@ -19,12 +20,11 @@ if TYPE_CHECKING:
 class PaymentScreen(PaymentFlowScreen):
     """«Оплата»: the utilities' amount due, prefilled from the account summary."""
 
-    HELP_TOPIC = "payment"
-    TITLE_KEY = "payment.title"
+    SPEC = ScreenSpec("payment", "payment.title", help_topic="payment", menu_key="f7", order=50)
 
     def on_mount(self) -> None:
         # Textual runs every class's own on_mount: the base class has none, so no double start.
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         self.flow.focus_form()
         self.load_summary()
 

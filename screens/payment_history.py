@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from screens.base import ScreenSpec
 from screens.history_base import HistoryScreen
 from tui.history_tables import payment_columns, payment_rows, totals_text
 from tui.models import PaymentHistory
@@ -26,8 +27,14 @@ if TYPE_CHECKING:
 class PaymentHistoryScreen(HistoryScreen):
     """«История платежей»: period form, table of payments, totals, chart of payments by month."""
 
-    HELP_TOPIC = "payment_history"
-    TITLE_KEY = "payment_history.title"
+    SPEC = ScreenSpec(
+        "payment_history",
+        "payment_history.title",
+        help_topic="payment_history",
+        menu_key="f4",
+        in_footer=False,
+        order=30,
+    )
     EXPORT_NAME = "istoriya-platezhey"
 
     DEFAULT_CSS = """

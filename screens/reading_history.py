@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from screens.base import ScreenSpec
 from screens.history_base import HistoryScreen
 from tui.history_tables import ChartView, chart_views, reading_columns, reading_rows
 from tui.models import ReadingHistory
@@ -32,8 +33,14 @@ FIXED_COLUMNS = 2
 class ReadingHistoryScreen(HistoryScreen):
     """«История показаний»: period form, table of readings, consumption chart."""
 
-    HELP_TOPIC = "reading_history"
-    TITLE_KEY = "reading_history.title"
+    SPEC = ScreenSpec(
+        "reading_history",
+        "reading_history.title",
+        help_topic="reading_history",
+        menu_key="f3",
+        in_footer=False,
+        order=20,
+    )
     EXPORT_NAME = "istoriya-pokazaniy"
 
     DEFAULT_CSS = """

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Footer, Static
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from screens.readings_submitter import ReadingsSubmitter
 from tui.errors import PortalError
 from tui.models import (
@@ -31,8 +31,7 @@ from widgets.status import LoadingStatus
 class ReadingsScreen(PortalScreen):
     """«Показания»: the window, a row per meter, «Внести показания» (F2, or Enter in the last field)."""
 
-    HELP_TOPIC = "readings"
-    TITLE_KEY = "readings.title"
+    SPEC = ScreenSpec("readings", "readings.title", help_topic="readings", menu_key="f2", order=10)
     DEFAULT_CSS = """
     ReadingsScreen #readings-window { padding: 0 1; text-style: bold; height: auto; }
     ReadingsScreen #readings-actions { height: 3; padding: 0 1; }
@@ -82,7 +81,7 @@ class ReadingsScreen(PortalScreen):
         return self._submitter
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         self.load_meters(focus=True)
 
     # --- loading ----------------------------------------------------------------------------------------

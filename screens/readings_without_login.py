@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, Static
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from screens.readings_submitter import ReadingsSubmitter
 from tui.errors import PortalError, PortalUnavailable, SessionExpired
 from tui.formatting import InputError, parse_reading, reading_example
@@ -49,8 +49,13 @@ _STEP_IDS = {Step.ACCOUNT: "step-account", Step.PREVIOUS: "step-previous", Step.
 class ReadingsWithoutLoginScreen(PortalScreen):
     """«Передача показаний без входа» (F5 on the login screen)."""
 
-    HELP_TOPIC = "readings_without_login"
-    TITLE_KEY = "readings_without_login.title"
+    SPEC = ScreenSpec(
+        "readings_without_login",
+        "readings_without_login.title",
+        help_topic="readings_without_login",
+        offered_to="public",
+        order=3,
+    )
     DEFAULT_CSS = """
     ReadingsWithoutLoginScreen #public-window { padding: 0 1; text-style: bold; height: auto; }
     ReadingsWithoutLoginScreen #public-steps { height: 1fr; padding: 0 1; }
@@ -111,7 +116,7 @@ class ReadingsWithoutLoginScreen(PortalScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         self.query_one("#public-window", Static).display = False
         self.query_one("#account-number", Input).focus()
 

@@ -18,7 +18,7 @@ from textual.containers import Center, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from tui.errors import PortalError
 from tui.validation import (
     DONE_MARK,
@@ -49,8 +49,7 @@ CODE = re.compile(r"[0-9]{6}")
 class RecoveryScreen(PortalScreen):
     """A forgotten password replaced with the help of the e-mail given at registration."""
 
-    HELP_TOPIC = "recovery"
-    TITLE_KEY = "recovery.title"
+    SPEC = ScreenSpec("recovery", "recovery.title", help_topic="recovery", offered_to="public", order=2)
     DEFAULT_CSS = """
     RecoveryScreen #recovery-body { height: 1fr; }
     RecoveryScreen #recovery-form {
@@ -136,7 +135,7 @@ class RecoveryScreen(PortalScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         self.query_one("#recovery-body", VerticalScroll).can_focus = False
         self.query_one("#recovery-account", Input).focus()
 
@@ -280,15 +279,10 @@ class RecoveryScreen(PortalScreen):
 
     def _back_to_login(self, number: str) -> None:
         """The new password works: back to the login screen with the account number filled in."""
-        from screens.login import LoginScreen
-
         stack = self.app.screen_stack
         below = stack[-2] if len(stack) >= 2 else None
-        if isinstance(below, LoginScreen):
-            below.query_one("#account-number", Input).value = number
-            password = below.query_one("#password", Input)
-            password.value = ""
-            below.set_focus(password)
+        if isinstance(below, PortalScreen):
+            below.account_number_known(number)
         self.app.notify(DONE_MARK + self.t("recovery.success"), timeout=8)
         self.app.pop_screen()
 

@@ -18,7 +18,7 @@ from textual.containers import Center, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from screens.dialogs import TermsDialog
 from tui.errors import NotFound, PortalError
 from tui.formatting import InputError, Money
@@ -43,8 +43,9 @@ FIELD_WIDGETS: dict[str, str] = {
 class RegistrationScreen(PortalScreen):
     """Registration with the last receipt at hand: the password is sent to the e-mail given here."""
 
-    HELP_TOPIC = "registration"
-    TITLE_KEY = "registration.title"
+    SPEC = ScreenSpec(
+        "registration", "registration.title", help_topic="registration", offered_to="public", order=1
+    )
     DEFAULT_CSS = """
     RegistrationScreen #registration-body { height: 1fr; }
     RegistrationScreen #registration-form, RegistrationScreen #registration-done {
@@ -139,7 +140,7 @@ class RegistrationScreen(PortalScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         self.query_one("#registration-body", VerticalScroll).can_focus = False
         self.query_one("#account-number", Input).focus()
 
@@ -320,15 +321,10 @@ class RegistrationScreen(PortalScreen):
 
     def _back_to_login(self, number: str | None) -> None:
         """Back to the login screen; after registering, with the account number filled in."""
-        from screens.login import LoginScreen
-
         stack = self.app.screen_stack
         below = stack[-2] if len(stack) >= 2 else None
-        if number and isinstance(below, LoginScreen):
-            below.query_one("#account-number", Input).value = number
-            password = below.query_one("#password", Input)
-            password.value = ""
-            below.set_focus(password)
+        if number and isinstance(below, PortalScreen):
+            below.account_number_known(number)
         self.app.pop_screen()
 
     def _set_busy(self, text: str) -> None:

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from screens.base import ScreenSpec
 from screens.history_base import HistoryScreen
 from tui.formatting import format_month
 from tui.history_tables import line_columns, line_rows, month_columns, month_rows
@@ -29,8 +30,9 @@ if TYPE_CHECKING:
 class StatementScreen(HistoryScreen):
     """«Начисления и платежи»: period form, payee switch, months table, service lines of a month."""
 
-    HELP_TOPIC = "statement"
-    TITLE_KEY = "statement.title"
+    SPEC = ScreenSpec(
+        "statement", "statement.title", help_topic="statement", menu_key="f6", in_footer=False, order=40
+    )
     EXPORT_NAME = "nachisleniya"
 
     DEFAULT_CSS = """
