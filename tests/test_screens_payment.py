@@ -386,7 +386,7 @@ async def test_a_cancelled_payment_and_an_unavailable_service(tmp_path, app_data
 
 
 async def test_a_payment_left_waiting_is_polled_less_often_then_no_more(tmp_path, app_data_dir, monkeypatch):
-    import screens.payment as payment_module
+    import screens.payment_base as payment_module
     from widgets.status import StatusState
 
     monkeypatch.setattr(payment_module, "SLOWER_POLLS", ((0.3, 0.4),))
