@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 portal: $(STAMP)
 	$(BIN)/kabinet-portal serve --demo $(ARGS)
