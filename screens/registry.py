@@ -9,7 +9,6 @@ which the app does after the first paint, as it does with the portal.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from functools import cache
 from types import ModuleType
 
@@ -44,6 +43,8 @@ def screen_class(name: str) -> type[PortalScreen]:
 @cache
 def declared_screens() -> tuple[type[PortalScreen], ...]:
     """Every declared screen, in their :attr:`~screens.base.ScreenSpec.order`."""
+    import pkgutil  # not on the way to the first paint
+
     package = importlib.import_module(__package__ or "screens")
     screens: list[type[PortalScreen]] = []
     for info in pkgutil.iter_modules(package.__path__):
