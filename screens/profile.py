@@ -17,17 +17,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from tui.errors import CaptchaRejected, PortalError
 from tui.models import Captcha, CaptchaPurpose
+from tui.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from widgets.captcha import CaptchaImage
 from widgets.header import Header
 
 Form = Literal["email", "password"]
-
-#: The portal's password rules (SECURITY.md): the screen checks what it can before asking.
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
 
 PURPOSES: dict[Form, CaptchaPurpose] = {
     "email": CaptchaPurpose.EMAIL_CHANGE,
@@ -67,8 +64,7 @@ PROFILE_ERRORS: dict[str, str] = {
 class ProfileScreen(PortalScreen):
     """«Профиль»: two forms in tabs, «Смена e-mail» and «Смена пароля», each with its captcha."""
 
-    HELP_TOPIC = "profile"
-    TITLE_KEY = "profile.title"
+    SPEC = ScreenSpec("profile", "profile.title", help_topic="profile", menu_key="p", order=80)
     DEFAULT_CSS = """
     ProfileScreen TabbedContent { height: 1fr; }
     ProfileScreen TabPane { padding: 0; }
@@ -167,7 +163,7 @@ class ProfileScreen(PortalScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         for scroll in self.query(VerticalScroll):
             scroll.can_focus = False
         self.load_profile()

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from tui.environment import running_over_ssh
 from tui.errors import PortalError, TooManyAttempts
 from tui.formatting import format_month
@@ -33,8 +33,9 @@ from widgets.status import LoadingStatus
 class ReceiptsScreen(PortalScreen):
     """«Печать квитанций»: a table of months, and what to do with the chosen month's receipt."""
 
-    HELP_TOPIC = "receipts"
-    TITLE_KEY = "receipts.title"
+    SPEC = ScreenSpec(
+        "receipts", "receipts.title", help_topic="receipts", menu_key="f9", more_keys=("k",), order=70
+    )
     DEFAULT_CSS = """
     ReceiptsScreen #receipts-hint { padding: 0 1; height: auto; color: $text-muted; }
     ReceiptsScreen #receipts-hint.-ssh { color: $warning; text-style: bold; }
@@ -89,7 +90,7 @@ class ReceiptsScreen(PortalScreen):
         return t("receipts.hint", folder=str(self.downloads_folder()))
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         table = self.query_one("#receipts-table", DataTable)
         self._add_columns(table)
         table.focus()

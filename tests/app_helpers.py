@@ -27,11 +27,21 @@ def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
 async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 30.0) -> None:
     """Let workers run until ``condition()`` holds (the embedded portal starts in one)."""
     waited = 0.0
-    while not condition():
+    while not _holds(condition):
         if waited > seconds:
             raise AssertionError("the app did not get there in time")
         await pilot.pause(0.05)
         waited += 0.05
+
+
+def _holds(condition: Any) -> bool:
+    """``condition()``; a widget it asks for that is not composed yet (a screen just pushed) is a no."""
+    from textual.css.query import NoMatches
+
+    try:
+        return bool(condition())
+    except NoMatches:
+        return False
 
 
 async def wait_ready(pilot: Pilot[Any]) -> None:

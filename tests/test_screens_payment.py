@@ -10,7 +10,7 @@ from PIL import Image
 from textual.widgets import Input, Static
 
 from portal.demo.accounts import DEBTOR_APARTMENT, account_number, capital_repair_number
-from screens.payment import PaymentFlowScreen, ReceiptCodeView
+from screens.payment_base import PaymentFlowScreen
 from tests.app_helpers import (
     PASSWORD,
     assert_in_view,
@@ -28,6 +28,7 @@ from tui.models import PaymentChannel, PaymentPurpose, PaymentStatus
 from widgets.payment_flow import PaymentFlow, ProviderChoice
 from widgets.pixels import DARK
 from widgets.qr import QrCode
+from widgets.receipt_code import ReceiptCodeView
 
 
 @pytest.fixture(autouse=True)
@@ -385,7 +386,7 @@ async def test_a_cancelled_payment_and_an_unavailable_service(tmp_path, app_data
 
 
 async def test_a_payment_left_waiting_is_polled_less_often_then_no_more(tmp_path, app_data_dir, monkeypatch):
-    import screens.payment as payment_module
+    import screens.payment_base as payment_module
     from widgets.status import StatusState
 
     monkeypatch.setattr(payment_module, "SLOWER_POLLS", ((0.3, 0.4),))

@@ -59,6 +59,7 @@ class ReadingSource(StrEnum):
     WITHOUT_LOGIN = "without_login"
     INSPECTOR = "inspector"
     IMPORT = "import"
+    REMOTE = "remote"
 
 
 class ReadingStatus(StrEnum):
