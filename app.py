@@ -317,12 +317,16 @@ def build_parser(language: Language = DEFAULT_LANGUAGE) -> argparse.ArgumentPars
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``kabinet`` and ``python app.py``; ``serve-ssh`` and ``hash-pin`` go elsewhere."""
+    """Entry point of ``kabinet`` and ``python app.py``; ``serve-ssh``, ``serve-web`` and ``hash-pin`` go elsewhere."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve-ssh"]:
         from hosting.sshserver import main as serve_ssh
 
         return int(serve_ssh(argv[1:]))
+    if argv[:1] == ["serve-web"]:
+        from hosting.webserver import main as serve_web
+
+        return int(serve_web(argv[1:]))
     if argv[:1] == ["hash-pin"]:
         from hosting.kiosk import main as hash_pin
 
