@@ -317,7 +317,7 @@ def build_parser(language: Language = DEFAULT_LANGUAGE) -> argparse.ArgumentPars
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``kabinet`` and ``python app.py``; ``serve-ssh``, ``serve-web`` and ``hash-pin`` go elsewhere."""
+    """Entry point of ``kabinet`` and ``python app.py``; the servers and ``hash-pin`` go elsewhere."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve-ssh"]:
         from hosting.sshserver import main as serve_ssh

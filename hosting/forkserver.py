@@ -55,6 +55,11 @@ from typing import Any, Final, Protocol
 
 _MESSAGE_SIZE: Final = 1 << 20
 _PR_SET_PDEATHSIG: Final = 1
+_PR_SET_NAME: Final = 15
+ZYGOTE_NAME: Final = "kabinet-zygote"
+SESSION_NAME: Final = "kabinet-session"
+"""The process names (``ps -o comm``, psutil's ``name()``) of the zygote and of the apps it forks: their
+command line is the zygote's, ``python -m hosting.forkserver``."""
 
 APP_PRELOAD: Final = (
     "app",
@@ -108,6 +113,13 @@ def _set_death_signal(number: int) -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, number)
+
+
+def _set_process_name(name: str) -> None:
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
 
 
 class FreshLauncher:
@@ -239,7 +251,9 @@ class ForkLauncher:
             "tty": launch.controlling_tty,
         }
         with self._lock:  # one request and its answer at a time
-            socket.send_fds(self._socket, [json.dumps(request).encode()], [launch.stdin, launch.stdout, launch.stderr])
+            socket.send_fds(
+                self._socket, [json.dumps(request).encode()], [launch.stdin, launch.stdout, launch.stderr]
+            )
             data, fds, _, _ = socket.recv_fds(self._socket, _MESSAGE_SIZE, 1)
         if not data:
             raise OSError("the fork server has exited")
@@ -285,7 +299,7 @@ def _reopen_standard_streams() -> None:
         buffered: io.BufferedIOBase
         buffered = io.BufferedReader(raw) if mode == "rb" else io.BufferedWriter(raw)
         stream = io.TextIOWrapper(
-            buffered,  # type: ignore[arg-type]
+            buffered,
             encoding="utf-8",
             errors="backslashreplace" if name == "stderr" else "strict",
             line_buffering=tty or name == "stderr",
@@ -297,6 +311,7 @@ def _reopen_standard_streams() -> None:
 def _child(request: dict[str, Any], fds: list[int], sock: socket.socket, reload: Sequence[str]) -> int:
     """In the forked child: become the session's process, then run the app."""
     sock.close()
+    _set_process_name(SESSION_NAME)
     os.setsid()
     for target, fd in enumerate(fds[:3]):
         os.dup2(fd, target)
@@ -379,6 +394,7 @@ def zygote_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reload", default="")
     args = parser.parse_args(argv)
     sock = socket.socket(fileno=args.fd)
+    _set_process_name(ZYGOTE_NAME)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for name in filter(None, args.preload.split(",")):
@@ -405,6 +421,8 @@ if __name__ == "__main__":
 __all__ = [
     "APP_PRELOAD",
     "APP_RELOAD",
+    "SESSION_NAME",
+    "ZYGOTE_NAME",
     "AppProcess",
     "ForkLauncher",
     "ForkedProcess",

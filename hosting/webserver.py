@@ -144,7 +144,7 @@ class WebSession(AppService):
             "kabinet",
             write_bytes=websocket.send_bytes,
             write_str=websocket.send_str,
-            close=websocket.close,
+            close=self._close_websocket,
             download_manager=server.download_manager,
         )
         self.server = server
@@ -155,6 +155,9 @@ class WebSession(AppService):
         self.home: Path | None = None
         self.last_input = time.monotonic()
         self.closed = False
+
+    async def _close_websocket(self) -> None:
+        await self.websocket.close()
 
     def _environment(self, width: int, height: int) -> dict[str, str]:
         assert self.home is not None
@@ -273,6 +276,33 @@ async def _end_process_group(process: AppProcess, grace: float) -> None:
     await process.wait()
 
 
+_SCRIPT_PATCHES: Final = (
+    # An accessibility buffer (the screen's text as DOM rows): screen readers read it, and so do tests.
+    (".Terminal({allowProposedApi:!0,", ".Terminal({allowProposedApi:!0,screenReaderMode:!0,"),
+    # A download link relative to the page (so it works under the proxy's /web/ path too), followed
+    # by a link click: window.open() outside a key press is taken for a pop-up and blocked.
+    (
+        'n=`${window.location.origin}/download/${i}${r}`;window.open(n,"_blank")',
+        "n=`download/${i}${r}`;kabinetDownload(n)",
+    ),
+)
+_DOWNLOAD_FUNCTION: Final = (
+    "function kabinetDownload(url){const a=document.createElement('a');a.href=url;a.download='';"
+    "a.rel='noopener';document.body.appendChild(a);a.click();a.remove()}\n"
+)
+
+
+def front_end_script() -> bytes:
+    """textual-serve's front end (xterm.js) with :data:`_SCRIPT_PATCHES`; one not found is reported."""
+    script = (files("textual_serve") / "static" / "js" / "textual.js").read_text(encoding="utf-8")
+    for old, new in _SCRIPT_PATCHES:
+        if old in script:
+            script = script.replace(old, new)
+        else:
+            print(f"kabinet serve-web: the front end changed, not patched: {old[:40]}…", file=sys.stderr)
+    return (_DOWNLOAD_FUNCTION + script).encode("utf-8")
+
+
 def _page_loader() -> jinja2.BaseLoader:
     """textual-serve's page, without its web font link and with its words from the catalogue."""
     source = (files("textual_serve") / "templates" / "app_index.html").read_text(encoding="utf-8")
@@ -309,15 +339,30 @@ class KabinetWebServer(Server):
         pass  # the server's own lines go to stdout; textual-serve's logger keeps Python's defaults
 
     async def _make_app(self) -> web.Application:
-        app = await super()._make_app()
-        app._client_max_size = MAX_MESSAGE
+        """textual-serve's routes (its ``_make_app``), the front end's script served patched."""
+        app = web.Application(client_max_size=MAX_MESSAGE)
         aiohttp_jinja2.setup(app, loader=_page_loader())
+        app.add_routes(
+            [
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.get("/download/{key}", self.handle_download, name="download"),
+                web.get("/static/js/textual.js", self.handle_script),  # before the folder below
+                web.static("/static", self.statics_path, name="static"),
+            ]
+        )
+        self.script = front_end_script()
         return app
+
+    async def handle_script(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self.script, content_type="text/javascript", headers={"Cache-Control": "no-cache"}
+        )
 
     async def on_startup(self, app: web.Application) -> None:
         pass  # no logo: serve() prints one line when listening
 
-    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.Response:
         font_size = min(max(_int(request.query.get("fontsize"), 16), 8), 40)
         public = self.public_url
         router = request.app.router
@@ -327,7 +372,9 @@ class KabinetWebServer(Server):
         context = {
             "font_size": font_size,
             "app_websocket_url": websocket_url,
-            "config": {"static": {"url": f"{public}{router['static'].url_for(filename='/')}".rstrip("/") + "/"}},
+            "config": {
+                "static": {"url": f"{public}{router['static'].url_for(filename='/')}".rstrip("/") + "/"}
+            },
             "application": {"name": self.title},
             "lang": t.lang,
             "texts": {
@@ -520,7 +567,7 @@ async def _listen(
     await site.start()
     ports = sorted({sock.getsockname()[1] for sock in site._server.sockets})  # type: ignore[union-attr]
     if options.public_url is None:
-        shown_host = options.host if options.host and options.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        shown_host = options.host if options.host and options.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
         server.public_url = f"http://{shown_host}:{ports[0]}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -551,13 +598,17 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any)"
+    )
     parser.add_argument(
         "--public-url",
         metavar="URL",
         help="the page's address as browsers see it, e.g. https://kabinet.example.ru/web (behind a proxy)",
     )
-    parser.add_argument("--state-dir", type=Path, help=f"sessions and demo data (default {default_state_dir()})")
+    parser.add_argument(
+        "--state-dir", type=Path, help=f"sessions and demo data (default {default_state_dir()})"
+    )
     parser.add_argument("--server", metavar="URL", help="the portal's API URL (recommended)")
     parser.add_argument("--data-dir", type=Path, help="the demo portal's data (without --server)")
     parser.add_argument("--lang", choices=["ru", "en"], help="the apps' and the page's language")
@@ -565,12 +616,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-per-address", type=int, default=3, help="app sessions at once per client address (default 3)"
     )
-    parser.add_argument("--idle-minutes", type=float, default=30.0, help="close a tab without input this long (30)")
     parser.add_argument(
-        "--app-idle-timeout", type=int, metavar="SECONDS", help="the app's idle logout (default: config's, 120)"
+        "--idle-minutes", type=float, default=30.0, help="close a tab without input this long (30)"
     )
-    parser.add_argument("--input-rate", type=int, default=2048, metavar="BYTES", help="key bytes a second (2048)")
-    parser.add_argument("--input-burst", type=int, default=4096, metavar="BYTES", help="key bytes at once (4096)")
+    parser.add_argument(
+        "--app-idle-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="the app's idle logout (default: config's, 120)",
+    )
+    parser.add_argument(
+        "--input-rate", type=int, default=2048, metavar="BYTES", help="key bytes a second (2048)"
+    )
+    parser.add_argument(
+        "--input-burst", type=int, default=4096, metavar="BYTES", help="key bytes at once (4096)"
+    )
     parser.add_argument(
         "--flood-seconds", type=float, default=10.0, help="end a session whose input waits this long (10)"
     )

@@ -51,7 +51,7 @@ class Server:
         apps = []
         for process in self.descendants():
             try:
-                if "portal.cli" not in process.cmdline():
+                if "portal.cli" not in process.cmdline() and process.name() != "kabinet-zygote":
                     apps.append(process)
             except psutil.ZombieProcess:
                 apps.append(process)
@@ -107,7 +107,9 @@ def _stop(server: Server) -> None:
 
 @pytest.fixture
 def ssh_server(tmp_path: Path, app_data_dir: Path) -> Iterator[Server]:
-    server = _start_server(tmp_path, app_data_dir, "--max-per-address", "2")
+    # Fresh app processes, whose command line and environment psutil reads (tests/test_fork_sessions.py
+    # runs the forked ones).
+    server = _start_server(tmp_path, app_data_dir, "--max-per-address", "2", "--no-fork")
     yield server
     apps = server.descendants()
     _stop(server)

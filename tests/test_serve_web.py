@@ -1,0 +1,272 @@
+"""``kabinet serve-web`` end to end in a real headless Chromium, and its parts on their own.
+
+The browser is Debian's ``chromium`` (installed by ``.ci/run`` when missing), driven over the DevTools
+protocol (tests/browser.py); the server is ``kabinet serve-web`` in a subprocess with the demo portal
+(``kabinet-portal serve --demo`` on a free port, the seeded demo data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+import psutil
+import pytest
+
+from hosting.webserver import client_address, front_end_script
+from tests.app_helpers import HAPPY, PASSWORD
+from tests.browser import chromium, find_chromium
+from tui.client import PortalClient
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGIN_SCREEN = "номер из квитанции"
+
+pytestmark = pytest.mark.slow
+
+
+class WebServer:
+    """``kabinet serve-web`` in a subprocess; ``url`` once it listens, ``portal_url`` of its demo portal."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str, portal_url: str, state_dir: Path) -> None:
+        self.process = process
+        self.url = url
+        self.portal_url = portal_url
+        self.state_dir = state_dir
+
+    def apps(self) -> list[psutil.Process]:
+        """The app processes now (zombies included): not the demo portal, not the fork server."""
+        apps = []
+        try:
+            descendants = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        for process in descendants:
+            try:
+                if "portal.cli" not in process.cmdline() and process.name() != "kabinet-zygote":
+                    apps.append(process)
+            except psutil.ZombieProcess:
+                apps.append(process)
+            except psutil.NoSuchProcess:
+                pass
+        return apps
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            output, _ = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+        return output or ""
+
+
+def start_web_server(tmp_path: Path, data_dir: Path, *options: str) -> WebServer:
+    command = [sys.executable, str(ROOT / "app.py"), "serve-web", "--host", "127.0.0.1", "--port", "0"]
+    command += ["--state-dir", str(tmp_path / "web-state"), "--data-dir", str(data_dir), "--grace", "2"]
+    command += list(options)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    seen: list[str] = []
+    portal_url = ""
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if match := re.search(r"demo portal on (\S+)", line):
+            portal_url = match.group(1)
+        if match := re.search(r"page (\S+)/ ", line):
+            return WebServer(process, match.group(1), portal_url, tmp_path / "web-state")
+    process.kill()
+    raise AssertionError("serve-web did not start:\n" + "".join(seen))
+
+
+@pytest.fixture
+def web_server(tmp_path: Path, app_data_dir: Path) -> Iterator[WebServer]:
+    server = start_web_server(tmp_path, app_data_dir, "--max-per-address", "2")
+    yield server
+    apps = server.apps()
+    server.stop()
+    _gone, alive = psutil.wait_procs(apps, timeout=10)
+    assert not alive, f"left running after shutdown: {alive}"
+
+
+async def _wait_until(condition: object, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the condition never held")
+
+
+async def _first_meter(portal_url: str) -> tuple[int, Decimal, Decimal | None]:
+    async with PortalClient(base_url=portal_url) as client:
+        await client.login(HAPPY, PASSWORD)
+        overview = await client.meters()
+    meter = next(m for m in overview.meters if m.accepts_readings and m.previous_reading is not None)
+    assert meter.previous_reading is not None
+    current = meter.current_reading.value if meter.current_reading else None
+    return meter.meter_id, meter.previous_reading.value, current
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="no chromium on PATH (.ci/run installs Debian's)")
+async def test_resident_uses_the_app_in_a_browser_and_closing_the_tab_ends_it(web_server: WebServer) -> None:
+    meter_id, previous, _ = await _first_meter(web_server.portal_url)
+    new_value = previous + Decimal("1.5")
+    executable = find_chromium()
+    assert executable is not None
+    async with chromium(executable) as browser:
+        page = await browser.open(web_server.url + "/")
+        await page.wait_for(LOGIN_SCREEN, seconds=60)  # the page loaded, the app drew its login screen
+        assert await page.evaluate("document.documentElement.lang") == "ru"
+        apps = web_server.apps()
+        assert len(apps) == 1
+        app = apps[0]
+        home = Path(app.cwd())
+        assert home.parent.parent == web_server.state_dir / "sessions"
+
+        await page.type(HAPPY)
+        await page.press("Enter")
+        await page.type(PASSWORD)
+        await page.press("Enter")
+        await page.wait_for(f"Лицевой счет {HAPPY}")  # home
+        await page.press("F2")
+        await page.wait_for("Новое показание")
+        await page.wait_for(str(previous).replace(".", ","))  # the meters have arrived
+        await page.type(str(new_value).replace(".", ","))
+        await page.press("F2")
+        screen = await page.wait_for("✓")
+        assert "принят" in screen
+
+        await page.close()  # the resident closes the tab
+        await asyncio.to_thread(app.wait, 30)  # ended and reaped (not left a zombie)
+        await _wait_until(lambda: not web_server.apps())
+        await _wait_until(lambda: not home.exists())  # the session's temporary home is removed
+    _, _, stored = await _first_meter(web_server.portal_url)
+    assert stored == new_value.quantize(previous)
+
+
+async def _open_sessions(url: str, count: int, http: aiohttp.ClientSession) -> list[tuple[object, bytes]]:
+    """``count`` websockets as the page opens them; each with what it got in its first 20 s or less."""
+    results = []
+    for _ in range(count):
+        ws = await http.ws_connect(url.replace("http", "ws", 1) + "/ws?width=80&height=24")
+        received = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and LOGIN_SCREEN.encode() not in received:
+            try:
+                message = await ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            if message.type == aiohttp.WSMsgType.BINARY:
+                received += message.data
+            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+                break
+        results.append((ws, received))
+    return results
+
+
+async def test_sessions_per_address_are_limited_and_told_why(web_server: WebServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        sessions = await _open_sessions(web_server.url, 3, http)
+        (first, one), (_, two), (third, refused) = sessions
+        assert LOGIN_SCREEN.encode() in one and LOGIN_SCREEN.encode() in two
+        text = refused.decode()
+        assert "С вашего адреса уже открыто 2 сеанса" in text and "Your address already has 2" in text
+        assert len(web_server.apps()) == 2
+        await first.close()  # type: ignore[attr-defined]
+        await _wait_until(lambda: len(web_server.apps()) == 1)
+        (again, shown), = await _open_sessions(web_server.url, 1, http)
+        assert LOGIN_SCREEN.encode() in shown  # the freed place is taken again
+        for ws, _ in sessions[1:]:
+            await ws.close()  # type: ignore[attr-defined]
+        await again.close()  # type: ignore[attr-defined]
+        await _wait_until(lambda: not web_server.apps())
+
+
+async def test_a_keystroke_flood_ends_the_session(tmp_path: Path, app_data_dir: Path) -> None:
+    server = start_web_server(tmp_path, app_data_dir, "--input-rate", "256", "--flood-seconds", "2")
+    try:
+        async with aiohttp.ClientSession() as http:
+            ((ws, shown),) = await _open_sessions(server.url, 1, http)
+            assert LOGIN_SCREEN.encode() in shown
+            app = server.apps()[0]
+            flood = json.dumps(["stdin", "x" * 4000])
+            received = b""
+            deadline = time.monotonic() + 60
+            while not ws.closed and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                try:
+                    await ws.send_str(flood)  # type: ignore[attr-defined]
+                    message = await ws.receive(timeout=0.01)  # type: ignore[attr-defined]
+                except (TimeoutError, ConnectionResetError):
+                    continue
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    received += message.data
+                elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    break
+            assert "быстрее, чем может печатать человек" in received.decode("utf-8", "replace")
+            await asyncio.to_thread(app.wait, 30)
+            await _wait_until(lambda: not server.apps())
+    finally:
+        server.stop()
+
+
+async def test_an_idle_tab_is_closed(tmp_path: Path, app_data_dir: Path) -> None:
+    server = start_web_server(tmp_path, app_data_dir, "--idle-minutes", "0.05")  # 3 s
+    try:
+        async with aiohttp.ClientSession() as http:
+            ((ws, shown),) = await _open_sessions(server.url, 1, http)
+            assert LOGIN_SCREEN.encode() in shown
+            received = b""
+            async for message in ws:  # type: ignore[attr-defined]
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    received += message.data
+            assert "мин без ввода" in received.decode("utf-8", "replace")
+            await _wait_until(lambda: not server.apps())
+    finally:
+        server.stop()
+
+
+def test_the_page_loads_nothing_from_elsewhere_and_speaks_the_catalogue(web_server: WebServer) -> None:
+    import httpx
+
+    page = httpx.get(web_server.url + "/").text
+    assert "googleapis" not in page
+    assert "<title>Личный кабинет</title>" in page and "Сеанс завершён." in page
+    assert re.findall(r'(?:src|href)="([^"]+)"', page) == [
+        f"{web_server.url}/static/css/xterm.css",
+        f"{web_server.url}/static/js/textual.js",
+    ]
+    script = httpx.get(web_server.url + "/static/js/textual.js").text
+    assert "screenReaderMode:!0" in script and "kabinetDownload(n)" in script
+
+
+def test_the_front_end_patches_still_apply() -> None:
+    """A textual-serve upgrade that changes its script fails here, not silently in a browser."""
+    script = front_end_script().decode()
+    assert "screenReaderMode:!0" in script
+    assert "window.open(n" not in script and "`download/${i}${r}`" in script
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts() -> None:
+    trusted = ("127.0.0.1", "::1")
+    assert client_address("203.0.113.5", None, trusted) == "203.0.113.5"
+    # Not from a trusted proxy: a client's own X-Forwarded-For is ignored.
+    assert client_address("203.0.113.5", "198.51.100.7", trusted) == "203.0.113.5"
+    # From the proxy: the last address it appended; one the client forged before it is not believed.
+    assert client_address("127.0.0.1", "198.51.100.7, 203.0.113.9", trusted) == "203.0.113.9"
+    assert client_address("127.0.0.1", "203.0.113.9, 127.0.0.1", trusted) == "203.0.113.9"
+    # IPv6 clients count by their /64.
+    assert client_address("::1", "2001:db8:1:2::5", trusted) == "2001:db8:1:2::/64"
