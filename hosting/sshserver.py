@@ -382,7 +382,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         try:
             # Its own session and process group (killed as a whole), the pty its controlling terminal,
             # a death signal: forked from the fork server, or a fresh process (hosting/forkserver.py).
-            process = await self._server.registry.launcher.start(
+            process = await self._server.launcher.start(
                 Launch(
                     argv=self._arguments(),
                     env=self._environment(),
@@ -636,6 +636,10 @@ class KabinetSSHServer(asyncssh.SSHServer):
         if refusal is None:
             self.registry.handshake_done(self)
         return refusal
+
+    @property
+    def launcher(self) -> FreshLauncher | ForkLauncher:
+        return self.registry.launcher
 
     def new_home(self) -> Path:
         """A temporary home folder for this connection's app (removed by the session when it ends)."""

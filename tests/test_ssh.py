@@ -442,7 +442,7 @@ async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
     await terminal.wait_for(LOGIN_SCREEN)
     children = server.descendants()
     [app] = server.apps()
-    home = Path(app.environ()["HOME"])
+    home = Path(app.cwd())  # its home (a forked app's environ in /proc is the fork server's)
     # Another server with the same state folder, still running: what is its own is kept.
     other = server.state_dir / "sessions" / "server-other"
     (other / "home-x").mkdir(parents=True)
@@ -614,9 +614,12 @@ class _FakeChannel:
 
 class _FakeServer:
     def __init__(self, options: object, home: Path | None = None) -> None:
+        from hosting.sshserver import make_launcher
+
         self.options = options
         self.home = home
         self.closed = 0
+        self.launcher = make_launcher(options)  # type: ignore[arg-type]
 
     def new_home(self) -> Path:
         assert self.home is not None
