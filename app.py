@@ -353,6 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     return app.return_code or 0  # 1 after a crash; ADMIN_EXIT_CODE after the administrator's PIN
 
 
+def warm_up() -> None:
+    """For the fork server (``hosting.forkserver``): run the app once to its login screen before forking."""
+    from application.warmup import warm_up as run_once
+
+    run_once(lambda config: KabinetApp(config))
+
+
 def _ignore_terminal_signals() -> None:
     """A kiosk ignores the keyboard's signals (Textual reads Ctrl+C, Ctrl+Z, Ctrl+\\ as keys anyway)."""
     import os

@@ -77,6 +77,8 @@ APP_PRELOAD: Final = (
     "widgets.paced_input",
 )
 """What the app's zygote imports before it forks: the app and what its first screens need."""
+APP_WARM_UP: Final = "app:warm_up"
+"""Run once in the zygote after the imports: the app drawn headless to its login screen (caches filled)."""
 APP_RELOAD: Final = ("textual.constants",)
 """Modules that read the environment when imported: imported again in each child."""
 
@@ -197,10 +199,12 @@ class ForkLauncher:
         *,
         preload: Sequence[str] = APP_PRELOAD,
         reload: Sequence[str] = APP_RELOAD,
+        warm_up: str | None = APP_WARM_UP,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.module, self.function = module, function
         self.preload, self.reload = list(preload), list(reload)
+        self.warm_up = warm_up
         self.env = dict(os.environ if env is None else env)
         self.zygote: subprocess.Popen[bytes] | None = None
         self._socket: socket.socket | None = None
@@ -214,6 +218,8 @@ class ForkLauncher:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = [sys.executable, "-m", "hosting.forkserver", "--fd", str(theirs.fileno())]
         command += ["--preload", ",".join(self.preload), "--reload", ",".join(self.reload)]
+        if self.warm_up:
+            command += ["--warm-up", self.warm_up]
         env = {**self.env, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
         try:
             self.zygote = subprocess.Popen(  # noqa: S603 - this Python, our module
@@ -329,7 +335,8 @@ def _child(request: dict[str, Any], fds: list[int], sock: socket.socket, reload:
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
     _reopen_standard_streams()
-    gc.unfreeze()  # its own objects are collected as in any process (the frozen ones stay shared)
+    # The zygote's objects stay frozen (a collection never walks them, so their pages stay shared); the
+    # child's own objects are collected as in any process.
     for name in reload:
         if name in sys.modules:
             importlib.reload(sys.modules[name])
@@ -392,6 +399,7 @@ def zygote_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--preload", default="")
     parser.add_argument("--reload", default="")
+    parser.add_argument("--warm-up", default="", help="module:function to call once after the imports")
     args = parser.parse_args(argv)
     sock = socket.socket(fileno=args.fd)
     _set_process_name(ZYGOTE_NAME)
@@ -399,6 +407,9 @@ def zygote_main(argv: list[str] | None = None) -> int:
     try:
         for name in filter(None, args.preload.split(",")):
             importlib.import_module(name)
+        if args.warm_up:
+            module, _, function = args.warm_up.partition(":")
+            getattr(importlib.import_module(module), function)()
     except Exception as exc:
         socket.send_fds(sock, [json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()], [])
         return 1
@@ -421,6 +432,7 @@ if __name__ == "__main__":
 __all__ = [
     "APP_PRELOAD",
     "APP_RELOAD",
+    "APP_WARM_UP",
     "SESSION_NAME",
     "ZYGOTE_NAME",
     "AppProcess",

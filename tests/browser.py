@@ -170,8 +170,9 @@ class Page:
         """Each character a key press (a key down that carries the text, then the key up)."""
         await self.focus()
         for char in text:
-            await self.browser.call("Input.dispatchKeyEvent", self.session, type="keyDown", key=char, text=char)
-            await self.browser.call("Input.dispatchKeyEvent", self.session, type="keyUp", key=char)
+            call = self.browser.call
+            await call("Input.dispatchKeyEvent", self.session, type="keyDown", key=char, text=char)
+            await call("Input.dispatchKeyEvent", self.session, type="keyUp", key=char)
 
     async def press(self, name: str) -> None:
         await self.focus()
@@ -196,7 +197,7 @@ async def chromium(executable: str) -> AsyncIterator[Browser]:
         "--remote-debugging-port=0",
         "about:blank",
     ]
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; its output is read in a thread
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -123,7 +123,7 @@ async def _first_meter(portal_url: str) -> tuple[int, Decimal, Decimal | None]:
 
 @pytest.mark.skipif(find_chromium() is None, reason="no chromium on PATH (.ci/run installs Debian's)")
 async def test_resident_uses_the_app_in_a_browser_and_closing_the_tab_ends_it(web_server: WebServer) -> None:
-    meter_id, previous, _ = await _first_meter(web_server.portal_url)
+    _, previous, _ = await _first_meter(web_server.portal_url)
     new_value = previous + Decimal("1.5")
     executable = find_chromium()
     assert executable is not None
@@ -172,7 +172,7 @@ async def _open_sessions(url: str, count: int, http: aiohttp.ClientSession) -> l
                 break
             if message.type == aiohttp.WSMsgType.BINARY:
                 received += message.data
-            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
                 break
         results.append((ws, received))
     return results
@@ -181,14 +181,14 @@ async def _open_sessions(url: str, count: int, http: aiohttp.ClientSession) -> l
 async def test_sessions_per_address_are_limited_and_told_why(web_server: WebServer) -> None:
     async with aiohttp.ClientSession() as http:
         sessions = await _open_sessions(web_server.url, 3, http)
-        (first, one), (_, two), (third, refused) = sessions
+        (first, one), (_, two), (_, refused) = sessions
         assert LOGIN_SCREEN.encode() in one and LOGIN_SCREEN.encode() in two
         text = refused.decode()
         assert "С вашего адреса уже открыто 2 сеанса" in text and "Your address already has 2" in text
         assert len(web_server.apps()) == 2
         await first.close()  # type: ignore[attr-defined]
         await _wait_until(lambda: len(web_server.apps()) == 1)
-        (again, shown), = await _open_sessions(web_server.url, 1, http)
+        ((again, shown),) = await _open_sessions(web_server.url, 1, http)
         assert LOGIN_SCREEN.encode() in shown  # the freed place is taken again
         for ws, _ in sessions[1:]:
             await ws.close()  # type: ignore[attr-defined]
