@@ -157,7 +157,10 @@ class WebSession(AppService):
         self.closed = False
 
     async def _close_websocket(self) -> None:
-        await self.websocket.close()
+        """The app said it exited (Ctrl+Q): the tab's session ends. Not while the server ends it: a
+        message may still be written first (idle, flood)."""
+        if not self.closed:
+            await self.websocket.close()
 
     def _environment(self, width: int, height: int) -> dict[str, str]:
         assert self.home is not None
