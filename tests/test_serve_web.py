@@ -122,7 +122,9 @@ async def _first_meter(portal_url: str) -> tuple[int, Decimal, Decimal | None]:
 
 
 @pytest.mark.skipif(find_chromium() is None, reason="no chromium on PATH (.ci/run installs Debian's)")
-async def test_resident_uses_the_app_in_a_browser_and_closing_the_tab_ends_it(web_server: WebServer) -> None:
+async def test_resident_uses_the_app_in_a_browser_and_closing_the_tab_ends_it(
+    web_server: WebServer, tmp_path: Path
+) -> None:
     _, previous, _ = await _first_meter(web_server.portal_url)
     new_value = previous + Decimal("1.5")
     executable = find_chromium()
@@ -149,6 +151,24 @@ async def test_resident_uses_the_app_in_a_browser_and_closing_the_tab_ends_it(we
         await page.press("F2")
         screen = await page.wait_for("✓")
         assert "принят" in screen
+
+        # The receipt of a month, downloaded through the browser (Textual's deliver_binary).
+        downloads = tmp_path / "downloads"
+        downloads.mkdir()
+        await browser.call(
+            "Browser.setDownloadBehavior", behavior="allow", downloadPath=str(downloads), eventsEnabled=True
+        )
+        await page.press("Escape")
+        await page.wait_for(f"Лицевой счет {HAPPY}")
+        await page.press("F9")
+        await page.wait_for("В браузере:")
+        await page.wait_for("₽")  # the months have arrived
+        await page.press("Enter")
+        await page.wait_for("передана в браузер")
+        while (await browser.event("Browser.downloadProgress", seconds=60))["params"]["state"] != "completed":
+            pass
+        [pdf] = list(downloads.glob("kvitanciya-*.pdf"))
+        assert pdf.name.startswith(f"kvitanciya-{HAPPY}-") and pdf.read_bytes().startswith(b"%PDF")
 
         await page.close()  # the resident closes the tab
         await asyncio.to_thread(app.wait, 30)  # ended and reaped (not left a zombie)
