@@ -83,6 +83,10 @@ APP_RELOAD: Final = ("textual.constants",)
 """Modules that read the environment when imported: imported again in each child."""
 
 
+class ForkServerGone(OSError):
+    """The fork server is not there to answer (it exited or was killed)."""
+
+
 class AppProcess(Protocol):
     """A session's app process, started by a launcher: what the servers need of it."""
 
@@ -209,6 +213,7 @@ class ForkLauncher:
         self.zygote: subprocess.Popen[bytes] | None = None
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
+        self._restarting = asyncio.Lock()
 
     async def open(self) -> None:
         """Start the zygote and wait until it has imported everything (its first answer)."""
@@ -242,12 +247,25 @@ class ForkLauncher:
             raise OSError(f"the fork server did not start: {answer['error']}")
 
     async def start(self, launch: Launch) -> AppProcess:
-        pid, pidfd = await asyncio.to_thread(self._request, launch)
+        """Fork the app for a session; a fork server that has died (killed, out of memory) is started
+        again once, and the session goes on (the sessions it had died with it)."""
+        sock = self._socket
+        try:
+            pid, pidfd = await asyncio.to_thread(self._request, launch)
+        except ForkServerGone:
+            async with self._restarting:
+                if self._socket is sock:  # not restarted meanwhile by another session
+                    print(
+                        "kabinet: the fork server has exited; starting it again", file=sys.stderr, flush=True
+                    )
+                    await self.close()
+                    await self.open()
+            pid, pidfd = await asyncio.to_thread(self._request, launch)
         return ForkedProcess(pid, pidfd)
 
     def _request(self, launch: Launch) -> tuple[int, int]:
         if self._socket is None:
-            raise OSError("the fork server is not running")
+            raise ForkServerGone("the fork server is not running")
         request = {
             "module": self.module,
             "function": self.function,
@@ -257,12 +275,15 @@ class ForkLauncher:
             "tty": launch.controlling_tty,
         }
         with self._lock:  # one request and its answer at a time
-            socket.send_fds(
-                self._socket, [json.dumps(request).encode()], [launch.stdin, launch.stdout, launch.stderr]
-            )
-            data, fds, _, _ = socket.recv_fds(self._socket, _MESSAGE_SIZE, 1)
+            try:
+                socket.send_fds(
+                    self._socket, [json.dumps(request).encode()], [launch.stdin, launch.stdout, launch.stderr]
+                )
+                data, fds, _, _ = socket.recv_fds(self._socket, _MESSAGE_SIZE, 1)
+            except (BrokenPipeError, ConnectionResetError) as exc:
+                raise ForkServerGone(f"the fork server has exited: {exc}") from exc
         if not data:
-            raise OSError("the fork server has exited")
+            raise ForkServerGone("the fork server has exited")
         answer = json.loads(data)
         if "error" in answer or not fds:
             for fd in fds:
@@ -437,6 +458,7 @@ __all__ = [
     "ZYGOTE_NAME",
     "AppProcess",
     "ForkLauncher",
+    "ForkServerGone",
     "ForkedProcess",
     "FreshLauncher",
     "Launch",

@@ -105,7 +105,7 @@ async def test_a_child_gets_its_own_environment_folder_and_session(launcher, tmp
     await _wait_until(lambda: not zygote.children())
 
 
-async def test_closing_the_fork_server_ends_its_sessions(tmp_path: Path) -> None:
+async def test_a_dead_fork_server_ends_its_sessions_and_the_next_starts_a_new_one(tmp_path: Path) -> None:
     launcher = ForkLauncher(env={**os.environ, "PYTHONPATH": str(ROOT)})
     await launcher.open()
     stdin_read, stdin_write = os.pipe()
@@ -132,9 +132,14 @@ async def test_closing_the_fork_server_ends_its_sessions(tmp_path: Path) -> None
     zygote = psutil.Process(launcher.zygote.pid)
     zygote.kill()  # the fork server dies: its children die with it (PR_SET_PDEATHSIG)
     await asyncio.to_thread(child.wait, 30)
-    await launcher.close()
     os.close(stdin_write)
     os.close(out_read)
+    # The next session starts a new fork server and runs.
+    process, output = await _launch(launcher, ["--version"], tmp_path)
+    assert await asyncio.wait_for(process.wait(), 30) == 0  # type: ignore[attr-defined]
+    assert (await asyncio.to_thread(_read_all, output)).decode().strip() == "kabinet 0.1.0"
+    assert launcher.zygote is not None and launcher.zygote.pid != zygote.pid
+    await launcher.close()
 
 
 async def test_resident_logs_in_over_ssh_in_a_forked_app_and_nothing_is_left(
