@@ -1,4 +1,4 @@
-"""Memory per session and time to the login screen over SSH: apps forked from one process, or fresh.
+"""Memory per session and time to the login screen, over SSH or in a browser: forked apps, or fresh.
 
 ``kabinet serve-ssh`` is started twice on one demo portal: once as it runs by default (each app forked
 from a zygote that has imported the app, hosting/forkserver.py) and once with ``--no-fork`` (a fresh
@@ -10,13 +10,17 @@ of ``--probes``). The same app started locally on a pseudo-terminal (``python ap
 gives the local time to compare with. Targets (issue 13): at most 15 MiB USS per session, and a login
 screen over SSH as fast as locally.
 
-    .venv/bin/python bench/sessions.py [--counts 1,20,50] [--probes 3]
+``--kind web`` does the same with ``kabinet serve-web`` (sessions opened as the page opens them, a
+websocket each).
+
+    .venv/bin/python bench/sessions.py [--kind ssh|web] [--counts 1,20,50] [--probes 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import statistics
@@ -24,8 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import asyncssh
 import psutil
 
@@ -40,11 +47,23 @@ MIB = 1024 * 1024
 
 
 class Server:
-    def __init__(self, state_dir: Path, portal_url: str, fork: bool) -> None:
-        command = [sys.executable, str(ROOT / "app.py"), "serve-ssh", "--host", "127.0.0.1", "--port", "0"]
+    """``kabinet serve-ssh`` or ``kabinet serve-web`` (``kind``) on a loopback port, limits lifted."""
+
+    def __init__(self, kind: str, state_dir: Path, portal_url: str, fork: bool) -> None:
+        self.kind = kind
+        command = [
+            sys.executable,
+            str(ROOT / "app.py"),
+            f"serve-{kind}",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ]
         command += ["--state-dir", str(state_dir), "--server", portal_url]
         command += ["--max-sessions", "200", "--max-per-address", "200"]
-        command += ["--max-connections-per-address", "400", "--max-handshakes-per-address", "30"]
+        if kind == "ssh":
+            command += ["--max-connections-per-address", "400", "--max-handshakes-per-address", "30"]
         if not fork:
             command.append("--no-fork")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -54,7 +73,12 @@ class Server:
                 self.port = int(match.group(1))
                 break
         else:
-            raise RuntimeError("serve-ssh did not start")
+            raise RuntimeError(f"serve-{kind} did not start")
+
+    async def open_session(self) -> tuple[Session, float]:
+        if self.kind == "web":
+            return await open_web_session(self.port)
+        return await open_session(self.port)
 
     def apps(self) -> list[psutil.Process]:
         found = []
@@ -77,13 +101,52 @@ class Server:
         self.process.communicate(timeout=60)
 
 
+_DRAINS: set[asyncio.Task[None]] = set()
+
+
 class Session:
-    def __init__(self, conn: asyncssh.SSHClientConnection, process: asyncssh.SSHClientProcess[bytes]) -> None:
-        self.conn = conn
-        self.process = process
+    def __init__(self, close: Callable[[], object]) -> None:
+        self._close = close
 
     def close(self) -> None:
-        self.conn.close()
+        result = self._close()
+        if asyncio.iscoroutine(result):
+            task = asyncio.get_running_loop().create_task(result)
+            _DRAINS.add(task)
+            task.add_done_callback(_DRAINS.discard)
+
+
+def _keep_reading(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)  # the app must never wait for its reader
+    _DRAINS.add(task)
+    task.add_done_callback(_DRAINS.discard)
+
+
+async def open_web_session(port: int, limit: float = 120.0) -> tuple[Session, float]:
+    """A new browser-like session (the websocket the page opens); seconds to its login screen."""
+    started = time.perf_counter()
+    http = aiohttp.ClientSession()
+    ws = await http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=80&height=24")
+    seen = b""
+    deadline = started + limit
+    while MARKER not in seen:
+        message = await ws.receive(timeout=max(0.01, deadline - time.perf_counter()))
+        if message.type != aiohttp.WSMsgType.BINARY:
+            raise RuntimeError(f"no login screen: {message.type}")
+        seen += message.data
+    elapsed = time.perf_counter() - started
+
+    async def drain() -> None:
+        with contextlib.suppress(Exception):
+            async for _ in ws:
+                pass
+
+    async def close() -> None:
+        await ws.close()
+        await http.close()
+
+    _keep_reading(drain())
+    return Session(close), elapsed
 
 
 async def open_session(port: int, limit: float = 120.0) -> tuple[Session, float]:
@@ -101,8 +164,8 @@ async def open_session(port: int, limit: float = 120.0) -> tuple[Session, float]
             raise TimeoutError("no login screen")
         seen += await asyncio.wait_for(process.stdout.read(65536), left)
     elapsed = time.perf_counter() - started
-    asyncio.get_running_loop().create_task(_drain(process))  # keep reading: the app must not block
-    return Session(conn, process), elapsed
+    _keep_reading(_drain(process))
+    return Session(conn.close), elapsed
 
 
 async def _drain(process: asyncssh.SSHClientProcess[bytes]) -> None:
@@ -132,13 +195,13 @@ async def measure(server: Server, counts: list[int], probes: int) -> list[tuple[
     try:
         for count in counts:
             while len(sessions) < count:
-                session, _ = await open_session(server.port)
+                session, _ = await server.open_session()
                 sessions.append(session)
             await asyncio.sleep(1.0)  # let the newest apps settle after their first paint
             uss, rss = memory(server.apps())
             times = []
             for _ in range(probes):
-                probe, elapsed = await open_session(server.port)
+                probe, elapsed = await server.open_session()
                 times.append(elapsed)
                 probe.close()
                 await _wait_for_apps(server, count)
@@ -163,7 +226,7 @@ def local_time(portal_url: str, runs: int) -> float:
         return statistics.median(time_to_marker(command, env) for _ in range(runs))
 
 
-async def run(counts: list[int], probes: int) -> None:
+async def run(kind: str, counts: list[int], probes: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         portal = DemoPortal(Path(folder) / "portal")
         url = await portal.start()
@@ -172,7 +235,7 @@ async def run(counts: list[int], probes: int) -> None:
             print(f"local start to the login screen (python app.py --server, pty 80x24): {local:.2f} s")
             results = {}
             for fork in (True, False):
-                server = await asyncio.to_thread(Server, Path(folder) / f"state-{fork}", url, fork)
+                server = await asyncio.to_thread(Server, kind, Path(folder) / f"state-{fork}", url, fork)
                 try:
                     results[fork] = await measure(server, counts, probes)
                     zygote = server.zygote()
@@ -185,7 +248,8 @@ async def run(counts: list[int], probes: int) -> None:
         finally:
             await portal.stop()
     print()
-    print(f"{'sessions open':>13} | {'way':<14} | {'USS/session':>11} | {'RSS/session':>11} | login over SSH")
+    print(f"kabinet serve-{kind}")
+    print(f"{'sessions open':>13} | {'way':<14} | {'USS/session':>11} | {'RSS/session':>11} | login screen")
     for index, count in enumerate(counts):
         for fork in (True, False):
             _, uss, rss, seconds = results[fork][index]
@@ -198,9 +262,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Memory and login time per SSH session, forked or fresh.")
     parser.add_argument("--counts", default="1,20,50", help="sessions open at each step (1,20,50)")
     parser.add_argument("--probes", type=int, default=3, help="login-screen timings per step (3)")
+    parser.add_argument(
+        "--kind", choices=["ssh", "web"], default="ssh", help="serve-ssh (default) or serve-web"
+    )
     args = parser.parse_args()
     counts = sorted({int(part) for part in args.counts.split(",")})
-    asyncio.run(run(counts, args.probes))
+    asyncio.run(run(args.kind, counts, args.probes))
     return 0
 
 
