@@ -178,7 +178,6 @@ class WebSession(AppService):
             "PYTHONIOENCODING": "utf-8",
             "TERM": "xterm-256color",
             "KABINET_SSH": "1",  # a stranger on a shared server: idle wipe, no remembered account
-            "KABINET_WEB_CLIENT": self.address,
             # What textual-serve's own AppService sets (its _build_environment), less the server's env.
             "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
             "TEXTUAL_FPS": "60",
