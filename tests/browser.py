@@ -16,9 +16,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -205,7 +205,7 @@ async def chromium(executable: str) -> AsyncIterator[Browser]:
         env={**os.environ, "HOME": profile},
     )
     assert process.stderr is not None
-    url = await asyncio.to_thread(_devtools_url, process, Path(profile))
+    url = await asyncio.to_thread(_devtools_url, process)
     browser = Browser(process, url, profile)
     try:
         await browser.connect()
@@ -214,21 +214,19 @@ async def chromium(executable: str) -> AsyncIterator[Browser]:
         await browser.close()
 
 
-def _devtools_url(process: subprocess.Popen[bytes], profile: Path) -> str:
+def _devtools_url(process: subprocess.Popen[bytes]) -> str:
     assert process.stderr is not None
     seen = []
     for raw in process.stderr:
         line = raw.decode("utf-8", "replace")
         seen.append(line)
         if match := re.search(r"DevTools listening on (ws://\S+)", line):
-            # The rest of its error output is not read: drain it so the browser never blocks on it.
-            stream = process.stderr
-            threading_drain(stream)
+            # Its further error output is read and dropped, so the browser never waits on a full pipe.
+            threading.Thread(target=_discard, args=(process.stderr,), daemon=True).start()
             return match.group(1)
     raise AssertionError("Chromium did not start:\n" + "".join(seen[-30:]))
 
 
-def threading_drain(stream: Any) -> None:
-    import threading
-
-    threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
+def _discard(stream: Any) -> None:
+    for _ in stream:
+        pass
