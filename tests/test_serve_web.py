@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -70,7 +71,9 @@ class WebServer:
 
 
 def start_web_server(tmp_path: Path, data_dir: Path, *options: str) -> WebServer:
-    command = [sys.executable, str(ROOT / "app.py"), "serve-web", "--host", "127.0.0.1", "--port", "0"]
+    command = [sys.executable, str(ROOT / "app.py"), "serve-web", "--host", "127.0.0.1"]
+    if "--port" not in options:
+        command += ["--port", "0"]
     command += ["--state-dir", str(tmp_path / "web-state"), "--data-dir", str(data_dir), "--grace", "2"]
     command += list(options)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -178,11 +181,13 @@ async def test_resident_uses_the_app_in_a_browser_and_closing_the_tab_ends_it(
     assert stored == new_value.quantize(previous)
 
 
-async def _open_sessions(url: str, count: int, http: aiohttp.ClientSession) -> list[tuple[object, bytes]]:
+async def _open_sessions(
+    url: str, count: int, http: aiohttp.ClientSession, headers: dict[str, str] | None = None
+) -> list[tuple[object, bytes]]:
     """``count`` websockets as the page opens them; each with what it got in its first 20 s or less."""
     results = []
     for _ in range(count):
-        ws = await http.ws_connect(url.replace("http", "ws", 1) + "/ws?width=80&height=24")
+        ws = await http.ws_connect(url.replace("http", "ws", 1) + "/ws?width=80&height=24", headers=headers)
         received = b""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and LOGIN_SCREEN.encode() not in received:
@@ -295,3 +300,79 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts() -> None:
     assert client_address("127.0.0.1", "203.0.113.9, 127.0.0.1", trusted) == "203.0.113.9"
     # IPv6 clients count by their /64.
     assert client_address("::1", "2001:db8:1:2::5", trusted) == "2001:db8:1:2::/64"
+
+
+def _nginx_config(folder: Path, listen_port: int, web_port: int) -> Path:
+    """deploy/nginx-kabinet-web.conf's two parts (the map, the locations) in a throwaway nginx, plain HTTP."""
+    block = (ROOT / "deploy" / "nginx-kabinet-web.conf").read_text(encoding="utf-8")
+    start = block.index("map $http_upgrade")
+    map_block = block[start : block.index("}", start) + 1]
+    locations = block[block.index("location = /web") :].replace("127.0.0.1:8022", f"127.0.0.1:{web_port}")
+    temp = " ".join(
+        f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    config = folder / "nginx.conf"
+    config.write_text(
+        f"daemon off; worker_processes 1; pid {folder / 'nginx.pid'}; error_log {folder / 'error.log'};\n"
+        f"events {{ worker_connections 64; }}\n"
+        f"http {{ access_log off; {temp}\n{map_block}\n"
+        f"server {{ listen 127.0.0.1:{listen_port}; server_name localhost;\n{locations}\n}} }}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="no nginx on PATH (.ci/run installs Debian's)")
+async def test_the_documented_nginx_block_serves_the_page_its_websocket_and_the_limits(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
+    proxy_port = _free_port()
+    public = f"http://127.0.0.1:{proxy_port}/web"
+    web_port = _free_port()
+    server = start_web_server(
+        tmp_path, app_data_dir, "--public-url", public, "--max-per-address", "1", "--port", str(web_port)
+    )
+    config = _nginx_config(tmp_path, proxy_port, web_port)
+    nginx = subprocess.Popen(["nginx", "-c", str(config)])  # noqa: ASYNC220 - returns at once
+    try:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    async with http.get(public, allow_redirects=False) as answer:
+                        assert answer.status == 301 and answer.headers["Location"].endswith("/web/")
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline, "nginx did not start"
+                    await asyncio.sleep(0.1)
+            async with http.get(public + "/") as answer:
+                page = await answer.text()
+            assert f'data-session-websocket-url="ws://127.0.0.1:{proxy_port}/web/ws"' in page
+            async with http.get(public + "/static/js/textual.js") as answer:
+                assert answer.status == 200 and "kabinetDownload" in await answer.text()
+            # Through the proxy the websocket reaches an app, and a client counts by the address nginx
+            # passes on (here the test's own header stands for two residents: on loopback, the client
+            # itself is a trusted proxy).
+            one = {"X-Forwarded-For": "198.51.100.7"}
+            ((ws, shown),) = await _open_sessions(public, 1, http, one)
+            assert LOGIN_SCREEN.encode() in shown
+            ((refused_ws, refused),) = await _open_sessions(public, 1, http, one)
+            assert "Your address already has 1" in refused.decode()
+            other = {"X-Forwarded-For": "198.51.100.8"}
+            ((other_ws, other_shown),) = await _open_sessions(public, 1, http, other)
+            assert LOGIN_SCREEN.encode() in other_shown
+            for socket_ in (refused_ws, ws, other_ws):
+                await socket_.close()  # type: ignore[attr-defined]
+            await _wait_until(lambda: not server.apps())
+    finally:
+        nginx.terminate()
+        await asyncio.to_thread(nginx.wait, 30)
+        server.stop()
