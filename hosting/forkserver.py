@@ -241,10 +241,10 @@ class ForkLauncher:
         self._socket = ours
         ready, _, _, _ = socket.recv_fds(ours, _MESSAGE_SIZE, 1)
         if not ready:
-            raise OSError("the fork server did not start (see its error output)")
+            raise OSError("the fork server did not start (see its error output; --no-fork: fresh processes)")
         answer = json.loads(ready)
         if "error" in answer:
-            raise OSError(f"the fork server did not start: {answer['error']}")
+            raise OSError(f"the fork server did not start: {answer['error']} (--no-fork: fresh processes)")
 
     async def start(self, launch: Launch) -> AppProcess:
         """Fork the app for a session; a fork server that has died (killed, out of memory) is started
