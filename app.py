@@ -334,12 +334,16 @@ def build_parser(language: Language = DEFAULT_LANGUAGE) -> argparse.ArgumentPars
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``kabinet`` and ``python app.py``; ``serve-ssh`` and ``hash-pin`` go elsewhere."""
+    """Entry point of ``kabinet`` and ``python app.py``; the servers and ``hash-pin`` go elsewhere."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve-ssh"]:
         from hosting.sshserver import main as serve_ssh
 
         return int(serve_ssh(argv[1:]))
+    if argv[:1] == ["serve-web"]:
+        from hosting.webserver import main as serve_web
+
+        return int(serve_web(argv[1:]))
     if argv[:1] == ["hash-pin"]:
         from hosting.kiosk import main as hash_pin
 
@@ -365,6 +369,13 @@ def main(argv: list[str] | None = None) -> int:
     app = KabinetApp(config, embedded_data_dir=args.data_dir)
     app.run()
     return app.return_code or 0  # 1 after a crash; ADMIN_EXIT_CODE after the administrator's PIN
+
+
+def warm_up() -> None:
+    """For the fork server (``hosting.forkserver``): run the app once to its login screen before forking."""
+    from application.warmup import warm_up as run_once
+
+    run_once(lambda config: KabinetApp(config))
 
 
 def _ignore_terminal_signals() -> None:

@@ -64,6 +64,7 @@ import asyncssh
 import httpx
 import platformdirs
 
+from hosting.forkserver import AppProcess, ForkLauncher, FreshLauncher, Launch
 from tui.i18n import Translator
 
 DEFAULT_PORT: Final = 2222
@@ -128,6 +129,9 @@ class ServerOptions:
     grace_seconds: float = 3.0
     app_command: list[str] | None = None
     """The program to run instead of the app (tests); the default is this Python running app.py."""
+    fork: bool = True
+    """Fork each session's app from one process that has imported it (:mod:`hosting.forkserver`);
+    False: a fresh Python process per session (more memory, a slower start)."""
 
     def portal_data_dir(self) -> Path:
         return self.data_dir or self.state_dir / "portal"
@@ -235,7 +239,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self._term: str | None = None
         self._size: tuple[int, int] = (80, 24)
         self._master: int | None = None
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: AppProcess | None = None
         self._home: Path | None = None
         self._pending = bytearray()
         self._input_paused = False
@@ -354,11 +358,12 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                 env[name] = os.environ[name]
         return {name: value for name, value in env.items() if value}
 
-    def _command(self) -> list[str]:
+    def _arguments(self) -> list[str]:
+        """The app's arguments (the launcher knows the program: app_command, app.py or the fork server)."""
         options = self._options
         if options.app_command:
-            return list(options.app_command)
-        command = [sys.executable, _app_script()]
+            return []
+        command: list[str] = []
         if not options.server_url:
             raise RuntimeError("no portal for the app: serve() starts the demo portal without --server")
         command += ["--server", options.server_url]
@@ -375,16 +380,18 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self._apply_size()
         os.set_blocking(master, False)
         try:
-            process = await asyncio.create_subprocess_exec(
-                *self._command(),
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,
-                env=self._environment(),
-                cwd=self._home,
-                start_new_session=True,  # its own session and process group, killed as a whole
-                preexec_fn=_child_setup,  # only a controlling terminal and a death signal
-                close_fds=True,
+            # Its own session and process group (killed as a whole), the pty its controlling terminal,
+            # a death signal: forked from the fork server, or a fresh process (hosting/forkserver.py).
+            process = await self._server.launcher.start(
+                Launch(
+                    argv=self._arguments(),
+                    env=self._environment(),
+                    cwd=str(self._home),
+                    stdin=slave,
+                    stdout=slave,
+                    stderr=slave,
+                    controlling_tty=True,
+                )
             )
         finally:
             os.close(slave)
@@ -556,17 +563,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         return self._process.pid if self._process is not None else None
 
 
-def _child_setup() -> None:
-    """In the child, before exec: the pty becomes its controlling terminal; it dies with the server."""
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-async def _end_process_group(process: asyncio.subprocess.Process, grace: float) -> None:
+async def _end_process_group(process: AppProcess, grace: float) -> None:
     """SIGHUP to the app's process group; SIGKILL to what is left after ``grace`` seconds."""
     group = process.pid  # start_new_session: the app leads its own group
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -639,6 +636,10 @@ class KabinetSSHServer(asyncssh.SSHServer):
         if refusal is None:
             self.registry.handshake_done(self)
         return refusal
+
+    @property
+    def launcher(self) -> FreshLauncher | ForkLauncher:
+        return self.registry.launcher
 
     def new_home(self) -> Path:
         """A temporary home folder for this connection's app (removed by the session when it ends)."""
@@ -750,9 +751,16 @@ class SessionRegistry:
     addresses cannot lock everyone else out.
     """
 
-    def __init__(self, options: ServerOptions, homes: SessionHomes | None = None) -> None:
+    def __init__(
+        self,
+        options: ServerOptions,
+        homes: SessionHomes | None = None,
+        launcher: FreshLauncher | ForkLauncher | None = None,
+    ) -> None:
         self.options = options
         self.homes = homes
+        self.launcher = launcher or make_launcher(replace(options, fork=False))
+        """What starts the apps (a fork server, or a fresh process each)."""
         self.connections: set[KabinetSSHServer] = set()
         self.per_address: Counter[str] = Counter()
         self.connections_per_address: Counter[str] = Counter()
@@ -837,6 +845,15 @@ class SessionRegistry:
         for server in list(self.connections):
             if server.connection is not None:
                 server.connection.close()
+
+
+def make_launcher(options: ServerOptions) -> FreshLauncher | ForkLauncher:
+    """The fork server (the default), or a fresh process per session (``--no-fork``, a test's program)."""
+    if options.app_command:
+        return FreshLauncher(options.app_command)
+    if options.fork:
+        return ForkLauncher()
+    return FreshLauncher([sys.executable, _app_script()])
 
 
 def _free_loopback_port() -> int:
@@ -942,9 +959,13 @@ async def _serve(options: ServerOptions, host_key: asyncssh.SSHKey, ready: async
     homes = SessionHomes(options.state_dir / "sessions")
     if removed := homes.open():
         print(f"kabinet serve-ssh: removed {removed} session folder(s) a stopped server left", flush=True)
+    launcher = make_launcher(options)
     try:
-        await _listen(options, host_key, ready, SessionRegistry(options, homes))
+        if isinstance(launcher, ForkLauncher):
+            await launcher.open()
+        await _listen(options, host_key, ready, SessionRegistry(options, homes, launcher))
     finally:
+        await launcher.close()
         homes.close()
 
 
@@ -1060,6 +1081,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="disconnect a client whose input is held back this long without a break (10)",
     )
     parser.add_argument("--grace", type=float, default=3.0, help="seconds between SIGHUP and SIGKILL (3)")
+    parser.add_argument(
+        "--no-fork",
+        action="store_true",
+        help="start each app as a fresh process instead of forking it from one that has imported it",
+    )
     return parser
 
 
@@ -1082,6 +1108,7 @@ def options_from(args: argparse.Namespace) -> ServerOptions:
         input_burst=args.input_burst,
         flood_seconds=args.flood_seconds,
         grace_seconds=args.grace,
+        fork=not args.no_fork,
     )
     if args.state_dir is not None:
         options.state_dir = args.state_dir

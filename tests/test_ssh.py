@@ -51,7 +51,7 @@ class Server:
         apps = []
         for process in self.descendants():
             try:
-                if "portal.cli" not in process.cmdline():
+                if "portal.cli" not in process.cmdline() and process.name() != "kabinet-zygote":
                     apps.append(process)
             except psutil.ZombieProcess:
                 apps.append(process)
@@ -107,7 +107,9 @@ def _stop(server: Server) -> None:
 
 @pytest.fixture
 def ssh_server(tmp_path: Path, app_data_dir: Path) -> Iterator[Server]:
-    server = _start_server(tmp_path, app_data_dir, "--max-per-address", "2")
+    # Fresh app processes, whose command line and environment psutil reads (tests/test_fork_sessions.py
+    # runs the forked ones).
+    server = _start_server(tmp_path, app_data_dir, "--max-per-address", "2", "--no-fork")
     yield server
     apps = server.descendants()
     _stop(server)
@@ -440,7 +442,7 @@ async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
     await terminal.wait_for(LOGIN_SCREEN)
     children = server.descendants()
     [app] = server.apps()
-    home = Path(app.environ()["HOME"])
+    home = Path(app.cwd())  # its home (a forked app's environ in /proc is the fork server's)
     # Another server with the same state folder, still running: what is its own is kept.
     other = server.state_dir / "sessions" / "server-other"
     (other / "home-x").mkdir(parents=True)
@@ -612,9 +614,12 @@ class _FakeChannel:
 
 class _FakeServer:
     def __init__(self, options: object, home: Path | None = None) -> None:
+        from hosting.sshserver import make_launcher
+
         self.options = options
         self.home = home
         self.closed = 0
+        self.launcher = make_launcher(options)  # type: ignore[arg-type]
 
     def new_home(self) -> Path:
         assert self.home is not None
