@@ -1,0 +1,346 @@
+"""SQL of e-mail notifications: subscriptions, the letters due, and the deliveries' claims and states."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from portal.models import (
+    Account,
+    Charge,
+    MailDelivery,
+    MailSubscription,
+    Meter,
+    Reading,
+    ReadingStatus,
+    Service,
+    User,
+)
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# --- subscriptions -----------------------------------------------------------------------------------
+
+
+async def subscription(session: AsyncSession, account_id: int) -> MailSubscription | None:
+    result: MailSubscription | None = await session.get(MailSubscription, account_id, populate_existing=True)
+    return result
+
+
+async def set_subscription(
+    session: AsyncSession, account_id: int, values: dict[str, bool], now: dt.datetime
+) -> None:
+    """Set some of ``receipt`` / ``reminders`` (one statement: two concurrent changes cannot collide)."""
+    row = {"receipt": False, "reminders": False, **values, "account_id": account_id, "updated_at": now}
+    statement = _insert(session, MailSubscription).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=[MailSubscription.account_id], set_={**values, "updated_at": now}
+    )
+    await session.execute(statement)
+
+
+async def registered_email(session: AsyncSession, account_id: int) -> str | None:
+    result: str | None = await session.scalar(select(User.email).where(User.account_id == account_id))
+    return result
+
+
+# --- what is due ----------------------------------------------------------------------------------------
+
+
+async def latest_charged_period(session: AsyncSession) -> dt.date | None:
+    result: dt.date | None = await session.scalar(select(func.max(Charge.period)))
+    return result
+
+
+def _no_delivery(period: dt.date, kind: str) -> ColumnElement[bool]:
+    return ~exists().where(
+        MailDelivery.account_id == MailSubscription.account_id,
+        MailDelivery.period == period,
+        MailDelivery.kind == kind,
+    )
+
+
+def _has_charges(period: dt.date) -> ColumnElement[bool]:
+    return exists().where(Charge.account_id == MailSubscription.account_id, Charge.period == period)
+
+
+def _a_meter_unread(reading_period: dt.date) -> ColumnElement[bool]:
+    """The account has a meter without an accepted reading for the period."""
+    read = exists().where(
+        Reading.meter_id == Meter.id,
+        Reading.period == reading_period,
+        Reading.status == ReadingStatus.ACCEPTED.value,
+    )
+    return exists().where(Meter.account_id == MailSubscription.account_id, ~read)
+
+
+def due_condition(kind: str, period: dt.date, reading_period: dt.date | None) -> ColumnElement[bool]:
+    """Whom a letter of ``kind`` about ``period`` is for (a registered subscriber), delivered or not."""
+    registered = exists().where(User.account_id == MailSubscription.account_id)
+    if kind == "receipt":
+        return and_(MailSubscription.receipt.is_(True), registered, _has_charges(period))
+    assert reading_period is not None
+    return and_(MailSubscription.reminders.is_(True), registered, _a_meter_unread(reading_period))
+
+
+async def new_candidates(
+    session: AsyncSession, kind: str, period: dt.date, reading_period: dt.date | None, limit: int
+) -> list[int]:
+    """Accounts due a letter that has no delivery row yet, lowest id first."""
+    rows = await session.scalars(
+        select(MailSubscription.account_id)
+        .where(due_condition(kind, period, reading_period), _no_delivery(period, kind))
+        .order_by(MailSubscription.account_id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def count_new_candidates(
+    session: AsyncSession, kind: str, period: dt.date, reading_period: dt.date | None
+) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(MailSubscription)
+        .where(due_condition(kind, period, reading_period), _no_delivery(period, kind))
+    )
+    return int(count or 0)
+
+
+# --- claims and states -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    account_id: int
+    message_id: str
+
+
+async def claim_new(
+    session: AsyncSession,
+    kind: str,
+    period: dt.date,
+    rows: Sequence[tuple[int, str]],
+    owner: str,
+    now: dt.datetime,
+) -> list[Claimed]:
+    """Insert ``claimed`` rows for (account id, Message-ID); a row another sender inserted first is
+    left to it (the unique key decides, on every database)."""
+    if not rows:
+        return []
+    values = [
+        {
+            "account_id": account_id,
+            "period": period,
+            "kind": kind,
+            "state": "claimed",
+            "claimed_by": owner,
+            "claimed_at": now,
+            "attempts": 0,
+            "message_id": message_id,
+        }
+        for account_id, message_id in rows
+    ]
+    statement = (
+        _insert(session, MailDelivery)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["account_id", "period", "kind"])
+        .returning(MailDelivery.id, MailDelivery.account_id, MailDelivery.message_id)
+    )
+    result = await session.execute(statement)
+    return [Claimed(*row) for row in result.all()]
+
+
+def _reclaimable(stale_before: dt.datetime, max_attempts: int, resend_uncertain: bool) -> ColumnElement[bool]:
+    states = [
+        # A crashed sender's claim whose letter was never started.
+        and_(MailDelivery.state == "claimed", MailDelivery.claimed_at < stale_before),
+        # A letter the server refused for now, or could not be reached for.
+        and_(MailDelivery.state == "failed", MailDelivery.attempts < max_attempts),
+    ]
+    if resend_uncertain:
+        states.append(MailDelivery.state == "uncertain")
+    return or_(*states)
+
+
+async def claim_again(
+    session: AsyncSession,
+    kind: str,
+    period: dt.date,
+    owner: str,
+    now: dt.datetime,
+    *,
+    stale_before: dt.datetime,
+    max_attempts: int,
+    resend_uncertain: bool,
+    limit: int,
+) -> list[Claimed]:
+    """Take over rows left by a crashed sender or failed before. The condition is in the UPDATE itself:
+    of two senders taking the same row, the second finds it no longer matching (PostgreSQL re-checks
+    an updated row's condition) and leaves it."""
+    condition = and_(
+        MailDelivery.period == period,
+        MailDelivery.kind == kind,
+        _reclaimable(stale_before, max_attempts, resend_uncertain),
+    )
+    ids = select(MailDelivery.id).where(condition).order_by(MailDelivery.id).limit(limit)
+    result = await session.execute(
+        update(MailDelivery)
+        .where(MailDelivery.id.in_(ids.scalar_subquery()), condition)
+        .values(state="claimed", claimed_by=owner, claimed_at=now)
+        .returning(MailDelivery.id, MailDelivery.account_id, MailDelivery.message_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [Claimed(*row) for row in result.all()]
+
+
+async def expire_sending(session: AsyncSession, stale_before: dt.datetime) -> int:
+    """Letters whose sender died during the SMTP transaction: maybe delivered, never sent again alone."""
+    result = await session.execute(
+        update(MailDelivery)
+        .where(MailDelivery.state == "sending", MailDelivery.claimed_at < stale_before)
+        .values(state="uncertain", detail="the sender stopped during the SMTP transaction")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def mark_sending(session: AsyncSession, delivery_id: int, owner: str, now: dt.datetime) -> bool:
+    """``claimed`` → ``sending`` if the claim is still this sender's (False: someone took it over)."""
+    result = await session.execute(
+        update(MailDelivery)
+        .where(
+            MailDelivery.id == delivery_id, MailDelivery.claimed_by == owner, MailDelivery.state == "claimed"
+        )
+        .values(state="sending", claimed_at=now, attempts=MailDelivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish(
+    session: AsyncSession,
+    delivery_id: int,
+    owner: str,
+    state: str,
+    detail: str,
+    sent_at: dt.datetime | None,
+    *,
+    from_state: str = "sending",
+) -> None:
+    await session.execute(
+        update(MailDelivery)
+        .where(
+            MailDelivery.id == delivery_id, MailDelivery.claimed_by == owner, MailDelivery.state == from_state
+        )
+        .values(state=state, detail=detail[:300], sent_at=sent_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def release(session: AsyncSession, ids: Sequence[int], owner: str) -> None:
+    """Give back claims whose letters were never started (the run stopped): as if never claimed."""
+    if ids:
+        await session.execute(
+            delete(MailDelivery)
+            .where(
+                MailDelivery.id.in_(ids), MailDelivery.claimed_by == owner, MailDelivery.state == "claimed"
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def count_states(session: AsyncSession, kind: str, period: dt.date) -> dict[str, int]:
+    rows = await session.execute(
+        select(MailDelivery.state, func.count())
+        .where(MailDelivery.kind == kind, MailDelivery.period == period)
+        .group_by(MailDelivery.state)
+    )
+    return {state: int(count) for state, count in rows.all()}
+
+
+async def count_retryable(session: AsyncSession, kind: str, period: dt.date, max_attempts: int) -> int:
+    count = await session.scalar(
+        select(func.count()).where(
+            MailDelivery.kind == kind,
+            MailDelivery.period == period,
+            or_(
+                MailDelivery.state == "claimed",
+                and_(MailDelivery.state == "failed", MailDelivery.attempts < max_attempts),
+            ),
+        )
+    )
+    return int(count or 0)
+
+
+# --- what the letters say -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Addressee:
+    account_id: int
+    account_number: str
+    email: str
+    receipt: bool
+    reminders: bool
+
+
+async def addressees(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, Addressee]:
+    rows = await session.execute(
+        select(
+            Account.id,
+            Account.number,
+            User.email,
+            MailSubscription.receipt,
+            MailSubscription.reminders,
+        )
+        .join(User, User.account_id == Account.id)
+        .join(MailSubscription, MailSubscription.account_id == Account.id)
+        .where(Account.id.in_(account_ids))
+    )
+    return {row[0]: Addressee(*row) for row in rows.all()}
+
+
+@dataclass(frozen=True)
+class MeterDue:
+    account_id: int
+    service_name: str
+    unit: str
+    serial_number: str
+    submitted: bool
+
+
+async def meters_of(
+    session: AsyncSession, account_ids: Sequence[int], reading_period: dt.date
+) -> dict[int, list[MeterDue]]:
+    read = (
+        exists()
+        .where(
+            Reading.meter_id == Meter.id,
+            Reading.period == reading_period,
+            Reading.status == ReadingStatus.ACCEPTED.value,
+        )
+        .label("submitted")
+    )
+    rows = await session.execute(
+        select(Meter.account_id, Service.name, Service.unit, Meter.serial_number, read)
+        .join(Service, Service.id == Meter.service_id)
+        .where(Meter.account_id.in_(account_ids))
+        .order_by(Meter.account_id, Service.sort_order, Meter.id)
+    )
+    meters: dict[int, list[MeterDue]] = {}
+    for row in rows.all():
+        meters.setdefault(row[0], []).append(MeterDue(row[0], row[1], row[2], row[3], bool(row[4])))
+    return meters
