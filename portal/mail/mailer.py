@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import logging
 import mailbox
 from dataclasses import dataclass
@@ -62,7 +63,14 @@ def build_message(sender: str, mail: OutgoingMail) -> EmailMessage:
         message.add_attachment(
             attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
+    # Headers are written unfolded: Python 3.11 folds a long non-ASCII subject between encoded words
+    # and so loses the space there («показанийдо»). The body's encoding is already chosen above.
+    message.policy = _UNFOLDED
     return message
+
+
+#: The default policy with SMTP's line limit: a header up to 998 characters stays on one line.
+_UNFOLDED = email.policy.default.clone(max_line_length=998)
 
 
 class Mailer:

@@ -18,6 +18,7 @@ import asyncio
 import enum
 import logging
 import mailbox
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,6 +29,10 @@ from portal.settings import Settings
 from portal.storage import private_dir, private_file
 
 log = logging.getLogger("kabinet.portal.mail")
+
+
+#: Called just before the letter's content goes; False: it must not go.
+BeforeData = Callable[[], Awaitable[bool]]
 
 
 class Outcome(enum.Enum):
@@ -75,7 +80,11 @@ class SmtpTransport:
         self._smtp = smtp
         return smtp
 
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> Attempt:
+    async def send(
+        self, message: EmailMessage, sender: str, recipient: str, before_data: BeforeData
+    ) -> Attempt:
+        """Connect if needed, MAIL and RCPT; then ``before_data()`` (False: do not send after all)
+        and DATA. Only DATA can end UNCERTAIN."""
         try:
             smtp = await self._connected()
             await smtp.mail(sender)
@@ -91,6 +100,9 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self.close()
             return Attempt(Outcome.NOT_SENT, type(exc).__name__)
+        if not await before_data():
+            await self._reset()
+            return Attempt(Outcome.NOT_SENT, "the claim was taken over")
         try:
             response = await smtp.data(message.as_bytes())
         except aiosmtplib.SMTPResponseException as exc:
@@ -139,7 +151,11 @@ class MaildirTransport:
         for letter in (self._outbox / "new").glob(f"{key}*"):
             private_file(letter)
 
-    async def send(self, message: EmailMessage, sender: str, recipient: str) -> Attempt:
+    async def send(
+        self, message: EmailMessage, sender: str, recipient: str, before_data: BeforeData
+    ) -> Attempt:
+        if not await before_data():
+            return Attempt(Outcome.NOT_SENT, "the claim was taken over")
         try:
             await asyncio.to_thread(self._store, message)
         except OSError as exc:

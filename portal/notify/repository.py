@@ -250,6 +250,15 @@ async def finish(
     )
 
 
+async def count_attempt(session: AsyncSession, delivery_id: int) -> None:
+    await session.execute(
+        update(MailDelivery)
+        .where(MailDelivery.id == delivery_id)
+        .values(attempts=MailDelivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def release(session: AsyncSession, ids: Sequence[int], owner: str) -> None:
     """Give back claims whose letters were never started (the run stopped): as if never claimed."""
     if ids:

@@ -11,16 +11,16 @@ or crashes, there is never a second row, so never a second letter from another r
   with its own name and the time, and committed before any letter left. A claim older than
   ``notify_claim_timeout_seconds`` whose letter was never started belongs to a crashed sender: the next
   run takes it over (an UPDATE whose condition PostgreSQL re-checks, so only one taker wins) and sends it.
-- **sending**: committed just before the letter's SMTP transaction starts, by the claim's owner only
-  (a sender whose claim was taken over sends nothing). The answer 250 is recorded as **sent**, with
+- **sending**: committed once the server took MAIL FROM and RCPT TO, just before DATA, by the claim's
+  owner only (a sender whose claim was taken over sends nothing). The answer 250 is recorded as **sent**, with
   the server's reply, in its own commit right after it arrives.
 - A crash (or a dropped connection) between the DATA command and that commit leaves a row that may or
   may not have been delivered: RFC 1047's window, which no SMTP client can close. Such a row becomes
   **uncertain** and is *not* sent again on its own (at most once); ``--resend-uncertain`` sends those
   again, with the same Message-ID, so a mail server or program that de-duplicates by it shows one
   letter. At most one letter per crashed sender can be uncertain — the one in flight.
-- A connection lost before the letter's content went (connect, MAIL FROM, RCPT TO, a 421) is certainly
-  not delivered: the sender reconnects and sends it again.
+- A connection lost before DATA (connect, MAIL FROM, RCPT TO, a 421) is certainly not delivered: the
+  row is still ``claimed``; the sender reconnects and sends it again.
 """
 
 from __future__ import annotations
@@ -328,6 +328,8 @@ class Sender:
             await repository.finish(
                 session, claimed.id, self.owner, state, detail, sent_at, from_state=from_state
             )
+            if state == "failed" and from_state == "claimed":  # an attempt that never reached DATA
+                await repository.count_attempt(session, claimed.id)
             await session.commit()
 
     async def _deliver(
@@ -352,16 +354,23 @@ class Sender:
             counts.skipped += 1
             return
         message = build_message(self.settings.mail_from, mail)
-        for attempt in range(RECONNECTS + 1):
-            await self.pace.wait()
+        lost = marked = False
+
+        async def before_data() -> bool:
+            nonlocal lost, marked
             async with self._session() as session:
                 mine = await repository.mark_sending(session, claimed.id, self.owner, self.state.clock.now())
                 await session.commit()
-            if not mine:  # another sender took the claim over (this one was too slow): it sends
-                return
-            if self.options.before_send is not None:
+            lost, marked = not mine, mine
+            if mine and self.options.before_send is not None:
                 self.options.before_send(claimed)
-            result = await self.transport.send(message, self.envelope_from, mail.to)
+            return mine
+
+        for attempt in range(RECONNECTS + 1):
+            await self.pace.wait()
+            result = await self.transport.send(message, self.envelope_from, mail.to, before_data)
+            if lost:  # another sender took the claim over (this one was too slow): it sends
+                return
             if result.outcome is Outcome.ACCEPTED:
                 await self._finish(claimed, "sent", result.detail)
                 counts.sent += 1
@@ -370,16 +379,17 @@ class Sender:
                 await self._finish(claimed, "uncertain", result.detail)
                 counts.uncertain += 1
                 return
+            # Refused at MAIL/RCPT (still "claimed") or after DATA ("sending").
+            at = "sending" if marked else "claimed"
             if result.outcome is Outcome.PERMANENT:
-                await self._finish(claimed, "rejected", result.detail)
+                await self._finish(claimed, "rejected", result.detail, from_state=at)
                 counts.failed += 1
                 return
             if result.outcome is Outcome.TEMPORARY:
-                await self._finish(claimed, "failed", result.detail)
+                await self._finish(claimed, "failed", result.detail, from_state=at)
                 counts.failed += 1
                 return
-            # NOT_SENT: certainly not delivered. Back to "claimed" and again over a new connection.
-            await self._finish(claimed, "claimed", result.detail)
+            # NOT_SENT: certainly not delivered (before DATA). Again over a new connection.
             log.warning("SMTP connection lost (%s); reconnecting", result.detail)
             await asyncio.sleep(min(2**attempt * 0.5, 5) if attempt else 0)
         await self._finish(claimed, "failed", "SMTP server unreachable", from_state="claimed")
