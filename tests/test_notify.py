@@ -227,3 +227,31 @@ async def test_subscriptions_api_is_strict(portal: Any, value: Any) -> None:
     assert (shown["receipt"], shown["reminders"]) == (True, False)
     response = await portal.client.put(path, headers=headers, json={"receipt": False, "reminders": True})
     assert (response.json()["receipt"], response.json()["reminders"]) == (False, True)
+
+
+@pytest.mark.postgres
+async def test_two_senders_at_once_send_each_letter_once(make_portal: Any, database_url: str) -> None:
+    """Two senders, each with its own engine and connections, on one PostgreSQL database."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two processes on one database: PostgreSQL")
+    import asyncio
+
+    from portal.app import build_state
+
+    server = Server(drop_at_mail={17})  # and a drop halfway, for good measure
+    with smtp(server) as port:
+        portal = await _portal(make_portal, port)
+        async with portal.state.sessionmaker() as session:
+            await add_residents(session, 60)
+        other = build_state(portal.settings, portal.clock)
+        try:
+            reports = await asyncio.gather(
+                Sender(portal.state, Options(receipts=False, batch=7)).run(),
+                Sender(other, Options(receipts=False, batch=5)).run(),
+            )
+        finally:
+            await other.engine.dispose()
+    sent = [report.counts["reminder_open"].sent for report in reports]
+    assert sum(sent) == 60 and all(sent), sent  # both took part
+    assert len(server.envelopes) == 60 and set(server.per_recipient().values()) == {1}
+    assert set((await _states(portal)).values()) == {"sent"}
