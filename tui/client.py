@@ -54,6 +54,7 @@ from tui.models import (
     CaptchaPurpose,
     EmailChanged,
     Health,
+    MailSubscriptions,
     MetersOverview,
     PaymentCodes,
     PaymentHistory,
@@ -450,6 +451,21 @@ class PortalClient:
     async def profile(self) -> Profile:
         """The account number and the registered e-mail. Raises :class:`SessionExpired`."""
         return _parse(Profile.from_json, await self._get("/profile", auth="session"))
+
+    async def mail_subscriptions(self) -> MailSubscriptions:
+        """Which letters the resident gets by e-mail. Raises :class:`SessionExpired`."""
+        return _parse(MailSubscriptions.from_json, await self._get("/profile/notifications", auth="session"))
+
+    async def set_mail_subscriptions(self, *, receipt: bool, reminders: bool) -> MailSubscriptions:
+        """Turn the monthly receipt and the reading reminders on or off (both said; a repeat is harmless)."""
+        response = await self._request(
+            "PUT",
+            "/profile/notifications",
+            json={"receipt": receipt, "reminders": reminders},
+            auth="session",
+            retries=2,  # a PUT of the whole choice: repeating it changes nothing
+        )
+        return _parse(MailSubscriptions.from_json, _json_object(response))
 
     async def change_email(
         self,

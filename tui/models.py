@@ -1025,7 +1025,23 @@ class EmailChanged:
         return cls(message=_str(data["message"]), email_masked=_str(data["email_masked"]))
 
 
-__all__ += ["Captcha", "CaptchaPurpose", "EmailChanged", "Profile", "ReceiptMailed"]
+@dataclass(frozen=True, slots=True)
+class MailSubscriptions:
+    """The letters the resident chose: the monthly receipt, reading reminders; where they go."""
+
+    receipt: bool
+    reminders: bool
+    email_masked: str
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        receipt, reminders = data["receipt"], data["reminders"]
+        if not isinstance(receipt, bool) or not isinstance(reminders, bool):
+            raise ValueError("receipt and reminders must be true or false")
+        return cls(receipt=receipt, reminders=reminders, email_masked=_str(data["email_masked"]))
+
+
+__all__ += ["Captcha", "CaptchaPurpose", "EmailChanged", "MailSubscriptions", "Profile", "ReceiptMailed"]
 
 
 # --- payments ------------------------------------------------------------------------------------------
