@@ -30,7 +30,11 @@ class Server:
     """
 
     def __init__(
-        self, *, drop_at_mail: set[int] | None = None, drop_in_data: set[int] | None = None, stall_at: str = ""
+        self,
+        *,
+        drop_at_mail: set[int] | None = None,
+        drop_in_data: set[int] | None = None,
+        stall_at: str = "",
     ) -> None:
         self.envelopes: list[Any] = []
         self.mails = 0
@@ -41,7 +45,9 @@ class Server:
         self.stall_at = stall_at
         self.stalled = threading.Event()
 
-    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any) -> Any:
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any
+    ) -> Any:
         self.connections += 1
         session.host_name = hostname
         return responses

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ async def test_a_killed_sender_is_resumed_without_sending_twice(
             if process.poll() is None:
                 process.kill()
     assert hung.envelopes == []
-    time.sleep(2.2)  # the dead sender's claims grow stale (KABINET_NOTIFY_CLAIM_TIMEOUT_SECONDS=2)
+    await asyncio.sleep(2.2)  # the dead sender's claims grow stale (KABINET_NOTIFY_CLAIM_TIMEOUT_SECONDS=2)
     server = Server()
     with smtp(server) as port:
         rerun = _notify(database_url, port, tmp_path)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -240,6 +240,12 @@ async def finish(
     *,
     from_state: str = "sending",
 ) -> None:
+    """Record how a letter ended. Visible at once, but PostgreSQL is not made to wait for the disk:
+    should the database itself crash and lose it, the row is back in ``sending`` (→ uncertain, never
+    resent) or ``claimed`` (the letter never reached DATA) — safe either way. Only the ``sending`` mark
+    must be on disk before DATA, and it is (a normal commit).
+
+    ``session`` is the sender's journal (see :func:`journal_settings`)."""
     await session.execute(
         update(MailDelivery)
         .where(
@@ -248,6 +254,12 @@ async def finish(
         .values(state=state, detail=detail[:300], sent_at=sent_at)
         .execution_options(synchronize_session=False)
     )
+
+
+async def journal_settings(session: AsyncSession) -> None:
+    """The connection that records outcomes: its commits do not wait for the disk (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET synchronous_commit TO OFF"))
 
 
 async def count_attempt(session: AsyncSession, delivery_id: int) -> None:

@@ -32,7 +32,8 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
@@ -185,11 +186,49 @@ class Sender:
         self.pace = _Pace(rate)
         self.envelope_from = parseaddr(self.settings.mail_from)[1] or "noreply@kabinet.local"
         self.domain = self.envelope_from.rpartition("@")[2] or "kabinet.local"
+        self._db: AsyncSession | None = None
+        self._journal: AsyncSession | None = None
 
-    def _session(self) -> AsyncSession:
-        return self.state.sessionmaker()
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """The run's one session, on one connection kept for the whole run (no checkout per letter)."""
+        assert self._db is not None
+        try:
+            yield self._db
+        except BaseException:
+            await self._db.rollback()
+            raise
+        else:
+            if self._db.in_transaction():  # reads end here too: no snapshot held across SMTP waits
+                await self._db.commit()
 
     async def run(self) -> Report:
+        """On PostgreSQL two connections for the whole run, each statement its own transaction (one
+        round trip, no BEGIN/COMMIT): the main one, whose commits wait for the disk (claims and the
+        ``sending`` marks), and the journal of outcomes, whose commits do not (see ``repository.finish``).
+        SQLite has one connection: both are the same session."""
+        engine = self.state.engine
+        if engine.dialect.name != "postgresql":
+            async with engine.connect() as connection:
+                self._db = self._journal = AsyncSession(
+                    bind=connection, expire_on_commit=False, autoflush=False
+                )
+                try:
+                    return await self._run()
+                finally:
+                    await self._db.close()
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit.connect() as main, autocommit.connect() as journal:
+            self._db = AsyncSession(bind=main, expire_on_commit=False, autoflush=False)
+            self._journal = AsyncSession(bind=journal, expire_on_commit=False, autoflush=False)
+            await repository.journal_settings(self._journal)
+            try:
+                return await self._run()
+            finally:
+                await self._db.close()
+                await self._journal.close()
+
+    async def _run(self) -> Report:
         report = Report()
         async with self._session() as session:
             report.jobs = await due_jobs(self.state, session, self.options)
@@ -324,13 +363,18 @@ class Sender:
         self, claimed: Claimed, state: str, detail: str, *, from_state: str = "sending"
     ) -> None:
         sent_at = self.state.clock.now() if state == "sent" else None
-        async with self._session() as session:
+        session = self._journal
+        assert session is not None
+        try:
             await repository.finish(
                 session, claimed.id, self.owner, state, detail, sent_at, from_state=from_state
             )
             if state == "failed" and from_state == "claimed":  # an attempt that never reached DATA
                 await repository.count_attempt(session, claimed.id)
             await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
 
     async def _deliver(
         self,
