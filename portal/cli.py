@@ -344,6 +344,12 @@ async def _notify(settings: Settings, args: argparse.Namespace) -> int:
             f"{job.kind:<17} {month}: sent {counts.sent}, skipped {counts.skipped}, failed {counts.failed}, "
             f"uncertain {counts.uncertain}, remaining {counts.remaining}"
         )
+    if report.expired:
+        print(
+            f"{report.expired} letter(s) a stopped sender left between DATA and the server's answer are "
+            "now uncertain (maybe delivered): not sent again; --resend-uncertain sends them.",
+            file=sys.stderr,
+        )
     if report.stopped:
         print(f"Stopped: {report.stopped}. The next run sends the rest.", file=sys.stderr)
         return 1

@@ -82,6 +82,7 @@ async def test_a_killed_sender_is_resumed_without_sending_twice(
     else:
         # The letter in DATA may have arrived: it is not sent again on its own.
         assert "sent 5, skipped 0, failed 0, uncertain 0, remaining 0" in output, output
+        assert "1 letter(s) a stopped sender left between DATA" in output, output
         assert states == ["sent"] * 5 + ["uncertain"]
         assert len(server.envelopes) == 5
     assert "sent 0," in again_output, again_output

@@ -36,11 +36,11 @@ def _footer(topic: Topic, link: str) -> tuple[str, str]:
     name = _TOPIC_NAMES[topic]
     text = (
         f"\n--\nВы получили это письмо, потому что включили {name} в личном кабинете.\n"
-        f"Отключить: в приложении «{PROFILE_SWITCH}» или по ссылке (вход не нужен):\n{link}\n"
+        f"Отключить: в приложении — {PROFILE_SWITCH}, или по ссылке (вход не нужен):\n{link}\n"
     )
     html = (
         f'<hr><p style="color:#666;font-size:small">Вы получили это письмо, потому что включили {name} '
-        f"в личном кабинете. Отключить: в приложении «{escape(PROFILE_SWITCH)}» или "
+        f"в личном кабинете. Отключить: в приложении — {escape(PROFILE_SWITCH)}, или "
         f'<a href="{escape(link)}">по ссылке</a> (вход не нужен).</p>'
     )
     return text, html

@@ -91,6 +91,8 @@ class Report:
     connections: int = 0
     #: The run stopped early (the SMTP server could not be reached).
     stopped: str | None = None
+    #: Letters a stopped sender left mid-transaction, found by this run (now ``uncertain``).
+    expired: int = 0
 
     def total(self) -> Counts:
         total = Counts()
@@ -234,10 +236,8 @@ class Sender:
             report.jobs = await due_jobs(self.state, session, self.options)
             stale = self.state.clock.now() - dt.timedelta(seconds=self.settings.notify_claim_timeout_seconds)
             if not self.options.dry_run:
-                expired = await repository.expire_sending(session, stale)
+                report.expired = await repository.expire_sending(session, stale)
                 await session.commit()
-                if expired:
-                    log.warning("%d letter(s) left mid-transaction by a stopped sender: uncertain", expired)
         try:
             for job in report.jobs:
                 counts = report.counts.setdefault(job.kind, Counts())
