@@ -76,12 +76,12 @@ _INVALID = "<p>Ссылка повреждена или устарела. Отк
         "Ничего не меняет: почтовые программы и антивирусы открывают ссылки из писем сами. "
         "Отписывает кнопка на странице (POST на тот же адрес)."
     ),
-    responses={200: _HTML, 400: {**_HTML, "description": "Ссылка повреждена"}},
+    responses={200: _HTML, 404: {**_HTML, "description": "Ссылка повреждена или не из письма"}},
 )
 async def unsubscribe_page(token: Token, state: State) -> HTMLResponse:
     target = read_token(state.settings.secret_key, token)
     if target is None:
-        return _page("Ссылка не подходит", _INVALID, 400)
+        return _page("Ссылка не подходит", _INVALID, 404)
     form = (
         f"<p>Больше не присылать {_TOPICS[target.topic]}?</p>"
         f'<form method="post" action="?token={escape(token)}">'
@@ -95,12 +95,12 @@ async def unsubscribe_page(token: Token, state: State) -> HTMLResponse:
     response_class=HTMLResponse,
     summary="Отписаться по ссылке из письма (в том числе одним нажатием в почтовой программе, RFC 8058)",
     description="Повторное нажатие ничего не меняет и отвечает так же.",
-    responses={200: _HTML, 400: {**_HTML, "description": "Ссылка повреждена"}},
+    responses={200: _HTML, 404: {**_HTML, "description": "Ссылка повреждена или не из письма"}},
 )
 async def unsubscribe(token: Token, state: State, session: DbSession) -> HTMLResponse:
     target = await service.unsubscribe(session, state.settings.secret_key, token, state.clock.now())
     if target is None:
-        return _page("Ссылка не подходит", _INVALID, 400)
+        return _page("Ссылка не подходит", _INVALID, 404)
     return _page(
         "Вы отписались",
         f"<p>{_TOPICS[target.topic].capitalize()} больше приходить не будут. Включить их снова можно "
