@@ -35,7 +35,10 @@ class Server:
         drop_at_mail: set[int] | None = None,
         drop_in_data: set[int] | None = None,
         stall_at: str = "",
+        refuse_once: dict[str, str] | None = None,
     ) -> None:
+        #: Recipient → the reply to its first RCPT TO (``450 …`` greylisting, ``550 …`` no such user).
+        self.refuse_once = dict(refuse_once or {})
         self.envelopes: list[Any] = []
         self.mails = 0
         self.datas = 0
@@ -64,6 +67,8 @@ class Server:
         if self.stall_at == "rcpt":
             self.stalled.set()
             await asyncio.sleep(3600)
+        if address in self.refuse_once:
+            return self.refuse_once.pop(address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

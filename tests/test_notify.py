@@ -255,3 +255,27 @@ async def test_two_senders_at_once_send_each_letter_once(make_portal: Any, datab
     assert sum(sent) == 60 and all(sent), sent  # both took part
     assert len(server.envelopes) == 60 and set(server.per_recipient().values()) == {1}
     assert set((await _states(portal)).values()) == {"sent"}
+
+
+async def test_a_refused_recipient_is_retried_by_a_later_run_and_a_bounced_one_never(
+    make_portal: Any,
+) -> None:
+    server = Server(
+        refuse_once={
+            "r9900000001@example.ru": "450 4.2.0 greylisted, try later",
+            "r9900000002@example.ru": "550 5.1.1 no such user",
+        }
+    )
+    with smtp(server) as port:
+        portal = await _portal(make_portal, port)
+        async with portal.state.sessionmaker() as session:
+            ids = await add_residents(session, 4)
+        first = (await Sender(portal.state, Options(receipts=False)).run()).counts["reminder_open"]
+        # The greylisted one is not asked again within the run; the bounced one is done with.
+        assert (first.sent, first.failed, first.remaining) == (2, 2, 1)
+        portal.clock.advance(dt.timedelta(hours=1))
+        second = (await Sender(portal.state, Options(receipts=False)).run()).counts["reminder_open"]
+        assert (second.sent, second.failed, second.remaining) == (1, 0, 0)
+    states = await _states(portal)
+    assert [states[i] for i in ids] == ["sent", "sent", "rejected", "sent"]
+    assert server.per_recipient() == {f"r99{i:08d}@example.ru": 1 for i in (0, 1, 3)}

@@ -163,12 +163,19 @@ async def claim_new(
     return [Claimed(*row) for row in result.all()]
 
 
-def _reclaimable(stale_before: dt.datetime, max_attempts: int, resend_uncertain: bool) -> ColumnElement[bool]:
+def _reclaimable(
+    stale_before: dt.datetime, failed_before: dt.datetime, max_attempts: int, resend_uncertain: bool
+) -> ColumnElement[bool]:
     states = [
         # A crashed sender's claim whose letter was never started.
         and_(MailDelivery.state == "claimed", MailDelivery.claimed_at < stale_before),
-        # A letter the server refused for now, or could not be reached for.
-        and_(MailDelivery.state == "failed", MailDelivery.attempts < max_attempts),
+        # A letter the server refused for now, or could not be reached for — by an earlier run: a
+        # server that says «later» is not asked again within the same run.
+        and_(
+            MailDelivery.state == "failed",
+            MailDelivery.attempts < max_attempts,
+            MailDelivery.claimed_at < failed_before,
+        ),
     ]
     if resend_uncertain:
         states.append(MailDelivery.state == "uncertain")
@@ -183,6 +190,7 @@ async def claim_again(
     now: dt.datetime,
     *,
     stale_before: dt.datetime,
+    failed_before: dt.datetime,
     max_attempts: int,
     resend_uncertain: bool,
     limit: int,
@@ -193,7 +201,7 @@ async def claim_again(
     condition = and_(
         MailDelivery.period == period,
         MailDelivery.kind == kind,
-        _reclaimable(stale_before, max_attempts, resend_uncertain),
+        _reclaimable(stale_before, failed_before, max_attempts, resend_uncertain),
     )
     ids = select(MailDelivery.id).where(condition).order_by(MailDelivery.id).limit(limit)
     result = await session.execute(
@@ -272,15 +280,19 @@ async def count_attempt(session: AsyncSession, delivery_id: int) -> None:
 
 
 async def release(session: AsyncSession, ids: Sequence[int], owner: str) -> None:
-    """Give back claims whose letters were never started (the run stopped): as if never claimed."""
-    if ids:
-        await session.execute(
-            delete(MailDelivery)
-            .where(
-                MailDelivery.id.in_(ids), MailDelivery.claimed_by == owner, MailDelivery.state == "claimed"
-            )
-            .execution_options(synchronize_session=False)
-        )
+    """Give back claims whose letters were never started (the run stopped): a first attempt as if
+    never claimed, a retry back to ``failed`` with its count."""
+    if not ids:
+        return
+    mine = and_(MailDelivery.id.in_(ids), MailDelivery.claimed_by == owner, MailDelivery.state == "claimed")
+    await session.execute(
+        delete(MailDelivery)
+        .where(mine, MailDelivery.attempts == 0)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(MailDelivery).where(mine).values(state="failed").execution_options(synchronize_session=False)
+    )
 
 
 async def count_states(session: AsyncSession, kind: str, period: dt.date) -> dict[str, int]:

@@ -189,6 +189,7 @@ class Sender:
         self.envelope_from = parseaddr(self.settings.mail_from)[1] or "noreply@kabinet.local"
         self.domain = self.envelope_from.rpartition("@")[2] or "kabinet.local"
         self._db: AsyncSession | None = None
+        self.started = state.clock.now()
         self._journal: AsyncSession | None = None
 
     @asynccontextmanager
@@ -205,6 +206,10 @@ class Sender:
                 await self._db.commit()
 
     async def run(self) -> Report:
+        self.started = self.state.clock.now()
+        return await self._connected_run()
+
+    async def _connected_run(self) -> Report:
         """On PostgreSQL two connections for the whole run, each statement its own transaction (one
         round trip, no BEGIN/COMMIT): the main one, whose commits wait for the disk (claims and the
         ``sending`` marks), and the journal of outcomes, whose commits do not (see ``repository.finish``).
@@ -279,6 +284,7 @@ class Sender:
                 self.owner,
                 now,
                 stale_before=stale,
+                failed_before=self.started,
                 max_attempts=self.settings.notify_max_attempts,
                 resend_uncertain=self.options.resend_uncertain,
                 limit=self.batch,
