@@ -368,6 +368,15 @@ def cmd_notify(args: argparse.Namespace) -> int:
     settings = Settings()
     if not args.dry_run:
         settings.check_production_safety()
+        from portal.settings import DEFAULT_PUBLIC_URL
+
+        if not settings.demo and settings.public_url == DEFAULT_PUBLIC_URL:
+            print(
+                f"KABINET_PUBLIC_URL is {DEFAULT_PUBLIC_URL}: the letters' unsubscribe links would lead "
+                "nowhere. Set the portal's address as residents reach it (https://…) or run with --demo.",
+                file=sys.stderr,
+            )
+            return 2
     return asyncio.run(_notify(settings, args))
 
 

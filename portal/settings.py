@@ -15,6 +15,9 @@ DEFAULT_SECRET_KEY = "kabinet-demo-secret-key-do-not-use-in-production"  # noqa:
 DEFAULT_PAYMENT_SECRET = "kabinet-sandbox-payment-secret"  # noqa: S105 - sandbox only
 
 
+#: The portal's address in the demo (``kabinet-portal serve``'s default); real letters need the real one.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
 #: The least entropy a secret key may have, as :func:`estimated_entropy_bits` estimates it.
 MIN_SECRET_BITS = 128
 
@@ -116,7 +119,7 @@ class Settings(BaseSettings):
     #: Maildir folder used when no SMTP host is set.
     outbox_dir: Path | None = None
     #: The portal's address as residents reach it (letters' unsubscribe links point here).
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = DEFAULT_PUBLIC_URL
 
     # E-mailed receipts and reading reminders (``kabinet-portal notify``, portal/notify).
     #: Letters claimed (and sent) at a time, through one SMTP connection.

@@ -28,6 +28,7 @@ def _notify(database_url: str, port: int, tmp_path: Path, *extra: str) -> subpro
         "KABINET_SMTP_HOST": "127.0.0.1",
         "KABINET_SMTP_PORT": str(port),
         "KABINET_NOTIFY_RATE": "0",
+        "KABINET_PUBLIC_URL": "https://kabinet.example.ru",
         "KABINET_NOTIFY_CLAIM_TIMEOUT_SECONDS": "2",
     }
     return subprocess.Popen(
