@@ -10,6 +10,7 @@ from portal.auth.endpoints import router as auth_router
 from portal.captcha.endpoints import router as captcha_router
 from portal.history.endpoints import router as history_router
 from portal.kit.errors import FIELD_NAMES, RepeatedQueryParameter, error_responses, unprocessable
+from portal.notify.endpoints import router as notify_router
 from portal.operators.router import operator_router
 from portal.payments.endpoints import router as payments_router
 from portal.profile.endpoints import router as profile_router
@@ -50,6 +51,7 @@ for router in (
     history_router,
     captcha_router,
     profile_router,
+    notify_router,
     receipts_router,
     payments_router,
     operator_router,

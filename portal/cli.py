@@ -371,6 +371,75 @@ def cmd_import(args: argparse.Namespace) -> int:
     return asyncio.run(_import(Settings(), args))
 
 
+async def _notify(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.app import build_state
+    from portal.notify.sender import Options, Sender
+
+    both = not args.receipts and not args.reminders
+    options = Options(
+        receipts=args.receipts or both,
+        reminders=args.reminders or both,
+        batch=args.batch,
+        rate=args.rate,
+        dry_run=args.dry_run,
+        resend_uncertain=args.resend_uncertain,
+    )
+    state = build_state(settings)
+    try:
+        from portal.migrations import upgrade
+
+        await upgrade(state.engine)
+        report = await Sender(state, options).run()
+    finally:
+        await state.engine.dispose()
+    if not report.jobs:
+        print("Nothing is due today: no charged month for receipts, no reading window to remind of.")
+    for job in report.jobs:
+        counts = report.counts[job.kind]
+        month = f"{job.period:%Y-%m}"
+        if args.dry_run:
+            print(f"{job.kind:<17} {month}: would send {counts.due}")
+            continue
+        print(
+            f"{job.kind:<17} {month}: sent {counts.sent}, skipped {counts.skipped}, failed {counts.failed}, "
+            f"uncertain {counts.uncertain}, remaining {counts.remaining}"
+        )
+    if report.expired:
+        print(
+            f"{report.expired} letter(s) a stopped sender left between DATA and the server's answer are "
+            "now uncertain (maybe delivered): not sent again; --resend-uncertain sends them.",
+            file=sys.stderr,
+        )
+    if report.stopped:
+        print(f"Stopped: {report.stopped}. The next run sends the rest.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    """Send the month's receipts and the reading reminders that are due (for a timer or cron)."""
+    if args.batch is not None and args.batch < 1:
+        print("--batch must be 1 or more", file=sys.stderr)
+        return 2
+    if args.rate is not None and args.rate < 0:
+        print("--rate must be 0 (no limit) or more letters per second", file=sys.stderr)
+        return 2
+    _apply_common(args)
+    settings = Settings()
+    if not args.dry_run:
+        settings.check_production_safety()
+        from portal.settings import DEFAULT_PUBLIC_URL
+
+        if not settings.demo and settings.public_url == DEFAULT_PUBLIC_URL:
+            print(
+                f"KABINET_PUBLIC_URL is {DEFAULT_PUBLIC_URL}: the letters' unsubscribe links would lead "
+                "nowhere. Set the portal's address as residents reach it (https://…) or run with --demo.",
+                file=sys.stderr,
+            )
+            return 2
+    return asyncio.run(_notify(settings, args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kabinet-portal",
@@ -446,6 +515,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="add the residents' e-mail addresses (see docs/exchange-out.md)",
     )
     export_options(registrations)
+
+    notify = sub.add_parser(
+        "notify",
+        help="e-mail the month's receipts and the reading reminders due (each letter once; for a timer)",
+    )
+    common(notify)
+    notify.add_argument("--receipts", action="store_true", help="only receipts (default: both)")
+    notify.add_argument("--reminders", action="store_true", help="only reading reminders (default: both)")
+    notify.add_argument("--batch", type=int, help="letters claimed at a time (KABINET_NOTIFY_BATCH)")
+    notify.add_argument(
+        "--rate", type=float, help="letters per second at most, 0: no limit (KABINET_NOTIFY_RATE)"
+    )
+    notify.add_argument("--dry-run", action="store_true", help="count the letters due, send nothing")
+    notify.add_argument(
+        "--resend-uncertain",
+        action="store_true",
+        help="send again letters whose sender stopped mid-transaction (maybe delivered; same Message-ID)",
+    )
+    notify.set_defaults(func=cmd_notify)
 
     keys = sub.add_parser("operator-key", help="create, list or revoke keys of the operator API")
     actions = keys.add_subparsers(dest="action", required=True)

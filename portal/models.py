@@ -494,3 +494,45 @@ class ImportRun(Base):
     lines_skipped: Mapped[int] = mapped_column(Integer, default=0)
     #: JSON: per kind, lines read, rows inserted, updated, deleted.
     counts: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class MailSubscription(Base):
+    """What an account's resident chose to get by e-mail: the monthly receipt, reading reminders."""
+
+    __tablename__ = "mail_subscriptions"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    receipt: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class MailDelivery(Base):
+    """One letter of ``kabinet-portal notify``: at most one per (account, month, kind).
+
+    ``state`` moves claimed → sending → sent (or failed / rejected / uncertain); see portal/notify.
+    """
+
+    __tablename__ = "mail_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    #: The month the letter is about (the receipt's period; the reading window's closing month).
+    period: Mapped[dt.date] = mapped_column(Date)
+    #: ``receipt``, ``reminder_open`` or ``reminder_closing`` (portal.notify.service.Kind).
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    #: Which sender process holds the claim (host:pid:random) and since when.
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: The letter's Message-ID: the same on every attempt (a resend can be recognised as one).
+    message_id: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+    #: The SMTP server's reply or the error's name (never the letter's content).
+    detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "period", "kind"),
+        Index("ix_mail_deliveries_period_kind_state", "period", "kind", "state"),
+    )

@@ -61,6 +61,8 @@ READS: dict[tuple[str, str], type[Any]] = {
     ("post", "/api/v1/captcha"): tui.models.Captcha,
     ("get", "/api/v1/profile"): tui.models.Profile,
     ("post", "/api/v1/profile/email"): tui.models.EmailChanged,
+    ("get", "/api/v1/profile/notifications"): tui.models.MailSubscriptions,
+    ("put", "/api/v1/profile/notifications"): tui.models.MailSubscriptions,
     ("post", "/api/v1/payments"): tui.models.PaymentOrder,
     ("get", "/api/v1/payments/{order_id}"): tui.models.PaymentOrder,
     ("get", "/api/v1/public/capital-repair/{capital_repair_account}"): tui.models.CapitalRepairLookup,

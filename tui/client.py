@@ -56,6 +56,7 @@ from tui.models import (
     CaptchaPurpose,
     EmailChanged,
     Health,
+    MailSubscriptions,
     MetersOverview,
     PaymentCodes,
     PaymentHistory,
@@ -444,6 +445,21 @@ class PortalClient:
     async def profile(self) -> Profile:
         """The account number and the registered e-mail. Raises :class:`SessionExpired`."""
         return await self._get(Profile, "/profile", auth="session")
+
+    async def mail_subscriptions(self) -> MailSubscriptions:
+        """Which letters the resident gets by e-mail. Raises :class:`SessionExpired`."""
+        return await self._get(MailSubscriptions, "/profile/notifications", auth="session")
+
+    async def set_mail_subscriptions(self, *, receipt: bool, reminders: bool) -> MailSubscriptions:
+        """Turn the monthly receipt and the reading reminders on or off (both said; a repeat is harmless)."""
+        response = await self._request(
+            "PUT",
+            "/profile/notifications",
+            json={"receipt": receipt, "reminders": reminders},
+            auth="session",
+            retries=2,  # a PUT of the whole choice: repeating it changes nothing
+        )
+        return _decode(MailSubscriptions, response)
 
     async def change_email(
         self,

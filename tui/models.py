@@ -662,7 +662,17 @@ class EmailChanged:
     """The new address, mostly hidden."""
 
 
-__all__ += ["Captcha", "CaptchaPurpose", "EmailChanged", "Profile", "ReceiptMailed"]
+@wire("Subscriptions")
+@dataclass(frozen=True, slots=True)
+class MailSubscriptions:
+    """The letters the resident chose: the monthly receipt, reading reminders; where they go."""
+
+    receipt: bool
+    reminders: bool
+    email_masked: str
+
+
+__all__ += ["Captcha", "CaptchaPurpose", "EmailChanged", "MailSubscriptions", "Profile", "ReceiptMailed"]
 
 
 # --- payments ------------------------------------------------------------------------------------------

@@ -391,12 +391,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body.model_dump(exclude_none=True), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         error = _HTTP_ERRORS.get(exc.status_code, HttpError)
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names only the first route of the path; a path may have one route per method.
+            methods = _documented_methods(request)
+            if methods:
+                headers = {**(headers or {}), "Allow": ", ".join(methods)}
         return JSONResponse(
             ErrorBody(code=error.code, message=error.message).model_dump(exclude_none=True),
             exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -414,6 +420,24 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(asyncpg.PostgresError, _database_error(_unexpected))
     app.add_exception_handler(asyncpg.InterfaceError, _database_error(_unexpected))
     app.add_exception_handler(Exception, _unexpected)
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def _documented_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document gives the request's path (``GET, PUT`` for a path of two routes);
+    of the documented paths it fits, the most literal one (``…/payments`` before ``…/{number}``)."""
+    import re
+
+    found: list[tuple[int, list[str]]] = []
+    for template, item in request.app.openapi().get("paths", {}).items():
+        parts = re.split(r"(\{[^}]+\})", template)
+        pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+        if re.fullmatch(pattern, request.url.path):
+            methods = sorted(method.upper() for method in item if method in _HTTP_METHODS)
+            found.append((template.count("{"), methods))
+    return min(found)[1] if found else []
 
 
 def _database_error(
