@@ -56,6 +56,7 @@ from portal.models import (
     ServiceBasis,
     Tariff,
     User,
+    UserAccount,
 )
 from portal.money import multiply_to_kopecks
 
@@ -576,5 +577,11 @@ async def seed_demo(
             }
             for (plan, account_id), password_hash in zip(registered, hashes, strict=True)
         ],
+    )
+    # Every login works on its own account (portal.models.UserAccount).
+    await session.execute(
+        insert(UserAccount).from_select(
+            ["user_id", "account_id", "attached_at"], select(User.id, User.account_id, User.created_at)
+        )
     )
     await session.flush()
