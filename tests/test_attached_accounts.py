@@ -249,7 +249,5 @@ async def test_pay_all_makes_one_order_per_account_and_replays_them(portal: Port
         assert own.status_code == (200 if payment["account_number"] == A else 404)
     again = await portal.client.post(f"{API}/accounts/payments", json=body, headers={**headers, **key})
     assert again.status_code == 201
-    assert [p["order"]["id"] for p in again.json()["payments"]] == [
-        p["order"]["id"] for p in made
-    ]
+    assert [p["order"]["id"] for p in again.json()["payments"]] == [p["order"]["id"] for p in made]
     assert all(p["replayed"] for p in again.json()["payments"])

@@ -110,9 +110,7 @@ async def test_portal_payments_of_the_day_credited_once_stornos_marked(portal):
     headers = await login(portal, HAPPY_PATH_APARTMENT)
     a3 = await created(portal, headers, provider="a3", key="k-a3", amount=102312)
     await press(portal, a3, "pay")
-    fund = await created(
-        portal, headers, provider="a3", key="k-fund", amount=50000, purpose="capital_repair"
-    )
+    fund = await created(portal, headers, provider="a3", key="k-fund", amount=50000, purpose="capital_repair")
     await press(portal, fund, "pay")
     for order in (a3, fund, a3):  # A3 is polled; asking twice credits once
         assert (await order_status(portal, headers, order["id"]))["credited"] is True
