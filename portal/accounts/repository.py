@@ -176,16 +176,18 @@ class AttachmentsRepository(Repository[UserAccount]):
 
     async def attached(self, user_id: int, number: str) -> tuple[int, bool] | None:
         """The id of the login's account with this number and whether it is the login's own."""
+        account = await self.account_by_number(number)
+        if account is None:
+            return None
         row = (
             await self.session.execute(
-                select(Account.id, User.account_id == Account.id)
+                select(User.account_id == UserAccount.account_id)
                 .select_from(UserAccount)
                 .join(User, User.id == UserAccount.user_id)
-                .join(Account, Account.id == UserAccount.account_id)
-                .where(UserAccount.user_id == user_id, Account.number == number)
+                .where(UserAccount.user_id == user_id, UserAccount.account_id == account.id)
             )
         ).first()
-        return (row[0], bool(row[1])) if row else None
+        return (account.id, bool(row[0])) if row else None
 
     async def attach(self, user_id: int, account_id: int, now: dt.datetime) -> None:
         """Attach; a concurrent registration or attachment of the account makes the flush raise."""
