@@ -6,10 +6,12 @@ A is the happy-path resident (registered); C an unregistered account A attaches;
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from portal.demo.accounts import (
     DEBTOR_APARTMENT,
@@ -20,6 +22,7 @@ from portal.demo.accounts import (
     account_number,
     demo_email,
 )
+from portal.models import Account, UserAccount
 from tests.conftest import Portal
 from tests.test_cache import eventually
 from tests.test_registration import expected_total, form
@@ -251,3 +254,42 @@ async def test_pay_all_makes_one_order_per_account_and_replays_them(portal: Port
     assert again.status_code == 201
     assert [p["order"]["id"] for p in again.json()["payments"]] == [p["order"]["id"] for p in made]
     assert all(p["replayed"] for p in again.json()["payments"])
+
+
+async def test_choosing_in_one_worker_is_seen_by_another(make_portal: Any) -> None:
+    first, second = await make_portal(), await make_portal()
+    if first.settings.is_sqlite:
+        pytest.skip("several workers on one database need PostgreSQL")
+    headers = await first.login(A, DEMO_PASSWORD)
+    assert (await attach(first, headers, C)).status_code == 201
+    assert (await second.client.get(f"{API}/account", headers=headers)).json()[
+        "account_number"
+    ] == A  # cached
+    assert (await choose(first, headers, C)).status_code == 200
+
+    async def switched() -> bool:
+        body = (await second.client.get(f"{API}/account", headers=headers)).json()
+        return bool(body["account_number"] == C)
+
+    assert await eventually(switched)
+
+
+async def test_two_logins_attaching_one_account_at_once_one_wins(make_portal: Any) -> None:
+    first, second = await make_portal(), await make_portal()  # on PostgreSQL: two processes, one database
+    a_headers = await first.login(A, DEMO_PASSWORD)
+    b_headers = await second.login(B, DEMO_PASSWORD)
+    total = await expected_total(first, C)
+    registration = second.client.post(f"{API}/registration", json=form(C, total))
+    answers = await asyncio.gather(
+        attach(first, a_headers, C, total), attach(second, b_headers, C, total), registration
+    )
+    statuses = sorted(response.status_code for response in answers)
+    assert statuses.count(409) == 2 and (201 in statuses or 202 in statuses), statuses
+    async with first.state.sessionmaker() as session:
+        rows = await session.scalar(
+            select(func.count())
+            .select_from(UserAccount)
+            .join(Account, Account.id == UserAccount.account_id)
+            .where(Account.number == C)
+        )
+    assert rows == 1
