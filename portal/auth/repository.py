@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, select, update
 
 from portal.kit.repository import Repository
-from portal.models import AccessToken, Account, TokenKind, User, UserAccount
+from portal.models import AccessToken, Account, User, UserAccount
 
 
 class AuthRepository(Repository[AccessToken]):
@@ -67,11 +67,11 @@ class AuthRepository(Repository[AccessToken]):
             statement = statement.where(AccessToken.id != except_id)
         await self.session.execute(statement)
 
-    async def delete_user_sessions(self, user_ids: list[int], *, except_id: int | None = None) -> None:
-        """Every session of these logins, whichever account each is on."""
-        statement = delete(AccessToken).where(
-            AccessToken.user_id.in_(user_ids), AccessToken.kind == TokenKind.SESSION
-        )
+    async def delete_user_tokens(
+        self, user_ids: list[int], kind: str, *, except_id: int | None = None
+    ) -> None:
+        """Every token of ``kind`` of these logins, whichever of their accounts each is on."""
+        statement = delete(AccessToken).where(AccessToken.user_id.in_(user_ids), AccessToken.kind == kind)
         if except_id is not None:
             statement = statement.where(AccessToken.id != except_id)
         await self.session.execute(statement)

@@ -149,7 +149,7 @@ async def end_sessions(session: AsyncSession, account_id: int, *, except_token_i
     repo = AuthRepository(session)
     user_ids = await repo.users_of_account(account_id)
     await repo.delete_tokens(account_id, TokenKind.SESSION, except_id=except_token_id)
-    await repo.delete_user_sessions(user_ids, except_id=except_token_id)
+    await repo.delete_user_tokens(user_ids, TokenKind.SESSION, except_id=except_token_id)
     # Caches drop all of those sessions; a kept one is simply read again from its row.
     await invalidate_after_commit(
         session, f"sessions:{account_id}", *(f"user:{user_id}" for user_id in user_ids)
