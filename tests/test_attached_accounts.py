@@ -38,7 +38,9 @@ async def attach(portal: Portal, headers: dict[str, str], number: str, total: in
     if total is None:
         total = await expected_total(portal, number)
     return await portal.client.post(
-        f"{API}/accounts", json={"account_number": number, "receipt_total_kopecks": total}, headers=headers
+        f"{API}/accounts/attach",
+        json={"account_number": number, "receipt_total_kopecks": total},
+        headers=headers,
     )
 
 

@@ -65,7 +65,7 @@ async def _scenario(base: str, total: int) -> tuple[list[int], list[int], list[i
 
         detacher, on_c = await login(), await login()
         attached = await client.post(
-            "/accounts", json={"account_number": C, "receipt_total_kopecks": total}, headers=detacher
+            "/accounts/attach", json={"account_number": C, "receipt_total_kopecks": total}, headers=detacher
         )
         assert attached.status_code == 201, attached.text
         chosen = await client.post("/accounts/current", json={"account_number": C}, headers=on_c)

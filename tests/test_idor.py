@@ -38,7 +38,7 @@ ACCOUNT_FIELDS = {"account", "account_id", "accountid", "account_number", "accou
 #: The operations that name an account: to attach it (by the receipt's proof), to choose or to detach
 #: one of the login's own accounts. Their refusals are tested below.
 ACCOUNT_NAMING_OPERATIONS = {
-    ("post", "/accounts"),
+    ("post", "/accounts/attach"),
     ("post", "/accounts/current"),
     ("delete", "/accounts/{account_number}"),
 }
@@ -353,7 +353,7 @@ async def _attach(portal: Portal, headers: dict[str, str], number: str, total: i
     if total is None:
         total = await expected_total(portal, number)
     body = {"account_number": number, "receipt_total_kopecks": total}
-    return (await portal.client.post(f"{API}/accounts", json=body, headers=headers)).status_code
+    return (await portal.client.post(f"{API}/accounts/attach", json=body, headers=headers)).status_code
 
 
 async def _choose(portal: Portal, headers: dict[str, str], number: str) -> int:

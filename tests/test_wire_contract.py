@@ -67,7 +67,7 @@ READS: dict[tuple[str, str], type[Any]] = {
     ("post", "/api/v1/public/capital-repair/payments"): tui.models.PaymentOrder,
     ("get", "/api/v1/public/payments/{order_id}"): tui.models.PaymentOrder,
     ("get", "/api/v1/accounts"): tui.models.LoginAccounts,
-    ("post", "/api/v1/accounts"): tui.models.LoginAccounts,
+    ("post", "/api/v1/accounts/attach"): tui.models.LoginAccounts,
     ("post", "/api/v1/accounts/current"): tui.models.LoginAccounts,
     ("delete", "/api/v1/accounts/{account_number}"): tui.models.LoginAccounts,
     ("post", "/api/v1/accounts/payments"): tui.models.PayAllResult,

@@ -533,7 +533,7 @@ class PortalClient:
         :class:`TooManyAttempts`, :class:`SessionExpired`.
         """
         payload = {"account_number": account_number, "receipt_total_kopecks": receipt_total.kopecks}
-        response = await self._request("POST", "/accounts", json=payload, auth="session", retries=0)
+        response = await self._request("POST", "/accounts/attach", json=payload, auth="session", retries=0)
         return _decode(LoginAccounts, response)
 
     async def choose_account(self, account_number: str) -> LoginAccounts:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from portal.accounts import attachments, service
 from portal.accounts.schemas import (
@@ -24,8 +25,26 @@ from portal.kit.errors import error_responses, render_error, unprocessable
 from portal.kit.views import cached_view
 from portal.payments.schemas import RequiredIdempotencyKey
 from portal.payments.service import ProviderAccess
+from portal.registration.schemas import ACCOUNT_NUMBER_PATTERN
 
 router = APIRouter(tags=["account"])
+
+
+class _AccountNumberSegment(Convertor[str]):
+    """``{account_number:account_digits}``: digits only, so the sibling paths (``/accounts/current``,
+    ``/accounts/attach``, ``/accounts/payments``) are never taken for an account number: any other
+    method on them gets their own 405, not a detach's 422."""
+
+    regex = r"[0-9]{1,20}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("account_digits", _AccountNumberSegment())
 
 
 @router.get(
@@ -79,7 +98,7 @@ async def accounts(state: State, session: DbSession, principal: CurrentResident)
 
 
 @router.post(
-    "/accounts",
+    "/accounts/attach",
     status_code=201,
     response_model=AttachedAccounts,
     summary="Подключить ещё один лицевой счет: номер и сумма из последней квитанции",
@@ -128,7 +147,7 @@ async def choose_account(
 
 
 @router.delete(
-    "/accounts/{account_number}",
+    "/accounts/{account_number:account_digits}",
     response_model=AttachedAccounts,
     summary="Отключить лицевой счет от личного кабинета",
     description=(
@@ -139,7 +158,15 @@ async def choose_account(
     responses={**error_responses(401, 404, 409), **unprocessable(formats=("invalid_account_number",))},
 )
 async def detach_account(
-    account_number: Annotated[str, Path(min_length=1, max_length=40)],
+    account_number: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=40,
+            description="Номер подключённого лицевого счета: от 6 до 20 цифр.",
+            json_schema_extra={"pattern": ACCOUNT_NUMBER_PATTERN},
+        ),
+    ],
     state: State,
     session: DbSession,
     principal: CurrentResident,

@@ -44,7 +44,7 @@ OPERATIONS: Operations = {
     "GET /api/v1/account": SESSION_ERRORS,
     "GET /api/v1/receipts": SESSION_ERRORS,
     "GET /api/v1/accounts": SESSION_ERRORS,
-    "POST /api/v1/accounts": (
+    "POST /api/v1/accounts/attach": (
         *SESSION_ERRORS,
         InvalidAccountNumber,
         InvalidReceiptTotal,

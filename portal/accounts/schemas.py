@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from portal.billing.schemas import ServiceCharge
 from portal.history.schemas import PaymentRow
 from portal.models import PaymentPurpose
+from portal.money import KopecksInput
 from portal.payments.providers.base import ProviderName
 from portal.payments.schemas import PaymentOrderOut
 from portal.periods import Month
 from portal.readings.schemas import ReadingWindow
+from portal.registration.schemas import account_number_field
 
 
 class AmountDueBreakdown(BaseModel):
@@ -101,25 +103,27 @@ class ReceiptList(BaseModel):
 
 
 class AttachRequest(BaseModel):
-    """Attach another account to the login: the same proof as registration."""
+    """Attach another account to the login: the same proof as registration step 2."""
 
     model_config = ConfigDict(extra="forbid")
 
-    account_number: str = Field(min_length=1, max_length=40, examples=["3500012012"])
-    receipt_total_kopecks: int = Field(
+    account_number: str = account_number_field()
+    receipt_total_kopecks: KopecksInput = Field(
         description=(
             "«ВСЕГО К ОПЛАТЕ ПО ВСЕМ ИСПОЛНИТЕЛЯМ, БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» of the account's last "
-            "receipt (without the capital repair contribution), in kopecks."
-        )
+            "receipt (without the capital repair contribution), in kopecks: 1 023,12 ₽ — `102312`."
+        ),
+        examples=[102312],
+        json_schema_extra={"minimum": 0},
     )
 
 
 class ChooseAccountRequest(BaseModel):
-    """The attached account every other endpoint of this session works on from now."""
+    """The account of the login every other endpoint of this session works on from now."""
 
     model_config = ConfigDict(extra="forbid")
 
-    account_number: str = Field(min_length=1, max_length=40, examples=["3500012012"])
+    account_number: str = account_number_field()
 
 
 class AttachedAccount(BaseModel):
