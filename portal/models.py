@@ -272,6 +272,21 @@ class User(Base):
     account: Mapped[Account] = relationship()
 
 
+class UserAccount(Base):
+    """An account a login works on: its own (the one it registered) and those attached to it since.
+
+    ``account_id`` is unique: an account belongs to at most one login, whether as its own or attached,
+    so concurrent registrations and attachments of one account cannot both succeed.
+    """
+
+    __tablename__ = "user_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    attached_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
 class AccessToken(Base):
     """An opaque token (session, readings-without-login, recovery code); only its HMAC is stored."""
 

@@ -547,3 +547,60 @@ async def test_embedded_portal_refuses_use_before_start(tmp_path: Path) -> None:
         _ = portal.transport
     number, password = portal.demo_account()
     assert number.isdigit() and password
+
+
+# --- several accounts under one login ------------------------------------------------------------------
+
+
+async def test_the_client_attaches_chooses_pays_all_and_detaches(
+    logged_in: PortalClient, embedded: EmbeddedPortal
+) -> None:
+    from sqlalchemy import select
+
+    from portal.billing import last_receipt_period, receipt_total
+    from portal.demo.accounts import UNREGISTERED_DEBTOR_APARTMENT, account_number
+    from portal.models import Account
+    from tui.models import LoginAccounts, PayAllResult, PaymentProvider, PaymentPurpose
+
+    other = account_number(UNREGISTERED_DEBTOR_APARTMENT)
+    assert embedded._app is not None
+    async with embedded._app.state.portal.sessionmaker() as session:
+        account_id = await session.scalar(select(Account.id).where(Account.number == other))
+        period = await last_receipt_period(session, account_id)
+        assert period is not None
+        total = await receipt_total(session, account_id, period)
+    own = (await logged_in.accounts()).accounts[0]
+    assert own.own and own.current
+
+    with pytest.raises(Conflict) as caught:
+        await logged_in.attach_account(other, Money(total + 1))
+    assert caught.value.code == "attach_data_mismatch"
+    attached = await logged_in.attach_account(other, Money(total))
+    assert isinstance(attached, LoginAccounts)
+    assert [a.account_number for a in attached.accounts] == [own.account_number, other]
+    assert attached.accounts[1].amount_due > Money(0)
+    assert attached.total_due == sum((a.amount_due for a in attached.accounts), Money(0))
+
+    chosen = await logged_in.choose_account(other)
+    assert chosen.current is not None and chosen.current.account_number == other
+    assert (await logged_in.account_summary()).account_number == other
+    assert logged_in.session is not None and logged_in.session.account_number == other
+    with pytest.raises(NotFound) as not_attached:
+        await logged_in.choose_account("3599999999")
+    assert not_attached.value.code == "account_not_attached"
+
+    key = new_idempotency_key()
+    paid = await logged_in.pay_all(PaymentPurpose.UTILITIES, PaymentProvider.A3, key)
+    assert isinstance(paid, PayAllResult)
+    assert other in {p.account_number for p in paid.payments}
+    assert paid.total == sum((p.order.amount for p in paid.payments), Money(0))
+    again = await logged_in.pay_all(PaymentPurpose.UTILITIES, PaymentProvider.A3, key)
+    assert [p.order.order_id for p in again.payments] == [p.order.order_id for p in paid.payments]
+    assert all(p.replayed for p in again.payments)
+
+    with pytest.raises(Conflict) as own_refused:
+        await logged_in.detach_account(own.account_number)
+    assert own_refused.value.code == "own_account_not_detachable"
+    remaining = await logged_in.detach_account(other)
+    assert [a.account_number for a in remaining.accounts] == [own.account_number]
+    assert (await logged_in.account_summary()).account_number == own.account_number

@@ -68,6 +68,11 @@ READS: dict[tuple[str, str], type[Any]] = {
     ("get", "/api/v1/public/capital-repair/{capital_repair_account}"): tui.models.CapitalRepairLookup,
     ("post", "/api/v1/public/capital-repair/payments"): tui.models.PaymentOrder,
     ("get", "/api/v1/public/payments/{order_id}"): tui.models.PaymentOrder,
+    ("get", "/api/v1/accounts"): tui.models.LoginAccounts,
+    ("post", "/api/v1/accounts/attach"): tui.models.LoginAccounts,
+    ("post", "/api/v1/accounts/current"): tui.models.LoginAccounts,
+    ("delete", "/api/v1/accounts/{account_number}"): tui.models.LoginAccounts,
+    ("post", "/api/v1/accounts/payments"): tui.models.PayAllResult,
 }
 
 #: JSON answers the app does not read, and why.

@@ -56,8 +56,10 @@ from tui.models import (
     CaptchaPurpose,
     EmailChanged,
     Health,
+    LoginAccounts,
     MailSubscriptions,
     MetersOverview,
+    PayAllResult,
     PaymentCodes,
     PaymentHistory,
     PaymentOrder,
@@ -532,6 +534,64 @@ class PortalClient:
     async def payment(self, order_id: str) -> PaymentOrder:
         """A payment of the logged-in resident, as it is now. Raises :class:`NotFound`, SessionExpired."""
         return await self._get(PaymentOrder, f"/payments/{_segment(order_id)}", auth="session")
+
+    # --- several accounts under one login -------------------------------------------------------------
+
+    async def accounts(self) -> LoginAccounts:
+        """The login's accounts with their amounts due; ``current`` is the one this session works on."""
+        return await self._get(LoginAccounts, "/accounts", auth="session")
+
+    async def attach_account(self, account_number: str, receipt_total: Money) -> LoginAccounts:
+        """Attach another account by its last receipt's total (without the capital repair contribution).
+
+        Raises :class:`Conflict` (``attach_data_mismatch``: whatever did not match),
+        :class:`ValidationFailed`,
+        :class:`TooManyAttempts`, :class:`SessionExpired`.
+        """
+        payload = {"account_number": account_number, "receipt_total_kopecks": receipt_total.kopecks}
+        response = await self._request("POST", "/accounts/attach", json=payload, auth="session", retries=0)
+        return _decode(LoginAccounts, response)
+
+    async def choose_account(self, account_number: str) -> LoginAccounts:
+        """Make every other call of this session work on one of the login's accounts.
+
+        Raises :class:`NotFound` (``account_not_attached``), :class:`SessionExpired`.
+        """
+        payload = {"account_number": account_number}
+        response = await self._request("POST", "/accounts/current", json=payload, auth="session", retries=0)
+        chosen = _decode(LoginAccounts, response)
+        if self._session is not None and chosen.current is not None:
+            self._session = dataclasses.replace(self._session, account_number=chosen.current.account_number)
+        return chosen
+
+    async def detach_account(self, account_number: str) -> LoginAccounts:
+        """Detach an account from the login (not its own: :class:`Conflict` ``own_account_not_detachable``).
+
+        If this session worked on it, it works on the login's own account from now.
+        Raises :class:`NotFound` (``account_not_attached``), :class:`SessionExpired`.
+        """
+        response = await self._request(
+            "DELETE", f"/accounts/{_segment(account_number)}", auth="session", retries=0
+        )
+        remaining = _decode(LoginAccounts, response)
+        if self._session is not None and remaining.current is not None:
+            self._session = dataclasses.replace(
+                self._session, account_number=remaining.current.account_number
+            )
+        return remaining
+
+    async def pay_all(
+        self, purpose: PaymentPurpose, provider: PaymentProvider, idempotency_key: str | None = None
+    ) -> PayAllResult:
+        """Start one card payment per account with something due, for the amount due.
+
+        The key as in :meth:`create_payment`: repeating with it answers the orders made before.
+        Raises :class:`Conflict`, :class:`SessionExpired`, :class:`PortalUnavailable` — each carrying
+        ``idempotency_key``.
+        """
+        payload = {"purpose": purpose.value, "provider": provider.value}
+        response = await self._post_keyed("/accounts/payments", payload, idempotency_key, auth="session")
+        return _decode(PayAllResult, response)
 
     async def public_capital_repair_lookup(self, capital_repair_account: str) -> CapitalRepairLookup:
         """«Оплата взноса ФКР» without login: the fund account's masked address and amount due.

@@ -780,3 +780,60 @@ __all__ += [
     "PaymentStatus",
     "SandboxAction",
 ]
+
+
+# --- several accounts under one login ------------------------------------------------------------------
+
+
+@wire("AttachedAccount")
+@dataclass(frozen=True, slots=True)
+class LoginAccount:
+    """One account of the login (its own or attached), with what is due on it today."""
+
+    account_number: str
+    address: str
+    own: bool
+    """The account the login registered with: it cannot be detached."""
+    current: bool
+    """The account this session works on (every other screen shows it)."""
+    period: Month | None
+    """The last receipt's month; None before the first receipt."""
+    amount_due: Annotated[Kopecks, Field(alias="amount_due_kopecks")]
+    """Utilities left to pay now (as on the account's own summary)."""
+    capital_repair_amount_due: Annotated[Kopecks | None, Field(alias="capital_repair_amount_due_kopecks")]
+    """The capital repair contribution left to pay now; None: no account at the fund."""
+
+
+@wire("AttachedAccounts")
+@dataclass(frozen=True, slots=True)
+class LoginAccounts:
+    """The home screen's list: the login's own account first, then the attached ones."""
+
+    accounts: tuple[LoginAccount, ...]
+    total_due: Annotated[Kopecks, Field(alias="total_due_kopecks")]
+    capital_repair_total_due: Annotated[Kopecks, Field(alias="capital_repair_total_due_kopecks")]
+
+    @property
+    def current(self) -> LoginAccount | None:
+        """The account this session works on."""
+        return next((account for account in self.accounts if account.current), None)
+
+
+@wire("AccountPayment")
+@dataclass(frozen=True, slots=True)
+class AccountPayment:
+    """The card payment order made for one account by «pay all»."""
+
+    account_number: str
+    replayed: bool
+    """The order an earlier request with the same key made."""
+    order: PaymentOrder
+
+
+@wire("PayAllResult")
+@dataclass(frozen=True, slots=True)
+class PayAllResult:
+    """One order per account that had something to pay; each has its own ``payment_url``."""
+
+    payments: tuple[AccountPayment, ...]
+    total: Annotated[Kopecks, Field(alias="total_kopecks")]

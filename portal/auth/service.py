@@ -122,7 +122,10 @@ async def authenticate(
     found = await repo.token_with_account_number(token_hmac)
     if found is None or found[0].kind not in kinds:
         raise TokenNotValid()
-    row, account_number = found
+    row, account_number, attached = found
+    if row.kind == TokenKind.SESSION and not attached:
+        # The session's account was detached from its login (or belongs to another one now).
+        raise TokenNotValid()
     idle_expired = row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit
     if now >= row.expires_at or idle_expired:
         await repo.delete_token(row.id)
@@ -141,10 +144,16 @@ async def authenticate(
 
 
 async def end_sessions(session: AsyncSession, account_id: int, *, except_token_id: int | None = None) -> None:
-    """End every session of an account (a password change keeps the one it was made in)."""
-    await AuthRepository(session).delete_tokens(account_id, TokenKind.SESSION, except_id=except_token_id)
-    # Caches drop all of the account's sessions; a kept one is simply read again from its row.
-    await invalidate_after_commit(session, f"sessions:{account_id}")
+    """End every session of the login the account belongs to, on any of its accounts, and any session
+    still on the account itself (a password change keeps the one it was made in)."""
+    repo = AuthRepository(session)
+    user_ids = await repo.users_of_account(account_id)
+    await repo.delete_tokens(account_id, TokenKind.SESSION, except_id=except_token_id)
+    await repo.delete_user_tokens(user_ids, TokenKind.SESSION, except_id=except_token_id)
+    # Caches drop all of those sessions; a kept one is simply read again from its row.
+    await invalidate_after_commit(
+        session, f"sessions:{account_id}", *(f"user:{user_id}" for user_id in user_ids)
+    )
 
 
 async def logout(session: AsyncSession, principal: Principal) -> None:

@@ -55,6 +55,7 @@ from portal.models import (
     ReadingStatus,
     ServiceBasis,
     User,
+    UserAccount,
 )
 from portal.money import multiply_to_kopecks
 from portal.receipts.payees import DEMO_PAYEES
@@ -681,5 +682,11 @@ async def seed_demo(
             }
             for (plan, account_id), password_hash in zip(registered, hashes, strict=True)
         ],
+    )
+    # Every login works on its own account (portal.models.UserAccount).
+    await session.execute(
+        insert(UserAccount).from_select(
+            ["user_id", "account_id", "attached_at"], select(User.id, User.account_id, User.created_at)
+        )
     )
     await session.flush()

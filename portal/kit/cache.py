@@ -101,7 +101,8 @@ class ResidentCache:
         """Apply one invalidation.
 
         ``account:<id>`` (the account's data changed: its views go), ``sessions:<account id>`` (all
-        its sessions ended), ``session:<token hmac>`` or ``session-id:<token row id>`` (one ended),
+        its sessions ended or it was detached from its login), ``user:<user id>`` (all sessions of a
+        login ended), ``session:<token hmac>`` or ``session-id:<token row id>`` (one ended),
         ``views:all`` (the billing center's import changed any number of accounts: every view goes).
         """
         kind, _, value = message.partition(":")
@@ -113,6 +114,10 @@ class ResidentCache:
         elif kind == "sessions" and value.isdigit():
             account_id = int(value)
             for token_hmac in [h for h, s in self._sessions.items() if s.principal.account_id == account_id]:
+                del self._sessions[token_hmac]
+        elif kind == "user" and value.isdigit():
+            user_id = int(value)
+            for token_hmac in [h for h, s in self._sessions.items() if s.principal.user_id == user_id]:
                 del self._sessions[token_hmac]
         elif kind == "session":
             self._sessions.pop(value, None)

@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.kit.db import Base
-from portal.models import Account, User
+from portal.models import Account, User, UserAccount
 
 M = TypeVar("M", bound=Base)
 #: Any mapped row: a repository also writes the rows that belong with its model's (an order's payment).
@@ -81,16 +81,26 @@ class Repository(Generic[M]):
         return await self.get_one_or_none(select(Account).where(Account.number == number))
 
     async def user_with_account(self, number: str) -> tuple[User, Account] | None:
-        """The registered user of the account with this number, with the account; None if unregistered."""
+        """The login the account with this number belongs to (its own or attached), with the account.
+
+        None while no login has the account.
+        """
         statement = (
-            select(User, Account).join(Account, User.account_id == Account.id).where(Account.number == number)
+            select(User, Account)
+            .join(UserAccount, UserAccount.user_id == User.id)
+            .join(Account, UserAccount.account_id == Account.id)
+            .where(Account.number == number)
         )
         row = (await self.session.execute(statement)).first()
         return (row[0], row[1]) if row else None
 
     async def user_of_account(self, account_id: int) -> User | None:
-        """The registered user of an account, None before registration."""
-        return await self.get_one_or_none(select(User).where(User.account_id == account_id))
+        """The login an account belongs to (its own or attached), None while it belongs to none."""
+        return await self.get_one_or_none(
+            select(User)
+            .join(UserAccount, UserAccount.user_id == User.id)
+            .where(UserAccount.account_id == account_id)
+        )
 
 
 class AccountRepository(Repository[M]):

@@ -142,7 +142,8 @@ async def change_password(
     auth = AuthRepository(session)
     await auth.set_password(user.id, await state.hashing.hash(body.new_password), now)
     await end_sessions(session, principal.account_id, except_token_id=principal.token_id)
-    await auth.delete_tokens(principal.account_id, TokenKind.RECOVERY)
+    # Recovery codes asked by any of the login's account numbers die with the old password.
+    await auth.delete_user_tokens([user.id], TokenKind.RECOVERY)
     return [_password_changed_notice(user.email, principal.account_number, now)]
 
 

@@ -103,7 +103,7 @@ async def request_code(
     user, account = found
     # Only the newest code works: an older letter lying around opens nothing.
     auth = AuthRepository(session)
-    await auth.delete_tokens(account.id, TokenKind.RECOVERY)
+    await auth.delete_user_tokens([user.id], TokenKind.RECOVERY)
     code = new_code()
     await auth.add_token(
         token_hmac=code_digest(state, account.id, code),
@@ -147,7 +147,8 @@ async def confirm(
     await auth.set_password(user.id, await state.hashing.hash(form.new_password), now)
     # Whoever knew the old password is logged out everywhere; other codes die with it.
     await end_sessions(session, account_id)
-    await auth.delete_tokens(account_id, TokenKind.RECOVERY)
+    # Codes asked by any of the login's account numbers die with it.
+    await auth.delete_user_tokens([user.id], TokenKind.RECOVERY)
     await state.throttle.succeeded(session, reservation)
     # The resident proved the e-mail and the password is new: earlier wrong passwords are moot.
     await state.throttle.forgive_account(session, Scope.LOGIN, number, client)

@@ -122,7 +122,7 @@ def check_form(body: RegistrationRequest) -> RegistrationForm:
     return RegistrationForm(number, total, email)
 
 
-async def _last_receipt_total(state: PortalState, session: AsyncSession, account_id: int) -> int | None:
+async def last_receipt_total(state: PortalState, session: AsyncSession, account_id: int) -> int | None:
     period = await last_receipt_period(session, account_id)
     # Without a receipt (or an account) the same statement queries still run, on no rows.
     total = await receipt_total(session, account_id, period or month_start(state.clock.today()))
@@ -144,7 +144,7 @@ async def register(
     account = await repo.account_by_number(number)
     account_id = account.id if account is not None else _NO_ACCOUNT_ID
     owner = await repo.user_of_account(account_id)
-    expected = await _last_receipt_total(state, session, account_id)
+    expected = await last_receipt_total(state, session, account_id)
     total_matches = expected is not None and expected == form.receipt_total_kopecks
     masked = mask_email(form.email)
 
