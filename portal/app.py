@@ -65,7 +65,9 @@ def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
         mailer=Mailer(settings),
         # SQLite serves one process, so its own invalidations are all there is; PostgreSQL turns the
         # cache on once the invalidation listener is connected (see the lifespan).
-        cache=ResidentCache(enabled=settings.cache_enabled and settings.is_sqlite),
+        cache=ResidentCache(
+            enabled=settings.cache_enabled and settings.is_sqlite, max_bytes=settings.cache_max_bytes
+        ),
         throttle=Throttle(
             ThrottlePolicy(
                 account_free_failures=settings.throttle_free_failures,
