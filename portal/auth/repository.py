@@ -81,8 +81,20 @@ class AuthRepository:
             statement = statement.where(AccessToken.id != except_id)
         await self.session.execute(statement)
 
-    async def delete_expired(self, now: dt.datetime) -> None:
-        await self.session.execute(delete(AccessToken).where(AccessToken.expires_at < now))
+    async def delete_expired(self, now: dt.datetime, limit: int) -> None:
+        """Delete up to ``limit`` expired tokens, oldest first, found through ``ix_sessions_expires_at``.
+
+        Bounded, so a login never pays for a backlog; rows another login is deleting right now are
+        skipped on PostgreSQL rather than waited for (SQLite runs one transaction at a time).
+        """
+        oldest = (
+            select(AccessToken.id)
+            .where(AccessToken.expires_at < now)
+            .order_by(AccessToken.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        await self.session.execute(delete(AccessToken).where(AccessToken.id.in_(oldest.scalar_subquery())))
 
     async def set_password(self, user_id: int, password_hash: str, now: dt.datetime) -> None:
         await self.session.execute(

@@ -17,6 +17,9 @@ from portal.throttling.service import Scope
 #: Writing ``last_used_at`` on every request would turn every read into a write; once a minute is enough.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
+#: Expired tokens deleted by one login (through the index on their expiry, oldest first).
+EXPIRED_DELETED_PER_LOGIN = 100
+
 LOGIN_FAILED = ApiError(401, "login_failed", "Неверный номер лицевого счета или пароль.")
 
 
@@ -48,7 +51,8 @@ async def login(
     await state.throttle.succeeded(session, reservation)
     if state.hashing.needs_rehash(user.password_hash):
         await repo.set_password(user.id, await state.hashing.hash(password), user.password_changed_at)
-    await repo.delete_expired(now)
+    # Every login opens one token and deletes up to this many expired ones: never behind for long.
+    await repo.delete_expired(now, EXPIRED_DELETED_PER_LOGIN)
     return await open_token(state, session, TokenKind.SESSION, account.id, account.number, user.id)
 
 
