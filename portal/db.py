@@ -74,9 +74,11 @@ def create_engine(
         database = make_url(url).database or ":memory:"
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60, async_creator=inline_creator(database))
     else:
-        kwargs.update(
-            pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout, pool_pre_ping=True
-        )
+        # No ``pool_pre_ping``: it costs every request one more round trip. A connection the server
+        # dropped fails its request with 503 and Retry-After (portal.errors), and SQLAlchemy then
+        # invalidates the whole pool, so after a restart of PostgreSQL only the requests already under
+        # way fail; the next ones get fresh connections.
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
 

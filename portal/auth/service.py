@@ -126,9 +126,9 @@ async def authenticate(
     idle_limit = dt.timedelta(minutes=state.settings.session_idle_minutes)
     repo = AuthRepository(session)
     found = await repo.token_with_account_number(token_hmac)
-    if found is None or found[0].kind not in kinds:
+    if found is None or found.kind not in kinds:
         raise NotAuthenticated("Требуется вход в личный кабинет: токен не действителен.")
-    row, account_number = found
+    row, account_number = found, found.account_number
     idle_expired = row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit
     if now >= row.expires_at or idle_expired:
         await repo.delete_token(row.id)
