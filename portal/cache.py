@@ -174,7 +174,9 @@ class ResidentCache:
             self._evict()
         elif kind == "sessions" and value.isdigit():
             account_id = int(value)
-            for token_hmac in [h for h, s in self._sessions.items() if s[0].principal.account_id == account_id]:
+            for token_hmac in [
+                h for h, s in self._sessions.items() if s[0].principal.account_id == account_id
+            ]:
                 self._drop_session(token_hmac)
         elif kind == "session":
             self._drop_session(value)

@@ -149,7 +149,9 @@ def _fill(cache: ResidentCache, residents: int, body_bytes: int = 20_000) -> Non
     now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     for account_id in range(residents):
         token_hmac = f"{account_id:064x}"
-        principal = Principal(account_id, f"{account_id:010d}", account_id, account_id, TokenKind.SESSION, now)
+        principal = Principal(
+            account_id, f"{account_id:010d}", account_id, account_id, TokenKind.SESSION, now
+        )
         cache.remember_session(token_hmac, CachedSession(principal, now))
         for path in ("/api/v1/account", HISTORY):
             body = (str(account_id) * body_bytes)[:body_bytes].encode()  # a distinct object per view

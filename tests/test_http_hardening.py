@@ -481,7 +481,9 @@ async def test_connections_the_server_dropped_cost_only_the_requests_under_way(m
 
     headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
     assert (await portal.client.get(f"{API}/account", headers=headers)).status_code == 200
-    admin = await asyncpg.connect(portal.settings.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    admin = await asyncpg.connect(
+        portal.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    )
     try:  # this test's own database: only its portal's pooled connections are dropped
         dropped = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
