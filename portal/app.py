@@ -14,7 +14,7 @@ from portal import __version__
 from portal.api import API_PREFIX, api_router
 from portal.cache import InvalidationListener, ResidentCache
 from portal.clock import Clock
-from portal.db import create_engine, create_sessionmaker
+from portal.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from portal.errors import install_error_handlers
 from portal.guards import BodyLimitMiddleware, refuse_nul
 from portal.mail import Mailer
@@ -59,6 +59,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
+        read_sessionmaker=create_read_sessionmaker(engine),
         clock=clock or Clock(),
         hashing=PasswordHashing(settings.argon2_time_cost, settings.argon2_memory_cost),
         tokens=TokenDigest(settings.secret_key),

@@ -124,6 +124,19 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions of residents' read-only views: on PostgreSQL without ``BEGIN`` and ``COMMIT``.
+
+    Under READ COMMITTED every statement takes its own snapshot even inside a transaction, so a
+    transaction gives a read nothing but two more round trips. The only writes these requests make
+    are single statements (a session's ``last_used_at``, an expired session's row), each atomic alone.
+    SQLite's one in-process connection pays nothing for them and keeps its transactions.
+    """
+    if engine.dialect.name != "postgresql":
+        return create_sessionmaker(engine)
+    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 async def session_scope(
     maker: async_sessionmaker[AsyncSession], cache: ResidentCache | None = None
 ) -> AsyncIterator[AsyncSession]:
