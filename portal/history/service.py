@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
 from portal.auth.service import Principal
+from portal.billing.repository import ChargeSums
 from portal.billing.schemas import ServiceCharge
 from portal.clock import add_months, month_start
 from portal.history.repository import HistoryRepository, ReadingRecord
@@ -164,11 +165,19 @@ async def statement(
     session: AsyncSession, principal: Principal, period: DateRange, purpose: PaymentPurpose
 ) -> Statement:
     """Charges and payments of one payee for every month touching the range, with service lines."""
-    months = await billing.monthly_statement(
-        session, principal.account_id, period.date_from, period.date_to, purpose
-    )
     lines = await HistoryRepository(session).charge_lines(
         principal.account_id, billing.payee_for(purpose), period.first_month, period.last_month
+    )
+    # The months' sums are those of their lines: no second pass over the same charges in SQL.
+    sums = {
+        month: ChargeSums(
+            sum(line.charged_kopecks for line in month_lines),
+            sum(line.recalculation_kopecks for line in month_lines),
+        )
+        for month, month_lines in lines.items()
+    }
+    months = await billing.monthly_statement(
+        session, principal.account_id, period.date_from, period.date_to, purpose, sums
     )
     return Statement(
         date_from=period.date_from,
