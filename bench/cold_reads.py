@@ -308,7 +308,8 @@ async def pages_per_read(database: str, sample: list[tuple[int, str]]) -> dict[s
 # --- req/s -----------------------------------------------------------------------------------------
 
 
-def start_portal(database: str, cache_mb: int) -> Server:
+def start_portal(database: str, cache_mb: int, source: Path = ROOT) -> Server:
+    """The portal of ``source``: this tree, or another (``git archive main``) for the same run's baseline."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -323,15 +324,21 @@ def start_portal(database: str, cache_mb: int) -> Server:
             "warning",
             "--no-access-log",
         ],
-        cwd=ROOT,
-        env=_env(database, cache_mb),
+        cwd=source,
+        env={**_env(database, cache_mb), "PYTHONPATH": str(source)},
         stdout=subprocess.DEVNULL,
     )
     wait_until_up(f"http://127.0.0.1:{port}/api/v1/health")
     return Server(process, port)
 
 
-async def rates(database: str, people: list[tuple[int, str]], args: argparse.Namespace) -> list[Any]:
+async def rates(
+    database: str,
+    people: list[tuple[int, str]],
+    args: argparse.Namespace,
+    source: Path = ROOT,
+    label: str = "portal",
+) -> list[Any]:
     """Each client walks its own share of the residents, reading each one's page ``repeats`` times."""
     import asyncpg
 
@@ -340,7 +347,7 @@ async def rates(database: str, people: list[tuple[int, str]], args: argparse.Nam
         await connection.execute("UPDATE sessions SET last_used_at = now()")
     finally:
         await connection.close()
-    server = start_portal(database, args.cache_mb)
+    server = start_portal(database, args.cache_mb, source)
     results = []
     try:
         share = len(people) // args.clients
@@ -362,7 +369,9 @@ async def rates(database: str, people: list[tuple[int, str]], args: argparse.Nam
                 sent[client] += 1
                 return requests[(start[client] + (sent[client] - 1) // args.repeats) % len(requests)]
 
-            results.append(await load(f"portal: {name}, cold", server.port, make, args.clients, args.seconds))
+            results.append(
+                await load(f"{label}: {name}, cold", server.port, make, args.clients, args.seconds)
+            )
     finally:
         server.stop()
     return results
@@ -381,16 +390,25 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=20, help="residents whose reads are EXPLAINed")
     parser.add_argument("--cache-mb", type=int, default=32, help="KABINET_CACHE_MAX_BYTES of the portal, MiB")
     parser.add_argument("--keep", action="store_true", help="keep the database after the run")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the region a --keep run left (0005 layout; no 0003 figures)"
+    )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also load the portal of this source tree (`git archive main | tar -x -C DIR`) in the same run",
+    )
     args = parser.parse_args()
 
-    copies = max(1, args.accounts // 60 - 1)
-    asyncio.run(build_region(args.database, copies))
+    if not args.reuse:
+        asyncio.run(build_region(args.database, max(1, args.accounts // 60 - 1)))
     try:
         people = asyncio.run(residents(args.database, args.residents))
         sample = people[:: max(1, len(people) // args.sample)][: args.sample]
-        before = asyncio.run(pages_per_read(args.database, sample))
-        _alembic(args.database, "upgrade", "head")
-        asyncio.run(_vacuum(args.database))
+        before = {} if args.reuse else asyncio.run(pages_per_read(args.database, sample))
+        if not args.reuse:
+            _alembic(args.database, "upgrade", "head")
+            asyncio.run(_vacuum(args.database))
         after = asyncio.run(pages_per_read(args.database, sample))
 
         bare = start_bare()
@@ -407,6 +425,11 @@ def main() -> int:
         finally:
             bare.stop()
         results = asyncio.run(rates(args.database, people, args))
+        if args.baseline_src is not None:
+            people = asyncio.run(residents(args.database, args.residents))  # sessions nobody has used yet
+            results += asyncio.run(
+                rates(args.database, people, args, args.baseline_src.resolve(), "baseline")
+            )
     finally:
         if not args.keep:
             asyncio.run(_admin(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"))
@@ -416,8 +439,9 @@ def main() -> int:
         f"mean of {len(sample)} residents spread over the region"
     )
     print(f"{'read':<30} {'statements':>10} {'0003 layout':>12} {'0005 layout':>12}")
-    for name, (statements, blocks) in before.items():
-        print(f"{name:<30} {statements:>10.1f} {blocks:>12.1f} {after[name][1]:>12.1f}")
+    for name, (statements, blocks) in after.items():
+        old = f"{before[name][1]:>12.1f}" if name in before else f"{'-':>12}"
+        print(f"{name:<30} {statements:>10.1f} {old} {blocks:>12.1f}")
     print(
         f"\n{args.clients} clients, {args.seconds:.0f} s per read, one uvicorn worker, 0005 layout, "
         f"{len(people)} residents spread over the region, each page read {args.repeats}×, "
