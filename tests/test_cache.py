@@ -225,3 +225,14 @@ def test_invalidations_still_hold_in_a_full_cache():
 async def test_the_bound_is_a_setting(make_portal):
     portal = await make_portal(cache_max_bytes=2 * 1024 * 1024)
     assert portal.state.cache.max_bytes == 2 * 1024 * 1024
+
+
+async def test_the_first_page_after_login_does_not_read_the_session_back(portal):
+    from tests.statement_count import counted_statements
+
+    headers = await portal.login(HAPPY, DEMO_PASSWORD)
+    with counted_statements(portal) as statements:
+        assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 200
+    assert statements and not any("FROM sessions" in statement for statement in statements), statements
+    assert (await portal.client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+    assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 401

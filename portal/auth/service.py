@@ -53,7 +53,13 @@ async def login(
         await repo.set_password(user.id, await state.hashing.hash(password), user.password_changed_at)
     # Every login opens one token and deletes up to this many expired ones: never behind for long.
     await repo.delete_expired(now, EXPIRED_DELETED_PER_LOGIN)
-    return await open_token(state, session, TokenKind.SESSION, account.id, account.number, user.id)
+    token, principal = await open_token(
+        state, session, TokenKind.SESSION, account.id, account.number, user.id
+    )
+    # The resident's first page follows at once: this worker need not read the new row back. (Should
+    # the commit fail, nobody ever receives the token, so the entry can serve no one.)
+    state.cache.remember_session(state.tokens.digest(token), CachedSession(principal, now))
+    return token, principal
 
 
 async def open_token(
