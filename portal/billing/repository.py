@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Date,
     Integer,
     ScalarSelect,
+    String,
     bindparam,
     case,
     cast,
@@ -70,8 +72,8 @@ class ServiceLine:
 
 
 _account = bindparam("account_id", type_=Integer)
-_payee = bindparam("payee")
-_purpose = bindparam("purpose")
+_payee: BindParameter[str] = bindparam("payee", type_=String)
+_purpose: BindParameter[str] = bindparam("purpose", type_=String)
 _first = bindparam("first", type_=Date)
 _last = bindparam("last", type_=Date)
 
