@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, Response
 
 from portal.accounts import service
 from portal.accounts.schemas import AccountSummary, ReceiptList
-from portal.auth.dependencies import CurrentResident
-from portal.kit.deps import DbSession, State
+from portal.auth.dependencies import CurrentReader
+from portal.kit.deps import ReadSession, State
 from portal.kit.errors import error_responses
 from portal.kit.views import cached_view
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["account"])
     responses=error_responses(401),
 )
 async def account_summary(
-    state: State, request: Request, session: DbSession, principal: CurrentResident
+    state: State, request: Request, session: ReadSession, principal: CurrentReader
 ) -> Response:
     return await cached_view(
         state,
@@ -38,6 +38,6 @@ async def account_summary(
     responses=error_responses(401),
 )
 async def receipts(
-    state: State, request: Request, session: DbSession, principal: CurrentResident
+    state: State, request: Request, session: ReadSession, principal: CurrentReader
 ) -> Response:
     return await cached_view(state, request, principal, lambda: service.receipt_list(session, principal))
