@@ -8,9 +8,10 @@ pages. Then, for residents picked across the whole region:
 1. **pages per first read**: every SQL statement the portal runs for a resident's account summary,
    36-month reading history and 36-month statement (captured from the portal itself) is run again
    under ``EXPLAIN (ANALYZE, BUFFERS)``; the shared blocks (hit + read) of each request are summed.
-   Measured twice on the same rows: with the indexes of migration 0003 ("0003 layout") and with the
-   covering indexes of migration 0005 ("0005 layout", after ``VACUUM``), so the difference is the
-   layout alone.
+   Measured twice on the same rows: with the indexes residents' reads had before migration 0005
+   ("before 0005") and with its covering indexes ("0005 layout", after ``VACUUM``), so the difference
+   is the layout alone. (0006 follows 0005, so the bench applies 0005's own ``downgrade`` and
+   ``upgrade`` in place rather than asking alembic to step back.)
 2. **req/s cold vs bare**: the portal (uvicorn, one worker, the cache on and bounded by
    ``--cache-mb``) is loaded with residents spread over the whole region, each resident's page read
    ``--repeats`` times, beside a bare FastAPI endpoint returning a constant measured in the same run
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib
 import json
 import os
 import subprocess
@@ -79,13 +81,28 @@ async def _admin(*statements: str) -> None:
         await connection.close()
 
 
-def _alembic(database: str, *args: str) -> None:
-    code = (
-        "import sys; from alembic import command; from portal.migrations import alembic_config; "
-        "getattr(command, sys.argv[1])"
-        f"(alembic_config({_env(database, 32)['KABINET_DATABASE_URL']!r}), sys.argv[2])"
-    )
-    subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, check=True)
+async def read_layout(database: str, direction: str) -> None:
+    """Apply migration 0005's ``upgrade`` or ``downgrade`` in place (alembic's revision stays as it is).
+
+    0005 holds every index of residents' reads; 0006 came after it, so alembic cannot undo 0005 alone.
+    """
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import Connection
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    migration = importlib.import_module("portal.migrations.versions.0005_read_layout")
+
+    def apply(connection: Connection) -> None:
+        with Operations.context(MigrationContext.configure(connection)):
+            getattr(migration, direction)()
+
+    engine = create_async_engine(_env(database, 32)["KABINET_DATABASE_URL"])
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(apply)
+    finally:
+        await engine.dispose()
 
 
 # --- the region ------------------------------------------------------------------------------------
@@ -103,29 +120,30 @@ def _seed_demo(database: str) -> None:
 
 
 async def build_region(database: str, copies: int) -> None:
-    """The demo seeded by the portal, then ``copies`` clones of it loaded month by month (0003 layout)."""
+    """The demo seeded by the portal, then ``copies`` clones of it loaded month by month (before 0005)."""
     import asyncpg
 
     await _admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", f"CREATE DATABASE {database}")
     _seed_demo(database)
-    _alembic(database, "downgrade", "0003")  # the indexes residents' reads had before migration 0005
+    await read_layout(database, "downgrade")  # the indexes residents' reads had before migration 0005
     connection = await asyncpg.connect(f"{PG_SERVER}/{database}")
     try:
         started = time.perf_counter()
         g = f"generate_series(1, {copies}) AS g"
         await connection.execute(f"""
-            INSERT INTO accounts (id, number, address, owner_name, area_m2, residents)
+            INSERT INTO accounts (id, number, address, owner_name, area_m2, residents, apartment)
             SELECT a.id + g * {ACCOUNT_STRIDE}, 'R' || (a.id + g * {ACCOUNT_STRIDE}), a.address, a.owner_name,
-                   a.area_m2, a.residents
+                   a.area_m2, a.residents, a.apartment
             FROM accounts a, {g} ORDER BY g, a.id;
             INSERT INTO capital_repair_accounts (id, account_id, number, fund_name)
             SELECT f.id + g * {ACCOUNT_STRIDE}, f.account_id + g * {ACCOUNT_STRIDE},
                    'F' || (f.id + g * {ACCOUNT_STRIDE}), f.fund_name
             FROM capital_repair_accounts f, {g} ORDER BY g, f.id;
             INSERT INTO meters (id, account_id, service_id, serial_number, integer_digits, decimals,
-                                installed_on, next_verification_on, lock_version)
+                                installed_on, next_verification_on, removed_on, lock_version)
             SELECT m.id + g * {METER_STRIDE}, m.account_id + g * {ACCOUNT_STRIDE}, m.service_id,
-                   m.serial_number, m.integer_digits, m.decimals, m.installed_on, m.next_verification_on, 0
+                   m.serial_number, m.integer_digits, m.decimals, m.installed_on, m.next_verification_on,
+                   m.removed_on, 0
             FROM meters m, {g} ORDER BY g, m.id;
             INSERT INTO users (id, account_id, email, password_hash, created_at, password_changed_at)
             SELECT u.id + g * {ACCOUNT_STRIDE}, u.account_id + g * {ACCOUNT_STRIDE}, u.email, u.password_hash,
@@ -143,9 +161,9 @@ async def build_region(database: str, copies: int) -> None:
             await connection.execute(
                 f"""
                 INSERT INTO charges (account_id, service_id, period, volume, tariff_kopecks, charged_kopecks,
-                                     recalculation_kopecks)
+                                     recalculation_kopecks, penalties_kopecks)
                 SELECT c.account_id + g * {ACCOUNT_STRIDE}, c.service_id, c.period, c.volume,
-                       c.tariff_kopecks, c.charged_kopecks, c.recalculation_kopecks
+                       c.tariff_kopecks, c.charged_kopecks, c.recalculation_kopecks, c.penalties_kopecks
                 FROM charges c, {g} WHERE c.period = $1 ORDER BY g, c.account_id, c.service_id
                 """,
                 month,
@@ -163,9 +181,10 @@ async def build_region(database: str, copies: int) -> None:
             )
             await connection.execute(
                 f"""
-                INSERT INTO payments (account_id, paid_on, amount_kopecks, channel, purpose, external_id)
+                INSERT INTO payments (account_id, paid_on, amount_kopecks, channel, purpose, external_id,
+                                      paid_at)
                 SELECT p.account_id + g * {ACCOUNT_STRIDE}, p.paid_on, p.amount_kopecks, p.channel, p.purpose,
-                       p.external_id || '-' || g
+                       p.external_id || '-' || g, p.paid_at
                 FROM payments p, {g} WHERE date_trunc('month', p.paid_on)::date = $1 ORDER BY g, p.account_id
                 """,
                 month,
@@ -391,7 +410,7 @@ def main() -> int:
     parser.add_argument("--cache-mb", type=int, default=32, help="KABINET_CACHE_MAX_BYTES of the portal, MiB")
     parser.add_argument("--keep", action="store_true", help="keep the database after the run")
     parser.add_argument(
-        "--reuse", action="store_true", help="use the region a --keep run left (0005 layout; no 0003 figures)"
+        "--reuse", action="store_true", help="use the region a --keep run left (0005 layout only)"
     )
     parser.add_argument(
         "--baseline-src",
@@ -407,7 +426,7 @@ def main() -> int:
         sample = people[:: max(1, len(people) // args.sample)][: args.sample]
         before = {} if args.reuse else asyncio.run(pages_per_read(args.database, sample))
         if not args.reuse:
-            _alembic(args.database, "upgrade", "head")
+            asyncio.run(read_layout(args.database, "upgrade"))
             asyncio.run(_vacuum(args.database))
         after = asyncio.run(pages_per_read(args.database, sample))
 
@@ -438,7 +457,7 @@ def main() -> int:
         "\npages (shared blocks hit + read) per first read, "
         f"mean of {len(sample)} residents spread over the region"
     )
-    print(f"{'read':<30} {'statements':>10} {'0003 layout':>12} {'0005 layout':>12}")
+    print(f"{'read':<30} {'statements':>10} {'before 0005':>12} {'0005 layout':>12}")
     for name, (statements, blocks) in after.items():
         old = f"{before[name][1]:>12.1f}" if name in before else f"{'-':>12}"
         print(f"{name:<30} {statements:>10.1f} {old} {blocks:>12.1f}")

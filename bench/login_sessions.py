@@ -8,7 +8,7 @@ For each size (``--sizes``, default 30 000 and 1 000 000 live sessions, plus ``-
 ones) the bench fills ``sessions`` of its own database (``COPY``), starts the portal (uvicorn, one
 worker) and times ``--logins`` sequential logins of demo residents; it prints the median and p90.
 With ``--baseline-src DIR`` (e.g. ``git archive main | tar -x -C DIR``) the same logins are timed on
-that tree's portal with the schema of migration 0003 (no index), in the same run. The machine is
+that tree's portal with migration 0005 undone in place (no index), in the same run. The machine is
 shared: compare figures of one run only.
 
     .venv/bin/python bench/login_sessions.py [--sizes 30000,1000000] [--logins 40] [--baseline-src DIR]
@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.cold_reads import PG_SERVER, _admin, _alembic, _seed_demo, start_portal  # noqa: E402
+from bench.cold_reads import PG_SERVER, _admin, _seed_demo, read_layout, start_portal  # noqa: E402
 
 
 async def fill_sessions(database: str, live: int, expired: int) -> None:
@@ -110,12 +110,15 @@ def main() -> int:
     figures: list[tuple[str, int, list[float]]] = []
     try:
         _seed_demo(database)
+        indexed = True  # the seed migrates to the newest revision, 0005 included
         for size in (int(part) for part in args.sizes.split(",")):
-            trees = [("this tree (0005: index, bounded sweep)", ROOT, "head")]
+            trees = [("this tree (0005: index, bounded sweep)", ROOT, True)]
             if args.baseline_src is not None:
-                trees.append(("baseline (0003: full sweep)", args.baseline_src.resolve(), "0003"))
-            for label, source, revision in trees:
-                _alembic(database, "upgrade" if revision == "head" else "downgrade", revision)
+                trees.append(("baseline (no 0005: full sweep)", args.baseline_src.resolve(), False))
+            for label, source, with_index in trees:
+                if with_index != indexed:
+                    asyncio.run(read_layout(database, "upgrade" if with_index else "downgrade"))
+                    indexed = with_index
                 asyncio.run(fill_sessions(database, size, args.expired))
                 server = start_portal(database, 32, source)
                 try:
