@@ -14,7 +14,7 @@ from portal import __version__
 from portal.api import API_PREFIX, api_router
 from portal.kit.cache import InvalidationListener, ResidentCache
 from portal.kit.clock import Clock
-from portal.kit.db import create_engine, create_sessionmaker
+from portal.kit.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from portal.kit.errors import document_error_codes, install_error_handlers
 from portal.kit.guards import BodyLimitMiddleware, refuse_nul
 from portal.kit.state import PortalState
@@ -72,13 +72,16 @@ def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
+        read_sessionmaker=create_read_sessionmaker(engine),
         clock=clock or Clock(),
         hashing=PasswordHashing(settings.argon2_time_cost, settings.argon2_memory_cost),
         tokens=TokenDigest(settings.secret_key),
         mailer=Mailer(settings),
         # SQLite serves one process, so its own invalidations are all there is; PostgreSQL turns the
         # cache on once the invalidation listener is connected (see the lifespan).
-        cache=ResidentCache(enabled=settings.cache_enabled and settings.is_sqlite),
+        cache=ResidentCache(
+            enabled=settings.cache_enabled and settings.is_sqlite, max_bytes=settings.cache_max_bytes
+        ),
         throttle=Throttle(
             ThrottlePolicy(
                 account_free_failures=settings.throttle_free_failures,

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     #: Serve sessions and residents' views from memory, kept coherent by invalidations (see
     #: portal/kit/cache.py; on PostgreSQL through LISTEN/NOTIFY).
     cache_enabled: bool = True
+    #: The most memory one process's cache may hold (bytes of cached answers and sessions, counted as
+    #: in portal/cache.py); the least recently used entries go first. Per worker.
+    cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
 
     # Mail.
     smtp_host: str = ""

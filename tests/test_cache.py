@@ -137,3 +137,102 @@ def test_a_view_computed_during_a_change_is_not_kept():
     assert cache.view(7, "summary") == b"{}"
     cache.clear()
     assert cache.view(7, "summary") is None
+
+
+def _fill(cache: ResidentCache, residents: int, body_bytes: int = 20_000) -> None:
+    import datetime as dt
+
+    from portal.auth.service import Principal
+    from portal.kit.cache import CachedSession
+    from portal.models import TokenKind
+
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    for account_id in range(residents):
+        token_hmac = f"{account_id:064x}"
+        principal = Principal(
+            account_id, f"{account_id:010d}", account_id, account_id, TokenKind.SESSION, now
+        )
+        cache.remember_session(token_hmac, CachedSession(principal, now))
+        for path in ("/api/v1/account", HISTORY):
+            body = (str(account_id) * body_bytes)[:body_bytes].encode()  # a distinct object per view
+            cache.remember_view(account_id, (path, dt.date(2026, 3, 1)), cache.epoch(account_id), body)
+
+
+def test_the_cache_stays_within_its_bound_of_memory_under_many_residents():
+    import gc
+    import tracemalloc
+
+    bound = 4 * 1024 * 1024
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        cache = ResidentCache(enabled=True, max_bytes=bound)
+        _fill(cache, residents=2_000)  # 2 000 residents × ~40 KB of views: ten times the bound
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.bytes <= bound
+    assert held <= bound * 1.1, f"{held} bytes held for a bound of {bound}: the counted overheads are too low"
+    assert held >= bound * 0.8  # and the bound is used, not wasted
+    assert 150 <= len(cache) <= 400  # the most recent residents' views and sessions, not all of them
+
+
+def test_the_least_recently_used_go_first_sessions_and_views_alike():
+    import datetime as dt
+
+    cache = ResidentCache(enabled=True, max_bytes=1024 * 1024)
+    _fill(cache, residents=10)
+    day = dt.date(2026, 3, 1)
+    assert cache.view(0, ("/api/v1/account", day)) is not None  # resident 0 is now the most recent
+    for account_id in range(10, 60):
+        body = b"x" * 20_000
+        cache.remember_view(account_id, ("/api/v1/account", day), cache.epoch(account_id), body)
+    assert cache.view(0, ("/api/v1/account", day)) is not None
+    assert cache.view(1, ("/api/v1/account", day)) is None  # used longest ago: evicted
+    assert cache.session(f"{1:064x}") is None
+    assert cache.bytes <= 1024 * 1024
+
+
+def test_invalidations_still_hold_in_a_full_cache():
+    import datetime as dt
+
+    cache = ResidentCache(enabled=True, max_bytes=1024 * 1024)
+    _fill(cache, residents=100)
+    day = dt.date(2026, 3, 1)
+    assert cache.view(99, ("/api/v1/account", day)) is not None
+    assert cache.session(f"{99:064x}") is not None
+    cache.apply("account:99")
+    assert cache.view(99, ("/api/v1/account", day)) is None
+    cache.apply("sessions:99")
+    assert cache.session(f"{99:064x}") is None
+    assert cache.session(f"{98:064x}") is not None
+    cache.apply("session-id:98")
+    assert cache.session(f"{98:064x}") is None
+    # An invalidation for every account of a large region: epochs are bounded too, and a view
+    # computed before any of them is still refused.
+    epoch = cache.epoch(5)
+    for account_id in range(100_000):
+        cache.apply(f"account:{account_id}")
+    cache.remember_view(5, ("/api/v1/account", day), epoch, b"{}")
+    assert cache.view(5, ("/api/v1/account", day)) is None
+    assert len(cache._epochs) * 120 <= cache.max_bytes // 4
+    cache.remember_view(5, ("/api/v1/account", day), cache.epoch(5), b"{}")
+    assert cache.view(5, ("/api/v1/account", day)) == b"{}"
+
+
+async def test_the_bound_is_a_setting(make_portal):
+    portal = await make_portal(cache_max_bytes=2 * 1024 * 1024)
+    assert portal.state.cache.max_bytes == 2 * 1024 * 1024
+
+
+async def test_the_first_page_after_login_does_not_read_the_session_back(portal):
+    from tests.statement_count import counted_statements
+
+    headers = await portal.login(HAPPY, DEMO_PASSWORD)
+    with counted_statements(portal) as statements:
+        assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 200
+    assert statements and not any("FROM sessions" in statement for statement in statements), statements
+    assert (await portal.client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+    assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 401

@@ -59,6 +59,7 @@ class ReadingSource(StrEnum):
     WITHOUT_LOGIN = "without_login"
     INSPECTOR = "inspector"
     IMPORT = "import"
+    #: Taken by a remote reading system (АСКУЭ) and loaded by the billing center's import.
     REMOTE = "remote"
 
 

@@ -19,8 +19,8 @@ from portal.accounts.schemas import (
     PayAllResult,
     ReceiptList,
 )
-from portal.auth.dependencies import CurrentResident
-from portal.kit.deps import ClientAddress, DbSession, State
+from portal.auth.dependencies import CurrentReader, CurrentResident
+from portal.kit.deps import ClientAddress, DbSession, ReadSession, State
 from portal.kit.errors import error_responses, render_error, unprocessable
 from portal.kit.views import cached_view
 from portal.payments.schemas import RequiredIdempotencyKey
@@ -54,7 +54,7 @@ register_url_convertor("account_digits", _AccountNumberSegment())
     responses=error_responses(401),
 )
 async def account_summary(
-    state: State, request: Request, session: DbSession, principal: CurrentResident
+    state: State, request: Request, session: ReadSession, principal: CurrentReader
 ) -> Response:
     return await cached_view(
         state,
@@ -71,7 +71,7 @@ async def account_summary(
     responses=error_responses(401),
 )
 async def receipts(
-    state: State, request: Request, session: DbSession, principal: CurrentResident
+    state: State, request: Request, session: ReadSession, principal: CurrentReader
 ) -> Response:
     return await cached_view(state, request, principal, lambda: service.receipt_list(session, principal))
 

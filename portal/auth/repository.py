@@ -3,11 +3,56 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from portal.kit.repository import Repository
 from portal.models import AccessToken, Account, User, UserAccount
+
+
+class TokenRow(NamedTuple):
+    """What authentication reads of a token (columns of ``_TOKEN_WITH_NUMBER``, in order)."""
+
+    id: int
+    kind: str
+    account_id: int
+    user_id: int | None
+    last_used_at: dt.datetime
+    expires_at: dt.datetime
+    account_number: str
+    #: The row of ``user_accounts`` tying the token's account to its login (None: detached or another's).
+    attachment_id: int | None
+
+    @property
+    def attached(self) -> bool:
+        return self.attachment_id is not None
+
+
+_tokens = AccessToken.__table__
+_accounts = Account.__table__
+_user_accounts = UserAccount.__table__
+#: Built once, on the tables: no ORM entity is loaded for a request's authentication.
+_TOKEN_WITH_NUMBER = (
+    select(
+        _tokens.c.id,
+        _tokens.c.kind,
+        _tokens.c.account_id,
+        _tokens.c.user_id,
+        _tokens.c.last_used_at,
+        _tokens.c.expires_at,
+        _accounts.c.number,
+        _user_accounts.c.id,
+    )
+    .select_from(
+        _tokens.join(_accounts, _accounts.c.id == _tokens.c.account_id).outerjoin(
+            _user_accounts,
+            (_user_accounts.c.account_id == _tokens.c.account_id)
+            & (_user_accounts.c.user_id == _tokens.c.user_id),
+        )
+    )
+    .where(_tokens.c.token_hmac == bindparam("token_hmac"))
+)
 
 
 class AuthRepository(Repository[AccessToken]):
@@ -37,21 +82,10 @@ class AuthRepository(Repository[AccessToken]):
     async def token_by_hmac(self, token_hmac: str) -> AccessToken | None:
         return await self.get_one_or_none(select(AccessToken).where(AccessToken.token_hmac == token_hmac))
 
-    async def token_with_account_number(self, token_hmac: str) -> tuple[AccessToken, str, bool] | None:
-        """The token, its account's number and whether that account is attached to the token's login."""
-        row = (
-            await self.session.execute(
-                select(AccessToken, Account.number, UserAccount.id)
-                .join(Account, Account.id == AccessToken.account_id)
-                .outerjoin(
-                    UserAccount,
-                    (UserAccount.account_id == AccessToken.account_id)
-                    & (UserAccount.user_id == AccessToken.user_id),
-                )
-                .where(AccessToken.token_hmac == token_hmac)
-            )
-        ).first()
-        return (row[0], row[1], row[2] is not None) if row else None
+    async def token_with_account_number(self, token_hmac: str) -> TokenRow | None:
+        """The token's row, its account's number and attachment (plain columns: uncached requests ask)."""
+        row = (await self.session.execute(_TOKEN_WITH_NUMBER, {"token_hmac": token_hmac})).first()
+        return TokenRow._make(row) if row else None
 
     async def touch_token(self, token_id: int, now: dt.datetime) -> None:
         await self.session.execute(
@@ -82,8 +116,20 @@ class AuthRepository(Repository[AccessToken]):
             await self.get_all(select(UserAccount.user_id).where(UserAccount.account_id == account_id))
         )
 
-    async def delete_expired(self, now: dt.datetime) -> None:
-        await self.session.execute(delete(AccessToken).where(AccessToken.expires_at < now))
+    async def delete_expired(self, now: dt.datetime, limit: int) -> None:
+        """Delete up to ``limit`` expired tokens, oldest first, found through ``ix_sessions_expires_at``.
+
+        Bounded, so a login never pays for a backlog; rows another login is deleting right now are
+        skipped on PostgreSQL rather than waited for (SQLite runs one transaction at a time).
+        """
+        oldest = (
+            select(AccessToken.id)
+            .where(AccessToken.expires_at < now)
+            .order_by(AccessToken.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        await self.session.execute(delete(AccessToken).where(AccessToken.id.in_(oldest.scalar_subquery())))
 
     async def set_password(self, user_id: int, password_hash: str, now: dt.datetime) -> None:
         await self.session.execute(

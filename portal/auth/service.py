@@ -17,6 +17,9 @@ from portal.throttling.service import Scope
 #: Writing ``last_used_at`` on every request would turn every read into a write; once a minute is enough.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
+#: Expired tokens deleted by one login (through the index on their expiry, oldest first).
+EXPIRED_DELETED_PER_LOGIN = 100
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -46,8 +49,15 @@ async def login(
     await state.throttle.succeeded(session, reservation)
     if state.hashing.needs_rehash(user.password_hash):
         await repo.set_password(user.id, await state.hashing.hash(password), user.password_changed_at)
-    await repo.delete_expired(now)
-    return await open_token(state, session, TokenKind.SESSION, account.id, account.number, user.id)
+    # Every login opens one token and deletes up to this many expired ones: never behind for long.
+    await repo.delete_expired(now, EXPIRED_DELETED_PER_LOGIN)
+    token, principal = await open_token(
+        state, session, TokenKind.SESSION, account.id, account.number, user.id
+    )
+    # The resident's first page follows at once: this worker need not read the new row back. (Should
+    # the commit fail, nobody ever receives the token, so the entry can serve no one.)
+    state.cache.remember_session(state.tokens.digest(token), CachedSession(principal, now))
+    return token, principal
 
 
 async def open_token(
@@ -120,10 +130,10 @@ async def authenticate(
     idle_limit = dt.timedelta(minutes=state.settings.session_idle_minutes)
     repo = AuthRepository(session)
     found = await repo.token_with_account_number(token_hmac)
-    if found is None or found[0].kind not in kinds:
+    if found is None or found.kind not in kinds:
         raise TokenNotValid()
-    row, account_number, attached = found
-    if row.kind == TokenKind.SESSION and not attached:
+    row, account_number = found, found.account_number
+    if row.kind == TokenKind.SESSION and not found.attached:
         # The session's account was detached from its login (or belongs to another one now).
         raise TokenNotValid()
     idle_expired = row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit

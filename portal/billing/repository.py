@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Date,
     Integer,
     ScalarSelect,
+    String,
     bindparam,
     case,
     cast,
@@ -67,6 +69,57 @@ class ServiceLine:
     def total_kopecks(self) -> int:
         """Charged plus recalculation: the line's «Итого»."""
         return self.charged_kopecks + self.recalculation_kopecks
+
+
+_account = bindparam("account_id", type_=Integer)
+_payee: BindParameter[str] = bindparam("payee", type_=String)
+_purpose: BindParameter[str] = bindparam("purpose", type_=String)
+_first = bindparam("first", type_=Date)
+_last = bindparam("last", type_=Date)
+
+#: Charges (with recalculations) minus payments of one payee before a date, as two scalar subqueries.
+_BALANCE_BEFORE = select(
+    select(func.coalesce(func.sum(_charges.c.charged_kopecks + _charges.c.recalculation_kopecks), 0))
+    .select_from(_charges.join(_services, _services.c.id == _charges.c.service_id))
+    .where(_charges.c.account_id == _account, _services.c.payee == _payee, _charges.c.period < _first)
+    .scalar_subquery(),
+    select(func.coalesce(func.sum(_payments.c.amount_kopecks), 0))
+    .where(_payments.c.account_id == _account, _payments.c.purpose == _purpose, _payments.c.paid_on < _first)
+    .scalar_subquery(),
+)
+
+
+_CHARGE_SUMS_BY_PERIOD = (
+    select(
+        _charges.c.period,
+        func.coalesce(func.sum(_charges.c.charged_kopecks), 0),
+        func.coalesce(func.sum(_charges.c.recalculation_kopecks), 0),
+    )
+    .select_from(_charges.join(_services, _services.c.id == _charges.c.service_id))
+    .where(
+        _charges.c.account_id == _account,
+        _services.c.payee == _payee,
+        _charges.c.period >= _first,
+        _charges.c.period <= _last,
+    )
+    .group_by(_charges.c.period)
+)
+
+
+# Year and month are grouped separately: an expression such as ``year * 12 + month`` would carry a
+# bound parameter, and PostgreSQL does not match ``$1`` in SELECT with ``$2`` in GROUP BY.
+_year = cast(extract("year", _payments.c.paid_on), Integer)
+_month = cast(extract("month", _payments.c.paid_on), Integer)
+_PAYMENT_SUMS_BY_MONTH = (
+    select(_year, _month, func.coalesce(func.sum(_payments.c.amount_kopecks), 0))
+    .where(
+        _payments.c.account_id == _account,
+        _payments.c.purpose == _purpose,
+        _payments.c.paid_on >= _first,
+        _payments.c.paid_on < _last,
+    )
+    .group_by(_year, _month)
+)
 
 
 _LATEST_CHARGE_PERIOD = select(latest_charge_period_of(bindparam("account_id")))
@@ -161,65 +214,29 @@ class BillingRepository(Repository[Charge]):
 
         One round trip: both sums are scalar subqueries of a single SELECT.
         """
-        charged = (
-            select(func.coalesce(func.sum(Charge.charged_kopecks + Charge.recalculation_kopecks), 0))
-            .join(Service, Service.id == Charge.service_id)
-            .where(Charge.account_id == account_id, Service.payee == payee.value, Charge.period < before)
-            .scalar_subquery()
-        )
-        paid = (
-            select(func.coalesce(func.sum(Payment.amount_kopecks), 0))
-            .where(
-                Payment.account_id == account_id,
-                Payment.purpose == purpose.value,
-                Payment.paid_on < before,
-            )
-            .scalar_subquery()
-        )
-        row = (await self.session.execute(select(charged, paid))).one()
+        parameters = {
+            "account_id": account_id,
+            "payee": payee.value,
+            "purpose": purpose.value,
+            "first": before,
+        }
+        row = (await self.session.execute(_BALANCE_BEFORE, parameters)).one()
         return int(row[0]) - int(row[1])
 
     async def charge_sums_by_period(
         self, account_id: int, payee: Payee, first: dt.date, last: dt.date
     ) -> dict[dt.date, ChargeSums]:
         """Charged and recalculated sums of one payee per period, for periods in ``[first, last]``."""
-        stmt = (
-            select(
-                Charge.period,
-                func.coalesce(func.sum(Charge.charged_kopecks), 0),
-                func.coalesce(func.sum(Charge.recalculation_kopecks), 0),
-            )
-            .join(Service, Service.id == Charge.service_id)
-            .where(
-                Charge.account_id == account_id,
-                Service.payee == payee.value,
-                Charge.period >= first,
-                Charge.period <= last,
-            )
-            .group_by(Charge.period)
-        )
-        rows = (await self.session.execute(stmt)).all()
+        parameters = {"account_id": account_id, "payee": payee.value, "first": first, "last": last}
+        rows = (await self.session.execute(_CHARGE_SUMS_BY_PERIOD, parameters)).all()
         return {period: ChargeSums(int(charged), int(recalc)) for period, charged, recalc in rows}
 
     async def payment_sums_by_month(
         self, account_id: int, purpose: PaymentPurpose, first: dt.date, end: dt.date
     ) -> dict[dt.date, int]:
         """Payments of one purpose per calendar month (keyed by its first day), ``first <= paid_on < end``."""
-        # Year and month are grouped separately: an expression such as ``year * 12 + month`` would carry a
-        # bound parameter, and PostgreSQL does not match ``$1`` in SELECT with ``$2`` in GROUP BY.
-        year = cast(extract("year", Payment.paid_on), Integer)
-        month = cast(extract("month", Payment.paid_on), Integer)
-        stmt = (
-            select(year, month, func.coalesce(func.sum(Payment.amount_kopecks), 0))
-            .where(
-                Payment.account_id == account_id,
-                Payment.purpose == purpose.value,
-                Payment.paid_on >= first,
-                Payment.paid_on < end,
-            )
-            .group_by(year, month)
-        )
-        rows = (await self.session.execute(stmt)).all()
+        parameters = {"account_id": account_id, "purpose": purpose.value, "first": first, "last": end}
+        rows = (await self.session.execute(_PAYMENT_SUMS_BY_MONTH, parameters)).all()
         return {dt.date(int(y), int(m), 1): int(total) for y, m, total in rows}
 
     async def latest_charge_period(self, account_id: int) -> dt.date | None:

@@ -104,11 +104,13 @@ async def monthly_statement(
     date_from: dt.date,
     date_to: dt.date,
     purpose: PaymentPurpose,
+    charges: dict[dt.date, repository.ChargeSums] | None = None,
 ) -> list[StatementMonth]:
     """The statement month by month for the months of ``date_from`` … ``date_to`` (both included).
 
     The first month's opening balance sums the whole earlier history in SQL; each later month opens
-    with the previous closing. Three queries whatever the length of the range or the history.
+    with the previous closing. Three queries whatever the length of the range or the history; two
+    when the caller has the months' ``charges`` already (summed from the lines it read).
     """
     first, last = month_start(date_from), month_start(date_to)
     if first > last:
@@ -116,7 +118,8 @@ async def monthly_statement(
     payee = payee_for(purpose)
     repo = BillingRepository(session)
     opening = await repo.balance_before(account_id, payee, purpose, first)
-    charges = await repo.charge_sums_by_period(account_id, payee, first, last)
+    if charges is None:
+        charges = await repo.charge_sums_by_period(account_id, payee, first, last)
     payments = await repo.payment_sums_by_month(account_id, purpose, first, add_months(last, 1))
 
     months: list[StatementMonth] = []

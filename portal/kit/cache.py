@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import sys
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ CHANNEL = "kabinet_cache"
 _PENDING = "cache_invalidations"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CachedSession:
     """A session token known to be valid at ``last_used_at`` (as stored)."""
 
@@ -40,18 +41,63 @@ class CachedSession:
     last_used_at: dt.datetime
 
 
-class ResidentCache:
-    """Sessions by token HMAC and views by (account, key), each bounded and least-recently-used."""
+#: Default bound of one process's cache (``KABINET_CACHE_MAX_BYTES``).
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
-    def __init__(self, *, enabled: bool, max_sessions: int = 20_000, max_views: int = 20_000) -> None:
+#: What one cached session costs besides its key, counted rather than measured on every insert: the
+#: CachedSession, its Principal (ints, the account number, an enum, a datetime), its datetime, the
+#: ordered dict's slot and link. ``tests/test_cache.py`` checks it against tracemalloc.
+SESSION_BYTES = 640
+#: What one cached view costs besides its body and its path: the keys' tuples, the billing date,
+#: the entry's tuple and ints, the ordered dict's slot and link (also checked by the test).
+VIEW_OVERHEAD_BYTES = 400
+#: One account's epoch (a dict slot and two ints).
+EPOCH_BYTES = 120
+
+
+def _str_bytes(value: str) -> int:
+    return sys.getsizeof(value)
+
+
+class ResidentCache:
+    """Sessions by token HMAC and views by (account, key), least-recently-used within ``max_bytes``.
+
+    Every entry is counted at its body's size plus a fixed overhead (the constants above; the bytes
+    of a view's JSON dominate: a 36-month history is tens of KiB). Sessions and views share the
+    bound: when it is exceeded the entry used longest ago goes, whichever kind it is. Accounts'
+    epochs are counted too; when they alone would fill a quarter of the bound they are all dropped
+    at once with every view (see :meth:`clear`), which keeps the rule "a view computed while an
+    invalidation arrived is never served".
+    """
+
+    def __init__(self, *, enabled: bool, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.enabled = enabled
-        self._sessions: OrderedDict[str, CachedSession] = OrderedDict()
-        self._views: OrderedDict[tuple[int, Hashable], tuple[int, bytes]] = OrderedDict()
+        self.max_bytes = max_bytes
+        # Values carry their size and the tick of their last use (to pick the older of two heads).
+        self._sessions: OrderedDict[str, tuple[CachedSession, int, int]] = OrderedDict()
+        self._views: OrderedDict[tuple[int, Hashable], tuple[int, bytes, int, int]] = OrderedDict()
         self._epochs: dict[int, int] = {}
-        #: How many times everything was dropped (part of every account's epoch).
-        self._cleared = 0
-        self._max_sessions = max_sessions
-        self._max_views = max_views
+        #: Epoch of every account absent from ``_epochs``; raised by :meth:`clear` (epochs only grow).
+        self._floor = 0
+        self._generation = 0
+        self._tick = 0
+        self.bytes = 0
+
+    def _next_tick(self) -> int:
+        self._tick += 1
+        return self._tick
+
+    def _evict(self) -> None:
+        while self.bytes > self.max_bytes and (self._sessions or self._views):
+            oldest_session = next(iter(self._sessions.values()), None)
+            oldest_view = next(iter(self._views.values()), None)
+            if oldest_view is None or (oldest_session is not None and oldest_session[2] < oldest_view[3]):
+                _key, (_s, size, _t) = self._sessions.popitem(last=False)
+            else:
+                _vkey, (_e, _b, size, _t) = self._views.popitem(last=False)
+            self.bytes -= size
+        if len(self._epochs) * EPOCH_BYTES > self.max_bytes // 4:
+            self.clear()
 
     # --- sessions -----------------------------------------------------------------------------------
 
@@ -59,23 +105,30 @@ class ResidentCache:
         if not self.enabled:
             return None
         found = self._sessions.get(token_hmac)
-        if found is not None:
-            self._sessions.move_to_end(token_hmac)
-        return found
+        if found is None:
+            return None
+        self._sessions[token_hmac] = (found[0], found[1], self._next_tick())
+        self._sessions.move_to_end(token_hmac)
+        return found[0]
 
     def remember_session(self, token_hmac: str, cached: CachedSession) -> None:
         if not self.enabled:
             return
-        self._sessions[token_hmac] = cached
-        self._sessions.move_to_end(token_hmac)
-        while len(self._sessions) > self._max_sessions:
-            self._sessions.popitem(last=False)
+        self._drop_session(token_hmac)
+        size = SESSION_BYTES + _str_bytes(token_hmac)
+        self._sessions[token_hmac] = (cached, size, self._next_tick())
+        self.bytes += size
+        self._evict()
+
+    def _drop_session(self, token_hmac: str) -> None:
+        found = self._sessions.pop(token_hmac, None)
+        if found is not None:
+            self.bytes -= found[1]
 
     # --- views --------------------------------------------------------------------------------------
 
     def epoch(self, account_id: int) -> int:
-        # ``_cleared`` also moves accounts never seen before: a view computed across a clear is dropped.
-        return self._epochs.get(account_id, 0) + self._cleared
+        return self._epochs.get(account_id, self._floor)
 
     def view(self, account_id: int, key: Hashable) -> bytes | None:
         if not self.enabled:
@@ -83,6 +136,7 @@ class ResidentCache:
         found = self._views.get((account_id, key))
         if found is None or found[0] != self.epoch(account_id):
             return None
+        self._views[(account_id, key)] = (found[0], found[1], found[2], self._next_tick())
         self._views.move_to_end((account_id, key))
         return found[1]
 
@@ -90,10 +144,18 @@ class ResidentCache:
         """Keep a view computed under ``epoch`` (read before computing); a stale one is dropped."""
         if not self.enabled or epoch != self.epoch(account_id):
             return
-        self._views[(account_id, key)] = (epoch, body)
-        self._views.move_to_end((account_id, key))
-        while len(self._views) > self._max_views:
-            self._views.popitem(last=False)
+        old = self._views.pop((account_id, key), None)
+        if old is not None:
+            self.bytes -= old[2]
+        size = VIEW_OVERHEAD_BYTES + sys.getsizeof(body) + _key_bytes(key)
+        if size > self.max_bytes:
+            return  # larger than the whole cache: not kept
+        self._views[(account_id, key)] = (epoch, body, size, self._next_tick())
+        self.bytes += size
+        self._evict()
+
+    def __len__(self) -> int:
+        return len(self._sessions) + len(self._views)
 
     # --- invalidation -------------------------------------------------------------------------------
 
@@ -110,29 +172,44 @@ class ResidentCache:
             self.clear()
         elif kind == "account" and value.isdigit():
             account_id = int(value)
-            self._epochs[account_id] = self.epoch(account_id) + 1
+            # A fresh number above every epoch handed out: views computed before it never match.
+            self._generation += 1
+            self._epochs[account_id] = self._floor + self._generation
+            self._evict()
         elif kind == "sessions" and value.isdigit():
             account_id = int(value)
-            for token_hmac in [h for h, s in self._sessions.items() if s.principal.account_id == account_id]:
-                del self._sessions[token_hmac]
+            for token_hmac in [
+                h for h, s in self._sessions.items() if s[0].principal.account_id == account_id
+            ]:
+                self._drop_session(token_hmac)
         elif kind == "user" and value.isdigit():
             user_id = int(value)
-            for token_hmac in [h for h, s in self._sessions.items() if s.principal.user_id == user_id]:
-                del self._sessions[token_hmac]
+            for token_hmac in [h for h, s in self._sessions.items() if s[0].principal.user_id == user_id]:
+                self._drop_session(token_hmac)
         elif kind == "session":
-            self._sessions.pop(value, None)
+            self._drop_session(value)
         elif kind == "session-id" and value.isdigit():
             token_id = int(value)
-            for token_hmac in [h for h, s in self._sessions.items() if s.principal.token_id == token_id]:
-                del self._sessions[token_hmac]
+            for token_hmac in [h for h, s in self._sessions.items() if s[0].principal.token_id == token_id]:
+                self._drop_session(token_hmac)
         else:
             log.warning("unknown cache invalidation %r", message[:40])
 
     def clear(self) -> None:
         self._sessions.clear()
         self._views.clear()
-        # Epochs only grow: a view being computed right now must not match a restarted count.
-        self._cleared += 1
+        self.bytes = 0
+        # Epochs only grow: every account's epoch moves above any handed out so far, so a view being
+        # computed right now cannot match a restarted count.
+        self._floor += self._generation + 1
+        self._generation = 0
+        self._epochs.clear()
+
+
+def _key_bytes(key: Hashable) -> int:
+    if isinstance(key, tuple):
+        return sum(sys.getsizeof(part) for part in key if isinstance(part, str))
+    return sys.getsizeof(key) if isinstance(key, str) else 0
 
 
 async def invalidate_after_commit(session: AsyncSession, *messages: str) -> None:

@@ -74,9 +74,11 @@ def create_engine(
         database = make_url(url).database or ":memory:"
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60, async_creator=inline_creator(database))
     else:
-        kwargs.update(
-            pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout, pool_pre_ping=True
-        )
+        # No ``pool_pre_ping``: it costs every request one more round trip. A connection the server
+        # dropped fails its request with 503 and Retry-After (portal.kit.errors), and SQLAlchemy then
+        # invalidates the whole pool, so after a restart of PostgreSQL only the requests already under
+        # way fail; the next ones get fresh connections.
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -120,6 +122,19 @@ async def server_connection_limits(engine: AsyncEngine) -> tuple[int, int] | Non
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions of residents' read-only views: on PostgreSQL without ``BEGIN`` and ``COMMIT``.
+
+    Under READ COMMITTED every statement takes its own snapshot even inside a transaction, so a
+    transaction gives a read nothing but two more round trips. The only writes these requests make
+    are single statements (a session's ``last_used_at``, an expired session's row), each atomic alone.
+    SQLite's one in-process connection pays nothing for them and keeps its transactions.
+    """
+    if engine.dialect.name != "postgresql":
+        return create_sessionmaker(engine)
+    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 async def session_scope(

@@ -25,10 +25,18 @@ async def db_session(state: State) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def read_session(state: State) -> AsyncIterator[AsyncSession]:
+    """The session of a read-only view: no transaction around its statements on PostgreSQL."""
+    async for session in session_scope(state.read_sessionmaker or state.sessionmaker, state.cache):
+        yield session
+
+
 #: ``scope="function"``: the session commits when the route returns, before the answer is sent, so a
 #: resident never gets a 200 for something a failed commit then lost (FastAPI's default "request"
 #: scope would close it only after the response, background tasks included).
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+#: For routes that only read (the cached views) and the authentication of their resident.
+ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
 
 
 async def client_address(request: Request, state: State) -> str:

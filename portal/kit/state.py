@@ -28,3 +28,5 @@ class PortalState:
     mailer: Mailer
     throttle: Throttle
     cache: ResidentCache
+    #: Sessions of read-only views (:func:`portal.kit.db.create_read_sessionmaker`); None: ``sessionmaker``.
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
