@@ -14,51 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, insert, text
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from portal.exchange.kinds import BY_NAME, STAGING_TABLES, Kind
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-async def create_staging(session: AsyncSession, kinds: Sequence[Kind]) -> None:
-    for kind in kinds:
-        await drop_staging_table(session, kind)
-        await session.run_sync(_create_table, STAGING_TABLES[kind.name])
+from portal.kit.repository import Repository
+from portal.models import ImportRun
 
 
 def _create_table(sync_session: Session, table: Table) -> None:
     table.create(sync_session.connection())
-
-
-async def drop_staging_table(session: AsyncSession, kind: Kind) -> None:
-    await session.execute(text(f"DROP TABLE IF EXISTS {kind.staging_name()}"))
-
-
-async def load(session: AsyncSession, kind: Kind, records: list[tuple[Any, ...]]) -> None:
-    """Append validated rows (``seq``, ``file_no``, ``line_no``, the kind's columns) to its staging table."""
-    if not records:
-        return
-    table = STAGING_TABLES[kind.name]
-    columns = [column.name for column in table.columns]
-    if _dialect(session) == "postgresql":
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.copy_records_to_table(table.name, records=records, columns=columns)
-    else:
-        await session.execute(insert(table), [dict(zip(columns, record, strict=True)) for record in records])
-
-
-async def analyze(session: AsyncSession, kind: Kind) -> None:
-    """Index the loaded staging table by its key; statistics (autovacuum skips temporary tables)."""
-    table = kind.staging_name()
-    await session.execute(text(f"CREATE INDEX ix_{table}_key ON {table} ({', '.join(kind.key)})"))
-    if _dialect(session) == "postgresql":
-        await session.execute(text(f"ANALYZE {kind.staging_name()}"))
 
 
 # --- checks against the file set and the database --------------------------------------------------------
@@ -157,32 +121,6 @@ CHECKS: dict[str, tuple[Check, ...]] = {
 
 def checks(kind: Kind) -> tuple[Check, ...]:
     return (_duplicates(kind), *CHECKS[kind.name])
-
-
-async def bad_rows(
-    session: AsyncSession, kind: Kind, check: Check, limit: int
-) -> tuple[int, list[tuple[int, int, str]]]:
-    """How many rows fail ``check`` and the first ``limit`` of them as (file_no, line_no, value)."""
-    table = kind.staging_name()
-    count = (await session.execute(text(f"SELECT count(*) FROM {table} s WHERE {check.where}"))).scalar_one()
-    if not count:
-        return 0, []
-    result = await session.execute(
-        text(
-            f"SELECT s.file_no, s.line_no, s.{check.column} FROM {table} s WHERE {check.where} "
-            f"ORDER BY s.seq LIMIT {int(limit)}"
-        )
-    )
-    return int(count), [(int(a), int(b), str(c)) for a, b, c in result.tuples()]
-
-
-async def delete_bad(session: AsyncSession, kind: Kind, check: Check) -> None:
-    await session.execute(
-        text(
-            f"DELETE FROM {kind.staging_name()} WHERE seq IN "
-            f"(SELECT s.seq FROM {kind.staging_name()} s WHERE {check.where})"
-        )
-    )
 
 
 # --- merges ------------------------------------------------------------------------------------------------
@@ -302,63 +240,6 @@ class Counts:
     deleted: int = 0
 
 
-async def merge(session: AsyncSession, kind: Kind, counts: Counts) -> None:
-    before = counts.inserted
-    if kind.name == "readings":
-        await _merge_readings(session, counts)
-    else:
-        await _merge_table(session, kind, counts)
-    if counts.inserted > before and _dialect(session) == "postgresql":
-        # The next kinds join this table: plan them on what it holds now, not on yesterday's statistics.
-        target = "readings" if kind.name == "readings" else MERGES[kind.name].target
-        await session.execute(text(f"ANALYZE {target}"))
-
-
-async def _merge_table(session: AsyncSession, kind: Kind, counts: Counts) -> None:
-    spec = MERGES[kind.name]
-    key_match = " AND ".join(f"t.{k} = src.{k}" for k in spec.key)
-    if spec.update:
-        distinct = " OR ".join(f"t.{c} IS DISTINCT FROM src.{c}" for c in spec.values)
-        assignments = ", ".join(f"{c} = src.{c}" for c in spec.values)
-        result: Any = await session.execute(
-            text(
-                f"UPDATE {spec.target} AS t SET {assignments} FROM ({spec.source}) AS src "
-                f"WHERE {key_match} AND ({distinct})"
-            )
-        )
-        counts.updated += max(0, result.rowcount or 0)
-    if kind.name == "charges":
-        # A month's charges from the billing system replace that month's charges of the accounts it
-        # lists (a recalculation): services no longer charged that month go.
-        result = await session.execute(
-            text(
-                "DELETE FROM charges WHERE id IN (SELECT t.id FROM charges t "
-                "JOIN (SELECT DISTINCT a.id AS account_id, s.month AS period FROM stg_charges s "
-                "JOIN accounts a ON a.number = s.account) p ON p.account_id = t.account_id "
-                "AND p.period = t.period "
-                f"WHERE NOT EXISTS (SELECT 1 FROM ({spec.source}) src WHERE {key_match}))"
-            )
-        )
-        counts.deleted += max(0, result.rowcount or 0)
-    columns = [*spec.key, *spec.values]
-    extra_columns = "".join(f", {c}" for c, _ in spec.insert_only)
-    extra_values = "".join(f", {v}" for _, v in spec.insert_only)
-    missing = f"NOT EXISTS (SELECT 1 FROM {spec.target} t WHERE {key_match})"
-    if kind.name == "payments":
-        missing = (
-            "NOT EXISTS (SELECT 1 FROM payments t WHERE t.external_id = src.external_id "
-            "AND t.channel IN ('bank', 'post', 'cash_desk'))"
-        )
-    result = await session.execute(
-        text(
-            f"INSERT INTO {spec.target} ({', '.join(columns)}{extra_columns}) "
-            f"SELECT {', '.join('src.' + c for c in columns)}{extra_values} FROM ({spec.source}) AS src "
-            f"WHERE {missing}{' ORDER BY src.seq' if spec.ordered else ''}"
-        )
-    )
-    counts.inserted += max(0, result.rowcount or 0)
-
-
 _READINGS_SOURCE = (
     "SELECT m.id AS meter_id, s.month AS period, s.value, s.taken_at AS submitted_at, s.source "
     "FROM stg_readings s JOIN accounts a ON a.number = s.account "
@@ -366,35 +247,158 @@ _READINGS_SOURCE = (
 )
 
 
-async def _merge_readings(session: AsyncSession, counts: Counts) -> None:
-    """A reading taken elsewhere is added; one that differs from the accepted reading replaces it."""
-    result: Any = await session.execute(
-        text(
-            f"UPDATE readings AS t SET status = 'replaced' FROM ({_READINGS_SOURCE}) AS src "
-            "WHERE t.meter_id = src.meter_id AND t.period = src.period AND t.status = 'accepted' "
-            "AND t.value IS DISTINCT FROM src.value"
-        )
-    )
-    counts.updated += max(0, result.rowcount or 0)
-    result = await session.execute(
-        text(
-            "INSERT INTO readings (meter_id, period, value, submitted_at, source, status, rollover, "
-            "needs_review) SELECT src.meter_id, src.period, src.value, src.submitted_at, src.source, "
-            f"'accepted', false, false FROM ({_READINGS_SOURCE}) AS src WHERE NOT EXISTS "
-            "(SELECT 1 FROM readings t WHERE t.meter_id = src.meter_id AND t.period = src.period "
-            "AND t.status = 'accepted')"
-        )
-    )
-    counts.inserted += max(0, result.rowcount or 0)
-    if counts.updated:
-        await session.execute(
+def kind_named(name: str) -> Kind:
+    return BY_NAME[name]
+
+
+class ExchangeRepository(Repository[ImportRun]):
+    """The import's SQL: staging tables, bulk loading, the set-based checks, the merges and the log."""
+
+    model = ImportRun
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    async def create_staging(self, kinds: Sequence[Kind]) -> None:
+        for kind in kinds:
+            await self.drop_staging_table(kind)
+            await self.session.run_sync(_create_table, STAGING_TABLES[kind.name])
+
+    async def drop_staging_table(self, kind: Kind) -> None:
+        await self.session.execute(text(f"DROP TABLE IF EXISTS {kind.staging_name()}"))
+
+    async def load(self, kind: Kind, records: list[tuple[Any, ...]]) -> None:
+        """Append validated rows (``seq``, ``file_no``, ``line_no``, the kind's columns) to its staging."""
+        if not records:
+            return
+        table = STAGING_TABLES[kind.name]
+        columns = [column.name for column in table.columns]
+        if self._dialect() == "postgresql":
+            connection = await self.session.connection()
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_records_to_table(table.name, records=records, columns=columns)
+        else:
+            await self.session.execute(
+                insert(table), [dict(zip(columns, record, strict=True)) for record in records]
+            )
+
+    async def analyze(self, kind: Kind) -> None:
+        """Index the loaded staging table by its key; statistics (autovacuum skips temporary tables)."""
+        table = kind.staging_name()
+        await self.session.execute(text(f"CREATE INDEX ix_{table}_key ON {table} ({', '.join(kind.key)})"))
+        if self._dialect() == "postgresql":
+            await self.session.execute(text(f"ANALYZE {kind.staging_name()}"))
+
+    async def bad_rows(self, kind: Kind, check: Check, limit: int) -> tuple[int, list[tuple[int, int, str]]]:
+        """How many rows fail ``check`` and the first ``limit`` of them as (file_no, line_no, value)."""
+        table = kind.staging_name()
+        count = (
+            await self.session.execute(text(f"SELECT count(*) FROM {table} s WHERE {check.where}"))
+        ).scalar_one()
+        if not count:
+            return 0, []
+        result = await self.session.execute(
             text(
-                "UPDATE readings AS t SET replaced_by_id = n.id FROM readings n WHERE t.status = 'replaced' "
-                "AND t.replaced_by_id IS NULL AND n.meter_id = t.meter_id AND n.period = t.period "
-                "AND n.status = 'accepted'"
+                f"SELECT s.file_no, s.line_no, s.{check.column} FROM {table} s WHERE {check.where} "
+                f"ORDER BY s.seq LIMIT {int(limit)}"
+            )
+        )
+        return int(count), [(int(a), int(b), str(c)) for a, b, c in result.tuples()]
+
+    async def delete_bad(self, kind: Kind, check: Check) -> None:
+        await self.session.execute(
+            text(
+                f"DELETE FROM {kind.staging_name()} WHERE seq IN "
+                f"(SELECT s.seq FROM {kind.staging_name()} s WHERE {check.where})"
             )
         )
 
+    async def merge(self, kind: Kind, counts: Counts) -> None:
+        before = counts.inserted
+        if kind.name == "readings":
+            await self._merge_readings(counts)
+        else:
+            await self._merge_table(kind, counts)
+        if counts.inserted > before and self._dialect() == "postgresql":
+            # The next kinds join this table: plan them on what it holds now, not on yesterday's statistics.
+            target = "readings" if kind.name == "readings" else MERGES[kind.name].target
+            await self.session.execute(text(f"ANALYZE {target}"))
 
-def kind_named(name: str) -> Kind:
-    return BY_NAME[name]
+    async def _merge_table(self, kind: Kind, counts: Counts) -> None:
+        spec = MERGES[kind.name]
+        key_match = " AND ".join(f"t.{k} = src.{k}" for k in spec.key)
+        if spec.update:
+            distinct = " OR ".join(f"t.{c} IS DISTINCT FROM src.{c}" for c in spec.values)
+            assignments = ", ".join(f"{c} = src.{c}" for c in spec.values)
+            result: Any = await self.session.execute(
+                text(
+                    f"UPDATE {spec.target} AS t SET {assignments} FROM ({spec.source}) AS src "
+                    f"WHERE {key_match} AND ({distinct})"
+                )
+            )
+            counts.updated += max(0, result.rowcount or 0)
+        if kind.name == "charges":
+            # A month's charges from the billing system replace that month's charges of the accounts it
+            # lists (a recalculation): services no longer charged that month go.
+            result = await self.session.execute(
+                text(
+                    "DELETE FROM charges WHERE id IN (SELECT t.id FROM charges t "
+                    "JOIN (SELECT DISTINCT a.id AS account_id, s.month AS period FROM stg_charges s "
+                    "JOIN accounts a ON a.number = s.account) p ON p.account_id = t.account_id "
+                    "AND p.period = t.period "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM ({spec.source}) src WHERE {key_match}))"
+                )
+            )
+            counts.deleted += max(0, result.rowcount or 0)
+        columns = [*spec.key, *spec.values]
+        extra_columns = "".join(f", {c}" for c, _ in spec.insert_only)
+        extra_values = "".join(f", {v}" for _, v in spec.insert_only)
+        missing = f"NOT EXISTS (SELECT 1 FROM {spec.target} t WHERE {key_match})"
+        if kind.name == "payments":
+            missing = (
+                "NOT EXISTS (SELECT 1 FROM payments t WHERE t.external_id = src.external_id "
+                "AND t.channel IN ('bank', 'post', 'cash_desk'))"
+            )
+        result = await self.session.execute(
+            text(
+                f"INSERT INTO {spec.target} ({', '.join(columns)}{extra_columns}) "
+                f"SELECT {', '.join('src.' + c for c in columns)}{extra_values} FROM ({spec.source}) AS src "
+                f"WHERE {missing}{' ORDER BY src.seq' if spec.ordered else ''}"
+            )
+        )
+        counts.inserted += max(0, result.rowcount or 0)
+
+    async def _merge_readings(self, counts: Counts) -> None:
+        """A reading taken elsewhere is added; one that differs from the accepted reading replaces it."""
+        result: Any = await self.session.execute(
+            text(
+                f"UPDATE readings AS t SET status = 'replaced' FROM ({_READINGS_SOURCE}) AS src "
+                "WHERE t.meter_id = src.meter_id AND t.period = src.period AND t.status = 'accepted' "
+                "AND t.value IS DISTINCT FROM src.value"
+            )
+        )
+        counts.updated += max(0, result.rowcount or 0)
+        result = await self.session.execute(
+            text(
+                "INSERT INTO readings (meter_id, period, value, submitted_at, source, status, rollover, "
+                "needs_review) SELECT src.meter_id, src.period, src.value, src.submitted_at, src.source, "
+                f"'accepted', false, false FROM ({_READINGS_SOURCE}) AS src WHERE NOT EXISTS "
+                "(SELECT 1 FROM readings t WHERE t.meter_id = src.meter_id AND t.period = src.period "
+                "AND t.status = 'accepted')"
+            )
+        )
+        counts.inserted += max(0, result.rowcount or 0)
+        if counts.updated:
+            await self.session.execute(
+                text(
+                    "UPDATE readings AS t SET replaced_by_id = n.id FROM readings n "
+                    "WHERE t.status = 'replaced' AND t.replaced_by_id IS NULL AND n.meter_id = t.meter_id "
+                    "AND n.period = t.period AND n.status = 'accepted'"
+                )
+            )
+
+    async def log_run(self, run: ImportRun) -> int:
+        """Store the import's log row (in the import's transaction) and return its number."""
+        await self.create(run, flush=True)
+        return run.id

@@ -157,6 +157,7 @@ async def _stage(
     file_numbers: Mapping[str, int],
     progress: Callable[[str], None] | None,
 ) -> None:
+    repo = repository.ExchangeRepository(session)
     seq = 0
     for source in sources:
         kind = source.kind
@@ -188,12 +189,12 @@ async def _stage(
                 seq += 1
                 batch.append((seq, file_no, line_no, *row))
                 if len(batch) >= BATCH_ROWS:
-                    await repository.load(session, kind, batch)
+                    await repo.load(kind, batch)
                     batch = []
         except reader.FileProblem as exc:
             report.add_error(LineError(source.name, 0, "", str(exc)))
             report.status = "refused"  # a file that cannot be read is never imported in part
-        await repository.load(session, kind, batch)
+        await repo.load(kind, batch)
 
 
 async def _check(
@@ -205,13 +206,14 @@ async def _check(
     progress: Callable[[str], None] | None,
 ) -> None:
     """The checks that need every file and the database, kind after kind in merge order."""
+    repo = repository.ExchangeRepository(session)
     for kind in kinds:
-        await repository.analyze(session, kind)
+        await repo.analyze(kind)
         if progress:
             progress(f"{kind.title}: проверка ссылок и повторов")
         for check in repository.checks(kind):
             room = max(0, MAX_REPORTED_ERRORS - len(report.errors))
-            count, rows = await repository.bad_rows(session, kind, check, max(room, 1))
+            count, rows = await repo.bad_rows(kind, check, max(room, 1))
             if not count:
                 continue
             for file_no, line_no, value in rows[:room]:
@@ -221,7 +223,7 @@ async def _check(
             report.error_count += count - min(len(rows), room)
             if skip_bad:
                 report.skipped_lines += count
-                await repository.delete_bad(session, kind, check)
+                await repo.delete_bad(kind, check)
 
 
 async def _run(
@@ -237,8 +239,9 @@ async def _run(
     kinds = [kind for kind in KINDS if any(source.kind is kind for source in sources)]
     names = list(report.files)
     file_numbers = {name: position for position, name in enumerate(names)}
+    repo = repository.ExchangeRepository(session)
     # Every kind's staging table exists (empty when the kind is not imported): checks refer to them.
-    await repository.create_staging(session, KINDS)
+    await repo.create_staging(KINDS)
     try:
         await _stage(session, sources, report, file_numbers, progress)
         if report.status != "refused":
@@ -249,10 +252,10 @@ async def _run(
         for kind in kinds:
             if progress:
                 progress(f"{kind.title}: запись в базу")
-            await repository.merge(session, kind, report.counts.setdefault(kind.name, repository.Counts()))
+            await repo.merge(kind, report.counts.setdefault(kind.name, repository.Counts()))
     finally:
         for kind in KINDS:
-            await repository.drop_staging_table(session, kind)
+            await repo.drop_staging_table(kind)
     report.import_id = await record_run(session, report, operator=operator, started_at=now)
     if report.changed:
         # Workers of a running portal (PostgreSQL) drop what they remember once this commits.
@@ -275,9 +278,7 @@ async def record_run(
         lines_skipped=report.skipped_lines,
         counts=report.counts_json(),
     )
-    session.add(run)
-    await session.flush()
-    return run.id
+    return await repository.ExchangeRepository(session).log_run(run)
 
 
 async def import_paths(
