@@ -361,6 +361,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"  {name:<15} строк {counts.lines:>9}  добавлено {counts.inserted:>9}  "
             f"изменено {counts.updated:>9}  удалено {counts.deleted:>9}"
+            + ("  (файлы и база не менялись с прошлой загрузки)" if counts.unchanged else "")
         )
     return 0
 

@@ -9,6 +9,7 @@ neither writes a row nor burns sequence values).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -238,6 +239,18 @@ class Counts:
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
+    #: Lines of this kind left out with ``skip_bad``.
+    skipped: int = 0
+    #: sha256 over the kind's files (in order); a batch's is its own, never a file's.
+    sha256: str = ""
+    #: The target table's row count and largest id once the import wrote it (see ``watermark``).
+    watermark: str = ""
+    #: The kind's files were those of the last import of the kind and the table has not changed since.
+    unchanged: bool = False
+
+
+def target_table(kind: Kind) -> str:
+    return "readings" if kind.name == "readings" else MERGES[kind.name].target
 
 
 _READINGS_SOURCE = (
@@ -322,7 +335,7 @@ class ExchangeRepository(Repository[ImportRun]):
             await self._merge_table(kind, counts)
         if counts.inserted > before and self._dialect() == "postgresql":
             # The next kinds join this table: plan them on what it holds now, not on yesterday's statistics.
-            target = "readings" if kind.name == "readings" else MERGES[kind.name].target
+            target = target_table(kind)
             await self.session.execute(text(f"ANALYZE {target}"))
 
     async def _merge_table(self, kind: Kind, counts: Counts) -> None:
@@ -402,3 +415,23 @@ class ExchangeRepository(Repository[ImportRun]):
         """Store the import's log row (in the import's transaction) and return its number."""
         await self.create(run, flush=True)
         return run.id
+
+    async def watermark(self, kind: Kind) -> str:
+        """The kind's table's row count and largest id: any write but an update changes it."""
+        row = (await self.session.execute(text(f"SELECT count(*), max(id) FROM {target_table(kind)}"))).one()
+        return f"{row[0]}:{row[1] or 0}"
+
+    async def last_counts(self, kind: Kind) -> dict[str, Any] | None:
+        """The kind's counts in the last successful import that included it."""
+        result = await self.session.execute(
+            text(
+                "SELECT counts FROM import_runs WHERE status = 'imported' AND counts LIKE :pattern "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"pattern": f'%"{kind.name}": {{%'},
+        )
+        counts = result.scalar_one_or_none()
+        if counts is None:
+            return None
+        found: dict[str, Any] | None = json.loads(counts).get(kind.name)
+        return found
