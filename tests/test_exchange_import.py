@@ -7,6 +7,7 @@ Every test starts from an empty, migrated database (SQLite, and PostgreSQL when
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 import signal
@@ -515,3 +516,125 @@ def test_an_import_empties_the_residents_cache() -> None:
     assert cache.view(7, "summary") is None
     cache.remember_view(99, "summary", epoch_of_an_unseen_account, b"{}")
     assert cache.view(99, "summary") is None
+
+
+# --- the SQL fast path says yes only where the Python parser does, with the same value --------------------
+
+TRICKY = (
+    "",
+    " ",
+    "0",
+    "00",
+    "-0",
+    "1",
+    "-1",
+    "12,5",
+    "12.50",
+    "1 234,56",
+    "1\u00a0234,56",
+    "1234567",
+    "12,345",
+    "0,0001",
+    "99999999",
+    "1000000000",
+    "9999999999999,99",
+    "10000000000000,00",
+    "+5",
+    "1e3",
+    "31.12.2099",
+    "01.01.2100",
+    "31.12.1999",
+    "29.02.2024",
+    "29.02.2025",
+    "31.04.2026",
+    "2026-02-28",
+    "2026-13-01",
+    "0000-01-01",
+    "2026-10",
+    "2026-00",
+    "1999-12",
+    "24.10.2026 10:15",
+    "24.10.2026 24:00",
+    "24.10.2026 23:60",
+    "2026-10-24T10:15:00+03:00",
+    "cold_water",
+    "Cold_water",
+    "_x",
+    "a" * 40,
+    "a" * 41,
+    "7700000001",
+    "77000",
+    "X12345",
+    "А-12/3",
+    "bank",
+    "BANK",
+    "post",
+    "remote",
+    "controller",
+    "utilities",
+    "area",
+    " padded ",
+)
+
+
+@pytest.mark.postgres
+def test_sql_fast_path_agrees_with_the_python_parser() -> None:
+    from portal.exchange.kinds import KINDS
+
+    base = pg_url()
+    if base is None:
+        pytest.skip("PostgreSQL tests need KABINET_TEST_DATABASE_URL")
+
+    checked: list[str] = []
+
+    async def go() -> list[str]:
+        engine = create_engine(base)
+        problems: list[str] = []
+        try:
+            async with engine.connect() as connection:
+                for kind in KINDS:
+                    for spec in kind.fields:
+                        if spec.sql is None:
+                            continue
+                        for value in TRICKY:
+                            ok, converted = (
+                                await connection.execute(
+                                    text(
+                                        f"SELECT {spec.sql.ok_for('CAST(:v AS text)')}, "
+                                        f"CASE WHEN {spec.sql.ok_for('CAST(:v AS text)')} "
+                                        f"THEN CAST({spec.sql.value_for('CAST(:v AS text)')} AS text) END"
+                                    ),
+                                    {"v": value},
+                                )
+                            ).one()
+                            if not ok:
+                                continue
+                            checked.append(value)
+                            if not spec.required and not value.strip():
+                                python: Any = spec.default
+                            else:
+                                try:
+                                    python = spec.parse(value)
+                                except fields.FieldError as exc:
+                                    problems.append(
+                                        f"{kind.name}.{spec.name} {value!r}: SQL ok, Python {exc}"
+                                    )
+                                    continue
+                            if python is None:
+                                same = converted is None
+                            elif hasattr(python, "tzinfo"):
+                                same = dt.datetime.fromisoformat(converted) == python
+                            else:
+                                same = str(python) == converted or (
+                                    hasattr(python, "year") and python.isoformat() == converted
+                                )
+                            if not same:
+                                problems.append(
+                                    f"{kind.name}.{spec.name} {value!r}: {converted} ≠ {python!r}"
+                                )
+        finally:
+            await engine.dispose()
+        return problems
+
+    assert asyncio.run(go()) == []
+    assert len(checked) > 150  # the fast path does take the usual shapes

@@ -10,7 +10,7 @@ neither writes a row nor burns sequence values).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -269,7 +269,7 @@ class ExchangeRepository(Repository[ImportRun]):
 
     model = ImportRun
 
-    def _dialect(self) -> str:
+    def dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
     async def create_staging(self, kinds: Sequence[Kind]) -> None:
@@ -286,7 +286,7 @@ class ExchangeRepository(Repository[ImportRun]):
             return
         table = STAGING_TABLES[kind.name]
         columns = [column.name for column in table.columns]
-        if self._dialect() == "postgresql":
+        if self.dialect() == "postgresql":
             connection = await self.session.connection()
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
@@ -300,7 +300,7 @@ class ExchangeRepository(Repository[ImportRun]):
         """Index the loaded staging table by its key; statistics (autovacuum skips temporary tables)."""
         table = kind.staging_name()
         await self.session.execute(text(f"CREATE INDEX ix_{table}_key ON {table} ({', '.join(kind.key)})"))
-        if self._dialect() == "postgresql":
+        if self.dialect() == "postgresql":
             await self.session.execute(text(f"ANALYZE {kind.staging_name()}"))
 
     async def bad_rows(self, kind: Kind, check: Check, limit: int) -> tuple[int, list[tuple[int, int, str]]]:
@@ -333,7 +333,7 @@ class ExchangeRepository(Repository[ImportRun]):
             await self._merge_readings(counts)
         else:
             await self._merge_table(kind, counts)
-        if counts.inserted > before and self._dialect() == "postgresql":
+        if counts.inserted > before and self.dialect() == "postgresql":
             # The next kinds join this table: plan them on what it holds now, not on yesterday's statistics.
             target = target_table(kind)
             await self.session.execute(text(f"ANALYZE {target}"))
@@ -435,3 +435,72 @@ class ExchangeRepository(Repository[ImportRun]):
             return None
         found: dict[str, Any] | None = json.loads(counts).get(kind.name)
         return found
+
+    # --- the PostgreSQL fast path: raw text staging, converted in SQL ------------------------------
+
+    async def create_raw(self, kind: Kind) -> None:
+        """A temporary table of the kind's lines as text, in the kind's column order."""
+        columns = "".join(f", {spec.name} text" for spec in kind.fields)
+        await self.session.execute(text(f"DROP TABLE IF EXISTS raw_{kind.name}"))
+        await self.session.execute(
+            text(f"CREATE TEMPORARY TABLE raw_{kind.name} (seq bigint, file_no int, line_no bigint{columns})")
+        )
+
+    async def load_raw(self, kind: Kind, records: list[tuple[Any, ...]]) -> None:
+        """Append lines as text (``seq``, ``file_no``, ``line_no``, the values) with ``COPY``."""
+        if not records:
+            return
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        columns = ["seq", "file_no", "line_no", *(spec.name for spec in kind.fields)]
+        await driver.copy_records_to_table(f"raw_{kind.name}", records=records, columns=columns)
+
+    async def convert_raw(self, kind: Kind) -> int:
+        """Move the lines whose every value has its usual, valid shape into the typed staging table.
+
+        ``OFFSET 0`` keeps the subquery whole: values are converted only on lines whose shape passed.
+        """
+        assert kind.sql_ready
+        ok = " AND ".join(spec.sql.ok_for(f"r.{spec.name}") for spec in kind.fields if spec.sql)
+        values = ", ".join(
+            f"{spec.sql.value_for(f'r.{spec.name}')} AS {spec.name}" for spec in kind.fields if spec.sql
+        )
+        names = ", ".join(spec.name for spec in kind.fields)
+        result: Any = await self.session.execute(
+            text(
+                f"INSERT INTO {kind.staging_name()} (seq, file_no, line_no, {names}) "
+                f"SELECT seq, file_no, line_no, {names} FROM (SELECT r.seq, r.file_no, r.line_no, {values} "
+                f"FROM raw_{kind.name} r WHERE {ok} OFFSET 0) c WHERE {kind.sql_row_ok}"
+            )
+        )
+        return max(0, result.rowcount or 0)
+
+    async def unconverted(self, kind: Kind, batch: int) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The lines the SQL fast path left (wrong or unusual values), in batches, in file order."""
+        names = ", ".join(f"r.{spec.name}" for spec in kind.fields)
+        left = f"left_{kind.name}"
+        await self.session.execute(text(f"DROP TABLE IF EXISTS {left}"))
+        await self.session.execute(
+            text(
+                f"CREATE TEMPORARY TABLE {left} AS SELECT r.seq, r.file_no, r.line_no, {names} "
+                f"FROM raw_{kind.name} r WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {kind.staging_name()} s WHERE s.seq = r.seq)"
+            )
+        )
+        await self.session.execute(text(f"CREATE INDEX ix_{left}_seq ON {left} (seq)"))
+        after = 0
+        while True:
+            result = await self.session.execute(
+                text(f"SELECT * FROM {left} WHERE seq > :after ORDER BY seq LIMIT {int(batch)}"),
+                {"after": after},
+            )
+            rows = [tuple(row) for row in result]
+            if not rows:
+                break
+            yield rows
+            after = rows[-1][0]
+        await self.session.execute(text(f"DROP TABLE {left}"))
+
+    async def drop_raw(self, kind: Kind) -> None:
+        await self.session.execute(text(f"DROP TABLE IF EXISTS raw_{kind.name}"))

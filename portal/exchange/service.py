@@ -159,13 +159,30 @@ async def _stage(
     file_numbers: Mapping[str, int],
     progress: Callable[[str], None] | None,
 ) -> None:
+    """Load every line into its kind's staging table, checked value by value.
+
+    On PostgreSQL a kind whose every column has an SQL fast path is loaded as text with ``COPY`` and
+    converted in one statement; only the lines that statement leaves (wrong or unusual values) are
+    parsed in Python, which reports them. Elsewhere (SQLite; payees' check digits) each line is parsed
+    in Python before loading. Either way a line is in the typed staging table only if it is valid.
+    """
     repo = repository.ExchangeRepository(session)
+    fast = repo.dialect() == "postgresql"
+    raw_kinds: list[Kind] = []
     seq = 0
     for source in sources:
         kind = source.kind
         counts = report.counts.setdefault(kind.name, repository.Counts())
         width = len(source.header)
+        in_sql = fast and kind.sql_ready
+        if in_sql and kind not in raw_kinds:
+            await repo.create_raw(kind)
+            raw_kinds.append(kind)
         parse = RowParser(kind, source.header)
+        positions = [
+            source.header.index(spec.name) if spec.name in source.header else None for spec in kind.fields
+        ]
+        as_is = positions == list(range(width))
         batch: list[tuple[Any, ...]] = []
         file_no = file_numbers[source.name]
         if progress:
@@ -183,22 +200,64 @@ async def _stage(
                     report.skipped_lines += 1
                     counts.skipped += 1
                     continue
-                row, errors = parse(values)
-                if errors:
-                    for column, reason in errors:
-                        report.add_error(LineError(source.name, line_no, column, reason))
-                    report.skipped_lines += 1
-                    counts.skipped += 1
-                    continue
-                seq += 1
-                batch.append((seq, file_no, line_no, *row))
+                if in_sql:
+                    seq += 1
+                    if as_is:
+                        batch.append((seq, file_no, line_no, *values))
+                    else:
+                        batch.append(
+                            (seq, file_no, line_no, *(None if i is None else values[i] for i in positions))
+                        )
+                else:
+                    row, errors = parse(values)
+                    if errors:
+                        for column, reason in errors:
+                            report.add_error(LineError(source.name, line_no, column, reason))
+                        report.skipped_lines += 1
+                        counts.skipped += 1
+                        continue
+                    seq += 1
+                    batch.append((seq, file_no, line_no, *row))
                 if len(batch) >= BATCH_ROWS:
-                    await repo.load(kind, batch)
+                    await (repo.load_raw(kind, batch) if in_sql else repo.load(kind, batch))
                     batch = []
         except reader.FileProblem as exc:
             report.add_error(LineError(source.name, 0, "", str(exc)))
             report.status = "refused"  # a file that cannot be read is never imported in part
-        await repo.load(kind, batch)
+        await (repo.load_raw(kind, batch) if in_sql else repo.load(kind, batch))
+    for kind in raw_kinds:
+        await _convert(repo, kind, report, progress)
+
+
+async def _convert(
+    repo: repository.ExchangeRepository,
+    kind: Kind,
+    report: ImportReport,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Convert a kind's text lines in SQL; parse the lines it leaves in Python (they carry the errors)."""
+    if progress:
+        progress(f"{kind.title}: проверка и преобразование значений в базе")
+    converted = await repo.convert_raw(kind)
+    counts = report.counts[kind.name]
+    parse = RowParser(kind, [spec.name for spec in kind.fields])
+    in_python = 0
+    async for rows in repo.unconverted(kind, BATCH_ROWS):
+        in_python += len(rows)
+        good: list[tuple[Any, ...]] = []
+        for seq, file_no, line_no, *values in rows:
+            row, errors = parse(values)
+            if errors:
+                for column, reason in errors:
+                    report.add_error(LineError(report.files[file_no], line_no, column, reason))
+                report.skipped_lines += 1
+                counts.skipped += 1
+                continue
+            good.append((seq, file_no, line_no, *row))
+        await repo.load(kind, good)
+    await repo.drop_raw(kind)
+    if progress:
+        progress(f"{kind.title}: строк преобразовано в базе {converted}, разобрано в Python {in_python}")
 
 
 async def _check(
@@ -240,29 +299,31 @@ async def _run(
     operator: str,
     now: dt.datetime,
     progress: Callable[[str], None] | None,
+    skip_unchanged: bool = True,
 ) -> ImportReport:
     kinds = [kind for kind in KINDS if any(source.kind is kind for source in sources)]
     names = list(report.files)
     file_numbers = {name: position for position, name in enumerate(names)}
     repo = repository.ExchangeRepository(session)
-    kinds = await _skip_unchanged(repo, sources, kinds, report, progress)
+    kinds = await _skip_unchanged(repo, sources, kinds, report, progress, enabled=skip_unchanged)
     sources = [source for source in sources if source.kind in kinds]
     # Every kind's staging table exists (empty when the kind is not imported): checks refer to them.
+    # (An error rolls the transaction back, staging tables with it: they are dropped only on the way out.)
     await repo.create_staging(KINDS)
-    try:
-        await _stage(session, sources, report, file_numbers, progress)
-        if report.status != "refused":
-            await _check(session, kinds, report, names, skip_bad, progress)
-        if report.status == "refused" or (report.error_count and not skip_bad):
-            report.status = "refused"
-            return report
-        for kind in kinds:
-            if progress:
-                progress(f"{kind.title}: запись в базу")
-            await repo.merge(kind, report.counts.setdefault(kind.name, repository.Counts()))
-    finally:
+    await _stage(session, sources, report, file_numbers, progress)
+    if report.status != "refused":
+        await _check(session, kinds, report, names, skip_bad, progress)
+    if report.status == "refused" or (report.error_count and not skip_bad):
+        report.status = "refused"
         for kind in KINDS:
             await repo.drop_staging_table(kind)
+        return report
+    for kind in kinds:
+        if progress:
+            progress(f"{kind.title}: запись в базу")
+        await repo.merge(kind, report.counts.setdefault(kind.name, repository.Counts()))
+    for kind in KINDS:
+        await repo.drop_staging_table(kind)
     for kind in kinds:
         report.counts[kind.name].watermark = await repo.watermark(kind)
     report.import_id = await record_run(session, report, operator=operator, started_at=now)
@@ -278,6 +339,8 @@ async def _skip_unchanged(
     kinds: Sequence[Kind],
     report: ImportReport,
     progress: Callable[[str], None] | None,
+    *,
+    enabled: bool,
 ) -> list[Kind]:
     """The kinds to import: a kind whose files are byte for byte those of its last successful import is
     left alone when its table has not changed since (same row count and largest id) and that import
@@ -290,7 +353,7 @@ async def _skip_unchanged(
     for kind in kinds:
         counts = report.counts.setdefault(kind.name, repository.Counts())
         counts.sha256 = digests[kind.name].hexdigest()
-        last = None if batch else await repo.last_counts(kind)
+        last = None if batch or not enabled else await repo.last_counts(kind)
         if (
             last is not None
             and last.get("sha256") == counts.sha256
@@ -334,6 +397,7 @@ async def import_paths(
     encoding: str | None = None,
     operator: str,
     progress: Callable[[str], None] | None = None,
+    skip_unchanged: bool = True,
 ) -> ImportReport:
     """Validate and import files (directories stand for their ``*.csv``); the caller commits.
 
@@ -353,7 +417,14 @@ async def import_paths(
         return report
     sources = [source for source, _ in opened]
     return await _run(
-        session, sources, report, skip_bad=skip_bad, operator=operator, now=now, progress=progress
+        session,
+        sources,
+        report,
+        skip_bad=skip_bad,
+        operator=operator,
+        now=now,
+        progress=progress,
+        skip_unchanged=skip_unchanged,
     )
 
 
