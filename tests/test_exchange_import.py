@@ -326,6 +326,24 @@ MALFORMED = {
         "21-999999",
         "readings.csv, строка 2, поле «serial»: счётчик",
     ),
+    "reading beyond the meter's digits": (
+        "readings.csv",
+        "2026-10;123,456;",
+        "2026-10;123456,000;",
+        "readings.csv, строка 2, поле «value»: показание не помещается на счётчик",
+    ),
+    "reading finer than the meter": (
+        "readings.csv",
+        "2026-10;45210,0;",
+        "2026-10;45210,05;",
+        "readings.csv, строка 3, поле «value»: у показания больше знаков после запятой",
+    ),
+    "reading after removal": (
+        "meters.csv",
+        "15.03.2021;15.03.2027;",
+        "15.03.2021;15.03.2027;20.09.2026",
+        "readings.csv, строка 2, поле «month»: счётчик снят раньше этого месяца",
+    ),
     "unknown payee": (
         "services.csv",
         "area;billing_center;;;10",

@@ -72,6 +72,26 @@ _PAYEE_MISSING = _missing(
     "stg_payees x WHERE x.code = s.payee",
 )
 
+#: The meter a reading is for: as the meters file describes it, else as the database has it.
+_READING_METERS = (
+    "SELECT x.account, x.serial, x.digits, x.decimals, x.removed FROM stg_meters x UNION ALL "
+    "SELECT a.number, m.serial_number, m.integer_digits, m.decimals, m.removed_on FROM meters m "
+    "JOIN accounts a ON a.id = m.account_id WHERE NOT EXISTS (SELECT 1 FROM stg_meters y "
+    "WHERE y.account = a.number AND y.serial = m.serial_number)"
+)
+_POWERS_OF_TEN = "CASE mm.digits " + " ".join(f"WHEN {n} THEN {10**n}" for n in range(1, 10)) + " END"
+
+
+def _reading_meter_check(reason: str, violation: str) -> Check:
+    """Readings whose meter (``mm``: digits, decimals, removed) makes ``violation`` true (a hash join)."""
+    return Check(
+        "value" if "value" in violation else "month",
+        reason,
+        f"s.seq IN (SELECT r.seq FROM stg_readings r JOIN ({_READING_METERS}) mm "
+        f"ON mm.account = r.account AND mm.serial = r.serial WHERE {violation.replace('s.', 'r.')})",
+    )
+
+
 CHECKS: dict[str, tuple[Check, ...]] = {
     "payees": (),
     "services": (_PAYEE_MISSING,),
@@ -115,6 +135,18 @@ CHECKS: dict[str, tuple[Check, ...]] = {
             "meters m JOIN accounts a ON a.id = m.account_id WHERE a.number = s.account "
             "AND m.serial_number = s.serial",
             "stg_meters x WHERE x.account = s.account AND x.serial = s.serial",
+        ),
+        _reading_meter_check(
+            "показание не помещается на счётчик: у него меньше цифр до запятой",
+            f"s.value >= {_POWERS_OF_TEN}",
+        ),
+        _reading_meter_check(
+            "у показания больше знаков после запятой, чем показывает счётчик",
+            "s.value <> round(s.value, mm.decimals)",
+        ),
+        _reading_meter_check(
+            "счётчик снят раньше этого месяца: показание за месяц после снятия не принимается",
+            "mm.removed IS NOT NULL AND s.month > mm.removed",
         ),
     ),
 }

@@ -52,7 +52,7 @@ _MONEY = "-?[0-9]{1,3}(?:[ \u00a0\u202f]?[0-9]{3})*(?:[.,][0-9]{1,2})?"
 
 def money(*, positive: bool = False, non_negative: bool = False) -> SqlField:
     """Kopecks from rubles (decimal comma or point, thousands separated by a space or not)."""
-    value = f"(replace(regexp_replace({_TRIM}, '[ \u00a0\u202f]', '', 'g'), ',', '.')::numeric * 100)::bigint"
+    value = f"(replace(translate({_TRIM}, ' \u00a0\u202f', ''), ',', '.')::numeric * 100)::bigint"
     # Shape first; only then is the value computed (CASE evaluates in order).
     low = "1" if positive else ("0" if non_negative else "-999999999999999")
     ok = (
