@@ -4,7 +4,8 @@ Generates a region as exchange files (docs/exchange.md; deterministic, any size:
 8 charge lines, an opening balance, one payment and 3 readings), creates its own database, and runs
 ``kabinet-portal import`` on it three times in a subprocess: the first import, the same files again
 (nothing changes: every kind is recognised as unchanged and left alone), and the same files with
-``--no-skip`` (every line staged, checked and compared with the database; nothing is written). For each it prints the wall time, rows per second and the importer's peak RSS. As
+``--no-skip`` (every line staged, checked and compared with the database; nothing is written). For
+each it prints the wall time, rows per second and the importer's peak RSS. As
 the baseline measured in the same run, the same files are loaded with plain ``COPY … FROM STDIN
 (FORMAT csv)`` into unlogged text tables (no parsing, no checks, no merge): the floor of any import.
 

@@ -180,6 +180,7 @@ async def statement(
                 opening_kopecks=month.opening_kopecks,
                 charged_kopecks=month.charged_kopecks,
                 recalculation_kopecks=month.recalculation_kopecks,
+                penalties_kopecks=month.penalties_kopecks,
                 paid_kopecks=month.paid_kopecks,
                 closing_kopecks=month.closing_kopecks,
                 lines=[ServiceCharge.model_validate(line) for line in lines.get(month.period, [])],
