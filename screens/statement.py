@@ -35,7 +35,6 @@ def month_columns(t: Translator) -> list[TableColumn]:
         TableColumn("opening", t("statement.column_opening"), ColumnType.MONEY),
         TableColumn("charged", t("statement.column_charged"), ColumnType.MONEY),
         TableColumn("recalculation", t("statement.column_recalculation"), ColumnType.MONEY),
-        TableColumn("penalties", t("statement.column_penalties"), ColumnType.MONEY),
         TableColumn("paid", t("statement.column_paid"), ColumnType.MONEY),
         TableColumn("closing", t("statement.column_closing"), ColumnType.MONEY),
     ]
@@ -44,15 +43,7 @@ def month_columns(t: Translator) -> list[TableColumn]:
 def month_rows(months: Iterable[StatementMonth]) -> list[tuple[object, ...]]:
     """One row per month, in :func:`month_columns` order."""
     return [
-        (
-            month.period,
-            month.opening,
-            month.charged,
-            month.recalculation,
-            month.penalties,
-            month.paid,
-            month.closing,
-        )
+        (month.period, month.opening, month.charged, month.recalculation, month.paid, month.closing)
         for month in months
     ]
 

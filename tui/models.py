@@ -59,6 +59,8 @@ class ReadingSource(StrEnum):
     WITHOUT_LOGIN = "without_login"
     INSPECTOR = "inspector"
     IMPORT = "import"
+    REMOTE = "remote"
+    """A remote reading system (АСКУЭ), loaded by the billing center's import."""
 
 
 class ReadingStatus(StrEnum):
