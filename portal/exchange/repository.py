@@ -536,3 +536,9 @@ class ExchangeRepository(Repository[ImportRun]):
 
     async def drop_raw(self, kind: Kind) -> None:
         await self.session.execute(text(f"DROP TABLE IF EXISTS raw_{kind.name}"))
+
+    async def lock(self) -> None:
+        """One import at a time (PostgreSQL, till the transaction ends): concurrent batches and files
+        would otherwise race to insert the same new keys. SQLite serialises writers by itself."""
+        if self.dialect() == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(7405120112)"))

@@ -305,6 +305,7 @@ async def _run(
     names = list(report.files)
     file_numbers = {name: position for position, name in enumerate(names)}
     repo = repository.ExchangeRepository(session)
+    await repo.lock()
     kinds = await _skip_unchanged(repo, sources, kinds, report, progress, enabled=skip_unchanged)
     sources = [source for source in sources if source.kind in kinds]
     # Every kind's staging table exists (empty when the kind is not imported): checks refer to them.
@@ -464,3 +465,63 @@ async def import_batch(
         now=dt.datetime.now(dt.UTC),
         progress=None,
     )
+
+
+@dataclass
+class BatchOutcome:
+    """A batch's import report and each record's errors as (column, reason), by record position."""
+
+    report: ImportReport
+    errors: dict[int, list[tuple[str, str]]]
+    #: Positions of the records left out before validation (their columns are wrong), with ``skip_bad``.
+    left_out: set[int]
+
+
+async def import_records(
+    session: AsyncSession,
+    kind: str,
+    records: Sequence[Mapping[str, str]],
+    *,
+    import_id: str,
+    operator: str,
+    skip_bad: bool,
+) -> BatchOutcome:
+    """The operator API's batch: :func:`import_batch`, plus the columns' check of each record.
+
+    Commits the batch, or rolls it back and logs the refusal (the session is the batch's own).
+    """
+    spec = BY_NAME[kind]
+    started = dt.datetime.now(dt.UTC)
+    errors: dict[int, list[tuple[str, str]]] = {}
+    for position, record in enumerate(records):
+        problems = [
+            (name, f"неизвестный столбец для файла «{spec.title}»")
+            for name in record
+            if name not in spec.columns
+        ]
+        problems += [
+            (name, f"нет обязательного столбца (файл «{spec.title}»)")
+            for name in sorted(spec.required - set(record))
+        ]
+        if problems:
+            errors[position] = problems
+    left_out = set(errors) if skip_bad else set()
+    kept = [position for position in range(len(records)) if position not in left_out]
+    report = await import_batch(
+        session,
+        kind,
+        [records[position] for position in kept],
+        import_id=import_id,
+        operator=operator,
+        skip_bad=skip_bad,
+    )
+    for error in report.errors:
+        if error.line:
+            errors.setdefault(kept[error.line - 1], []).append((error.field, error.reason))
+    if errors and not skip_bad:
+        report.status = "refused"
+    if report.status == "refused":
+        await session.rollback()
+        report.import_id = await record_run(session, report, operator=operator, started_at=started)
+    await session.commit()
+    return BatchOutcome(report, errors, left_out)
