@@ -140,7 +140,7 @@ async def test_the_batch_is_strict_and_needs_an_operator_key(portal: Any) -> Non
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_concurrent_batches_against_two_workers(pg_template: str, tmp_path: Path) -> None:
-    from bench.throttle_burst import serving
+    from bench.throttle_burst import SECRET, serving
     from tests.test_throttle_workers import _port_in_range
 
     url = pg_url()
@@ -163,16 +163,17 @@ def test_concurrent_batches_against_two_workers(pg_template: str, tmp_path: Path
             capture_output=True,
             text=True,
             check=True,
-            env={**os.environ, "KABINET_SECRET_KEY": "x" * 64},
+            env={**os.environ, "KABINET_SECRET_KEY": SECRET},
         ).stdout
         secret = re.search(r"kop_\S+", created)
         assert secret is not None
         headers = {"Authorization": f"Bearer {secret.group()}"}
-        # Two overlapping batches (the same 100 accounts and 50 of their own each), sent twice each.
-        shared = [account(f"72000{n:05d}") for n in range(100)]
+        # Four overlapping batches of 500 (the same 300 accounts and 200 of their own each), each sent
+        # twice, all at once: the new keys are inserted once, nothing fails.
+        shared = [account(f"72000{n:05d}") for n in range(300)]
         batches = [
-            {"import_id": f"w{w}", "records": shared + [account(f"73{w}00{n:05d}") for n in range(50)]}
-            for w in (1, 2)
+            {"import_id": f"w{w}", "records": shared + [account(f"73{w}00{n:05d}") for n in range(200)]}
+            for w in (1, 2, 3, 4)
         ]
 
         with serving(database, 2, _port_in_range(18480, 18559), tmp_path) as base:
@@ -180,14 +181,17 @@ def test_concurrent_batches_against_two_workers(pg_template: str, tmp_path: Path
             async def send() -> list[dict[str, Any]]:
                 async with httpx.AsyncClient(base_url=base, timeout=120) as client:
                     answers = await asyncio.gather(
-                        *(client.post(URL, json=batch, headers=headers) for batch in batches * 2)
+                        *(
+                            client.post(URL.removeprefix("/api/v1"), json=batch, headers=headers)
+                            for batch in batches * 2
+                        )
                     )
-                assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+                assert [a.status_code for a in answers] == [200] * 8, [a.text[:300] for a in answers]
                 return [a.json() for a in answers]
 
             results = asyncio.run(send())
         assert all(r["status"] == "imported" for r in results)
-        assert sum(r["inserted"] for r in results) == 200  # each new account inserted once
+        assert sum(r["inserted"] for r in results) == 1100  # each new account inserted once
         assert all(r["updated"] == 0 for r in results)
 
         async def count() -> list[tuple[Any, ...]]:
@@ -208,6 +212,6 @@ def test_concurrent_batches_against_two_workers(pg_template: str, tmp_path: Path
             finally:
                 await engine.dispose()
 
-        assert asyncio.run(count()) == [(200, 200)]
+        assert asyncio.run(count()) == [(1100, 1100)]
     finally:
         asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
