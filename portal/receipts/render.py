@@ -312,7 +312,7 @@ def _services(page: _Page, document: ReceiptDocument) -> None:
             "",
             money(section.charged_kopecks),
             money(section.recalculation_kopecks),
-            money(section.charged_kopecks + section.recalculation_kopecks),
+            money(section.charged_kopecks + section.recalculation_kopecks + section.penalties_kopecks),
         ]
     )
     _table(page, columns, rows, bold_last=True)
