@@ -72,6 +72,15 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         )
 
 
+@pytest.fixture(autouse=True)
+def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kabinet-portal import --database-url`` sets ``KABINET_DATABASE_URL`` (for uvicorn's workers):
+    put it back afterwards, or later tests in the process would use a database dropped here."""
+    for name in ("KABINET_DATABASE_URL", "KABINET_DATA_DIR", "KABINET_DEMO"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
     directory = tmp_path / "in"
