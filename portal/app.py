@@ -170,5 +170,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
         app.include_router(sandbox_router)
     app.add_middleware(CachedViewsMiddleware)
     # Added last, runs first: the body limit before anything reads a body.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger=(("/api/v1/operator/imports/", settings.import_max_body_bytes),),
+    )
     return app

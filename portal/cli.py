@@ -331,6 +331,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                 skip_bad=args.skip_bad,
                 encoding=args.encoding,
                 operator=operator,
+                skip_unchanged=not args.no_skip,
                 progress=lambda message: print(
                     f"[{time.monotonic() - started:7.1f} s] {message}", file=sys.stderr, flush=True
                 ),
@@ -361,6 +362,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"  {name:<15} строк {counts.lines:>9}  добавлено {counts.inserted:>9}  "
             f"изменено {counts.updated:>9}  удалено {counts.deleted:>9}"
+            + ("  (файлы и база не менялись с прошлой загрузки)" if counts.unchanged else "")
         )
     return 0
 
@@ -556,6 +558,11 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--skip-bad", action="store_true", help="import without the bad lines (listed)")
     importer.add_argument("--encoding", choices=["utf-8", "cp1251"], help="default: detected per file")
     importer.add_argument("--operator", help="who runs the import (default: the OS user)")
+    importer.add_argument(
+        "--no-skip",
+        action="store_true",
+        help="merge every kind even when its files and table are as the last import left them",
+    )
     importer.set_defaults(func=cmd_import)
     return parser
 

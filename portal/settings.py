@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     #: The largest request body taken (bytes); larger ones are refused with 413 before they are read.
     #: The API's largest honest body (a readings submission, a PayMO notification) is a few KiB.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    #: … of the operator's batch import (500 records of text values, a few hundred bytes each).
+    import_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     #: Serve sessions and residents' views from memory, kept coherent by invalidations (see
     #: portal/kit/cache.py; on PostgreSQL through LISTEN/NOTIFY).

@@ -78,6 +78,7 @@ READS: dict[tuple[str, str], type[Any]] = {
 #: JSON answers the app does not read, and why.
 NOT_READ: dict[tuple[str, str], str] = {
     ("post", "/api/v1/payments/paymo/notify"): "PayMO's server calls it, not the app",
+    ("post", "/api/v1/operator/imports/{kind}"): "the billing center's system calls it with an operator key",
 }
 
 

@@ -534,12 +534,14 @@ class PaymentHistory:
 @wire("StatementMonthRow")
 @dataclass(frozen=True, slots=True)
 class StatementMonth:
-    """One month of the statement: opening + charged ± recalculation − paid = closing."""
+    """One month of the statement: opening + charged ± recalculation + penalties − paid = closing."""
 
     period: Month
     opening: Annotated[Kopecks, Field(alias="opening_kopecks")]
     charged: Annotated[Kopecks, Field(alias="charged_kopecks")]
     recalculation: Annotated[Kopecks, Field(alias="recalculation_kopecks")]
+    penalties: Annotated[Kopecks, Field(alias="penalties_kopecks")]
+    """Пени charged in the month (imported from the billing center)."""
     paid: Annotated[Kopecks, Field(alias="paid_kopecks")]
     closing: Annotated[Kopecks, Field(alias="closing_kopecks")]
     lines: tuple[ServiceCharge, ...]

@@ -9,7 +9,8 @@ neither writes a row nor burns sequence values).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,26 @@ _PAYEE_MISSING = _missing(
     "stg_payees x WHERE x.code = s.payee",
 )
 
+#: The meter a reading is for: as the meters file describes it, else as the database has it.
+_READING_METERS = (
+    "SELECT x.account, x.serial, x.digits, x.decimals, x.removed FROM stg_meters x UNION ALL "
+    "SELECT a.number, m.serial_number, m.integer_digits, m.decimals, m.removed_on FROM meters m "
+    "JOIN accounts a ON a.id = m.account_id WHERE NOT EXISTS (SELECT 1 FROM stg_meters y "
+    "WHERE y.account = a.number AND y.serial = m.serial_number)"
+)
+_POWERS_OF_TEN = "CASE mm.digits " + " ".join(f"WHEN {n} THEN {10**n}" for n in range(1, 10)) + " END"
+
+
+def _reading_meter_check(reason: str, violation: str) -> Check:
+    """Readings whose meter (``mm``: digits, decimals, removed) makes ``violation`` true (a hash join)."""
+    return Check(
+        "value" if "value" in violation else "month",
+        reason,
+        f"s.seq IN (SELECT r.seq FROM stg_readings r JOIN ({_READING_METERS}) mm "
+        f"ON mm.account = r.account AND mm.serial = r.serial WHERE {violation.replace('s.', 'r.')})",
+    )
+
+
 CHECKS: dict[str, tuple[Check, ...]] = {
     "payees": (),
     "services": (_PAYEE_MISSING,),
@@ -114,6 +135,18 @@ CHECKS: dict[str, tuple[Check, ...]] = {
             "meters m JOIN accounts a ON a.id = m.account_id WHERE a.number = s.account "
             "AND m.serial_number = s.serial",
             "stg_meters x WHERE x.account = s.account AND x.serial = s.serial",
+        ),
+        _reading_meter_check(
+            "показание не помещается на счётчик: у него меньше цифр до запятой",
+            f"s.value >= {_POWERS_OF_TEN}",
+        ),
+        _reading_meter_check(
+            "у показания больше знаков после запятой, чем показывает счётчик",
+            "s.value <> round(s.value, mm.decimals)",
+        ),
+        _reading_meter_check(
+            "счётчик снят раньше этого месяца: показание за месяц после снятия не принимается",
+            "mm.removed IS NOT NULL AND s.month > mm.removed",
         ),
     ),
 }
@@ -238,6 +271,18 @@ class Counts:
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
+    #: Lines of this kind left out with ``skip_bad``.
+    skipped: int = 0
+    #: sha256 over the kind's files (in order); a batch's is its own, never a file's.
+    sha256: str = ""
+    #: The target table's row count and largest id once the import wrote it (see ``watermark``).
+    watermark: str = ""
+    #: The kind's files were those of the last import of the kind and the table has not changed since.
+    unchanged: bool = False
+
+
+def target_table(kind: Kind) -> str:
+    return "readings" if kind.name == "readings" else MERGES[kind.name].target
 
 
 _READINGS_SOURCE = (
@@ -252,17 +297,12 @@ def kind_named(name: str) -> Kind:
 
 
 class ExchangeRepository(Repository[ImportRun]):
-    """Staging tables, their checks and the merges of one import, on the import's session."""
+    """The import's SQL: staging tables, bulk loading, the set-based checks, the merges and the log."""
 
     model = ImportRun
 
-    def _dialect(self) -> str:
+    def dialect(self) -> str:
         return self.session.get_bind().dialect.name
-
-    async def add_run(self, run: ImportRun) -> int:
-        """Log a run in the caller's transaction; its id."""
-        await self.create(run, flush=True)
-        return run.id
 
     async def create_staging(self, kinds: Sequence[Kind]) -> None:
         for kind in kinds:
@@ -273,13 +313,12 @@ class ExchangeRepository(Repository[ImportRun]):
         await self.session.execute(text(f"DROP TABLE IF EXISTS {kind.staging_name()}"))
 
     async def load(self, kind: Kind, records: list[tuple[Any, ...]]) -> None:
-        """Append validated rows (``seq``, ``file_no``, ``line_no``, the kind's columns) to its staging
-        table."""
+        """Append validated rows (``seq``, ``file_no``, ``line_no``, the kind's columns) to its staging."""
         if not records:
             return
         table = STAGING_TABLES[kind.name]
         columns = [column.name for column in table.columns]
-        if self._dialect() == "postgresql":
+        if self.dialect() == "postgresql":
             connection = await self.session.connection()
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
@@ -293,7 +332,7 @@ class ExchangeRepository(Repository[ImportRun]):
         """Index the loaded staging table by its key; statistics (autovacuum skips temporary tables)."""
         table = kind.staging_name()
         await self.session.execute(text(f"CREATE INDEX ix_{table}_key ON {table} ({', '.join(kind.key)})"))
-        if self._dialect() == "postgresql":
+        if self.dialect() == "postgresql":
             await self.session.execute(text(f"ANALYZE {kind.staging_name()}"))
 
     async def bad_rows(self, kind: Kind, check: Check, limit: int) -> tuple[int, list[tuple[int, int, str]]]:
@@ -326,9 +365,9 @@ class ExchangeRepository(Repository[ImportRun]):
             await self._merge_readings(counts)
         else:
             await self._merge_table(kind, counts)
-        if counts.inserted > before and self._dialect() == "postgresql":
+        if counts.inserted > before and self.dialect() == "postgresql":
             # The next kinds join this table: plan them on what it holds now, not on yesterday's statistics.
-            target = "readings" if kind.name == "readings" else MERGES[kind.name].target
+            target = target_table(kind)
             await self.session.execute(text(f"ANALYZE {target}"))
 
     async def _merge_table(self, kind: Kind, counts: Counts) -> None:
@@ -399,7 +438,107 @@ class ExchangeRepository(Repository[ImportRun]):
             await self.session.execute(
                 text(
                     "UPDATE readings AS t SET replaced_by_id = n.id FROM readings n "
-                    "WHERE t.status = 'replaced' AND t.replaced_by_id IS NULL "
-                    "AND n.meter_id = t.meter_id AND n.period = t.period AND n.status = 'accepted'"
+                    "WHERE t.status = 'replaced' AND t.replaced_by_id IS NULL AND n.meter_id = t.meter_id "
+                    "AND n.period = t.period AND n.status = 'accepted'"
                 )
             )
+
+    async def log_run(self, run: ImportRun) -> int:
+        """Store the import's log row (in the import's transaction) and return its number."""
+        await self.create(run, flush=True)
+        return run.id
+
+    async def watermark(self, kind: Kind) -> str:
+        """The kind's table's row count and largest id: any write but an update changes it."""
+        row = (await self.session.execute(text(f"SELECT count(*), max(id) FROM {target_table(kind)}"))).one()
+        return f"{row[0]}:{row[1] or 0}"
+
+    async def last_counts(self, kind: Kind) -> dict[str, Any] | None:
+        """The kind's counts in the last successful import that included it."""
+        result = await self.session.execute(
+            text(
+                "SELECT counts FROM import_runs WHERE status = 'imported' AND counts LIKE :pattern "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"pattern": f'%"{kind.name}": {{%'},
+        )
+        counts = result.scalar_one_or_none()
+        if counts is None:
+            return None
+        found: dict[str, Any] | None = json.loads(counts).get(kind.name)
+        return found
+
+    # --- the PostgreSQL fast path: raw text staging, converted in SQL ------------------------------
+
+    async def create_raw(self, kind: Kind) -> None:
+        """A temporary table of the kind's lines as text, in the kind's column order."""
+        columns = "".join(f", {spec.name} text" for spec in kind.fields)
+        await self.session.execute(text(f"DROP TABLE IF EXISTS raw_{kind.name}"))
+        await self.session.execute(
+            text(f"CREATE TEMPORARY TABLE raw_{kind.name} (seq bigint, file_no int, line_no bigint{columns})")
+        )
+
+    async def load_raw(self, kind: Kind, records: list[tuple[Any, ...]]) -> None:
+        """Append lines as text (``seq``, ``file_no``, ``line_no``, the values) with ``COPY``."""
+        if not records:
+            return
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        columns = ["seq", "file_no", "line_no", *(spec.name for spec in kind.fields)]
+        await driver.copy_records_to_table(f"raw_{kind.name}", records=records, columns=columns)
+
+    async def convert_raw(self, kind: Kind) -> int:
+        """Move the lines whose every value has its usual, valid shape into the typed staging table.
+
+        ``OFFSET 0`` keeps the subquery whole: values are converted only on lines whose shape passed.
+        """
+        assert kind.sql_ready
+        ok = " AND ".join(spec.sql.ok_for(f"r.{spec.name}") for spec in kind.fields if spec.sql)
+        values = ", ".join(
+            f"{spec.sql.value_for(f'r.{spec.name}')} AS {spec.name}" for spec in kind.fields if spec.sql
+        )
+        names = ", ".join(spec.name for spec in kind.fields)
+        result: Any = await self.session.execute(
+            text(
+                f"INSERT INTO {kind.staging_name()} (seq, file_no, line_no, {names}) "
+                f"SELECT seq, file_no, line_no, {names} FROM (SELECT r.seq, r.file_no, r.line_no, {values} "
+                f"FROM raw_{kind.name} r WHERE {ok} OFFSET 0) c WHERE {kind.sql_row_ok}"
+            )
+        )
+        return max(0, result.rowcount or 0)
+
+    async def unconverted(self, kind: Kind, batch: int) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The lines the SQL fast path left (wrong or unusual values), in batches, in file order."""
+        names = ", ".join(f"r.{spec.name}" for spec in kind.fields)
+        left = f"left_{kind.name}"
+        await self.session.execute(text(f"DROP TABLE IF EXISTS {left}"))
+        await self.session.execute(
+            text(
+                f"CREATE TEMPORARY TABLE {left} AS SELECT r.seq, r.file_no, r.line_no, {names} "
+                f"FROM raw_{kind.name} r WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {kind.staging_name()} s WHERE s.seq = r.seq)"
+            )
+        )
+        await self.session.execute(text(f"CREATE INDEX ix_{left}_seq ON {left} (seq)"))
+        after = 0
+        while True:
+            result = await self.session.execute(
+                text(f"SELECT * FROM {left} WHERE seq > :after ORDER BY seq LIMIT {int(batch)}"),
+                {"after": after},
+            )
+            rows = [tuple(row) for row in result]
+            if not rows:
+                break
+            yield rows
+            after = rows[-1][0]
+        await self.session.execute(text(f"DROP TABLE {left}"))
+
+    async def drop_raw(self, kind: Kind) -> None:
+        await self.session.execute(text(f"DROP TABLE IF EXISTS raw_{kind.name}"))
+
+    async def lock(self) -> None:
+        """One import at a time (PostgreSQL, till the transaction ends): concurrent batches and files
+        would otherwise race to insert the same new keys. SQLite serialises writers by itself."""
+        if self.dialect() == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(7405120112)"))

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.exchange import reader, repository
 from portal.exchange.kinds import BY_NAME, KINDS, Kind, RowParser, recognise
-from portal.exchange.repository import ExchangeRepository
 from portal.kit.cache import invalidate_after_commit
 from portal.models import ImportRun
 
@@ -86,6 +85,8 @@ class _Source:
     kind: Kind
     header: list[str]
     lines: Iterator[tuple[int, list[str]]]
+    #: The file's sha256; a batch's ``batch:`` + its import id (never a file's).
+    sha256: str
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
@@ -134,7 +135,7 @@ def _open_sources(
             for problem in problems:
                 report.add_error(LineError(path.name, 1, problem[0], problem[1]))
             continue
-        sources.append((_Source(path.name, kind, header, lines), info))
+        sources.append((_Source(path.name, kind, header, lines, info.sha256), info))
     report.checksum = digest.hexdigest()
     return sources
 
@@ -158,13 +159,30 @@ async def _stage(
     file_numbers: Mapping[str, int],
     progress: Callable[[str], None] | None,
 ) -> None:
-    repo = ExchangeRepository(session)
+    """Load every line into its kind's staging table, checked value by value.
+
+    On PostgreSQL a kind whose every column has an SQL fast path is loaded as text with ``COPY`` and
+    converted in one statement; only the lines that statement leaves (wrong or unusual values) are
+    parsed in Python, which reports them. Elsewhere (SQLite; payees' check digits) each line is parsed
+    in Python before loading. Either way a line is in the typed staging table only if it is valid.
+    """
+    repo = repository.ExchangeRepository(session)
+    fast = repo.dialect() == "postgresql"
+    raw_kinds: list[Kind] = []
     seq = 0
     for source in sources:
         kind = source.kind
         counts = report.counts.setdefault(kind.name, repository.Counts())
         width = len(source.header)
+        in_sql = fast and kind.sql_ready
+        if in_sql and kind not in raw_kinds:
+            await repo.create_raw(kind)
+            raw_kinds.append(kind)
         parse = RowParser(kind, source.header)
+        positions = [
+            source.header.index(spec.name) if spec.name in source.header else None for spec in kind.fields
+        ]
+        as_is = positions == list(range(width))
         batch: list[tuple[Any, ...]] = []
         file_no = file_numbers[source.name]
         if progress:
@@ -180,22 +198,66 @@ async def _stage(
                         )
                     )
                     report.skipped_lines += 1
+                    counts.skipped += 1
                     continue
-                row, errors = parse(values)
-                if errors:
-                    for column, reason in errors:
-                        report.add_error(LineError(source.name, line_no, column, reason))
-                    report.skipped_lines += 1
-                    continue
-                seq += 1
-                batch.append((seq, file_no, line_no, *row))
+                if in_sql:
+                    seq += 1
+                    if as_is:
+                        batch.append((seq, file_no, line_no, *values))
+                    else:
+                        batch.append(
+                            (seq, file_no, line_no, *(None if i is None else values[i] for i in positions))
+                        )
+                else:
+                    row, errors = parse(values)
+                    if errors:
+                        for column, reason in errors:
+                            report.add_error(LineError(source.name, line_no, column, reason))
+                        report.skipped_lines += 1
+                        counts.skipped += 1
+                        continue
+                    seq += 1
+                    batch.append((seq, file_no, line_no, *row))
                 if len(batch) >= BATCH_ROWS:
-                    await repo.load(kind, batch)
+                    await (repo.load_raw(kind, batch) if in_sql else repo.load(kind, batch))
                     batch = []
         except reader.FileProblem as exc:
             report.add_error(LineError(source.name, 0, "", str(exc)))
             report.status = "refused"  # a file that cannot be read is never imported in part
-        await repo.load(kind, batch)
+        await (repo.load_raw(kind, batch) if in_sql else repo.load(kind, batch))
+    for kind in raw_kinds:
+        await _convert(repo, kind, report, progress)
+
+
+async def _convert(
+    repo: repository.ExchangeRepository,
+    kind: Kind,
+    report: ImportReport,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Convert a kind's text lines in SQL; parse the lines it leaves in Python (they carry the errors)."""
+    if progress:
+        progress(f"{kind.title}: проверка и преобразование значений в базе")
+    converted = await repo.convert_raw(kind)
+    counts = report.counts[kind.name]
+    parse = RowParser(kind, [spec.name for spec in kind.fields])
+    in_python = 0
+    async for rows in repo.unconverted(kind, BATCH_ROWS):
+        in_python += len(rows)
+        good: list[tuple[Any, ...]] = []
+        for seq, file_no, line_no, *values in rows:
+            row, errors = parse(values)
+            if errors:
+                for column, reason in errors:
+                    report.add_error(LineError(report.files[file_no], line_no, column, reason))
+                report.skipped_lines += 1
+                counts.skipped += 1
+                continue
+            good.append((seq, file_no, line_no, *row))
+        await repo.load(kind, good)
+    await repo.drop_raw(kind)
+    if progress:
+        progress(f"{kind.title}: строк преобразовано в базе {converted}, разобрано в Python {in_python}")
 
 
 async def _check(
@@ -207,7 +269,7 @@ async def _check(
     progress: Callable[[str], None] | None,
 ) -> None:
     """The checks that need every file and the database, kind after kind in merge order."""
-    repo = ExchangeRepository(session)
+    repo = repository.ExchangeRepository(session)
     for kind in kinds:
         await repo.analyze(kind)
         if progress:
@@ -224,6 +286,7 @@ async def _check(
             report.error_count += count - min(len(rows), room)
             if skip_bad:
                 report.skipped_lines += count
+                report.counts[kind.name].skipped += count
                 await repo.delete_bad(kind, check)
 
 
@@ -236,32 +299,77 @@ async def _run(
     operator: str,
     now: dt.datetime,
     progress: Callable[[str], None] | None,
+    skip_unchanged: bool = True,
 ) -> ImportReport:
     kinds = [kind for kind in KINDS if any(source.kind is kind for source in sources)]
     names = list(report.files)
     file_numbers = {name: position for position, name in enumerate(names)}
-    repo = ExchangeRepository(session)
+    repo = repository.ExchangeRepository(session)
+    await repo.lock()
+    kinds = await _skip_unchanged(repo, sources, kinds, report, progress, enabled=skip_unchanged)
+    sources = [source for source in sources if source.kind in kinds]
     # Every kind's staging table exists (empty when the kind is not imported): checks refer to them.
+    # (An error rolls the transaction back, staging tables with it: they are dropped only on the way out.)
     await repo.create_staging(KINDS)
-    try:
-        await _stage(session, sources, report, file_numbers, progress)
-        if report.status != "refused":
-            await _check(session, kinds, report, names, skip_bad, progress)
-        if report.status == "refused" or (report.error_count and not skip_bad):
-            report.status = "refused"
-            return report
-        for kind in kinds:
-            if progress:
-                progress(f"{kind.title}: запись в базу")
-            await repo.merge(kind, report.counts.setdefault(kind.name, repository.Counts()))
-    finally:
+    await _stage(session, sources, report, file_numbers, progress)
+    if report.status != "refused":
+        await _check(session, kinds, report, names, skip_bad, progress)
+    if report.status == "refused" or (report.error_count and not skip_bad):
+        report.status = "refused"
         for kind in KINDS:
             await repo.drop_staging_table(kind)
+        return report
+    for kind in kinds:
+        if progress:
+            progress(f"{kind.title}: запись в базу")
+        await repo.merge(kind, report.counts.setdefault(kind.name, repository.Counts()))
+    for kind in KINDS:
+        await repo.drop_staging_table(kind)
+    for kind in kinds:
+        report.counts[kind.name].watermark = await repo.watermark(kind)
     report.import_id = await record_run(session, report, operator=operator, started_at=now)
     if report.changed:
         # Workers of a running portal (PostgreSQL) drop what they remember once this commits.
         await invalidate_after_commit(session, "views:all")
     return report
+
+
+async def _skip_unchanged(
+    repo: repository.ExchangeRepository,
+    sources: Sequence[_Source],
+    kinds: Sequence[Kind],
+    report: ImportReport,
+    progress: Callable[[str], None] | None,
+    *,
+    enabled: bool,
+) -> list[Kind]:
+    """The kinds to import: a kind whose files are byte for byte those of its last successful import is
+    left alone when its table has not changed since (same row count and largest id) and that import
+    skipped none of its lines. Batches are always imported (their merge is idempotent anyway)."""
+    digests: dict[str, Any] = {}
+    for source in sources:
+        digests.setdefault(source.kind.name, hashlib.sha256()).update(source.sha256.encode())
+    batch = any(source.sha256.startswith("batch:") for source in sources)
+    remaining: list[Kind] = []
+    for kind in kinds:
+        counts = report.counts.setdefault(kind.name, repository.Counts())
+        counts.sha256 = digests[kind.name].hexdigest()
+        last = None if batch or not enabled else await repo.last_counts(kind)
+        if (
+            last is not None
+            and last.get("sha256") == counts.sha256
+            and not last.get("skipped")
+            and last.get("watermark") == await repo.watermark(kind)
+        ):
+            counts.unchanged = True
+            counts.lines = int(last.get("lines", 0))
+            counts.watermark = str(last["watermark"])
+            report.lines_read += counts.lines
+            if progress:
+                progress(f"{kind.title}: файлы те же, что при прошлой загрузке, и база не менялась — пропуск")
+            continue
+        remaining.append(kind)
+    return remaining
 
 
 async def record_run(
@@ -279,7 +387,7 @@ async def record_run(
         lines_skipped=report.skipped_lines,
         counts=report.counts_json(),
     )
-    return await ExchangeRepository(session).add_run(run)
+    return await repository.ExchangeRepository(session).log_run(run)
 
 
 async def import_paths(
@@ -290,6 +398,7 @@ async def import_paths(
     encoding: str | None = None,
     operator: str,
     progress: Callable[[str], None] | None = None,
+    skip_unchanged: bool = True,
 ) -> ImportReport:
     """Validate and import files (directories stand for their ``*.csv``); the caller commits.
 
@@ -309,7 +418,14 @@ async def import_paths(
         return report
     sources = [source for source, _ in opened]
     return await _run(
-        session, sources, report, skip_bad=skip_bad, operator=operator, now=now, progress=progress
+        session,
+        sources,
+        report,
+        skip_bad=skip_bad,
+        operator=operator,
+        now=now,
+        progress=progress,
+        skip_unchanged=skip_unchanged,
     )
 
 
@@ -339,7 +455,7 @@ async def import_batch(
 
     report = ImportReport(files=[name])
     report.checksum = hashlib.sha256(f"{kind}:{import_id}".encode()).hexdigest()
-    source = _Source(name, spec, columns, lines())
+    source = _Source(name, spec, columns, lines(), f"batch:{import_id}")
     return await _run(
         session,
         [source],
@@ -349,3 +465,63 @@ async def import_batch(
         now=dt.datetime.now(dt.UTC),
         progress=None,
     )
+
+
+@dataclass
+class BatchOutcome:
+    """A batch's import report and each record's errors as (column, reason), by record position."""
+
+    report: ImportReport
+    errors: dict[int, list[tuple[str, str]]]
+    #: Positions of the records left out before validation (their columns are wrong), with ``skip_bad``.
+    left_out: set[int]
+
+
+async def import_records(
+    session: AsyncSession,
+    kind: str,
+    records: Sequence[Mapping[str, str]],
+    *,
+    import_id: str,
+    operator: str,
+    skip_bad: bool,
+) -> BatchOutcome:
+    """The operator API's batch: :func:`import_batch`, plus the columns' check of each record.
+
+    Commits the batch, or rolls it back and logs the refusal (the session is the batch's own).
+    """
+    spec = BY_NAME[kind]
+    started = dt.datetime.now(dt.UTC)
+    errors: dict[int, list[tuple[str, str]]] = {}
+    for position, record in enumerate(records):
+        problems = [
+            (name, f"неизвестный столбец для файла «{spec.title}»")
+            for name in record
+            if name not in spec.columns
+        ]
+        problems += [
+            (name, f"нет обязательного столбца (файл «{spec.title}»)")
+            for name in sorted(spec.required - set(record))
+        ]
+        if problems:
+            errors[position] = problems
+    left_out = set(errors) if skip_bad else set()
+    kept = [position for position in range(len(records)) if position not in left_out]
+    report = await import_batch(
+        session,
+        kind,
+        [records[position] for position in kept],
+        import_id=import_id,
+        operator=operator,
+        skip_bad=skip_bad,
+    )
+    for error in report.errors:
+        if error.line:
+            errors.setdefault(kept[error.line - 1], []).append((error.field, error.reason))
+    if errors and not skip_bad:
+        report.status = "refused"
+    if report.status == "refused":
+        await session.rollback()
+        report.import_id = await record_run(session, report, operator=operator, started_at=started)
+    await session.commit()
+    return BatchOutcome(report, errors, left_out)

@@ -83,12 +83,13 @@ class PaymentHistory(BaseModel):
 
 
 class StatementMonthRow(BaseModel):
-    """One month: opening + charged + recalculation − paid = closing (positive = owes)."""
+    """One month: opening + charged + recalculation + penalties − paid = closing (positive = owes)."""
 
     period: Month
     opening_kopecks: int
     charged_kopecks: int
     recalculation_kopecks: int
+    penalties_kopecks: int
     paid_kopecks: int
     closing_kopecks: int
     lines: list[ServiceCharge]

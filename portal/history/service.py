@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
 from portal.auth.service import Principal
-from portal.billing.repository import ChargeSums
+from portal.billing.schemas import ServiceCharge
 from portal.history.repository import HistoryRepository, ReadingRecord
 from portal.history.schemas import (
     PaymentHistory,
@@ -20,6 +20,7 @@ from portal.history.schemas import (
     PaymentTotals,
     ReadingHistory,
     Statement,
+    StatementMonthRow,
 )
 from portal.kit.clock import add_months, month_start
 from portal.models import PaymentChannel, PaymentPurpose, ReadingStatus
@@ -170,35 +171,26 @@ async def statement(
     lines = await HistoryRepository(session).charge_lines(
         principal.account_id, billing.payee_for(purpose), period.first_month, period.last_month
     )
-    # The months' sums are those of their lines: no second pass over the same charges in SQL.
-    sums = {
-        month: ChargeSums(
-            sum(line.charged_kopecks for line in month_lines),
-            sum(line.recalculation_kopecks for line in month_lines),
-        )
-        for month, month_lines in lines.items()
-    }
+    # The months' sums come from SQL, not from these lines: an imported opening balance of a month is
+    # not a line, and it restarts the balance.
     months = await billing.monthly_statement(
-        session, principal.account_id, period.date_from, period.date_to, purpose, sums
+        session, principal.account_id, period.date_from, period.date_to, purpose
     )
-    # One validation of the whole answer (pydantic-core walks it at once) instead of one per line:
-    # a 36-month statement has hundreds of lines.
-    return Statement.model_validate(
-        {
-            "date_from": period.date_from,
-            "date_to": period.date_to,
-            "purpose": purpose,
-            "months": [
-                {
-                    "period": month.period,
-                    "opening_kopecks": month.opening_kopecks,
-                    "charged_kopecks": month.charged_kopecks,
-                    "recalculation_kopecks": month.recalculation_kopecks,
-                    "paid_kopecks": month.paid_kopecks,
-                    "closing_kopecks": month.closing_kopecks,
-                    "lines": [vars(line) for line in lines.get(month.period, ())],
-                }
-                for month in months
-            ],
-        }
+    return Statement(
+        date_from=period.date_from,
+        date_to=period.date_to,
+        purpose=purpose,
+        months=[
+            StatementMonthRow(
+                period=month.period,
+                opening_kopecks=month.opening_kopecks,
+                charged_kopecks=month.charged_kopecks,
+                recalculation_kopecks=month.recalculation_kopecks,
+                penalties_kopecks=month.penalties_kopecks,
+                paid_kopecks=month.paid_kopecks,
+                closing_kopecks=month.closing_kopecks,
+                lines=[ServiceCharge.model_validate(line) for line in lines.get(month.period, [])],
+            )
+            for month in months
+        ],
     )

@@ -43,18 +43,22 @@ def _too_large(limit: int) -> list[Message]:
 class BodyLimitMiddleware:
     """413 for a request body over ``max_bytes``, decided before the body (or its excess) is read."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: tuple[tuple[str, int], ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        #: (path prefix, limit) of the routes that take larger bodies (the operator's batch import).
+        self.larger = larger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _BODILESS:
             # No route of these reads a body; the server buffers no more of one than its flow control allows.
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        max_bytes = next((limit for prefix, limit in self.larger if path.startswith(prefix)), self.max_bytes)
         declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
-        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
-            for message in _too_large(self.max_bytes):
+        if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+            for message in _too_large(max_bytes):
                 await send(message)
             return
 
@@ -69,10 +73,10 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     refused = True
                     if not response_started:
-                        for answer in _too_large(self.max_bytes):
+                        for answer in _too_large(max_bytes):
                             await send(answer)
                     # The application sees a client that went away; the rest of the body is never read.
                     return {"type": "http.disconnect"}

@@ -2,16 +2,16 @@
 
 Every route under this router needs an operator key (the router's own dependency, so no route can be
 added without it); a route that wants to know the operator declares :data:`CurrentOperator` as well
-(resolved once per request). The exports live here; the batch imports go beside them with one more
-``include_router``: e.g. ``POST /operator/imports/{kind}`` taking a batch of records with an import id,
-calling ``import_batch(session, kind, rows, import_id=…)`` (portal/exchange) and logging the operator
-principal as who ran it — the key check and the per-key throttle then come with the router.
+(resolved once per request). The exports live here, and the batch imports beside them
+(``POST /operator/imports/{kind}``, portal/exchange/endpoints.py): the key check and the per-key
+throttle come with the router.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from portal.exchange.endpoints import router as imports_router
 from portal.exports.endpoints import router as exports_router
 from portal.kit.errors import error_responses
 from portal.operators.dependencies import current_operator
@@ -22,3 +22,4 @@ operator_router = APIRouter(
     responses=error_responses(401, 429),
 )
 operator_router.include_router(exports_router)
+operator_router.include_router(imports_router)

@@ -141,6 +141,7 @@ async def build_receipt(
             ),
             total_kopecks=total,
             qr_payload=qr.gost_payload(fields),
+            penalties_kopecks=sum(line.penalties_kopecks for line in payee_lines),
         )
 
     utilities = section(
