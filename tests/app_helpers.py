@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,66 @@ def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
     return KabinetApp(cfg, embedded_data_dir=data_dir)
 
 
+#: How long :func:`wait_for` sleeps when no worker of the app is running (a timer, another process).
+IDLE_POLL_SECONDS = 0.05
+
+
+async def settle(pilot: Pilot[Any], seconds: float = 30.0) -> None:
+    """Wait until the app is quiet: its messages handled, no worker (portal call) running — also none
+    that the handling started — and animations over; for at most ``seconds`` of workers."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        await pilot.pause()  # mount handlers and what they scheduled run, starting their workers
+        left = deadline - loop.time()
+        if left <= 0 or not await _workers_end(pilot, seconds=left):
+            break
+    await pilot.wait_for_scheduled_animations()
+
+
 async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 30.0) -> None:
-    """Let workers run until ``condition()`` holds (the embedded portal starts in one)."""
-    waited = 0.0
-    while not condition():
-        if waited > seconds:
+    """Until ``condition()`` holds, for at most ``seconds``: woken when one of the app's workers ends.
+
+    What a screen waits for is almost always a worker (a portal call; the embedded portal starts in
+    one): each time one ends its messages are handled, then ``condition`` is asked again. A worker
+    may also wait on a dialog the condition looks for, and timers run without one, so the wait is
+    cut at :data:`IDLE_POLL_SECONDS` while workers run and no worker ends, and is that long when none
+    runs.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not _holds(condition):
+        left = deadline - loop.time()
+        if left <= 0:
+            condition()  # a widget still missing fails with its own error
             raise AssertionError("the app did not get there in time")
-        await pilot.pause(0.05)
-        waited += 0.05
+        if not await _workers_end(pilot, seconds=min(left, IDLE_POLL_SECONDS), first=True):
+            await pilot.pause(min(left, IDLE_POLL_SECONDS))
+        else:
+            await pilot.pause()
+
+
+def _holds(condition: Any) -> bool:
+    """``condition()``, false while a widget it looks at is not mounted yet (a screen just pushed)."""
+    from textual.css.query import NoMatches
+
+    try:
+        return bool(condition())
+    except NoMatches:
+        return False
+
+
+async def _workers_end(pilot: Pilot[Any], seconds: float | None, first: bool = False) -> bool:
+    """Await the running workers' tasks (the first to end, or all); whether any was running."""
+    tasks = [
+        worker._task for worker in pilot.app.workers if worker._task is not None and not worker._task.done()
+    ]
+    if not tasks:
+        return False
+    await asyncio.wait(
+        tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED if first else asyncio.ALL_COMPLETED
+    )
+    return True
 
 
 async def wait_ready(pilot: Pilot[Any]) -> None:

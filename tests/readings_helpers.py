@@ -8,18 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from portal.demo.accounts import DEMO_PASSWORD, account_number
+from portal.demo.accounts import account_number
 from portal.models import Account, Meter, Reading, Service
 
 METERS = "/api/v1/meters"
 READINGS = "/api/v1/readings"
 PERIOD = dt.date(2026, 11, 1)
 PREVIOUS_PERIOD = dt.date(2026, 10, 1)
-
-
-async def login(portal: Any, apartment: int) -> dict[str, str]:
-    headers: dict[str, str] = await portal.login(account_number(apartment), DEMO_PASSWORD)
-    return headers
 
 
 async def meters_by_service(portal: Any, headers: dict[str, str], path: str = METERS) -> dict[str, Any]:

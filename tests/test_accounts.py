@@ -31,13 +31,6 @@ TODAY = TEST_ANCHOR  # 20 November 2026 in Moscow
 LAST_RECEIPT = dt.date(2026, 10, 1)
 
 
-async def _account_id(portal: Portal, apartment: int) -> int:
-    async with portal.state.sessionmaker() as session:
-        found = await session.scalar(select(Account.id).where(Account.number == account_number(apartment)))
-    assert found is not None
-    return found
-
-
 async def _summary(portal: Portal, apartment: int) -> dict[str, Any]:
     headers = await portal.login(account_number(apartment), DEMO_PASSWORD)
     response = await portal.client.get("/api/v1/account", headers=headers)
@@ -48,7 +41,7 @@ async def _summary(portal: Portal, apartment: int) -> dict[str, Any]:
 
 async def test_summary_of_the_happy_path_account(portal: Portal) -> None:
     body = await _summary(portal, HAPPY_PATH_APARTMENT)
-    account_id = await _account_id(portal, HAPPY_PATH_APARTMENT)
+    account_id = await portal.account_id(HAPPY_PATH_APARTMENT)
     async with portal.state.sessionmaker() as session:
         account = await session.get(Account, account_id)
         assert account is not None
@@ -166,7 +159,7 @@ async def test_summary_agrees_with_the_statement(portal: Portal) -> None:
 
 async def test_warning_for_an_expired_verification(portal: Portal) -> None:
     body = await _summary(portal, EXPIRED_VERIFICATION_APARTMENT)
-    account_id = await _account_id(portal, EXPIRED_VERIFICATION_APARTMENT)
+    account_id = await portal.account_id(EXPIRED_VERIFICATION_APARTMENT)
     async with portal.state.sessionmaker() as session:
         meter = (
             await session.execute(
@@ -289,7 +282,7 @@ async def test_receipts_list_matches_billing(portal: Portal) -> None:
     assert periods[0] == LAST_RECEIPT and periods[-1] == dt.date(2023, 11, 1)
     assert periods == sorted(periods, reverse=True)
 
-    account_id = await _account_id(portal, DEBTOR_APARTMENT)
+    account_id = await portal.account_id(DEBTOR_APARTMENT)
     async with portal.state.sessionmaker() as session:
         for receipt, period in zip(receipts, periods, strict=True):
             assert receipt["total_kopecks"] == await billing.receipt_total(session, account_id, period)

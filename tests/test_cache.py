@@ -16,8 +16,9 @@ HAPPY = account_number(HAPPY_PATH_APARTMENT)
 HISTORY = "/api/v1/history/readings?date_from=2026-01-01&date_to=2026-12-31"
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> bool:
-    """Other workers learn of a change through PostgreSQL's notifications: allow them a moment."""
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30.0) -> bool:
+    """Other workers learn of a change through PostgreSQL's notifications: allow them a moment (long
+    enough for a machine busy with the parallel suite; it returns as soon as ``check`` holds)."""
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         if await check():

@@ -8,7 +8,6 @@ import datetime as dt
 import io
 from typing import Any
 
-import pytest
 from PIL import Image
 from sqlalchemy import select
 
@@ -28,14 +27,8 @@ from tests.captcha_helpers import (
     new_captcha,
     password_body,
     record_bodies,
-    watch_answers,
 )
 from tests.conftest import TEST_NOW
-
-
-@pytest.fixture
-def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
-    return watch_answers(monkeypatch)
 
 
 async def captcha_rows(portal: Any, number: str = RESIDENT.account_number) -> list[Captcha]:

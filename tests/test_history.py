@@ -13,7 +13,6 @@ from sqlalchemy import func, insert, select, update
 
 from portal.demo.accounts import (
     DEBTOR_APARTMENT,
-    DEMO_PASSWORD,
     HAPPY_PATH_APARTMENT,
     ROLLOVER_APARTMENT,
     account_number,
@@ -24,10 +23,6 @@ from tests.statement_count import counted_statements
 
 HISTORY = "/api/v1/history"
 WHOLE_HISTORY = {"date_from": "2023-10-01", "date_to": "2026-11-30"}
-
-
-async def _login(portal: Portal, apartment: int) -> dict[str, str]:
-    return await portal.login(account_number(apartment), DEMO_PASSWORD)
 
 
 async def _get(portal: Portal, path: str, headers: dict[str, str], **params: Any) -> dict[str, Any]:
@@ -54,7 +49,7 @@ async def _meter(portal: Portal, apartment: int, service_code: str) -> Meter:
 
 
 async def test_reading_history_consumption_between_accepted_readings(portal: Portal) -> None:
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     whole = await _get(portal, "readings", headers, **WHOLE_HISTORY)
     rows = whole["readings"]
     # A baseline (October 2023) and 36 months for each of the three meters.
@@ -88,7 +83,7 @@ async def test_reading_history_consumption_between_accepted_readings(portal: Por
 
 async def test_reading_consumption_is_the_charged_volume(portal: Portal) -> None:
     """What the statement charges for a metered service is the consumption the history shows."""
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     readings = (await _get(portal, "readings", headers, date_from="2025-01-01", date_to="2025-12-31"))[
         "readings"
     ]
@@ -109,7 +104,7 @@ async def test_reading_consumption_is_the_charged_volume(portal: Portal) -> None
 
 
 async def test_reading_history_of_one_meter(portal: Portal) -> None:
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meter = await _meter(portal, HAPPY_PATH_APARTMENT, "electricity")
     body = await _get(
         portal, "readings", headers, date_from="2026-01-01", date_to="2026-10-31", meter_id=meter.id
@@ -168,7 +163,7 @@ async def test_replaced_reading_stays_in_the_history_without_consumption(portal:
         await session.execute(update(Reading).where(Reading.id == old.id).values(replaced_by_id=new_id))
         await session.commit()
 
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     body = await _get(
         portal, "readings", headers, date_from="2026-09-01", date_to="2026-10-31", meter_id=meter.id
     )
@@ -213,7 +208,7 @@ async def test_rollover_consumption_counts_past_the_wrap(portal: Portal) -> None
         )
         await session.commit()
 
-    headers = await _login(portal, ROLLOVER_APARTMENT)
+    headers = await portal.login_as(ROLLOVER_APARTMENT)
     body = await _get(
         portal, "readings", headers, date_from="2026-10-01", date_to="2026-11-20", meter_id=meter.id
     )
@@ -228,7 +223,7 @@ async def test_rollover_consumption_counts_past_the_wrap(portal: Portal) -> None
 
 
 async def test_payment_history_monthly_totals_sum_to_the_payments(portal: Portal) -> None:
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     body = await _get(portal, "payments", headers, date_from="2024-01-01", date_to="2025-12-31")
     payments, months, totals = body["payments"], body["months"], body["totals"]
     assert [m["period"] for m in months] == [
@@ -246,7 +241,7 @@ async def test_payment_history_monthly_totals_sum_to_the_payments(portal: Portal
             p["amount_kopecks"] for p in in_month if p["purpose"] == "utilities"
         )
 
-    account_id = await _account_id(portal, HAPPY_PATH_APARTMENT)
+    account_id = await portal.account_id(HAPPY_PATH_APARTMENT)
     async with portal.state.sessionmaker() as session:
         count, total = (
             await session.execute(
@@ -261,7 +256,7 @@ async def test_payment_history_monthly_totals_sum_to_the_payments(portal: Portal
 
 
 async def test_payment_history_keeps_to_the_dates_and_charts_whole_months(portal: Portal) -> None:
-    headers = await _login(portal, DEBTOR_APARTMENT)
+    headers = await portal.login_as(DEBTOR_APARTMENT)
     whole = await _get(portal, "payments", headers, date_from="2025-01-01", date_to="2025-03-31")
     part = await _get(portal, "payments", headers, date_from="2025-01-20", date_to="2025-03-05")
     assert part["months"] == whole["months"]  # the chart shows whole months
@@ -282,7 +277,7 @@ async def test_payment_history_keeps_to_the_dates_and_charts_whole_months(portal
 
 @pytest.mark.parametrize("purpose", ["utilities", "capital_repair"])
 async def test_statement_identity_and_chaining(portal: Portal, purpose: str) -> None:
-    headers = await _login(portal, DEBTOR_APARTMENT)
+    headers = await portal.login_as(DEBTOR_APARTMENT)
     body = await _get(portal, "statement", headers, purpose=purpose, **WHOLE_HISTORY)
     assert body["purpose"] == purpose
     months = body["months"]
@@ -314,7 +309,7 @@ async def test_statement_identity_and_chaining(portal: Portal, purpose: str) -> 
 
 
 async def test_statement_defaults_to_utilities(portal: Portal) -> None:
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     body = await _get(portal, "statement", headers, date_from="2026-10-01", date_to="2026-10-31")
     assert body["purpose"] == "utilities"
     (october,) = body["months"]
@@ -330,7 +325,7 @@ ENDPOINTS = ["readings", "payments", "statement"]
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 async def test_range_errors(portal: Portal, endpoint: str) -> None:
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cases: list[tuple[dict[str, str], str, str, str]] = [
         ({"date_to": "2026-01-31"}, "validation_error", "date_from", "«Начало периода» обязательно"),
         ({"date_from": "2026-01-01"}, "validation_error", "date_to", "«Конец периода» обязательно"),
@@ -377,7 +372,7 @@ async def test_range_errors(portal: Portal, endpoint: str) -> None:
 
 
 async def test_meter_and_purpose_parameter_errors(portal: Portal) -> None:
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     dates = {"date_from": "2026-01-01", "date_to": "2026-10-31"}
     for meter_id in ("abc", "0", "-5", "2147483648", "1.5"):
         response = await portal.client.get(
@@ -405,17 +400,10 @@ async def test_histories_need_a_session(portal: Portal, endpoint: str) -> None:
         assert response.json()["code"] == "not_authenticated"
 
 
-async def _account_id(portal: Portal, apartment: int) -> int:
-    async with portal.state.sessionmaker() as session:
-        found = await session.scalar(select(Account.id).where(Account.number == account_number(apartment)))
-    assert found is not None
-    return found
-
-
 async def test_reading_history_sends_a_fixed_number_of_statements(make_portal: Any) -> None:
     """The session check and one query, whatever the range, the meters or the readings replaced."""
     portal: Portal = await make_portal(cache_enabled=False)
-    headers = await _login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meter = await _meter(portal, HAPPY_PATH_APARTMENT, "cold_water")
     ranges: list[dict[str, Any]] = [
         {"date_from": "2023-11-01", "date_to": "2026-11-25"},  # 36 months
@@ -432,7 +420,7 @@ async def test_reading_history_sends_a_fixed_number_of_statements(make_portal: A
 
 async def test_other_histories_send_a_fixed_number_of_statements(make_portal: Any) -> None:
     portal: Portal = await make_portal(cache_enabled=False)
-    headers = await _login(portal, DEBTOR_APARTMENT)
+    headers = await portal.login_as(DEBTOR_APARTMENT)
     for path, queries in (("payments", 1), ("statement", 4)):
         with counted_statements(portal) as statements:
             await _get(portal, path, headers, **WHOLE_HISTORY)

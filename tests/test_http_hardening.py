@@ -30,11 +30,11 @@ from portal.demo.accounts import (
 )
 from portal.settings import Settings
 from tests.conftest import BASE_URL, TEST_SECRET
+from tests.support.ports import free_port
 
 API = "/api/v1"
 ROOT = Path(__file__).resolve().parent.parent
 #: Ports of this file's servers (the helpers' agreed range): a live portal, and one nobody listens on.
-LIVE_PORT = 18511
 CLOSED_PORT = 18599
 
 
@@ -50,10 +50,6 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     if code is not None:
         assert body["code"] == code, body
     return body
-
-
-async def login(portal: Any) -> dict[str, str]:
-    return dict(await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD))
 
 
 # --- item 6: request bodies over the limit ---------------------------------------------------------
@@ -118,19 +114,22 @@ def _rss(process: psutil.Process) -> int:
 
 
 @pytest.fixture(scope="module")
-def live_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The real server (uvicorn, one process) on the demo, on loopback."""
+def live_portal(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
+    """The real server (uvicorn, one process) on the demo, on loopback: its API's URL, port and process."""
     data_dir = tmp_path_factory.mktemp("live")
+    port = free_port()
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "portal.cli", "serve", "--demo", "--data-dir", str(data_dir)),
-            *("--port", str(LIVE_PORT), "--log-level", "warning", "--no-access-log"),
+            *("--port", str(port), "--log-level", "warning", "--no-access-log"),
         ],
         cwd=ROOT,
         env={**os.environ, "KABINET_DEMO": "true"},
         stdout=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{LIVE_PORT}{API}"
+    base = f"http://127.0.0.1:{port}{API}"
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -141,7 +140,7 @@ def live_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("the portal did not start") from None
                 time.sleep(0.2)
-        yield base, process
+        yield base, port, process
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -183,11 +182,11 @@ def _post_streamed(port: int, total: int, chunk: int = 1 << 20) -> tuple[bytes, 
 
 
 def test_200_mb_streamed_body_is_refused_without_memory_growth(live_portal):
-    base, process = live_portal
+    base, port, process = live_portal
     server = psutil.Process(process.pid)
     before = _rss(server)
     started = time.monotonic()
-    answer, sent = _post_streamed(LIVE_PORT, 200 * 1024 * 1024)
+    answer, sent = _post_streamed(port, 200 * 1024 * 1024)
     seconds = time.monotonic() - started
     grown = _rss(server) - before
     print(
@@ -205,8 +204,8 @@ def test_200_mb_streamed_body_is_refused_without_memory_growth(live_portal):
 
 
 def test_declared_200_mb_body_is_refused_before_it_is_sent(live_portal):
-    _base, _process = live_portal
-    with socket.create_connection(("127.0.0.1", LIVE_PORT), timeout=10) as sock:
+    _base, port, _process = live_portal
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(
             f"POST {API}/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
             + f"Content-Type: application/json\r\nContent-Length: {200 * 1024 * 1024}\r\n\r\n".encode()
@@ -219,7 +218,7 @@ def test_declared_200_mb_body_is_refused_before_it_is_sent(live_portal):
 
 
 async def test_nul_in_path_parameters_is_422_naming_the_field(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     cases = [
         (f"{API}/public/payments/po_%00abc", {}, "order_id"),
         (f"{API}/public/capital-repair/1234%00", {}, "capital_repair_account"),
@@ -240,7 +239,7 @@ async def test_nul_in_json_strings_is_422_naming_the_field(portal):
     refused = assert_error(response, 422, "nul_character")
     assert refused["field"] == "capital_repair_account" and "NUL" in refused["message"]
 
-    headers = await login(portal)
+    headers = await portal.login_as()
     change = {
         "new_email": "a@example.com",
         "new_email_repeat": "a@example.com",
@@ -259,7 +258,7 @@ async def test_nul_in_json_strings_is_422_naming_the_field(portal):
 
 
 async def test_month_with_year_zero_is_422_not_500(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     for suffix in ("", "/payment-codes"):
         response = await portal.client.get(f"{API}/receipts/0000-01{suffix}", headers=headers)
         assert assert_error(response, 422, "invalid_period")["field"] == "period"
@@ -403,7 +402,7 @@ def test_serve_refuses_pools_larger_than_the_server(database_url, monkeypatch, c
     monkeypatch.setenv("KABINET_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("KABINET_DB_POOL_SIZE", "100000")  # more than any server allows
     monkeypatch.delenv("KABINET_DEMO", raising=False)
-    assert main(["serve", "--workers", "4", "--port", str(LIVE_PORT + 1)]) == 2
+    assert main(["serve", "--workers", "4", "--port", str(free_port())]) == 2
     assert "max_connections" in capsys.readouterr().err
 
 

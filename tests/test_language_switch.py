@@ -15,7 +15,7 @@ import pytest
 from textual.pilot import Pilot
 
 from app import KabinetApp
-from tests.app_helpers import login, make_app, screen_name, wait_for, wait_ready
+from tests.app_helpers import login, make_app, screen_name, settle, wait_for, wait_ready
 from tui.i18n import Translator
 
 PUBLIC = ["login", "registration", "recovery", "readings_without_login", "capital_repair_payment"]
@@ -30,10 +30,12 @@ def screen_text(app: KabinetApp) -> str:
 
 
 async def _settle(pilot: Pilot[Any]) -> None:
+    """The portal's data are in (the screen's workers ended), charts drawn, notifications gone."""
     app = pilot.app
-    await pilot.pause(1.2)  # the portal's data arrive, charts draw
+    await settle(pilot)
+    await pilot.wait_for_scheduled_animations()
     app.clear_notifications()
-    await pilot.pause(0.3)
+    await pilot.wait_for_scheduled_animations()
 
 
 async def _texts(app: KabinetApp, pilot: Pilot[Any], names: list[str], switch: bool) -> dict[str, list[str]]:
@@ -56,7 +58,7 @@ async def _texts(app: KabinetApp, pilot: Pilot[Any], names: list[str], switch: b
             texts[name].append(screen_text(app))
         if name not in ("login", "home"):
             app.pop_screen()
-            await pilot.pause(0.3)
+            await settle(pilot)
     return texts
 
 

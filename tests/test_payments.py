@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from portal.demo.accounts import (
     DEBTOR_APARTMENT,
-    DEMO_PASSWORD,
     HAPPY_PATH_APARTMENT,
     UNREGISTERED_APARTMENT,
     account_number,
@@ -26,10 +25,6 @@ from tests.conftest import TEST_NOW
 API = "/api/v1"
 NOTIFY = f"{API}/payments/paymo/notify"
 TODAY = "2026-11-20"
-
-
-async def login(portal, apartment=HAPPY_PATH_APARTMENT):
-    return await portal.login(account_number(apartment), DEMO_PASSWORD)
 
 
 async def create(portal, headers, key="key-0001", purpose="utilities", amount="1023.12", provider="a3"):
@@ -112,7 +107,7 @@ async def notification(portal, order, status="deposited", event_id="evt_test_1",
 
 
 async def test_a3_full_path_credits_once_and_shows_in_history_and_balance(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     debt_before, _ = await balance(portal, headers)
     order = await created(portal, headers, provider="a3")
     assert order["status"] == "initiated" and order["sandbox"] is True and order["credited"] is False
@@ -153,7 +148,7 @@ async def test_a3_full_path_credits_once_and_shows_in_history_and_balance(portal
 
 
 async def test_paymo_full_path_by_signed_notification(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     _, fund_debt_before = await balance(portal, headers)
     order = await created(portal, headers, provider="paymo", purpose="capital_repair", amount="345,60")
     assert order["amount"] == "345.60" and "/sandbox/paymo/checkout/" in order["payment_url"]
@@ -190,7 +185,7 @@ async def test_paymo_full_path_by_signed_notification(portal):
 @pytest.mark.parametrize("provider", ["a3", "paymo"])
 @pytest.mark.parametrize(("action", "status"), [("decline", "failed"), ("cancel", "cancelled")])
 async def test_declined_and_cancelled_payments_credit_nothing(portal, provider, action, status):
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider=provider)
     assert (await press(portal, order, action)).status_code == 200
     result = await order_status(portal, headers, order["id"])
@@ -203,7 +198,7 @@ async def test_declined_and_cancelled_payments_credit_nothing(portal, provider, 
 
 
 async def test_forged_signature_is_refused_and_changes_nothing(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     raw, sig_headers = await notification(portal, order)
     forged = {**sig_headers, SIGNATURE_HEADER: notification_signature("not-the-secret", raw)}
@@ -220,7 +215,7 @@ async def test_forged_signature_is_refused_and_changes_nothing(portal):
 
 
 async def test_repeated_and_replayed_notifications_are_ignored(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     raw, sig_headers = await notification(portal, order, event_id="evt_once")
     first = await portal.client.post(NOTIFY, content=raw, headers=sig_headers)
@@ -244,7 +239,7 @@ async def test_repeated_and_replayed_notifications_are_ignored(portal):
 
 
 async def test_changed_amount_or_unknown_order_changes_nothing(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     raw, sig_headers = await notification(portal, order, amount=1)  # correctly signed, wrong amount
     response = await portal.client.post(NOTIFY, content=raw, headers=sig_headers)
@@ -269,7 +264,7 @@ async def test_malformed_but_signed_notification(portal):
 
 
 async def test_concurrent_notifications_credit_once(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     bodies = [await notification(portal, order, event_id=f"evt_c{i % 3}") for i in range(8)]
     responses = await asyncio.gather(*(portal.client.post(NOTIFY, content=r, headers=h) for r, h in bodies))
@@ -279,7 +274,7 @@ async def test_concurrent_notifications_credit_once(portal):
 
 
 async def test_refund_after_success_records_a_storno(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     debt_before, _ = await balance(portal, headers)
     order = await created(portal, headers, provider="paymo")
     await press(portal, order, "pay")
@@ -295,7 +290,7 @@ async def test_refund_after_success_records_a_storno(portal):
 
 
 async def test_same_key_same_order_other_body_422(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     first = await create(portal, headers, key="same-key")
     assert first.status_code == 201 and "idempotent-replayed" not in first.headers
     repeat = await create(portal, headers, key="same-key")
@@ -314,7 +309,7 @@ async def test_same_key_same_order_other_body_422(portal):
 
 @pytest.mark.parametrize("amount", ["0", "0.00", "-5", "1.234", "500000.01", "abc", "", "1e3", "10 00"])
 async def test_amount_validation_names_the_field(portal, amount):
-    headers = await login(portal)
+    headers = await portal.login_as()
     response = await create(portal, headers, amount=amount)
     assert response.status_code == 422, response.text
     body = response.json()
@@ -324,7 +319,7 @@ async def test_amount_validation_names_the_field(portal, amount):
 
 @pytest.mark.parametrize("amount", ["0.01", "500000.00", "500 000,00", "12"])
 async def test_amounts_at_the_limits_are_taken(portal, amount):
-    headers = await login(portal)
+    headers = await portal.login_as()
     assert (
         await create(
             portal,
@@ -336,8 +331,8 @@ async def test_amounts_at_the_limits_are_taken(portal, amount):
 
 
 async def test_other_residents_order_is_404(portal):
-    owner = await login(portal)
-    other = await login(portal, DEBTOR_APARTMENT)
+    owner = await portal.login_as()
+    other = await portal.login_as(DEBTOR_APARTMENT)
     order = await created(portal, owner)
     response = await portal.client.get(f"{API}/payments/{order['id']}", headers=other)
     assert response.status_code == 404 and order["id"] not in response.text
@@ -397,7 +392,7 @@ async def test_public_capital_repair_unknown_number_is_404_and_throttled(make_po
 
 
 async def test_a3_reconciliation_credits_confirmed_payments_and_reports_discrepancies(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     paid = await created(portal, headers, provider="a3", key="r1")
     declined = await created(portal, headers, provider="a3", key="r2", amount="5.00")
     already = await created(portal, headers, provider="a3", key="r3", amount="7.00")
@@ -501,7 +496,7 @@ def silence_paymo_callbacks(monkeypatch) -> list[tuple[str, str]]:
 
 async def test_paymo_payment_whose_callback_is_lost_is_credited_by_polling_once(portal, monkeypatch):
     lost = silence_paymo_callbacks(monkeypatch)
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     assert (await press(portal, order, "pay")).status_code == 200
     assert lost and await payments_of(portal, channel="paymo") == []
@@ -516,7 +511,7 @@ async def test_paymo_payment_whose_callback_is_lost_is_credited_by_polling_once(
 
 async def test_a_late_but_signed_paymo_notification_is_checked_with_paymo_and_credited(portal, monkeypatch):
     silence_paymo_callbacks(monkeypatch)
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     await press(portal, order, "pay")
     raw, sig_headers = await notification(portal, order, event_id="evt_late")  # timestamp TEST_NOW
@@ -533,7 +528,7 @@ async def test_a_late_but_signed_paymo_notification_is_checked_with_paymo_and_cr
 async def test_a3_payment_credited_late_is_booked_on_the_day_a3_completed_it(portal):
     # Paid at 23:50 in Moscow on 30 November; the portal learns it at 00:10 on 1 December.
     portal.clock.set(dt.datetime(2026, 11, 30, 20, 50, tzinfo=dt.UTC))
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider="a3")
     await press(portal, order, "pay")
     portal.clock.advance(dt.timedelta(minutes=20))
@@ -548,7 +543,7 @@ async def test_a3_payment_credited_late_is_booked_on_the_day_a3_completed_it(por
 
 
 async def test_reconciliation_reports_a_credited_payment_whose_report_line_differs(portal):
-    headers = await login(portal)
+    headers = await portal.login_as()
     order = await created(portal, headers, provider="a3")
     await press(portal, order, "pay")
     assert (await order_status(portal, headers, order["id"]))["credited"] is True

@@ -11,7 +11,6 @@ from portal.demo.accounts import DEMO_PASSWORD
 from tests.captcha_helpers import (
     ACCOUNT,
     EMAIL,
-    LOGIN,
     NEIGHBOUR,
     NEW_EMAIL,
     NEW_PASSWORD,
@@ -25,20 +24,9 @@ from tests.captcha_helpers import (
     new_captcha,
     password_body,
     record_bodies,
-    watch_answers,
 )
 
 RECOVERY = "/api/v1/auth/recovery"
-
-
-@pytest.fixture
-def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
-    return watch_answers(monkeypatch)
-
-
-async def login_status(portal: Any, number: str, password: str) -> int:
-    response = await portal.client.post(LOGIN, json={"account_number": number, "password": password})
-    return int(response.status_code)
 
 
 async def test_profile_shows_the_owner_their_email(portal: Any) -> None:
@@ -178,8 +166,8 @@ async def test_password_change_ends_the_other_sessions(portal: Any, answers: Ans
     assert (await portal.client.get(ACCOUNT, headers=this)).status_code == 200
     assert (await portal.client.get(SESSION, headers=neighbour)).status_code == 200
 
-    assert await login_status(portal, number, DEMO_PASSWORD) == 401
-    assert await login_status(portal, number, NEW_PASSWORD) == 200
+    assert await portal.login_status(number, DEMO_PASSWORD) == 401
+    assert await portal.login_status(number, NEW_PASSWORD) == 200
 
     (notice,) = portal.letters()
     assert notice["To"] == RESIDENT_EMAIL
@@ -224,7 +212,7 @@ async def test_password_change_refusals(
     assert re.match(r"Поле «(Текущий пароль|Новый пароль|Новый пароль повторно)»", error["message"])
     # Nothing changed: the other session lives, the old password works, no letter.
     assert (await portal.client.get(SESSION, headers=other)).status_code == 200
-    assert await login_status(portal, number, DEMO_PASSWORD) == 200
+    assert await portal.login_status(number, DEMO_PASSWORD) == 200
     assert portal.letters() == []
     # ... and the captcha is still there for the corrected form.
     response = await portal.client.post(
@@ -250,4 +238,4 @@ async def test_wrong_current_passwords_are_throttled(portal: Any, answers: Answe
     assert response.status_code == 429
     assert response.json()["code"] == "too_many_attempts"
     assert int(response.headers["Retry-After"]) > 0
-    assert await login_status(portal, number, DEMO_PASSWORD) == 429
+    assert await portal.login_status(number, DEMO_PASSWORD) == 429

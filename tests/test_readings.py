@@ -17,7 +17,6 @@ from tests.readings_helpers import (
     PREVIOUS_PERIOD,
     READINGS,
     count_readings,
-    login,
     meter_ids,
     meters_by_service,
     readings_of,
@@ -42,7 +41,7 @@ def only_result(response):
 
 
 async def test_meters_list_shows_previous_readings_and_an_open_window(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     response = await portal.client.get(METERS, headers=headers)
     assert response.status_code == 200
     body = response.json()
@@ -76,20 +75,20 @@ async def test_meters_need_a_session(portal):
 
 
 async def test_verification_warnings(portal):
-    expired = await meters_by_service(portal, await login(portal, EXPIRED_VERIFICATION_APARTMENT))
+    expired = await meters_by_service(portal, await portal.login_as(EXPIRED_VERIFICATION_APARTMENT))
     hot = expired["hot_water"]
     assert hot["verification_status"] == "expired"
     assert hot["accepts_readings"] is False
     assert "выполните поверку или замену счётчика" in hot["verification_message"].lower()
     assert expired["cold_water"]["verification_status"] == "ok"
-    soon = await meters_by_service(portal, await login(portal, VERIFICATION_SOON_APARTMENT))
+    soon = await meters_by_service(portal, await portal.login_as(VERIFICATION_SOON_APARTMENT))
     assert soon["cold_water"]["verification_status"] == "due_soon"
     due = dt.date.fromisoformat(soon["cold_water"]["next_verification_on"])
     assert due.strftime("%d.%m.%Y") in soon["cold_water"]["verification_message"]
 
 
 async def test_reading_is_accepted_with_comma_or_dot(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meters = await meters_by_service(portal, headers)
     cold, hot = meters["cold_water"], meters["hot_water"]
     cold_new = Decimal(cold["previous_reading"]["value"]) + Decimal("1.5")
@@ -127,7 +126,7 @@ async def test_reading_is_accepted_with_comma_or_dot(portal):
 
 
 async def test_too_many_decimals_names_the_format(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     before = await count_readings(portal)
     result = only_result(await submit(portal, headers, {"meter_id": cold["meter_id"], "value": "123,4567"}))
@@ -138,7 +137,7 @@ async def test_too_many_decimals_names_the_format(portal):
 
 
 async def test_too_many_integer_digits_and_garbage_are_refused(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meters = await meters_by_service(portal, headers)
     cold, electricity = meters["cold_water"], meters["electricity"]
     for value in ("123456", "1e3", "-5", "12,3,4", "١٢٣", " ", "12.", ".5"):
@@ -154,7 +153,7 @@ async def test_too_many_integer_digits_and_garbage_are_refused(portal):
 
 
 async def test_leading_zeros_as_on_the_dial_are_fine(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     new = Decimal(cold["previous_reading"]["value"]) + 1
     typed = f"{new:.3f}".zfill(9).replace(".", ",")  # e.g. 00123,456 on a 5-digit dial
@@ -164,7 +163,7 @@ async def test_leading_zeros_as_on_the_dial_are_fine(portal):
 
 
 async def test_below_previous_is_refused(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
     result = only_result(
@@ -185,7 +184,7 @@ async def test_below_previous_is_refused(portal):
 
 
 async def test_rollover_needs_confirmation_then_is_accepted(portal):
-    headers = await login(portal, ROLLOVER_APARTMENT)
+    headers = await portal.login_as(ROLLOVER_APARTMENT)
     electricity = (await meters_by_service(portal, headers))["electricity"]
     previous = Decimal(electricity["previous_reading"]["value"])
     assert previous >= 999_900  # the demo's meter about to wrap
@@ -214,7 +213,7 @@ async def test_rollover_needs_confirmation_then_is_accepted(portal):
 
 
 async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     huge = Decimal(cold["previous_reading"]["value"]) + 31  # over the 30 m³ a month limit
     entry = {"meter_id": cold["meter_id"], "value": ru(huge)}
@@ -237,7 +236,7 @@ async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal)
 async def test_five_times_the_average_needs_confirmation_and_says_the_true_ratio(portal):
     from portal.readings.service import times_ru
 
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
     check = cold["consumption_check"]
@@ -268,7 +267,7 @@ def test_times_in_russian():
 
 
 async def test_expired_verification_refuses_the_reading(portal):
-    headers = await login(portal, EXPIRED_VERIFICATION_APARTMENT)
+    headers = await portal.login_as(EXPIRED_VERIFICATION_APARTMENT)
     hot = (await meters_by_service(portal, headers))["hot_water"]
     new = Decimal(hot["previous_reading"]["value"]) + 1
     result = only_result(await submit(portal, headers, {"meter_id": hot["meter_id"], "value": ru(new)}))
@@ -282,7 +281,7 @@ async def test_expired_verification_refuses_the_reading(portal):
 async def test_closed_window_refuses_and_stores_nothing(make_portal):
     portal = await make_portal(reading_window_always_open=False)
     portal.clock.set(dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC))
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meters = await meters_by_service(portal, headers)
     window = (await portal.client.get(METERS, headers=headers)).json()["window"]
     assert window["open"] is False
@@ -299,14 +298,14 @@ async def test_closed_window_refuses_and_stores_nothing(make_portal):
     assert await count_readings(portal) == before
 
     portal.clock.set(dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     late = await submit(portal, headers, entry)
     assert late.status_code == 409
     assert late.json()["message"] == "Приём показаний с 15 по 25 число. Следующий приём откроется 15 декабря."
     assert await count_readings(portal) == before
 
     portal.clock.set(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     window = (await portal.client.get(METERS, headers=headers)).json()["window"]
     assert (window["open"], window["closes_on"]) == (True, "2026-11-25")
     # The key of the refused attempt was not spent: it works once the window is open.
@@ -319,14 +318,14 @@ async def test_last_day_of_the_window_is_open(make_portal):
     portal = await make_portal(reading_window_always_open=False)
     # 25 November 23:30 in Moscow is still the 25th at the billing center.
     portal.clock.set(dt.datetime(2026, 11, 25, 20, 30, tzinfo=dt.UTC))
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     entry = {"meter_id": cold["meter_id"], "value": ru(Decimal(cold["previous_reading"]["value"]) + 1)}
     assert only_result(await submit(portal, headers, entry))["status"] == "accepted"
 
 
 async def test_repeat_in_the_same_period_replaces_and_keeps_history(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
     first = only_result(
@@ -350,7 +349,7 @@ async def test_repeat_in_the_same_period_replaces_and_keeps_history(portal):
 
 
 async def test_another_accounts_meter_is_unknown_and_the_rest_is_stored(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     foreign = (await meter_ids(portal, OTHER_APARTMENT))["cold_water"]
     response = await submit(
@@ -374,7 +373,7 @@ async def test_another_accounts_meter_is_unknown_and_the_rest_is_stored(portal):
 
 
 async def test_idempotent_replay_returns_the_same_body_and_stores_once(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     entry = {"meter_id": cold["meter_id"], "value": ru(Decimal(cold["previous_reading"]["value"]) + 1)}
     first = await submit(portal, headers, entry, key="0b6f7a4e-reading-1")
@@ -396,8 +395,8 @@ async def test_idempotent_replay_returns_the_same_body_and_stores_once(portal):
 
 
 async def test_keys_belong_to_their_account(portal):
-    own = await login(portal, HAPPY_PATH_APARTMENT)
-    other = await login(portal, OTHER_APARTMENT)
+    own = await portal.login_as(HAPPY_PATH_APARTMENT)
+    other = await portal.login_as(OTHER_APARTMENT)
     own_cold = (await meters_by_service(portal, own))["cold_water"]
     other_cold = (await meters_by_service(portal, other))["cold_water"]
     first = await submit(
@@ -421,7 +420,7 @@ async def test_keys_belong_to_their_account(portal):
 
 
 async def test_malformed_requests_are_422(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     empty = await portal.client.post(READINGS, json={"readings": []}, headers=headers)
     assert empty.status_code == 422
@@ -446,7 +445,7 @@ async def test_malformed_requests_are_422(portal):
 async def test_submission_sends_a_fixed_number_of_statements_and_links_replacements(make_portal):
     """All meters' readings are written together; each replaced reading points at its successor."""
     portal = await make_portal(cache_enabled=False)
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meters = await meters_by_service(portal, headers)
     assert len(meters) == 3
     notify = 1 if is_postgres(portal) else 0  # the cache invalidation travels with the transaction

@@ -11,14 +11,14 @@ import asyncio
 from decimal import Decimal
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT
-from tests.readings_helpers import READINGS, login, meter_ids, previous_values, readings_of, ru
+from tests.readings_helpers import READINGS, meter_ids, previous_values, readings_of, ru
 
 REQUESTS = 50
 SHARED_KEY = "concurrent-submission-key"
 
 
 async def test_concurrent_submissions_keep_one_accepted_reading_per_meter(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     ids = await meter_ids(portal, HAPPY_PATH_APARTMENT)
     previous = await previous_values(portal, HAPPY_PATH_APARTMENT)
     meters = [ids["cold_water"], ids["hot_water"]]

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, UNREGISTERED_APARTMENT, account_number
-from tests.readings_helpers import METERS, PERIOD, login, meter_ids, previous_values, readings_of, ru
+from tests.readings_helpers import METERS, PERIOD, meter_ids, previous_values, readings_of, ru
 
 LOOKUP = "/api/v1/public/readings/lookup"
 CHECK = "/api/v1/public/readings/check"
@@ -194,7 +194,7 @@ async def test_a_token_of_one_account_cannot_touch_another(portal):
 
 
 async def test_a_logged_in_session_may_use_the_public_submission(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meter_ids(portal, HAPPY_PATH_APARTMENT))["cold_water"]
     previous = (await previous_values(portal, HAPPY_PATH_APARTMENT))[cold]
     response = await portal.client.post(

@@ -9,7 +9,6 @@ import email
 import email.policy
 import io
 import re
-import socket
 from dataclasses import replace
 from decimal import Decimal
 from email.message import EmailMessage
@@ -45,6 +44,7 @@ from portal.receipts.service import meter_line
 from portal.settings import Settings
 from tests.conftest import Portal
 from tests.statement_count import counted_statements
+from tests.support.ports import free_port
 
 LAST_RECEIPT = dt.date(2026, 10, 1)
 #: A module must stay readable: the symbol at least 30 mm wide on the page.
@@ -88,13 +88,6 @@ def decoded_qr_codes(pdf: bytes) -> list[tuple[str, float]]:
     return [(text, width) for _, text, width in found]
 
 
-async def _account_id(portal: Portal, apartment: int) -> int:
-    async with portal.state.sessionmaker() as session:
-        found = await session.scalar(select(Account.id).where(Account.number == account_number(apartment)))
-    assert found is not None
-    return found
-
-
 async def _get(portal: Portal, apartment: int, period: str) -> Any:
     headers = await portal.login(account_number(apartment), DEMO_PASSWORD)
     return await portal.client.get(f"/api/v1/receipts/{period}", headers=headers)
@@ -102,7 +95,7 @@ async def _get(portal: Portal, apartment: int, period: str) -> Any:
 
 async def _expected(portal: Portal, apartment: int, period: dt.date) -> dict[str, Any]:
     """What the receipt must say, straight from billing and the tables."""
-    account_id = await _account_id(portal, apartment)
+    account_id = await portal.account_id(apartment)
     async with portal.state.sessionmaker() as session:
         account = await session.get(Account, account_id)
         assert account is not None
@@ -383,9 +376,7 @@ async def test_smtp_letter_carries_its_attachment(tmp_path: Path) -> None:
             received.append(envelope.original_content)
             return "250 OK"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     try:

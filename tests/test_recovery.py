@@ -42,11 +42,6 @@ def confirm_body(
     }
 
 
-async def login_status(portal: Any, number: str, password: str) -> int:
-    response = await portal.client.post(LOGIN, json={"account_number": number, "password": password})
-    return int(response.status_code)
-
-
 async def test_full_recovery_flow(portal: Any) -> None:
     number = RESIDENT.account_number
     old_session = await portal.login(number, DEMO_PASSWORD)
@@ -64,8 +59,8 @@ async def test_full_recovery_flow(portal: Any) -> None:
     response = await portal.client.post(CONFIRM, json=confirm_body(number, code))
     assert response.status_code == 204, response.text
 
-    assert await login_status(portal, number, DEMO_PASSWORD) == 401
-    assert await login_status(portal, number, NEW_PASSWORD) == 200
+    assert await portal.login_status(number, DEMO_PASSWORD) == 401
+    assert await portal.login_status(number, NEW_PASSWORD) == 200
     for headers in (old_session, other_session):
         assert (await portal.client.get(SESSION, headers=headers)).status_code == 401
 
@@ -78,7 +73,7 @@ async def test_full_recovery_flow(portal: Any) -> None:
     again = await portal.client.post(CONFIRM, json=confirm_body(number, code, "Another-Long-Pass-77"))
     assert again.status_code == 409
     assert again.json()["code"] == "recovery_code_invalid"
-    assert await login_status(portal, number, NEW_PASSWORD) == 200
+    assert await portal.login_status(number, NEW_PASSWORD) == 200
 
 
 async def test_non_matching_requests_answer_the_same_and_send_nothing(portal: Any) -> None:
@@ -93,7 +88,7 @@ async def test_non_matching_requests_answer_the_same_and_send_nothing(portal: An
         assert response.status_code == 202, (number, email)
         assert response.json() == {"message": REQUESTED}
     assert portal.letters() == []
-    assert await login_status(portal, RESIDENT.account_number, DEMO_PASSWORD) == 200
+    assert await portal.login_status(RESIDENT.account_number, DEMO_PASSWORD) == 200
 
 
 async def test_expired_code_is_refused(portal: Any) -> None:
@@ -104,7 +99,7 @@ async def test_expired_code_is_refused(portal: Any) -> None:
     response = await portal.client.post(CONFIRM, json=confirm_body(number, code))
     assert response.status_code == 409
     assert response.json()["code"] == "recovery_code_invalid"
-    assert await login_status(portal, number, DEMO_PASSWORD) == 200
+    assert await portal.login_status(number, DEMO_PASSWORD) == 200
 
 
 async def test_code_works_until_it_expires(portal: Any) -> None:
@@ -133,7 +128,7 @@ async def test_wrong_code_and_other_accounts_code_fail_alike(portal: Any) -> Non
     assert answers[0][0] == 409
     assert answers[0][1]["code"] == "recovery_code_invalid"
     assert all(answer == answers[0] for answer in answers)
-    assert await login_status(portal, NEIGHBOUR.account_number, DEMO_PASSWORD) == 200
+    assert await portal.login_status(NEIGHBOUR.account_number, DEMO_PASSWORD) == 200
 
     # None of that used up the resident's code.
     response = await portal.client.post(CONFIRM, json=confirm_body(number, code))
@@ -212,7 +207,7 @@ async def test_five_wrong_codes_void_the_code(portal: Any) -> None:
     # Five wrong codes: the right one no longer opens anything (one in 200 000, not one in a few).
     response = await portal.client.post(CONFIRM, json=confirm_body(number, code))
     assert response.status_code == 409 and response.json()["code"] == "recovery_code_invalid"
-    assert await login_status(portal, number, DEMO_PASSWORD) == 200
+    assert await portal.login_status(number, DEMO_PASSWORD) == 200
     # A new code works (once the account's throttle has cooled down).
     portal.clock.advance(dt.timedelta(minutes=5))
     await ask_code(portal, number, email)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import threading
 import time
 import urllib.request
@@ -48,6 +47,7 @@ from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_nu
 from portal.settings import Settings
 from tests.conftest import TEST_NOW, TEST_SECRET
 from tests.schemathesis_checks import allow_header_lists_documented_methods, schema_valid_input_accepted
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -67,12 +67,6 @@ MAX_EXAMPLES = int(os.environ.get("KABINET_FUZZ_EXAMPLES", "8"))
 
 # The boundary cases and unexpected methods, as explicit examples before the generated ones.
 COVERAGE_PHASE.enable()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +92,7 @@ def live_portal(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
         argon2_time_cost=1,
         argon2_memory_cost=8,
     )
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings_, clock=clock),
         host="127.0.0.1",

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import zxingcpp
-from PIL import Image
 from textual.widgets import Input, Static
 
 from portal.demo.accounts import DEBTOR_APARTMENT, account_number, capital_repair_number
@@ -21,6 +19,7 @@ from tests.app_helpers import (
     wait_for,
     wait_ready,
 )
+from tests.support.qr import decode_qr
 from tui.client import PortalClient
 from tui.errors import PortalUnavailable
 from tui.formatting import Money
@@ -48,16 +47,12 @@ def text(pilot: Any, selector: str) -> str:
     return str(pilot.app.screen.query_one(selector, Static).render())
 
 
-async def until(pilot: Any, condition: Any) -> None:
-    await wait_for(pilot, condition, 30.0)
-
-
 async def open_from_home(pilot: Any, key: str, screen: str) -> None:
     await login(pilot)
-    await until(pilot, lambda: screen_name(pilot) == "HomeScreen")
+    await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
     await pilot.press(key)
-    await until(pilot, lambda: screen_name(pilot) == screen)
-    await until(pilot, lambda: text(pilot, "#pay-details") not in ("", "Загрузка…"))
+    await wait_for(pilot, lambda: screen_name(pilot) == screen)
+    await wait_for(pilot, lambda: text(pilot, "#pay-details") not in ("", "Загрузка…"))
 
 
 async def pay(pilot: Any, amount: str, *, paymo: bool = False) -> None:
@@ -69,12 +64,12 @@ async def pay(pilot: Any, amount: str, *, paymo: bool = False) -> None:
         await pilot.press("down")  # the arrows choose
         assert pilot.app.screen.query_one(ProviderChoice).provider.value == "paymo"
     await pilot.press("enter")
-    await until(pilot, lambda: flow(pilot).showing_order)
+    await wait_for(pilot, lambda: flow(pilot).showing_order)
 
 
 async def final(pilot: Any) -> None:
     """Wait until the payment is final, and credited if it succeeded."""
-    await until(
+    await wait_for(
         pilot,
         lambda: (
             (order := flow(pilot).order) is not None
@@ -111,15 +106,6 @@ def drawn_pixels(widget: QrCode) -> list[list[bool]]:
     return rows
 
 
-def decode(pixels: list[list[bool]], scale: int = 4) -> list[str]:
-    image = Image.new("L", (len(pixels[0]) * scale, len(pixels) * scale), 255)
-    for y, row in enumerate(pixels):
-        for x, dark in enumerate(row):
-            if dark:
-                image.paste(0, (x * scale, y * scale, (x + 1) * scale, (y + 1) * scale))
-    return [code.text for code in zxingcpp.read_barcodes(image)]
-
-
 # --- «Оплата» ------------------------------------------------------------------------------------------
 
 
@@ -132,7 +118,7 @@ async def test_paying_through_the_a3_sandbox_shows_in_the_history_and_on_home(tm
         order = flow(pilot).order
         assert order is not None and order.sandbox and order.amount == Money(15000)
         assert app.screen.query_one("#pay-qr", QrCode).text == order.payment_url
-        assert decode(drawn_pixels(app.screen.query_one("#pay-qr", QrCode))) == [order.payment_url]
+        assert decode_qr(drawn_pixels(app.screen.query_one("#pay-qr", QrCode))) == [order.payment_url]
         assert order.payment_url in text(pilot, "#pay-url").replace("\n", "")
         assert "Демо-песочница" in str(app.screen.query_one("#pay-sandbox", Static).border_title)
         await pilot.press("p")
@@ -141,11 +127,11 @@ async def test_paying_through_the_a3_sandbox_shows_in_the_history_and_on_home(tm
         assert "зачислен" in text(pilot, "#pay-result")
         assert not app.screen.query_one("#pay-sandbox", Static).display
         await pilot.press("escape")
-        await until(pilot, lambda: screen_name(pilot) == "HomeScreen")
-        await until(pilot, lambda: "150,00" in text(pilot, "#home-last-payment"))
+        await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        await wait_for(pilot, lambda: "150,00" in text(pilot, "#home-last-payment"))
         await pilot.press("f4")
-        await until(pilot, lambda: screen_name(pilot) == "PaymentHistoryScreen")
-        await until(pilot, lambda: app.screen.history is not None)
+        await wait_for(pilot, lambda: screen_name(pilot) == "PaymentHistoryScreen")
+        await wait_for(pilot, lambda: app.screen.history is not None)
         payments = app.screen.history.payments
         assert any(
             p.amount == Money(15000)
@@ -200,12 +186,12 @@ async def test_after_paying_every_amount_due_is_asked_again_and_the_paid_receipt
         field = app.screen.query_one("#pay-amount", Input)
         assert Money.parse(field.value) == before.amount_due  # prefilled: the whole amount due
         await pilot.press("enter")
-        await until(pilot, lambda: flow(pilot).showing_order)
+        await wait_for(pilot, lambda: flow(pilot).showing_order)
         await pilot.press("p")
         await final(pilot)
         assert flow(pilot).order.status is PaymentStatus.SUCCESS
         # What is due now comes from the portal again, not from before the payment.
-        await until(pilot, lambda: "0,00" in text(pilot, "#pay-details"))
+        await wait_for(pilot, lambda: "0,00" in text(pilot, "#pay-details"))
         assert str(before.amount_due) not in text(pilot, "#pay-details")
         await pilot.press("n")
         assert not flow(pilot).showing_order
@@ -214,7 +200,7 @@ async def test_after_paying_every_amount_due_is_asked_again_and_the_paid_receipt
         # The receipt's code still asks for the receipt's sum, and says the receipt is paid.
         await pilot.press("f3")
         view = app.screen.query_one(ReceiptCodeView)
-        await until(pilot, lambda: view.code is not None)
+        await wait_for(pilot, lambda: view.code is not None)
         assert "уже оплачена" in text(pilot, "#receipt-code-paid")
         assert "не оплачивайте по нему ещё раз" in text(pilot, "#receipt-code-paid")
 
@@ -225,16 +211,16 @@ async def test_a_receipt_code_loaded_before_paying_says_paid_after(tmp_path, app
         await open_from_home(pilot, "f7", "PaymentScreen")
         await pilot.press("f3")
         view = app.screen.query_one(ReceiptCodeView)
-        await until(pilot, lambda: view.code is not None)
+        await wait_for(pilot, lambda: view.code is not None)
         assert text(pilot, "#receipt-code-paid") == ""  # nothing paid of it yet
         await pilot.press("f3")
         await type_into(pilot, "#pay-amount", "100")
         await pilot.press("enter")
-        await until(pilot, lambda: flow(pilot).showing_order)
+        await wait_for(pilot, lambda: flow(pilot).showing_order)
         await pilot.press("p")
         await final(pilot)
         await pilot.press("f3")
-        await until(pilot, lambda: "частично" in text(pilot, "#receipt-code-paid"))
+        await wait_for(pilot, lambda: "частично" in text(pilot, "#receipt-code-paid"))
         summary = await app.client.account_summary()
         assert str(summary.amount_due) in text(pilot, "#receipt-code-paid")
 
@@ -254,7 +240,7 @@ async def test_the_first_a3_payment_shows_success_about_a_second_after_paying(
         await pilot.pause(2.7)  # the resident pays a little after the page shows (the status was asked)
         pressed = time.monotonic()
         await pilot.press("p")
-        await until(pilot, lambda: flow(pilot).order.status is PaymentStatus.SUCCESS)
+        await wait_for(pilot, lambda: flow(pilot).order.status is PaymentStatus.SUCCESS)
         assert time.monotonic() - pressed < 2.5
 
 
@@ -278,11 +264,11 @@ async def test_the_receipts_gost_code_is_the_portals_and_decodes(tmp_path, app_d
         await open_from_home(pilot, "f7", "PaymentScreen")
         await pilot.press("f3")
         view = app.screen.query_one(ReceiptCodeView)
-        await until(pilot, lambda: view.code is not None)
+        await wait_for(pilot, lambda: view.code is not None)
         receipts = await app.client.receipts()
         codes = await app.client.payment_codes(max(receipt.period for receipt in receipts))
         assert view.code == codes.utilities
-        assert decode(drawn_pixels(view.qr)) == [codes.utilities.payload]
+        assert decode_qr(drawn_pixels(view.qr)) == [codes.utilities.payload]
         # 24 rows cannot hold the whole code: the screen says so and gives the requisites as text.
         assert "увеличьте окно" in text(pilot, "#receipt-code-fit")
         assert "БИК" in text(pilot, "#receipt-code-requisites")
@@ -318,22 +304,22 @@ async def test_capital_repair_without_login(tmp_path, app_data_dir):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
         await pilot.press("f6")
-        await until(pilot, lambda: screen_name(pilot) == "CapitalRepairPaymentScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "CapitalRepairPaymentScreen")
         assert app.screen.focused is app.screen.query_one("#capital-repair-account", Input)
         await type_into(pilot, "#capital-repair-account", "999999999999")
         await pilot.press("enter")
-        await until(pilot, lambda: "не найден" in text(pilot, "#capital-repair-message"))
+        await wait_for(pilot, lambda: "не найден" in text(pilot, "#capital-repair-message"))
         assert app.screen.query_one("#capital-repair-account", Input).value == "999999999999"
         await type_into(pilot, "#capital-repair-account", debtor_fund)
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen.query_one("#payment-views").current == "payment-flow")
+        await wait_for(pilot, lambda: app.screen.query_one("#payment-views").current == "payment-flow")
         lookup = app.screen.lookup
         assert lookup is not None and lookup.amount_due.kopecks > 0
         assert lookup.address_masked in text(pilot, "#pay-details")
         field = app.screen.query_one("#pay-amount", Input)
         assert Money.parse(field.value) == lookup.amount_due  # prefilled from the lookup
         await pilot.press("enter")
-        await until(pilot, lambda: flow(pilot).showing_order)
+        await wait_for(pilot, lambda: flow(pilot).showing_order)
         await pilot.press("p")
         await final(pilot)
         assert flow(pilot).order.status is PaymentStatus.SUCCESS and flow(pilot).order.credited
@@ -341,7 +327,7 @@ async def test_capital_repair_without_login(tmp_path, app_data_dir):
         assert "фонде капитального ремонта" in text(pilot, "#pay-result")
         assert "Истории платежей" not in text(pilot, "#pay-result")
         # The amount due is asked again: paid in full, nothing is due and nothing prefilled.
-        await until(pilot, lambda: "0,00" in text(pilot, "#pay-details"))
+        await wait_for(pilot, lambda: "0,00" in text(pilot, "#pay-details"))
         await pilot.press("n")
         await pilot.pause(0.3)
         assert field.value == ""
@@ -377,10 +363,10 @@ async def test_a_cancelled_payment_and_an_unavailable_service(tmp_path, app_data
         monkeypatch.setattr(PortalClient, "create_payment", provider_down)
         await type_into(pilot, "#pay-amount", "10")
         await pilot.press("f2")
-        await until(pilot, lambda: "недоступен" in text(pilot, "#pay-message"))
+        await wait_for(pilot, lambda: "недоступен" in text(pilot, "#pay-message"))
         assert screen_name(pilot) == "PaymentScreen"  # no «portal unreachable» dialog: choose another service
         await pilot.press("f2")
-        await until(pilot, lambda: len(keys) == 2)
+        await wait_for(pilot, lambda: len(keys) == 2)
         assert keys[0] == keys[1]  # the same payment repeated keeps its Idempotency-Key
 
 
@@ -402,7 +388,7 @@ async def test_a_payment_left_waiting_is_polled_less_often_then_no_more(tmp_path
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
         await pay(pilot, "12,34")  # nobody presses anything on the payment page
-        await until(pilot, lambda: flow(pilot).progress.state is StatusState.ERROR)
+        await wait_for(pilot, lambda: flow(pilot).progress.state is StatusState.ERROR)
         assert "F5" in str(flow(pilot).progress.render())
         stopped_after = len(asked)
         # 0.1 s polls up to 0.3 s, then 0.4 s ones up to 1.5 s: a handful, not 15

@@ -22,6 +22,7 @@ from tests.app_helpers import (
     login,
     make_app,
     screen_name,
+    settle,
     type_into,
     wait_for,
     wait_ready,
@@ -60,22 +61,12 @@ def status(pilot: Any, selector: str = "#readings-status") -> str:
 async def open_readings(pilot: Any, number: str = HAPPY) -> list[Meter]:
     """Log in, press F2 on the home screen, wait for the meters; returns them."""
     await login(pilot, number)
-    await until(pilot, lambda: screen_name(pilot) == "HomeScreen")
+    await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
     await pilot.press("f2")
-    await until(pilot, lambda: screen_name(pilot) == "ReadingsScreen")
-    await until(pilot, lambda: bool(form(pilot).rows))
+    await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsScreen")
+    await wait_for(pilot, lambda: bool(form(pilot).rows))
     await pilot.pause()
     return form(pilot).meters
-
-
-async def until(pilot: Any, condition: Any) -> None:
-    """:func:`wait_for` with room for a busy machine (each step here is a real portal round trip)."""
-    await wait_for(pilot, condition, 30.0)
-
-
-async def idle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def previous_of(meter: Meter) -> Decimal:
@@ -125,19 +116,19 @@ async def test_valid_reading_is_accepted_and_shown_as_this_months(tmp_path, app_
         await type_into(pilot, f"#new-{meter.meter_id}", typed(new))
         assert "✓" in row_text(pilot, meter.meter_id, "meter-note")  # fine before sending
         await pilot.press("f2")
-        await until(pilot, lambda: "✓" in row_text(pilot, meter.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: "✓" in row_text(pilot, meter.meter_id, "meter-result"))
         assert "принято" in row_text(pilot, meter.meter_id, "meter-result")
         assert "Принято: 1" in status(pilot)
         # The refreshed row shows the stored reading; the field is free for a correction.
-        await until(pilot, lambda: "в этом месяце" in row_text(pilot, meter.meter_id, "meter-previous"))
+        await wait_for(pilot, lambda: "в этом месяце" in row_text(pilot, meter.meter_id, "meter-previous"))
         assert typed(new) in row_text(pilot, meter.meter_id, "meter-previous")
         assert app.screen.query_one(f"#new-{meter.meter_id}", Input).value == ""
         # Back home and in again: the readings screen still shows it.
         await pilot.press("escape")
         assert screen_name(pilot) == "HomeScreen"
         await pilot.press("f2")
-        await until(pilot, lambda: screen_name(pilot) == "ReadingsScreen" and bool(form(pilot).rows))
-        await until(pilot, lambda: typed(new) in row_text(pilot, meter.meter_id, "meter-previous"))
+        await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsScreen" and bool(form(pilot).rows))
+        await wait_for(pilot, lambda: typed(new) in row_text(pilot, meter.meter_id, "meter-previous"))
 
 
 async def test_precision_error_shows_while_typing_naming_the_format(tmp_path, app_data_dir):
@@ -154,7 +145,7 @@ async def test_precision_error_shows_while_typing_naming_the_format(tmp_path, ap
         assert "не более 5 цифр и 3 после, например 12345,678" in note
         # F2 sends nothing while a row is wrong, and says so.
         await pilot.press("f2")
-        await idle(pilot)
+        await settle(pilot)
         assert "Исправьте" in status(pilot)
         assert app.screen.query_one(f"#new-{water.meter_id}", Input).value == "1234567"
         assert_in_view(
@@ -172,7 +163,7 @@ async def test_reading_below_previous_is_refused_before_sending(tmp_path, app_da
         note = row_text(pilot, meter.meter_id, "meter-note")
         assert note.startswith("✗") and "меньше предыдущего" in note
         await pilot.press("f2")
-        await idle(pilot)
+        await settle(pilot)
         assert "Исправьте" in status(pilot)
         assert "меньше предыдущего" in row_text(pilot, meter.meter_id, "meter-note")
 
@@ -187,17 +178,17 @@ async def test_rollover_is_confirmed_in_a_dialog_then_accepted(tmp_path, app_dat
         await type_into(pilot, f"#new-{electricity.meter_id}", "50")
         assert row_text(pilot, electricity.meter_id, "meter-note").startswith("⚠")  # a hint, not an error
         await pilot.press("enter")  # Enter in the last field sends, like F2
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert "через ноль" in app.screen.message
         assert app.screen.focused.id == "no"  # the safe answer is the default
         await pilot.press("enter")  # Enter without reading stores nothing
-        await until(pilot, lambda: "?" in row_text(pilot, electricity.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: "?" in row_text(pilot, electricity.meter_id, "meter-result"))
         await pilot.press("f2")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("tab")  # to «Да, показание верное»
         assert app.screen.focused.id == "yes"
         await pilot.press("enter")
-        await until(pilot, lambda: "✓" in row_text(pilot, electricity.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: "✓" in row_text(pilot, electricity.meter_id, "meter-result"))
         assert "Принято: 1, не принято: 0" in status(pilot)
 
 
@@ -220,12 +211,12 @@ async def test_an_absurd_consumption_warns_with_the_true_ratio_and_enter_stores_
             assert f"{times_text(app.t, ratio)} больше среднего" in note
         assert ratio > 9000  # 99 507 m³ against about 5,4 m³ a month: thousands of times, not «в 5 раз»
         await pilot.press("f2")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         message = app.screen.message
         assert times_text(app.t, ratio) in message and "в 5 раз" not in message
         assert app.screen.focused.id == "no"
         await pilot.press("enter")
-        await until(pilot, lambda: "?" in row_text(pilot, cold.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: "?" in row_text(pilot, cold.meter_id, "meter-result"))
         assert app.screen.query_one(f"#new-{cold.meter_id}", Input).value == "99999"
         assert "не принято: 1" in status(pilot)
         overview = await app.client.meters()
@@ -240,9 +231,9 @@ async def test_declined_rollover_keeps_the_value_and_asks_again_next_time(tmp_pa
         electricity = next(meter for meter in meters if meter.service == "electricity")
         await type_into(pilot, f"#new-{electricity.meter_id}", "50")
         await pilot.press("f2")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("escape")
-        await until(pilot, lambda: "?" in row_text(pilot, electricity.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: "?" in row_text(pilot, electricity.meter_id, "meter-result"))
         assert app.screen.query_one(f"#new-{electricity.meter_id}", Input).value == "50"
         assert "не принято: 1" in status(pilot)
 
@@ -280,10 +271,10 @@ async def test_values_are_kept_when_the_portal_is_unreachable(tmp_path, app_data
 
         monkeypatch.setattr(app.client, "submit_readings", unreachable)
         await pilot.press("f2")
-        await until(pilot, lambda: isinstance(app.screen, RetryDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, RetryDialog))
         await pilot.press("escape")  # give up for now
-        await until(pilot, lambda: screen_name(pilot) == "ReadingsScreen")
-        await idle(pilot)
+        await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsScreen")
+        await settle(pilot)
         assert app.screen.query_one(f"#new-{meter.meter_id}", Input).value == value
         # The portal is back: the same values go again under the same key (stored at most once).
         monkeypatch.setattr(app.client, "submit_readings", real_submit)
@@ -295,7 +286,7 @@ async def test_values_are_kept_when_the_portal_is_unreachable(tmp_path, app_data
 
         monkeypatch.setattr(app.client, "submit_readings", recording)
         await pilot.press("f2")
-        await until(pilot, lambda: "✓" in row_text(pilot, meter.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: "✓" in row_text(pilot, meter.meter_id, "meter-result"))
         assert sent == [keys[0]]
 
 
@@ -303,7 +294,7 @@ async def test_closed_window_says_when_it_opens_and_sends_nothing(tmp_path, app_
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot)
-        await until(pilot, lambda: screen_name(pilot) == "HomeScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         assert app.client is not None
         real_meters = app.client.meters
         closed = ReadingWindow(
@@ -324,15 +315,15 @@ async def test_closed_window_says_when_it_opens_and_sends_nothing(tmp_path, app_
         submitted: list[object] = []
         monkeypatch.setattr(app.client, "submit_readings", lambda *args: submitted.append(args))
         await pilot.press("f2")
-        await until(pilot, lambda: screen_name(pilot) == "ReadingsScreen" and bool(form(pilot).rows))
-        await until(
+        await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsScreen" and bool(form(pilot).rows))
+        await wait_for(
             pilot, lambda: "15 декабря" in str(app.screen.query_one("#readings-window", Static).render())
         )
         assert app.screen.query_one("#readings-submit").disabled
         meter = form(pilot).meters[0]
         await type_into(pilot, f"#new-{meter.meter_id}", typed(previous_of(meter) + 1))
         await pilot.press("f2")
-        await idle(pilot)
+        await settle(pilot)
         assert "откроется 15 декабря" in status(pilot)
         assert not submitted
 
@@ -347,11 +338,11 @@ async def test_lapsed_session_asks_for_the_password_and_the_submit_goes_on(tmp_p
         assert app.client is not None
         app.client.forget()  # the portal no longer knows this resident's token
         await pilot.press("f2")
-        await until(pilot, lambda: isinstance(app.screen, ReloginDialog))
+        await wait_for(pilot, lambda: isinstance(app.screen, ReloginDialog))
         await type_into(pilot, "#password", PASSWORD)
         await pilot.press("enter")
-        await until(pilot, lambda: screen_name(pilot) == "ReadingsScreen")
-        await until(pilot, lambda: "✓" in row_text(pilot, meter.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsScreen")
+        await wait_for(pilot, lambda: "✓" in row_text(pilot, meter.meter_id, "meter-result"))
         assert value in row_text(pilot, meter.meter_id, "meter-result")
 
 
@@ -362,10 +353,10 @@ async def open_public(pilot: Any, number: str = HAPPY) -> None:
     """From the login screen: F5, the account number, Enter; wait for step 2."""
     await wait_ready(pilot)
     await pilot.press("f5")
-    await until(pilot, lambda: screen_name(pilot) == "ReadingsWithoutLoginScreen")
+    await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsWithoutLoginScreen")
     await type_into(pilot, "#account-number", number)
     await pilot.press("enter")
-    await until(pilot, lambda: pilot.app.screen.step == 2)
+    await wait_for(pilot, lambda: pilot.app.screen.step == 2)
     await pilot.pause()
 
 
@@ -385,7 +376,7 @@ async def test_wrong_previous_readings_get_one_message_naming_no_meter(tmp_path,
         text = " ".join(str(widget.render()) for widget in app.screen.query("#previous-list Static"))
         assert "****" in text
         await type_previous(pilot, {meter.meter_id: "1" for meter in lookup.meters})
-        await until(pilot, lambda: "✗" in status(pilot, "#public-status"))
+        await wait_for(pilot, lambda: "✗" in status(pilot, "#public-status"))
         message = status(pilot, "#public-status")
         assert "Предыдущие показания не совпадают" in message
         for meter in lookup.meters:
@@ -401,20 +392,20 @@ async def test_right_previous_readings_open_the_new_readings_form(tmp_path, app_
         previous = await previous_readings_of(app, HAPPY)
         await open_public(pilot)
         await type_previous(pilot, {meter_id: typed(value) for meter_id, value in previous.items()})
-        await until(pilot, lambda: app.screen.step == 3)
+        await wait_for(pilot, lambda: app.screen.step == 3)
         public_form = form(pilot, "#public-form")
         assert all("****" in row_text(pilot, meter.meter_id, "meter-title") for meter in public_form.meters)
         first = public_form.meters[0]
         new = previous[first.meter_id] + 1
         await type_into(pilot, f"#new-{first.meter_id}", typed(new))
         await pilot.press("f2")
-        await until(pilot, lambda: "✓" in row_text(pilot, first.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: "✓" in row_text(pilot, first.meter_id, "meter-result"))
         assert "Принято: 1" in status(pilot, "#public-status")
-        await until(pilot, lambda: "в этом месяце" in row_text(pilot, first.meter_id, "meter-previous"))
+        await wait_for(pilot, lambda: "в этом месяце" in row_text(pilot, first.meter_id, "meter-previous"))
         # Leaving the screen forgets the readings token.
         assert app.client is not None and app.client.has_readings_access
         await pilot.press("escape", "escape", "escape")
-        await until(pilot, lambda: screen_name(pilot) == "LoginScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
         assert not app.client.has_readings_access
 
 
@@ -439,7 +430,7 @@ async def test_one_of_three_previous_readings_is_not_called_a_mismatch_and_f2_ch
         first, *others = list(previous)
         await type_into(pilot, f"#previous-{first}", typed(previous[first]))  # right, but one of three
         await pilot.press("f2")
-        await until(pilot, lambda: "✗" in status(pilot, "#public-status"))
+        await wait_for(pilot, lambda: "✗" in status(pilot, "#public-status"))
         message = status(pilot, "#public-status")
         assert "всех счётчиков" in message and "2 из 3" in message
         assert "не совпадают" not in message
@@ -451,7 +442,7 @@ async def test_one_of_three_previous_readings_is_not_called_a_mismatch_and_f2_ch
         for meter_id in others:
             await type_into(pilot, f"#previous-{meter_id}", typed(previous[meter_id]))
         await pilot.press("f2")  # F2 checks on this step too
-        await until(pilot, lambda: app.screen.step == 3)
+        await wait_for(pilot, lambda: app.screen.step == 3)
         assert len(asked) == 1
 
 
@@ -468,7 +459,7 @@ async def test_too_many_checks_say_how_long_to_wait(tmp_path, app_data_dir, monk
         lookup = app.screen.lookup
         assert lookup is not None
         await type_previous(pilot, {meter.meter_id: "1" for meter in lookup.meters})
-        await until(pilot, lambda: "✗" in status(pilot, "#public-status"))
+        await wait_for(pilot, lambda: "✗" in status(pilot, "#public-status"))
         assert "10 мин" in status(pilot, "#public-status")
 
 
@@ -477,12 +468,12 @@ async def test_unknown_account_number_is_said_on_step_one(tmp_path, app_data_dir
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
         await pilot.press("f5")
-        await until(pilot, lambda: screen_name(pilot) == "ReadingsWithoutLoginScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsWithoutLoginScreen")
         await pilot.press("enter")
         assert "Номер лицевого счета" in status(pilot, "#public-status")
         await type_into(pilot, "#account-number", "3500019999")
         await pilot.press("enter")
-        await until(pilot, lambda: "✗" in status(pilot, "#public-status"))
+        await wait_for(pilot, lambda: "✗" in status(pilot, "#public-status"))
         assert "не найден" in status(pilot, "#public-status")
         assert app.screen.step == 1
 
@@ -496,7 +487,7 @@ async def test_english_rendering_has_no_missing_words(tmp_path, app_data_dir):
         await open_public(pilot, EXPIRED)
         assert "Previous reading" in " ".join(str(label.render()) for label in app.screen.query("Label"))
         await pilot.press("escape", "escape")
-        await until(pilot, lambda: screen_name(pilot) == "LoginScreen")
+        await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
         meters = await open_readings(pilot, EXPIRED)
         hot = next(meter for meter in meters if meter.service == "hot_water")
         cold = next(meter for meter in meters if meter.service == "cold_water")
@@ -507,7 +498,7 @@ async def test_english_rendering_has_no_missing_words(tmp_path, app_data_dir):
         assert "after the comma, for example 12345,678" in row_text(pilot, cold.meter_id, "meter-note")
         await type_into(pilot, f"#new-{cold.meter_id}", typed(previous_of(cold) + 1))
         await pilot.press("f2")
-        await until(pilot, lambda: "✓" in row_text(pilot, cold.meter_id, "meter-result"))
+        await wait_for(pilot, lambda: "✓" in row_text(pilot, cold.meter_id, "meter-result"))
         assert "accepted" in row_text(pilot, cold.meter_id, "meter-result")
         assert "Accepted: 1" in status(pilot)
         assert not app.t.missing

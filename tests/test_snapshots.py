@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from tests.app_helpers import login, make_app, screen_name, text_of, type_into, wait_for, wait_ready
+from tests.app_helpers import login, make_app, screen_name, settle, text_of, type_into, wait_for, wait_ready
 
 LANGUAGES = ["ru", "en"]
 
@@ -26,7 +26,7 @@ async def steady(pilot, *, focus: bool = True) -> None:
         await wait_for(pilot, lambda: pilot.app.focused is not None)
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
-    await pilot.pause(0.3)
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -173,7 +173,7 @@ def _typed(selector: str, text: str, *keys: str):
 def _until(condition: Any):
     async def step(pilot):
         await wait_for(pilot, lambda: condition(pilot))
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     return step
 
@@ -275,14 +275,14 @@ async def _impossible_date(pilot) -> None:
     await _fixed_period(pilot)
     await type_into(pilot, "#period-from Input", "32.13.2025")
     await pilot.press("enter")
-    await pilot.pause(0.2)
+    await settle(pilot)
 
 
 async def _profile_local_error(pilot) -> None:
     await type_into(pilot, "#email-new", "new.address@example.ru")
     await type_into(pilot, "#email-new-repeat", "new.address@example.ru")
     await pilot.press("f2")
-    await pilot.pause(0.2)
+    await settle(pilot)
 
 
 SCREENS_AFTER_LOGIN = {

@@ -123,27 +123,37 @@ class Terminal:
         self.screen = pyte.Screen(80, 24)
         self.stream = pyte.ByteStream(self.screen)
         self.output = bytearray()
+        self._changed = asyncio.Event()
+        """Set when output arrives or the session ends: :meth:`wait_for` looks again then, not on a timer."""
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
-        while True:
-            data = await self.process.stdout.read(65536)
-            if not data:
-                return
-            self.output += data
-            self.stream.feed(data)
+        try:
+            while True:
+                data = await self.process.stdout.read(65536)
+                if not data:
+                    return
+                self.output += data
+                self.stream.feed(data)
+                self._changed.set()
+        finally:
+            self._changed.set()
 
     def text(self) -> str:
         return "\n".join(self.screen.display)
 
     async def wait_for(self, text: str, seconds: float = 90.0) -> str:
+        """The screen once ``text`` shows on it, looked at each time the app's output arrives."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        while True:
+            self._changed.clear()
             if text in self.text():
                 return self.text()
-            if self._reader.done():
+            left = deadline - time.monotonic()
+            if self._reader.done() or left <= 0:
                 break
-            await asyncio.sleep(0.2)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=left)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.text()}")
 
     async def type(self, text: str) -> None:
@@ -222,9 +232,13 @@ async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server,
     home = Path(environment["HOME"])
     assert home.parent.parent == ssh_server.state_dir / "sessions"
     conn.close()  # the resident closes the window
-    await asyncio.to_thread(app.wait, 30)  # ended and reaped by the server (not just a zombie)
-    await _wait_until(lambda: not ssh_server.apps())
-    await _wait_until(lambda: not home.exists())  # the session's temporary home is removed
+    # psutil's wait returns when the app exits, not when the server reaps it: it may be a zombie still.
+    await asyncio.to_thread(app.wait, 30)
+    # The server ends a session in order: the app's process group ended and reaped (asyncio's wait on
+    # it returns once reaped), then the session's temporary home removed. So once the home is gone,
+    # nothing of the session may be left, not even a zombie.
+    await _wait_until(lambda: not home.exists())
+    assert not ssh_server.apps()
 
 
 async def test_dropped_connection_leaves_nothing_running(ssh_server: Server, connect) -> None:

@@ -8,42 +8,28 @@ than 429). The resident's right password from another address still logs in afte
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 from pathlib import Path
 
 import pytest
 
 from bench.throttle_burst import FLOWS, run_bursts, serving
 from portal.settings import Settings
-from tests.conftest import _counter, _pg_admin, _with_database, pg_url
+from tests.conftest import pg_create_database, pg_database_name, pg_drop_database
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 ATTEMPTS = 64
 
 
-def _port_in_range(first: int = 18400, last: int = 18479) -> int:
-    for port in range(first, last + 1):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in the range")
-
-
 def test_bursts_against_two_workers_check_no_more_than_the_limits(pg_template: str, tmp_path: Path) -> None:
-    url = pg_url()
-    assert url is not None
-    name = f"kabinet_w_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_pg_admin(url, f"CREATE DATABASE {name} TEMPLATE {pg_template}"))
+    name = pg_database_name("workers")
+    url = asyncio.run(pg_create_database(name, template=pg_template))
     try:
-        with serving(_with_database(url, name), 2, _port_in_range(), tmp_path) as base:
+        with serving(url, 2, free_port(), tmp_path) as base:
             results, resident_status = asyncio.run(run_bursts(base, ATTEMPTS))
     finally:
-        asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        asyncio.run(pg_drop_database(name))
     settings = Settings(demo=True)
     assert [flow.name for flow, _, _ in results] == [flow.name for flow in FLOWS]
     for flow, checked, counts in results:

@@ -8,9 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-import zxingcpp
-from PIL import Image
 
+from tests.support.qr import decode_qr
 from tui.client import IDEMPOTENCY_HEADER, PortalClient
 from tui.errors import NotFound, PortalUnavailable, ValidationFailed
 from tui.formatting import InputError, Money
@@ -270,21 +269,10 @@ def test_an_amount_is_prefilled_the_way_it_is_typed() -> None:
 # --- the QR code ---------------------------------------------------------------------------------------
 
 
-def decode(pixels: list[list[bool]], scale: int = 4) -> list[str]:
-    """What a QR reader sees in a pixel matrix (True = dark)."""
-    height, width = len(pixels), len(pixels[0])
-    image = Image.new("L", (width * scale, height * scale), 255)
-    for y, row in enumerate(pixels):
-        for x, dark in enumerate(row):
-            if dark:
-                image.paste(0, (x * scale, y * scale, (x + 1) * scale, (y + 1) * scale))
-    return [barcode.text for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
-
-
 def test_a_gost_payload_in_cyrillic_decodes_as_utf8() -> None:
     payload = "ST00012|Name=ООО «Расчётный центр «Кабинет»|PersonalAcc=40702810500000012345|Sum=102312"
     pixels = qr_pixels(payload)
-    assert decode(pixels) == [payload]
+    assert decode_qr(pixels) == [payload]
     assert not any(pixels[0]) and not any(row[0] for row in pixels)  # the light quiet zone
     # Half blocks keep every pixel: two rows a cell, nothing lost.
     cells = half_block_rows(pixels)
