@@ -269,7 +269,7 @@ def app_data_dir(seeded_data_dir: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Every captcha answer the portal draws in this test (see ``tests/captcha_helpers.py``)."""
-    from tests.captcha_helpers import watch_answers
+    """Every captcha answer the portal draws in this test (see ``tests/support/captcha.py``)."""
+    from tests.support.captcha import watch_answers
 
     return watch_answers(monkeypatch)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_helpers import (
+from tests.support.app import (
     HAPPY,
     footer_keys_in_view,
     login,

@@ -22,9 +22,9 @@ from pathlib import Path
 import pyte
 import pytest
 
-from tests.app_helpers import HAPPY, PASSWORD
+from tests.support.app import HAPPY, PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class PtyApp:

@@ -12,7 +12,7 @@ import tomli_w
 from textual.widgets import Input
 
 from app import KabinetApp
-from tests.app_helpers import HAPPY, PASSWORD, login, make_app, screen_name, type_into, wait_for, wait_ready
+from tests.support.app import HAPPY, PASSWORD, login, make_app, screen_name, type_into, wait_for, wait_ready
 from tui.config import ConfigError, load_config
 from tui.formatting import Money, set_ascii_currency
 from tui.kiosk import ADMIN_EXIT_CODE, IdlePhase, IdleTimer, PinError, PinThrottle, hash_pin, verify_pin
@@ -175,7 +175,7 @@ async def test_admin_exit_needs_the_right_pin(tmp_path: Path, app_data_dir: Path
 
 
 def test_kiosk_unit_restarts_all_but_the_administrators_exit() -> None:
-    unit = (Path(__file__).resolve().parent.parent / "deploy" / "kabinet-kiosk@.service").read_text()
+    unit = (Path(__file__).resolve().parents[2] / "deploy" / "kabinet-kiosk@.service").read_text()
     assert "Restart=always" in unit
     assert f"RestartPreventExitStatus={ADMIN_EXIT_CODE}" in unit
 

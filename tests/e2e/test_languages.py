@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import HAPPY, PASSWORD
-from tests.test_e2e_terminal import ROOT, Terminal
+from tests.e2e.test_terminal import ROOT, Terminal
+from tests.support.app import HAPPY, PASSWORD
 from tui.client import PortalClient
 from tui.embedded import EmbeddedPortal
 

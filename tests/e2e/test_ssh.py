@@ -21,9 +21,9 @@ import psutil
 import pyte
 import pytest
 
-from tests.app_helpers import HAPPY, PASSWORD
+from tests.support.app import HAPPY, PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOGIN_SCREEN = "номер из квитанции"  # the login screen's empty account number field
 
 pytestmark = pytest.mark.slow

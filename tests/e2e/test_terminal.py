@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import HAPPY, PASSWORD
+from tests.support.app import HAPPY, PASSWORD
 from tui.client import PortalClient
 from tui.embedded import EmbeddedPortal
 from tui.models import MetersOverview
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 

@@ -14,7 +14,14 @@ from portal.demo.accounts import HAPPY_PATH_APARTMENT, capital_repair_number
 from portal.errors import RULES_EXTENSION
 from portal.money import AmountFormatError, parse_rubles
 from tests.conftest import Portal
-from tests.test_registration import REGISTER, UNREGISTERED, dotted, expected_total, form, users_of
+from tests.portal.registration.test_registration import (
+    REGISTER,
+    UNREGISTERED,
+    dotted,
+    expected_total,
+    form,
+    users_of,
+)
 
 RECEIPT = "/api/v1/receipts/2026-10"
 

@@ -14,7 +14,7 @@ import pytest
 
 from tui.i18n import LANGUAGES, Language, Translator, load_catalogue
 
-PORTAL = Path(__file__).resolve().parent.parent / "portal"
+PORTAL = Path(__file__).resolve().parents[2] / "portal"
 #: The payment sandbox stands in for the outside provider: its codes go to our portal, not to residents.
 NOT_THE_PORTALS = (PORTAL / "payments" / "sandbox",)
 CODE = re.compile(r"[a-z]+(_[a-z0-9]+)*")

@@ -33,7 +33,7 @@ from tests.conftest import BASE_URL, TEST_SECRET
 from tests.support.ports import free_port
 
 API = "/api/v1"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: Ports of this file's servers (the helpers' agreed range): a live portal, and one nobody listens on.
 CLOSED_PORT = 18599
 

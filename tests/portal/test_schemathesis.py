@@ -4,7 +4,7 @@ The portal runs in this process (uvicorn in a thread, SQLite, the tests' clock) 
 sends every operation schema-valid and schema-invalid input: the explicit coverage cases (each
 boundary, each wrong type, methods the path does not have) and a bounded number of generated
 examples, derandomised. All the checks of ``st run --checks all`` run, with the coverage phase's
-``unsupported_method`` and the portal's own checks (:mod:`tests.schemathesis_checks`): no server
+``unsupported_method`` and the portal's own checks (:mod:`tests.support.schemathesis_checks`): no server
 errors, no undocumented statuses, bodies and headers as documented, schema-invalid input refused,
 schema-valid input accepted or refused only by a documented rule, 405 naming the right methods.
 
@@ -46,8 +46,11 @@ from portal.clock import Clock
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
 from portal.settings import Settings
 from tests.conftest import TEST_NOW, TEST_SECRET
-from tests.schemathesis_checks import allow_header_lists_documented_methods, schema_valid_input_accepted
 from tests.support.ports import free_port
+from tests.support.schemathesis_checks import (
+    allow_header_lists_documented_methods,
+    schema_valid_input_accepted,
+)
 
 pytestmark = pytest.mark.slow
 

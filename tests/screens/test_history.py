@@ -16,7 +16,7 @@ from screens.history_base import HistoryScreen
 from screens.payment_history import PaymentHistoryScreen
 from screens.reading_history import ReadingHistoryScreen
 from screens.statement import StatementScreen
-from tests.app_helpers import (
+from tests.support.app import (
     HAPPY,
     assert_in_view,
     login,

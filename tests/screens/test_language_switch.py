@@ -15,7 +15,7 @@ import pytest
 from textual.pilot import Pilot
 
 from app import KabinetApp
-from tests.app_helpers import login, make_app, screen_name, settle, wait_for, wait_ready
+from tests.support.app import login, make_app, screen_name, settle, wait_for, wait_ready
 from tui.i18n import Translator
 
 PUBLIC = ["login", "registration", "recovery", "readings_without_login", "capital_repair_payment"]

@@ -9,7 +9,7 @@ import pytest
 from textual.command import CommandList
 
 from app import build_parser, cli_language
-from tests.app_helpers import login, make_app, wait_for, wait_ready
+from tests.support.app import login, make_app, wait_for, wait_ready
 from tui.i18n import Language
 
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.app_helpers import HAPPY, PASSWORD, make_app, screen_name, text_of, wait_for
+from tests.support.app import HAPPY, PASSWORD, make_app, screen_name, text_of, wait_for
 from tui.embedded import EmbeddedPortal
 
 

@@ -9,7 +9,7 @@ from textual.widgets import Input, Static
 
 from portal.demo.accounts import DEBTOR_APARTMENT, account_number, capital_repair_number
 from screens.payment import PaymentFlowScreen, ReceiptCodeView
-from tests.app_helpers import (
+from tests.support.app import (
     PASSWORD,
     assert_in_view,
     login,

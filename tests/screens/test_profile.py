@@ -11,7 +11,7 @@ from textual.widgets import Input, Static, TabbedContent
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, demo_email
 from portal.mail.mailer import read_outbox
 from screens.profile import ProfileScreen
-from tests.app_helpers import (
+from tests.support.app import (
     HAPPY,
     PASSWORD,
     assert_in_view,
@@ -21,7 +21,7 @@ from tests.app_helpers import (
     type_into,
     wait_for,
 )
-from tests.captcha_helpers import Answers, watch_answers
+from tests.support.captcha import Answers, watch_answers
 from tui.client import PortalClient
 from tui.errors import LoginFailed
 from widgets.captcha import CaptchaImage

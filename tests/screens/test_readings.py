@@ -15,7 +15,7 @@ from portal.demo.accounts import (
     account_number,
 )
 from screens.dialogs import ConfirmDialog, ReloginDialog, RetryDialog
-from tests.app_helpers import (
+from tests.support.app import (
     HAPPY,
     PASSWORD,
     assert_in_view,

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, demo_email
 from portal.mail.mailer import read_outbox
 from screens.receipts import ReceiptsScreen
-from tests.app_helpers import HAPPY, login, make_app, screen_name, wait_for
+from tests.support.app import HAPPY, login, make_app, screen_name, wait_for
 from tui.environment import running_over_ssh
 from tui.printing import Printer, PrintFailed, print_pdf
 from tui.receipt_files import receipt_filename, save_receipt

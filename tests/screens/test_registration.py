@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
 from portal.mail.mailer import read_outbox
-from tests.app_helpers import login, make_app, screen_name, text_of, type_into, wait_for, wait_ready
+from tests.support.app import login, make_app, screen_name, text_of, type_into, wait_for, wait_ready
 
 UNREGISTERED = "3500012012"
 REGISTERED = "3500012007"

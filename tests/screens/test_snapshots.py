@@ -1,8 +1,8 @@
 """Snapshots of the main screens at 80×24 in Russian and English (pytest-textual-snapshot).
 
 The demo is seeded with a fixed day (see conftest), so the screens show the same data on any day.
-Update after a deliberate change with ``pytest tests/test_snapshots.py --snapshot-update`` and look at
-the SVGs under ``tests/__snapshots__/``.
+Update after a deliberate change with ``pytest tests/screens/test_snapshots.py --snapshot-update`` and look at
+the SVGs under ``tests/screens/__snapshots__/``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from tests.app_helpers import login, make_app, screen_name, settle, text_of, type_into, wait_for, wait_ready
+from tests.support.app import login, make_app, screen_name, settle, text_of, type_into, wait_for, wait_ready
 
 LANGUAGES = ["ru", "en"]
 

@@ -1,6 +1,6 @@
 """The portal's own schemathesis checks: the API answers schema-valid input as its schema says.
 
-Loaded by ``tests/test_schemathesis.py`` and by ``make schemathesis`` (``st --pre-run``), where
+Loaded by ``tests/portal/test_schemathesis.py`` and by ``make schemathesis`` (``st --pre-run``), where
 ``--checks all`` then includes them. schemathesis 3's built-in ``positive_data_acceptance`` allows
 no 409, 422 or 429 at all; the portal's contract is narrower and more exact:
 

@@ -38,7 +38,7 @@ from tui.models import (
     ResultStatus,
 )
 
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 UNKNOWN_ACCOUNT = "9999999999"
 
 

@@ -631,7 +631,7 @@ def _tui_modules() -> list[str]:
     return [*sorted(f"tui.{info.name}" for info in pkgutil.iter_modules(tui.__path__)), "tui"]
 
 
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _imported_after(module: str, roots: set[str]) -> str:

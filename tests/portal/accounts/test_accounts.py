@@ -25,7 +25,7 @@ from portal.models import Account, Meter, Payment, Service
 from portal.reading_window import reading_window
 from portal.settings import Settings
 from tests.conftest import TEST_ANCHOR, Portal
-from tests.statement_count import counted_statements
+from tests.support.statements import counted_statements
 
 TODAY = TEST_ANCHOR  # 20 November 2026 in Moscow
 LAST_RECEIPT = dt.date(2026, 10, 1)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from portal.captcha.service import CAPTCHA_ALPHABET, CAPTCHA_LENGTH, normalise_answer
 from portal.demo.accounts import DEMO_PASSWORD
 from portal.models import Account, Captcha
-from tests.captcha_helpers import (
+from tests.conftest import TEST_NOW
+from tests.support.captcha import (
     CAPTCHA,
     EMAIL,
     NEIGHBOUR,
@@ -28,7 +29,6 @@ from tests.captcha_helpers import (
     password_body,
     record_bodies,
 )
-from tests.conftest import TEST_NOW
 
 
 async def captcha_rows(portal: Any, number: str = RESIDENT.account_number) -> list[Captcha]:

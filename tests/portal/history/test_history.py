@@ -19,7 +19,7 @@ from portal.demo.accounts import (
 )
 from portal.models import Account, Meter, Payment, Reading, ReadingSource, ReadingStatus, Service
 from tests.conftest import TEST_NOW, Portal
-from tests.statement_count import counted_statements
+from tests.support.statements import counted_statements
 
 HISTORY = "/api/v1/history"
 WHOLE_HISTORY = {"date_from": "2023-10-01", "date_to": "2026-11-30"}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from portal.demo.accounts import DEMO_PASSWORD
-from tests.captcha_helpers import (
+from tests.support.captcha import (
     ACCOUNT,
     EMAIL,
     NEIGHBOUR,

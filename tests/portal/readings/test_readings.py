@@ -11,7 +11,7 @@ from portal.demo.accounts import (
     ROLLOVER_APARTMENT,
     VERIFICATION_SOON_APARTMENT,
 )
-from tests.readings_helpers import (
+from tests.support.readings import (
     METERS,
     PERIOD,
     PREVIOUS_PERIOD,
@@ -22,7 +22,7 @@ from tests.readings_helpers import (
     readings_of,
     ru,
 )
-from tests.statement_count import counted_statements, is_postgres
+from tests.support.statements import counted_statements, is_postgres
 
 OTHER_APARTMENT = 9  # another registered account
 

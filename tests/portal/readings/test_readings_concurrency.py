@@ -11,7 +11,7 @@ import asyncio
 from decimal import Decimal
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT
-from tests.readings_helpers import READINGS, meter_ids, previous_values, readings_of, ru
+from tests.support.readings import READINGS, meter_ids, previous_values, readings_of, ru
 
 REQUESTS = 50
 SHARED_KEY = "concurrent-submission-key"

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, UNREGISTERED_APARTMENT, account_number
-from tests.readings_helpers import METERS, PERIOD, meter_ids, previous_values, readings_of, ru
+from tests.support.readings import METERS, PERIOD, meter_ids, previous_values, readings_of, ru
 
 LOOKUP = "/api/v1/public/readings/lookup"
 CHECK = "/api/v1/public/readings/check"

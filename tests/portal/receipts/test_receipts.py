@@ -43,8 +43,8 @@ from portal.receipts.repository import MeterReadingRecord
 from portal.receipts.service import meter_line
 from portal.settings import Settings
 from tests.conftest import Portal
-from tests.statement_count import counted_statements
 from tests.support.ports import free_port
+from tests.support.statements import counted_statements
 
 LAST_RECEIPT = dt.date(2026, 10, 1)
 #: A module must stay readable: the symbol at least 30 mm wide on the page.
