@@ -12,7 +12,17 @@ import tomli_w
 from textual.widgets import Input
 
 from app import KabinetApp
-from tests.support.app import HAPPY, PASSWORD, login, make_app, screen_name, type_into, wait_for, wait_ready
+from tests.support.app import (
+    HAPPY,
+    PASSWORD,
+    login,
+    make_app,
+    screen_name,
+    settle,
+    type_into,
+    wait_for,
+    wait_ready,
+)
 from tui.config import ConfigError, load_config
 from tui.formatting import Money, set_ascii_currency
 from tui.kiosk import ADMIN_EXIT_CODE, IdlePhase, IdleTimer, PinError, PinThrottle, hash_pin, verify_pin
@@ -367,7 +377,7 @@ async def test_console_profile_writes_rub_and_draws_no_braille(tmp_path: Path, a
         await wait_for(pilot, lambda: bool(app.screen.query("MonthlyBarChart")))
         chart = app.screen.query_one("MonthlyBarChart")
         assert chart.console_profile is True  # type: ignore[attr-defined]
-        await pilot.pause(0.5)
+        await settle(pilot)
         text = app.export_screenshot()
         assert not any(0x2800 <= ord(char) <= 0x28FF for char in text)
         assert "₽" not in text

@@ -9,7 +9,7 @@ import pytest
 from textual.command import CommandList
 
 from app import build_parser, cli_language
-from tests.support.app import login, make_app, wait_for, wait_ready
+from tests.support.app import login, make_app, settle, wait_for, wait_ready
 from tui.i18n import Language
 
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
@@ -57,13 +57,13 @@ async def test_ctrl_c_hint_is_in_the_interface_language(tmp_path: Path, app_data
 async def _palette_options(pilot, query: str) -> list[str]:
     app = pilot.app
     await pilot.press("ctrl+p")
-    await pilot.pause(0.2)
+    await settle(pilot)
     await pilot.press(*query)
     await pilot.pause(1.0)  # the "nothing found" line comes after half a second
     options = app.screen.query_one(CommandList)
     texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
     await pilot.press("escape")
-    await pilot.pause(0.2)
+    await settle(pilot)
     return texts
 
 
@@ -78,7 +78,7 @@ async def test_palette_finds_by_help_and_says_nothing_found_in_russian(
         assert any("Ничего не найдено" in text for text in await _palette_options(pilot, "zzqqxx"))
         await login(pilot)
         await wait_for(pilot, lambda: app.account_number is not None)
-        await pilot.pause(0.5)
+        await settle(pilot)
         assert any("Профиль" in text for text in await _palette_options(pilot, "пароль"))
         assert any("Сменить оформление" in text for text in await _palette_options(pilot, "тема"))
 
