@@ -21,7 +21,7 @@ from tests.support.app import (
     type_into,
     wait_for,
 )
-from tests.support.captcha import Answers, watch_answers
+from tests.support.captcha import Answers
 from tui.client import PortalClient
 from tui.errors import LoginFailed
 from widgets.captcha import CaptchaImage
@@ -51,9 +51,8 @@ async def open_profile(pilot: Any, answers: Answers) -> ProfileScreen:
 
 
 async def test_change_email_with_a_wrong_then_the_right_code(
-    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, app_data_dir: Path, answers: Answers
 ) -> None:
-    answers = watch_answers(monkeypatch)
     old = demo_email(HAPPY_PATH_APARTMENT)
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -92,9 +91,8 @@ async def test_change_email_with_a_wrong_then_the_right_code(
 
 
 async def test_email_form_is_checked_before_asking(
-    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, app_data_dir: Path, answers: Answers
 ) -> None:
-    answers = watch_answers(monkeypatch)
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_profile(pilot, answers)
@@ -110,9 +108,8 @@ async def test_email_form_is_checked_before_asking(
 
 
 async def test_change_password_rules_then_success_and_log_in_with_it(
-    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, app_data_dir: Path, answers: Answers
 ) -> None:
-    answers = watch_answers(monkeypatch)
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_profile(pilot, answers)
@@ -159,10 +156,7 @@ async def test_change_password_rules_then_success_and_log_in_with_it(
             assert session is not None
 
 
-async def test_new_picture_on_request(
-    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    answers = watch_answers(monkeypatch)
+async def test_new_picture_on_request(tmp_path: Path, app_data_dir: Path, answers: Answers) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_profile(pilot, answers)
@@ -175,10 +169,9 @@ async def test_new_picture_on_request(
 
 
 async def test_every_field_the_code_and_the_message_are_in_view_at_80x24(
-    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, app_data_dir: Path, answers: Answers
 ) -> None:
     """Nothing to type or read on either form is below the visible area; F3/F4 switch the forms."""
-    answers = watch_answers(monkeypatch)
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_profile(pilot, answers)
