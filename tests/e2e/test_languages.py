@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_terminal import ROOT, Terminal
 from tests.support.app import HAPPY, PASSWORD
+from tests.support.tmux import ROOT, Terminal
 from tui.client import PortalClient
 from tui.embedded import EmbeddedPortal
 

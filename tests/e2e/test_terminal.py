@@ -8,56 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import sys
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.support.app import HAPPY, PASSWORD
+from tests.support.tmux import ROOT, Terminal
 from tui.client import PortalClient
 from tui.embedded import EmbeddedPortal
 from tui.models import MetersOverview
 
-ROOT = Path(__file__).resolve().parents[2]
-
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-
-
-class Terminal:
-    """A tmux session running one command in an 80×24 window."""
-
-    def __init__(self, command: str) -> None:
-        self.name = f"kabinet-e2e-{uuid.uuid4().hex[:8]}"
-        size = ["-x", "80", "-y", "24"]
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, *size, command], check=True)
-
-    def screen(self) -> str:
-        result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True, check=False
-        )
-        return result.stdout
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
-
-    def wait_for(self, text: str, seconds: float = 30.0) -> str:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False, capture_output=True)
 
 
 async def _meters(data_dir: Path) -> MetersOverview:

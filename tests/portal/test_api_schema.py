@@ -14,7 +14,7 @@ from portal.demo.accounts import HAPPY_PATH_APARTMENT, capital_repair_number
 from portal.errors import RULES_EXTENSION
 from portal.money import AmountFormatError, parse_rubles
 from tests.conftest import Portal
-from tests.portal.registration.test_registration import (
+from tests.support.registration import (
     REGISTER,
     UNREGISTERED,
     dotted,

@@ -7,59 +7,21 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from portal.billing import last_receipt_period, receipt_total
 from portal.demo.accounts import BUILDING_ADDRESS, DEMO_ACCOUNTS, DEMO_PASSWORD, demo_email
 from portal.models import Account, User
+from tests.support.registration import REGISTER, UNREGISTERED, dotted, expected_total, form, users_of
 
 LOOKUP = "/api/v1/registration/lookup"
-REGISTER = "/api/v1/registration"
-
-UNREGISTERED = [demo for demo in DEMO_ACCOUNTS if demo.password is None]
 REGISTERED = next(demo for demo in DEMO_ACCOUNTS if demo.password == DEMO_PASSWORD)
 MISMATCH_MESSAGE_START = "Данные не совпадают с квитанцией"
-
-
-async def expected_total(portal: Any, number: str) -> int:
-    """The last receipt's total in kopecks, the way billing computes it."""
-    async with portal.state.sessionmaker() as session:
-        account_id = await session.scalar(select(Account.id).where(Account.number == number))
-        assert account_id is not None
-        period = await last_receipt_period(session, account_id)
-        assert period is not None
-        return await receipt_total(session, account_id, period)
-
-
-def dotted(kopecks: int) -> str:
-    rubles, kop = divmod(kopecks, 100)
-    return f"{rubles}.{kop:02d}"
-
-
-def form(number: str, total: str, email: str = "ivanov@example.ru", **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "account_number": number,
-        "receipt_total": total,
-        "email": email,
-        "email_repeat": email,
-        "accept_terms": True,
-    }
-    body.update(changes)
-    return body
 
 
 def password_from(letter: Any) -> str:
     match = re.search(r"^Пароль: (\S+)$", letter.get_content(), re.MULTILINE)
     assert match, letter.get_content()
     return match.group(1)
-
-
-async def users_of(portal: Any, number: str) -> int:
-    async with portal.state.sessionmaker() as session:
-        count = await session.scalar(
-            select(func.count()).select_from(User).join(Account).where(Account.number == number)
-        )
-        return int(count or 0)
 
 
 def test_demo_has_unregistered_accounts() -> None:

@@ -28,8 +28,8 @@ from portal.demo.accounts import (
 )
 from portal.models import Account, User
 from tests.conftest import BASE_URL
-from tests.portal.registration.test_registration import dotted, expected_total, form
 from tests.support.readings import previous_values, ru
+from tests.support.registration import dotted, expected_total, form
 
 API = "/api/v1"
 LOGIN = f"{API}/auth/login"
