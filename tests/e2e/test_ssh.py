@@ -408,8 +408,9 @@ async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_
             sock.connect(("127.0.0.1", server.port))
             sock.setblocking(False)
             silent.append(sock)
-        await asyncio.sleep(0.5)
-        assert sum(not _closed(sock) for sock in silent) <= 30  # the rest were refused at once
+        # The rest are refused as they come (waited for as an event, not a fixed half second: under the
+        # parallel suite's load the server may take longer to get to them).
+        await _wait_until(lambda: sum(not _closed(sock) for sock in silent) <= 30, seconds=10)
         # One from a flooding address is told why, in words, before anything else.
         with pytest.raises(asyncssh.DisconnectError) as refused:
             await _ssh(server.port, "127.0.0.2")
