@@ -24,9 +24,19 @@ RESIDENT += ["profile"]
 
 
 def screen_text(app: KabinetApp) -> str:
-    """What the terminal shows, as plain text (no colours); a captcha picture (new each time) left out."""
-    lines = (strip.text.rstrip() for strip in app.screen._compositor.render_strips())
-    return "\n".join("(picture)" if sum(map(line.count, "▀▄█")) >= 3 else line for line in lines)
+    """What the terminal shows, as plain text (no colours); captcha pictures (new each time) blanked
+    where they are drawn (a row of the picture with little ink in it used to slip through)."""
+    from textual.widget import Widget
+
+    from widgets.captcha import CaptchaImage
+
+    lines = [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
+    for image in app.screen.query(CaptchaImage):
+        region = image.parent.content_region if isinstance(image.parent, Widget) else image.region
+        for y in range(region.y, min(region.bottom, len(lines))):
+            line = lines[y].ljust(region.right)
+            lines[y] = (line[: region.x] + "(picture)".ljust(region.width) + line[region.right :]).rstrip()
+    return "\n".join(lines)
 
 
 async def _settle(pilot: Pilot[Any]) -> None:
