@@ -7,163 +7,42 @@ import asyncio
 import contextlib
 import fcntl
 import os
-import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncssh
 import psutil
-import pyte
 import pytest
 
 from tests.support.app import HAPPY, PASSWORD
-
-ROOT = Path(__file__).resolve().parents[2]
-LOGIN_SCREEN = "номер из квитанции"  # the login screen's empty account number field
+from tests.support.ssh import (
+    LOGIN_SCREEN,
+    Server,
+    Terminal,
+    open_terminal,
+    ssh_connect,
+    start_server,
+    stop,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
 
-class Server:
-    """``kabinet serve-ssh`` in a subprocess; ``port`` once it listens."""
-
-    def __init__(self, process: subprocess.Popen[str], port: int, state_dir: Path) -> None:
-        self.process = process
-        self.port = port
-        self.state_dir = state_dir
-        self.output: list[str] = []
-        """What it printed after ``listening on`` (read by :meth:`stop`)."""
-
-    def descendants(self) -> list[psutil.Process]:
-        """Every process the server runs now: the apps and the one demo portal."""
-        try:
-            return [p for p in psutil.Process(self.process.pid).children(recursive=True) if p.is_running()]
-        except psutil.NoSuchProcess:
-            return []
-
-    def apps(self) -> list[psutil.Process]:
-        """The app processes the server runs now, and ended ones it has not reaped yet (zombies)."""
-        apps = []
-        for process in self.descendants():
-            try:
-                if "portal.cli" not in process.cmdline() and process.name() != "kabinet-zygote":
-                    apps.append(process)
-            except psutil.ZombieProcess:
-                apps.append(process)
-            except psutil.NoSuchProcess:
-                pass
-        return apps
-
-
-def _start_server(tmp_path: Path, data_dir: Path, *options: str) -> Server:
-    command = [
-        sys.executable,
-        str(ROOT / "app.py"),
-        "serve-ssh",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--data-dir",
-        str(data_dir),
-        "--grace",
-        "2",
-        *options,
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    assert process.stdout is not None
-    deadline = time.monotonic() + 120
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if match := re.search(r"listening on .*:(\d+)", line):
-            server = Server(process, int(match.group(1)), tmp_path / "state")
-            server.output.extend(seen)
-            return server
-    process.kill()
-    raise AssertionError("serve-ssh did not start:\n" + "".join(seen))
-
-
-def _stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        output, _ = server.process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        output, _ = server.process.communicate()
-    server.output.append(output or "")
-
-
 @pytest.fixture
 def ssh_server(tmp_path: Path, app_data_dir: Path) -> Iterator[Server]:
-    # Fresh app processes, whose command line and environment psutil reads (tests/test_fork_sessions.py
+    # Fresh app processes, whose command line and environment psutil reads (tests/e2e/test_fork_sessions.py
     # runs the forked ones).
-    server = _start_server(tmp_path, app_data_dir, "--max-per-address", "2", "--no-fork")
+    server = start_server(tmp_path, app_data_dir, "--max-per-address", "2", "--no-fork")
     yield server
     apps = server.descendants()
-    _stop(server)
+    stop(server)
     _gone, alive = psutil.wait_procs(apps, timeout=10)
     assert not alive, f"left running after shutdown: {alive}"
-
-
-class Terminal:
-    """An SSH session with a pty, its output drawn on an 80×24 pyte screen."""
-
-    def __init__(self, process: asyncssh.SSHClientProcess[bytes]) -> None:
-        self.process = process
-        self.screen = pyte.Screen(80, 24)
-        self.stream = pyte.ByteStream(self.screen)
-        self.output = bytearray()
-        self._changed = asyncio.Event()
-        """Set when output arrives or the session ends: :meth:`wait_for` looks again then, not on a timer."""
-        self._reader = asyncio.get_running_loop().create_task(self._read())
-
-    async def _read(self) -> None:
-        try:
-            while True:
-                data = await self.process.stdout.read(65536)
-                if not data:
-                    return
-                self.output += data
-                self.stream.feed(data)
-                self._changed.set()
-        finally:
-            self._changed.set()
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    async def wait_for(self, text: str, seconds: float = 90.0) -> str:
-        """The screen once ``text`` shows on it, looked at each time the app's output arrives."""
-        deadline = time.monotonic() + seconds
-        while True:
-            self._changed.clear()
-            if text in self.text():
-                return self.text()
-            left = deadline - time.monotonic()
-            if self._reader.done() or left <= 0:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=left)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.text()}")
-
-    async def type(self, text: str) -> None:
-        """Keys at a person's pace: a field gets the focus before its keys arrive."""
-        for char in text:
-            self.process.stdin.write(char.encode())
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)
 
 
 @pytest.fixture
@@ -187,23 +66,9 @@ async def connect(ssh_server: Server) -> AsyncIterator[object]:
         conn.close()
 
 
-async def _open_terminal(conn: asyncssh.SSHClientConnection) -> Terminal:
-    process = await conn.create_process(term_type="xterm-256color", term_size=(80, 24), encoding=None)
-    return Terminal(process)
-
-
-async def _wait_until(condition: object, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("the condition never held")
-
-
 async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server, connect) -> None:
     conn = await connect()
-    terminal = await _open_terminal(conn)
+    terminal = await open_terminal(conn)
     await terminal.wait_for(LOGIN_SCREEN)
     apps = ssh_server.apps()
     assert len(apps) == 1
@@ -239,17 +104,17 @@ async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server,
     # The server ends a session in order: the app's process group ended and reaped (asyncio's wait on
     # it returns once reaped), then the session's temporary home removed. So once the home is gone,
     # nothing of the session may be left, not even a zombie.
-    await _wait_until(lambda: not home.exists())
+    await wait_until(lambda: not home.exists())
     assert not ssh_server.apps()
 
 
 async def test_dropped_connection_leaves_nothing_running(ssh_server: Server, connect) -> None:
     conn = await connect()
-    terminal = await _open_terminal(conn)
+    terminal = await open_terminal(conn)
     await terminal.wait_for(LOGIN_SCREEN)
     assert len(ssh_server.apps()) == 1
     conn.abort()  # the network goes away, no goodbye
-    await _wait_until(lambda: not ssh_server.apps())
+    await wait_until(lambda: not ssh_server.apps())
 
 
 async def test_commands_forwarding_and_file_transfer_are_refused(ssh_server: Server, connect) -> None:
@@ -278,8 +143,8 @@ async def test_session_without_a_terminal_is_told_to_use_one(ssh_server: Server,
 
 
 async def test_sessions_per_address_are_limited(ssh_server: Server, connect) -> None:
-    first = await _open_terminal(await connect())
-    second = await _open_terminal(await connect())
+    first = await open_terminal(await connect())
+    second = await open_terminal(await connect())
     await first.wait_for(LOGIN_SCREEN)
     await second.wait_for(LOGIN_SCREEN)
     third_conn = await connect()
@@ -296,18 +161,6 @@ async def test_sessions_per_address_are_limited(ssh_server: Server, connect) -> 
 MIB = 1024 * 1024
 TEXT_KEYS = b"0123456789 abcdefghijklmnopqrstuvwxyz "
 MOVE_KEYS = b"\t\x1b[B\x1b[A\t\x1b[Z\x1b[C\x1b[D"  # Tab, arrows, Shift+Tab: focus moves and redraws
-
-
-async def _ssh(port: int, local_address: str = "127.0.0.1") -> asyncssh.SSHClientConnection:
-    return await asyncssh.connect(
-        "127.0.0.1",
-        port,
-        username="resident",
-        known_hosts=None,
-        client_keys=None,
-        agent_path=None,
-        local_addr=(local_address, 0),
-    )
 
 
 async def _flood(server: Server, terminal: Terminal, keys: bytes, total: int, seconds: float = 90) -> int:
@@ -341,7 +194,7 @@ async def _flood(server: Server, terminal: Terminal, keys: bytes, total: int, se
 async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
     ssh_server: Server, connect
 ) -> None:
-    terminal = await _open_terminal(await connect())
+    terminal = await open_terminal(await connect())
     await terminal.wait_for(LOGIN_SCREEN)
     [app] = ssh_server.apps()
     peak = await _flood(ssh_server, terminal, TEXT_KEYS, 2 * MIB)
@@ -352,7 +205,7 @@ async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
     assert "быстрее, чем может печатать человек" in said and "faster than a person can type" in said
     assert ssh_server.process.poll() is None
     # Everyone else is still served.
-    other = await _open_terminal(await connect())
+    other = await open_terminal(await connect())
     await other.wait_for(LOGIN_SCREEN)
 
 
@@ -366,14 +219,14 @@ async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
 )
 async def test_an_app_reads_keys_no_faster_than_it_handles_them(tmp_path: Path, app_data_dir: Path) -> None:
     # The server passes everything at once and never ends a flood: only the app's own pace keeps it small.
-    server = _start_server(
+    server = start_server(
         tmp_path,
         app_data_dir,
         *["--input-rate", "100000000", "--input-burst", "100000000", "--flood-seconds", "600"],
     )
     try:
-        conn = await _ssh(server.port)
-        terminal = await _open_terminal(conn)
+        conn = await ssh_connect(server.port)
+        terminal = await open_terminal(conn)
         await terminal.wait_for(LOGIN_SCREEN)
         # Keys that cost the app a redraw each, for 25 s: it grew to ~200 MB reading them unpaced.
         peak = await _flood(server, terminal, MOVE_KEYS, 50 * MIB, seconds=25)
@@ -381,7 +234,7 @@ async def test_an_app_reads_keys_no_faster_than_it_handles_them(tmp_path: Path, 
         assert not terminal._reader.done()  # still served, at the app's pace
         conn.close()
     finally:
-        _stop(server)
+        stop(server)
 
 
 def _is_dir(path: Path) -> bool:
@@ -400,7 +253,7 @@ def _closed(sock: socket.socket) -> bool:
 
 
 async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_data_dir: Path) -> None:
-    server = _start_server(tmp_path, app_data_dir, "--login-timeout", "5")
+    server = start_server(tmp_path, app_data_dir, "--login-timeout", "5")
     silent: list[socket.socket] = []
     try:
         # 100 connections from 10 addresses that never say a word.
@@ -412,10 +265,10 @@ async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_
             silent.append(sock)
         # The rest are refused as they come (waited for as an event, not a fixed half second: under the
         # parallel suite's load the server may take longer to get to them).
-        await _wait_until(lambda: sum(not _closed(sock) for sock in silent) <= 30, seconds=10)
+        await wait_until(lambda: sum(not _closed(sock) for sock in silent) <= 30, seconds=10)
         # One from a flooding address is told why, in words, before anything else.
         with pytest.raises(asyncssh.DisconnectError) as refused:
-            await _ssh(server.port, "127.0.0.2")
+            await ssh_connect(server.port, "127.0.0.2")
         assert "Too many connections from your address" in refused.value.reason
         raw = socket.create_connection(
             ("127.0.0.1", server.port), timeout=10, source_address=("127.0.0.3", 0)
@@ -435,25 +288,25 @@ async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_
             assert "Too many connections from your address" in errors.decode()
             assert "invalid characters" not in errors.decode()
         # A resident from another address gets the login screen all the same.
-        conn = await _ssh(server.port)
-        terminal = await _open_terminal(conn)
+        conn = await ssh_connect(server.port)
+        terminal = await open_terminal(conn)
         await terminal.wait_for(LOGIN_SCREEN)
         # The silent ones lose their slots after the login timeout; their addresses may connect again.
-        await _wait_until(lambda: all(_closed(sock) for sock in silent), seconds=30)
-        again = await _open_terminal(await _ssh(server.port, "127.0.0.2"))
+        await wait_until(lambda: all(_closed(sock) for sock in silent), seconds=30)
+        again = await open_terminal(await ssh_connect(server.port, "127.0.0.2"))
         await again.wait_for(LOGIN_SCREEN)
     finally:
         for sock in silent:
             sock.close()
-        _stop(server)
+        stop(server)
 
 
 async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
     tmp_path: Path, app_data_dir: Path
 ) -> None:
-    server = _start_server(tmp_path, app_data_dir)
-    conn = await _ssh(server.port)
-    terminal = await _open_terminal(conn)
+    server = start_server(tmp_path, app_data_dir)
+    conn = await ssh_connect(server.port)
+    terminal = await open_terminal(conn)
     await terminal.wait_for(LOGIN_SCREEN)
     children = server.descendants()
     [app] = server.apps()
@@ -470,13 +323,13 @@ async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
         _gone, alive = await asyncio.to_thread(psutil.wait_procs, children, 30)
         assert not alive  # the apps and the demo portal die with it
         assert _is_dir(home)  # but the session's home is left behind
-        again = _start_server(tmp_path, app_data_dir)
+        again = start_server(tmp_path, app_data_dir)
         try:
             assert not _is_dir(home) and not _is_dir(home.parent)
             assert _is_dir(other / "home-x")
             assert "removed 1 session folder" in "".join(again.output)
         finally:
-            _stop(again)
+            stop(again)
     finally:
         os.close(lock)
 
@@ -578,7 +431,7 @@ async def test_a_connection_without_an_app_is_closed_after_the_login_timeout() -
 
     registry = SessionRegistry(ServerOptions(login_timeout=0.2))
     [(server, connection)] = _fake_connections(registry, "192.0.2.1")
-    await _wait_until(lambda: connection.closed, seconds=10)
+    await wait_until(lambda: connection.closed, seconds=10)
     server.connection_lost(None)  # type: ignore[attr-defined]
     assert not registry.handshakes
 

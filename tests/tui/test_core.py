@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import tomli_w
 
+from tests.support.imports import imported_after
 from tui import config as config_module
 from tui.config import (
     ADMIN_CONFIG_PATH,
@@ -623,24 +622,6 @@ def test_default_user_path_is_in_the_platforms_config_folder() -> None:
 
 
 # --- import hygiene ------------------------------------------------------------------------------------
-
-
-_ROOT = Path(__file__).resolve().parents[2]
-
-
-def imported_after(module: str, roots: set[str]) -> str:
-    """Top-level packages among ``roots`` that a fresh interpreter has loaded after ``import module``."""
-    code = (
-        f"import sys, {module}\nprint(','.join(sorted({{m.split('.')[0] for m in sys.modules}} & {roots!r})))"
-    )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=_ROOT, env=env
-    )
-    return result.stdout.strip()
 
 
 @pytest.mark.parametrize("module", ["tui.formatting", "tui.i18n", "tui.config"])

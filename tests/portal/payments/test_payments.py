@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 
 import pytest
 from sqlalchemy import func, select
@@ -21,31 +20,18 @@ from portal.models import Account, Payment, PaymentOrder, SandboxPayment
 from portal.payments import service
 from portal.payments.providers.paymo import SIGNATURE_HEADER, notification_signature
 from tests.conftest import TEST_NOW
+from tests.support.payments import (
+    API,
+    create,
+    created,
+    notification,
+    order_status,
+    press,
+    signed,
+)
 
-API = "/api/v1"
 NOTIFY = f"{API}/payments/paymo/notify"
 TODAY = "2026-11-20"
-
-
-async def create(portal, headers, key="key-0001", purpose="utilities", amount=102312, provider="a3"):
-    body = {"purpose": purpose, "amount_kopecks": amount, "provider": provider}
-    return await portal.client.post(f"{API}/payments", json=body, headers={**headers, "Idempotency-Key": key})
-
-
-async def created(portal, headers, **kwargs):
-    response = await create(portal, headers, **kwargs)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def press(portal, order, action):
-    return await portal.client.post(f"{order['payment_url']}/{action}")
-
-
-async def order_status(portal, headers, order_id):
-    response = await portal.client.get(f"{API}/payments/{order_id}", headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def payments_of(portal, apartment=HAPPY_PATH_APARTMENT, channel=None):
@@ -74,33 +60,6 @@ async def november_history(portal, headers):
 async def balance(portal, headers):
     summary = (await portal.client.get(f"{API}/account", headers=headers)).json()
     return summary["balance"]["debt_kopecks"], summary["capital_repair"]["debt_kopecks"]
-
-
-async def sandbox_payment(portal, order):
-    async with portal.state.sessionmaker() as session:
-        found = await session.scalar(select(SandboxPayment).where(SandboxPayment.order_id == order["id"]))
-        assert found is not None
-        return found
-
-
-def signed(body: dict, secret: str) -> tuple[bytes, dict[str, str]]:
-    raw = json.dumps(body).encode()
-    return raw, {"Content-Type": "application/json", SIGNATURE_HEADER: notification_signature(secret, raw)}
-
-
-async def notification(portal, order, status="deposited", event_id="evt_test_1", **changes):
-    sandbox = await sandbox_payment(portal, order)
-    body = {
-        "event_id": event_id,
-        "invoice_id": sandbox.id,
-        "order_id": order["id"],
-        "amount": sandbox.amount_kopecks,
-        "currency": "RUB",
-        "status": status,
-        "timestamp": TEST_NOW.isoformat(),
-        **changes,
-    }
-    return signed(body, portal.settings.paymo_notify_secret)
 
 
 # --- the whole path -------------------------------------------------------------------------------------

@@ -19,25 +19,14 @@ from tests.support.readings import (
     count_readings,
     meter_ids,
     meters_by_service,
+    only_result,
     readings_of,
     ru,
+    submit,
 )
 from tests.support.statements import counted_statements, is_postgres
 
 OTHER_APARTMENT = 9  # another registered account
-
-
-async def submit(portal, headers, *readings, key=None):
-    if key is not None:
-        headers = {**headers, "Idempotency-Key": key}
-    return await portal.client.post(READINGS, json={"readings": list(readings)}, headers=headers)
-
-
-def only_result(response):
-    assert response.status_code == 200, response.text
-    results = response.json()["results"]
-    assert len(results) == 1
-    return results[0]
 
 
 async def test_meters_list_shows_previous_readings_and_an_open_window(portal):

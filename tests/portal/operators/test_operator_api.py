@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
 from portal.exports.format import Encoding
 from portal.exports.service import ExportKind, ExportRequest
 from portal.models import OperatorKey
-from tests.export_helpers import export_bytes, operator_key, parse
+from tests.support.exports import export_bytes, operator_key, parse
 
 API = "/api/v1"
 OPERATOR_SCHEME = "OperatorKey"
@@ -59,7 +58,7 @@ async def test_a_residents_token_opens_no_operator_endpoint(portal):
         f"{API}/operator/exports/payments",
         f"{API}/operator/exports/registrations",
     }
-    resident = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
+    resident = await portal.login_as()
     assert (await portal.client.get(f"{API}/account", headers=resident)).status_code == 200
     for method, path in operations:
         response = await _call(portal, method, f"{path}?period=2026-11&date=2026-11-20", resident)

@@ -24,9 +24,9 @@ from portal.cli import main
 from portal.exchange import fields
 from portal.kit.db import create_engine
 from portal.migrations import upgrade
-from tests.conftest import _pg_admin, _with_database, pg_url
+from tests.conftest import pg_create_database, pg_database_name, pg_drop_database, pg_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "docs" / "exchange-examples"
 TABLES = (
     "payees",
@@ -50,11 +50,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         base = pg_url()
         if base is None:
             pytest.skip("PostgreSQL tests need KABINET_TEST_DATABASE_URL")
-        name = f"kabinet_x_{os.getpid()}_{abs(hash(request.node.name)) % 10**8}"
-        asyncio.run(
-            _pg_admin(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
-        )
-        database = _with_database(base, name)
+        name = pg_database_name(f"x{abs(hash(request.node.name)) % 10**8}")
+        database = asyncio.run(pg_create_database(name))
 
     async def migrate() -> None:
         engine = create_engine(database)
@@ -66,9 +63,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     asyncio.run(migrate())
     yield database
     if request.param == "postgres":
-        asyncio.run(
-            _pg_admin(pg_url() or "", f"DROP DATABASE IF EXISTS {database.rsplit('/', 1)[1]} WITH (FORCE)")
-        )
+        asyncio.run(pg_drop_database(database.rsplit("/", 1)[1]))
 
 
 @pytest.fixture
@@ -419,7 +414,6 @@ def _with_key(account: str, bic: str) -> str:
 
 
 async def test_receipt_prints_the_imported_requisites(portal: Any, tmp_path: Path) -> None:
-    from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
     from portal.receipts.payees import BILLING_CENTER
 
     new_account = _with_key("40702810000000099999", BILLING_CENTER.bic)
@@ -433,7 +427,7 @@ async def test_receipt_prints_the_imported_requisites(portal: Any, tmp_path: Pat
         report = await import_paths(session, [tmp_path / "payees.csv"], operator="test")
         assert report.status == "imported", report.errors
         await session.commit()
-    headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
+    headers = await portal.login_as()
     response = await portal.client.get("/api/v1/receipts/2026-10/payment-codes", headers=headers)
     assert response.status_code == 200, response.text
     assert f"PersonalAcc={new_account}" in response.json()["utilities"]["payload"]

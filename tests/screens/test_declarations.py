@@ -16,11 +16,11 @@ from app import binding_ids, check_keymap
 from screens.base import PortalScreen, ScreenSpec
 from screens.home import HomeScreen, menu_bindings
 from screens.registry import declared_screens, declared_specs, menu_specs, palette_specs, screen_class
-from tests.app_helpers import login, make_app, screen_name, wait_for
+from tests.support.app import login, make_app, screen_name, wait_for
 from tui.config import Config, ConfigError, load_config
 from tui.help import help_topics
 
-LOCALE = Path(__file__).resolve().parent.parent / "tui" / "locale"
+LOCALE = Path(__file__).resolve().parents[2] / "tui" / "locale"
 SPECS = declared_specs()
 
 

@@ -11,10 +11,10 @@ import psutil
 import pytest
 
 from hosting.forkserver import SESSION_NAME, ZYGOTE_NAME, ForkLauncher, Launch
-from tests.app_helpers import HAPPY, PASSWORD
-from tests.test_ssh import LOGIN_SCREEN, _open_terminal, _ssh, _start_server, _stop, _wait_until
+from tests.support.app import HAPPY, PASSWORD
+from tests.support.ssh import LOGIN_SCREEN, open_terminal, ssh_connect, start_server, stop, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ async def test_the_zygote_has_one_thread_and_its_children_run_the_app(launcher, 
     assert await asyncio.wait_for(process.wait(), 30) == 0  # type: ignore[attr-defined]
     assert (await asyncio.to_thread(_read_all, output)).decode().strip() == "kabinet 0.1.0"
     # Reaped by the zygote at once: no zombie stays among its children.
-    await _wait_until(lambda: not zygote.children())
+    await wait_until(lambda: not zygote.children())
 
 
 async def test_a_child_gets_its_own_environment_folder_and_session(launcher, tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ async def test_a_child_gets_its_own_environment_folder_and_session(launcher, tmp
     os.close(out_read)
     assert launcher.zygote is not None
     zygote = psutil.Process(launcher.zygote.pid)
-    await _wait_until(lambda: not zygote.children())
+    await wait_until(lambda: not zygote.children())
 
 
 async def test_a_dead_fork_server_ends_its_sessions_and_the_next_starts_a_new_one(tmp_path: Path) -> None:
@@ -145,10 +145,10 @@ async def test_a_dead_fork_server_ends_its_sessions_and_the_next_starts_a_new_on
 async def test_resident_logs_in_over_ssh_in_a_forked_app_and_nothing_is_left(
     tmp_path: Path, app_data_dir: Path
 ) -> None:
-    server = _start_server(tmp_path, app_data_dir)  # forks by default
+    server = start_server(tmp_path, app_data_dir)  # forks by default
     try:
-        conn = await _ssh(server.port)
-        terminal = await _open_terminal(conn)
+        conn = await ssh_connect(server.port)
+        terminal = await open_terminal(conn)
         await terminal.wait_for(LOGIN_SCREEN)
         [app] = server.apps()
         assert app.name() == SESSION_NAME
@@ -166,8 +166,8 @@ async def test_resident_logs_in_over_ssh_in_a_forked_app_and_nothing_is_left(
 
         conn.close()
         await asyncio.to_thread(app.wait, 30)
-        await _wait_until(lambda: not server.apps())
-        await _wait_until(lambda: not zygote.children())  # reaped: no zombie
-        await _wait_until(lambda: not home.exists())
+        await wait_until(lambda: not server.apps())
+        await wait_until(lambda: not zygote.children())  # reaped: no zombie
+        await wait_until(lambda: not home.exists())
     finally:
-        _stop(server)
+        stop(server)

@@ -22,7 +22,7 @@ from portal.security import password_policy
 from portal.security.errors import PasswordsDiffer, WeakPassword
 from tests.conftest import Portal
 
-PORTAL = Path(__file__).resolve().parent.parent / "portal"
+PORTAL = Path(__file__).resolve().parents[3] / "portal"
 REGISTERED = next(demo for demo in DEMO_ACCOUNTS if demo.password == DEMO_PASSWORD)
 UNREGISTERED = next(demo for demo in DEMO_ACCOUNTS if demo.password is None)
 

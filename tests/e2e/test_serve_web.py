@@ -1,7 +1,7 @@
 """``kabinet serve-web`` end to end in a real headless Chromium, and its parts on their own.
 
 The browser is Debian's ``chromium`` (installed by ``.ci/run`` when missing), driven over the DevTools
-protocol (tests/browser.py); the server is ``kabinet serve-web`` in a subprocess with the demo portal
+protocol (tests/support/browser.py); the server is ``kabinet serve-web`` in a subprocess with the demo portal
 (``kabinet-portal serve --demo`` on a free port, the seeded demo data).
 """
 
@@ -24,11 +24,11 @@ import psutil
 import pytest
 
 from hosting.webserver import client_address, front_end_script
-from tests.app_helpers import HAPPY, PASSWORD
-from tests.browser import chromium, find_chromium
+from tests.support.app import HAPPY, PASSWORD
+from tests.support.browser import chromium, find_chromium
 from tui.client import PortalClient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOGIN_SCREEN = "номер из квитанции"
 
 pytestmark = pytest.mark.slow

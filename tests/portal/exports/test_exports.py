@@ -14,10 +14,9 @@ from portal.demo.accounts import DEBTOR_APARTMENT, HAPPY_PATH_APARTMENT, account
 from portal.exports.format import Encoding
 from portal.exports.service import ExportKind, ExportRequest, parse_day, parse_period
 from portal.models import Payment, Reading, User
-from tests.export_helpers import export_bytes, number, parse
-from tests.readings_helpers import PERIOD, login, meters_by_service, ru
-from tests.test_payments import created, notification, order_status, press
-from tests.test_readings import only_result, submit
+from tests.support.exports import export_bytes, number, parse
+from tests.support.payments import created, notification, order_status, press
+from tests.support.readings import PERIOD, meters_by_service, only_result, ru, submit
 
 TODAY = dt.date(2026, 11, 20)
 NOTIFY = "/api/v1/payments/paymo/notify"
@@ -32,7 +31,7 @@ def payments(day: dt.date = TODAY, encoding: Encoding = Encoding.UTF8) -> Export
 
 
 async def test_readings_of_the_period_with_the_replaced_one_marked(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
     assert only_result(
@@ -75,7 +74,7 @@ async def test_readings_of_the_period_with_the_replaced_one_marked(portal):
 
 
 async def test_both_encodings_and_the_same_bytes_every_time(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
     only_result(
@@ -107,7 +106,7 @@ async def test_an_empty_period_and_an_empty_day_have_a_header_and_a_zero_control
 
 
 async def test_portal_payments_of_the_day_credited_once_stornos_marked(portal):
-    headers = await login(portal, HAPPY_PATH_APARTMENT)
+    headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     a3 = await created(portal, headers, provider="a3", key="k-a3", amount=102312)
     await press(portal, a3, "pay")
     fund = await created(portal, headers, provider="a3", key="k-fund", amount=50000, purpose="capital_repair")
