@@ -26,6 +26,7 @@ import pytest
 from hosting.webserver import client_address, front_end_script
 from tests.support.app import HAPPY, PASSWORD
 from tests.support.browser import chromium, find_chromium
+from tests.support.ports import free_port
 from tui.client import PortalClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,21 +323,13 @@ def _nginx_config(folder: Path, listen_port: int, web_port: int) -> Path:
     return config
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="no nginx on PATH (.ci/run installs Debian's)")
 async def test_the_documented_nginx_block_serves_the_page_its_websocket_and_the_limits(
     tmp_path: Path, app_data_dir: Path
 ) -> None:
-    proxy_port = _free_port()
+    proxy_port = free_port()
     public = f"http://127.0.0.1:{proxy_port}/web"
-    web_port = _free_port()
+    web_port = free_port()
     server = start_web_server(
         tmp_path, app_data_dir, "--public-url", public, "--max-per-address", "1", "--port", str(web_port)
     )
