@@ -18,7 +18,7 @@ import datetime as dt
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,19 @@ async def _seed(url: str) -> None:
             await session.commit()
     finally:
         await state.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """What a test leaves in ``os.environ`` is taken back. ``kabinet-portal``'s options become ``KABINET_*``
+    variables of the process that runs it (for uvicorn's workers), and the tests run it in their xdist
+    worker: the next test there would get the last one's database (``monkeypatch.delenv`` of a variable not
+    set records nothing to take back)."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")
