@@ -1,4 +1,5 @@
-# Kabinet: `make run` starts the app on the embedded demo portal; `make test` runs the whole test suite.
+# Kabinet: `make run` starts the app on the embedded demo portal; `make test` runs the whole test suite
+# (in parallel; TEST_WORKERS=0 for one process).
 # Each creates and fills its own virtual environment (.venv) on first use.
 
 PYTHON ?= python3
@@ -17,8 +18,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python app.py $(ARGS)
 
+# In parallel (pytest-xdist): most tests wait on the portal, subprocesses and terminals, so more
+# workers than cores pay off. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 4
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

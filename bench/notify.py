@@ -132,7 +132,7 @@ async def build(admin_url: str, url: str, count: int, keep: bool) -> None:
 
 
 def start_sink() -> tuple[subprocess.Popen[bytes], int]:
-    from tests.test_smtp import free_port
+    from tests.support.ports import free_port
 
     port = free_port()
     sink = subprocess.Popen(

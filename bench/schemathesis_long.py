@@ -3,7 +3,7 @@
 Creates a database for the run, serves the demo with ``kabinet-portal serve --workers 4`` on loopback
 (throttles and public-payment windows opened wide: the fuzzer guesses thousands of wrong passwords on
 purpose), then runs ``st run --checks all`` with the coverage phase, positive and negative data and
-the portal's own checks (``tests/schemathesis_checks.py``) twice: logged in as a demo resident, and
+the portal's own checks (``tests/support/schemathesis_checks.py``) twice: logged in as a demo resident, and
 anonymous. Prints both summaries; exits non-zero if either found a failure. The database is dropped
 afterwards.
 
@@ -76,7 +76,7 @@ def _st(base: str, args: argparse.Namespace, *extra: str) -> int:
     command = [
         str(BIN / "st"),
         "--pre-run",
-        "tests.schemathesis_checks",
+        "tests.support.schemathesis_checks",
         "run",
         f"{base}/openapi.json",
         "--force-schema-version",

@@ -4,6 +4,11 @@ The demo is seeded once per backend into a template (a SQLite file; a PostgreSQL
 database); every test gets its own copy, so tests never see each other's writes.
 PostgreSQL runs when ``KABINET_TEST_DATABASE_URL`` is set (``.ci/run`` sets it), otherwise those
 tests are skipped with that reason.
+
+The suite runs in parallel (pytest-xdist, ``make test``): each worker seeds its own templates, and
+every PostgreSQL database a test makes is named after the URL's database and the worker
+(``test_gw0_tpl``, ``test_gw0_7``), created and dropped through the server's ``postgres`` database —
+so two workers, or a run left behind by a crash, never meet on one name.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import datetime as dt
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +48,33 @@ def _with_database(url: str, name: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
+def worker_id() -> str:
+    """This xdist worker's name (``gw0``, ``gw1``, ...), or ``main`` when the suite runs in one process."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def pg_database_name(kind: str) -> str:
+    """A database name of this worker's own: the test URL's database, the worker, then ``kind``."""
+    url = pg_url()
+    assert url is not None
+    return f"{url.rsplit('/', 1)[1]}_{worker_id()}_{kind}"
+
+
+async def pg_create_database(name: str, template: str | None = None) -> str:
+    """Create (again, if a crashed run left it) the database ``name`` on the test server; its URL."""
+    url = pg_url()
+    assert url is not None
+    create = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
+    await _pg_admin(_with_database(url, "postgres"), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", create)
+    return _with_database(url, name)
+
+
+async def pg_drop_database(name: str) -> None:
+    url = pg_url()
+    assert url is not None
+    await _pg_admin(_with_database(url, "postgres"), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 async def _pg_admin(url: str, *statements: str) -> None:
     import asyncpg
 
@@ -70,6 +102,19 @@ async def _seed(url: str) -> None:
         await state.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """What a test leaves in ``os.environ`` is taken back. ``kabinet-portal``'s options become ``KABINET_*``
+    variables of the process that runs it (for uvicorn's workers), and the tests run it in their xdist
+    worker: the next test there would get the last one's database (``monkeypatch.delenv`` of a variable not
+    set records nothing to take back)."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "demo.sqlite3"
@@ -84,11 +129,10 @@ def pg_template() -> str:
         pytest.skip(
             f"PostgreSQL tests need {PG_URL_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
         )
-    name = f"kabinet_tpl_{os.getpid()}"
-    asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"))
-    asyncio.run(_seed(_with_database(url, name)))
+    name = pg_database_name("tpl")
+    asyncio.run(_seed(asyncio.run(pg_create_database(name))))
     yield name
-    asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(pg_drop_database(name))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -101,12 +145,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         yield f"sqlite+aiosqlite:///{copy}"
         return
     template_name: str = request.getfixturevalue("pg_template")
-    url = pg_url()
-    assert url is not None
-    name = f"kabinet_t_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_pg_admin(url, f"CREATE DATABASE {name} TEMPLATE {template_name}"))
-    yield _with_database(url, name)
-    asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    name = pg_database_name(str(next(_counter)))
+    yield asyncio.run(pg_create_database(name, template=template_name))
+    asyncio.run(pg_drop_database(name))
 
 
 @dataclass
@@ -136,6 +177,33 @@ class Portal:
         )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    async def login_as(self, apartment: int | None = None) -> dict[str, str]:
+        """Log in the demo resident of ``apartment`` (the happy path's by default); the header."""
+        from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+
+        return await self.login(account_number(apartment or HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
+
+    async def login_status(self, account_number: str, password: str) -> int:
+        """The status code of a login attempt (the session it may open is not kept)."""
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"account_number": account_number, "password": password}
+        )
+        return int(response.status_code)
+
+    async def account_id(self, apartment: int) -> int:
+        """The database id of the demo account of ``apartment``."""
+        from sqlalchemy import select
+
+        from portal.demo.accounts import account_number
+        from portal.models import Account
+
+        async with self.state.sessionmaker() as session:
+            found = await session.scalar(
+                select(Account.id).where(Account.number == account_number(apartment))
+            )
+        assert found is not None
+        return int(found)
 
 
 PortalFactory = Callable[..., Any]
@@ -210,3 +278,11 @@ def app_data_dir(seeded_data_dir: Path, tmp_path: Path) -> Path:
     data_dir = tmp_path / "embedded"
     shutil.copytree(seeded_data_dir, data_dir)
     return data_dir
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every captcha answer the portal draws in this test (see ``tests/support/captcha.py``)."""
+    from tests.support.captcha import watch_answers
+
+    return watch_answers(monkeypatch)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_helpers import (
+from tests.support.app import (
     HAPPY,
     footer_keys_in_view,
     login,
     make_app,
     screen_name,
+    settle,
     text_of,
     type_into,
     wait_for,
@@ -135,7 +136,7 @@ async def test_command_palette_reaches_every_screen(tmp_path, app_data_dir):
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: screen_name(pilot) == "CommandPalette")
         await pilot.press(*"Справка")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette searches in a worker
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen_name(pilot) == "HelpScreen")
         assert app.screen.topic == "home"
@@ -166,7 +167,7 @@ async def test_footers_show_their_keys_whole_at_80_columns(tmp_path, app_data_di
         await login(pilot)
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         await wait_for(pilot, lambda: "f2" in footer_keys_in_view(pilot))
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert footer_keys_in_view(pilot) == ["f2", "f7", "f8", "f9", "p", "f10", "f1"]
         menu = [str(option.prompt) for option in app.screen.query_one("#home-options").options]
         assert [entry.split()[0] for entry in menu] == ["F2", "F3", "F4", "F6", "F7", "F8", "F9", "P"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_tui_core import imported_after
+from tests.support.imports import imported_after
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = ROOT / "pyproject.toml"

@@ -71,19 +71,17 @@ def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_migrations_match_the_models_on_postgres() -> None:
     import asyncio
-    import os
 
-    from tests.conftest import PG_URL_ENV, _pg_admin, _with_database, pg_url
+    from tests.conftest import PG_URL_ENV, pg_create_database, pg_database_name, pg_drop_database, pg_url
 
-    url = pg_url()
-    if url is None:
+    if pg_url() is None:
         pytest.skip(f"PostgreSQL tests need {PG_URL_ENV}")
-    name = f"kabinet_mig_{os.getpid()}"
-    asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"))
+    name = pg_database_name("mig")
+    url = asyncio.run(pg_create_database(name))
     try:
-        _migrate_round_trip(alembic_config(_with_database(url, name)))
+        _migrate_round_trip(alembic_config(url))
     finally:
-        asyncio.run(_pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        asyncio.run(pg_drop_database(name))
 
 
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:

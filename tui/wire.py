@@ -13,7 +13,7 @@ float). The exact types the screens use are declared here once:
 
 Where a wire name differs from the attribute the screens read, the field says so in its annotation
 (``Annotated[Money, Field(alias="tariff_kopecks")]``, or ``AliasPath`` into a nested object). Each
-model names the OpenAPI component it decodes with :func:`wire`; ``tests/test_wire_contract.py``
+model names the OpenAPI component it decodes with :func:`wire`; ``tests/tui/test_wire_contract.py``
 compares the two sides field by field, so they cannot drift apart.
 
 ``tui/`` never imports the portal: the month pattern below is the portal's text, checked by that test.

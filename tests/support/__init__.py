@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite: what several test files need, in one place (fixtures: conftest.py)."""

@@ -1,0 +1,166 @@
+"""Driving the real app in tests: start it on a copy of the demo portal, log in, read the screen."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from app import KabinetApp
+from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+from tui.config import load_config
+
+HAPPY = account_number(HAPPY_PATH_APARTMENT)
+PASSWORD = DEMO_PASSWORD
+
+
+def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
+    """The app on the embedded portal in ``data_dir``, with config files of its own under ``tmp_path``."""
+    cfg = load_config(
+        user_path=tmp_path / "config.toml", admin_path=tmp_path / "admin.toml", overrides=config
+    )
+    return KabinetApp(cfg, embedded_data_dir=data_dir)
+
+
+#: How long :func:`wait_for` sleeps when no worker of the app is running (a timer, another process).
+IDLE_POLL_SECONDS = 0.05
+
+
+async def settle(pilot: Pilot[Any], seconds: float = 30.0) -> None:
+    """Wait until the app is quiet: its messages handled, no worker (portal call) running — also none
+    that the handling started — and animations over; for at most ``seconds`` of workers."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        await pilot.pause()  # mount handlers and what they scheduled run, starting their workers
+        left = deadline - loop.time()
+        if left <= 0 or not await _workers_end(pilot, seconds=left):
+            break
+    await pilot.wait_for_scheduled_animations()
+
+
+async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 30.0) -> None:
+    """Until ``condition()`` holds, for at most ``seconds``: woken when one of the app's workers ends.
+
+    What a screen waits for is almost always a worker (a portal call; the embedded portal starts in
+    one): each time one ends its messages are handled, then ``condition`` is asked again. A worker
+    may also wait on a dialog the condition looks for, and timers run without one, so the wait is
+    cut at :data:`IDLE_POLL_SECONDS` while workers run and no worker ends, and is that long when none
+    runs.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not _holds(condition):
+        left = deadline - loop.time()
+        if left <= 0:
+            condition()  # a widget still missing fails with its own error
+            raise AssertionError("the app did not get there in time")
+        if not await _workers_end(pilot, seconds=min(left, IDLE_POLL_SECONDS), first=True):
+            await pilot.pause(min(left, IDLE_POLL_SECONDS))
+        else:
+            await pilot.pause()
+
+
+def _holds(condition: Any) -> bool:
+    """``condition()``, false while a widget it looks at is not mounted yet (a screen just pushed)."""
+    from textual.css.query import NoMatches
+
+    try:
+        return bool(condition())
+    except NoMatches:
+        return False
+
+
+async def _workers_end(pilot: Pilot[Any], seconds: float | None, first: bool = False) -> bool:
+    """Await the running workers' tasks (the first to end, or all); whether any was running."""
+    tasks = [
+        worker._task for worker in pilot.app.workers if worker._task is not None and not worker._task.done()
+    ]
+    if not tasks:
+        return False
+    await asyncio.wait(
+        tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED if first else asyncio.ALL_COMPLETED
+    )
+    return True
+
+
+async def wait_ready(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, KabinetApp)
+    await wait_for(pilot, lambda: app.client is not None)
+
+
+async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.press(*text)
+
+
+async def login(pilot: Pilot[Any], number: str = HAPPY, password: str = PASSWORD) -> None:
+    await wait_ready(pilot)
+    await type_into(pilot, "#account-number", number)
+    await type_into(pilot, "#password", password)
+    await pilot.press("enter")
+
+
+def text_of(pilot: Pilot[Any], selector: str) -> str:
+    return str(pilot.app.screen.query_one(selector, Static).render())
+
+
+def screen_name(pilot: Pilot[Any]) -> str:
+    return type(pilot.app.screen).__name__
+
+
+def assert_in_view(pilot: Pilot[Any], *selectors: str) -> None:
+    """Each widget is wholly on the visible screen: not cut by the terminal's edge, not scrolled away.
+
+    A widget's region is where it is laid out; its clip is what its containers let show. Both
+    must hold the whole widget — otherwise a resident would have to scroll to see or reach it.
+    """
+    from textual.errors import NoWidget
+
+    screen = pilot.app.screen
+    for selector in selectors:
+        widget = screen.query_one(selector)
+        try:
+            geometry = screen.find_widget(widget)
+        except NoWidget:
+            raise AssertionError(f"{selector} is not on the screen at all") from None
+        region = geometry.region
+        visible = geometry.clip.intersection(screen.region)
+        assert region.area > 0, f"{selector} has no size"
+        assert visible.contains_region(region), f"{selector} at {region} is outside the visible {visible}"
+        assert _on_top(screen, widget), f"{selector} at {region} is covered by another widget"
+
+
+def footer_keys_in_view(pilot: Pilot[Any]) -> list[str]:
+    """The keys whose footer entries show whole at the current size, left to right."""
+    from textual.errors import NoWidget
+    from textual.widgets._footer import FooterKey
+
+    screen = pilot.app.screen
+    shown: list[str] = []
+    for key in screen.query(FooterKey):
+        try:
+            geometry = screen.find_widget(key)
+        except NoWidget:
+            continue
+        visible = geometry.clip.intersection(screen.region)
+        if geometry.region.area and visible.contains_region(geometry.region) and _on_top(screen, key):
+            shown.append(key.key)
+    return shown
+
+
+def _on_top(screen: Any, widget: Any) -> bool:
+    """No other widget (a docked one, say) is drawn over any cell of ``widget``."""
+    region = widget.region
+    for y in range(region.y, region.bottom):
+        for x in range(region.x, region.right):
+            top, _ = screen.get_widget_at(x, y)
+            if top is not widget and widget not in top.ancestors:
+                return False
+    return True
