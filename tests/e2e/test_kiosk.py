@@ -376,7 +376,13 @@ async def test_half_typed_login_is_wiped_too(tmp_path: Path, app_data_dir: Path)
         await type_into(pilot, "#account-number", HAPPY)
         first_login = app.screen
         clock.now += 31
-        await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen" and app.screen is not first_login)
+        # The new login screen, once it has composed its form (it is pushed before it is drawn).
+        await wait_for(
+            pilot,
+            lambda: screen_name(pilot) == "LoginScreen"
+            and app.screen is not first_login
+            and bool(app.screen.query("#account-number")),
+        )
         assert app.screen.query_one("#account-number", Input).value == ""
 
 

@@ -229,7 +229,7 @@ async def test_the_bound_is_a_setting(make_portal):
 
 
 async def test_the_first_page_after_login_does_not_read_the_session_back(portal):
-    from tests.statement_count import counted_statements
+    from tests.support.statements import counted_statements
 
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
     with counted_statements(portal) as statements:
