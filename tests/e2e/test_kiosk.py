@@ -379,9 +379,11 @@ async def test_half_typed_login_is_wiped_too(tmp_path: Path, app_data_dir: Path)
         # The new login screen, once it has composed its form (it is pushed before it is drawn).
         await wait_for(
             pilot,
-            lambda: screen_name(pilot) == "LoginScreen"
-            and app.screen is not first_login
-            and bool(app.screen.query("#account-number")),
+            lambda: (
+                screen_name(pilot) == "LoginScreen"
+                and app.screen is not first_login
+                and bool(app.screen.query("#account-number"))
+            ),
         )
         assert app.screen.query_one("#account-number", Input).value == ""
 
