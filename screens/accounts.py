@@ -215,6 +215,7 @@ class AccountsScreen(FormScreen):
 
     def show_accounts(self, accounts: LoginAccounts, *, select: str | None = None) -> None:
         t = self.t
+        first = self.accounts is None
         self.accounts = accounts
         table = self.table
         row = table.cursor_row
@@ -232,7 +233,7 @@ class AccountsScreen(FormScreen):
         numbers = [account.account_number for account in accounts.accounts]
         if select in numbers:
             row = numbers.index(select)
-        elif select is None and accounts.current is not None and self.selected is None:
+        elif first and accounts.current is not None:  # opened: the cursor on the current account
             row = numbers.index(accounts.current.account_number)
         if numbers:
             table.move_cursor(row=min(max(row, 0), len(numbers) - 1))
@@ -394,7 +395,7 @@ class AccountsScreen(FormScreen):
 
     # --- paying all ---------------------------------------------------------------------------------
 
-    @on(ProviderChoice.Go, "#pay-all-provider")
+    @on(ProviderChoice.Go)
     def _pay_all_chosen(self, event: ProviderChoice.Go) -> None:
         event.stop()
         if self._busy:
