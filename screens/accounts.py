@@ -13,6 +13,7 @@ with their amounts and payment links (opened in a browser, as the payment screen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual import on, work
@@ -36,7 +37,6 @@ from widgets.toggles import RadioButton
 
 #: The table's columns: catalogue key → column key.
 COLUMNS = (
-    ("accounts.current_mark", "mark"),
     ("accounts.number", "number"),
     ("accounts.address", "address"),
     ("accounts.amount_due", "due"),
@@ -54,7 +54,8 @@ class AccountsScreen(FormScreen):
         "receipt_total": "attach-total",
     }
     DEFAULT_CSS = """
-    AccountsScreen #accounts-body { height: 1fr; padding: 0 1; }
+    AccountsScreen #accounts-body { height: 1fr; }
+    AccountsScreen #accounts-body > Static, AccountsScreen #accounts-body > Vertical { padding: 0 1; }
     AccountsScreen .hint { color: $text-muted; }
     AccountsScreen .title { text-style: bold; margin-top: 1; }
     AccountsScreen #accounts-table { height: auto; max-height: 9; }
@@ -134,11 +135,16 @@ class AccountsScreen(FormScreen):
     def table(self) -> DataTable[str]:
         return self.query_one("#accounts-table", DataTable)
 
-    def _add_columns(self, table: DataTable[str]) -> None:
+    def _add_columns(self, table: DataTable[str], rows: Sequence[tuple[str, ...]] = ()) -> None:
+        """The columns; the address takes what the others leave of the width, and wraps beyond it."""
         t = self.t
-        for key, column in COLUMNS:
-            label = "" if column == "mark" else t(key)
-            table.add_column(label, key=column, width=28 if column == "address" else None)
+        labels = [t(key) for key, _ in COLUMNS]
+        widths = [max([len(label), *(len(row[index]) for row in rows)]) for index, label in enumerate(labels)]
+        address = COLUMNS.index(("accounts.address", "address"))
+        others = sum(width + 2 for index, width in enumerate(widths) if index != address)
+        room = max(self.app.size.width, 80) - 2 - others  # the address column's own padding
+        for (_, column), label, width in zip(COLUMNS, labels, widths, strict=True):
+            table.add_column(label, key=column, width=max(16, room) if column == "address" else width)
 
     # --- keys ---------------------------------------------------------------------------------------
 
@@ -219,17 +225,21 @@ class AccountsScreen(FormScreen):
         self.accounts = accounts
         table = self.table
         row = table.cursor_row
-        table.clear()
-        for account in accounts.accounts:
-            capital = account.capital_repair_amount_due
-            table.add_row(
-                t("accounts.current_mark") if account.current else "",
-                account.account_number,
+        rows = [
+            (
+                (t("accounts.current_mark") if account.current else " ") + " " + account.account_number,
                 account.address,
                 str(account.amount_due),
-                t("accounts.no_fund") if capital is None else str(capital),
-                key=account.account_number,
+                t("accounts.no_fund")
+                if account.capital_repair_amount_due is None
+                else str(account.capital_repair_amount_due),
             )
+            for account in accounts.accounts
+        ]
+        table.clear(columns=True)
+        self._add_columns(table, rows)
+        for account, cells in zip(accounts.accounts, rows, strict=True):
+            table.add_row(*cells, key=account.account_number, height=None)
         numbers = [account.account_number for account in accounts.accounts]
         if select in numbers:
             row = numbers.index(select)

@@ -62,14 +62,15 @@ async def test_attach_see_both_switch_and_detach(tmp_path: Path, app_data_dir: P
     app = make_app(tmp_path, app_data_dir, language="ru")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_accounts(pilot)
-        assert [row[1] for row in table_rows(pilot)] == [HAPPY]
+        assert table_rows(pilot)[0][0] == f"▶ {HAPPY}"
 
         await attach(pilot, OTHER, as_typed(total))
         await wait_for(pilot, lambda: len(table_rows(pilot)) == 2)
         rows = table_rows(pilot)
-        assert [row[1] for row in rows] == [HAPPY, OTHER]
-        assert rows[0][0] == "▶" and rows[1][0] == ""  # still on the own account
-        assert all("₽" in row[3] for row in rows)  # each with its amount due
+        # Still on the own account (▶), each with its address, amount due and capital repair due.
+        assert [row[0] for row in rows] == [f"▶ {HAPPY}", f"  {OTHER}"]
+        assert rows[1][1].endswith("кв. 48")
+        assert all("₽" in row[2] and "₽" in row[3] for row in rows)
         assert "подключён" in text_of(pilot, "#accounts-message")
         assert_in_view(pilot, "#accounts-table", "#accounts-totals")
         assert {"f2", "f7", "f8"} <= set(footer_keys_in_view(pilot))
@@ -89,7 +90,7 @@ async def test_attach_see_both_switch_and_detach(tmp_path: Path, app_data_dir: P
         await pilot.press("ф")
         await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
         await wait_for(pilot, lambda: len(table_rows(pilot)) == 2)
-        assert table_rows(pilot)[1][0] == "▶"
+        assert table_rows(pilot)[1][0] == f"▶ {OTHER}"
         await pilot.press("f8")
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmDialog")
         await pilot.press("enter")  # the default is «Нет»
@@ -99,7 +100,7 @@ async def test_attach_see_both_switch_and_detach(tmp_path: Path, app_data_dir: P
         await wait_for(pilot, lambda: screen_name(pilot) == "ConfirmDialog")
         await pilot.press("tab", "enter")  # to «Отключить»
         await wait_for(pilot, lambda: len(table_rows(pilot)) == 1)
-        assert table_rows(pilot)[0][:2] == ["▶", HAPPY]  # the session is back on the own account
+        assert table_rows(pilot)[0][0] == f"▶ {HAPPY}"  # the session is back on the own account
         assert app.account_number == HAPPY
 
         # The own account cannot be detached: said, nothing asked.
