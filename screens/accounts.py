@@ -83,6 +83,8 @@ class AccountsScreen(FormScreen):
         self.accounts: LoginAccounts | None = None
         #: «Оплатить все»'s key, kept while the same service is tried again after a lost answer.
         self._pay_attempt: tuple[PaymentProvider, str] | None = None
+        #: The orders «Оплатить все» made last (listed until the screen closes).
+        self.pay_result: PayAllResult | None = None
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -260,6 +262,8 @@ class AccountsScreen(FormScreen):
         if self.accounts is not None:
             self.show_accounts(self.accounts)
             table.move_cursor(row=row)
+        if self.pay_result is not None:
+            self.show_orders(self.pay_result)
 
     # --- choosing -----------------------------------------------------------------------------------
 
@@ -440,6 +444,7 @@ class AccountsScreen(FormScreen):
     def show_orders(self, result: PayAllResult) -> None:
         """Each order: its account, amount and service, and its payment page's link."""
         t = self.t
+        self.pay_result = result
         orders = self.query_one("#pay-all-orders", Static)
         if not result.payments:
             orders.update(t("accounts.pay_all_nothing"))

@@ -156,6 +156,12 @@ async def test_pay_all_lists_one_order_per_account(tmp_path: Path, app_data_dir:
         for account in due:
             assert f"{account.account_number}: {account.amount_due}" in orders
         assert orders.count("http") == len(due)
+        # In the other language the list says the same, the links kept.
+        app.action_toggle_language()
+        await pilot.pause(0.1)
+        assert f"Платежей: {len(due)}" in text_of(pilot, "#pay-all-orders")
+        assert text_of(pilot, "#pay-all-orders").count("http") == len(due)
+        assert "Лицевой счет" in str(pilot.app.screen.query_one("#accounts-table", DataTable).columns)
 
 
 def test_accounts_screen_snapshot(snap_compare: Any, tmp_path: Path, app_data_dir: Path) -> None:
