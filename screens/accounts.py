@@ -19,7 +19,8 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from screens.base import CallAbandoned, PortalScreen, ScreenSpec
@@ -27,11 +28,13 @@ from screens.dialogs import ConfirmDialog
 from screens.form_base import FormScreen
 from tui.errors import Conflict, PortalError
 from tui.formatting import InputError, Money
+from tui.i18n import Translator
 from tui.models import LoginAccount, LoginAccounts, PayAllResult, PaymentProvider, PaymentPurpose
 from tui.validation import DONE_MARK, ERROR_MARK, account_number_problem, field_problem
 from widgets.filtered_input import FilteredInput
 from widgets.header import Header
 from widgets.payment_flow import ProviderChoice, provider_name
+from widgets.qr import QrCode
 from widgets.status import LoadingStatus
 from widgets.toggles import RadioButton
 
@@ -72,6 +75,7 @@ class AccountsScreen(FormScreen):
         Binding("f2", "attach", "accounts.key_attach", id="attach-account"),
         Binding("f8", "detach", "accounts.key_detach", id="detach-account"),
         Binding("f7", "pay_all", "accounts.key_pay_all", id="pay-all"),
+        Binding("f3", "order_codes", "accounts.key_qr", id="pay-all-codes"),
         Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh", show=False),
         Binding("escape", "back", "footer.back", id="back"),
     ]
@@ -153,7 +157,13 @@ class AccountsScreen(FormScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in {"detach", "pay_all"}:
             return self.step == "list"
+        if action == "order_codes":
+            return self.pay_result is not None and bool(self.pay_result.payments)
         return True
+
+    def action_order_codes(self) -> None:
+        if self.pay_result is not None and self.pay_result.payments:
+            self.app.push_screen(OrderCodesDialog(self.t, self.pay_result))
 
     def action_attach(self) -> None:
         if self.step == "attach":
@@ -463,6 +473,76 @@ class AccountsScreen(FormScreen):
                 )
             )
             lines.append("  " + order.payment_url)
-        lines.append(t("accounts.pay_all_after"))
+        lines += [t("accounts.pay_all_after"), t("accounts.pay_all_qr")]
         orders.update("\n".join(lines))
         self._reveal(orders)
+        self.refresh_bindings()
+
+
+class OrderCodesDialog(ModalScreen[None]):
+    """The pay-all orders one at a time: the payment page's QR code (for a phone) and its link."""
+
+    DEFAULT_CSS = """
+    OrderCodesDialog { align: center middle; }
+    OrderCodesDialog > Horizontal {
+        width: auto;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        background: $surface;
+        border: thick $accent;
+    }
+    OrderCodesDialog #order-qr { margin-right: 1; }
+    OrderCodesDialog #order-info { width: 36; height: auto; }
+    OrderCodesDialog #order-title { text-style: bold; margin-bottom: 1; }
+    OrderCodesDialog .hint { color: $text-muted; margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding("right,down,n,т", "step(1)", show=False),
+        Binding("left,up,p,з", "step(-1)", show=False),
+        Binding("escape,enter,f3", "dismiss", show=False),
+    ]
+
+    def __init__(self, t: Translator, result: PayAllResult) -> None:
+        super().__init__()
+        self.t = t
+        self.result = result
+        #: The order shown.
+        self.index = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield QrCode(id="order-qr")
+            with Vertical(id="order-info"):
+                yield Static("", id="order-title", markup=False)
+                yield Static("", id="order-details", markup=False)
+                yield Static(self.t("accounts.qr_hint"), classes="hint")
+
+    def on_mount(self) -> None:
+        self.show_order()
+
+    def action_step(self, step: int) -> None:
+        self.index = (self.index + step) % len(self.result.payments)
+        self.show_order()
+
+    def show_order(self) -> None:
+        t, payment = self.t, self.result.payments[self.index]
+        order = payment.order
+        self.query_one("#order-qr", QrCode).set_text(order.payment_url)
+        self.query_one("#order-title", Static).update(
+            t(
+                "accounts.qr_title",
+                index=self.index + 1,
+                count=len(self.result.payments),
+                account=payment.account_number,
+            )
+        )
+        self.query_one("#order-details", Static).update(
+            "\n".join(
+                [
+                    t("payment.order_amount", amount=order.amount, service=provider_name(t, order.provider)),
+                    t("payment.page_qr"),
+                    order.payment_url,
+                ]
+            )
+        )

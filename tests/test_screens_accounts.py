@@ -24,6 +24,7 @@ from tests.app_helpers import (
     wait_for,
 )
 from tests.test_screens_registration import as_typed, receipt_total
+from widgets.qr import QrCode
 
 OTHER = account_number(UNREGISTERED_DEBTOR_APARTMENT)
 
@@ -156,6 +157,19 @@ async def test_pay_all_lists_one_order_per_account(tmp_path: Path, app_data_dir:
         for account in due:
             assert f"{account.account_number}: {account.amount_due}" in orders
         assert orders.count("http") == len(due)
+        # F3: each order's payment page as a QR code for a phone, as the payment screen shows it.
+        result = accounts_screen(pilot).pay_result
+        assert result is not None
+        urls = [payment.order.payment_url for payment in result.payments]
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: screen_name(pilot) == "OrderCodesDialog")
+        qr = pilot.app.screen.query_one(QrCode)
+        assert qr.text == urls[0]
+        assert_in_view(pilot, "#order-qr", "#order-details")
+        await pilot.press("right")
+        assert qr.text == urls[1 % len(urls)]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == "AccountsScreen")
         # In the other language the list says the same, the links kept.
         app.action_toggle_language()
         await pilot.pause(0.1)
