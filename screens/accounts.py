@@ -205,6 +205,15 @@ class AccountsScreen(FormScreen):
             self.query_one(selector, Static).display = step == "list"  # the form needs the room
         self.refresh_bindings()
 
+    def _set_busy(self, text: str) -> None:
+        """A portal call is under way: the spinner with what is being done (keys wait meanwhile)."""
+        self._busy = True
+        self.query_one("#accounts-status", LoadingStatus).show_loading(text)
+
+    def _set_idle(self) -> None:
+        self._busy = False
+        self.query_one("#accounts-status", LoadingStatus).clear()
+
     # --- the list -----------------------------------------------------------------------------------
 
     @property
@@ -380,13 +389,22 @@ class AccountsScreen(FormScreen):
 
     def _attach_refused(self, exc: PortalError) -> None:
         """Beside the field the refusal is about; what was typed stays."""
+        self._set_idle()  # the spinner's line goes first, so that the message is revealed whole
         if isinstance(exc, Conflict):
             # The uniform refusal: the number or the total did not match; the total is what is mistyped.
             self._message("")
             self._field_error("receipt_total", self.error_text(exc))
             self._focus_field("receipt_total")
-            return
-        self._show_portal_error(exc)
+        else:
+            self._show_portal_error(exc)
+        # Once more when the spinner's line has gone and the message is laid out (a refresh later
+        # is not always enough: the form's own reveal may run before the message has its height).
+        field = "receipt_total" if isinstance(exc, Conflict) else exc.field
+        if field in self.FIELD_WIDGETS:
+            widget = self.query_one(f"#{self.FIELD_WIDGETS[field]}-error", Static)
+        else:
+            widget = self.query_one("#accounts-message", Static)
+        self.set_timer(0.05, lambda: self._reveal(widget))
 
     # --- detaching ----------------------------------------------------------------------------------
 

@@ -130,6 +130,7 @@ async def test_a_wrong_total_is_said_beside_the_field_and_kept(tmp_path: Path, a
         await type_into(pilot, "#attach-total", wrong)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "не совпадают" in text_of(pilot, error))
+        await pilot.pause(0.1)  # the form scrolls to the message after the refresh that shows it
         screen = pilot.app.screen
         assert screen.query_one("#attach-number", Input).value == OTHER
         assert screen.query_one("#attach-total", Input).value == wrong
