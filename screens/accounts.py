@@ -202,7 +202,10 @@ class AccountsScreen(FormScreen):
         self.query_one("#attach-form", Vertical).display = step == "attach"
         self.query_one("#pay-all", Vertical).display = step == "pay"
         for selector in ("#accounts-intro", "#accounts-current-hint"):
-            self.query_one(selector, Static).display = step == "list"  # the form needs the room
+            self.query_one(selector, Static).display = step == "list"  # the forms need the room
+        # The attach form needs the whole height at 80×24 (its hints and a refusal of four lines).
+        self.table.display = step != "attach"
+        self.query_one("#accounts-totals", Static).display = step != "attach"
         self.refresh_bindings()
 
     def _set_busy(self, text: str) -> None:
@@ -376,14 +379,10 @@ class AccountsScreen(FormScreen):
             return
         finally:
             self._set_idle()
-        self._message(DONE_MARK + self.t("accounts.attached", account=number))
         self.query_one("#attach-number", Input).value = ""
         self.query_one("#attach-total", Input).value = ""
-        self.step = "list"
-        self.query_one("#attach-form", Vertical).display = False
-        for selector in ("#accounts-intro", "#accounts-current-hint"):
-            self.query_one(selector, Static).display = True
-        self.refresh_bindings()
+        self._show_step("list")
+        self._message(DONE_MARK + self.t("accounts.attached", account=number))
         self.show_accounts(accounts, select=number)
         self.table.focus()
 
