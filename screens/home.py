@@ -17,7 +17,7 @@ from screens.registry import menu_specs
 from tui.errors import PortalError
 from tui.formatting import format_date, format_month, format_reading, trim_zeros
 from tui.keyboard import with_layout_twin
-from tui.models import AccountSummary
+from tui.models import AccountSummary, LoginAccounts
 from tui.reading_window import window_text
 from widgets.header import Header
 
@@ -49,6 +49,7 @@ class HomeScreen(PortalScreen):
     HomeScreen .warning { color: $warning; text-style: bold; }
     HomeScreen .due { text-style: bold; }
     HomeScreen #home-status { color: $text-muted; height: auto; }
+    HomeScreen #home-accounts { display: none; }
     """
     #: The footer at 80 columns holds the menu's shown keys (f2, f7, f8, f9, p), f10 and f1; the menu
     #: names the others with their keys; the command palette's hint gives way to them here (ctrl+p
@@ -56,12 +57,18 @@ class HomeScreen(PortalScreen):
     BINDINGS = [
         Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh", show=False),
         Binding("f10", "logout", "footer.logout", id="logout"),
+        # «Лицевые счета»: in the footer when the login has several accounts; the key works always
+        # (a resident with one account attaches the next one there).
+        Binding("a,ф", "accounts", "footer.accounts", id="accounts"),
+        Binding("a,ф", "open('accounts')", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         #: The home menu: the declared screens that have a key here, in their order.
         self.menu = menu_specs()
+        #: How many accounts the login has (the portal's last answer; 1 until it says otherwise).
+        self.account_count = 1
         # The menu's keys come before the screen's own, in the footer as in the menu.
         self._bindings = BindingsMap.merge([BindingsMap(menu_bindings(self.menu)), self._bindings])
         self.retranslate_keys()
@@ -73,6 +80,7 @@ class HomeScreen(PortalScreen):
             with VerticalScroll(id="home-info"):
                 yield Static(t("app.loading"), id="home-status")
                 yield Static("", id="home-account", classes="block")
+                yield Static("", id="home-accounts", classes="block due")
                 yield Static("", id="home-balance", classes="block due")
                 yield Static("", id="home-capital-repair", classes="block")
                 yield Static("", id="home-window", classes="block")
@@ -92,6 +100,14 @@ class HomeScreen(PortalScreen):
 
     def action_open(self, name: str) -> None:
         self.kabinet.open_screen(name)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "accounts":
+            return self.account_count > 1
+        return True
+
+    def action_accounts(self) -> None:
+        self.kabinet.open_screen("accounts")
 
     def action_refresh(self) -> None:
         self.load_summary()
@@ -134,6 +150,29 @@ class HomeScreen(PortalScreen):
             return
         status.update("")
         self.show(summary)
+        self.load_accounts()
+
+    @work(exclusive=True, group="accounts", exit_on_error=False)
+    async def load_accounts(self) -> None:
+        """The login's accounts: with several, a line with their count and total due, and the key."""
+        try:
+            accounts = await self.portal(lambda client: client.accounts())
+        except (CallAbandoned, PortalError):
+            return  # the summary is what home is for; the line waits for the next refresh
+        self.show_accounts(accounts)
+
+    def show_accounts(self, accounts: LoginAccounts) -> None:
+        line = self.query_one("#home-accounts", Static)
+        self.account_count = len(accounts.accounts)
+        several = self.account_count > 1
+        key = self.kabinet.config.keymap.get("accounts", "a").split(",")[0].upper()
+        line.update(
+            self.t("home.accounts_line", count=self.account_count, amount=accounts.total_due, key=key)
+            if several
+            else ""
+        )
+        line.display = several
+        self.refresh_bindings()
 
     def show(self, summary: AccountSummary) -> None:
         """Fill the blocks from the summary (the formatting lives in tui.formatting)."""
