@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input
 
 from portal.demo.accounts import UNREGISTERED_DEBTOR_APARTMENT, account_number
 from screens.accounts import AccountsScreen
-from tests.app_helpers import (
+from tests.support.app import (
     HAPPY,
     assert_in_view,
     footer_keys_in_view,
@@ -23,7 +23,7 @@ from tests.app_helpers import (
     type_into,
     wait_for,
 )
-from tests.test_screens_registration import as_typed, receipt_total
+from tests.screens.test_registration import as_typed, receipt_total
 from widgets.qr import QrCode
 
 OTHER = account_number(UNREGISTERED_DEBTOR_APARTMENT)
