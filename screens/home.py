@@ -57,10 +57,10 @@ class HomeScreen(PortalScreen):
     BINDINGS = [
         Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh", show=False),
         Binding("f10", "logout", "footer.logout", id="logout"),
-        # «Лицевые счета»: in the footer when the login has several accounts; the key works always
-        # (a resident with one account attaches the next one there).
-        Binding("a,ф", "accounts", "footer.accounts", id="accounts"),
-        Binding("a,ф", "open('accounts')", show=False),
+        # «Лицевые счета»: the key works always (a resident with one account attaches the next one
+        # there); with several accounts the home block names it («A — все лицевые счета»). Not in the
+        # footer: at 80 columns it would push out F1's label.
+        Binding("a,ф", "open('accounts')", "footer.accounts", id="accounts", show=False),
     ]
 
     def __init__(self) -> None:
@@ -100,14 +100,6 @@ class HomeScreen(PortalScreen):
 
     def action_open(self, name: str) -> None:
         self.kabinet.open_screen(name)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "accounts":
-            return self.account_count > 1
-        return True
-
-    def action_accounts(self) -> None:
-        self.kabinet.open_screen("accounts")
 
     def action_refresh(self) -> None:
         self.load_summary()

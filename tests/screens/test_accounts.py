@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input
 
 from portal.demo.accounts import UNREGISTERED_DEBTOR_APARTMENT, account_number
 from screens.accounts import AccountsScreen
+from tests.screens.test_registration import as_typed, receipt_total
 from tests.support.app import (
     HAPPY,
     assert_in_view,
@@ -23,7 +24,6 @@ from tests.support.app import (
     type_into,
     wait_for,
 )
-from tests.screens.test_registration import as_typed, receipt_total
 from widgets.qr import QrCode
 
 OTHER = account_number(UNREGISTERED_DEBTOR_APARTMENT)
@@ -82,10 +82,12 @@ async def test_attach_see_both_switch_and_detach(tmp_path: Path, app_data_dir: P
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         await wait_for(pilot, lambda: OTHER in text_of(pilot, "#home-account"))
         assert app.account_number == OTHER
-        # Home says there are two, with the total due and the key, inside 80×24, key in the footer.
+        # Home says there are two, with the total due and the key, inside 80×24; the footer keeps F1
+        # (the accounts key is named in the block, not in the footer, which is full at 80 columns).
         await wait_for(pilot, lambda: "Лицевых счетов: 2" in text_of(pilot, "#home-accounts"))
         assert_in_view(pilot, "#home-accounts")
-        assert "a" in footer_keys_in_view(pilot)
+        assert "A — " in text_of(pilot, "#home-accounts")
+        assert {"f1", "f10"} <= set(footer_keys_in_view(pilot))
 
         # Back to the list (the Cyrillic twin), detach the other one: «Нет» first, then «Отключить».
         await pilot.press("ф")
