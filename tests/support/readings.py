@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from portal.demo.accounts import account_number
 from portal.models import Account, Meter, Reading, Service
+
+if TYPE_CHECKING:
+    from tests.conftest import Portal
 
 METERS = "/api/v1/meters"
 READINGS = "/api/v1/readings"
@@ -17,13 +20,15 @@ PERIOD = dt.date(2026, 11, 1)
 PREVIOUS_PERIOD = dt.date(2026, 10, 1)
 
 
-async def meters_by_service(portal: Any, headers: dict[str, str], path: str = METERS) -> dict[str, Any]:
+async def meters_by_service(
+    portal: Portal, headers: dict[str, str], path: str = METERS
+) -> dict[str, dict[str, Any]]:
     response = await portal.client.get(path, headers=headers)
     assert response.status_code == 200, response.text
     return {meter["service"]: meter for meter in response.json()["meters"]}
 
 
-async def meter_ids(portal: Any, apartment: int) -> dict[str, int]:
+async def meter_ids(portal: Portal, apartment: int) -> dict[str, int]:
     """The apartment's meter ids by service code, straight from the database."""
     async with portal.state.sessionmaker() as session:
         rows = await session.execute(
@@ -35,7 +40,7 @@ async def meter_ids(portal: Any, apartment: int) -> dict[str, int]:
         return {code: meter_id for code, meter_id in rows}
 
 
-async def previous_values(portal: Any, apartment: int) -> dict[int, Decimal]:
+async def previous_values(portal: Portal, apartment: int) -> dict[int, Decimal]:
     """The last accepted reading before this period of each of the apartment's meters."""
     ids = await meter_ids(portal, apartment)
     values: dict[int, Decimal] = {}
@@ -52,7 +57,7 @@ async def previous_values(portal: Any, apartment: int) -> dict[int, Decimal]:
     return values
 
 
-async def readings_of(portal: Any, meter_id: int, period: dt.date = PERIOD) -> list[Reading]:
+async def readings_of(portal: Portal, meter_id: int, period: dt.date = PERIOD) -> list[Reading]:
     async with portal.state.sessionmaker() as session:
         rows = await session.scalars(
             select(Reading).where(Reading.meter_id == meter_id, Reading.period == period).order_by(Reading.id)
@@ -60,7 +65,7 @@ async def readings_of(portal: Any, meter_id: int, period: dt.date = PERIOD) -> l
         return list(rows)
 
 
-async def count_readings(portal: Any) -> int:
+async def count_readings(portal: Portal) -> int:
     async with portal.state.sessionmaker() as session:
         count = await session.scalar(select(func.count()).select_from(Reading))
         assert count is not None
