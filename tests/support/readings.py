@@ -72,5 +72,7 @@ async def count_readings(portal: Portal) -> int:
         return count
 
 
-def ru(value: Decimal) -> str:
+def ru(value: Decimal | str) -> str:
+    """A decimal (or its formatted text) the Russian way, with a decimal comma."""
+
     return str(value).replace(".", ",")
