@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widget import Widget
@@ -14,6 +15,7 @@ from textual.widgets import Input, Static
 
 from app import KabinetApp
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+from tui.client import PortalClient
 from tui.config import load_config
 
 HAPPY = account_number(HAPPY_PATH_APARTMENT)
@@ -116,6 +118,22 @@ def text_of(pilot: Pilot[None], selector: str) -> str:
 
 def screen_name(pilot: Pilot[None]) -> str:
     return type(pilot.app.screen).__name__
+
+
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
+
+
+def top_screen(app: App[None], kind: type[ScreenT]) -> ScreenT:
+    """The screen on top of ``app``, which the test expects to be a ``kind``."""
+    screen = app.screen
+    assert isinstance(screen, kind), f"{type(screen).__name__} is on top, not {kind.__name__}"
+    return screen
+
+
+def portal_client(app: KabinetApp) -> PortalClient:
+    """The app's portal client, which a test uses once the app is ready (see :func:`wait_ready`)."""
+    assert app.client is not None, "the app has no portal client yet"
+    return app.client
 
 
 def assert_in_view(pilot: Pilot[None], *selectors: str) -> None:
