@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from textual.app import App
 from textual.pilot import Pilot
@@ -28,6 +28,22 @@ def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
         user_path=tmp_path / "config.toml", admin_path=tmp_path / "admin.toml", overrides=config
     )
     return KabinetApp(cfg, embedded_data_dir=data_dir)
+
+
+#: What a snapshot runs before it is taken: steps on the running app.
+PilotStep = Callable[[Pilot[None]], Awaitable[None]]
+
+
+class SnapCompare(Protocol):
+    """pytest-textual-snapshot's ``snap_compare`` fixture (its own annotation leaves out the keywords)."""
+
+    def __call__(
+        self,
+        app: str | Path | App[Any],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: PilotStep | None = None,
+    ) -> bool: ...
 
 
 #: How long :func:`wait_for` sleeps when no worker of the app is running (a timer, another process).
