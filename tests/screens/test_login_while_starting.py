@@ -34,5 +34,8 @@ async def test_enter_before_the_portal_is_ready_logs_in_once_it_is(
         gate.set()
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         assert app.account_number == HAPPY
-        balance = lambda: app.screen.query("#home-balance") and text_of(pilot, "#home-balance")  # noqa: E731
-        await wait_for(pilot, lambda: "Баланс" in (balance() or ""))
+
+        def balance() -> str:
+            return text_of(pilot, "#home-balance") if app.screen.query("#home-balance") else ""
+
+        await wait_for(pilot, lambda: "Баланс" in balance())

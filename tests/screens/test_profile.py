@@ -85,8 +85,9 @@ async def test_change_email_with_a_wrong_then_the_right_code(
         assert masked_old in message(pilot, "email") or old in message(pilot, "email")
         await wait_for(pilot, lambda: NEW_EMAIL in str(screen.query_one("#email-current", Static).render()))
         assert app.embedded is not None
-        await wait_for(pilot, lambda: len(read_outbox(app.embedded.outbox_dir)) >= 2)
-        recipients = {letter["To"] for letter in read_outbox(app.embedded.outbox_dir)}
+        outbox = app.embedded.outbox_dir
+        await wait_for(pilot, lambda: len(read_outbox(outbox)) >= 2)
+        recipients = {letter["To"] for letter in read_outbox(outbox)}
         assert recipients == {old, NEW_EMAIL}
 
 

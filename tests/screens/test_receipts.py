@@ -95,8 +95,9 @@ async def test_email_a_receipt(tmp_path: Path, app_data_dir: Path) -> None:
         masked = f"{address[0]}***@{address.split('@')[1]}"
         await wait_for(pilot, lambda: masked in result(pilot))
         assert app.embedded is not None
-        await wait_for(pilot, lambda: len(read_outbox(app.embedded.outbox_dir)) == 1)
-        (letter,) = read_outbox(app.embedded.outbox_dir)
+        outbox = app.embedded.outbox_dir
+        await wait_for(pilot, lambda: len(read_outbox(outbox)) == 1)
+        (letter,) = read_outbox(outbox)
         assert letter["To"] == address
         (attachment,) = list(letter.iter_attachments())
         assert attachment.get_content_type() == "application/pdf"
@@ -104,9 +105,9 @@ async def test_email_a_receipt(tmp_path: Path, app_data_dir: Path) -> None:
 
         # The Russian layout's key does the same; then the portal asks for a pause.
         await pilot.press("у")
-        await wait_for(pilot, lambda: len(read_outbox(app.embedded.outbox_dir)) == 2)
+        await wait_for(pilot, lambda: len(read_outbox(outbox)) == 2)
         await pilot.press("e")
-        await wait_for(pilot, lambda: len(read_outbox(app.embedded.outbox_dir)) == 3)
+        await wait_for(pilot, lambda: len(read_outbox(outbox)) == 3)
         await pilot.press("e")
         await wait_for(pilot, lambda: "мин" in result(pilot) and "подряд" in result(pilot))
         assert len(read_outbox(app.embedded.outbox_dir)) == 3

@@ -80,7 +80,9 @@ def decoded_qr_codes(pdf: bytes) -> list[tuple[str, float]]:
     finally:
         document.close()
     found = []
-    for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+    for barcode in zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    ):
         position = barcode.position
         width_px = abs(position.top_right.x - position.top_left.x)
         found.append((position.top_left.y, barcode.text, width_px / RENDER_DPI * 25.4))
