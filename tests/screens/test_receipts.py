@@ -7,10 +7,10 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
 
 import pypdf
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, demo_email
@@ -22,15 +22,15 @@ from tui.printing import Printer, PrintFailed, print_pdf
 from tui.receipt_files import receipt_filename, save_receipt
 
 
-def result(pilot: Any) -> str:
+def result(pilot: Pilot[None]) -> str:
     return str(pilot.app.screen.query_one("#receipts-result", Static).render())
 
 
-def hint(pilot: Any) -> str:
+def hint(pilot: Pilot[None]) -> str:
     return str(pilot.app.screen.query_one("#receipts-hint", Static).render())
 
 
-async def open_receipts(pilot: Any) -> ReceiptsScreen:
+async def open_receipts(pilot: Pilot[None]) -> ReceiptsScreen:
     await login(pilot)
     await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
     await pilot.press("f9")

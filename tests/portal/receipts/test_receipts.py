@@ -42,7 +42,7 @@ from portal.receipts.render import CAPITAL_REPAIR_CAPTION, TOTAL_CAPTION
 from portal.receipts.repository import MeterReadingRecord
 from portal.receipts.service import meter_line
 from portal.settings import Settings
-from tests.conftest import Portal
+from tests.conftest import Portal, PortalFactory
 from tests.support.ports import free_port
 from tests.support.statements import counted_statements
 
@@ -244,7 +244,7 @@ def test_consumption_past_rollover_continues_from_zero() -> None:
     assert missing.consumption is None and missing.previous == Decimal(999_950)
 
 
-async def test_receipt_sends_a_fixed_number_of_statements(make_portal: Any) -> None:
+async def test_receipt_sends_a_fixed_number_of_statements(make_portal: PortalFactory) -> None:
     portal: Portal = await make_portal(cache_enabled=False)
     headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
     with counted_statements(portal) as statements:
