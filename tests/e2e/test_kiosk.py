@@ -4,6 +4,7 @@ and the Linux text console profile."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def pin_hash() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _ruble_sign_back() -> Any:
+def _ruble_sign_back() -> Iterator[None]:
     yield
     set_ascii_currency(False)  # the console profile is process-wide
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.pool import QueuePool
 
 from portal.app import create_app
@@ -306,7 +307,7 @@ async def test_unexpected_error_is_russian_json_500(tmp_path: Path) -> None:
 # --- items 7 and 8: an exhausted pool and a database that is down -----------------------------------
 
 
-async def _down_portal(url: str, tmp_path: Path) -> Any:
+async def _down_portal(url: str, tmp_path: Path) -> FastAPI:
     settings = Settings(
         database_url=url, secret_key=TEST_SECRET, data_dir=tmp_path, cache_enabled=False, demo=False
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,7 +17,7 @@ async def test_enter_before_the_portal_is_ready_logs_in_once_it_is(
     gate = asyncio.Event()
     start = EmbeddedPortal.__aenter__
 
-    async def slow_start(self: EmbeddedPortal) -> Any:
+    async def slow_start(self: EmbeddedPortal) -> EmbeddedPortal:
         await gate.wait()  # the first start takes seconds (the login screen is drawn long before)
         return await start(self)
 

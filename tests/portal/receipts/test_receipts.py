@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pypdf
 import pypdfium2
 import pytest
@@ -90,7 +91,7 @@ def decoded_qr_codes(pdf: bytes) -> list[tuple[str, float]]:
     return [(text, width) for _, text, width in found]
 
 
-async def _get(portal: Portal, apartment: int, period: str) -> Any:
+async def _get(portal: Portal, apartment: int, period: str) -> httpx.Response:
     headers = await portal.login(account_number(apartment), DEMO_PASSWORD)
     return await portal.client.get(f"/api/v1/receipts/{period}", headers=headers)
 

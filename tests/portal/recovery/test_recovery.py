@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from email.message import EmailMessage
-from typing import Any
 
+import httpx
 import pytest
 
 from portal.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_email
@@ -31,7 +31,7 @@ def code_from(letter: EmailMessage) -> str:
     return match.group(1)
 
 
-async def ask_code(portal: Portal, number: str, email: str) -> Any:
+async def ask_code(portal: Portal, number: str, email: str) -> httpx.Response:
     return await portal.client.post(REQUEST, json={"account_number": number, "email": email})
 
 
