@@ -41,7 +41,7 @@ class FakeClock:
         return self.now
 
 
-def _admin_file(tmp_path: Path, **values: Any) -> None:
+def _admin_file(tmp_path: Path, **values: object) -> None:
     (tmp_path / "admin.toml").write_bytes(tomli_w.dumps(values).encode())
 
 
@@ -117,7 +117,7 @@ def test_pin_hash_belongs_to_the_administrators_file(tmp_path: Path, pin_hash: s
 # --- the app ---------------------------------------------------------------------------------------------
 
 
-def _kiosk_app(tmp_path: Path, data_dir: Path, pin_hash: str | None = None, **config: Any) -> KabinetApp:
+def _kiosk_app(tmp_path: Path, data_dir: Path, pin_hash: str | None = None, **config: object) -> KabinetApp:
     _admin_file(tmp_path, kiosk=True, **({"admin_pin_hash": pin_hash} if pin_hash else {}))
     return make_app(tmp_path, data_dir, **config)
 

@@ -22,7 +22,7 @@ HAPPY = account_number(HAPPY_PATH_APARTMENT)
 PASSWORD = DEMO_PASSWORD
 
 
-def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
+def make_app(tmp_path: Path, data_dir: Path, **config: object) -> KabinetApp:
     """The app on the embedded portal in ``data_dir``, with config files of its own under ``tmp_path``."""
     cfg = load_config(
         user_path=tmp_path / "config.toml", admin_path=tmp_path / "admin.toml", overrides=config
