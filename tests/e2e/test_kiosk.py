@@ -367,6 +367,8 @@ async def test_half_typed_login_is_wiped_too(tmp_path: Path, app_data_dir: Path)
 
 
 async def test_console_profile_writes_rub_and_draws_no_braille(tmp_path: Path, app_data_dir: Path) -> None:
+    from widgets.charts import MonthlyBarChart
+
     app = make_app(tmp_path, app_data_dir, console_profile=True)
     async with app.run_test(size=(80, 24)) as pilot:
         assert str(Money(102312)) == "1\u00a0023,12\u00a0руб."
@@ -376,8 +378,8 @@ async def test_console_profile_writes_rub_and_draws_no_braille(tmp_path: Path, a
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         app.open_screen("payment_history")
         await wait_for(pilot, lambda: bool(app.screen.query("MonthlyBarChart")))
-        chart = app.screen.query_one("MonthlyBarChart")
-        assert chart.console_profile is True  # type: ignore[attr-defined]
+        chart = app.screen.query_one(MonthlyBarChart)
+        assert chart.console_profile is True
         await settle(pilot)
         text = app.export_screenshot()
         assert not any(0x2800 <= ord(char) <= 0x28FF for char in text)

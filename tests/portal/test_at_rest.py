@@ -172,7 +172,8 @@ async def test_embedded_portal_data_folder_is_private(tmp_path: Path, sqlite_tem
     shutil.copyfile(sqlite_template, data_dir / "portal.sqlite3")
     (data_dir / "portal.sqlite3").chmod(0o644)
     async with EmbeddedPortal(data_dir=data_dir) as embedded:
-        assert await embedded._app.state.portal.mailer.send(  # type: ignore[union-attr]
+        assert embedded._app is not None
+        assert await embedded._app.state.portal.mailer.send(
             OutgoingMail("resident@example.com", "Код", "Код восстановления: 123456")
         )
     assert_private(data_dir)
