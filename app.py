@@ -2,7 +2,8 @@
 
 Thin on purpose: the App class, its screens, global keys and ``main()``. The non-visual core is in
 ``tui/`` (client, models, config, formatting, translations), screens in ``screens/``, widgets in
-``widgets/``. Heavy parts (the embedded portal, charts) are imported after the first paint.
+``widgets/``, the App's mixins and themes in ``application/``, the embedded portal, ``serve-ssh`` and
+``hash-pin`` in ``hosting/``. Heavy parts (the embedded portal, charts) are imported after the first paint.
 """
 
 from __future__ import annotations
@@ -19,48 +20,26 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from screens.key_order import KeyOrderMixin
-from screens.shared_terminal import SharedTerminalMixin
-from screens.terminal_size import TerminalSizeMixin
+from application.key_order import KeyOrderMixin
+from application.shared_terminal import SharedTerminalMixin
+from application.terminal_size import TerminalSizeMixin
+from application.themes import apply_look
 from tui.config import Config, ConfigError, load_config, save_user_preferences
 from tui.i18n import DEFAULT_LANGUAGE, Language, Translator, is_language
 from widgets.keys import translate_bindings
-from widgets.themes import apply_look
 
 if TYPE_CHECKING:
+    from hosting.embedded import EmbeddedPortal
     from tui.client import PortalClient
-    from tui.embedded import EmbeddedPortal
 
 __version__ = "0.1.0"
-
-#: Screens by name, imported when first opened (charts and tables cost start-up time otherwise).
-SCREENS_BY_NAME: dict[str, str] = {
-    "home": "screens.home:HomeScreen",
-    "readings": "screens.readings:ReadingsScreen",
-    "reading_history": "screens.reading_history:ReadingHistoryScreen",
-    "payment_history": "screens.payment_history:PaymentHistoryScreen",
-    "statement": "screens.statement:StatementScreen",
-    "registration": "screens.registration:RegistrationScreen",
-    "recovery": "screens.recovery:RecoveryScreen",
-    "readings_without_login": "screens.readings_without_login:ReadingsWithoutLoginScreen",
-    "payment": "screens.payment:PaymentScreen",
-    "capital_repair_payment": "screens.capital_repair_payment:CapitalRepairPaymentScreen",
-    "receipts": "screens.receipts:ReceiptsScreen",
-    "profile": "screens.profile:ProfileScreen",
-}
-#: Screens that need a logged-in resident (the command palette offers them only then).
-RESIDENT_SCREENS: tuple[str, ...] = ("home", "readings", "reading_history", "payment_history", "statement")
-RESIDENT_SCREENS += ("payment", "capital_repair_payment")
-RESIDENT_SCREENS += ("receipts", "profile")
-PUBLIC_SCREENS: tuple[str, ...] = ("registration", "recovery", "readings_without_login")
-PUBLIC_SCREENS += ("capital_repair_payment",)
 
 
 class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None]):
     """The app: one resident at a time, on the embedded demo portal or a deployed one.
 
-    Shared terminals (idle logout, kiosk mode) are in :mod:`screens.shared_terminal`, the too-small
-    terminal check in :mod:`screens.terminal_size`, keys typed in a burst in :mod:`screens.key_order`.
+    Shared terminals (idle logout, kiosk mode) are in :mod:`application.shared_terminal`, the too-small
+    terminal check in :mod:`application.terminal_size`, keys typed in a burst in :mod:`application.key_order`.
     """
 
     TITLE = "Личный кабинет"
@@ -98,11 +77,11 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
     # --- start-up -----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        from screens.login import LoginScreen
-
         self.title = self.t("app.title")
         self.sub_title = self.t("app.subtitle")
-        self.push_screen(LoginScreen())
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)  # checked against the bindings by check_keymap()
+        self.open_screen("login")
         # The portal (and httpx) load once the login screen is on the terminal, not before.
         self.call_after_refresh(self.connect_portal)
         self._started = True
@@ -132,18 +111,21 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
         if self.config.server_url:
             self.client = PortalClient(base_url=self.config.server_url)
         else:
-            from tui.embedded import EmbeddedPortal
+            from hosting.embedded import EmbeddedPortal
 
             embedded = EmbeddedPortal(data_dir=self.embedded_data_dir)
             await embedded.__aenter__()
             self.embedded = embedded
             self.demo_login = embedded.demo_account()
             self.client = PortalClient(transport=embedded.transport)
+        from screens.base import PortalReady
+        from screens.registry import declared_screens
+
         for screen in self.screen_stack:
             # Screens that waited for the portal (the login screen's demo hint) go on now.
-            ready = getattr(screen, "on_portal_ready", None)
-            if ready is not None:
-                ready()
+            screen.post_message(PortalReady())
+        # Every screen's module, for the palette and the home menu: now, not on the first paint.
+        declared_screens()
 
     async def on_unmount(self) -> None:
         if self.client is not None:
@@ -154,10 +136,10 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
     # --- screens ------------------------------------------------------------------------------------
 
     def open_screen(self, name: str, **kwargs: Any) -> None:
-        """Push the screen called ``name`` (see :data:`SCREENS_BY_NAME`), importing it on first use."""
-        module_name, _, class_name = SCREENS_BY_NAME[name].partition(":")
-        screen_class = getattr(importlib.import_module(module_name), class_name)
-        self.push_screen(screen_class(**kwargs))
+        """Push the screen called ``name`` (its ``SPEC.name``), importing its module on first use."""
+        from screens.registry import screen_class
+
+        self.push_screen(screen_class(name)(**kwargs))
 
     def resident_logged_in(self, account_number: str) -> None:
         """After a successful login: remember the number (not in kiosk mode) and go home."""
@@ -169,14 +151,12 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
 
     def forget_resident(self) -> None:
         """Log out locally: wipe the token and every screen with what was typed on it."""
-        from screens.login import LoginScreen
-
         if self.client is not None:
             self.client.forget()
         self.account_number = None
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.push_screen(LoginScreen())
+        self.open_screen("login")
 
     @work(exclusive=True, group="logout", exit_on_error=False)
     async def logout(self) -> None:
@@ -197,13 +177,15 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
     # --- keys and commands --------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        from screens.help import HelpScreen
+        from screens.base import PortalScreen
 
-        topic = getattr(self.screen, "HELP_TOPIC", "general")
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(topic))
+        screen = self.screen
+        topic = screen.SPEC.help_topic if isinstance(screen, PortalScreen) else "general"
+        if not (isinstance(screen, PortalScreen) and screen.SPEC.name == "help"):
+            self.open_screen("help", topic=topic)
 
     def action_toggle_language(self) -> None:
+        from screens.base import PortalScreen
         from widgets.relabel import relabel
 
         self.config.language = "en" if self.config.language == "ru" else "ru"
@@ -215,9 +197,8 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
         translate_bindings(self, self.t)
         relabel(self, self.t)  # the app's title and sub-title
         for screen in self.screen_stack:
-            retranslate = getattr(screen, "retranslate_keys", None)
-            if retranslate is not None:
-                retranslate()
+            if isinstance(screen, PortalScreen):
+                screen.retranslate_keys()
             relabel(screen, self.t)  # every word on every screen, what was typed kept
         self.refresh_bindings()
 
@@ -229,11 +210,14 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
             self.push_screen(CommandPalette(self.t, id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from screens.registry import palette_specs
+
         t = self.t
-        names = RESIDENT_SCREENS if self.account_number else PUBLIC_SCREENS
-        for name in names:
+        for spec in palette_specs(logged_in=bool(self.account_number)):
             yield SystemCommand(
-                t(f"command.{name}"), t(f"command.{name}_help"), lambda n=name: self.open_screen(n)
+                t(f"command.{spec.name}"),
+                t(f"command.{spec.name}_help"),
+                lambda name=spec.name: self.open_screen(name),
             )
         yield SystemCommand(t("command.help"), t("command.help_help"), self.action_help)
         yield SystemCommand(t("command.language"), t("command.language_help"), self.action_toggle_language)
@@ -242,6 +226,40 @@ class KabinetApp(KeyOrderMixin, SharedTerminalMixin, TerminalSizeMixin, App[None
             yield SystemCommand(t("command.logout"), t("command.logout_help"), self.logout)
         if not self.config.kiosk:
             yield SystemCommand(t("command.quit"), t("command.quit_help"), self.action_quit)
+
+
+def binding_ids() -> set[str]:
+    """The ids of every key binding of the app, its screens and their widgets (for ``[keymap]``)."""
+    from textual.dom import DOMNode
+
+    from screens.home import menu_bindings
+    from screens.registry import declared_screens, menu_specs
+
+    declared_screens()  # imports every screen and the widgets they use
+    ids = {binding.id for binding in menu_bindings(menu_specs()) if binding.id}
+    classes: list[type[DOMNode]] = [DOMNode]
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        if cls is KabinetApp or cls.__module__.split(".")[0] in {"screens", "widgets"}:
+            merged = cls._merged_bindings
+            if merged is not None:
+                ids |= {b.id for bindings in merged.key_to_bindings.values() for b in bindings if b.id}
+    return ids
+
+
+def check_keymap(config: Config) -> None:
+    """Refuse a ``[keymap]`` entry that names no binding of the app (its keys were checked on reading)."""
+    if not config.keymap:
+        return
+    known = binding_ids()
+    unknown = sorted(set(config.keymap) - known)
+    if unknown:
+        raise ConfigError(
+            config.sources.get("keymap", "settings"),
+            f"names {', '.join(unknown)}, which no key binding has; known ids: {', '.join(sorted(known))}",
+            "keymap",
+        )
 
 
 #: argparse's own messages (``%``-templates, as argparse fills them) → their catalogue keys.
@@ -316,14 +334,18 @@ def build_parser(language: Language = DEFAULT_LANGUAGE) -> argparse.ArgumentPars
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``kabinet`` and ``python app.py``; ``serve-ssh`` and ``hash-pin`` go elsewhere."""
+    """Entry point of ``kabinet`` and ``python app.py``; the servers and ``hash-pin`` go elsewhere."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve-ssh"]:
-        from tui.sshserver import main as serve_ssh
+        from hosting.sshserver import main as serve_ssh
 
         return int(serve_ssh(argv[1:]))
+    if argv[:1] == ["serve-web"]:
+        from hosting.webserver import main as serve_web
+
+        return int(serve_web(argv[1:]))
     if argv[:1] == ["hash-pin"]:
-        from tui.kiosk import main as hash_pin
+        from hosting.kiosk import main as hash_pin
 
         return hash_pin(argv[1:])
     args = build_parser(cli_language(argv)).parse_args(argv)
@@ -338,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                 "idle_timeout_seconds": args.idle_timeout,
             },
         )
+        check_keymap(config)
     except ConfigError as exc:
         print(f"kabinet: {exc}", file=sys.stderr)
         return 2
@@ -346,6 +369,13 @@ def main(argv: list[str] | None = None) -> int:
     app = KabinetApp(config, embedded_data_dir=args.data_dir)
     app.run()
     return app.return_code or 0  # 1 after a crash; ADMIN_EXIT_CODE after the administrator's PIN
+
+
+def warm_up() -> None:
+    """For the fork server (``hosting.forkserver``): run the app once to its login screen before forking."""
+    from application.warmup import warm_up as run_once
+
+    run_once(lambda config: KabinetApp(config))
 
 
 def _ignore_terminal_signals() -> None:

@@ -1,6 +1,6 @@
 """Load the demo portal with concurrent clients; print requests per second and p50/p99 latency.
 
-With the cache on (the default), repeated reads are answered from memory (portal/cache.py);
+With the cache on (the default), repeated reads are answered from memory (portal/kit/cache.py);
 "no cache" rows show the same reads computed from the database every time.
 
 Serves the demo portal on loopback (uvicorn, one worker) on SQLite and, when PostgreSQL is reachable,

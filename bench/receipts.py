@@ -32,9 +32,9 @@ import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from portal.app import build_state, create_app  # noqa: E402
-from portal.clock import Clock, add_months  # noqa: E402
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number  # noqa: E402
 from portal.demo.seed import seed_demo  # noqa: E402
+from portal.kit.clock import Clock, add_months  # noqa: E402
 from portal.migrations import upgrade  # noqa: E402
 from portal.models import Account  # noqa: E402
 from portal.receipts.document import ReceiptDocument  # noqa: E402

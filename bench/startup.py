@@ -68,7 +68,7 @@ def time_to_marker(command: list[str], env: dict[str, str], timeout: float = 30.
 
 async def seed(data_dir: Path) -> None:
     sys.path.insert(0, str(ROOT))
-    from tui.embedded import EmbeddedPortal
+    from hosting.embedded import EmbeddedPortal
 
     async with EmbeddedPortal(data_dir=data_dir):
         pass

@@ -100,9 +100,10 @@ def ms(seconds: float) -> str:
 
 async def measure(rows: int, runs: int) -> None:
     from app import KabinetApp
-    from screens.reading_history import ReadingHistoryScreen, reading_rows
+    from hosting.embedded import EmbeddedPortal
+    from screens.reading_history import ReadingHistoryScreen
     from tui.config import load_config
-    from tui.embedded import EmbeddedPortal
+    from tui.history_tables import reading_rows
 
     history = generated_history(rows)
     work = Path(tempfile.mkdtemp(prefix="kabinet-tables-"))

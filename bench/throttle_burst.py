@@ -81,7 +81,7 @@ FLOWS = [
         lambda i: "/registration",
         lambda i: {
             "account_number": UNREGISTERED,
-            "receipt_total": f"0.{i + 1:02d}",
+            "receipt_total_kopecks": i + 1,
             "email": "attacker@example.ru",
             "email_repeat": "attacker@example.ru",
             "accept_terms": True,
@@ -139,7 +139,7 @@ FLOWS = [
         "capital repair payment (unknown numbers)",
         "POST",
         lambda i: "/public/capital-repair/payments",
-        lambda i: {"capital_repair_account": str(8_000_000 + i), "amount": "10.00", "provider": "a3"},
+        lambda i: {"capital_repair_account": str(8_000_000 + i), "amount_kopecks": 1000, "provider": "a3"},
         lambda s: min(s.public_payments_per_window, s.throttle_client_free_failures),
         lambda i: {"Idempotency-Key": f"burst-{i}"},
     ),

@@ -8,8 +8,10 @@ from portal import health
 from portal.accounts.endpoints import router as accounts_router
 from portal.auth.endpoints import router as auth_router
 from portal.captcha.endpoints import router as captcha_router
-from portal.errors import FIELD_NAMES, ApiError, error_responses, unprocessable
 from portal.history.endpoints import router as history_router
+from portal.kit.errors import FIELD_NAMES, RepeatedQueryParameter, error_responses, unprocessable
+from portal.notify.endpoints import router as notify_router
+from portal.operators.router import operator_router
 from portal.payments.endpoints import router as payments_router
 from portal.profile.endpoints import router as profile_router
 from portal.readings.endpoints import router as readings_router
@@ -28,12 +30,7 @@ async def single_query_values(request: Request) -> None:
     seen: set[str] = set()
     for name, _value in request.query_params.multi_items():
         if name in seen:
-            raise ApiError(
-                422,
-                "validation_error",
-                f"Параметр «{FIELD_NAMES.get(name, name)}» указан в запросе несколько раз.",
-                field=name,
-            )
+            raise RepeatedQueryParameter(name=FIELD_NAMES.get(name, name), field=name)
         seen.add(name)
 
 
@@ -54,7 +51,9 @@ for router in (
     history_router,
     captcha_router,
     profile_router,
+    notify_router,
     receipts_router,
     payments_router,
+    operator_router,
 ):
     api_router.include_router(router)

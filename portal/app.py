@@ -12,19 +12,19 @@ from sqlalchemy import func, select
 
 from portal import __version__
 from portal.api import API_PREFIX, api_router
-from portal.cache import InvalidationListener, ResidentCache
-from portal.clock import Clock
-from portal.db import create_engine, create_sessionmaker
-from portal.errors import install_error_handlers
-from portal.guards import BodyLimitMiddleware, refuse_nul
+from portal.kit.cache import InvalidationListener, ResidentCache
+from portal.kit.clock import Clock
+from portal.kit.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from portal.kit.errors import document_error_codes, install_error_handlers
+from portal.kit.guards import BodyLimitMiddleware, refuse_nul
+from portal.kit.state import PortalState
+from portal.kit.storage import secure_storage, use_sandbox_secrets
+from portal.kit.views import CachedViewsMiddleware
 from portal.mail import Mailer
 from portal.security.passwords import PasswordHashing
 from portal.security.tokens import TokenDigest
 from portal.settings import Settings
-from portal.state import PortalState
-from portal.storage import secure_storage, use_sandbox_secrets
 from portal.throttling.service import Throttle, ThrottlePolicy
-from portal.views import CachedViewsMiddleware
 
 log = logging.getLogger("kabinet.portal")
 
@@ -47,6 +47,19 @@ async def _prepare_database(state: PortalState) -> None:
             await session.commit()
 
 
+async def prepare_database(settings: Settings) -> None:
+    """Migrate, and in demo mode seed the demo on first start, on an engine of its own, closed after.
+
+    For an embedder that prepares the database apart from serving (the terminal app does it in a thread
+    with an event loop of its own) and then creates the app with ``create_app(..., prepare_database=False)``.
+    """
+    state = build_state(settings)
+    try:
+        await _prepare_database(state)
+    finally:
+        await state.engine.dispose()
+
+
 def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
     secure_storage(settings)  # folders 0700, files 0600, whatever the umask; mended on every start
     engine = create_engine(
@@ -59,13 +72,16 @@ def build_state(settings: Settings, clock: Clock | None = None) -> PortalState:
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
+        read_sessionmaker=create_read_sessionmaker(engine),
         clock=clock or Clock(),
         hashing=PasswordHashing(settings.argon2_time_cost, settings.argon2_memory_cost),
         tokens=TokenDigest(settings.secret_key),
         mailer=Mailer(settings),
         # SQLite serves one process, so its own invalidations are all there is; PostgreSQL turns the
         # cache on once the invalidation listener is connected (see the lifespan).
-        cache=ResidentCache(enabled=settings.cache_enabled and settings.is_sqlite),
+        cache=ResidentCache(
+            enabled=settings.cache_enabled and settings.is_sqlite, max_bytes=settings.cache_max_bytes
+        ),
         throttle=Throttle(
             ThrottlePolicy(
                 account_free_failures=settings.throttle_free_failures,
@@ -100,6 +116,7 @@ def _document_edge_errors(app: FastAPI) -> None:
                 if "requestBody" in operation:
                     responses.setdefault("400", {"description": "The body is not JSON", "content": error})
                     responses.setdefault("413", {"description": "The body is too large", "content": error})
+        document_error_codes(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -153,5 +170,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
         app.include_router(sandbox_router)
     app.add_middleware(CachedViewsMiddleware)
     # Added last, runs first: the body limit before anything reads a body.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger=(("/api/v1/operator/imports/", settings.import_max_body_bytes),),
+    )
     return app

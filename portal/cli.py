@@ -9,10 +9,14 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from portal.settings import Settings
+
+if TYPE_CHECKING:
+    from portal.exports.service import ExportRequest
 
 
 def app_from_env() -> FastAPI:
@@ -36,7 +40,7 @@ def _apply_common(args: argparse.Namespace) -> None:
 async def _prepare(settings: Settings, *, seed: bool) -> tuple[int, int] | None:
     """Migrate (and seed); PostgreSQL's connection limits for the pool check of ``serve``."""
     from portal.app import _prepare_database, build_state
-    from portal.db import server_connection_limits
+    from portal.kit.db import server_connection_limits
 
     state = build_state(settings)
     try:
@@ -53,7 +57,7 @@ async def _prepare(settings: Settings, *, seed: bool) -> tuple[int, int] | None:
 
 def pool_problem(settings: Settings, workers: int, limits: tuple[int, int] | None) -> str | None:
     """Why ``workers`` processes with these pool settings could run PostgreSQL out of connections."""
-    from portal.db import connection_budget, connections_needed
+    from portal.kit.db import connection_budget, connections_needed
 
     if limits is None:
         return None
@@ -202,6 +206,242 @@ def cmd_reconcile_a3(args: argparse.Namespace) -> int:
     return asyncio.run(_reconcile_a3(Settings(), day))
 
 
+async def _export(settings: Settings, request: ExportRequest, out: Path | None) -> int:
+    from portal.app import build_state
+    from portal.exports.service import ExportTotals, export_chunks, log_export
+
+    state = build_state(settings)
+    totals = ExportTotals()
+    # A file is written under a temporary name and renamed when complete: a failed export leaves none.
+    partial = out.with_name(out.name + ".partial") if out is not None else None
+    try:
+        async with state.sessionmaker() as session:
+            sink = partial.open("wb") if partial is not None else sys.stdout.buffer
+            try:
+                async for chunk in export_chunks(session, request, totals):
+                    sink.write(chunk)
+                sink.flush()
+            finally:
+                if partial is not None:
+                    sink.close()
+        if partial is not None and out is not None:
+            partial.replace(out)
+    finally:
+        if partial is not None and partial.exists():
+            partial.unlink()
+        log_export(request, totals, f"the command line ({os.environ.get('USER', 'unknown user')})")
+        await state.engine.dispose()
+    if out is not None:
+        print(f"{out}: {totals.records} record(s), control sum {totals.total or '-'}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write one export file (or stdout); exit 2 with a message naming the option when one is wrong."""
+    from portal.exports.service import (
+        ExportInputError,
+        ExportKind,
+        ExportRequest,
+        parse_day,
+        parse_encoding,
+        parse_period,
+    )
+
+    try:
+        kind = ExportKind(args.export_kind)
+        encoding = parse_encoding(args.encoding)
+        day = None
+        if kind is ExportKind.READINGS:
+            day = parse_period(args.period)
+        elif kind is ExportKind.PAYMENTS:
+            day = parse_day(args.date)
+    except ExportInputError as exc:
+        print(f"kabinet-portal export {args.export_kind}: {exc}", file=sys.stderr)
+        return 2
+    request = ExportRequest(kind, day, encoding, with_email=getattr(args, "with_email", False))
+    _apply_common(args)
+    return asyncio.run(_export(Settings(), request, args.out))
+
+
+async def _operator_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.app import build_state
+    from portal.operators.service import create_key, list_keys, revoke_key
+
+    state = build_state(settings)
+    try:
+        async with state.sessionmaker() as session:
+            now = state.clock.now()
+            if args.action == "create":
+                try:
+                    secret, info = await create_key(session, state.tokens, args.name, now)
+                except ValueError as exc:
+                    print(f"kabinet-portal operator-key create: {exc}", file=sys.stderr)
+                    return 2
+                await session.commit()
+                print(f"Operator key {info.id} ({info.name}) created. It is shown only this once:")
+                print(secret)
+                return 0
+            if args.action == "list":
+                keys = await list_keys(session)
+                if not keys:
+                    print("No operator keys.")
+                for key in keys:
+                    used = key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "never"
+                    revoked = (
+                        f"revoked {key.revoked_at.isoformat(timespec='seconds')}"
+                        if key.revoked_at
+                        else "active"
+                    )
+                    created = key.created_at.isoformat(timespec="seconds")
+                    print(f"{key.id:>4}  {key.name:<30} created {created}  last used {used}  {revoked}")
+                return 0
+            outcome = await revoke_key(session, args.id, now)
+            await session.commit()
+            if outcome is None:
+                print(f"There is no operator key {args.id}.", file=sys.stderr)
+                return 1
+            print(f"Operator key {args.id} {'is revoked' if outcome else 'was already revoked'}.")
+            return 0
+    finally:
+        await state.engine.dispose()
+
+
+def cmd_operator_key(args: argparse.Namespace) -> int:
+    _apply_common(args)
+    return asyncio.run(_operator_keys(Settings(), args))
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+    import time
+
+    from portal.app import build_state
+    from portal.exchange.service import import_paths, record_run
+    from portal.migrations import upgrade
+
+    operator = args.operator or getpass.getuser()
+    started = time.monotonic()
+    state = build_state(settings)
+    try:
+        await upgrade(state.engine)
+        async with state.sessionmaker() as session:
+            report = await import_paths(
+                session,
+                args.paths,
+                skip_bad=args.skip_bad,
+                encoding=args.encoding,
+                operator=operator,
+                skip_unchanged=not args.no_skip,
+                progress=lambda message: print(
+                    f"[{time.monotonic() - started:7.1f} s] {message}", file=sys.stderr, flush=True
+                ),
+            )
+            if report.status == "refused":
+                await session.rollback()
+                await record_run(session, report, operator=operator, started_at=dt.datetime.now(dt.UTC))
+                await session.commit()
+            else:
+                await session.commit()
+    finally:
+        await state.engine.dispose()
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    if report.error_count > len(report.errors):
+        print(f"… и ещё {report.error_count - len(report.errors)} ошибок", file=sys.stderr)
+    if report.status == "refused":
+        print(
+            f"Загрузка отклонена: {report.error_count} ошибок, в базу ничего не записано "
+            "(исправьте файлы или запустите с --skip-bad).",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Загрузка №{report.import_id}: прочитано строк {report.lines_read}, пропущено {report.skipped_lines}"
+    )
+    for name, counts in report.counts.items():
+        print(
+            f"  {name:<15} строк {counts.lines:>9}  добавлено {counts.inserted:>9}  "
+            f"изменено {counts.updated:>9}  удалено {counts.deleted:>9}"
+            + ("  (файлы и база не менялись с прошлой загрузки)" if counts.unchanged else "")
+        )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Validate and import the billing center's files (docs/exchange.md) in one transaction."""
+    _apply_common(args)
+    return asyncio.run(_import(Settings(), args))
+
+
+async def _notify(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.app import build_state
+    from portal.notify.sender import Options, Sender
+
+    both = not args.receipts and not args.reminders
+    options = Options(
+        receipts=args.receipts or both,
+        reminders=args.reminders or both,
+        batch=args.batch,
+        rate=args.rate,
+        dry_run=args.dry_run,
+        resend_uncertain=args.resend_uncertain,
+    )
+    state = build_state(settings)
+    try:
+        from portal.migrations import upgrade
+
+        await upgrade(state.engine)
+        report = await Sender(state, options).run()
+    finally:
+        await state.engine.dispose()
+    if not report.jobs:
+        print("Nothing is due today: no charged month for receipts, no reading window to remind of.")
+    for job in report.jobs:
+        counts = report.counts[job.kind]
+        month = f"{job.period:%Y-%m}"
+        if args.dry_run:
+            print(f"{job.kind:<17} {month}: would send {counts.due}")
+            continue
+        print(
+            f"{job.kind:<17} {month}: sent {counts.sent}, skipped {counts.skipped}, failed {counts.failed}, "
+            f"uncertain {counts.uncertain}, remaining {counts.remaining}"
+        )
+    if report.expired:
+        print(
+            f"{report.expired} letter(s) a stopped sender left between DATA and the server's answer are "
+            "now uncertain (maybe delivered): not sent again; --resend-uncertain sends them.",
+            file=sys.stderr,
+        )
+    if report.stopped:
+        print(f"Stopped: {report.stopped}. The next run sends the rest.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    """Send the month's receipts and the reading reminders that are due (for a timer or cron)."""
+    if args.batch is not None and args.batch < 1:
+        print("--batch must be 1 or more", file=sys.stderr)
+        return 2
+    if args.rate is not None and args.rate < 0:
+        print("--rate must be 0 (no limit) or more letters per second", file=sys.stderr)
+        return 2
+    _apply_common(args)
+    settings = Settings()
+    if not args.dry_run:
+        settings.check_production_safety()
+        from portal.settings import DEFAULT_PUBLIC_URL
+
+        if not settings.demo and settings.public_url == DEFAULT_PUBLIC_URL:
+            print(
+                f"KABINET_PUBLIC_URL is {DEFAULT_PUBLIC_URL}: the letters' unsubscribe links would lead "
+                "nowhere. Set the portal's address as residents reach it (https://…) or run with --demo.",
+                file=sys.stderr,
+            )
+            return 2
+    return asyncio.run(_notify(settings, args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kabinet-portal",
@@ -248,6 +488,82 @@ def build_parser() -> argparse.ArgumentParser:
     common(reconcile)
     reconcile.add_argument("--date", required=True, help="the report's day, YYYY-MM-DD")
     reconcile.set_defaults(func=cmd_reconcile_a3)
+
+    export = sub.add_parser("export", help="write a file for the billing system (see docs/exchange-out.md)")
+    kinds = export.add_subparsers(dest="export_kind", required=True)
+
+    def export_options(p: argparse.ArgumentParser) -> None:
+        common(p)
+        p.add_argument("--out", type=Path, help="the file to write (default: standard output)")
+        p.add_argument(
+            "--encoding", default="utf-8", help="utf-8 (default, decimal point) or cp1251 (decimal comma)"
+        )
+        p.set_defaults(func=cmd_export)
+
+    readings = kinds.add_parser(
+        "readings", help="every reading accepted in a billing period, replaced ones marked"
+    )
+    readings.add_argument("--period", required=True, help="the billing period, YYYY-MM")
+    export_options(readings)
+    payments = kinds.add_parser("payments", help="payments made through the portal on a day, stornos marked")
+    payments.add_argument("--date", required=True, help="the day the payments are booked on, YYYY-MM-DD")
+    export_options(payments)
+    registrations = kinds.add_parser(
+        "registrations", help="accounts with a login and their registration date"
+    )
+    registrations.add_argument(
+        "--with-email",
+        action="store_true",
+        help="add the residents' e-mail addresses (see docs/exchange-out.md)",
+    )
+    export_options(registrations)
+
+    notify = sub.add_parser(
+        "notify",
+        help="e-mail the month's receipts and the reading reminders due (each letter once; for a timer)",
+    )
+    common(notify)
+    notify.add_argument("--receipts", action="store_true", help="only receipts (default: both)")
+    notify.add_argument("--reminders", action="store_true", help="only reading reminders (default: both)")
+    notify.add_argument("--batch", type=int, help="letters claimed at a time (KABINET_NOTIFY_BATCH)")
+    notify.add_argument(
+        "--rate", type=float, help="letters per second at most, 0: no limit (KABINET_NOTIFY_RATE)"
+    )
+    notify.add_argument("--dry-run", action="store_true", help="count the letters due, send nothing")
+    notify.add_argument(
+        "--resend-uncertain",
+        action="store_true",
+        help="send again letters whose sender stopped mid-transaction (maybe delivered; same Message-ID)",
+    )
+    notify.set_defaults(func=cmd_notify)
+
+    keys = sub.add_parser("operator-key", help="create, list or revoke keys of the operator API")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key; its secret is printed only this once")
+    create.add_argument("name", help="who or what uses the key, e.g. the billing system's name")
+    common(create)
+    listing = actions.add_parser("list", help="every key: id, name, created, last used, revoked")
+    common(listing)
+    revoke = actions.add_parser("revoke", help="revoke a key for good")
+    revoke.add_argument("id", type=int)
+    common(revoke)
+    keys.set_defaults(func=cmd_operator_key)
+
+    importer = sub.add_parser(
+        "import",
+        help="validate and import the billing center's CSV files (docs/exchange.md); exit 1 when refused",
+    )
+    common(importer)
+    importer.add_argument("paths", nargs="+", type=Path, help="files or directories of *.csv")
+    importer.add_argument("--skip-bad", action="store_true", help="import without the bad lines (listed)")
+    importer.add_argument("--encoding", choices=["utf-8", "cp1251"], help="default: detected per file")
+    importer.add_argument("--operator", help="who runs the import (default: the OS user)")
+    importer.add_argument(
+        "--no-skip",
+        action="store_true",
+        help="merge every kind even when its files and table are as the last import left them",
+    )
+    importer.set_defaults(func=cmd_import)
     return parser
 
 

@@ -8,8 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from portal import __version__
-from portal.deps import State
-from portal.errors import database_unavailable, error_responses, render_error
+from portal.kit.deps import State
+from portal.kit.errors import database_unavailable, error_responses, render_error
 
 router = APIRouter(tags=["health"])
 

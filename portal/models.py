@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, UTCDateTime
+from portal.kit.db import Base, UTCDateTime
 
 Timestamp = UTCDateTime()
 
@@ -46,6 +46,8 @@ class ReadingSource(enum.StrEnum):
     WITHOUT_LOGIN = "without_login"
     INSPECTOR = "inspector"
     IMPORT = "import"
+    #: Taken by a remote reading system (АСКУЭ) and loaded by the billing center's import.
+    REMOTE = "remote"
 
 
 class ReadingStatus(enum.StrEnum):
@@ -83,6 +85,8 @@ class Account(Base):
     owner_name: Mapped[str] = mapped_column(String(200))
     area_m2: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     residents: Mapped[int] = mapped_column(Integer)
+    #: The apartment as the billing system names it (``address`` already ends with ``, кв. N``).
+    apartment: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     meters: Mapped[list[Meter]] = relationship(back_populates="account", order_by="Meter.id")
     capital_repair: Mapped[CapitalRepairAccount | None] = relationship(back_populates="account")
@@ -150,6 +154,8 @@ class Meter(Base):
     decimals: Mapped[int] = mapped_column(Integer)
     installed_on: Mapped[dt.date] = mapped_column(Date)
     next_verification_on: Mapped[dt.date] = mapped_column(Date)
+    #: The day the meter was taken off (no readings are accepted after it); None while in service.
+    removed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     #: Bumped by every reading submission: the first statement of a submission, so that concurrent
     #: submissions for the same meter run one after another (a row lock on PostgreSQL).
     lock_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -160,6 +166,8 @@ class Meter(Base):
     __table_args__ = (
         CheckConstraint("integer_digits BETWEEN 1 AND 9", name="integer_digits_range"),
         CheckConstraint("decimals BETWEEN 0 AND 3", name="decimals_range"),
+        # The billing center's import finds a meter by its account and serial number.
+        UniqueConstraint("account_id", "serial_number", name="uq_meters_account_serial"),
     )
 
 
@@ -184,7 +192,18 @@ class Reading(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
-        Index("ix_readings_meter_period", "meter_id", "period"),
+        # Covering (see docs in migration 0005): a meter's history is an index-only scan on PostgreSQL,
+        # a few contiguous index pages instead of one heap page per month's reading.
+        Index(
+            "ix_readings_meter_history",
+            "meter_id",
+            "period",
+            "submitted_at",
+            "id",
+            postgresql_include=["value", "rollover", "source", "status"],
+        ),
+        #: The export of a period's readings reads one period of every meter.
+        Index("ix_readings_period", "period"),
         # Exactly one accepted reading per meter and period: the last guard against races.
         Index(
             "uq_readings_accepted_meter_period",
@@ -210,12 +229,22 @@ class Charge(Base):
     tariff_kopecks: Mapped[int] = mapped_column(Integer)
     charged_kopecks: Mapped[int] = mapped_column(BigInteger)
     recalculation_kopecks: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Penalties (пени) charged with the month, as the billing system computed them.
+    penalties_kopecks: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
     service: Mapped[Service] = relationship()
 
     __table_args__ = (
         UniqueConstraint("account_id", "service_id", "period"),
-        Index("ix_charges_account_period", "account_id", "period"),
+        # Covering: an account's 36 months of charges are contiguous index pages (an index-only scan
+        # on PostgreSQL) although each monthly load puts the rows themselves on other heap pages.
+        Index(
+            "ix_charges_account_statement",
+            "account_id",
+            "period",
+            "service_id",
+            postgresql_include=["volume", "tariff_kopecks", "charged_kopecks", "recalculation_kopecks"],
+        ),
     )
 
 
@@ -232,12 +261,23 @@ class Payment(Base):
     purpose: Mapped[str] = mapped_column(String(20))
     #: The payment service's or bank's own reference; unique per channel.
     external_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    #: When the money moved: the moment the payment service completed a card payment (or the portal
+    #: credited it, when the service gave no time), the moment a storno was recorded. None for payments
+    #: recorded before this column existed and for payments collected elsewhere without a time.
+    paid_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
 
     __table_args__ = (
         # Negative: a storno (a card payment the payment service refunded), see portal/payments.
         CheckConstraint("amount_kopecks <> 0", name="amount_nonzero"),
         UniqueConstraint("channel", "external_id"),
-        Index("ix_payments_account_paid_on", "account_id", "paid_on"),
+        # Covering, for the same reason as the charges' index.
+        Index(
+            "ix_payments_account_history",
+            "account_id",
+            "paid_on",
+            "id",
+            postgresql_include=["amount_kopecks", "channel", "purpose"],
+        ),
     )
 
 
@@ -256,6 +296,21 @@ class User(Base):
     account: Mapped[Account] = relationship()
 
 
+class UserAccount(Base):
+    """An account a login works on: its own (the one it registered) and those attached to it since.
+
+    ``account_id`` is unique: an account belongs to at most one login, whether as its own or attached,
+    so concurrent registrations and attachments of one account cannot both succeed.
+    """
+
+    __tablename__ = "user_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    attached_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
 class AccessToken(Base):
     """An opaque token (session, readings-without-login, recovery code); only its HMAC is stored."""
 
@@ -270,7 +325,8 @@ class AccessToken(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     last_used_at: Mapped[dt.datetime] = mapped_column(Timestamp)
-    expires_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    #: Indexed: expired tokens are deleted a bounded batch at a time, oldest first (portal/auth).
+    expires_at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
 
 
 class FailureCounter(Base):
@@ -404,3 +460,119 @@ class SandboxPayment(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
 
     __table_args__ = (UniqueConstraint("provider", "order_id"),)
+
+
+class OperatorKey(Base):
+    """A key of the billing center's operator API; only its HMAC is stored (the secret is shown once).
+
+    Kept apart from residents' tokens (``sessions``): a resident's token is never an operator key,
+    nor the reverse.
+    """
+
+    __tablename__ = "operator_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hmac: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+
+
+class PayeeRecord(Base):
+    """A payee with its bank requisites, loaded by the billing center's import (see docs/exchange.md).
+
+    ``code`` is what ``services.payee`` names (``billing_center``, ``capital_repair_fund`` …).
+    """
+
+    __tablename__ = "payees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    short_name: Mapped[str] = mapped_column(String(120))
+    inn: Mapped[str] = mapped_column(String(12))
+    kpp: Mapped[str] = mapped_column(String(9))
+    account: Mapped[str] = mapped_column(String(20))
+    bank_name: Mapped[str] = mapped_column(String(45))
+    bic: Mapped[str] = mapped_column(String(9))
+    correspondent_account: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+
+
+class OpeningBalance(Base):
+    """What an account owed one payee at the start of a month, per the billing system (+ owes, − prepaid)."""
+
+    __tablename__ = "opening_balances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    payee: Mapped[str] = mapped_column(String(40))
+    period: Mapped[dt.date] = mapped_column(Date)
+    balance_kopecks: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("account_id", "payee", "period"),)
+
+
+class ImportRun(Base):
+    """One run of the billing center's import: who, what (checksum of the files), counts, outcome."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+    #: The OS user or operator who ran it.
+    operator: Mapped[str] = mapped_column(String(120))
+    #: sha256 over the files' bytes in the order given (hex).
+    checksum: Mapped[str] = mapped_column(String(64))
+    files: Mapped[str] = mapped_column(Text)
+    #: ``imported`` or ``refused`` (a refused import wrote nothing but this row).
+    status: Mapped[str] = mapped_column(String(20))
+    lines_read: Mapped[int] = mapped_column(Integer, default=0)
+    lines_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    #: JSON: per kind, lines read, rows inserted, updated, deleted.
+    counts: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class MailSubscription(Base):
+    """What an account's resident chose to get by e-mail: the monthly receipt, reading reminders."""
+
+    __tablename__ = "mail_subscriptions"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    receipt: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class MailDelivery(Base):
+    """One letter of ``kabinet-portal notify``: at most one per (account, month, kind).
+
+    ``state`` moves claimed → sending → sent (or failed / rejected / uncertain); see portal/notify.
+    """
+
+    __tablename__ = "mail_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    #: The month the letter is about (the receipt's period; the reading window's closing month).
+    period: Mapped[dt.date] = mapped_column(Date)
+    #: ``receipt``, ``reminder_open`` or ``reminder_closing`` (portal.notify.service.Kind).
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    #: Which sender process holds the claim (host:pid:random) and since when.
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: The letter's Message-ID: the same on every attempt (a resend can be recognised as one).
+    message_id: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(Timestamp, nullable=True)
+    #: The SMTP server's reply or the error's name (never the letter's content).
+    detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "period", "kind"),
+        Index("ix_mail_deliveries_period_kind_state", "period", "kind", "state"),
+    )

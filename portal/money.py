@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any
 
-#: A typed amount of rubles, as documented in the API schema and checked whole (``fullmatch``): ASCII
-#: digits only (``\d`` would also take other scripts' digits, ``١٢٣``), thousands optionally separated by
-#: a space (also non-breaking or narrow), at most two decimals after ``.`` or ``,``; spaces around and a
-#: trailing ``₽`` are allowed. The same text in ECMAScript and Python regular expressions.
-AMOUNT_PATTERN = r"^ *[0-9]{1,3}(?:[ \u00a0\u202f]?[0-9]{3})*(?:[.,][0-9]{1,2})? *(?:₽ *)?$"
-_AMOUNT = re.compile(AMOUNT_PATTERN)
+from pydantic import BeforeValidator, StrictInt
 
 
-class AmountFormatError(ValueError):
-    """The text is not an amount of rubles with at most two decimals."""
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's ``integer`` takes ``1.0`` too; a fraction, a string or ``true`` stays refused.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def parse_rubles(text: str) -> int:
-    """Kopecks from a typed ruble amount: ``1023.12``, ``1023,12``, ``1 023,12``, ``1023``.
-
-    Thousands may be separated by a space (also non-breaking); at most two decimals; no sign.
-    """
-    if not _AMOUNT.fullmatch(text):
-        raise AmountFormatError(text)
-    cleaned = text.replace("₽", "").strip(" ")
-    digits = re.sub(r"[ \u00a0\u202f]", "", cleaned).replace(",", ".")
-    try:
-        value = Decimal(digits)
-    except InvalidOperation as exc:  # pragma: no cover - the pattern already guarantees digits
-        raise AmountFormatError(text) from exc
-    return int((value * 100).to_integral_value(ROUND_HALF_UP))
+#: An amount in a request: integer kopecks, as every amount of the API travels (``1.0`` counts as ``1``).
+KopecksInput = Annotated[StrictInt, BeforeValidator(_whole_number)]
 
 
 def kopecks_to_decimal(kopecks: int) -> Decimal:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from portal.clock import add_months, month_start
-from portal.errors import ApiError
+from portal.kit.clock import add_months, month_start
+from portal.kit.errors import DomainError
 
 #: The longest range a history answers (a statement of five years is 60 months).
 MAX_YEARS = 5
@@ -25,6 +25,27 @@ MAX_YEARS = 5
 #: arithmetic near year 9999 would overflow.
 MIN_DATE = dt.date(2000, 1, 1)
 MAX_DATE = dt.date(2099, 12, 31)
+
+
+class DateOutOfRange(DomainError):
+    status_code = 422
+    code = "date_out_of_range"
+    message = f"Дата должна быть не раньше {MIN_DATE:%d.%m.%Y} и не позже {MAX_DATE:%d.%m.%Y}."
+
+
+class InvalidPeriod(DomainError):
+    status_code = 422
+    code = "invalid_period"
+    message = "Начало периода позже конца."
+    field = "date_from"
+
+
+class PeriodTooLong(DomainError):
+    status_code = 422
+    code = "period_too_long"
+    message = f"Период не может быть длиннее {MAX_YEARS} лет: сократите его."
+    field = "date_to"
+
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -51,6 +72,24 @@ IsoDate = Annotated[
     dt.date,
     BeforeValidator(_iso_date_only),
     WithJsonSchema({"type": "string", "pattern": DATE_PATTERN}),
+]
+
+
+#: A month from 2000-01 to 2099-12 as ``YYYY-MM``: how every month travels in the API (answers, and the
+#: receipt's month in URLs). A month is not a day, so it never travels as its first day.
+MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
+def month_text(period: dt.date) -> str:
+    """``2026-10`` for any day of October 2026."""
+    return f"{period:%Y-%m}"
+
+
+#: A month in an answer: the services keep the first day (a ``date``), the wire says ``YYYY-MM``.
+Month = Annotated[
+    dt.date,
+    PlainSerializer(month_text, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN, "examples": ["2026-10"]}),
 ]
 
 
@@ -90,21 +129,11 @@ def date_range(date_from: dt.date, date_to: dt.date) -> DateRange:
     """Check a range the resident asked for; raises :class:`ApiError` (422) naming the problem."""
     for field, value in (("date_from", date_from), ("date_to", date_to)):
         if not MIN_DATE <= value <= MAX_DATE:
-            raise ApiError(
-                422,
-                "date_out_of_range",
-                f"Дата должна быть не раньше {MIN_DATE:%d.%m.%Y} и не позже {MAX_DATE:%d.%m.%Y}.",
-                field=field,
-            )
+            raise DateOutOfRange(field=field)
     if date_from > date_to:
-        raise ApiError(422, "invalid_period", "Начало периода позже конца.", field="date_from")
+        raise InvalidPeriod()
     if date_to > _add_years(date_from, MAX_YEARS):
-        raise ApiError(
-            422,
-            "period_too_long",
-            f"Период не может быть длиннее {MAX_YEARS} лет: сократите его.",
-            field="date_to",
-        )
+        raise PeriodTooLong()
     return DateRange(date_from, date_to)
 
 

@@ -11,7 +11,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from portal.clock import add_months, month_start
+from portal.kit.clock import add_months, month_start
 from portal.settings import Settings
 
 _MONTHS_GENITIVE = (
@@ -55,7 +55,7 @@ def _day_of(month: dt.date, day: int) -> dt.date:
 
 
 def reading_window(settings: Settings, today: dt.date) -> ReadingWindow:
-    """The reading window on ``today`` (a date in billing time, see :meth:`portal.clock.Clock.today`).
+    """The reading window on ``today`` (a date in billing time, see :meth:`portal.kit.clock.Clock.today`).
 
     Readings are accepted from ``reading_window_start_day`` to ``reading_window_end_day``, both
     included, or every day when ``reading_window_always_open`` is set.

@@ -15,6 +15,9 @@ DEFAULT_SECRET_KEY = "kabinet-demo-secret-key-do-not-use-in-production"  # noqa:
 DEFAULT_PAYMENT_SECRET = "kabinet-sandbox-payment-secret"  # noqa: S105 - sandbox only
 
 
+#: The portal's address in the demo (``kabinet-portal serve``'s default); real letters need the real one.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
 #: The least entropy a secret key may have, as :func:`estimated_entropy_bits` estimates it.
 MIN_SECRET_BITS = 128
 
@@ -95,13 +98,21 @@ class Settings(BaseSettings):
     #: How long a request waits for a free connection before it is answered 503 with Retry-After.
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    #: Requests one operator key may make to the operator API per minute (exports are whole files).
+    operator_requests_per_minute: int = Field(default=30, ge=1)
+
     #: The largest request body taken (bytes); larger ones are refused with 413 before they are read.
     #: The API's largest honest body (a readings submission, a PayMO notification) is a few KiB.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    #: … of the operator's batch import (500 records of text values, a few hundred bytes each).
+    import_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     #: Serve sessions and residents' views from memory, kept coherent by invalidations (see
-    #: portal/cache.py; on PostgreSQL through LISTEN/NOTIFY).
+    #: portal/kit/cache.py; on PostgreSQL through LISTEN/NOTIFY).
     cache_enabled: bool = True
+    #: The most memory one process's cache may hold (bytes of cached answers and sessions, counted as
+    #: in portal/cache.py); the least recently used entries go first. Per worker.
+    cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
 
     # Mail.
     smtp_host: str = ""
@@ -112,6 +123,19 @@ class Settings(BaseSettings):
     mail_from: str = "Личный кабинет <noreply@kabinet.local>"
     #: Maildir folder used when no SMTP host is set.
     outbox_dir: Path | None = None
+    #: The portal's address as residents reach it (letters' unsubscribe links point here).
+    public_url: str = DEFAULT_PUBLIC_URL
+
+    # E-mailed receipts and reading reminders (``kabinet-portal notify``, portal/notify).
+    #: Letters claimed (and sent) at a time, through one SMTP connection.
+    notify_batch: int = Field(default=100, ge=1, le=10000)
+    #: At most this many letters per second (0: as fast as the server takes them).
+    notify_rate: float = Field(default=10.0, ge=0)
+    #: A claim older than this whose letter was never started belongs to a crashed sender: it is sent
+    #: again by the next run. Must be longer than one batch takes (``notify_batch`` / ``notify_rate``).
+    notify_claim_timeout_seconds: int = Field(default=900, ge=1)
+    #: Attempts of a letter the server refused for now (4xx) or could not be reached for.
+    notify_max_attempts: int = Field(default=5, ge=1)
 
     # Card payments (portal/payments). With the sandbox on, both payment services are in-process twins.
     #: Run the payment services' sandbox twins in-process (default: on in demo mode, off otherwise).

@@ -8,8 +8,10 @@ screen and everything typed on it stay), and an unreachable portal into a messag
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar, cast
 
+from textual.message import Message
 from textual.screen import Screen
 
 from tui.errors import PortalError, PortalUnavailable, SessionExpired, TooManyAttempts
@@ -23,6 +25,61 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class ScreenSpec:
+    """What the app needs to know of a screen, declared once on its class (``SPEC``).
+
+    The app's registry, the command palette, the home menu and its footer keys are derived from these
+    declarations (``screens/registry.py``); a screen's module is named after it (``screens/<name>.py``).
+    Its catalogue keys are :meth:`catalogue_keys`, its help section ``## … {#<help_topic>}``.
+    """
+
+    name: str
+    """How the app opens it (``open_screen("reading_history")``), and the stem of its catalogue keys."""
+    title_key: str
+    """The catalogue key of its title."""
+    help_topic: str = "general"
+    """The help section F1 opens at."""
+    offered_to: Literal["resident", "public", "everyone"] | None = "resident"
+    """Who the command palette offers it to: logged in only, before login only, or both; None: nobody
+    (it is opened otherwise, like the login screen)."""
+    menu_key: str | None = None
+    """Its key on the home screen, where the menu lists it; None: not in the home menu. A Latin
+    letter key gets its Cyrillic-layout twin (``p`` → ``p,з``)."""
+    in_footer: bool = True
+    """Whether the home footer shows its key (80 columns hold only some; the menu names every key)."""
+    more_keys: tuple[str, ...] = ()
+    """Further keys that open it from home, shown nowhere (``k`` for the receipts)."""
+    order: int = 0
+    """Its place in the home menu and in the command palette (smaller first)."""
+
+    @property
+    def needs_login(self) -> bool:
+        return self.offered_to == "resident"
+
+    @property
+    def binding_id(self) -> str:
+        """The id of its key binding on the home screen (for ``[keymap]`` in the config)."""
+        return self.name.replace("_", "-")
+
+    def catalogue_keys(self) -> list[str]:
+        """The translation keys it needs in every catalogue."""
+        keys = [self.title_key]
+        if self.offered_to is not None:
+            keys += [f"command.{self.name}", f"command.{self.name}_help"]
+        if self.menu_key is not None:
+            keys += [f"nav.{self.name}", f"footer.{self.name}"]
+        return keys
+
+
+#: The declaration of a screen that declares none (a base, a screen not opened by name).
+UNDECLARED = ScreenSpec("", "app.title", offered_to=None)
+
+
+class PortalReady(Message):
+    """The portal is reachable (the embedded one has started): screens that waited for it go on."""
+
+
 class CallAbandoned(Exception):
     """The resident declined to log in again or to retry: the call is given up quietly."""
 
@@ -30,10 +87,8 @@ class CallAbandoned(Exception):
 class PortalScreen(Screen[None]):
     """Base of the app's screens."""
 
-    #: The FAQ section F1 opens for this screen (see screens/help.py).
-    HELP_TOPIC: ClassVar[str] = "general"
-    #: The translation key of the screen's title.
-    TITLE_KEY: ClassVar[str] = "app.title"
+    #: The screen's declaration: its name, title, help topic, menu key and who may open it.
+    SPEC: ClassVar[ScreenSpec] = UNDECLARED
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -59,7 +114,13 @@ class PortalScreen(Screen[None]):
         return client
 
     def on_screen_resume(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
+
+    def account_number_known(self, number: str) -> None:
+        """A screen above learnt the resident's account number (registered, password recovered).
+
+        Called on the screen below before that screen leaves; the login screen fills the number in.
+        """
 
     def error_text(self, error: Exception) -> str:
         """The resident's words for a failed portal call."""

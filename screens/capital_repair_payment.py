@@ -5,7 +5,7 @@ apartment's account at the fund. Without login (F6 on the login screen), as the 
 лицевого счета указанного в квитанции в блоке РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ» first; the portal
 answers with the masked address and the amount due, which prefills «Сумма»; «Далее оплата
 осуществляется стандартным способом» — the same form, QR code and live status as «Оплата»
-(:class:`~screens.payment.PaymentFlowScreen`).
+(:class:`~screens.payment_base.PaymentFlowScreen`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ContentSwitcher, Input, Label, Static
 
-from screens.base import CallAbandoned
-from screens.payment import FLOW, RECEIPT_CODE, PaymentFlowScreen, ReceiptCodeView
+from screens.base import CallAbandoned, ScreenSpec
+from screens.payment_base import FLOW, RECEIPT_CODE, PaymentFlowScreen
 from tui.errors import PortalError
 from tui.formatting import Money, format_month
 from tui.models import (
@@ -33,6 +33,7 @@ from tui.models import (
 )
 from widgets.filtered_input import FilteredInput
 from widgets.payment_flow import PaymentFlow
+from widgets.receipt_code import ReceiptCodeView
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -49,8 +50,14 @@ _ACCOUNT: Final = re.compile(r"\d{6,20}")
 class CapitalRepairPaymentScreen(PaymentFlowScreen):
     """«Оплата взноса ФКР», with or without login."""
 
-    HELP_TOPIC = "capital_repair_payment"
-    TITLE_KEY = "payment.capital_repair"
+    SPEC = ScreenSpec(
+        "capital_repair_payment",
+        "payment.capital_repair",
+        help_topic="capital_repair_payment",
+        offered_to="everyone",
+        menu_key="f8",
+        order=60,
+    )
     DEFAULT_CSS = """
     CapitalRepairPaymentScreen #capital-repair-lookup { height: 1fr; padding: 0 1; }
     CapitalRepairPaymentScreen #capital-repair-lookup > .intro { height: auto; margin-bottom: 1; }
@@ -90,7 +97,7 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
             yield ReceiptCodeView(t, id=RECEIPT_CODE)
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         if self.public:
             self.query_one("#capital-repair-account", Input).focus()
         else:

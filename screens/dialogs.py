@@ -1,4 +1,5 @@
-"""Modal dialogs: confirm, retry when the portal is unreachable, log in again when a session lapsed."""
+"""Modal dialogs: confirm, retry when the portal is unreachable, log in again when a session lapsed,
+and the terms of use to read before registering."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from typing import TYPE_CHECKING, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui.errors import PortalError, PortalUnavailable
+from tui.i18n import Translator
 
 if TYPE_CHECKING:
     from app import KabinetApp
@@ -166,3 +168,43 @@ class ReloginDialog(_Dialog):
             self.query_one("#password", Input).value = ""
         else:
             self.dismiss(True)
+
+
+class TermsDialog(ModalScreen[None]):
+    """The terms of use of the service, to read before ticking «Принять условия соглашения»."""
+
+    DEFAULT_CSS = """
+    TermsDialog { align: center middle; }
+    TermsDialog > Vertical {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    TermsDialog #terms-title { text-style: bold; margin-bottom: 1; }
+    TermsDialog #terms-scroll { height: auto; max-height: 16; }
+    TermsDialog Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape,f3", "dismiss", show=False)]
+
+    def __init__(self, t: Translator) -> None:
+        super().__init__()
+        self.t = t
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.t("registration.terms_title"), id="terms-title")
+            with VerticalScroll(id="terms-scroll"):
+                yield Static(self.t("registration.terms_text"), id="terms-text")
+            with Horizontal():
+                yield Button(self.t("common.close"), id="terms-close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#terms-close", Button).focus()
+
+    @on(Button.Pressed, "#terms-close")
+    def _close(self) -> None:
+        self.dismiss(None)

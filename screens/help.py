@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Markdown
 
-from screens.base import PortalScreen
+from screens.base import PortalScreen, ScreenSpec
 from tui.help import help_markdown
 from widgets.header import Header
 
@@ -15,7 +15,7 @@ from widgets.header import Header
 class HelpScreen(PortalScreen):
     """The help document with the current screen's topic first; Esc or F1 closes it."""
 
-    TITLE_KEY = "help.title"
+    SPEC = ScreenSpec("help", "help.title", offered_to=None)
     DEFAULT_CSS = """
     HelpScreen VerticalScroll {
         height: 1fr;

@@ -74,7 +74,7 @@ class HistoryScreen(PortalScreen):
         yield  # pragma: no cover
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         self.query_one(PeriodForm).focus()
         self.action_show()
 

@@ -2,42 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
+from screens.registry import menu_specs
 from tui.errors import PortalError
-from tui.formatting import format_date, format_day_month, format_month, format_reading, trim_zeros
+from tui.formatting import format_date, format_month, format_reading, trim_zeros
+from tui.keyboard import with_layout_twin
 from tui.models import AccountSummary
+from tui.reading_window import window_text
 from widgets.header import Header
 
-#: The home menu: screen name → its translation key (the command palette offers the same).
-MENU: tuple[str, ...] = ("readings", "reading_history", "payment_history", "statement")
-MENU += ("payment", "capital_repair_payment")
-MENU += ("receipts", "profile")
-#: The key of each menu entry, shown in front of it: f3, f4 and f6 are not in the footer (80 columns).
-MENU_KEYS: dict[str, str] = {
-    "readings": "F2",
-    "reading_history": "F3",
-    "payment_history": "F4",
-    "statement": "F6",
-    "payment": "F7",
-    "capital_repair_payment": "F8",
-    "receipts": "F9",
-    "profile": "P",
-}
+
+def menu_bindings(menu: Iterable[ScreenSpec]) -> list[Binding]:
+    """The home screen's key for each screen of its menu (ids for ``[keymap]``: ``reading-history``)."""
+    bindings: list[Binding] = []
+    for spec in menu:
+        if spec.menu_key is None:
+            continue
+        action, description = f"open({spec.name!r})", f"footer.{spec.name}"
+        keys = with_layout_twin(spec.menu_key)
+        bindings.append(Binding(keys, action, description, id=spec.binding_id, show=spec.in_footer))
+        bindings += [
+            Binding(with_layout_twin(key), action, description, show=False) for key in spec.more_keys
+        ]
+    return bindings
 
 
 class HomeScreen(PortalScreen):
     """What the resident sees after logging in; every screen is one key away."""
 
-    HELP_TOPIC = "home"
-    TITLE_KEY = "home.title"
+    SPEC = ScreenSpec("home", "home.title", help_topic="home", order=0)
     DEFAULT_CSS = """
     HomeScreen #home-body { height: 1fr; }
     HomeScreen #home-info { width: 1fr; padding: 0 1; }
@@ -47,26 +50,21 @@ class HomeScreen(PortalScreen):
     HomeScreen .due { text-style: bold; }
     HomeScreen #home-status { color: $text-muted; height: auto; }
     """
-    #: The footer at 80 columns holds f2, f7, f8, f9, p, f10 and f1 (the menu names f3, f4 and f6 with
-    #: their keys); the command palette's hint gives way to them here, ctrl+p still opens it.
+    #: The footer at 80 columns holds the menu's shown keys (f2, f7, f8, f9, p), f10 and f1; the menu
+    #: names the others with their keys; the command palette's hint gives way to them here (ctrl+p
+    #: still opens it). The menu's keys come from the screens' declarations (:func:`menu_bindings`).
     BINDINGS = [
-        Binding("f2", "open('readings')", "footer.readings", id="readings"),
-        Binding("f3", "open('reading_history')", "footer.reading_history", id="reading-history", show=False),
-        Binding("f4", "open('payment_history')", "footer.payment_history", id="payment-history", show=False),
-        Binding("f6", "open('statement')", "footer.statement", id="statement", show=False),
-        Binding("f7", "open('payment')", "footer.payment", id="payment"),
-        Binding(
-            "f8",
-            "open('capital_repair_payment')",
-            "footer.capital_repair_payment",
-            id="capital-repair-payment",
-        ),
-        Binding("f9", "open('receipts')", "footer.receipts", id="receipts"),
-        Binding("k,л", "open('receipts')", "footer.receipts", show=False),
-        Binding("p,з", "open('profile')", "footer.profile", id="profile"),
         Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh", show=False),
         Binding("f10", "logout", "footer.logout", id="logout"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: The home menu: the declared screens that have a key here, in their order.
+        self.menu = menu_specs()
+        # The menu's keys come before the screen's own, in the footer as in the menu.
+        self._bindings = BindingsMap.merge([BindingsMap(menu_bindings(self.menu)), self._bindings])
+        self.retranslate_keys()
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -82,7 +80,7 @@ class HomeScreen(PortalScreen):
                 yield Static("", id="home-last-payment", classes="block")
             with Vertical(id="home-menu"):
                 yield OptionList(
-                    *[Option(self._menu_prompt(name), id=name) for name in MENU],
+                    *[Option(self._menu_prompt(spec), id=spec.name) for spec in self.menu],
                     id="home-options",
                 )
         yield Footer(compact=True, show_command_palette=False)
@@ -111,17 +109,16 @@ class HomeScreen(PortalScreen):
         if self.is_mounted:
             self.load_summary()
 
-    def _menu_prompt(self, name: str) -> Text:
+    def _menu_prompt(self, spec: ScreenSpec) -> Text:
         """A menu entry: its key in front of the screen's name, in the current language."""
-        return Text.assemble((f"{MENU_KEYS[name]:<4}", "dim"), self.t(f"nav.{name}"))
+        key = self.kabinet.config.keymap.get(spec.binding_id, spec.menu_key or "").split(",")[0]
+        return Text.assemble((f"{key.upper():<4}", "dim"), self.t(f"nav.{spec.name}"))
 
     def relabel(self) -> None:
         """After a language switch (widgets/relabel.py): the menu and the blocks, in the new language."""
         menu = self.query_one("#home-options", OptionList)
-        for index in range(menu.option_count):
-            name = menu.get_option_at_index(index).id
-            if name is not None:
-                menu.replace_option_prompt_at_index(index, self._menu_prompt(name))
+        for index, spec in enumerate(self.menu):
+            menu.replace_option_prompt_at_index(index, self._menu_prompt(spec))
         self.load_summary()
 
     @work(exclusive=True, group="summary", exit_on_error=False)
@@ -187,16 +184,7 @@ class HomeScreen(PortalScreen):
                 ]
             )
         )
-        window = summary.reading_window
-        if window.always_open:
-            window_text = t("home.window_always_open")
-        elif window.open and window.closes_on is not None:
-            window_text = t("home.window_open", day_month=format_day_month(window.closes_on, lang))
-        elif window.opens_on is not None:
-            window_text = t("home.window_closed", day_month=format_day_month(window.opens_on, lang))
-        else:
-            window_text = window.message
-        self.query_one("#home-window", Static).update(window_text)
+        self.query_one("#home-window", Static).update(window_text(t, summary.reading_window, "home"))
         warnings = []
         for warning in summary.warnings:
             key = (

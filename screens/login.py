@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from screens.base import PortalScreen
+from screens.base import PortalReady, PortalScreen, ScreenSpec
 from tui.errors import PortalError, PortalUnavailable, ValidationFailed
 from widgets.filtered_input import FilteredInput
 from widgets.header import Header
@@ -17,8 +17,7 @@ from widgets.header import Header
 class LoginScreen(PortalScreen):
     """The first screen: log in, or go where an unregistered resident can."""
 
-    HELP_TOPIC = "login"
-    TITLE_KEY = "login.title"
+    SPEC = ScreenSpec("login", "login.title", help_topic="login", offered_to=None)
     DEFAULT_CSS = """
     LoginScreen Vertical#login-form {
         width: 60;
@@ -82,12 +81,19 @@ class LoginScreen(PortalScreen):
             self.query_one("#account-number", Input).focus()
         self._show_demo_hint()
 
-    def on_portal_ready(self) -> None:
+    def on_portal_ready(self, _: PortalReady) -> None:
         self._show_demo_hint()
         pending, self._pending_login = self._pending_login, None
         if pending is not None:
             # Enter was pressed while the portal was starting: sent now, from this screen's own task.
             self.call_later(self._login, *pending)
+
+    def account_number_known(self, number: str) -> None:
+        """Back from registration or recovery: the number filled in, the password to type."""
+        self.query_one("#account-number", Input).value = number
+        password = self.query_one("#password", Input)
+        password.value = ""
+        self.set_focus(password)
 
     def _show_demo_hint(self) -> None:
         hint = self.query_one("#demo-hint", Static)

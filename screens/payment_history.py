@@ -7,62 +7,34 @@ contribution, told apart by their fill as well as colour; the totals line says t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from screens.base import ScreenSpec
 from screens.history_base import HistoryScreen
-from tui.i18n import Translator
-from tui.models import PaymentHistory, PaymentRow, PaymentTotals
+from tui.history_tables import payment_columns, payment_rows, totals_text
+from tui.models import PaymentHistory
 from widgets.charts import MonthlyBarChart
-from widgets.sortable_table import ColumnType, SortableTable, TableColumn
+from widgets.sortable_table import SortableTable
 
 if TYPE_CHECKING:
     from tui.client import PortalClient
 
 
-def payment_columns(t: Translator) -> list[TableColumn]:
-    """The table's columns in the resident's language."""
-    return [
-        TableColumn("paid_on", t("payment_history.column_date"), ColumnType.DATE),
-        TableColumn("amount", t("payment_history.column_amount"), ColumnType.MONEY),
-        TableColumn("purpose", t("payment_history.column_purpose")),
-        TableColumn("channel", t("payment_history.column_channel")),
-    ]
-
-
-def payment_rows(t: Translator, payments: Iterable[PaymentRow]) -> list[tuple[object, ...]]:
-    """One table row per payment, in :func:`payment_columns` order."""
-    return [
-        (
-            payment.paid_on,
-            payment.amount,
-            t(f"payment_history.purpose_{payment.purpose.value}"),
-            t(f"payment_history.channel_{payment.channel.value}"),
-        )
-        for payment in payments
-    ]
-
-
-def totals_text(t: Translator, totals: PaymentTotals) -> str:
-    """«Всего оплачено: … · Итого за ЖКУ: … · Итого взносов на капремонт: …»."""
-    return " · ".join(
-        [
-            t("payment_history.total", amount=totals.total),
-            t("payment_history.total_utilities", amount=totals.utilities),
-            t("payment_history.total_capital_repair", amount=totals.capital_repair),
-        ]
-    )
-
-
 class PaymentHistoryScreen(HistoryScreen):
     """«История платежей»: period form, table of payments, totals, chart of payments by month."""
 
-    HELP_TOPIC = "payment_history"
-    TITLE_KEY = "payment_history.title"
+    SPEC = ScreenSpec(
+        "payment_history",
+        "payment_history.title",
+        help_topic="payment_history",
+        menu_key="f4",
+        in_footer=False,
+        order=30,
+    )
     EXPORT_NAME = "istoriya-platezhey"
 
     DEFAULT_CSS = """
@@ -133,4 +105,4 @@ class PaymentHistoryScreen(HistoryScreen):
         self.toggle_class("-chart-hidden")
 
 
-__all__ = ["PaymentHistoryScreen", "payment_columns", "payment_rows", "totals_text"]
+__all__ = ["PaymentHistoryScreen"]

@@ -17,17 +17,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from tui.errors import CaptchaRejected, PortalError
 from tui.models import Captcha, CaptchaPurpose
+from tui.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from widgets.captcha import CaptchaImage
 from widgets.header import Header
+from widgets.mail_subscriptions import MailSubscriptionsForm
 
 Form = Literal["email", "password"]
-
-#: The portal's password rules (SECURITY.md): the screen checks what it can before asking.
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
 
 PURPOSES: dict[Form, CaptchaPurpose] = {
     "email": CaptchaPurpose.EMAIL_CHANGE,
@@ -67,8 +65,7 @@ PROFILE_ERRORS: dict[str, str] = {
 class ProfileScreen(PortalScreen):
     """«Профиль»: two forms in tabs, «Смена e-mail» and «Смена пароля», each with its captcha."""
 
-    HELP_TOPIC = "profile"
-    TITLE_KEY = "profile.title"
+    SPEC = ScreenSpec("profile", "profile.title", help_topic="profile", menu_key="p", order=80)
     DEFAULT_CSS = """
     ProfileScreen TabbedContent { height: 1fr; }
     ProfileScreen TabPane { padding: 0; }
@@ -95,6 +92,7 @@ class ProfileScreen(PortalScreen):
         Binding("f2", "save", "footer.save", id="save"),
         Binding("f3", "show_form('email')", "footer.email_form", id="email-form"),
         Binding("f4", "show_form('password')", "footer.password_form", id="password-form"),
+        Binding("f6", "show_letters", "footer.letters_form", id="letters-form"),
         Binding("f5,ctrl+r", "new_captcha", "footer.new_captcha", id="new-captcha"),
         Binding("r,к", "new_captcha", "footer.new_captcha", show=False),
         Binding("escape", "back", "footer.back", id="back"),
@@ -164,10 +162,12 @@ class ProfileScreen(PortalScreen):
                 )
                 yield from self._captcha_part("password")
                 yield Static("", id="password-message", classes="message", markup=False)
+            with TabPane(t("profile.letters_section"), id="letters-tab"):
+                yield MailSubscriptionsForm(t, id="letters")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         for scroll in self.query(VerticalScroll):
             scroll.can_focus = False
         self.load_profile()
@@ -183,6 +183,10 @@ class ProfileScreen(PortalScreen):
 
     @on(TabbedContent.TabActivated, "#profile-tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "letters-tab":
+            if self.query_one(MailSubscriptionsForm).saved is None:
+                self.load_letters()
+            return
         form: Form = "password" if event.pane.id == "password-tab" else "email"
         if self.captchas[form] is None:
             self.fetch_captcha(form)
@@ -230,7 +234,48 @@ class ProfileScreen(PortalScreen):
         self._input("email-new" if form == "email" else "password-current").focus()
 
     def action_new_captcha(self) -> None:
-        self.fetch_captcha(self.form)
+        if not self._on_letters():
+            self.fetch_captcha(self.form)
+
+    # --- letters: the receipt and reading reminders by e-mail --------------------------------------
+
+    def _on_letters(self) -> bool:
+        return self.query_one("#profile-tabs", TabbedContent).active == "letters-tab"
+
+    def action_show_letters(self) -> None:
+        """F6: the «Письма» tab, its first switch focused."""
+        self.query_one("#profile-tabs", TabbedContent).active = "letters-tab"
+        self.query_one(MailSubscriptionsForm).focus_first()
+
+    @work(exclusive=True, group="letters", exit_on_error=False)
+    async def load_letters(self) -> None:
+        form = self.query_one(MailSubscriptionsForm)
+        try:
+            subscriptions = await self.portal(lambda client: client.mail_subscriptions())
+        except CallAbandoned:
+            return
+        except PortalError as exc:
+            form.say(self.error_text(exc), error=True)
+            return
+        form.show(subscriptions)
+
+    @on(MailSubscriptionsForm.Changed)
+    def _letters_changed(self, event: MailSubscriptionsForm.Changed) -> None:
+        self._save_letters(event.receipt, event.reminders)
+
+    @work(exclusive=True, group="letters", exit_on_error=False)
+    async def _save_letters(self, receipt: bool, reminders: bool) -> None:
+        form = self.query_one(MailSubscriptionsForm)
+        try:
+            saved = await self.portal(
+                lambda client: client.set_mail_subscriptions(receipt=receipt, reminders=reminders)
+            )
+        except CallAbandoned:
+            return
+        except PortalError as exc:
+            form.failed(self.error_text(exc))
+            return
+        form.show(saved, self.t("profile.saved"))
 
     def fetch_captcha(self, form: Form) -> None:
         if form == "email":
@@ -271,7 +316,8 @@ class ProfileScreen(PortalScreen):
         self.app.pop_screen()
 
     def action_save(self) -> None:
-        self.save(self.form)
+        if not self._on_letters():  # a switch is saved as it is ticked
+            self.save(self.form)
 
     @on(Button.Pressed, "#email-save")
     def _save_email(self) -> None:

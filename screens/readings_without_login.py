@@ -18,18 +18,19 @@ from typing import TypeVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, Static
 
-from screens.base import CallAbandoned, PortalScreen
-from screens.readings import ReadingsSubmitter, window_text
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
+from screens.readings_submitter import ReadingsSubmitter
 from tui.errors import PortalError, PortalUnavailable, SessionExpired
 from tui.formatting import InputError, parse_reading, reading_example
 from tui.models import PublicLookup, PublicMeter, ReadingEntry, ReadingWindow, SubmitResult
+from tui.reading_window import window_text
 from widgets.filtered_input import FilteredInput
 from widgets.header import Header
 from widgets.meter_readings import SIGN_ERROR, SIGN_OK, MeterReadingsForm
+from widgets.previous_readings import PreviousReadingsList
 
 T = TypeVar("T")
 
@@ -45,61 +46,16 @@ class Step(IntEnum):
 _STEP_IDS = {Step.ACCOUNT: "step-account", Step.PREVIOUS: "step-previous", Step.NEW: "step-new"}
 
 
-class PreviousReadingsList(VerticalScroll):
-    """Step 2: a «Предыдущее показание» field per meter; Up/Down move, Enter in the last one checks."""
-
-    DEFAULT_CSS = """
-    PreviousReadingsList { height: 1fr; }
-    PreviousReadingsList .previous-meter { height: auto; margin-bottom: 1; border-left: blank; }
-    PreviousReadingsList .previous-meter:focus-within { border-left: thick $accent; }
-    PreviousReadingsList .previous-title { text-style: bold; }
-    PreviousReadingsList .previous-entry { height: auto; }
-    PreviousReadingsList .previous-label { width: auto; padding-right: 1; }
-    PreviousReadingsList Input.previous-input {
-        width: 16; height: 1; border: none; padding: 0 1; background: $boost;
-    }
-    PreviousReadingsList Input.previous-input:focus { background: $accent 30%; }
-    PreviousReadingsList .previous-note { width: 1fr; height: auto; padding-left: 1; }
-    PreviousReadingsList .previous-note.-error { color: $text-error; text-style: bold; }
-    PreviousReadingsList .previous-note.-hint { color: $text-muted; }
-    """
-    BINDINGS = [
-        Binding("down", "move(1)", show=False),
-        Binding("up", "move(-1)", show=False),
-    ]
-    can_focus = False
-
-    class Done(Message):
-        """Enter in the last field: check the previous readings."""
-
-    @property
-    def inputs(self) -> list[Input]:
-        return list(self.query(Input))
-
-    def action_move(self, step: int) -> None:
-        inputs = self.inputs
-        focused = self.screen.focused
-        if focused in inputs:
-            index = inputs.index(focused) + step
-            if 0 <= index < len(inputs):
-                inputs[index].focus()
-
-    @on(Input.Submitted)
-    def _enter(self, event: Input.Submitted) -> None:
-        event.stop()
-        inputs = self.inputs
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-        else:
-            self.post_message(self.Done())
-
-
 class ReadingsWithoutLoginScreen(PortalScreen):
     """«Передача показаний без входа» (F5 on the login screen)."""
 
-    HELP_TOPIC = "readings_without_login"
-    TITLE_KEY = "readings_without_login.title"
+    SPEC = ScreenSpec(
+        "readings_without_login",
+        "readings_without_login.title",
+        help_topic="readings_without_login",
+        offered_to="public",
+        order=3,
+    )
     DEFAULT_CSS = """
     ReadingsWithoutLoginScreen #public-window { padding: 0 1; text-style: bold; height: auto; }
     ReadingsWithoutLoginScreen #public-steps { height: 1fr; padding: 0 1; }
@@ -160,7 +116,7 @@ class ReadingsWithoutLoginScreen(PortalScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         self.query_one("#public-window", Static).display = False
         self.query_one("#account-number", Input).focus()
 

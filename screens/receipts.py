@@ -4,13 +4,15 @@ As the FAQ says: choose the month, «Сформировать квитанцию
 the receipt is there — here a PDF saved to the downloads folder (the name is said), or, on a kiosk,
 sent to the office printer with nothing left on disk. «Отправить на e-mail» (``e``/``у``) has the
 portal mail the PDF to the registered address. Over SSH a saved file would land on the server, not on
-the resident's computer, so there e-mail is what Enter does and the screen says why.
+the resident's computer, so there e-mail is what Enter does and the screen says why. In a browser
+(``kabinet serve-web``) Enter downloads the PDF through the browser (Textual's ``deliver_binary``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,13 +21,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from tui.environment import running_over_ssh
 from tui.errors import PortalError, TooManyAttempts
 from tui.formatting import format_month
 from tui.models import ReceiptMonth
 from tui.printing import Printer, PrintFailed, print_pdf
-from tui.receipt_files import save_receipt
+from tui.receipt_files import receipt_filename, save_receipt
 from widgets.header import Header
 from widgets.status import LoadingStatus
 
@@ -33,8 +35,9 @@ from widgets.status import LoadingStatus
 class ReceiptsScreen(PortalScreen):
     """«Печать квитанций»: a table of months, and what to do with the chosen month's receipt."""
 
-    HELP_TOPIC = "receipts"
-    TITLE_KEY = "receipts.title"
+    SPEC = ScreenSpec(
+        "receipts", "receipts.title", help_topic="receipts", menu_key="f9", more_keys=("k",), order=70
+    )
     DEFAULT_CSS = """
     ReceiptsScreen #receipts-hint { padding: 0 1; height: auto; color: $text-muted; }
     ReceiptsScreen #receipts-hint.-ssh { color: $warning; text-style: bold; }
@@ -64,6 +67,11 @@ class ReceiptsScreen(PortalScreen):
     def kiosk(self) -> bool:
         return self.kabinet.config.kiosk
 
+    @property
+    def in_browser(self) -> bool:
+        """The app runs in a browser tab (``kabinet serve-web``): files go to the browser as downloads."""
+        return self.app.is_web
+
     def downloads_folder(self) -> Path:
         return self.kabinet.config.resolved_downloads_dir()
 
@@ -82,6 +90,8 @@ class ReceiptsScreen(PortalScreen):
         t = self.t
         if self.kiosk:
             return t("receipts.hint_kiosk")
+        if self.in_browser:
+            return t("receipts.hint_web")
         if self.kabinet.shared_terminal:
             return t("receipts.hint_shared_ssh")
         if self.over_ssh:
@@ -89,7 +99,7 @@ class ReceiptsScreen(PortalScreen):
         return t("receipts.hint", folder=str(self.downloads_folder()))
 
     def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
+        self.title = self.t(self.SPEC.title_key)
         table = self.query_one("#receipts-table", DataTable)
         self._add_columns(table)
         table.focus()
@@ -161,7 +171,7 @@ class ReceiptsScreen(PortalScreen):
     @on(DataTable.RowSelected, "#receipts-table")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if self.over_ssh and not self.kiosk:
+        if self.over_ssh and not self.kiosk and not self.in_browser:
             self.action_email()
         else:
             self.action_generate()
@@ -170,7 +180,7 @@ class ReceiptsScreen(PortalScreen):
         period = self.chosen_period()
         if period is None:
             self.say(self.t("receipts.empty"), error=True)
-        elif self.kabinet.shared_terminal and not self.kiosk:
+        elif self.kabinet.shared_terminal and not self.kiosk and not self.in_browser:
             # The billing center's shared SSH account: strangers' receipts must not pile up on its disk.
             self.say(self.t("receipts.save_refused_shared_ssh"), error=True)
         elif not self.busy:
@@ -203,6 +213,10 @@ class ReceiptsScreen(PortalScreen):
                 config = self.kabinet.config
                 await print_pdf(Printer(config.printer, config.print_command), pdf)
                 self.say(self.t("receipts.printed_month", printer=config.printer or "", month=month))
+            elif self.in_browser:
+                name = receipt_filename(self.kabinet.account_number or "receipt", period)
+                self.app.deliver_binary(io.BytesIO(pdf), save_filename=name, mime_type="application/pdf")
+                self.say(self.t("receipts.downloaded", name=name, month=month))
             else:
                 number = self.kabinet.account_number or "receipt"
                 path = await asyncio.to_thread(save_receipt, self.downloads_folder(), number, period, pdf)

@@ -15,41 +15,40 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical, VerticalScroll
-from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from screens.base import CallAbandoned, PortalScreen
-from screens.registration import account_number_problem, email_problem, field_problem
+from screens.base import CallAbandoned, ScreenSpec
+from screens.form_base import FormScreen
 from tui.errors import PortalError
+from tui.validation import (
+    DONE_MARK,
+    MIN_PASSWORD_LENGTH,
+    account_number_problem,
+    email_problem,
+    field_problem,
+)
 from widgets.filtered_input import FilteredInput
 from widgets.header import Header
 
 Step = Literal["request", "confirm"]
 
-#: The portal's password rule that the screen checks before asking (the rest only the portal knows).
-MIN_PASSWORD_LENGTH = 8
-
-#: The request fields the portal may name in an error → the id of the widget that holds each.
-FIELD_WIDGETS: dict[str, str] = {
-    "account_number": "recovery-account",
-    "email": "recovery-email",
-    "code": "recovery-code",
-    "new_password": "recovery-new-password",
-    "new_password_repeat": "recovery-new-password-repeat",
-}
-
 #: The code from the letter: six digits (typed with or without a space or a dash in the middle).
 CODE = re.compile(r"[0-9]{6}")
 
-ERROR_MARK = "✗ "
-DONE_MARK = "✓ "
 
-
-class RecoveryScreen(PortalScreen):
+class RecoveryScreen(FormScreen):
     """A forgotten password replaced with the help of the e-mail given at registration."""
 
-    HELP_TOPIC = "recovery"
-    TITLE_KEY = "recovery.title"
+    #: The request fields the portal may name in an error → the id of the widget that holds each.
+    FIELD_WIDGETS: ClassVar[dict[str, str]] = {
+        "account_number": "recovery-account",
+        "email": "recovery-email",
+        "code": "recovery-code",
+        "new_password": "recovery-new-password",
+        "new_password_repeat": "recovery-new-password-repeat",
+    }
+    FORM = "recovery"
+    SPEC = ScreenSpec("recovery", "recovery.title", help_topic="recovery", offered_to="public", order=2)
     DEFAULT_CSS = """
     RecoveryScreen #recovery-body { height: 1fr; }
     RecoveryScreen #recovery-form {
@@ -83,7 +82,6 @@ class RecoveryScreen(PortalScreen):
         self.step: Step = "request"
         #: The account number the code was asked for (step 2 confirms exactly this one).
         self.requested_number: str | None = None
-        self._busy = False
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -134,16 +132,7 @@ class RecoveryScreen(PortalScreen):
             yield Static("", id="recovery-message")
         yield Footer(compact=True)
 
-    def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
-        self.query_one("#recovery-body", VerticalScroll).can_focus = False
-        self.query_one("#recovery-account", Input).focus()
-
     # --- keys ---------------------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        step = self.STEP_ACTIONS.get(action)
-        return step is None or step == self.step
 
     def action_request_code(self) -> None:
         self._request()
@@ -270,78 +259,14 @@ class RecoveryScreen(PortalScreen):
         self.step = step
         for field in ("account_number", "email"):
             # Read-only in step 2: Esc goes back to change them (or to ask for another code).
-            self.query_one(f"#{FIELD_WIDGETS[field]}", Input).disabled = step != "request"
+            self.query_one(f"#{self.FIELD_WIDGETS[field]}", Input).disabled = step != "request"
         self.query_one("#recovery-request", Button).display = step == "request"
         self.query_one("#recovery-confirm", Vertical).display = step == "confirm"
         for widget in self.query(".step-request-only"):
             widget.display = step == "request"  # step 2 needs the room at 80×24
         self.refresh_bindings()
 
-    def _back_to_login(self, number: str) -> None:
+    def _back_to_login(self, number: str | None) -> None:
         """The new password works: back to the login screen with the account number filled in."""
-        from screens.login import LoginScreen
-
-        stack = self.app.screen_stack
-        below = stack[-2] if len(stack) >= 2 else None
-        if isinstance(below, LoginScreen):
-            below.query_one("#account-number", Input).value = number
-            password = below.query_one("#password", Input)
-            password.value = ""
-            below.set_focus(password)
         self.app.notify(DONE_MARK + self.t("recovery.success"), timeout=8)
-        self.app.pop_screen()
-
-    def _show_portal_error(self, exc: PortalError) -> None:
-        self._message("")
-        field = exc.field if exc.field in FIELD_WIDGETS else None
-        if field is not None:
-            self._field_error(field, self.error_text(exc))
-            self._focus_field(field)
-        else:
-            # Throttling (with its minutes) and anything else the portal says about the whole form.
-            self._message(ERROR_MARK + self.error_text(exc), error=True)
-
-    def _show_problems(self, problems: dict[str, str]) -> None:
-        for field, text in problems.items():
-            self._field_error(field, text)
-        self._focus_field(next(iter(problems)))
-
-    def _set_busy(self, text: str) -> None:
-        self._busy = True
-        self._enable_buttons(False)
-        self._message(text)
-
-    def _set_idle(self) -> None:
-        self._busy = False
-        self._enable_buttons(True)
-
-    def _enable_buttons(self, enabled: bool) -> None:
-        for button in self.query(Button):
-            button.disabled = not enabled
-
-    def _message(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#recovery-message", Static)
-        message.update(text)
-        message.set_class(error, "-error")
-        if text:
-            self._reveal(message)
-
-    def _reveal(self, widget: Widget, *, top: bool = False) -> None:
-        """Scroll the form so that ``widget`` (a message below the fold at 80×24) is on screen."""
-        body = self.query_one("#recovery-body", VerticalScroll)
-        self.call_after_refresh(body.scroll_to_widget, widget, animate=False, top=top)
-
-    def _field_error(self, field: str, text: str) -> None:
-        widget = self.query_one(f"#{FIELD_WIDGETS[field]}-error", Static)
-        widget.update(ERROR_MARK + text if text else "")
-        widget.display = bool(text)
-
-    def _clear_errors(self) -> None:
-        for field in FIELD_WIDGETS:
-            self._field_error(field, "")
-
-    def _focus_field(self, field: str) -> None:
-        widget = self.query_one(f"#{FIELD_WIDGETS[field]}", Widget)
-        if widget.focusable:  # read-only fields of step 1 show their message all the same
-            widget.focus()
-        self._reveal(self.query_one(f"#{FIELD_WIDGETS[field]}-error", Static))
+        super()._back_to_login(number)

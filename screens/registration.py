@@ -14,103 +14,38 @@ from typing import ClassVar, Literal
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widget import Widget
+from textual.containers import Center, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from screens.base import CallAbandoned, PortalScreen
+from screens.base import CallAbandoned, ScreenSpec
+from screens.dialogs import TermsDialog
+from screens.form_base import FormScreen
 from tui.errors import NotFound, PortalError
 from tui.formatting import InputError, Money
-from tui.i18n import Translator
 from tui.models import RegistrationLookup
+from tui.validation import DONE_MARK, ERROR_MARK, account_number_problem, email_problem, field_problem
 from widgets.filtered_input import FilteredInput
 from widgets.header import Header
 from widgets.toggles import Checkbox
 
 Step = Literal["account", "details", "done"]
 
-#: The request fields the portal may name in an error → the id of the widget that holds each.
-FIELD_WIDGETS: dict[str, str] = {
-    "account_number": "account-number",
-    "receipt_total": "receipt-total",
-    "email": "email",
-    "email_repeat": "email-repeat",
-    "accept_terms": "accept-terms",
-}
 
-ERROR_MARK = "✗ "
-DONE_MARK = "✓ "
-
-
-def field_problem(t: Translator, field_key: str, problem_key: str, **params: object) -> str:
-    """«Поле «…»: …» — the field's name and what is allowed, in the translator's language."""
-    return t("input.field_problem", field=t(field_key), problem=t(problem_key, **params))
-
-
-def account_number_problem(t: Translator, number: str) -> str | None:
-    """Why ``number`` (spaces already removed) cannot be an account number, or None."""
-    if not number:
-        return t("input.required", field=t("field.account_number"))
-    if not 6 <= len(number) <= 20:  # the portal's rule; digits only is the input's restriction
-        return field_problem(t, "field.account_number", "input.account_number_invalid")
-    return None
-
-
-def email_problem(t: Translator, email: str) -> str | None:
-    """A first look at an e-mail address (the portal checks it properly), or None."""
-    if not email:
-        return t("input.required", field=t("field.email"))
-    if "@" not in email.strip("@"):
-        return field_problem(t, "field.email", "input.email_invalid")
-    return None
-
-
-class TermsDialog(ModalScreen[None]):
-    """The terms of use of the service, to read before ticking «Принять условия соглашения»."""
-
-    DEFAULT_CSS = """
-    TermsDialog { align: center middle; }
-    TermsDialog > Vertical {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $accent;
-        background: $surface;
-        padding: 0 1;
-    }
-    TermsDialog #terms-title { text-style: bold; margin-bottom: 1; }
-    TermsDialog #terms-scroll { height: auto; max-height: 16; }
-    TermsDialog Horizontal { height: auto; align-horizontal: right; }
-    """
-    BINDINGS = [Binding("escape,f3", "dismiss", show=False)]
-
-    def __init__(self, t: Translator) -> None:
-        super().__init__()
-        self.t = t
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.t("registration.terms_title"), id="terms-title")
-            with VerticalScroll(id="terms-scroll"):
-                yield Static(self.t("registration.terms_text"), id="terms-text")
-            with Horizontal():
-                yield Button(self.t("common.close"), id="terms-close", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#terms-close", Button).focus()
-
-    @on(Button.Pressed, "#terms-close")
-    def _close(self) -> None:
-        self.dismiss(None)
-
-
-class RegistrationScreen(PortalScreen):
+class RegistrationScreen(FormScreen):
     """Registration with the last receipt at hand: the password is sent to the e-mail given here."""
 
-    HELP_TOPIC = "registration"
-    TITLE_KEY = "registration.title"
+    #: The request fields the portal may name in an error → the id of the widget that holds each.
+    FIELD_WIDGETS: ClassVar[dict[str, str]] = {
+        "account_number": "account-number",
+        "receipt_total": "receipt-total",
+        "email": "email",
+        "email_repeat": "email-repeat",
+        "accept_terms": "accept-terms",
+    }
+    FORM = "registration"
+    SPEC = ScreenSpec(
+        "registration", "registration.title", help_topic="registration", offered_to="public", order=1
+    )
     DEFAULT_CSS = """
     RegistrationScreen #registration-body { height: 1fr; }
     RegistrationScreen #registration-form, RegistrationScreen #registration-done {
@@ -153,7 +88,6 @@ class RegistrationScreen(PortalScreen):
         self.step: Step = "account"
         #: The account number the portal found (step 2 registers exactly this one).
         self.found_number: str | None = None
-        self._busy = False
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -204,16 +138,7 @@ class RegistrationScreen(PortalScreen):
                 yield Button(t("registration.to_login"), id="registration-to-login", variant="primary")
         yield Footer(compact=True)
 
-    def on_mount(self) -> None:
-        self.title = self.t(self.TITLE_KEY)
-        self.query_one("#registration-body", VerticalScroll).can_focus = False
-        self.query_one("#account-number", Input).focus()
-
     # --- keys ---------------------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        step = self.STEP_ACTIONS.get(action)
-        return step is None or step == self.step
 
     def action_find(self) -> None:
         self._find()
@@ -267,8 +192,7 @@ class RegistrationScreen(PortalScreen):
                 self._message(ERROR_MARK + self.error_text(exc), error=True)
             return
         finally:
-            self._busy = False
-            self._enable_buttons(True)
+            self._set_idle()
         self._message("")
         self._show_found(found)
 
@@ -330,9 +254,7 @@ class RegistrationScreen(PortalScreen):
         if not self.query_one("#accept-terms", Checkbox).value:
             problems["accept_terms"] = t("error.terms_not_accepted")
         if problems or total is None:
-            for name, text in problems.items():
-                self._field_error(name, text)
-            self._focus_field(next(iter(problems)))
+            self._show_problems(problems)
             return
         self._register(self.found_number, total, email, email_repeat)
 
@@ -347,18 +269,11 @@ class RegistrationScreen(PortalScreen):
             self._message("")
             return
         except PortalError as exc:
-            self._message("")
-            field = exc.field if exc.field in FIELD_WIDGETS else None
-            if field is not None:
-                self._field_error(field, self.error_text(exc))
-                self._focus_field(field)
-            else:
-                # The uniform refusal (registration_data_mismatch), throttling with its minutes, the rest.
-                self._message(ERROR_MARK + self.error_text(exc), error=True)
+            # The uniform refusal (registration_data_mismatch) too goes under the form.
+            self._show_portal_error(exc)
             return
         finally:
-            self._busy = False
-            self._enable_buttons(True)
+            self._set_idle()
         self._message("")
         self.query_one("#registration-success", Static).update(
             DONE_MARK + self.t("registration.success", email=accepted.email_masked)
@@ -383,52 +298,3 @@ class RegistrationScreen(PortalScreen):
         for widget in self.query(".step-account-only"):
             widget.display = step == "account"  # step 2 needs the room at 80×24
         self.refresh_bindings()
-
-    def _back_to_login(self, number: str | None) -> None:
-        """Back to the login screen; after registering, with the account number filled in."""
-        from screens.login import LoginScreen
-
-        stack = self.app.screen_stack
-        below = stack[-2] if len(stack) >= 2 else None
-        if number and isinstance(below, LoginScreen):
-            below.query_one("#account-number", Input).value = number
-            password = below.query_one("#password", Input)
-            password.value = ""
-            below.set_focus(password)
-        self.app.pop_screen()
-
-    def _set_busy(self, text: str) -> None:
-        self._busy = True
-        self._enable_buttons(False)
-        self._message(text)
-
-    def _enable_buttons(self, enabled: bool) -> None:
-        for button in self.query(Button):
-            button.disabled = not enabled
-
-    def _message(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#registration-message", Static)
-        message.update(text)
-        message.set_class(error, "-error")
-        if text:
-            self._reveal(message)
-
-    def _field_error(self, field: str, text: str) -> None:
-        widget = self.query_one(f"#{FIELD_WIDGETS[field]}-error", Static)
-        widget.update(ERROR_MARK + text if text else "")
-        widget.display = bool(text)
-
-    def _reveal(self, widget: Widget, *, top: bool = False) -> None:
-        """Scroll the form so that ``widget`` (a message below the fold at 80×24) is on screen."""
-        body = self.query_one("#registration-body", VerticalScroll)
-        self.call_after_refresh(body.scroll_to_widget, widget, animate=False, top=top)
-
-    def _clear_errors(self) -> None:
-        for field in FIELD_WIDGETS:
-            self._field_error(field, "")
-
-    def _focus_field(self, field: str) -> None:
-        widget = self.query_one(f"#{FIELD_WIDGETS[field]}", Widget)
-        if widget.focusable:  # the account number is read-only in step 2: its message is beside it
-            widget.focus()
-        self._reveal(self.query_one(f"#{FIELD_WIDGETS[field]}-error", Static))

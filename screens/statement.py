@@ -9,7 +9,6 @@ the cursor show in the small table below.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -17,69 +16,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from screens.base import ScreenSpec
 from screens.history_base import HistoryScreen
-from screens.reading_history import service_label
-from tui.formatting import format_month, trim_zeros
-from tui.i18n import Translator
-from tui.models import PaymentPurpose, ServiceCharge, Statement, StatementMonth
-from widgets.sortable_table import ColumnType, SortableTable, TableColumn
+from tui.formatting import format_month
+from tui.history_tables import line_columns, line_rows, month_columns, month_rows
+from tui.models import PaymentPurpose, Statement
+from widgets.sortable_table import SortableTable
 
 if TYPE_CHECKING:
     from tui.client import PortalClient
 
 
-def month_columns(t: Translator) -> list[TableColumn]:
-    """The month table's columns in the resident's language."""
-    return [
-        TableColumn("period", t("statement.column_month"), ColumnType.MONTH, numeric_month=True),
-        TableColumn("opening", t("statement.column_opening"), ColumnType.MONEY),
-        TableColumn("charged", t("statement.column_charged"), ColumnType.MONEY),
-        TableColumn("recalculation", t("statement.column_recalculation"), ColumnType.MONEY),
-        TableColumn("paid", t("statement.column_paid"), ColumnType.MONEY),
-        TableColumn("closing", t("statement.column_closing"), ColumnType.MONEY),
-    ]
-
-
-def month_rows(months: Iterable[StatementMonth]) -> list[tuple[object, ...]]:
-    """One row per month, in :func:`month_columns` order."""
-    return [
-        (month.period, month.opening, month.charged, month.recalculation, month.paid, month.closing)
-        for month in months
-    ]
-
-
-def line_columns(t: Translator) -> list[TableColumn]:
-    """The service lines' columns in the resident's language."""
-    return [
-        TableColumn("service", t("statement.column_service")),
-        TableColumn("volume", t("statement.column_volume"), ColumnType.NUMBER),
-        TableColumn("unit", t("statement.column_unit")),
-        TableColumn("tariff", t("statement.column_tariff"), ColumnType.MONEY),
-        TableColumn("charged", t("statement.column_charged"), ColumnType.MONEY),
-        TableColumn("recalculation", t("statement.column_recalculation"), ColumnType.MONEY),
-    ]
-
-
-def line_rows(t: Translator, lines: Iterable[ServiceCharge]) -> list[tuple[object, ...]]:
-    """One row per service line, in :func:`line_columns` order."""
-    return [
-        (
-            service_label(t, line.service_code, line.service_name),
-            trim_zeros(line.volume),  # 37,47 м², 248 кВт·ч — not the storage's 37,4700 and 248,0000
-            t.unit(line.unit),
-            line.tariff,
-            line.charged,
-            line.recalculation,
-        )
-        for line in lines
-    ]
-
-
 class StatementScreen(HistoryScreen):
     """«Начисления и платежи»: period form, payee switch, months table, service lines of a month."""
 
-    HELP_TOPIC = "statement"
-    TITLE_KEY = "statement.title"
+    SPEC = ScreenSpec(
+        "statement", "statement.title", help_topic="statement", menu_key="f6", in_footer=False, order=40
+    )
     EXPORT_NAME = "nachisleniya"
 
     DEFAULT_CSS = """
@@ -186,4 +139,4 @@ class StatementScreen(HistoryScreen):
         return name.replace(self.EXPORT_NAME, f"{self.EXPORT_NAME}-{what}", 1)
 
 
-__all__ = ["StatementScreen", "line_columns", "line_rows", "month_columns", "month_rows"]
+__all__ = ["StatementScreen"]

@@ -30,9 +30,9 @@ import pytest
 from fastapi import FastAPI
 
 from portal.app import create_app
-from portal.clock import Clock
+from portal.kit.clock import Clock
 from portal.settings import Settings
-from portal.state import PortalState
+from portal.kit.state import PortalState
 
 if TYPE_CHECKING:
     from tests.support.captcha import Answers
@@ -107,6 +107,19 @@ async def _seed(url: str) -> None:
             await session.commit()
     finally:
         await state.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """What a test leaves in ``os.environ`` is taken back. ``kabinet-portal``'s options become ``KABINET_*``
+    variables of the process that runs it (for uvicorn's workers), and the tests run it in their xdist
+    worker: the next test there would get the last one's database (``monkeypatch.delenv`` of a variable not
+    set records nothing to take back)."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")
@@ -256,7 +269,7 @@ def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Seeding with a fixed day (not the real today) keeps what screens show — and so the snapshots —
     the same on any day the tests run; the embedded portal then finds its data and only migrates.
     """
-    from tui.embedded import EmbeddedPortal
+    from hosting.embedded import EmbeddedPortal
 
     data_dir = tmp_path_factory.mktemp("embedded-template")
     asyncio.run(_seed(f"sqlite+aiosqlite:///{data_dir / 'portal.sqlite3'}"))

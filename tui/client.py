@@ -23,14 +23,16 @@ The client does no blocking work, but each call awaits the network: screens call
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeVar
 
 import httpx
+from pydantic import ValidationError
 
 from tui.errors import (
     CAPTCHA_CODES,
@@ -54,7 +56,10 @@ from tui.models import (
     CaptchaPurpose,
     EmailChanged,
     Health,
+    LoginAccounts,
+    MailSubscriptions,
     MetersOverview,
+    PayAllResult,
     PaymentCodes,
     PaymentHistory,
     PaymentOrder,
@@ -65,6 +70,7 @@ from tui.models import (
     ReadingEntry,
     ReadingHistory,
     ReadingsAccess,
+    ReceiptList,
     ReceiptMailed,
     ReceiptMonth,
     RecoveryRequested,
@@ -75,8 +81,8 @@ from tui.models import (
     Statement,
     SubmitResult,
     decimal_text,
-    receipts_from_json,
 )
+from tui.wire import decode
 
 API_PREFIX: Final = "/api/v1"
 
@@ -129,17 +135,11 @@ def _iso(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _amount_text(amount: Money | Decimal | str) -> str:
-    if isinstance(amount, Money):
-        return format(amount.to_decimal(), "f")
-    return decimal_text(amount)
-
-
 class PortalClient:
     """Typed async access to every endpoint of the portal API.
 
     Give ``base_url`` (``https://lk.example.ru``, the portal's root) for a deployed portal, or
-    ``transport`` for the embedded one (:attr:`tui.embedded.EmbeddedPortal.transport`); both may be
+    ``transport`` for the embedded one (:attr:`hosting.embedded.EmbeddedPortal.transport`); both may be
     given (tests do). Use as ``async with PortalClient(...) as client:`` or call :meth:`aclose`.
     """
 
@@ -227,17 +227,17 @@ class PortalClient:
 
     async def health(self) -> Health:
         """``GET /health``; a portal whose database is down answers 503: :class:`PortalUnavailable`."""
-        return _parse(Health.from_json, await self._get("/health"))
+        return await self._get(Health, "/health")
 
     async def registration_lookup(self, account_number: str) -> RegistrationLookup:
         """Registration step 1: Raises :class:`NotFound` (``account_not_found``), ValidationFailed."""
-        body = await self._post("/registration/lookup", {"account_number": account_number})
-        return _parse(RegistrationLookup.from_json, body)
+        response = await self._post("/registration/lookup", {"account_number": account_number})
+        return _decode(RegistrationLookup, response)
 
     async def register(
         self,
         account_number: str,
-        receipt_total: Money | Decimal | str,
+        receipt_total: Money,
         email: str,
         email_repeat: str,
         *,
@@ -248,23 +248,23 @@ class PortalClient:
         Raises :class:`Conflict` (``registration_data_mismatch``…), :class:`ValidationFailed`,
         :class:`TooManyAttempts`.
         """
-        body = await self._post(
+        response = await self._post(
             "/registration",
             {
                 "account_number": account_number,
-                "receipt_total": _amount_text(receipt_total),
+                "receipt_total_kopecks": receipt_total.kopecks,
                 "email": email,
                 "email_repeat": email_repeat,
                 "accept_terms": accept_terms,
             },
         )
-        return _parse(RegistrationAccepted.from_json, body)
+        return _decode(RegistrationAccepted, response)
 
     async def login(self, account_number: str, password: str) -> Session:
         """Log in and keep the session token. Raises :class:`LoginFailed`, :class:`TooManyAttempts`."""
-        body = await self._post("/auth/login", {"account_number": account_number, "password": password})
-        session = _parse(Session.from_json, body)
-        token = body.get("token")
+        response = await self._post("/auth/login", {"account_number": account_number, "password": password})
+        session = _decode(Session, response)
+        token = _json_object(response).get("token")
         if not isinstance(token, str) or not token:
             raise _unexpected(200, "the login answer has no token")
         self._session_token = token
@@ -291,14 +291,14 @@ class PortalClient:
 
     async def session_info(self) -> Session:
         """The current session (also keeps it alive). Raises :class:`SessionExpired`."""
-        session = _parse(Session.from_json, await self._get("/auth/session", auth="session"))
+        session = await self._get(Session, "/auth/session", auth="session")
         self._session = session
         return session
 
     async def request_recovery(self, account_number: str, email: str) -> RecoveryRequested:
         """Ask for a recovery code by e-mail. Raises :class:`ValidationFailed`, :class:`TooManyAttempts`."""
-        body = await self._post("/auth/recovery", {"account_number": account_number, "email": email})
-        return _parse(RecoveryRequested.from_json, body)
+        response = await self._post("/auth/recovery", {"account_number": account_number, "email": email})
+        return _decode(RecoveryRequested, response)
 
     async def confirm_recovery(
         self, account_number: str, code: str, new_password: str, new_password_repeat: str
@@ -322,15 +322,15 @@ class PortalClient:
 
     async def account_summary(self) -> AccountSummary:
         """The home screen's data. Raises :class:`SessionExpired`."""
-        return _parse(AccountSummary.from_json, await self._get("/account", auth="session"))
+        return await self._get(AccountSummary, "/account", auth="session")
 
     async def receipts(self) -> tuple[ReceiptMonth, ...]:
         """The months with a receipt. Raises :class:`SessionExpired`."""
-        return _parse(receipts_from_json, await self._get("/receipts", auth="session"))
+        return (await self._get(ReceiptList, "/receipts", auth="session")).receipts
 
     async def meters(self) -> MetersOverview:
         """The account's meters and the reading window. Raises :class:`SessionExpired`."""
-        return _parse(MetersOverview.from_json, await self._get("/meters", auth="session"))
+        return await self._get(MetersOverview, "/meters", auth="session")
 
     async def submit_readings(
         self, entries: Sequence[ReadingEntry], idempotency_key: str | None = None
@@ -348,8 +348,8 @@ class PortalClient:
 
     async def public_lookup(self, account_number: str) -> PublicLookup:
         """Step 1: the account's meters, masked. Raises :class:`NotFound`, :class:`ValidationFailed`."""
-        body = await self._post("/public/readings/lookup", {"account_number": account_number})
-        return _parse(PublicLookup.from_json, body)
+        response = await self._post("/public/readings/lookup", {"account_number": account_number})
+        return _decode(PublicLookup, response)
 
     async def public_check(
         self, account_number: str, previous_readings: Mapping[int, Decimal | str]
@@ -360,7 +360,7 @@ class PortalClient:
         :class:`Conflict` (``previous_readings_mismatch``: never says which meter),
         :class:`TooManyAttempts`, :class:`ValidationFailed`.
         """
-        body = await self._post(
+        response = await self._post(
             "/public/readings/check",
             {
                 "account_number": account_number,
@@ -370,8 +370,8 @@ class PortalClient:
                 ],
             },
         )
-        access = _parse(ReadingsAccess.from_json, body)
-        token = body.get("token")
+        access = _decode(ReadingsAccess, response)
+        token = _json_object(response).get("token")
         if not isinstance(token, str) or not token:
             raise _unexpected(200, "the readings check answer has no token")
         self._readings_token = token
@@ -379,7 +379,7 @@ class PortalClient:
 
     async def public_meters(self) -> MetersOverview:
         """The meters with their readings, after :meth:`public_check`. Raises :class:`SessionExpired`."""
-        return _parse(MetersOverview.from_json, await self._get("/public/meters", auth="readings_or_session"))
+        return await self._get(MetersOverview, "/public/meters", auth="readings_or_session")
 
     async def public_submit(
         self, entries: Sequence[ReadingEntry], idempotency_key: str | None = None
@@ -400,14 +400,12 @@ class PortalClient:
         params: dict[str, str | int] = {"date_from": _iso(date_from), "date_to": _iso(date_to)}
         if meter_id is not None:
             params["meter_id"] = meter_id
-        body = await self._get("/history/readings", auth="session", params=params)
-        return _parse(ReadingHistory.from_json, body)
+        return await self._get(ReadingHistory, "/history/readings", auth="session", params=params)
 
     async def payment_history(self, date_from: dt.date, date_to: dt.date) -> PaymentHistory:
         """Payments between the dates (inclusive), with monthly totals. Errors as :meth:`reading_history`."""
         params = {"date_from": _iso(date_from), "date_to": _iso(date_to)}
-        body = await self._get("/history/payments", auth="session", params=params)
-        return _parse(PaymentHistory.from_json, body)
+        return await self._get(PaymentHistory, "/history/payments", auth="session", params=params)
 
     async def statement(
         self,
@@ -417,8 +415,7 @@ class PortalClient:
     ) -> Statement:
         """The statement by month for one payee. Errors as :meth:`reading_history`."""
         params = {"date_from": _iso(date_from), "date_to": _iso(date_to), "purpose": purpose.value}
-        body = await self._get("/history/statement", auth="session", params=params)
-        return _parse(Statement.from_json, body)
+        return await self._get(Statement, "/history/statement", auth="session", params=params)
 
     # --- the receipt's PDF and letter, captcha images, the profile ------------------------------------
 
@@ -438,18 +435,33 @@ class PortalClient:
         :class:`SessionExpired`. Never retried: a repeat would send a second letter.
         """
         response = await self._request("POST", f"/receipts/{period:%Y-%m}/email", auth="session", retries=0)
-        return _parse(ReceiptMailed.from_json, _json_object(response))
+        return _decode(ReceiptMailed, response)
 
     async def captcha(self, purpose: CaptchaPurpose) -> Captcha:
         """A new captcha image for one profile change (the previous one of that purpose dies)."""
         response = await self._request(
             "POST", "/captcha", json={"purpose": purpose.value}, auth="session", retries=0
         )
-        return _parse(Captcha.from_json, _json_object(response))
+        return _decode(Captcha, response)
 
     async def profile(self) -> Profile:
         """The account number and the registered e-mail. Raises :class:`SessionExpired`."""
-        return _parse(Profile.from_json, await self._get("/profile", auth="session"))
+        return await self._get(Profile, "/profile", auth="session")
+
+    async def mail_subscriptions(self) -> MailSubscriptions:
+        """Which letters the resident gets by e-mail. Raises :class:`SessionExpired`."""
+        return await self._get(MailSubscriptions, "/profile/notifications", auth="session")
+
+    async def set_mail_subscriptions(self, *, receipt: bool, reminders: bool) -> MailSubscriptions:
+        """Turn the monthly receipt and the reading reminders on or off (both said; a repeat is harmless)."""
+        response = await self._request(
+            "PUT",
+            "/profile/notifications",
+            json={"receipt": receipt, "reminders": reminders},
+            auth="session",
+            retries=2,  # a PUT of the whole choice: repeating it changes nothing
+        )
+        return _decode(MailSubscriptions, response)
 
     async def change_email(
         self,
@@ -473,7 +485,7 @@ class PortalClient:
             "captcha_answer": captcha_answer,
         }
         response = await self._request("POST", "/profile/email", json=payload, auth="session", retries=0)
-        return _parse(EmailChanged.from_json, _json_object(response))
+        return _decode(EmailChanged, response)
 
     async def change_password(
         self,
@@ -515,14 +527,71 @@ class PortalClient:
         (``idempotency_key_reused``), :class:`SessionExpired`, :class:`PortalUnavailable` — each
         carrying ``idempotency_key``.
         """
-        payload = {"purpose": purpose.value, "amount": _amount_text(amount), "provider": provider.value}
-        body = await self._post_keyed("/payments", payload, idempotency_key, auth="session")
-        return _parse(PaymentOrder.from_json, body)
+        payload = {"purpose": purpose.value, "amount_kopecks": amount.kopecks, "provider": provider.value}
+        response = await self._post_keyed("/payments", payload, idempotency_key, auth="session")
+        return _decode(PaymentOrder, response)
 
     async def payment(self, order_id: str) -> PaymentOrder:
         """A payment of the logged-in resident, as it is now. Raises :class:`NotFound`, SessionExpired."""
-        body = await self._get(f"/payments/{_segment(order_id)}", auth="session")
-        return _parse(PaymentOrder.from_json, body)
+        return await self._get(PaymentOrder, f"/payments/{_segment(order_id)}", auth="session")
+
+    # --- several accounts under one login -------------------------------------------------------------
+
+    async def accounts(self) -> LoginAccounts:
+        """The login's accounts with their amounts due; ``current`` is the one this session works on."""
+        return await self._get(LoginAccounts, "/accounts", auth="session")
+
+    async def attach_account(self, account_number: str, receipt_total: Money) -> LoginAccounts:
+        """Attach another account by its last receipt's total (without the capital repair contribution).
+
+        Raises :class:`Conflict` (``attach_data_mismatch``: whatever did not match),
+        :class:`ValidationFailed`,
+        :class:`TooManyAttempts`, :class:`SessionExpired`.
+        """
+        payload = {"account_number": account_number, "receipt_total_kopecks": receipt_total.kopecks}
+        response = await self._request("POST", "/accounts/attach", json=payload, auth="session", retries=0)
+        return _decode(LoginAccounts, response)
+
+    async def choose_account(self, account_number: str) -> LoginAccounts:
+        """Make every other call of this session work on one of the login's accounts.
+
+        Raises :class:`NotFound` (``account_not_attached``), :class:`SessionExpired`.
+        """
+        payload = {"account_number": account_number}
+        response = await self._request("POST", "/accounts/current", json=payload, auth="session", retries=0)
+        chosen = _decode(LoginAccounts, response)
+        if self._session is not None and chosen.current is not None:
+            self._session = dataclasses.replace(self._session, account_number=chosen.current.account_number)
+        return chosen
+
+    async def detach_account(self, account_number: str) -> LoginAccounts:
+        """Detach an account from the login (not its own: :class:`Conflict` ``own_account_not_detachable``).
+
+        If this session worked on it, it works on the login's own account from now.
+        Raises :class:`NotFound` (``account_not_attached``), :class:`SessionExpired`.
+        """
+        response = await self._request(
+            "DELETE", f"/accounts/{_segment(account_number)}", auth="session", retries=0
+        )
+        remaining = _decode(LoginAccounts, response)
+        if self._session is not None and remaining.current is not None:
+            self._session = dataclasses.replace(
+                self._session, account_number=remaining.current.account_number
+            )
+        return remaining
+
+    async def pay_all(
+        self, purpose: PaymentPurpose, provider: PaymentProvider, idempotency_key: str | None = None
+    ) -> PayAllResult:
+        """Start one card payment per account with something due, for the amount due.
+
+        The key as in :meth:`create_payment`: repeating with it answers the orders made before.
+        Raises :class:`Conflict`, :class:`SessionExpired`, :class:`PortalUnavailable` — each carrying
+        ``idempotency_key``.
+        """
+        payload = {"purpose": purpose.value, "provider": provider.value}
+        response = await self._post_keyed("/accounts/payments", payload, idempotency_key, auth="session")
+        return _decode(PayAllResult, response)
 
     async def public_capital_repair_lookup(self, capital_repair_account: str) -> CapitalRepairLookup:
         """«Оплата взноса ФКР» without login: the fund account's masked address and amount due.
@@ -530,8 +599,9 @@ class PortalClient:
         Raises :class:`NotFound` (``field`` ``capital_repair_account``), :class:`ValidationFailed`,
         :class:`TooManyAttempts`.
         """
-        body = await self._get(f"/public/capital-repair/{_segment(capital_repair_account)}")
-        return _parse(CapitalRepairLookup.from_json, body)
+        return await self._get(
+            CapitalRepairLookup, f"/public/capital-repair/{_segment(capital_repair_account)}"
+        )
 
     async def create_public_capital_repair_payment(
         self,
@@ -547,15 +617,17 @@ class PortalClient:
         """
         payload = {
             "capital_repair_account": capital_repair_account,
-            "amount": _amount_text(amount),
+            "amount_kopecks": amount.kopecks,
             "provider": provider.value,
         }
-        body = await self._post_keyed("/public/capital-repair/payments", payload, idempotency_key, auth=None)
-        return _parse(PaymentOrder.from_json, body)
+        response = await self._post_keyed(
+            "/public/capital-repair/payments", payload, idempotency_key, auth=None
+        )
+        return _decode(PaymentOrder, response)
 
     async def public_payment(self, order_id: str) -> PaymentOrder:
         """A payment started without login, as it is now (its unguessable id is the only key)."""
-        return _parse(PaymentOrder.from_json, await self._get(f"/public/payments/{_segment(order_id)}"))
+        return await self._get(PaymentOrder, f"/public/payments/{_segment(order_id)}")
 
     async def sandbox_action(self, order: PaymentOrder, action: SandboxAction | str) -> None:
         """Press a button of the demo sandbox's payment page: ``pay``, ``decline`` or ``cancel``.
@@ -580,20 +652,23 @@ class PortalClient:
 
     async def payment_codes(self, period: dt.date) -> PaymentCodes:
         """The ГОСТ payment QR texts of a month's receipt. Raises :class:`NotFound`, SessionExpired."""
-        body = await self._get(f"/receipts/{period:%Y-%m}/payment-codes", auth="session")
-        return _parse(PaymentCodes.from_json, body)
+        return await self._get(PaymentCodes, f"/receipts/{period:%Y-%m}/payment-codes", auth="session")
 
     # --- the machinery -------------------------------------------------------------------------------
 
     async def _get(
-        self, path: str, *, auth: TokenKind | None = None, params: Mapping[str, str | int] | None = None
-    ) -> JSON:
+        self,
+        model: type[_T],
+        path: str,
+        *,
+        auth: TokenKind | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> _T:
         response = await self._request("GET", path, auth=auth, params=params, retries=GET_RETRIES)
-        return _json_object(response)
+        return _decode(model, response)
 
-    async def _post(self, path: str, payload: Mapping[str, Any]) -> JSON:
-        response = await self._request("POST", path, json=payload, retries=0)
-        return _json_object(response) if response.content else {}
+    async def _post(self, path: str, payload: Mapping[str, Any]) -> httpx.Response:
+        return await self._request("POST", path, json=payload, retries=0)
 
     async def _submit(
         self,
@@ -615,17 +690,15 @@ class PortalClient:
                 retries=SUBMIT_RETRIES,
             )
             replayed = response.headers.get(REPLAYED_HEADER, "").lower() == "true"
-            body = _json_object(response)
-            return _parse(
-                lambda data: SubmitResult.from_json(data, idempotency_key=key, replayed=replayed), body
-            )
+            result = _decode(SubmitResult, response)
+            return dataclasses.replace(result, idempotency_key=key, replayed=replayed)
         except PortalError as error:
             error.idempotency_key = key
             raise
 
     async def _post_keyed(
         self, path: str, payload: Mapping[str, Any], idempotency_key: str | None, *, auth: TokenKind | None
-    ) -> JSON:
+    ) -> httpx.Response:
         """A ``POST`` with an ``Idempotency-Key``, retried once with the same key on a connection error."""
         key = idempotency_key or new_idempotency_key()
         try:
@@ -637,7 +710,7 @@ class PortalClient:
                 headers={IDEMPOTENCY_HEADER: key},
                 retries=SUBMIT_RETRIES,
             )
-            return _json_object(response)
+            return response
         except PortalError as error:
             error.idempotency_key = key
             raise
@@ -720,12 +793,14 @@ def _unexpected(status: int, why: str) -> PortalError:
     return PortalError(status, UNEXPECTED_RESPONSE, f"Портал прислал непонятный ответ ({why}).")
 
 
-def _parse(parse: Callable[[JSON], _T], body: JSON) -> _T:
+def _decode(model: type[_T], response: httpx.Response) -> _T:
     """The model of a 2xx answer; a body of another shape is a :class:`PortalError` too."""
     try:
-        return parse(body)
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        raise _unexpected(200, f"{type(exc).__name__}: {exc}") from exc
+        return decode(model, response.content)
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "the answer"
+        raise _unexpected(response.status_code, f"{where}: {problem['msg']}") from exc
 
 
 def _retry_after(response: httpx.Response) -> int:
@@ -746,6 +821,9 @@ def _error_from(response: httpx.Response) -> PortalError:
         code: str = body["code"]
         message: str = body["message"]
         field = body.get("field") if isinstance(body.get("field"), str) else None
+        if field is not None:
+            # Money travels as ``amount_kopecks``; the app names the field as its models do (``amount``).
+            field = field.removesuffix("_kopecks")
         details = body.get("details") if isinstance(body.get("details"), list) else None
     else:
         code, message, field, details = "http_error", f"Портал ответил ошибкой {status}.", None, None

@@ -32,6 +32,7 @@ settings could leave strangers' data on screen.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -101,12 +102,16 @@ class Config:
     admin_pin_hash: str | None = field(default=None, repr=False)
     """argon2id hash of the administrator's PIN that ends kiosk mode (``kabinet hash-pin``); only
     the administrator's file may set it."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Keys of your choice for the app's bindings: binding id → keys (``[keymap]`` table)."""
     locked_keys: frozenset[str] = field(default_factory=frozenset)
     """Keys the administrator locked: the app should not offer to change them."""
     admin_path: Path | None = field(default=None, compare=False)
     """The administrator's file these settings were read with (never written)."""
     user_path: Path | None = field(default=None, compare=False)
     """The user's file these settings were read from (``--config``): preferences are saved back there."""
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Where each key's value came from (a file's path or ``command line``), for later messages."""
 
     def resolved_downloads_dir(self) -> Path:
         """The folder receipts go to: :attr:`downloads_dir` or the user's Downloads folder."""
@@ -115,7 +120,7 @@ class Config:
 
 #: The keys a settings file may carry.
 CONFIG_KEYS: Final[frozenset[str]] = frozenset(
-    f.name for f in fields(Config) if f.name not in {"locked_keys", "admin_path", "user_path"}
+    f.name for f in fields(Config) if f.name not in {"locked_keys", "admin_path", "user_path", "sources"}
 )
 
 
@@ -180,6 +185,34 @@ def _idle_timeout(value: object) -> int:
     return value
 
 
+#: A key as Textual names it: modifiers, then a letter, a digit, ``f1``-``f24`` or a key's name.
+_KEY: Final = re.compile(
+    r"((ctrl|alt|shift|super|meta|hyper)\+)*"
+    r"([a-z0-9]|[а-яё]|f([1-9]|1[0-9]|2[0-4])|escape|enter|tab|space|backspace|delete|insert|home|end"
+    r"|pageup|pagedown|up|down|left|right|minus|plus|equals_sign|comma|full_stop|slash|question_mark)"
+)
+#: A binding's id, as the app's bindings are named (``reading-history``).
+_BINDING_ID: Final = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def _keymap(value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise _Invalid('must be a table of binding id = "keys" (e.g. [keymap] readings = "f2,ctrl+o")')
+    keymap: dict[str, str] = {}
+    for binding_id, keys in value.items():
+        if not _BINDING_ID.fullmatch(binding_id):
+            raise _Invalid(f"names {binding_id!r}, which is not a binding id (e.g. reading-history)")
+        names = [key.strip() for key in keys.split(",")] if isinstance(keys, str) else []
+        bad = [key for key in names if not _KEY.fullmatch(key)]
+        if not names or bad:
+            raise _Invalid(
+                f"gives {binding_id!r} {keys!r}: keys are written like f2, p, ctrl+o or shift+f3, "
+                "several separated by commas"
+            )
+        keymap[binding_id] = ",".join(names)
+    return keymap
+
+
 _RULES: Final[dict[str, Callable[[object], object]]] = {
     "language": _language,
     "theme": _non_empty_text("a Textual theme name, e.g. textual-dark"),
@@ -192,6 +225,7 @@ _RULES: Final[dict[str, Callable[[object], object]]] = {
     "printer": _non_empty_text("the printer's name as the system knows it"),
     "print_command": _non_empty_text("a program such as lp, with options if needed"),
     "admin_pin_hash": _pin_hash,
+    "keymap": _keymap,
 }
 
 #: Keys only the administrator's file may set: the PIN that lets someone out of a kiosk is theirs alone.
@@ -258,6 +292,7 @@ def load_config(
     user_path = user_path or user_config_path()
     admin_path = admin_path or ADMIN_CONFIG_PATH
     merged: dict[str, object] = {}
+    sources: dict[str, str] = {}
     locked: frozenset[str] = frozenset()
 
     admin_table = _read_toml(admin_path)
@@ -265,6 +300,7 @@ def load_config(
         locked = _locked_keys(admin_path, admin_table)
         admin_values = {key: value for key, value in admin_table.items() if key != _LOCKED_TABLE}
         merged.update(_values(admin_path, admin_values))
+        sources.update(dict.fromkeys(admin_values, str(admin_path)))
         if merged.get("kiosk") is True:
             locked |= {"kiosk"}
 
@@ -275,16 +311,20 @@ def load_config(
         if ADMIN_ONLY_KEYS & set(user_table):
             key = min(ADMIN_ONLY_KEYS & set(user_table))
             raise ConfigError(user_path, f"belongs in the administrator's file {admin_path}", key)
-        merged.update({k: v for k, v in _values(user_path, user_table).items() if k not in locked})
+        user_values = {k: v for k, v in _values(user_path, user_table).items() if k not in locked}
+        merged.update(user_values)
+        sources.update(dict.fromkeys(user_values, str(user_path)))
 
     given = {
         key: value
         for key, value in (overrides or {}).items()
         if value is not None and key not in ADMIN_ONLY_KEYS
     }
-    merged.update({k: v for k, v in _values("command line", given).items() if k not in locked})
+    given_values = {k: v for k, v in _values("command line", given).items() if k not in locked}
+    merged.update(given_values)
+    sources.update(dict.fromkeys(given_values, "command line"))
 
-    config = Config(locked_keys=locked, admin_path=admin_path, user_path=user_path)
+    config = Config(locked_keys=locked, admin_path=admin_path, user_path=user_path, sources=sources)
     for key, value in merged.items():
         setattr(config, key, value)
     return config

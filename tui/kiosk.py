@@ -10,15 +10,13 @@ this is the logic those screens and the app use, testable without a terminal:
 - :class:`IdleTimer`: the idle-logout state machine (active → warning with a countdown → expired);
 - :func:`shared_ssh_session`, :func:`console_profile_wanted`: facts about the terminal the app runs in.
 
-``python -m tui.kiosk hash-pin`` (also ``kabinet hash-pin``) asks for a PIN twice and prints the line
-to put in the administrator's file.
+``kabinet hash-pin`` (:mod:`hosting.kiosk`) asks for a PIN twice and prints the line to put in the
+administrator's file.
 """
 
 from __future__ import annotations
 
-import getpass
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -184,40 +182,6 @@ def console_profile_wanted(configured: bool, environ: Mapping[str, str] | None =
     return configured or env.get("TERM") == "linux"
 
 
-# --- command line --------------------------------------------------------------------------------------
-
-
-def _read_new_pin(read: Callable[[str], str]) -> str:
-    pin = check_pin(read("New administrator PIN / Новый PIN администратора: "))
-    if read("Repeat the PIN / Повторите PIN: ") != pin:
-        raise PinError("the two PINs differ")
-    return pin
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``kabinet hash-pin``: ask for a PIN twice, print the ``admin_pin_hash = "…"`` line for the config."""
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["hash-pin"]:
-        args = args[1:]
-    if args:
-        print(
-            "usage: kabinet hash-pin\n"
-            "Asks for the administrator's PIN twice (it is not echoed) and prints the line to put in\n"
-            "/etc/kabinet/config.toml. The PIN ends kiosk mode with Ctrl+F12 (or F12).",
-            file=sys.stderr,
-        )
-        return 0 if args[0] in {"-h", "--help"} else 2
-    try:
-        pin = _read_new_pin(getpass.getpass)
-    except PinError as exc:
-        print(f"kabinet hash-pin: {exc}", file=sys.stderr)
-        return 2
-    except (EOFError, KeyboardInterrupt):
-        return 1
-    print(f'admin_pin_hash = "{hash_pin(pin)}"')
-    return 0
-
-
 __all__ = [
     "ADMIN_EXIT_CODE",
     "IDLE_WARNING_SECONDS",
@@ -230,11 +194,6 @@ __all__ = [
     "check_pin",
     "console_profile_wanted",
     "hash_pin",
-    "main",
     "shared_ssh_session",
     "verify_pin",
 ]
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,102 +1,34 @@
-"""What the screens show, parsed from the portal's JSON into exact, typed, immutable values.
+"""What the screens show, decoded from the portal's JSON into exact, typed, immutable values.
 
 Every amount of money is :class:`~tui.formatting.Money` (the API's ``*_kopecks`` integers, the
 ``_kopecks`` suffix dropped from the name), every decimal (area, readings, volumes) a ``Decimal``
-parsed from the API's string, every date a ``datetime.date`` and every moment an aware
-``datetime.datetime``. Lists are tuples, so a model is hashable and no screen can change another's data.
+parsed from the API's string, every month and date a ``datetime.date`` (a month as its first day) and
+every moment an aware ``datetime.datetime``. Lists are tuples, so a model is hashable and no screen can
+change another's data.
 
-Each model has ``from_json(data)``; the API client (:mod:`tui.client`) calls it and turns a body of
-the wrong shape into a :class:`~tui.errors.PortalError` with the code ``unexpected_response``. The
-request side is :class:`ReadingEntry` (what a resident typed for one meter).
+Each model names the OpenAPI component it decodes (:func:`tui.wire.wire`) and is decoded by one
+mechanism, :func:`tui.wire.decode`; the API client (:mod:`tui.client`) turns a body of the wrong shape
+into a :class:`~tui.errors.PortalError` with the code ``unexpected_response``. A wire name that differs
+from the attribute is mapped in the field's annotation. The request side is :class:`ReadingEntry`
+(what a resident typed for one meter).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self, TypeVar
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasPath, Field
 
 from tui.formatting import Money
+from tui.wire import DecimalText, Kopecks, Moment, Month, PngBase64, wire
 
 JSON = Mapping[str, Any]
 """A JSON object as ``httpx`` decodes it."""
-
-_T = TypeVar("_T")
-
-
-# --- value parsers: one place that turns JSON scalars into exact types ----------------------------------
-
-
-def _date(value: Any) -> dt.date:
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO date string, got {type(value).__name__}")
-    return dt.date.fromisoformat(value)
-
-
-def _optional_date(value: Any) -> dt.date | None:
-    return None if value is None else _date(value)
-
-
-def _datetime(value: Any) -> dt.datetime:
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO date-time string, got {type(value).__name__}")
-    moment = dt.datetime.fromisoformat(value)
-    # The portal always answers in UTC with an offset; a naive moment would compare wrongly later.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-def _decimal(value: Any) -> Decimal:
-    # Decimals travel as strings so nothing passes through a float; a number here is a contract breach.
-    if not isinstance(value, str):
-        raise TypeError(f"expected a decimal string, got {type(value).__name__}")
-    return Decimal(value)
-
-
-def _optional_decimal(value: Any) -> Decimal | None:
-    return None if value is None else _decimal(value)
-
-
-def _money(value: Any) -> Money:
-    return Money(value)  # Money itself refuses anything but an int
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer, got {type(value).__name__}")
-    return value
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else _int(value)
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _optional_str(value: Any) -> str | None:
-    return None if value is None else _str(value)
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {type(value).__name__}")
-    return value
-
-
-def _tuple(items: Any, parse: Callable[[JSON], _T]) -> tuple[_T, ...]:
-    if not isinstance(items, list):
-        raise TypeError(f"expected a list, got {type(items).__name__}")
-    return tuple(parse(item) for item in items)
-
-
-def _optional(value: Any, parse: Callable[[JSON], _T]) -> _T | None:
-    return None if value is None else parse(value)
 
 
 # --- closed sets of values -----------------------------------------------------------------------------
@@ -127,6 +59,8 @@ class ReadingSource(StrEnum):
     WITHOUT_LOGIN = "without_login"
     INSPECTOR = "inspector"
     IMPORT = "import"
+    #: Taken by a remote reading system (АСКУЭ) and loaded by the billing center's import.
+    REMOTE = "remote"
 
 
 class ReadingStatus(StrEnum):
@@ -156,6 +90,7 @@ class VerificationStatus(StrEnum):
 # --- session, registration, recovery -------------------------------------------------------------------
 
 
+@wire("Health")
 @dataclass(frozen=True, slots=True)
 class Health:
     """``GET /health``: the portal and its database are up."""
@@ -164,32 +99,20 @@ class Health:
     database: str
     version: str
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            status=_str(data["status"]), database=_str(data["database"]), version=_str(data["version"])
-        )
 
-
+@wire("SessionInfo", ignored={"token"})
 @dataclass(frozen=True, slots=True)
 class Session:
     """A logged-in resident's session (the token itself stays inside the client)."""
 
     account_number: str
-    expires_at: dt.datetime
+    expires_at: Moment
     """Absolute end of the session (aware, UTC)."""
     idle_timeout_seconds: int
     """The portal ends the session after this long without a request."""
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            account_number=_str(data["account_number"]),
-            expires_at=_datetime(data["expires_at"]),
-            idle_timeout_seconds=_int(data["idle_timeout_seconds"]),
-        )
 
-
+@wire("LookupResult")
 @dataclass(frozen=True, slots=True)
 class RegistrationLookup:
     """Registration step 1: the account exists; its address is shown masked (``г. В*****, …``)."""
@@ -198,15 +121,8 @@ class RegistrationLookup:
     masked_address: str
     found: bool = True
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            account_number=_str(data["account_number"]),
-            masked_address=_str(data["masked_address"]),
-            found=_bool(data.get("found", True)),
-        )
 
-
+@wire("RegistrationAccepted")
 @dataclass(frozen=True, slots=True)
 class RegistrationAccepted:
     """Registration step 2 accepted: the password went to the (masked) e-mail."""
@@ -214,25 +130,19 @@ class RegistrationAccepted:
     message: str
     email_masked: str
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(message=_str(data["message"]), email_masked=_str(data["email_masked"]))
 
-
+@wire("RecoveryRequested")
 @dataclass(frozen=True, slots=True)
 class RecoveryRequested:
     """Password recovery asked for; the message never says whether the account/e-mail pair exists."""
 
     message: str
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(message=_str(data["message"]))
-
 
 # --- account summary -----------------------------------------------------------------------------------
 
 
+@wire("ServiceCharge")
 @dataclass(frozen=True, slots=True)
 class ServiceCharge:
     """One service line of a receipt or a statement month: volume × tariff + recalculation."""
@@ -242,10 +152,10 @@ class ServiceCharge:
     service_name: str
     """The portal's (Russian) name."""
     unit: str
-    volume: Decimal
-    tariff: Money
-    charged: Money
-    recalculation: Money
+    volume: DecimalText
+    tariff: Annotated[Kopecks, Field(alias="tariff_kopecks")]
+    charged: Annotated[Kopecks, Field(alias="charged_kopecks")]
+    recalculation: Annotated[Kopecks, Field(alias="recalculation_kopecks")]
     """May be negative."""
 
     @property
@@ -253,49 +163,26 @@ class ServiceCharge:
         """Charged plus recalculation: the line's «Итого»."""
         return self.charged + self.recalculation
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            service_code=_str(data["service_code"]),
-            service_name=_str(data["service_name"]),
-            unit=_str(data["unit"]),
-            volume=_decimal(data["volume"]),
-            tariff=_money(data["tariff_kopecks"]),
-            charged=_money(data["charged_kopecks"]),
-            recalculation=_money(data["recalculation_kopecks"]),
-        )
 
-
+@wire("AmountDueBreakdown")
 @dataclass(frozen=True, slots=True)
 class AmountDueBreakdown:
     """How the amount due comes from the last receipt: its total minus what was paid since."""
 
-    period: dt.date | None
+    period: Month | None
     """The last receipt's month (first day); None: no receipt yet."""
-    opening_balance: Money
+    opening_balance: Annotated[Kopecks, Field(alias="opening_balance_kopecks")]
     """Balance at the start of that month (входящее сальдо)."""
-    charged: Money
-    recalculation: Money
-    paid_in_period: Money
-    receipt_total: Money
+    charged: Annotated[Kopecks, Field(alias="charged_kopecks")]
+    recalculation: Annotated[Kopecks, Field(alias="recalculation_kopecks")]
+    paid_in_period: Annotated[Kopecks, Field(alias="paid_in_period_kopecks")]
+    receipt_total: Annotated[Kopecks, Field(alias="receipt_total_kopecks")]
     """«ВСЕГО К ОПЛАТЕ ПО ВСЕМ ИСПОЛНИТЕЛЯМ, БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» of that receipt."""
-    payments_since: Money
+    payments_since: Annotated[Kopecks, Field(alias="payments_since_kopecks")]
     lines: tuple[ServiceCharge, ...]
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            period=_optional_date(data["period"]),
-            opening_balance=_money(data["opening_balance_kopecks"]),
-            charged=_money(data["charged_kopecks"]),
-            recalculation=_money(data["recalculation_kopecks"]),
-            paid_in_period=_money(data["paid_in_period_kopecks"]),
-            receipt_total=_money(data["receipt_total_kopecks"]),
-            payments_since=_money(data["payments_since_kopecks"]),
-            lines=_tuple(data["lines"], ServiceCharge.from_json),
-        )
 
-
+@wire("CapitalRepair")
 @dataclass(frozen=True, slots=True)
 class CapitalRepair:
     """The capital repair block: a separate payee with its own account number, paid separately."""
@@ -303,32 +190,22 @@ class CapitalRepair:
     account_number: str
     """The apartment's account at the fund (not the login)."""
     fund_name: str
-    period: dt.date | None
-    receipt_total: Money
+    period: Month | None
+    receipt_total: Annotated[Kopecks, Field(alias="receipt_total_kopecks")]
     """«РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ» of the last receipt."""
-    amount_due: Money
-    debt: Money
+    amount_due: Annotated[Kopecks, Field(alias="amount_due_kopecks")]
+    debt: Annotated[Kopecks, Field(alias="debt_kopecks")]
     """Signed: positive owes, negative prepaid."""
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            account_number=_str(data["account_number"]),
-            fund_name=_str(data["fund_name"]),
-            period=_optional_date(data["period"]),
-            receipt_total=_money(data["receipt_total_kopecks"]),
-            amount_due=_money(data["amount_due_kopecks"]),
-            debt=_money(data["debt_kopecks"]),
-        )
 
-
+@wire("ReadingWindow")
 @dataclass(frozen=True, slots=True)
 class ReadingWindow:
     """When readings are accepted; ``message`` says it in words («Приём показаний с 15 по 25 число.»)."""
 
     open: bool
     """Readings are accepted today."""
-    period: dt.date
+    period: Month
     """The billing month (first day) readings sent now are for."""
     always_open: bool
     start_day: int | None
@@ -339,25 +216,13 @@ class ReadingWindow:
     """First day of the next window while closed."""
     message: str
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            open=_bool(data["open"]),
-            period=_date(data["period"]),
-            always_open=_bool(data["always_open"]),
-            start_day=_optional_int(data.get("start_day")),
-            end_day=_optional_int(data.get("end_day")),
-            closes_on=_optional_date(data.get("closes_on")),
-            opens_on=_optional_date(data.get("opens_on")),
-            message=_str(data["message"]),
-        )
 
-
+@wire("MeterWarning")
 @dataclass(frozen=True, slots=True)
 class MeterWarning:
     """A meter whose verification has expired (``verification_expired``) or is due (``verification_due``)."""
 
-    code: str
+    code: Literal["verification_expired", "verification_due"]
     meter_id: int
     service_name: str
     serial_number: str
@@ -365,37 +230,19 @@ class MeterWarning:
     """The verification date."""
     message: str
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            code=_str(data["code"]),
-            meter_id=_int(data["meter_id"]),
-            service_name=_str(data["service_name"]),
-            serial_number=_str(data["serial_number"]),
-            date=_date(data["date"]),
-            message=_str(data["message"]),
-        )
 
-
+@wire("PaymentRow")
 @dataclass(frozen=True, slots=True)
 class PaymentRow:
     """One payment received (also the summary's «last payment»)."""
 
     paid_on: dt.date
-    amount: Money
+    amount: Annotated[Kopecks, Field(alias="amount_kopecks")]
     channel: PaymentChannel
     purpose: PaymentPurpose
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            paid_on=_date(data["paid_on"]),
-            amount=_money(data["amount_kopecks"]),
-            channel=PaymentChannel(data["channel"]),
-            purpose=PaymentPurpose(data["purpose"]),
-        )
 
-
+@wire("AccountSummary")
 @dataclass(frozen=True, slots=True)
 class AccountSummary:
     """The home screen: who and where, what is owed, the capital repair block, the reading window."""
@@ -403,111 +250,70 @@ class AccountSummary:
     account_number: str
     address: str
     owner_name: str
-    area_m2: Decimal
+    area_m2: DecimalText
     residents: int
-    debt: Money
+    debt: Annotated[Kopecks, Field(validation_alias=AliasPath("balance", "debt_kopecks"))]
     """Signed current balance: positive = owes, negative = prepaid."""
-    amount_due: Money
+    amount_due: Annotated[Kopecks, Field(validation_alias=AliasPath("balance", "amount_due_kopecks"))]
     """Left to pay now: the last receipt's total minus payments since (≥ 0)."""
-    amount_due_breakdown: AmountDueBreakdown
+    amount_due_breakdown: Annotated[
+        AmountDueBreakdown, Field(validation_alias=AliasPath("balance", "breakdown"))
+    ]
     capital_repair: CapitalRepair | None
     """None when the apartment has no account at the fund."""
     reading_window: ReadingWindow
     warnings: tuple[MeterWarning, ...]
     last_payment: PaymentRow | None
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        balance = data["balance"]
-        return cls(
-            account_number=_str(data["account_number"]),
-            address=_str(data["address"]),
-            owner_name=_str(data["owner_name"]),
-            area_m2=_decimal(data["area_m2"]),
-            residents=_int(data["residents"]),
-            debt=_money(balance["debt_kopecks"]),
-            amount_due=_money(balance["amount_due_kopecks"]),
-            amount_due_breakdown=AmountDueBreakdown.from_json(balance["breakdown"]),
-            capital_repair=_optional(data["capital_repair"], CapitalRepair.from_json),
-            reading_window=ReadingWindow.from_json(data["reading_window"]),
-            warnings=_tuple(data["warnings"], MeterWarning.from_json),
-            last_payment=_optional(data["last_payment"], PaymentRow.from_json),
-        )
 
-
+@wire("ReceiptMonth")
 @dataclass(frozen=True, slots=True)
 class ReceiptMonth:
     """One monthly receipt (ЕПД) available: its month and its two totals."""
 
-    period: dt.date
-    total: Money
+    period: Month
+    total: Annotated[Kopecks, Field(alias="total_kopecks")]
     """«ВСЕГО К ОПЛАТЕ ПО ВСЕМ ИСПОЛНИТЕЛЯМ …» (without capital repair)."""
-    capital_repair: Money
+    capital_repair: Annotated[Kopecks, Field(alias="capital_repair_kopecks")]
     """«РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ»."""
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            period=_date(data["period"]),
-            total=_money(data["total_kopecks"]),
-            capital_repair=_money(data["capital_repair_kopecks"]),
-        )
 
 
 # --- meters and readings -------------------------------------------------------------------------------
 
 
+@wire("ReadingOut")
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A stored reading of one meter."""
 
     reading_id: int
-    value: Decimal
+    value: DecimalText
     """Exact, with the meter's number of decimals."""
-    period: dt.date
-    submitted_at: dt.datetime
+    period: Month
+    submitted_at: Moment
     source: ReadingSource
     rollover: bool
     """The meter wrapped past 99…9 (the resident confirmed it)."""
     needs_review: bool
     """Unusually large consumption: a specialist checks it."""
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            reading_id=_int(data["reading_id"]),
-            value=_decimal(data["value"]),
-            period=_date(data["period"]),
-            submitted_at=_datetime(data["submitted_at"]),
-            source=ReadingSource(data["source"]),
-            rollover=_bool(data["rollover"]),
-            needs_review=_bool(data["needs_review"]),
-        )
 
-
+@wire("ConsumptionCheck")
 @dataclass(frozen=True, slots=True)
 class ConsumptionCheck:
     """When a reading sent now counts as unusually large: the portal then asks to confirm it."""
 
-    confirm_above: Decimal
+    confirm_above: DecimalText
     """Consumption since the previous reading above which the reading must be confirmed."""
-    average_monthly: Decimal | None
+    average_monthly: DecimalText | None
     """The meter's average monthly consumption, when the limit is five times it."""
-    monthly_limit: Decimal | None
+    monthly_limit: DecimalText | None
     """The service's monthly limit, when the limit is that one."""
     months: int
     """Months since the previous reading's period."""
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            confirm_above=_decimal(data["confirm_above"]),
-            average_monthly=_optional_decimal(data.get("average_monthly")),
-            monthly_limit=_optional_decimal(data.get("monthly_limit")),
-            months=_int(data["months"]),
-        )
 
-
+@wire("MeterOut")
 @dataclass(frozen=True, slots=True)
 class Meter:
     """A meter of the account, with its format, its verification and its last readings."""
@@ -535,27 +341,8 @@ class Meter:
     consumption_check: ConsumptionCheck | None = None
     """When the consumption of a reading sent now is unusually large (None: nothing to judge by)."""
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            meter_id=_int(data["meter_id"]),
-            service=_str(data["service"]),
-            service_name=_str(data["service_name"]),
-            unit=_str(data["unit"]),
-            serial_number=_str(data["serial_number"]),
-            integer_digits=_int(data["integer_digits"]),
-            decimals=_int(data["decimals"]),
-            value_format=_str(data["value_format"]),
-            next_verification_on=_date(data["next_verification_on"]),
-            verification_status=VerificationStatus(data["verification_status"]),
-            verification_message=_optional_str(data.get("verification_message")),
-            accepts_readings=_bool(data["accepts_readings"]),
-            previous_reading=_optional(data.get("previous_reading"), Reading.from_json),
-            current_reading=_optional(data.get("current_reading"), Reading.from_json),
-            consumption_check=_optional(data.get("consumption_check"), ConsumptionCheck.from_json),
-        )
 
-
+@wire("MetersOverview")
 @dataclass(frozen=True, slots=True)
 class MetersOverview:
     """The meters of an account and the reading window (``GET /meters`` and ``/public/meters``)."""
@@ -564,15 +351,8 @@ class MetersOverview:
     window: ReadingWindow
     meters: tuple[Meter, ...]
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            account_number=_str(data["account_number"]),
-            window=ReadingWindow.from_json(data["window"]),
-            meters=_tuple(data["meters"], Meter.from_json),
-        )
 
-
+@wire("PublicMeterOut")
 @dataclass(frozen=True, slots=True)
 class PublicMeter:
     """A meter as shown before the resident proved anything: masked serial, no values."""
@@ -587,20 +367,8 @@ class PublicMeter:
     previous_required: bool = True
     """The meter has a previous reading, which the check needs (False: it has none; leave it empty)."""
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            meter_id=_int(data["meter_id"]),
-            service=_str(data["service"]),
-            service_name=_str(data["service_name"]),
-            unit=_str(data["unit"]),
-            serial_masked=_str(data["serial_masked"]),
-            integer_digits=_int(data["integer_digits"]),
-            decimals=_int(data["decimals"]),
-            previous_required=_bool(data.get("previous_required", True)),
-        )
 
-
+@wire("LookupResponse")
 @dataclass(frozen=True, slots=True)
 class PublicLookup:
     """Readings without login, step 1: the account's meters to type the previous readings of."""
@@ -609,15 +377,8 @@ class PublicLookup:
     window: ReadingWindow
     meters: tuple[PublicMeter, ...]
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            account_number=_str(data["account_number"]),
-            window=ReadingWindow.from_json(data["window"]),
-            meters=_tuple(data["meters"], PublicMeter.from_json),
-        )
 
-
+@wire("ReadingsAccessGranted", ignored={"token"})
 @dataclass(frozen=True, slots=True)
 class ReadingsAccess:
     """Readings without login, step 2 passed: the meters, open until ``expires_at`` (token in the client)."""
@@ -625,16 +386,7 @@ class ReadingsAccess:
     account_number: str
     window: ReadingWindow
     meters: tuple[Meter, ...]
-    expires_at: dt.datetime
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            account_number=_str(data["account_number"]),
-            window=ReadingWindow.from_json(data["window"]),
-            meters=_tuple(data["meters"], Meter.from_json),
-            expires_at=_datetime(data["expires_at"]),
-        )
+    expires_at: Moment
 
 
 def decimal_text(value: Decimal | str) -> str:
@@ -666,6 +418,7 @@ class ReadingEntry:
         }
 
 
+@wire("ReadingResult")
 @dataclass(frozen=True, slots=True)
 class ReadingResult:
     """What happened to one meter's reading: ``status`` and ``code`` say it, ``message`` in Russian.
@@ -679,7 +432,7 @@ class ReadingResult:
     status: ResultStatus
     code: str
     message: str
-    consumption: Decimal | None
+    consumption: DecimalText | None
     reading: Reading | None
     """The stored reading, when accepted."""
 
@@ -688,23 +441,13 @@ class ReadingResult:
         """The reading was stored (accepted or replacing this period's earlier one)."""
         return self.status in {ResultStatus.ACCEPTED, ResultStatus.REPLACED_PREVIOUS}
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            meter_id=_int(data["meter_id"]),
-            status=ResultStatus(data["status"]),
-            code=_str(data["code"]),
-            message=_str(data["message"]),
-            consumption=_optional_decimal(data.get("consumption")),
-            reading=_optional(data.get("reading"), Reading.from_json),
-        )
 
-
+@wire("SubmitReadingsResponse", local={"idempotency_key", "replayed"})
 @dataclass(frozen=True, slots=True)
 class SubmitResult:
     """The answer to a submission: per-meter results, and whether it is a replay of an earlier answer."""
 
-    period: dt.date
+    period: Month
     source: ReadingSource
     results: tuple[ReadingResult, ...]
     idempotency_key: str = ""
@@ -716,20 +459,11 @@ class SubmitResult:
         """The result of one meter, if it was in the submission."""
         return next((result for result in self.results if result.meter_id == meter_id), None)
 
-    @classmethod
-    def from_json(cls, data: JSON, *, idempotency_key: str = "", replayed: bool = False) -> Self:
-        return cls(
-            period=_date(data["period"]),
-            source=ReadingSource(data["source"]),
-            results=_tuple(data["results"], ReadingResult.from_json),
-            idempotency_key=idempotency_key,
-            replayed=replayed,
-        )
-
 
 # --- histories -----------------------------------------------------------------------------------------
 
 
+@wire("ReadingRow")
 @dataclass(frozen=True, slots=True)
 class ReadingHistoryRow:
     """One reading in the history, with its meter (replaced readings stay, marked ``replaced``)."""
@@ -740,34 +474,17 @@ class ReadingHistoryRow:
     service_name: str
     unit: str
     serial_number: str
-    period: dt.date
-    value: Decimal
-    consumption: Decimal | None
+    period: Month
+    value: DecimalText
+    consumption: DecimalText | None
     """Accepted readings: this value minus the previous accepted one; None when unknown or replaced."""
     rollover: bool
-    submitted_at: dt.datetime
+    submitted_at: Moment
     source: ReadingSource
     status: ReadingStatus
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            reading_id=_int(data["reading_id"]),
-            meter_id=_int(data["meter_id"]),
-            service_code=_str(data["service_code"]),
-            service_name=_str(data["service_name"]),
-            unit=_str(data["unit"]),
-            serial_number=_str(data["serial_number"]),
-            period=_date(data["period"]),
-            value=_decimal(data["value"]),
-            consumption=_optional_decimal(data.get("consumption")),
-            rollover=_bool(data["rollover"]),
-            submitted_at=_datetime(data["submitted_at"]),
-            source=ReadingSource(data["source"]),
-            status=ReadingStatus(data["status"]),
-        )
 
-
+@wire("ReadingHistory")
 @dataclass(frozen=True, slots=True)
 class ReadingHistory:
     """Readings submitted between two dates (inclusive)."""
@@ -776,54 +493,33 @@ class ReadingHistory:
     date_to: dt.date
     readings: tuple[ReadingHistoryRow, ...]
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            date_from=_date(data["date_from"]),
-            date_to=_date(data["date_to"]),
-            readings=_tuple(data["readings"], ReadingHistoryRow.from_json),
-        )
 
-
+@wire("PaymentMonth")
 @dataclass(frozen=True, slots=True)
 class PaymentMonth:
     """Payments received in one month, by payee."""
 
-    period: dt.date
+    period: Month
     """First day of the month."""
-    utilities: Money
-    capital_repair: Money
+    utilities: Annotated[Kopecks, Field(alias="utilities_kopecks")]
+    capital_repair: Annotated[Kopecks, Field(alias="capital_repair_kopecks")]
 
     @property
     def total(self) -> Money:
         return self.utilities + self.capital_repair
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            period=_date(data["period"]),
-            utilities=_money(data["utilities_kopecks"]),
-            capital_repair=_money(data["capital_repair_kopecks"]),
-        )
 
-
+@wire("PaymentTotals")
 @dataclass(frozen=True, slots=True)
 class PaymentTotals:
     """Payments of the whole period, by payee."""
 
-    utilities: Money
-    capital_repair: Money
-    total: Money
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            utilities=_money(data["utilities_kopecks"]),
-            capital_repair=_money(data["capital_repair_kopecks"]),
-            total=_money(data["total_kopecks"]),
-        )
+    utilities: Annotated[Kopecks, Field(alias="utilities_kopecks")]
+    capital_repair: Annotated[Kopecks, Field(alias="capital_repair_kopecks")]
+    total: Annotated[Kopecks, Field(alias="total_kopecks")]
 
 
+@wire("PaymentHistory")
 @dataclass(frozen=True, slots=True)
 class PaymentHistory:
     """Payments between two dates (inclusive): each payment, monthly totals and the period's totals."""
@@ -834,42 +530,24 @@ class PaymentHistory:
     months: tuple[PaymentMonth, ...]
     totals: PaymentTotals
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            date_from=_date(data["date_from"]),
-            date_to=_date(data["date_to"]),
-            payments=_tuple(data["payments"], PaymentRow.from_json),
-            months=_tuple(data["months"], PaymentMonth.from_json),
-            totals=PaymentTotals.from_json(data["totals"]),
-        )
 
-
+@wire("StatementMonthRow")
 @dataclass(frozen=True, slots=True)
 class StatementMonth:
-    """One month of the statement: opening + charged ± recalculation − paid = closing."""
+    """One month of the statement: opening + charged ± recalculation + penalties − paid = closing."""
 
-    period: dt.date
-    opening: Money
-    charged: Money
-    recalculation: Money
-    paid: Money
-    closing: Money
+    period: Month
+    opening: Annotated[Kopecks, Field(alias="opening_kopecks")]
+    charged: Annotated[Kopecks, Field(alias="charged_kopecks")]
+    recalculation: Annotated[Kopecks, Field(alias="recalculation_kopecks")]
+    penalties: Annotated[Kopecks, Field(alias="penalties_kopecks")]
+    """Пени charged in the month (imported from the billing center)."""
+    paid: Annotated[Kopecks, Field(alias="paid_kopecks")]
+    closing: Annotated[Kopecks, Field(alias="closing_kopecks")]
     lines: tuple[ServiceCharge, ...]
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            period=_date(data["period"]),
-            opening=_money(data["opening_kopecks"]),
-            charged=_money(data["charged_kopecks"]),
-            recalculation=_money(data["recalculation_kopecks"]),
-            paid=_money(data["paid_kopecks"]),
-            closing=_money(data["closing_kopecks"]),
-            lines=_tuple(data["lines"], ServiceCharge.from_json),
-        )
 
-
+@wire("Statement")
 @dataclass(frozen=True, slots=True)
 class Statement:
     """The statement by month for one payee (utilities or capital repair) between two dates."""
@@ -879,19 +557,13 @@ class Statement:
     purpose: PaymentPurpose
     months: tuple[StatementMonth, ...]
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            date_from=_date(data["date_from"]),
-            date_to=_date(data["date_to"]),
-            purpose=PaymentPurpose(data["purpose"]),
-            months=_tuple(data["months"], StatementMonth.from_json),
-        )
 
+@wire("ReceiptList")
+@dataclass(frozen=True, slots=True)
+class ReceiptList:
+    """``GET /receipts``: the months with a receipt, as the portal orders them (newest first)."""
 
-def receipts_from_json(data: JSON) -> tuple[ReceiptMonth, ...]:
-    """``GET /receipts``: the months with a receipt, as the portal orders them."""
-    return _tuple(data["receipts"], ReceiptMonth.from_json)
+    receipts: tuple[ReceiptMonth, ...]
 
 
 __all__ = [
@@ -921,6 +593,7 @@ __all__ = [
     "ReadingStatus",
     "ReadingWindow",
     "ReadingsAccess",
+    "ReceiptList",
     "ReceiptMonth",
     "RecoveryRequested",
     "RegistrationAccepted",
@@ -933,7 +606,6 @@ __all__ = [
     "SubmitResult",
     "VerificationStatus",
     "decimal_text",
-    "receipts_from_json",
 ]
 
 
@@ -947,6 +619,7 @@ class CaptchaPurpose(StrEnum):
     PASSWORD_CHANGE = "password_change"  # noqa: S105 - a purpose, not a password
 
 
+@wire("ReceiptMailed")
 @dataclass(frozen=True, slots=True)
 class ReceiptMailed:
     """«Отправить на e-mail»: the portal is mailing the receipt."""
@@ -956,45 +629,23 @@ class ReceiptMailed:
     email_masked: str
     """The registered address, mostly hidden: ``i***@example.ru``."""
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(message=_str(data["message"]), email_masked=_str(data["email_masked"]))
 
-
+@wire("CaptchaIssued")
 @dataclass(frozen=True, slots=True)
 class Captcha:
     """A single-use captcha image of one purpose; its answer stays on the portal."""
 
     captcha_id: str
     """Sent back with the answer."""
-    image_png: bytes = field(repr=False)
+    image_png: Annotated[PngBase64, Field(alias="image_png_base64")] = field(repr=False)
     """The picture, PNG."""
     width: int
     height: int
-    expires_at: dt.datetime
+    expires_at: Moment
     attempts_left: int
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        import base64
-        import binascii
 
-        try:
-            image = base64.b64decode(_str(data["image_png_base64"]), validate=True)
-        except binascii.Error as exc:
-            raise ValueError(f"image_png_base64: {exc}") from None
-        if not image.startswith(b"\x89PNG"):
-            raise ValueError("image_png_base64 is not a PNG")
-        return cls(
-            captcha_id=_str(data["captcha_id"]),
-            image_png=image,
-            width=_int(data["width"]),
-            height=_int(data["height"]),
-            expires_at=_datetime(data["expires_at"]),
-            attempts_left=_int(data["attempts_left"]),
-        )
-
-
+@wire("ProfileView")
 @dataclass(frozen=True, slots=True)
 class Profile:
     """The resident's own profile: the login and the registered e-mail."""
@@ -1003,15 +654,8 @@ class Profile:
     email: str
     email_masked: str
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            account_number=_str(data["account_number"]),
-            email=_str(data["email"]),
-            email_masked=_str(data["email_masked"]),
-        )
 
-
+@wire("EmailChanged")
 @dataclass(frozen=True, slots=True)
 class EmailChanged:
     """The e-mail is changed: a notice went to the old address, a confirmation to the new one."""
@@ -1020,12 +664,18 @@ class EmailChanged:
     email_masked: str
     """The new address, mostly hidden."""
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(message=_str(data["message"]), email_masked=_str(data["email_masked"]))
+
+@wire("Subscriptions")
+@dataclass(frozen=True, slots=True)
+class MailSubscriptions:
+    """The letters the resident chose: the monthly receipt, reading reminders; where they go."""
+
+    receipt: bool
+    reminders: bool
+    email_masked: str
 
 
-__all__ += ["Captcha", "CaptchaPurpose", "EmailChanged", "Profile", "ReceiptMailed"]
+__all__ += ["Captcha", "CaptchaPurpose", "EmailChanged", "MailSubscriptions", "Profile", "ReceiptMailed"]
 
 
 # --- payments ------------------------------------------------------------------------------------------
@@ -1068,27 +718,23 @@ class SandboxAction(StrEnum):
     CANCEL = "cancel"
 
 
-def _amount(value: Any) -> Money:
-    """An amount sent as a decimal string of rubles (``"1023.12"``): exact, never through a float."""
-    return Money.from_decimal(_decimal(value))
-
-
+@wire("PaymentOrderOut", non_null={"payment_url"})
 @dataclass(frozen=True, slots=True)
 class PaymentOrder:
     """A payment started through A3 or PayMO: where to pay (``payment_url``) and how it is going."""
 
-    order_id: str
+    order_id: Annotated[str, Field(alias="id")]
     """Unguessable opaque id (``po_…``); also what the public status endpoint is asked with."""
     provider: PaymentProvider
     purpose: PaymentPurpose
-    amount: Money
+    amount: Annotated[Kopecks, Field(alias="amount_kopecks")]
     status: PaymentStatus
     payment_url: str
     """The provider's hosted card form or checkout page (opened in a browser, or read as a QR code)."""
     sandbox: bool
     """The provider is the demo's in-process sandbox twin: the app may press its buttons itself."""
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Moment
+    updated_at: Moment
     credited: bool
     """The payment has been recorded in the account's payments (it shows in the history and balance)."""
 
@@ -1097,76 +743,35 @@ class PaymentOrder:
         """The status will not change any more."""
         return self.status.is_final
 
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            order_id=_str(data["id"]),
-            provider=PaymentProvider(data["provider"]),
-            purpose=PaymentPurpose(data["purpose"]),
-            amount=_amount(data["amount"]),
-            status=PaymentStatus(data["status"]),
-            payment_url=_str(data["payment_url"]),
-            sandbox=_bool(data["sandbox"]),
-            created_at=_datetime(data["created_at"]),
-            updated_at=_datetime(data["updated_at"]),
-            credited=_bool(data["credited"]),
-        )
 
-
+@wire("CapitalRepairLookup")
 @dataclass(frozen=True, slots=True)
 class CapitalRepairLookup:
     """«Оплата взноса ФКР» without login: the fund account exists; masked address and the amount due."""
 
     capital_repair_account: str
     address_masked: str
-    amount_due: Money
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            capital_repair_account=_str(data["capital_repair_account"]),
-            address_masked=_str(data["address_masked"]),
-            amount_due=_amount(data["amount_due"]),
-        )
+    amount_due: Annotated[Kopecks, Field(alias="amount_due_kopecks")]
 
 
+@wire("PaymentCode")
 @dataclass(frozen=True, slots=True)
 class PaymentCode:
     """One payee's ГОСТ Р 56042-2014 payment QR text (``ST00012|Name=…``) and the sum in it."""
 
     payload: str
-    amount: Money
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(payload=_str(data["payload"]), amount=_amount(data["amount"]))
+    amount: Annotated[Kopecks, Field(alias="amount_kopecks")]
 
 
-def _month(value: Any) -> dt.date:
-    """A billing month sent as ``YYYY-MM``, as the first day of the month."""
-    text = _str(value)
-    year, _, month = text.partition("-")
-    if len(year) != 4 or len(month) != 2 or not (year + month).isdigit():
-        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
-    return dt.date(int(year), int(month), 1)
-
-
+@wire("PaymentCodes")
 @dataclass(frozen=True, slots=True)
 class PaymentCodes:
     """The payment QR codes a month's receipt prints: utilities, and the capital repair block if any."""
 
-    period: dt.date
+    period: Month
     """The receipt's month (first day)."""
     utilities: PaymentCode
     capital_repair: PaymentCode | None
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Self:
-        return cls(
-            period=_month(data["period"]),
-            utilities=PaymentCode.from_json(data["utilities"]),
-            capital_repair=_optional(data.get("capital_repair"), PaymentCode.from_json),
-        )
 
 
 __all__ += [
@@ -1178,3 +783,60 @@ __all__ += [
     "PaymentStatus",
     "SandboxAction",
 ]
+
+
+# --- several accounts under one login ------------------------------------------------------------------
+
+
+@wire("AttachedAccount")
+@dataclass(frozen=True, slots=True)
+class LoginAccount:
+    """One account of the login (its own or attached), with what is due on it today."""
+
+    account_number: str
+    address: str
+    own: bool
+    """The account the login registered with: it cannot be detached."""
+    current: bool
+    """The account this session works on (every other screen shows it)."""
+    period: Month | None
+    """The last receipt's month; None before the first receipt."""
+    amount_due: Annotated[Kopecks, Field(alias="amount_due_kopecks")]
+    """Utilities left to pay now (as on the account's own summary)."""
+    capital_repair_amount_due: Annotated[Kopecks | None, Field(alias="capital_repair_amount_due_kopecks")]
+    """The capital repair contribution left to pay now; None: no account at the fund."""
+
+
+@wire("AttachedAccounts")
+@dataclass(frozen=True, slots=True)
+class LoginAccounts:
+    """The home screen's list: the login's own account first, then the attached ones."""
+
+    accounts: tuple[LoginAccount, ...]
+    total_due: Annotated[Kopecks, Field(alias="total_due_kopecks")]
+    capital_repair_total_due: Annotated[Kopecks, Field(alias="capital_repair_total_due_kopecks")]
+
+    @property
+    def current(self) -> LoginAccount | None:
+        """The account this session works on."""
+        return next((account for account in self.accounts if account.current), None)
+
+
+@wire("AccountPayment")
+@dataclass(frozen=True, slots=True)
+class AccountPayment:
+    """The card payment order made for one account by «pay all»."""
+
+    account_number: str
+    replayed: bool
+    """The order an earlier request with the same key made."""
+    order: PaymentOrder
+
+
+@wire("PayAllResult")
+@dataclass(frozen=True, slots=True)
+class PayAllResult:
+    """One order per account that had something to pay; each has its own ``payment_url``."""
+
+    payments: tuple[AccountPayment, ...]
+    total: Annotated[Kopecks, Field(alias="total_kopecks")]

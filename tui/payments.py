@@ -48,3 +48,27 @@ def amount_text(amount: Money) -> str:
 
 
 __all__ = ["AMOUNT_FIELD_KEY", "MAX_PAYMENT", "amount_problem", "amount_text", "parse_payment_amount"]
+
+
+#: ГОСТ Р 56042 keys shown as text under the receipt's QR code, in this order.
+REQUISITE_KEYS = (
+    "Name",
+    "PayeeINN",
+    "KPP",
+    "PersonalAcc",
+    "BankName",
+    "BIC",
+    "CorrespAcc",
+    "PersAcc",
+    "Purpose",
+)
+
+
+def gost_fields(payload: str) -> dict[str, str]:
+    """The ``Key=Value`` pairs of a ГОСТ payment payload (``ST00012|Name=…|…``), the header left out."""
+    fields: dict[str, str] = {}
+    for pair in payload.split("|")[1:]:
+        key, equals, value = pair.partition("=")
+        if equals:
+            fields[key] = value
+    return fields

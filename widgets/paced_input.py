@@ -55,7 +55,7 @@ class PacedLinuxDriver(LinuxDriver):
         """In the app, after it took the events before the marker: on to where it sent the keys."""
         try:
             app = self._app
-            # Keys the app holds back until a focus change has happened (screens/key_order.py) are not
+            # Keys the app holds back until a focus change has happened (application/key_order.py) are not
             # handled yet: the marker waits behind them.
             hold = getattr(app, "call_after_held_input", None)
             if hold is not None and hold(partial(self._pass_marker, marker)):

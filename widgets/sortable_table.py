@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -43,6 +42,7 @@ from textual.strip import Strip
 
 from tui.formatting import Money, format_date, format_datetime, format_month, format_reading
 from tui.i18n import Language, Translator
+from tui.tables import ColumnType, TableColumn
 from widgets.keys import translate_bindings
 
 ASCENDING_MARK: Final = "▲"
@@ -71,41 +71,6 @@ CursorType: TypeAlias = Literal["cell", "row", "column", "none"]
 
 # A text starting with one of these is a formula to a spreadsheet («=HYPERLINK(...)»): prefixed with ' .
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
-
-
-class ColumnType(enum.Enum):
-    """What a column holds: how its cells sort, draw and export."""
-
-    TEXT = "text"
-    """``str``: sorts alphabetically ignoring case."""
-    MONEY = "money"
-    """:class:`~tui.formatting.Money`: sorts by amount, draws ``1 023,12 ₽``, exports ``1023,12``."""
-    NUMBER = "number"
-    """``Decimal`` or ``int`` (a reading, a volume): sorts as a number, draws ``12 345,678``."""
-    DATE = "date"
-    """``datetime.date``: sorts by date, draws and exports ``25.11.2026``."""
-    MONTH = "month"
-    """``datetime.date`` meaning its month (a billing period): draws ``ноябрь 2026``, exports ``11.2026``."""
-    DATETIME = "datetime"
-    """``datetime.datetime``: sorts by moment, draws and exports ``25.11.2026 14:05`` in local time."""
-
-
-@dataclass(frozen=True)
-class TableColumn:
-    """A column of a :class:`SortableTable`."""
-
-    key: str
-    """Identifies the column (``"amount"``), also in :meth:`SortableTable.sort_by`."""
-    label: str
-    """The header text (already translated), without sort marks."""
-    type: ColumnType = ColumnType.TEXT
-    """What the cells hold."""
-    decimals: int | None = None
-    """For :attr:`ColumnType.NUMBER`: places to show (``None``: as many as the value has)."""
-    width: int | None = None
-    """Cells for the text; ``None``: computed from the header and the values loaded."""
-    numeric_month: bool = False
-    """For :attr:`ColumnType.MONTH`: draw ``11.2026`` (7 cells) instead of ``ноябрь 2026``."""
 
 
 # --- formatting one value --------------------------------------------------------------------------------

@@ -10,11 +10,21 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import BindParameter, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BindParameter, bindparam, delete, select, update
 
 from portal.billing.repository import latest_charge_period_of
-from portal.models import Account, CapitalRepairAccount, Meter, Payment, Service
+from portal.kit.repository import Repository
+from portal.models import (
+    AccessToken,
+    Account,
+    CapitalRepairAccount,
+    Meter,
+    Payment,
+    Service,
+    TokenKind,
+    User,
+    UserAccount,
+)
 
 _accounts = Account.__table__
 _fund_accounts = CapitalRepairAccount.__table__
@@ -104,11 +114,10 @@ _SUMMARY_ACCOUNT = (
 )
 
 
-class AccountsRepository:
+class AccountsRepository(Repository[Account]):
     """Reads of one account's own rows."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = Account
 
     async def summary_account(self, account_id: int, today: dt.date) -> SummaryAccount | None:
         """The account with its fund account, last receipt month, last payment up to ``today`` and meters."""
@@ -129,4 +138,84 @@ class AccountsRepository:
             last_receipt_period=period,
             last_payment=LastPayment(paid_on, int(amount), channel, purpose) if paid_on is not None else None,
             meters=tuple(MeterVerification(*row[12:]) for row in rows if row[12] is not None),
+        )
+
+
+@dataclass(frozen=True)
+class LoginAccount:
+    """An account of a login, as the list of attached accounts shows it."""
+
+    account_id: int
+    number: str
+    address: str
+    own: bool
+    has_fund_account: bool
+
+
+class AttachmentsRepository(Repository[UserAccount]):
+    """The accounts of one login (``user_accounts``) and the sessions that work on them."""
+
+    model = UserAccount
+
+    async def accounts_of(self, user_id: int) -> list[LoginAccount]:
+        """The login's accounts: its own first, then in the order attached."""
+        own = User.account_id == UserAccount.account_id
+        rows = await self.session.execute(
+            select(Account.id, Account.number, Account.address, own, CapitalRepairAccount.id)
+            .select_from(UserAccount)
+            .join(User, User.id == UserAccount.user_id)
+            .join(Account, Account.id == UserAccount.account_id)
+            .outerjoin(CapitalRepairAccount, CapitalRepairAccount.account_id == Account.id)
+            .where(UserAccount.user_id == user_id)
+            .order_by(own.desc(), UserAccount.attached_at, UserAccount.id)
+        )
+        return [
+            LoginAccount(account_id, number, address, bool(is_own), fund_id is not None)
+            for account_id, number, address, is_own, fund_id in rows
+        ]
+
+    async def attached(self, user_id: int, number: str) -> tuple[int, bool] | None:
+        """The id of the login's account with this number and whether it is the login's own."""
+        account = await self.account_by_number(number)
+        if account is None:
+            return None
+        row = (
+            await self.session.execute(
+                select(User.account_id == UserAccount.account_id)
+                .select_from(UserAccount)
+                .join(User, User.id == UserAccount.user_id)
+                .where(UserAccount.user_id == user_id, UserAccount.account_id == account.id)
+            )
+        ).first()
+        return (account.id, bool(row[0])) if row else None
+
+    async def attach(self, user_id: int, account_id: int, now: dt.datetime) -> None:
+        """Attach; a concurrent registration or attachment of the account makes the flush raise."""
+        await self.create(UserAccount(user_id=user_id, account_id=account_id, attached_at=now), flush=True)
+
+    async def detach(self, user_id: int, account_id: int) -> None:
+        await self.session.execute(
+            delete(UserAccount).where(UserAccount.user_id == user_id, UserAccount.account_id == account_id)
+        )
+
+    async def own_account_id(self, user_id: int) -> int:
+        account_id: int = (
+            await self.session.execute(select(User.account_id).where(User.id == user_id))
+        ).scalar_one()
+        return account_id
+
+    async def point_session(self, token_id: int, account_id: int) -> None:
+        """Make a session work on another account of its login."""
+        await self.session.execute(
+            update(AccessToken).where(AccessToken.id == token_id).values(account_id=account_id)
+        )
+
+    async def end_sessions_on(self, user_id: int, account_id: int) -> None:
+        """End the login's sessions that work on an account (other than one just moved off it)."""
+        await self.session.execute(
+            delete(AccessToken).where(
+                AccessToken.user_id == user_id,
+                AccessToken.account_id == account_id,
+                AccessToken.kind == TokenKind.SESSION,
+            )
         )

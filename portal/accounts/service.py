@@ -14,18 +14,18 @@ from portal.accounts.schemas import (
     AmountDueBreakdown,
     Balance,
     CapitalRepair,
-    LastPayment,
     MeterWarning,
-    ReadingWindowInfo,
     ReceiptList,
     ReceiptMonth,
 )
+from portal.auth.errors import NotAuthenticated
 from portal.auth.service import Principal
 from portal.billing.schemas import ServiceCharge
-from portal.errors import NotAuthenticated
+from portal.history.schemas import PaymentRow
 from portal.meter_verification import VerificationState, verification_message, verification_state
 from portal.models import PaymentChannel, PaymentPurpose
 from portal.reading_window import reading_window
+from portal.readings.schemas import ReadingWindow
 from portal.settings import Settings
 
 
@@ -108,7 +108,7 @@ async def account_summary(
             breakdown=_breakdown(utilities),
         ),
         capital_repair=capital_repair,
-        reading_window=ReadingWindowInfo(
+        reading_window=ReadingWindow(
             open=window.open,
             period=window.period,
             always_open=window.always_open,
@@ -120,7 +120,7 @@ async def account_summary(
         ),
         warnings=meter_warnings(account.meters, today),
         last_payment=(
-            LastPayment(
+            PaymentRow(
                 paid_on=payment.paid_on,
                 amount_kopecks=payment.amount_kopecks,
                 channel=PaymentChannel(payment.channel),

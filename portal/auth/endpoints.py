@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response
 from portal.auth import service
 from portal.auth.dependencies import CurrentResident
 from portal.auth.schemas import LoginRequest, SessionInfo
-from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses, unprocessable
+from portal.kit.deps import ClientAddress, DbSession, State
+from portal.kit.errors import error_responses, unprocessable
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -7,17 +7,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.auth.errors import LoginFailed, NotAuthenticated, SessionExpired, TokenNotValid
 from portal.auth.repository import AuthRepository
-from portal.cache import CachedSession, invalidate_after_commit
-from portal.errors import ApiError, NotAuthenticated, SessionExpired
+from portal.kit.cache import CachedSession, invalidate_after_commit
+from portal.kit.state import PortalState
 from portal.models import TokenKind
-from portal.state import PortalState
 from portal.throttling.service import Scope
 
 #: Writing ``last_used_at`` on every request would turn every read into a write; once a minute is enough.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
-LOGIN_FAILED = ApiError(401, "login_failed", "Неверный номер лицевого счета или пароль.")
+#: Expired tokens deleted by one login (through the index on their expiry, oldest first).
+EXPIRED_DELETED_PER_LOGIN = 100
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,20 @@ async def login(
     found = await repo.user_with_account(number)
     ok = await state.hashing.verify(found[0].password_hash if found else None, password)
     if not ok or found is None:
-        raise LOGIN_FAILED  # the attempt was counted by the reservation
+        raise LoginFailed()  # the attempt was counted by the reservation
     user, account = found
     await state.throttle.succeeded(session, reservation)
     if state.hashing.needs_rehash(user.password_hash):
         await repo.set_password(user.id, await state.hashing.hash(password), user.password_changed_at)
-    await repo.delete_expired(now)
-    return await open_token(state, session, TokenKind.SESSION, account.id, account.number, user.id)
+    # Every login opens one token and deletes up to this many expired ones: never behind for long.
+    await repo.delete_expired(now, EXPIRED_DELETED_PER_LOGIN)
+    token, principal = await open_token(
+        state, session, TokenKind.SESSION, account.id, account.number, user.id
+    )
+    # The resident's first page follows at once: this worker need not read the new row back. (Should
+    # the commit fail, nobody ever receives the token, so the entry can serve no one.)
+    state.cache.remember_session(state.tokens.digest(token), CachedSession(principal, now))
+    return token, principal
 
 
 async def open_token(
@@ -109,7 +117,7 @@ async def authenticate(
 ) -> Principal:
     """The principal of a bearer token of one of ``kinds``, or 401 (absent, unknown or expired).
 
-    A session checked within the last minute is answered from memory (see :mod:`portal.cache`);
+    A session checked within the last minute is answered from memory (see :mod:`portal.kit.cache`);
     otherwise one query reads the token with its account, and ``last_used_at`` is moved on.
     """
     if not token:
@@ -122,9 +130,12 @@ async def authenticate(
     idle_limit = dt.timedelta(minutes=state.settings.session_idle_minutes)
     repo = AuthRepository(session)
     found = await repo.token_with_account_number(token_hmac)
-    if found is None or found[0].kind not in kinds:
-        raise NotAuthenticated("Требуется вход в личный кабинет: токен не действителен.")
-    row, account_number = found
+    if found is None or found.kind not in kinds:
+        raise TokenNotValid()
+    row, account_number = found, found.account_number
+    if row.kind == TokenKind.SESSION and not found.attached:
+        # The session's account was detached from its login (or belongs to another one now).
+        raise TokenNotValid()
     idle_expired = row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit
     if now >= row.expires_at or idle_expired:
         await repo.delete_token(row.id)
@@ -143,10 +154,16 @@ async def authenticate(
 
 
 async def end_sessions(session: AsyncSession, account_id: int, *, except_token_id: int | None = None) -> None:
-    """End every session of an account (a password change keeps the one it was made in)."""
-    await AuthRepository(session).delete_tokens(account_id, TokenKind.SESSION, except_id=except_token_id)
-    # Caches drop all of the account's sessions; a kept one is simply read again from its row.
-    await invalidate_after_commit(session, f"sessions:{account_id}")
+    """End every session of the login the account belongs to, on any of its accounts, and any session
+    still on the account itself (a password change keeps the one it was made in)."""
+    repo = AuthRepository(session)
+    user_ids = await repo.users_of_account(account_id)
+    await repo.delete_tokens(account_id, TokenKind.SESSION, except_id=except_token_id)
+    await repo.delete_user_tokens(user_ids, TokenKind.SESSION, except_id=except_token_id)
+    # Caches drop all of those sessions; a kept one is simply read again from its row.
+    await invalidate_after_commit(
+        session, f"sessions:{account_id}", *(f"user:{user_id}" for user_id in user_ids)
+    )
 
 
 async def logout(session: AsyncSession, principal: Principal) -> None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import repository
-from portal.billing.repository import ServiceLine
-from portal.clock import add_months, month_start
+from portal.billing.repository import BillingRepository, ServiceLine
+from portal.kit.clock import add_months, month_start
 from portal.models import Payee, PaymentPurpose
 
 __all__ = [
@@ -46,9 +46,10 @@ def payee_for(purpose: PaymentPurpose) -> Payee:
 
 @dataclass(frozen=True)
 class StatementMonth:
-    """One month of the statement: opening + charged + recalculation − paid = closing.
+    """One month of the statement: opening + charged + recalculation + penalties − paid = closing.
 
-    Positive balances mean the resident owes; negative ones mean a prepayment.
+    Positive balances mean the resident owes; negative ones mean a prepayment. The opening balance is
+    the billing center's imported one when it sent one for the month.
     """
 
     period: dt.date
@@ -57,6 +58,7 @@ class StatementMonth:
     recalculation_kopecks: int
     paid_kopecks: int
     closing_kopecks: int
+    penalties_kopecks: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,19 +84,22 @@ class AmountDue:
     debt_kopecks: int
     #: The receipt month's charges per service, in the receipt's order.
     lines: tuple[ServiceLine, ...]
+    #: Penalties (пени) charged in the receipt month, a line of their own.
+    penalties_kopecks: int = 0
 
 
 def _statement_month(
-    period: dt.date, opening: int, charged: int, recalculation: int, paid: int
+    period: dt.date, opening: int, charged: int, recalculation: int, paid: int, penalties: int = 0
 ) -> StatementMonth:
-    """The month's row: its closing balance follows from the other four numbers."""
+    """The month's row: its closing balance follows from the other numbers."""
     return StatementMonth(
         period=period,
         opening_kopecks=opening,
         charged_kopecks=charged,
         recalculation_kopecks=recalculation,
         paid_kopecks=paid,
-        closing_kopecks=opening + charged + recalculation - paid,
+        closing_kopecks=opening + charged + recalculation + penalties - paid,
+        penalties_kopecks=penalties,
     )
 
 
@@ -104,28 +109,37 @@ async def monthly_statement(
     date_from: dt.date,
     date_to: dt.date,
     purpose: PaymentPurpose,
+    charges: dict[dt.date, repository.ChargeSums] | None = None,
 ) -> list[StatementMonth]:
     """The statement month by month for the months of ``date_from`` … ``date_to`` (both included).
 
-    The first month's opening balance sums the whole earlier history in SQL; each later month opens
-    with the previous closing. Three queries whatever the length of the range or the history.
+    The first month's opening balance is computed in SQL (from the latest imported opening balance, or
+    the whole earlier history); each later month opens with the previous closing, or with the billing
+    center's opening balance for it when there is one. Three queries whatever the length of the range.
     """
     first, last = month_start(date_from), month_start(date_to)
     if first > last:
         raise ValueError("date_from is after date_to")
     payee = payee_for(purpose)
-    opening = await repository.balance_before(session, account_id, payee, purpose, first)
-    charges = await repository.charge_sums_by_period(session, account_id, payee, first, last)
-    payments = await repository.payment_sums_by_month(
-        session, account_id, purpose, first, add_months(last, 1)
-    )
+    repo = BillingRepository(session)
+    opening = await repo.balance_before(account_id, payee, purpose, first)
+    if charges is None:
+        charges = await repo.charge_sums_by_period(account_id, payee, first, last)
+    payments = await repo.payment_sums_by_month(account_id, purpose, first, add_months(last, 1))
 
     months: list[StatementMonth] = []
     period = first
     while period <= last:
         sums = charges.get(period, repository.ChargeSums())
+        if sums.opening_kopecks is not None:
+            opening = sums.opening_kopecks
         month = _statement_month(
-            period, opening, sums.charged_kopecks, sums.recalculation_kopecks, payments.get(period, 0)
+            period,
+            opening,
+            sums.charged_kopecks,
+            sums.recalculation_kopecks,
+            payments.get(period, 0),
+            sums.penalties_kopecks,
         )
         months.append(month)
         opening = month.closing_kopecks
@@ -157,12 +171,12 @@ async def capital_repair_total(session: AsyncSession, account_id: int, period: d
 
 async def last_receipt_period(session: AsyncSession, account_id: int) -> dt.date | None:
     """The latest month with charges (the last receipt), or None for an account without charges."""
-    return await repository.latest_charge_period(session, account_id)
+    return await BillingRepository(session).latest_charge_period(account_id)
 
 
 async def receipt_periods(session: AsyncSession, account_id: int) -> list[dt.date]:
     """Months that have a receipt (any charge), newest first."""
-    return await repository.charge_periods(session, account_id)
+    return await BillingRepository(session).charge_periods(account_id)
 
 
 def _amount_due(
@@ -171,7 +185,7 @@ def _amount_due(
     if period is None:
         # No receipt yet: anything already paid is a prepayment.
         paid = sums.paid_until_today_kopecks
-        return AmountDue(purpose, None, 0, 0, 0, 0, 0, paid, 0, -paid, ())
+        return AmountDue(purpose, None, 0, 0, 0, 0, 0, paid, 0, -paid, (), 0)
     # The receipt month's row of :func:`monthly_statement`, from the same sums.
     month = _statement_month(
         period,
@@ -179,6 +193,7 @@ def _amount_due(
         sum(line.charged_kopecks for line in lines),
         sum(line.recalculation_kopecks for line in lines),
         sums.paid_in_period_kopecks,
+        sum(line.penalties_kopecks for line in lines),
     )
     paid_since = sums.paid_since_kopecks
     # A prepayment is not a negative amount to pay: the receipt prints 0.
@@ -195,6 +210,7 @@ def _amount_due(
         amount_due_kopecks=max(0, total - paid_since),
         debt_kopecks=month.closing_kopecks - paid_since,
         lines=tuple(lines),
+        penalties_kopecks=month.penalties_kopecks,
     )
 
 
@@ -207,8 +223,9 @@ async def amounts_due_for_receipt(
     other things use :func:`portal.billing.repository.latest_charge_period_of`).
     """
     next_period = add_months(period, 1) if period is not None else None
-    sums = await repository.due_sums(session, account_id, period, next_period, today)
-    lines = await repository.receipt_lines(session, account_id, period) if period is not None else {}
+    repo = BillingRepository(session)
+    sums = await repo.due_sums(account_id, period, next_period, today)
+    lines = await repo.receipt_lines(account_id, period) if period is not None else {}
     return {
         purpose: _amount_due(purpose, period, sums[purpose], lines.get(payee_for(purpose), []))
         for purpose in PaymentPurpose

@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from portal.auth.dependencies import CurrentResident
 from portal.captcha import service
 from portal.captcha.schemas import CaptchaIssued, CaptchaRequest
-from portal.deps import DbSession, State
-from portal.errors import error_responses, unprocessable
+from portal.kit.deps import DbSession, State
+from portal.kit.errors import error_responses, unprocessable
 
 router = APIRouter(prefix="/captcha", tags=["profile"])
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.kit.repository import Repository
 from portal.models import Captcha
 
 
-class CaptchaRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CaptchaRepository(Repository[Captcha]):
+    model = Captcha
 
     async def add(
         self,
@@ -34,9 +33,7 @@ class CaptchaRepository:
             created_at=now,
             expires_at=expires_at,
         )
-        self.session.add(row)
-        await self.session.flush()
-        return row
+        return await self.create(row, flush=True)
 
     async def delete_replaced(self, account_id: int, purpose: str, now: dt.datetime) -> None:
         """Drop the account's earlier captchas of this purpose and its expired or spent ones."""

@@ -17,11 +17,11 @@ from captcha.image import ImageCaptcha
 from PIL.Image import Image
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.captcha.errors import CaptchaInvalid, CaptchaWrong, InvalidPurpose
 from portal.captcha.repository import CaptchaRepository
 from portal.captcha.schemas import CaptchaIssued, CaptchaPurpose
-from portal.errors import ApiError
+from portal.kit.state import PortalState
 from portal.security.tokens import TokenDigest
-from portal.state import PortalState
 
 #: Upper-case letters and digits without look-alikes: none of 0/O/Q, 1/I/L, 5/S, 8/B; of 2/Z and 6/G
 #: only the digit; no M and W either (too wide: they merge with a neighbour at 70 pixels across).
@@ -90,32 +90,7 @@ def parse_purpose(text: str) -> CaptchaPurpose:
         return CaptchaPurpose(text.strip())
     except ValueError:
         allowed = ", ".join(p.value for p in CaptchaPurpose)
-        raise ApiError(
-            422,
-            "invalid_purpose",
-            f"Поле «Цель картинки»: допустимые значения — {allowed}.",
-            field="purpose",
-        ) from None
-
-
-def captcha_wrong() -> ApiError:
-    return ApiError(
-        409,
-        "captcha_wrong",
-        "Поле «Введите код с картинки»: код введён неверно. Введите код с новой картинки.",
-        field="captcha_answer",
-    )
-
-
-def captcha_invalid() -> ApiError:
-    """The one answer to an unknown, expired, used or spent captcha, or one of another purpose or account."""
-    return ApiError(
-        409,
-        "captcha_invalid",
-        "Поле «Введите код с картинки»: картинка устарела или уже использована. Введите код с новой "
-        "картинки.",
-        field="captcha_answer",
-    )
+        raise InvalidPurpose(allowed=allowed) from None
 
 
 async def issue_captcha(
@@ -175,8 +150,8 @@ async def verify_captcha(
             return
     left = await repo.spend_attempt(captcha_id, account_id, purpose, now)
     if left is None:
-        raise captcha_invalid()
+        raise CaptchaInvalid()
     if left <= 0:
         await repo.delete(captcha_id, account_id)
     await session.commit()
-    raise captcha_wrong()
+    raise CaptchaWrong()

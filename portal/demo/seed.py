@@ -13,18 +13,20 @@ the first receipt can print a previous reading.
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
 import random
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.clock import BILLING_TZ, add_months, month_start
 from portal.demo.accounts import (
     APARTMENTS,
     BUILDING_ADDRESS,
@@ -40,24 +42,23 @@ from portal.demo.accounts import (
     demo_email,
     is_registered,
 )
+from portal.exchange.service import import_paths
+from portal.kit.clock import BILLING_TZ, add_months, month_start
 from portal.models import (
     Account,
-    CapitalRepairAccount,
-    Charge,
     Meter,
     Payee,
-    Payment,
     PaymentChannel,
     PaymentPurpose,
     Reading,
     ReadingSource,
     ReadingStatus,
-    Service,
     ServiceBasis,
-    Tariff,
     User,
+    UserAccount,
 )
 from portal.money import multiply_to_kopecks
+from portal.receipts.payees import DEMO_PAYEES
 
 #: The fixed seed: the people and their habits do not depend on the anchor, only the dates do.
 DEMO_SEED = 35_012
@@ -160,6 +161,7 @@ class _ApartmentPlan:
     charges: list[dict[str, Any]] = field(default_factory=list)  # service_id filled on insert
     payments: list[dict[str, Any]] = field(default_factory=list)
     registered_at: dt.datetime | None = None
+    reading_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -411,9 +413,9 @@ def _plan_apartment(
     return plan
 
 
-def _reading_rows(rng: random.Random, plan: _ApartmentPlan, meter_ids: Sequence[int]) -> list[dict[str, Any]]:
+def _reading_rows(rng: random.Random, plan: _ApartmentPlan) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for meter, meter_id in zip(plan.meters, meter_ids, strict=True):
+    for meter in plan.meters:
         for position, (period, value) in enumerate(meter.readings):
             submitted_at = _moment(period.replace(day=rng.randint(15, 25)), rng)
             if position == 0:
@@ -427,7 +429,7 @@ def _reading_rows(rng: random.Random, plan: _ApartmentPlan, meter_ids: Sequence[
                 )[0]
             rows.append(
                 {
-                    "meter_id": meter_id,
+                    "serial": meter.serial_number,
                     "period": period,
                     "value": value,
                     "submitted_at": submitted_at,
@@ -441,10 +443,173 @@ def _reading_rows(rng: random.Random, plan: _ApartmentPlan, meter_ids: Sequence[
     return rows
 
 
-async def _insert_returning_ids(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk insert (one executemany) that gives back the new ids in the order of ``rows``."""
-    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return list((await session.execute(stmt, rows)).scalars())
+_PORTAL_SOURCES = {ReadingSource.RESIDENT.value, ReadingSource.WITHOUT_LOGIN.value}
+_COLLECTORS = {
+    PaymentChannel.BANK.value: "demo_bank",
+    PaymentChannel.POST.value: "russian_post",
+    PaymentChannel.CASH_DESK.value: "cash_desk",
+}
+
+
+def _rubles(kopecks: int) -> str:
+    sign = "-" if kopecks < 0 else ""
+    rubles, kop = divmod(abs(kopecks), 100)
+    return f"{sign}{rubles},{kop:02d}"
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f").replace(".", ",")
+
+
+def _write(path: Path, header: str, lines: Iterable[Sequence[object]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream, delimiter=";", lineterminator="\r\n")
+        writer.writerow(header.split(";"))
+        writer.writerows(lines)
+
+
+def _write_region(
+    directory: Path, plans: Sequence[_ApartmentPlan], tariffs: dict[str, list[tuple[dt.date, int]]]
+) -> None:
+    """The demo building as the billing center's files (docs/exchange.md)."""
+    _write(
+        directory / "payees.csv",
+        "code;name;short_name;inn;kpp;account;bank;bic;correspondent_account;address;phone",
+        [
+            (
+                code.value,
+                p.name,
+                p.short_name,
+                p.inn,
+                p.kpp,
+                p.account,
+                p.bank_name,
+                p.bic,
+                p.correspondent_account,
+                p.address,
+                p.phone,
+            )
+            for code, p in DEMO_PAYEES.items()
+        ],
+    )
+    _write(
+        directory / "services.csv",
+        "code;name;unit;basis;payee;norm_per_resident;implausible_limit;sort_order",
+        [
+            (
+                spec.code,
+                spec.name,
+                spec.unit,
+                spec.basis.value,
+                spec.payee.value,
+                _number(spec.norm_per_resident),
+                _number(spec.implausible_monthly_limit),
+                (position + 1) * 10,
+            )
+            for position, spec in enumerate(_SERVICES)
+        ],
+    )
+    _write(
+        directory / "tariffs.csv",
+        "service;valid_from;price",
+        [
+            (code, f"{valid_from:%d.%m.%Y}", _rubles(price))
+            for code, steps in tariffs.items()
+            for valid_from, price in steps
+        ],
+    )
+    _write(
+        directory / "accounts.csv",
+        "account;address;apartment;area;residents;owner",
+        [
+            (
+                account_number(plan.apartment),
+                BUILDING_ADDRESS,
+                plan.apartment,
+                _number(plan.area_m2),
+                plan.residents,
+                plan.owner_name,
+            )
+            for plan in plans
+        ],
+    )
+    _write(
+        directory / "capital_repair.csv",
+        "account;fund_account;fund_name",
+        [
+            (account_number(plan.apartment), capital_repair_number(plan.apartment), CAPITAL_REPAIR_FUND_NAME)
+            for plan in plans
+        ],
+    )
+    _write(
+        directory / "meters.csv",
+        "account;service;serial;digits;decimals;installed;verification",
+        [
+            (
+                account_number(plan.apartment),
+                meter.service_code,
+                meter.serial_number,
+                meter.integer_digits,
+                meter.decimals,
+                f"{meter.installed_on:%d.%m.%Y}",
+                f"{meter.next_verification_on:%d.%m.%Y}",
+            )
+            for plan in plans
+            for meter in plan.meters
+        ],
+    )
+    _write(
+        directory / "charges.csv",
+        "account;month;service;volume;tariff;charged;recalculation",
+        [
+            (
+                account_number(plan.apartment),
+                f"{charge['period']:%Y-%m}",
+                charge["service_code"],
+                _number(charge["volume"]),
+                _rubles(charge["tariff_kopecks"]),
+                _rubles(charge["charged_kopecks"]),
+                _rubles(charge["recalculation_kopecks"]),
+            )
+            for plan in plans
+            for charge in plan.charges
+        ],
+    )
+    _write(
+        directory / "payments.csv",
+        "date;amount;account;purpose;collector;reference;channel",
+        [
+            (
+                f"{payment['paid_on']:%d.%m.%Y}",
+                _rubles(payment["amount_kopecks"]),
+                capital_repair_number(plan.apartment) if capital else account_number(plan.apartment),
+                payment["purpose"],
+                _COLLECTORS[payment["channel"]],
+                f"{account_number(plan.apartment)}-{payment['paid_on']:%Y%m%d}-{'k' if capital else 'u'}",
+                payment["channel"],
+            )
+            for plan in plans
+            for payment in plan.payments
+            for capital in [payment["purpose"] == PaymentPurpose.CAPITAL_REPAIR.value]
+        ],
+    )
+    _write(
+        directory / "readings.csv",
+        "account;serial;month;value;taken_at;source",
+        [
+            (
+                account_number(plan.apartment),
+                row["serial"],
+                f"{row['period']:%Y-%m}",
+                _number(row["value"]),
+                row["submitted_at"].isoformat(),
+                "controller" if row["source"] == "inspector" else row["source"],
+            )
+            for plan in plans
+            for row in plan.reading_rows
+            if row["source"] not in _PORTAL_SOURCES
+        ],
+    )
 
 
 async def seed_demo(
@@ -463,100 +628,41 @@ async def seed_demo(
     months = [add_months(anchor_month, offset) for offset in range(-HISTORY_MONTHS, 0)]
     tariffs = _tariff_schedule(rng, months)
     plans = [_plan_apartment(rng, n, anchor, months, tariffs) for n in range(1, APARTMENTS + 1)]
+    for plan in plans:
+        plan.reading_rows = _reading_rows(rng, plan)
 
-    service_ids = dict(
-        zip(
-            [spec.code for spec in _SERVICES],
-            await _insert_returning_ids(
-                session,
-                Service,
-                [
-                    {
-                        "code": spec.code,
-                        "name": spec.name,
-                        "unit": spec.unit,
-                        "basis": spec.basis.value,
-                        "payee": spec.payee.value,
-                        "norm_per_resident": spec.norm_per_resident,
-                        "implausible_monthly_limit": spec.implausible_monthly_limit,
-                        "sort_order": (position + 1) * 10,
-                    }
-                    for position, spec in enumerate(_SERVICES)
-                ],
-            ),
-            strict=True,
-        )
-    )
-    await session.execute(
-        insert(Tariff),
-        [
-            {"service_id": service_ids[code], "valid_from": valid_from, "price_kopecks": price}
-            for code, steps in tariffs.items()
-            for valid_from, price in steps
-        ],
-    )
+    with tempfile.TemporaryDirectory(prefix="kabinet-demo-") as directory:
+        _write_region(Path(directory), plans, tariffs)
+        report = await import_paths(session, [Path(directory)], operator="demo-seed")
+    if report.status != "imported":  # pragma: no cover - the demo's own files are always valid
+        raise RuntimeError("the demo's files were refused: " + "; ".join(map(str, report.errors[:5])))
 
-    account_ids = await _insert_returning_ids(
-        session,
-        Account,
-        [
-            {
-                "number": account_number(plan.apartment),
-                "address": f"{BUILDING_ADDRESS}, кв. {plan.apartment}",
-                "owner_name": plan.owner_name,
-                "area_m2": plan.area_m2,
-                "residents": plan.residents,
-            }
-            for plan in plans
-        ],
-    )
-    await session.execute(
-        insert(CapitalRepairAccount),
-        [
-            {
-                "account_id": account_id,
-                "number": capital_repair_number(plan.apartment),
-                "fund_name": CAPITAL_REPAIR_FUND_NAME,
-            }
-            for plan, account_id in zip(plans, account_ids, strict=True)
-        ],
-    )
-    meter_ids = await _insert_returning_ids(
-        session,
-        Meter,
-        [
-            {
-                "account_id": account_id,
-                "service_id": service_ids[meter.service_code],
-                "serial_number": meter.serial_number,
-                "integer_digits": meter.integer_digits,
-                "decimals": meter.decimals,
-                "installed_on": meter.installed_on,
-                "next_verification_on": meter.next_verification_on,
-                "lock_version": 0,
-            }
-            for plan, account_id in zip(plans, account_ids, strict=True)
-            for meter in plan.meters
-        ],
-    )
-
-    readings: list[dict[str, Any]] = []
-    charges: list[dict[str, Any]] = []
-    payments: list[dict[str, Any]] = []
-    meter_index = 0
-    for plan, account_id in zip(plans, account_ids, strict=True):
-        ids = meter_ids[meter_index : meter_index + len(plan.meters)]
-        meter_index += len(plan.meters)
-        readings.extend(_reading_rows(rng, plan, ids))
-        for charge in plan.charges:
-            row = {key: value for key, value in charge.items() if key != "service_code"}
-            charges.append(
-                {**row, "account_id": account_id, "service_id": service_ids[charge["service_code"]]}
+    numbers = [account_number(plan.apartment) for plan in plans]
+    found = await session.execute(select(Account.number, Account.id).where(Account.number.in_(numbers)))
+    account_by_number = {number: account_id for number, account_id in found.tuples()}
+    account_ids = [account_by_number[number] for number in numbers]
+    meter_by_key = {
+        (account_id, serial): meter_id
+        for meter_id, account_id, serial in (
+            await session.execute(
+                select(Meter.id, Meter.account_id, Meter.serial_number).where(
+                    Meter.account_id.in_(account_ids)
+                )
             )
-        payments.extend({**payment, "account_id": account_id} for payment in plan.payments)
-    await session.execute(insert(Reading), readings)
-    await session.execute(insert(Charge), charges)
-    await session.execute(insert(Payment), payments)
+        ).tuples()
+    }
+    # Readings the residents submitted through the portal are the portal's own data, not the billing
+    # center's: they are written directly. The others went through the import's readings file.
+    portal_readings: list[dict[str, Any]] = []
+    for plan, account_id in zip(plans, account_ids, strict=True):
+        for row in plan.reading_rows:
+            if row["source"] in _PORTAL_SOURCES:
+                meter_id = meter_by_key[(account_id, row["serial"])]
+                portal_readings.append(
+                    {key: value for key, value in row.items() if key != "serial"} | {"meter_id": meter_id}
+                )
+    if portal_readings:
+        await session.execute(insert(Reading), portal_readings)
 
     registered = [
         (plan, account_id) for plan, account_id in zip(plans, account_ids, strict=True) if plan.registered_at
@@ -576,5 +682,11 @@ async def seed_demo(
             }
             for (plan, account_id), password_hash in zip(registered, hashes, strict=True)
         ],
+    )
+    # Every login works on its own account (portal.models.UserAccount).
+    await session.execute(
+        insert(UserAccount).from_select(
+            ["user_id", "account_id", "attached_at"], select(User.id, User.account_id, User.created_at)
+        )
     )
     await session.flush()

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import WithJsonSchema
 
-from portal.auth.dependencies import CurrentResident
-from portal.deps import DbSession, State
-from portal.errors import error_responses, unprocessable
+from portal.auth.dependencies import CurrentReader
 from portal.history import service
 from portal.history.schemas import PaymentHistory, ReadingHistory, Statement
+from portal.kit.deps import ReadSession, State
+from portal.kit.errors import error_responses, unprocessable
+from portal.kit.views import cached_view
 from portal.models import PaymentPurpose
 from portal.periods import DateRangeQuery
-from portal.views import cached_view
 
 router = APIRouter(prefix="/history", tags=["history"])
 
@@ -38,8 +38,8 @@ MAX_ID = 2**31 - 1
 async def reading_history(
     state: State,
     request: Request,
-    session: DbSession,
-    principal: CurrentResident,
+    session: ReadSession,
+    principal: CurrentReader,
     period: DateRangeQuery,
     meter_id: Annotated[
         int | None,
@@ -63,7 +63,7 @@ async def reading_history(
     responses=_RESPONSES,
 )
 async def payment_history(
-    state: State, request: Request, session: DbSession, principal: CurrentResident, period: DateRangeQuery
+    state: State, request: Request, session: ReadSession, principal: CurrentReader, period: DateRangeQuery
 ) -> Response:
     return await cached_view(
         state,
@@ -82,8 +82,8 @@ async def payment_history(
 async def statement(
     state: State,
     request: Request,
-    session: DbSession,
-    principal: CurrentResident,
+    session: ReadSession,
+    principal: CurrentReader,
     period: DateRangeQuery,
     purpose: Annotated[
         PaymentPurpose,

@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import ServiceLine
+from portal.kit.repository import Repository
 from portal.models import Charge, Meter, Payee, Payment, Reading, Service
 
 
@@ -72,6 +72,40 @@ _READINGS = (
 )
 _METER_READINGS = _READINGS.where(_readings.c.meter_id == bindparam("meter_id"))
 
+_charges = Charge.__table__
+_payments = Payment.__table__
+#: Payments with ``first <= paid_on <= last``, newest first.
+_PAYMENTS = (
+    select(_payments.c.paid_on, _payments.c.amount_kopecks, _payments.c.channel, _payments.c.purpose)
+    .where(
+        _payments.c.account_id == bindparam("account_id"),
+        _payments.c.paid_on >= bindparam("first"),
+        _payments.c.paid_on <= bindparam("last"),
+    )
+    .order_by(_payments.c.paid_on.desc(), _payments.c.id.desc())
+)
+#: One payee's charge lines of the months ``first`` … ``last``, in the receipt's order of services.
+_CHARGE_LINES = (
+    select(
+        _charges.c.period,
+        _services.c.code,
+        _services.c.name,
+        _services.c.unit,
+        _charges.c.volume,
+        _charges.c.tariff_kopecks,
+        _charges.c.charged_kopecks,
+        _charges.c.recalculation_kopecks,
+    )
+    .select_from(_charges.join(_services, _services.c.id == _charges.c.service_id))
+    .where(
+        _charges.c.account_id == bindparam("account_id"),
+        _services.c.payee == bindparam("payee"),
+        _charges.c.period >= bindparam("first"),
+        _charges.c.period <= bindparam("last"),
+    )
+    .order_by(_charges.c.period, _services.c.sort_order, _services.c.id)
+)
+
 
 @dataclass(frozen=True)
 class PaymentRecord:
@@ -81,11 +115,10 @@ class PaymentRecord:
     purpose: str
 
 
-class HistoryRepository:
+class HistoryRepository(Repository[Reading]):
     """Reads of one account's readings, payments and charges over a range."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = Reading
 
     async def readings(
         self, account_id: int, last_month: dt.date, meter_id: int | None
@@ -103,46 +136,22 @@ class HistoryRepository:
 
     async def payments(self, account_id: int, first_day: dt.date, last_day: dt.date) -> list[PaymentRecord]:
         """Payments with ``first_day <= paid_on <= last_day``, newest first."""
-        stmt = (
-            select(Payment.paid_on, Payment.amount_kopecks, Payment.channel, Payment.purpose)
-            .where(
-                Payment.account_id == account_id,
-                Payment.paid_on >= first_day,
-                Payment.paid_on <= last_day,
-            )
-            .order_by(Payment.paid_on.desc(), Payment.id.desc())
-        )
+        parameters = {"account_id": account_id, "first": first_day, "last": last_day}
+        rows = await self.session.execute(_PAYMENTS, parameters)
         return [
             PaymentRecord(paid_on, int(amount), channel, purpose)
-            for paid_on, amount, channel, purpose in (await self.session.execute(stmt)).all()
+            for paid_on, amount, channel, purpose in rows
         ]
 
     async def charge_lines(
         self, account_id: int, payee: Payee, first_month: dt.date, last_month: dt.date
     ) -> dict[dt.date, list[ServiceLine]]:
         """Every month's charges of one payee in the receipt's order of services, in one query."""
-        stmt = (
-            select(
-                Charge.period,
-                Service.code,
-                Service.name,
-                Service.unit,
-                Charge.volume,
-                Charge.tariff_kopecks,
-                Charge.charged_kopecks,
-                Charge.recalculation_kopecks,
-            )
-            .join(Service, Service.id == Charge.service_id)
-            .where(
-                Charge.account_id == account_id,
-                Service.payee == payee.value,
-                Charge.period >= first_month,
-                Charge.period <= last_month,
-            )
-            .order_by(Charge.period, Service.sort_order, Service.id)
-        )
+        parameters = {"account_id": account_id, "payee": payee.value, "first": first_month}
+        parameters["last"] = last_month
+        rows = await self.session.execute(_CHARGE_LINES, parameters)
         lines: dict[dt.date, list[ServiceLine]] = {}
-        for period, code, name, unit, volume, tariff, charged, recalc in await self.session.execute(stmt):
+        for period, code, name, unit, volume, tariff, charged, recalc in rows:
             lines.setdefault(period, []).append(
                 ServiceLine(
                     service_code=code,

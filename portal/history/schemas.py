@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from portal.billing.schemas import ServiceCharge
 from portal.models import PaymentChannel, PaymentPurpose, ReadingSource, ReadingStatus
+from portal.periods import Month
 
 
 class ReadingRow(BaseModel):
@@ -20,7 +21,7 @@ class ReadingRow(BaseModel):
     service_name: str
     unit: str
     serial_number: str
-    period: dt.date = Field(description="The billing month (first day) the reading is for.")
+    period: Month = Field(description="The billing month the reading is for.")
     value: Decimal = Field(description="The reading (exact decimal as a string, the meter's decimals).")
     consumption: Decimal | None = Field(
         description=(
@@ -54,7 +55,7 @@ class PaymentRow(BaseModel):
 class PaymentMonth(BaseModel):
     """Payments of one calendar month, by purpose (a bar of the chart)."""
 
-    period: dt.date = Field(description="First day of the month.")
+    period: Month
     utilities_kopecks: int
     capital_repair_kopecks: int
 
@@ -82,12 +83,13 @@ class PaymentHistory(BaseModel):
 
 
 class StatementMonthRow(BaseModel):
-    """One month: opening + charged + recalculation − paid = closing (positive = owes)."""
+    """One month: opening + charged + recalculation + penalties − paid = closing (positive = owes)."""
 
-    period: dt.date
+    period: Month
     opening_kopecks: int
     charged_kopecks: int
     recalculation_kopecks: int
+    penalties_kopecks: int
     paid_kopecks: int
     closing_kopecks: int
     lines: list[ServiceCharge]

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal import billing
 from portal.auth.service import Principal
 from portal.billing.schemas import ServiceCharge
-from portal.clock import add_months, month_start
 from portal.history.repository import HistoryRepository, ReadingRecord
 from portal.history.schemas import (
     PaymentHistory,
@@ -23,12 +22,13 @@ from portal.history.schemas import (
     Statement,
     StatementMonthRow,
 )
+from portal.kit.clock import add_months, month_start
 from portal.models import PaymentChannel, PaymentPurpose, ReadingStatus
 from portal.periods import DateRange
 
 
 class _ShownReading(NamedTuple):
-    """A row of :class:`ReadingRow`, validated all at once with the answer (``from_attributes``)."""
+    """A row of :class:`ReadingRow`, validated all at once with the answer (as a dict)."""
 
     reading_id: int
     meter_id: int
@@ -107,10 +107,14 @@ async def reading_history(
     # Reversed, each meter's month lists its latest submission first; the stable sort keeps that.
     shown.reverse()
     shown.sort(key=lambda item: (-item[1].period.toordinal(), item[0], item[1].meter_id))
-    # One validation of the whole answer: per-row model construction costs twice as much.
+    # One validation of the whole answer: per-row model construction costs twice as much, and
+    # validating from attributes a third more than from dicts.
     return ReadingHistory.model_validate(
-        {"date_from": period.date_from, "date_to": period.date_to, "readings": [row for _, row in shown]},
-        from_attributes=True,
+        {
+            "date_from": period.date_from,
+            "date_to": period.date_to,
+            "readings": [row._asdict() for _, row in shown],
+        }
     )
 
 
@@ -164,11 +168,13 @@ async def statement(
     session: AsyncSession, principal: Principal, period: DateRange, purpose: PaymentPurpose
 ) -> Statement:
     """Charges and payments of one payee for every month touching the range, with service lines."""
-    months = await billing.monthly_statement(
-        session, principal.account_id, period.date_from, period.date_to, purpose
-    )
     lines = await HistoryRepository(session).charge_lines(
         principal.account_id, billing.payee_for(purpose), period.first_month, period.last_month
+    )
+    # The months' sums come from SQL, not from these lines: an imported opening balance of a month is
+    # not a line, and it restarts the balance.
+    months = await billing.monthly_statement(
+        session, principal.account_id, period.date_from, period.date_to, purpose
     )
     return Statement(
         date_from=period.date_from,
@@ -180,6 +186,7 @@ async def statement(
                 opening_kopecks=month.opening_kopecks,
                 charged_kopecks=month.charged_kopecks,
                 recalculation_kopecks=month.recalculation_kopecks,
+                penalties_kopecks=month.penalties_kopecks,
                 paid_kopecks=month.paid_kopecks,
                 closing_kopecks=month.closing_kopecks,
                 lines=[ServiceCharge.model_validate(line) for line in lines.get(month.period, [])],

@@ -18,7 +18,7 @@ from pydantic import WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.errors import ApiError
+from portal.idempotency.errors import IdempotencyKeyReused, RequestInProgress
 from portal.idempotency.repository import IdempotencyRepository
 
 #: Response header that marks a replayed result.
@@ -62,25 +62,6 @@ def request_hash(endpoint: str, payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def key_reused() -> ApiError:
-    return ApiError(
-        422,
-        "idempotency_key_reused",
-        "Ключ Idempotency-Key уже использован для другого запроса. Для нового запроса нужен новый ключ.",
-        field="Idempotency-Key",
-    )
-
-
-def request_in_progress() -> ApiError:
-    return ApiError(
-        409,
-        "request_in_progress",
-        "Запрос с этим ключом Idempotency-Key ещё выполняется. "
-        "Повторите его чуть позже — придёт тот же ответ.",
-        field="Idempotency-Key",
-    )
-
-
 class IdempotencyKeys:
     """Idempotency keys of one account (the account comes from the principal, never the request)."""
 
@@ -93,7 +74,7 @@ class IdempotencyKeys:
         if record is None:
             return None
         if record.endpoint != endpoint or record.request_hash != hashed_request:
-            raise key_reused()
+            raise IdempotencyKeyReused()
         return StoredResponse(record.response_status, record.response_body)
 
     async def remember(
@@ -119,4 +100,4 @@ class IdempotencyKeys:
                 now=now,
             )
         except IntegrityError:
-            raise request_in_progress() from None
+            raise RequestInProgress() from None

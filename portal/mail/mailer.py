@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import logging
 import mailbox
 from dataclasses import dataclass
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import aiosmtplib
 
+from portal.kit.storage import private_dir, private_file
 from portal.settings import Settings
-from portal.storage import private_dir, private_file
 
 log = logging.getLogger("kabinet.portal.mail")
 
@@ -36,6 +37,40 @@ class OutgoingMail:
     subject: str
     body: str
     attachments: tuple[Attachment, ...] = ()
+    #: An HTML alternative of ``body`` (the plain text stays the first part).
+    html: str | None = None
+    #: A fixed Message-ID (``<…@…>``): the same on every attempt of one letter; a new one when None.
+    message_id: str | None = None
+    #: More headers, e.g. ``List-Unsubscribe``.
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def build_message(sender: str, mail: OutgoingMail) -> EmailMessage:
+    """The MIME message of a letter: plain text (and HTML as its alternative), then attachments."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = mail.message_id or make_msgid(domain="kabinet.local")
+    for name, value in mail.headers:
+        message[name] = value
+    message.set_content(mail.body)
+    if mail.html is not None:
+        message.add_alternative(mail.html, subtype="html")
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    # Headers are written unfolded: Python 3.11 folds a long non-ASCII subject between encoded words
+    # and so loses the space there («показанийдо»). The body's encoding is already chosen above.
+    message.policy = _UNFOLDED
+    return message
+
+
+#: The default policy with SMTP's line limit: a header up to 998 characters stays on one line.
+_UNFOLDED = email.policy.default.clone(max_line_length=998)
 
 
 class Mailer:
@@ -50,19 +85,7 @@ class Mailer:
         return None if self._settings.smtp_host else self._settings.outbox_dir
 
     def _message(self, mail: OutgoingMail) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self._settings.mail_from
-        message["To"] = mail.to
-        message["Subject"] = mail.subject
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain="kabinet.local")
-        message.set_content(mail.body)
-        for attachment in mail.attachments:
-            maintype, _, subtype = attachment.content_type.partition("/")
-            message.add_attachment(
-                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
-            )
-        return message
+        return build_message(self._settings.mail_from, mail)
 
     async def send(self, mail: OutgoingMail) -> bool:
         """Deliver one letter; returns False (and logs without the content) if delivery failed."""

@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import portal.models  # noqa: F401 - registers every table on Base.metadata
-from portal.db import Base, UTCDateTime, create_engine
+from portal.kit.db import Base, UTCDateTime, create_engine
 
 target_metadata = Base.metadata
 

@@ -10,9 +10,9 @@ from pydantic import WithJsonSchema
 from starlette.convertors import Convertor, register_url_convertor
 
 from portal.auth.dependencies import CurrentResident
-from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses, unprocessable
 from portal.idempotency import REPLAYED_HEADER
+from portal.kit.deps import ClientAddress, DbSession, State
+from portal.kit.errors import error_responses, unprocessable
 from portal.payments import service
 from portal.payments.providers.paymo import SIGNATURE_HEADER
 from portal.payments.schemas import (
@@ -65,7 +65,7 @@ _CREATED: dict[int | str, dict[str, Any]] = {
     },
 }
 
-#: The amount's format is in the schema, its range (more than 0, at most 500 000.00) is a rule; so is a
+#: The amount's type is in the schema, its range (more than 0, at most 500 000.00 ₽) is a rule; so is a
 #: key used before with another body.
 _CREATE_UNPROCESSABLE = unprocessable("invalid_amount", "idempotency_key_reused")
 
@@ -75,8 +75,9 @@ service's hosted card form. The payment is credited only when the service confir
 notification, A3's status or reconciliation report); poll `GET` of the order for its status.
 
 422 `idempotency_key_reused`: the key was used with another body; 409 `request_in_progress`: the same
-key is being processed right now. 422 `invalid_amount` (`field: amount`): more than 0, at most two decimals,
-at most 500 000.00. 503 `provider_unavailable`: the payment service did not answer; repeat with the same key.
+key is being processed right now. 422 `invalid_amount` (`field: amount_kopecks`): more than 0,
+at most 50 000 000 kopecks (500 000.00 ₽). 503 `provider_unavailable`: the payment service did not
+answer; repeat with the same key.
 """
 
 
@@ -111,7 +112,7 @@ async def create_payment(
         _access(request),
         principal.account_id,
         body.purpose,
-        body.amount,
+        body.amount_kopecks,
         body.provider,
         idempotency_key,
     )
@@ -188,7 +189,7 @@ async def create_public_capital_repair_payment(
         session,
         _access(request),
         body.capital_repair_account,
-        body.amount,
+        body.amount_kopecks,
         body.provider,
         idempotency_key,
         client,

@@ -17,10 +17,10 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.state import PortalState
-from portal.throttling.service import Window, take_client_window, take_window, too_many_requests
+from portal.kit.state import PortalState
+from portal.throttling.service import Window, take_client_window, take_window
 
-__all__ = ["poll_allowed", "take_public_lookup", "take_public_payment", "too_many_requests"]
+__all__ = ["poll_allowed", "take_public_lookup", "take_public_payment"]
 
 
 def _window(state: PortalState) -> dt.timedelta:

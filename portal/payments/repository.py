@@ -6,14 +6,13 @@ import datetime as dt
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.kit.repository import Repository
 from portal.models import Account, CapitalRepairAccount, Payment, PaymentNotification, PaymentOrder
 
 
-class PaymentsRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class PaymentsRepository(Repository[PaymentOrder]):
+    model = PaymentOrder
 
     # --- orders --------------------------------------------------------------------------------------
 
@@ -31,14 +30,10 @@ class PaymentsRepository:
 
     async def add_order(self, order: PaymentOrder) -> None:
         """Insert and flush, so that a concurrent duplicate key fails here (IntegrityError)."""
-        self.session.add(order)
-        await self.session.flush()
+        await self.create(order, flush=True)
 
     async def get(self, order_id: str) -> PaymentOrder | None:
-        found: PaymentOrder | None = await self.session.scalar(
-            select(PaymentOrder).where(PaymentOrder.id == order_id).execution_options(populate_existing=True)
-        )
-        return found
+        return await self.get_by_id(order_id, fresh=True)
 
     async def lock(self, order_id: str) -> PaymentOrder | None:
         """The order, locked until the transaction ends (PostgreSQL; SQLite runs one at a time)."""
@@ -72,6 +67,7 @@ class PaymentsRepository:
         channel: str,
         purpose: str,
         external_id: str,
+        paid_at: dt.datetime,
     ) -> int:
         payment = Payment(
             account_id=account_id,
@@ -80,10 +76,9 @@ class PaymentsRepository:
             channel=channel,
             purpose=purpose,
             external_id=external_id,
+            paid_at=paid_at,
         )
-        self.session.add(payment)
-        await self.session.flush()
-        return payment.id
+        return (await self.create(payment, flush=True)).id
 
     async def mark_credited(self, order_id: str, payment_id: int, status: str, now: dt.datetime) -> bool:
         """Link the credited payment, only if none is linked yet (check and write in one statement)."""
@@ -123,16 +118,10 @@ class PaymentsRepository:
         """Store the event once; False when it was stored before (a repeat)."""
         try:
             async with self.session.begin_nested():
-                self.session.add(
-                    PaymentNotification(
-                        provider=provider,
-                        event_id=event_id,
-                        order_id=order_id,
-                        status=status,
-                        received_at=now,
-                    )
+                notification = PaymentNotification(
+                    provider=provider, event_id=event_id, order_id=order_id, status=status, received_at=now
                 )
-                await self.session.flush()
+                await self.create(notification, flush=True)
         except IntegrityError:
             return False
         return True

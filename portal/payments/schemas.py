@@ -1,7 +1,7 @@
 """Request and response bodies of card payments (see /tmp/payments_contract.md for the contract).
 
-Amounts travel as decimal strings with two decimals (``"1023.12"``); residents may type ``1023,12`` or
-``1 023,12`` too. Statuses are one vocabulary for both payment services.
+Amounts travel as integer kopecks (``*_kopecks``), like every amount of the API. Statuses are one
+vocabulary for both payment services.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fastapi import Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.models import PaymentPurpose
-from portal.money import AMOUNT_PATTERN
+from portal.money import KopecksInput
 from portal.payments.providers.base import PaymentStatus, ProviderName
 
 #: The ``Idempotency-Key`` header, required when creating a payment.
@@ -33,13 +33,8 @@ RequiredIdempotencyKey = Annotated[
 ]
 
 _AMOUNT = Field(
-    min_length=1,
-    max_length=32,
-    description=(
-        "Rubles, more than 0, at most two decimals, at most 500 000.00 (`1023.12`, `1023,12`, `1 023,12`)."
-    ),
-    examples=["1023.12"],
-    json_schema_extra={"pattern": AMOUNT_PATTERN},
+    description="Kopecks, more than 0, at most 500 000.00 ₽ (50 000 000): 1 023,12 ₽ is `102312`.",
+    examples=[102312],
 )
 _CAPITAL_REPAIR_ACCOUNT = Field(
     min_length=1,
@@ -59,7 +54,7 @@ class CreatePaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: PaymentPurpose
-    amount: str = _AMOUNT
+    amount_kopecks: KopecksInput = _AMOUNT
     provider: ProviderName
 
 
@@ -69,7 +64,7 @@ class PublicCapitalRepairPaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     capital_repair_account: str = _CAPITAL_REPAIR_ACCOUNT
-    amount: str = _AMOUNT
+    amount_kopecks: KopecksInput = _AMOUNT
     provider: ProviderName
 
 
@@ -79,7 +74,7 @@ class PaymentOrderOut(BaseModel):
     id: str = Field(description="Opaque, unguessable; also the order id the payment service knows.")
     provider: ProviderName
     purpose: PaymentPurpose
-    amount: str = Field(description="Rubles with two decimals.", examples=["1023.12"])
+    amount_kopecks: int = Field(examples=[102312])
     status: PaymentStatus = Field(
         description=(
             "`initiated`, `processing`, then one of the final `success`, `failed`, `cancelled`, `refunded`."
@@ -97,7 +92,7 @@ class CapitalRepairLookup(BaseModel):
 
     capital_repair_account: str
     address_masked: str
-    amount_due: str = Field(description="Rubles with two decimals: what the last receipt leaves to pay.")
+    amount_due_kopecks: int = Field(description="What the last receipt leaves to pay.")
 
 
 class NotificationAck(BaseModel):

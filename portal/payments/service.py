@@ -26,15 +26,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
-from portal.cache import invalidate_after_commit
-from portal.clock import BILLING_TZ, Clock
-from portal.db import session_scope
-from portal.errors import ApiError
 from portal.idempotency import request_hash
-from portal.idempotency.service import key_reused, request_in_progress
+from portal.idempotency.errors import IdempotencyKeyReused, RequestInProgress
+from portal.kit.cache import invalidate_after_commit
+from portal.kit.clock import BILLING_TZ, Clock
+from portal.kit.db import session_scope
+from portal.kit.errors import ApiError, NotFound
+from portal.kit.state import PortalState
 from portal.models import PaymentOrder, PaymentPurpose
-from portal.money import AmountFormatError, kopecks_to_decimal, parse_rubles
 from portal.payments import limits
+from portal.payments.errors import (
+    CapitalRepairAccountNotFound,
+    InvalidPaymentAmount,
+    NoCapitalRepairAccount,
+    NotificationMismatch,
+    NotificationUnreadable,
+    PaymentConflict,
+    PaymentNotFound,
+    ProviderUnavailable,
+    SignatureRefused,
+    StaleNotification,
+)
 from portal.payments.providers import (
     InvalidSignature,
     MalformedNotification,
@@ -55,7 +67,6 @@ from portal.payments.schemas import (
     ReconciliationReport,
 )
 from portal.registration.service import mask_address
-from portal.state import PortalState
 from portal.throttling.service import Scope
 
 log = logging.getLogger("kabinet.portal.payments")
@@ -95,48 +106,10 @@ class Created:
 # --- words ---------------------------------------------------------------------------------------------
 
 
-def amount_invalid() -> ApiError:
-    return ApiError(
-        422,
-        "invalid_amount",
-        "Поле «Сумма»: укажите сумму больше нуля, не более 500 000,00 ₽, "
-        "не более двух знаков после запятой (например 1023,12).",
-        field="amount",
-    )
-
-
-def payment_not_found() -> ApiError:
-    return ApiError(404, "payment_not_found", "Платёж не найден.")
-
-
-def provider_unavailable(provider: ProviderName) -> ApiError:
-    name = "A3" if provider is ProviderName.A3 else "PayMO"
-    return ApiError(
-        503,
-        "provider_unavailable",
-        f"Платёжный сервис {name} сейчас недоступен. Повторите попытку позже или выберите другой сервис.",
-        field="provider",
-    )
-
-
-def capital_repair_not_found() -> ApiError:
-    return ApiError(
-        404,
-        "capital_repair_account_not_found",
-        "Лицевой счёт ФКР не найден. "
-        "Проверьте номер в блоке «РАЗМЕР ВЗНОСА НА КАПИТАЛЬНЫЙ РЕМОНТ» квитанции.",
-        field="capital_repair_account",
-    )
-
-
-def parse_amount(text: str) -> int:
-    """Kopecks of a typed amount: more than zero, at most two decimals, at most the maximum."""
-    try:
-        kopecks = parse_rubles(text)
-    except AmountFormatError:
-        raise amount_invalid() from None
+def check_amount(kopecks: int) -> int:
+    """The amount to pay, kopecks: more than zero, at most the maximum."""
     if not 0 < kopecks <= MAX_AMOUNT_KOPECKS:
-        raise amount_invalid()
+        raise InvalidPaymentAmount()
     return kopecks
 
 
@@ -145,7 +118,7 @@ def order_out(order: PaymentOrder) -> PaymentOrderOut:
         id=order.id,
         provider=ProviderName(order.provider),
         purpose=PaymentPurpose(order.purpose),
-        amount=str(kopecks_to_decimal(order.amount_kopecks)),
+        amount_kopecks=order.amount_kopecks,
         status=PaymentStatus(order.status),
         payment_url=order.payment_url,
         sandbox=order.sandbox,
@@ -168,6 +141,13 @@ def billing_day(completed_at: dt.datetime | None, clock: Clock) -> dt.date:
     return completed_at.astimezone(BILLING_TZ).date()
 
 
+def paid_moment(completed_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """When the money moved: the service's completion time (UTC when it omits the zone), else now."""
+    if completed_at is None:
+        return now
+    return completed_at.replace(tzinfo=dt.UTC) if completed_at.tzinfo is None else completed_at
+
+
 def public_idempotency_key(client: str, key: str) -> str:
     """The stored key of a payment without login: the client's key within the client's address."""
     scoped = hashlib.sha256(f"{client}\n{key}".encode()).hexdigest()
@@ -187,7 +167,7 @@ class OrderRequest:
     account_id: int
     purpose: PaymentPurpose
     provider: ProviderName
-    amount_text: str
+    amount_kopecks: int
     #: What the payment service shows and files the payment under.
     account_label: str
     description: str
@@ -197,17 +177,22 @@ class OrderRequest:
     payload: dict[str, Any]
 
 
+def provider_name(provider: ProviderName) -> str:
+    """The payment service's name in messages: ``A3`` or ``PayMO``."""
+    return "A3" if provider is ProviderName.A3 else "PayMO"
+
+
 async def _create(
     state: PortalState, session: AsyncSession, access: ProviderAccess, req: OrderRequest
 ) -> Created:
-    amount = parse_amount(req.amount_text)
+    amount = check_amount(req.amount_kopecks)
     hashed = request_hash(f"{IDEMPOTENCY_ENDPOINT}:{req.origin}", req.payload)
     repo = PaymentsRepository(session)
     replayed = False
     order = await repo.by_idempotency_key(req.account_id, req.origin, req.idempotency_key)
     if order is not None:
         if order.request_hash != hashed:
-            raise key_reused()
+            raise IdempotencyKeyReused()
         replayed = True
     else:
         now = state.clock.now()
@@ -229,7 +214,7 @@ async def _create(
             await repo.add_order(order)
         except IntegrityError:
             await session.rollback()
-            raise request_in_progress() from None
+            raise RequestInProgress() from None
     order_id = order.id
     if order.provider_payment_id is None:
         # The order is stored before the payment service is asked (and the connection given back: the
@@ -243,7 +228,7 @@ async def _create(
                 )
         except ProviderError as exc:
             log.warning("starting payment %s at %s failed: %s", order_id, req.provider, exc)
-            raise provider_unavailable(req.provider) from None
+            raise ProviderUnavailable(name=provider_name(req.provider)) from None
         await repo.set_started(order_id, started.provider_payment_id, started.payment_url, state.clock.now())
         await session.commit()
     found = await repo.get(order_id)
@@ -257,27 +242,22 @@ async def create_resident_payment(
     access: ProviderAccess,
     account_id: int,
     purpose: PaymentPurpose,
-    amount_text: str,
+    amount_kopecks: int,
     provider: ProviderName,
     idempotency_key: str,
 ) -> Created:
     repo = PaymentsRepository(session)
     account = await repo.account(account_id)
     if account is None:
-        raise payment_not_found()
+        raise PaymentNotFound()
     if purpose is PaymentPurpose.CAPITAL_REPAIR:
         fund = await repo.capital_repair_of(account_id)
         if fund is None:
-            raise ApiError(
-                409,
-                "no_capital_repair_account",
-                "У лицевого счёта нет счёта в фонде капитального ремонта.",
-                field="purpose",
-            )
+            raise NoCapitalRepairAccount()
         label, description = fund.number, f"Взнос на капитальный ремонт, лицевой счёт ФКР {fund.number}"
     else:
         label, description = account.number, f"Оплата ЖКУ, лицевой счёт {account.number}"
-    payload = {"purpose": purpose.value, "amount": amount_text, "provider": provider.value}
+    payload = {"purpose": purpose.value, "amount_kopecks": amount_kopecks, "provider": provider.value}
     return await _create(
         state,
         session,
@@ -286,7 +266,7 @@ async def create_resident_payment(
             account_id,
             purpose,
             provider,
-            amount_text,
+            amount_kopecks,
             label,
             description,
             Origin.RESIDENT,
@@ -304,7 +284,7 @@ async def _find_capital_repair(state: PortalState, session: AsyncSession, number
     known = number.isascii() and number.isdigit()  # ``isdigit`` alone takes other scripts' digits
     found = await PaymentsRepository(session).capital_repair_by_number(number) if known else None
     if found is None:
-        raise capital_repair_not_found()  # the attempt was counted by the reservation
+        raise CapitalRepairAccountNotFound()  # the attempt was counted by the reservation
     await state.throttle.succeeded(session, reservation)
     return found
 
@@ -319,7 +299,7 @@ async def capital_repair_lookup(
     return CapitalRepairLookup(
         capital_repair_account=fund.number,
         address_masked=mask_address(account.address),
-        amount_due=str(kopecks_to_decimal(due.amount_due_kopecks)),
+        amount_due_kopecks=due.amount_due_kopecks,
     )
 
 
@@ -328,14 +308,18 @@ async def create_public_capital_repair_payment(
     session: AsyncSession,
     access: ProviderAccess,
     number: str,
-    amount_text: str,
+    amount_kopecks: int,
     provider: ProviderName,
     idempotency_key: str,
     client: str,
 ) -> Created:
     await limits.take_public_payment(state, session, client)
     fund, account = await _find_capital_repair(state, session, number, client)
-    payload = {"capital_repair_account": fund.number, "amount": amount_text, "provider": provider.value}
+    payload = {
+        "capital_repair_account": fund.number,
+        "amount_kopecks": amount_kopecks,
+        "provider": provider.value,
+    }
     # Anonymous payers share the fund account: their keys are scoped by the client's address, so a
     # payer elsewhere who repeats (or guesses) a key and body gets an order of their own, never this one.
     idempotency_key = public_idempotency_key(client, idempotency_key)
@@ -348,7 +332,7 @@ async def create_public_capital_repair_payment(
             account.id,
             PaymentPurpose.CAPITAL_REPAIR,
             provider,
-            amount_text,
+            amount_kopecks,
             fund.number,
             description,
             Origin.PUBLIC,
@@ -408,7 +392,7 @@ async def resident_payment(
 ) -> PaymentOrderOut:
     order = await PaymentsRepository(session).get(order_id)
     if order is None or order.account_id != account_id:
-        raise payment_not_found()
+        raise PaymentNotFound()
     return order_out(await _refreshed(state, session, access, order))
 
 
@@ -417,17 +401,11 @@ async def public_payment(
 ) -> PaymentOrderOut:
     order = await PaymentsRepository(session).get(order_id)
     if order is None or order.origin != Origin.PUBLIC:
-        raise payment_not_found()
+        raise PaymentNotFound()
     return order_out(await _refreshed(state, session, access, order))
 
 
 # --- what the payment service says ------------------------------------------------------------------
-
-
-def _mismatch(detail: str) -> ApiError:
-    return ApiError(
-        409, "notification_mismatch", f"Данные платёжного сервиса не совпадают с заказом: {detail}."
-    )
 
 
 _PLAIN_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
@@ -453,13 +431,13 @@ async def apply_provider_payment(
     repo = PaymentsRepository(session)
     order = await repo.lock(order_id)
     if order is None or order.provider != provider.value:
-        raise payment_not_found()
+        raise PaymentNotFound()
     if reported.order_id != order.id:
-        raise _mismatch("номер заказа")
+        raise NotificationMismatch(detail="номер заказа")
     if order.provider_payment_id is not None and reported.provider_payment_id != order.provider_payment_id:
-        raise _mismatch("номер платежа")
+        raise NotificationMismatch(detail="номер платежа")
     if reported.amount_kopecks != order.amount_kopecks or reported.currency != "RUB":
-        raise _mismatch("сумма")
+        raise NotificationMismatch(detail="сумма")
     now = state.clock.now()
     current = PaymentStatus(order.status)
     target = reported.status
@@ -477,11 +455,12 @@ async def apply_provider_payment(
                 order.provider,
                 order.purpose,
                 order.id,
+                paid_moment(reported.completed_at, now),
             )
         except IntegrityError:  # the unique (channel, external_id) backstop
-            raise ApiError(409, "payment_conflict", "Платёж уже зачислен другим запросом.") from None
+            raise PaymentConflict() from None
         if not await repo.mark_credited(order.id, payment_id, PaymentStatus.SUCCESS.value, now):
-            raise ApiError(409, "payment_conflict", "Платёж уже зачислен другим запросом.")
+            raise PaymentConflict()
         await invalidate_after_commit(session, f"account:{order.account_id}")
         log.info("payment %s credited as payment %s", order.id, payment_id)
     elif (
@@ -496,6 +475,7 @@ async def apply_provider_payment(
             order.provider,
             order.purpose,
             f"refund:{order.id}",
+            now,
         )
         await repo.mark_refunded(order.id, storno_id, PaymentStatus.REFUNDED.value, now)
         await invalidate_after_commit(session, f"account:{order.account_id}")
@@ -507,14 +487,6 @@ async def apply_provider_payment(
     found = await repo.get(order.id)
     assert found is not None
     return Applied(found, changed)
-
-
-def _stale() -> ApiError:
-    return ApiError(409, "stale_notification", "Уведомление устарело (повтор старого уведомления).")
-
-
-def notifications_closed() -> ApiError:
-    return ApiError(404, "not_found", "Не найдено.")
 
 
 async def paymo_notification(
@@ -531,20 +503,20 @@ async def paymo_notification(
     that is applied. When PayMO's answer confirms the notification it is accepted; otherwise 409.
     """
     if not state.settings.paymo_notifications_open:
-        raise notifications_closed()
+        raise NotFound()
     try:
         notification = notification_parser(state.settings).parse_notification(raw_body, signature)
     except InvalidSignature:
-        raise ApiError(403, "invalid_signature", "Подпись уведомления неверна.") from None
+        raise SignatureRefused() from None
     except MalformedNotification:
-        raise ApiError(422, "malformed_notification", "Уведомление не удалось прочитать.") from None
+        raise NotificationUnreadable() from None
     now = state.clock.now()
     tolerance = dt.timedelta(seconds=state.settings.paymo_notify_tolerance_seconds)
     payment = notification.payment
     repo = PaymentsRepository(session)
     order = await repo.get(payment.order_id)
     if order is None or order.provider != ProviderName.PAYMO:
-        raise payment_not_found()
+        raise PaymentNotFound()
     if abs(now - notification.timestamp) > tolerance:
         return await _stale_notification(state, session, access, order, notification.event_id, payment)
     if not await repo.add_notification(
@@ -565,22 +537,23 @@ async def _stale_notification(
 ) -> NotificationAck:
     """A late (or replayed) notification: PayMO's current word decides, not the notification's."""
     if order.provider_payment_id is None or claimed.provider_payment_id != order.provider_payment_id:
-        raise _stale()
+        raise StaleNotification()
     if claimed.status is PaymentStatus(order.status):
         return NotificationAck(status="ignored")  # the portal knows this already: nothing to ask
     if not await limits.poll_allowed(state, session, order.id, order.created_at):
-        raise _stale()  # PayMO was asked about this order just now; replays must not make the portal flood it
+        # PayMO was asked about this order just now; replays must not make the portal flood it.
+        raise StaleNotification()
     order_id = order.id
     try:
         current = await _ask_status(state, session, access, order)
     except ProviderError as exc:
         log.warning("asking PayMO about a late notification for %s failed: %s", order_id, exc)
-        raise provider_unavailable(ProviderName.PAYMO) from None
+        raise ProviderUnavailable(name=provider_name(ProviderName.PAYMO)) from None
     applied = await apply_provider_payment(state, session, order_id, ProviderName.PAYMO, current)
     if current.status is not claimed.status:
         if applied.changed:  # PayMO has moved on: its current word is applied, the notification's not
             return NotificationAck(status="accepted")
-        raise _stale()
+        raise StaleNotification()
     repo = PaymentsRepository(session)
     if not await repo.add_notification(
         ProviderName.PAYMO.value, event_id, order_id, claimed.raw_status, state.clock.now()

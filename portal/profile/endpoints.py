@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Response
 
 from portal.auth.dependencies import CurrentResident
-from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses, unprocessable
+from portal.kit.deps import ClientAddress, DbSession, State
+from portal.kit.errors import error_responses, unprocessable
 from portal.profile import service
 from portal.profile.schemas import EmailChanged, EmailChangeRequest, PasswordChangeRequest, ProfileView
 

@@ -14,20 +14,27 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.auth.errors import NotAuthenticated
 from portal.auth.repository import AuthRepository
 from portal.auth.service import Principal, end_sessions
-from portal.cache import invalidate_after_commit
 from portal.captcha.schemas import CaptchaPurpose
 from portal.captcha.service import verify_captcha
-from portal.clock import BILLING_TZ
-from portal.errors import ApiError, NotAuthenticated
+from portal.kit.cache import invalidate_after_commit
+from portal.kit.clock import BILLING_TZ
+from portal.kit.state import PortalState
 from portal.mail import OutgoingMail
 from portal.models import TokenKind, User
+from portal.profile.errors import (
+    CurrentPasswordWrong,
+    EmailUnchanged,
+    InvalidNewEmail,
+    NewEmailsDiffer,
+    PasswordUnchanged,
+)
 from portal.profile.repository import ProfileRepository
 from portal.profile.schemas import EmailChangeRequest, PasswordChangeRequest, ProfileView
 from portal.registration.service import mask_email
-from portal.security.passwords import password_problem
-from portal.state import PortalState
+from portal.security.password_policy import check_new_password
 from portal.throttling.service import Scope
 
 EMAIL_CHANGED_MESSAGE = "E-mail изменён. На прежний адрес отправлено уведомление, на новый — подтверждение."
@@ -37,15 +44,6 @@ EMAIL_CHANGED_MESSAGE = "E-mail изменён. На прежний адрес �
 class EmailChangeOutcome:
     email_masked: str
     letters: list[OutgoingMail] = field(default_factory=list)
-
-
-def current_password_wrong() -> ApiError:
-    return ApiError(
-        409,
-        "current_password_wrong",
-        "Поле «Текущий пароль»: пароль введён неверно.",
-        field="current_password",
-    )
 
 
 async def _user(session: AsyncSession, principal: Principal) -> User:
@@ -67,34 +65,10 @@ def check_new_email(body: EmailChangeRequest) -> str:
     try:
         email = validate_email(body.new_email.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise ApiError(
-            422,
-            "invalid_email",
-            "Поле «Новый e-mail»: адрес электронной почты указан неверно (пример: ivanov@example.ru).",
-            field="new_email",
-        ) from None
+        raise InvalidNewEmail() from None
     if body.new_email_repeat.strip().casefold() != body.new_email.strip().casefold():
-        raise ApiError(
-            422,
-            "emails_differ",
-            "Поле «Новый e-mail повторно»: адрес не совпадает с полем «Новый e-mail».",
-            field="new_email_repeat",
-        )
+        raise NewEmailsDiffer()
     return email
-
-
-def check_new_password(body: PasswordChangeRequest, account_number: str) -> None:
-    """The rules of a new password (422 ``weak_password``) and its repeat (422 ``passwords_differ``)."""
-    problem = password_problem(body.new_password, account_number)
-    if problem is not None:
-        raise ApiError(422, "weak_password", f"Поле «Новый пароль»: {problem}", field="new_password")
-    if body.new_password_repeat != body.new_password:
-        raise ApiError(
-            422,
-            "passwords_differ",
-            "Поле «Новый пароль повторно»: пароль не совпадает с полем «Новый пароль».",
-            field="new_password_repeat",
-        )
 
 
 async def _check_current_password(
@@ -105,7 +79,7 @@ async def _check_current_password(
     number = principal.account_number
     reservation = await state.throttle.reserve(session, Scope.LOGIN, number, client, now)
     if not await state.hashing.verify(user.password_hash, password):
-        raise current_password_wrong()  # the attempt was counted by the reservation
+        raise CurrentPasswordWrong()  # the attempt was counted by the reservation
     # Given back at once: a wrong captcha or an unchanged password later does not count as a guess.
     await state.throttle.succeeded(session, reservation)
     await session.commit()
@@ -119,12 +93,7 @@ async def change_email(
     user = await _user(session, principal)
     old_email = user.email
     if new_email.casefold() == old_email.casefold():
-        raise ApiError(
-            409,
-            "email_unchanged",
-            "Поле «Новый e-mail»: этот адрес уже указан в личном кабинете.",
-            field="new_email",
-        )
+        raise EmailUnchanged()
     await _check_current_password(state, session, principal, user, body.current_password, client)
     now = state.clock.now()
     await verify_captcha(
@@ -155,16 +124,11 @@ async def change_password(
 
     Every other session of the account ends; the one the change was made in stays.
     """
-    check_new_password(body, principal.account_number)
+    check_new_password(body.new_password, body.new_password_repeat, principal.account_number)
     user = await _user(session, principal)
     await _check_current_password(state, session, principal, user, body.current_password, client)
     if body.new_password == body.current_password:
-        raise ApiError(
-            409,
-            "password_unchanged",
-            "Поле «Новый пароль»: новый пароль совпадает с текущим — придумайте другой.",
-            field="new_password",
-        )
+        raise PasswordUnchanged()
     now = state.clock.now()
     await verify_captcha(
         session,
@@ -178,7 +142,8 @@ async def change_password(
     auth = AuthRepository(session)
     await auth.set_password(user.id, await state.hashing.hash(body.new_password), now)
     await end_sessions(session, principal.account_id, except_token_id=principal.token_id)
-    await auth.delete_tokens(principal.account_id, TokenKind.RECOVERY)
+    # Recovery codes asked by any of the login's account numbers die with the old password.
+    await auth.delete_user_tokens([user.id], TokenKind.RECOVERY)
     return [_password_changed_notice(user.email, principal.account_number, now)]
 
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Response
 
 from portal.auth.dependencies import CurrentResident, ReadingsAccess
 from portal.auth.service import Principal
-from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses, unprocessable
 from portal.idempotency import REPLAYED_HEADER, IdempotencyKey
+from portal.kit.deps import ClientAddress, DbSession, State
+from portal.kit.errors import error_responses, unprocessable
 from portal.readings import service
 from portal.readings.schemas import (
     CheckRequest,

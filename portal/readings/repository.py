@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Row, Table, and_, bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.models import Account, Meter, Reading, ReadingStatus, Service
+from portal.kit.repository import AccountRepository
+from portal.models import Meter, Reading, ReadingStatus, Service
 
 #: Readings per meter loaded for the rules: this period's, the previous one and 12 more for the average.
 HISTORY_DEPTH = 14
@@ -82,12 +82,6 @@ class NewReading:
     rollover: bool
     needs_review: bool
     replacing: int | None = None
-
-
-async def find_account(session: AsyncSession, account_number: str) -> Account | None:
-    """The account with this number (the entry point of readings without login)."""
-    result: Account | None = await session.scalar(select(Account).where(Account.number == account_number))
-    return result
 
 
 #: Named apart from the column: an UPDATE reserves column names for its SET clause.
@@ -197,12 +191,10 @@ def _meter(row: Row[Any]) -> MeterRecord:
     )
 
 
-class ReadingsRepository:
+class ReadingsRepository(AccountRepository[Reading]):
     """Meters and readings of one account."""
 
-    def __init__(self, session: AsyncSession, account_id: int) -> None:
-        self.session = session
-        self.account_id = account_id
+    model = Reading
 
     async def lock_meters(self) -> None:
         """Serialize submissions of this account: check and write become one step.

@@ -10,10 +10,11 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from portal.auth.schemas import AccountNumber
 from portal.models import ReadingSource
+from portal.periods import Month
 
 #: Database ids are 32-bit integers; a larger number could never match and must not reach the driver.
 MAX_ID = 2**31 - 1
@@ -44,8 +45,11 @@ class ResultStatus(enum.StrEnum):
 class ReadingWindow(BaseModel):
     """When readings are accepted (days of the month, billing-center time)."""
 
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     open: bool = Field(description="Readings are accepted today.")
-    period: dt.date = Field(description="The billing period readings go to (first day of the month).")
+    period: Month = Field(description="The billing month readings go to.")
     always_open: bool = Field(description="Readings are accepted on any day.")
     start_day: int | None = Field(default=None, description="First day of the month of the window.")
     end_day: int | None = Field(default=None, description="Last day of the month of the window (inclusive).")
@@ -59,7 +63,7 @@ class ReadingOut(BaseModel):
 
     reading_id: int
     value: Decimal = Field(description="Exact decimal as a string, with the meter's number of decimals.")
-    period: dt.date
+    period: Month
     submitted_at: dt.datetime
     source: ReadingSource
     rollover: bool = Field(description="The meter wrapped past 99…9 (confirmed by the resident).")
@@ -68,6 +72,9 @@ class ReadingOut(BaseModel):
 
 class ConsumptionCheck(BaseModel):
     """When a reading sent now counts as unusually large (it must then be confirmed and is reviewed)."""
+
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     confirm_above: Decimal = Field(
         description="Consumption since the previous reading above which the reading must be confirmed."
@@ -83,6 +90,9 @@ class ConsumptionCheck(BaseModel):
 
 class MeterOut(BaseModel):
     """A meter of the account with its previous and this period's reading."""
+
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     meter_id: int
     service: str = Field(description="Service code, e.g. `cold_water`.")
@@ -146,6 +156,9 @@ class SubmitReadingsRequest(BaseModel):
 class ReadingResult(BaseModel):
     """The outcome for one meter; rejected and unconfirmed readings are not stored."""
 
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     meter_id: int
     status: ResultStatus
     code: str = Field(
@@ -163,7 +176,7 @@ class ReadingResult(BaseModel):
 class SubmitReadingsResponse(BaseModel):
     """Per-meter outcomes of a submission."""
 
-    period: dt.date
+    period: Month
     source: ReadingSource
     results: list[ReadingResult]
 
@@ -174,6 +187,9 @@ class LookupRequest(BaseModel):
 
 class PublicMeterOut(BaseModel):
     """A meter as shown before the previous readings are proven: no values, a masked serial number."""
+
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     meter_id: int
     service: str

@@ -16,21 +16,29 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.accounts.repository import AccountsRepository
 from portal.auth.service import Principal, open_token
-from portal.cache import invalidate_after_commit
-from portal.clock import month_start
-from portal.errors import ApiError
 from portal.idempotency import IdempotencyKeys, StoredResponse, request_hash
+from portal.kit.cache import invalidate_after_commit
+from portal.kit.clock import month_start
+from portal.kit.state import PortalState
 from portal.meter_verification import VerificationState, verification_message, verification_state
 from portal.models import ReadingSource, TokenKind
 from portal.reading_window import reading_window as shared_window
+from portal.readings.errors import (
+    AccountNotFound,
+    DuplicateMeter,
+    InvalidPreviousReading,
+    PreviousReadingsMismatch,
+    ReadingsConflict,
+    ReadingWindowClosed,
+)
 from portal.readings.repository import (
     MeterRecord,
     MeterWithHistory,
     NewReading,
     ReadingRecord,
     ReadingsRepository,
-    find_account,
 )
 from portal.readings.schemas import (
     READING_PATTERN,
@@ -50,7 +58,6 @@ from portal.readings.schemas import (
     VerificationStatus,
 )
 from portal.settings import Settings
-from portal.state import PortalState
 from portal.throttling.service import Scope, Window, take_client_window
 
 #: The name under which submissions store their idempotency records.
@@ -144,10 +151,6 @@ def _parse_any(text: str) -> Decimal | None:
 def reading_window(settings: Settings, today: dt.date) -> ReadingWindow:
     """The window of :func:`portal.reading_window.reading_window` in this API's shape."""
     return ReadingWindow.model_validate(shared_window(settings, today), from_attributes=True)
-
-
-def window_closed(window: ReadingWindow) -> ApiError:
-    return ApiError(409, "reading_window_closed", window.message, field="readings")
 
 
 # --- meters and their history --------------------------------------------------------------------------
@@ -440,22 +443,8 @@ def _ensure_distinct(meter_ids: list[int], field_name: str) -> None:
     seen: set[int] = set()
     for meter_id in meter_ids:
         if meter_id in seen:
-            raise ApiError(
-                422,
-                "duplicate_meter",
-                f"Счётчик {meter_id} указан в запросе дважды: каждому счётчику — одно показание.",
-                field=field_name,
-            )
+            raise DuplicateMeter(meter_id=meter_id, field=field_name)
         seen.add(meter_id)
-
-
-def submission_conflict() -> ApiError:
-    return ApiError(
-        409,
-        "readings_conflict",
-        "Показания этого лицевого счёта сейчас изменяются другим запросом. Отправьте показания ещё раз.",
-        field="readings",
-    )
 
 
 def source_of(principal: Principal) -> ReadingSource:
@@ -488,7 +477,7 @@ async def submit_readings(
     today = state.clock.today()
     window = reading_window(state.settings, today)
     if not window.open:
-        raise window_closed(window)
+        raise ReadingWindowClosed(window=window.message)
 
     now = state.clock.now()
     source = source_of(principal)
@@ -538,7 +527,7 @@ async def submit_readings(
     except IntegrityError:
         # The unique index caught a writer that bypassed the meter lock (e.g. an import):
         # the whole submission rolls back and the resident can simply send it again.
-        raise submission_conflict() from None
+        raise ReadingsConflict() from None
     for (position, meter, verdict, _, replaced), new, reading_id in zip(
         accepted, new_readings, reading_ids, strict=True
     ):
@@ -582,26 +571,6 @@ def _masked(serial_number: str) -> str:
     return "****" + serial_number[-4:] if len(serial_number) > 4 else "****"
 
 
-def account_not_found() -> ApiError:
-    return ApiError(
-        404,
-        "account_not_found",
-        "Лицевой счёт не найден. Проверьте номер по квитанции.",
-        field="account_number",
-    )
-
-
-def previous_readings_mismatch() -> ApiError:
-    # One answer for every failure: unknown account, a missing meter, a wrong value.
-    return ApiError(
-        409,
-        "previous_readings_mismatch",
-        "Предыдущие показания не совпадают с данными расчётного центра. Проверьте их по последней "
-        "квитанции и введите снова.",
-        field="previous_readings",
-    )
-
-
 async def lookup_meters(
     state: PortalState, session: AsyncSession, account_number: str, client: str
 ) -> LookupResponse:
@@ -617,9 +586,9 @@ async def lookup_meters(
         limit=state.settings.public_lookups_per_window,
         length=dt.timedelta(seconds=state.settings.public_payment_window_seconds),
     )
-    account = await find_account(session, account_number.strip())
+    account = await AccountsRepository(session).account_by_number(account_number.strip())
     if account is None:
-        raise account_not_found()
+        raise AccountNotFound()
     period = month_start(state.clock.today())
     found = await ReadingsRepository(session, account.id).meters_with_history(period)
     histories = _histories(found, period)
@@ -673,23 +642,18 @@ async def check_previous_readings(
     for entry in request.previous_readings:
         value = _parse_any(entry.value)
         if value is None:
-            raise ApiError(
-                422,
-                "invalid_format",
-                "Предыдущее показание: только цифры и запятая (или точка), например 12345,678.",
-                field="previous_readings",
-            )
+            raise InvalidPreviousReading()
         typed[entry.meter_id] = value
 
     now = state.clock.now()
     number = request.account_number.strip()
     reservation = await state.throttle.reserve(session, Scope.READINGS_CHECK, number, client, now)
-    account = await find_account(session, number)
+    account = await AccountsRepository(session).account_by_number(number)
     period = month_start(state.clock.today())
     # An unknown account runs the same queries (on an id no account has): similar timing, same answer.
     matched = await _previous_readings_match(session, account.id if account else 0, typed, period)
     if account is None or not matched:
-        raise previous_readings_mismatch()  # the attempt was counted by the reservation
+        raise PreviousReadingsMismatch()  # the attempt was counted by the reservation
     await state.throttle.succeeded(session, reservation)
     token, principal = await open_token(state, session, TokenKind.READINGS, account.id, account.number, None)
     overview = await meters_overview(state, session, principal)

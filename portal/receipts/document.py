@@ -56,6 +56,8 @@ class PayeeSection:
     total_kopecks: int
     #: The ГОСТ Р 56042-2014 text of the payee's QR code.
     qr_payload: str
+    #: Penalties (пени) charged in the month, printed in their own column.
+    penalties_kopecks: int = 0
 
 
 @dataclass(frozen=True)

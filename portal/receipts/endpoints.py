@@ -13,8 +13,8 @@ from fastapi import APIRouter, BackgroundTasks, Path, Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from portal.auth.dependencies import CurrentResident
-from portal.deps import DbSession, State
-from portal.errors import error_responses, unprocessable
+from portal.kit.deps import DbSession, State
+from portal.kit.errors import error_responses, unprocessable
 from portal.receipts import render, service
 from portal.receipts.document import ReceiptDocument
 from portal.receipts.schemas import PaymentCodes, ReceiptMailed

@@ -1,11 +1,13 @@
-"""The receipt's two payees and their bank requisites (the demo's; a real installation sets its own).
+"""What a receipt prints of a payee, and the demo's two payees (which the demo seeder imports).
+
+A receipt takes its payees' requisites from the ``payees`` table, filled by the billing center's
+import (docs/exchange.md); the constants below are only the demo region's file content.
 
 The billing center collects the utilities; the regional capital repair fund collects the contribution on
 its special account (счёт регионального оператора, 40604…). The numbers are made up but well formed: the
 INNs carry valid check digits and every bank account passes the Bank of Russia's control key against the
 BIC, because banking apps check them when they read a payment QR code.
 
-TODO(settings): a real billing center overrides these from :class:`portal.settings.Settings`.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ CAPITAL_REPAIR_FUND = PayeeRequisites(
     phone="+7 (8172) 00-00-01",
 )
 
-PAYEES: dict[Payee, PayeeRequisites] = {
+#: The demo region's payees, by the code services name them with (``services.payee``).
+DEMO_PAYEES: dict[Payee, PayeeRequisites] = {
     Payee.BILLING_CENTER: BILLING_CENTER,
     Payee.CAPITAL_REPAIR_FUND: CAPITAL_REPAIR_FUND,
 }

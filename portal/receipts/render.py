@@ -312,7 +312,7 @@ def _services(page: _Page, document: ReceiptDocument) -> None:
             "",
             money(section.charged_kopecks),
             money(section.recalculation_kopecks),
-            money(section.charged_kopecks + section.recalculation_kopecks),
+            money(section.charged_kopecks + section.recalculation_kopecks + section.penalties_kopecks),
         ]
     )
     _table(page, columns, rows, bold_last=True)
@@ -387,7 +387,7 @@ def _balance(page: _Page, document: ReceiptDocument) -> None:
                 money(section.charged_kopecks),
                 money(section.recalculation_kopecks),
                 money(section.paid_kopecks),
-                money(0),
+                money(section.penalties_kopecks),
                 money(section.total_kopecks),
             ]
         ],
@@ -465,7 +465,8 @@ def _capital_repair(page: _Page, document: ReceiptDocument, section: PayeeSectio
         [
             f"Лицевой счёт в фонде: {section.payer_account}",
             f"Взнос за {month_name(document.period)}: {charged or money(section.charged_kopecks)}; "
-            f"перерасчёт {money(section.recalculation_kopecks)} руб.",
+            f"перерасчёт {money(section.recalculation_kopecks)} руб.; "
+            f"пени {money(section.penalties_kopecks)} руб.",
             f"Задолженность (+) / аванс (−) на начало месяца: {money(section.opening_kopecks)} руб.; "
             f"оплачено в месяце: {money(section.paid_kopecks)} руб.",
             f"Получатель: {fund.name}",

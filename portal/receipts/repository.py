@@ -11,9 +11,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.models import Account, CapitalRepairAccount, Meter, Payment, Reading, ReadingStatus, Service, User
+from portal.kit.repository import Repository
+from portal.models import (
+    Account,
+    CapitalRepairAccount,
+    Meter,
+    PayeeRecord,
+    Payment,
+    Reading,
+    ReadingStatus,
+    Service,
+    User,
+)
+from portal.receipts.payees import PayeeRequisites
 
 _accounts = Account.__table__
 _funds = CapitalRepairAccount.__table__
@@ -125,48 +136,69 @@ _PAYMENTS = (
 _EMAIL = select(_users.c.email).where(_users.c.account_id == bindparam("account_id"))
 
 
-async def payer(session: AsyncSession, account_id: int) -> PayerRecord | None:
-    """The account's payer block, or None when the account no longer exists."""
-    row = (await session.execute(_PAYER, {"account_id": account_id})).first()
-    if row is None:
-        return None
-    number, owner_name, address, area_m2, residents, fund_number = row
-    return PayerRecord(number, owner_name, address, Decimal(area_m2), int(residents), fund_number)
+class ReceiptsRepository(Repository[Account]):
+    """What a receipt shows besides the charges: the payer, the meters' readings, the month's payments."""
 
+    model = Account
 
-async def meter_readings(
-    session: AsyncSession, account_id: int, period: dt.date, next_period: dt.date
-) -> list[MeterReadingRecord]:
-    """The account's meters with the readings the month ``period`` used (one query)."""
-    rows = await session.execute(
-        _METER_READINGS, {"account_id": account_id, "period": period, "next_period": next_period}
-    )
-    return [
-        MeterReadingRecord(
-            service_name=name,
-            unit=unit,
-            serial_number=serial,
-            integer_digits=int(digits),
-            decimals=int(decimals),
-            previous=None if previous is None else Decimal(previous),
-            current=None if current is None else Decimal(current),
-            rollover=bool(rollover),
+    async def payer(self, account_id: int) -> PayerRecord | None:
+        """The account's payer block, or None when the account no longer exists."""
+        row = (await self.session.execute(_PAYER, {"account_id": account_id})).first()
+        if row is None:
+            return None
+        number, owner_name, address, area_m2, residents, fund_number = row
+        return PayerRecord(number, owner_name, address, Decimal(area_m2), int(residents), fund_number)
+
+    async def meter_readings(
+        self, account_id: int, period: dt.date, next_period: dt.date
+    ) -> list[MeterReadingRecord]:
+        """The account's meters with the readings the month ``period`` used (one query)."""
+        rows = await self.session.execute(
+            _METER_READINGS, {"account_id": account_id, "period": period, "next_period": next_period}
         )
-        for name, unit, serial, digits, decimals, previous, current, rollover in rows
-    ]
+        return [
+            MeterReadingRecord(
+                service_name=name,
+                unit=unit,
+                serial_number=serial,
+                integer_digits=int(digits),
+                decimals=int(decimals),
+                previous=None if previous is None else Decimal(previous),
+                current=None if current is None else Decimal(current),
+                rollover=bool(rollover),
+            )
+            for name, unit, serial, digits, decimals, previous, current, rollover in rows
+        ]
 
+    async def payments(self, account_id: int, period: dt.date, next_period: dt.date) -> list[PaymentRecord]:
+        """Payments of both purposes dated within the month, oldest first (one query)."""
+        rows = await self.session.execute(
+            _PAYMENTS, {"account_id": account_id, "period": period, "next_period": next_period}
+        )
+        return [PaymentRecord(paid_on, int(amount), purpose) for paid_on, amount, purpose in rows]
 
-async def payments(
-    session: AsyncSession, account_id: int, period: dt.date, next_period: dt.date
-) -> list[PaymentRecord]:
-    """Payments of both purposes dated within the month, oldest first (one query)."""
-    rows = await session.execute(
-        _PAYMENTS, {"account_id": account_id, "period": period, "next_period": next_period}
-    )
-    return [PaymentRecord(paid_on, int(amount), purpose) for paid_on, amount, purpose in rows]
+    async def registered_email(self, account_id: int) -> str | None:
+        """The e-mail the account's resident registered with (None: not registered)."""
+        email: str | None = (
+            await self.session.execute(_EMAIL, {"account_id": account_id})
+        ).scalar_one_or_none()
+        return email
 
-
-async def registered_email(session: AsyncSession, account_id: int) -> str | None:
-    """The e-mail the account's resident registered with (None: not registered)."""
-    email: str | None = (await session.execute(_EMAIL, {"account_id": account_id})).scalar_one_or_none()
-    return email
+    async def payee_requisites(self) -> dict[str, PayeeRequisites]:
+        """Every payee's requisites as the billing center's import loaded them, by code."""
+        rows = (await self.session.execute(select(PayeeRecord))).scalars()
+        return {
+            row.code: PayeeRequisites(
+                name=row.name,
+                short_name=row.short_name,
+                inn=row.inn,
+                kpp=row.kpp,
+                account=row.account,
+                bank_name=row.bank_name,
+                bic=row.bic,
+                correspondent_account=row.correspondent_account,
+                address=row.address,
+                phone=row.phone,
+            )
+            for row in rows
+        }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from portal.periods import Month
+
 
 class ReceiptMailed(BaseModel):
     """The receipt is on its way to the registered e-mail."""
@@ -21,13 +23,13 @@ class PaymentCode(BaseModel):
         description="The text the receipt's QR code holds (`ST00012|Name=…|…`), for any banking app.",
         examples=["ST00012|Name=ООО «Расчётный центр «Кабинет»|PersonalAcc=40702810900000012345|…"],
     )
-    amount: str = Field(description="The amount to pay in rubles, two decimals.", examples=["1023.12"])
+    amount_kopecks: int = Field(description="The amount to pay, kopecks.", examples=[102312])
 
 
 class PaymentCodes(BaseModel):
     """The month's payment QR codes: the same payloads the PDF receipt prints."""
 
-    period: str = Field(examples=["2026-10"])
+    period: Month
     utilities: PaymentCode = Field(
         description="«ВСЕГО К ОПЛАТЕ ПО ВСЕМ ИСПОЛНИТЕЛЯМ …» to the billing center."
     )

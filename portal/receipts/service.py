@@ -14,16 +14,21 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
-from portal.billing import repository as billing_repository
-from portal.clock import add_months
-from portal.errors import ApiError, NotAuthenticated
+from portal.auth.errors import NotAuthenticated
+from portal.billing.repository import BillingRepository
+from portal.kit.clock import add_months
 from portal.mail.mailer import Attachment, OutgoingMail
 from portal.models import PaymentPurpose
-from portal.money import kopecks_to_decimal
-from portal.periods import MAX_DATE, MIN_DATE
+from portal.periods import MAX_DATE, MIN_DATE, MONTH_PATTERN
 from portal.receipts import qr, repository
 from portal.receipts.document import MeterLine, PayeeSection, PaymentLine, ReceiptDocument
-from portal.receipts.payees import PAYEES
+from portal.receipts.errors import (
+    InvalidReceiptMonth,
+    PayeeRequisitesMissing,
+    ReceiptNotFound,
+    TooManyReceiptLetters,
+)
+from portal.receipts.repository import ReceiptsRepository
 from portal.receipts.schemas import PaymentCode, PaymentCodes
 from portal.registration.service import mask_email
 from portal.throttling.repository import FailureCounterRepository
@@ -34,7 +39,7 @@ MONTHS = (
 )  # fmt: skip
 
 #: ``YYYY-MM`` with a real month: the format of the receipt's month in the URL.
-PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = MONTH_PATTERN
 _PERIOD = re.compile(PERIOD_PATTERN)
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -51,27 +56,12 @@ def parse_period(text: str) -> dt.date:
         period = dt.date(int(text[:4]), int(text[5:7]), 1)
         if MIN_DATE <= period <= MAX_DATE:
             return period
-    raise ApiError(
-        422,
-        "invalid_period",
-        f"Месяц квитанции указывается как ГГГГ-ММ (например, 2026-10), с {MIN_DATE:%Y} по {MAX_DATE:%Y} год.",
-        field="period",
-    )
+    raise InvalidReceiptMonth()
 
 
 def receipt_filename(account_number: str, period: dt.date) -> str:
     """``receipt-3500012007-2026-10.pdf``."""
     return f"receipt-{account_number}-{period:%Y-%m}.pdf"
-
-
-class ReceiptNotFound(ApiError):
-    def __init__(self, period: dt.date) -> None:
-        super().__init__(
-            404,
-            "receipt_not_found",
-            f"Квитанции за {month_name(period)} нет: за этот месяц по лицевому счёту ничего не начислено.",
-            field="period",
-        )
 
 
 def meter_line(record: repository.MeterReadingRecord) -> MeterLine:
@@ -102,17 +92,19 @@ async def build_receipt(
     month with its payment sums, the month's payments, the meters with their readings, and the two
     totals of billing (three queries each).
     """
-    payer = await repository.payer(session, account_id)
+    receipts, charges = ReceiptsRepository(session), BillingRepository(session)
+    payer = await receipts.payer(account_id)
     if payer is None:
         # The account was deleted under a live session: the session means nothing any more.
         raise NotAuthenticated()
-    lines = await billing_repository.receipt_lines(session, account_id, period)
+    lines = await charges.receipt_lines(account_id, period)
     if not any(lines.values()):
-        raise ReceiptNotFound(period)
+        raise ReceiptNotFound(month=month_name(period))
     next_period = add_months(period, 1)
-    sums = await billing_repository.due_sums(session, account_id, period, next_period, today)
-    payments = await repository.payments(session, account_id, period, next_period)
-    meters = await repository.meter_readings(session, account_id, period, next_period)
+    sums = await charges.due_sums(account_id, period, next_period, today)
+    payments = await receipts.payments(account_id, period, next_period)
+    meters = await receipts.meter_readings(account_id, period, next_period)
+    requisites_by_code = await receipts.payee_requisites()
     utilities_total = await billing.receipt_total(session, account_id, period)
     fund_total = (
         await billing.capital_repair_total(session, account_id, period)
@@ -124,7 +116,9 @@ async def build_receipt(
         payee = billing.payee_for(purpose)
         payee_lines = tuple(lines[payee])
         due = sums[purpose]
-        requisites = PAYEES[payee]
+        requisites = requisites_by_code.get(payee.value)
+        if requisites is None:
+            raise PayeeRequisitesMissing(payee=payee.value)
         fields = qr.payment_fields(
             requisites,
             sum_kopecks=total,
@@ -147,6 +141,7 @@ async def build_receipt(
             ),
             total_kopecks=total,
             qr_payload=qr.gost_payload(fields),
+            penalties_kopecks=sum(line.penalties_kopecks for line in payee_lines),
         )
 
     utilities = section(
@@ -179,7 +174,7 @@ async def build_receipt(
 
 async def recipient(session: AsyncSession, account_id: int) -> str:
     """The registered e-mail receipts are mailed to (a session always belongs to a registered user)."""
-    email = await repository.registered_email(session, account_id)
+    email = await ReceiptsRepository(session).registered_email(account_id)
     if email is None:
         raise NotAuthenticated()
     return email
@@ -214,12 +209,10 @@ def payment_codes(document: ReceiptDocument) -> PaymentCodes:
     """The receipt's two payment QR codes as text: exactly what the PDF prints."""
 
     def code(section: PayeeSection) -> PaymentCode:
-        return PaymentCode(
-            payload=section.qr_payload, amount=f"{kopecks_to_decimal(section.total_kopecks):.2f}"
-        )
+        return PaymentCode(payload=section.qr_payload, amount_kopecks=section.total_kopecks)
 
     return PaymentCodes(
-        period=f"{document.period:%Y-%m}",
+        period=document.period,
         utilities=code(document.utilities),
         capital_repair=code(document.capital_repair) if document.capital_repair is not None else None,
     )
@@ -233,18 +226,6 @@ RECEIPT_EMAILS_IN_A_ROW = 3
 RECEIPT_EMAIL_PAUSE = dt.timedelta(minutes=10)
 #: The throttle table's scope (``failure_counters`` counts events of any kind, here letters sent).
 RECEIPT_EMAIL_SCOPE = "receipt_email"
-
-
-class TooManyReceiptLetters(ApiError):
-    def __init__(self, retry_after_seconds: int) -> None:
-        minutes = max(1, (retry_after_seconds + 59) // 60)
-        super().__init__(
-            429,
-            "too_many_receipt_emails",
-            f"Квитанции уже отправлены на e-mail {RECEIPT_EMAILS_IN_A_ROW} раза подряд. "
-            f"Следующую можно отправить через {minutes} мин.",
-            headers={"Retry-After": str(retry_after_seconds)},
-        )
 
 
 async def count_receipt_letter(session: AsyncSession, account_id: int, now: dt.datetime) -> None:
@@ -267,4 +248,4 @@ async def count_receipt_letter(session: AsyncSession, account_id: int, now: dt.d
     if sent is None:
         until = await repo.blocked_until(RECEIPT_EMAIL_SCOPE, [subject])
         wait = (until - now).total_seconds() if until is not None else RECEIPT_EMAIL_PAUSE.total_seconds()
-        raise TooManyReceiptLetters(max(1, int(wait) + 1))
+        raise TooManyReceiptLetters(max(1, int(wait) + 1), letters=RECEIPT_EMAILS_IN_A_ROW)

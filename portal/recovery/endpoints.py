@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Response
 
-from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses, unprocessable
+from portal.kit.deps import ClientAddress, DbSession, State
+from portal.kit.errors import error_responses, unprocessable
 from portal.recovery import service
 from portal.recovery.schemas import RecoveryConfirm, RecoveryRequest, RecoveryRequested
 

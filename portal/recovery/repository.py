@@ -5,25 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.models import AccessToken, Account, TokenKind, User
+from portal.kit.repository import Repository
+from portal.models import AccessToken, TokenKind
 
 
-class RecoveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def registered_user(self, number: str) -> tuple[User, Account] | None:
-        statement = (
-            select(User, Account).join(Account, User.account_id == Account.id).where(Account.number == number)
-        )
-        row = (await self.session.execute(statement)).first()
-        return (row[0], row[1]) if row else None
-
-    async def account_id_by_number(self, number: str) -> int | None:
-        result: int | None = await self.session.scalar(select(Account.id).where(Account.number == number))
-        return result
+class RecoveryRepository(Repository[AccessToken]):
+    model = AccessToken
 
     async def live_code_id(self, account_id: int, now: dt.datetime) -> int | None:
         """The row id of the account's recovery code that still works, if any (only the newest exists)."""

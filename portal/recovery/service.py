@@ -24,15 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.repository import AuthRepository
 from portal.auth.service import end_sessions
-from portal.clock import BILLING_TZ
-from portal.errors import ApiError
+from portal.kit.clock import BILLING_TZ
+from portal.kit.state import PortalState
 from portal.mail import OutgoingMail
 from portal.models import TokenKind, User
+from portal.recovery.errors import InvalidRecoveryEmail, RecoveryCodeInvalid
 from portal.recovery.repository import RecoveryRepository
 from portal.recovery.schemas import RecoveryConfirm
 from portal.registration.service import parse_account_number
-from portal.security.passwords import password_problem
-from portal.state import PortalState
+from portal.security.password_policy import check_new_password
 from portal.throttling.repository import FailureCounterRepository
 from portal.throttling.service import Scope
 
@@ -72,17 +72,6 @@ def letter_code(code: str) -> str:
     return f"{code[:half]} {code[half:]}"
 
 
-def recovery_code_invalid() -> ApiError:
-    """The one answer to a wrong, expired or used code, or a code of another account."""
-    return ApiError(
-        409,
-        "recovery_code_invalid",
-        "Код восстановления неверен, устарел или уже использован. Проверьте номер лицевого счета и код "
-        "из последнего письма или запросите новый код.",
-        field="code",
-    )
-
-
 @dataclass(frozen=True)
 class RecoveryConfirmForm:
     """A recovery confirmation after the format checks."""
@@ -95,13 +84,7 @@ class RecoveryConfirmForm:
 def check_email(text: str) -> str:
     email = text.strip()
     if not _EMAIL.fullmatch(email):
-        raise ApiError(
-            422,
-            "invalid_email",
-            "Поле «Введите e-mail»: укажите адрес электронной почты, указанный при регистрации "
-            "(пример: ivanov@example.ru).",
-            field="email",
-        )
+        raise InvalidRecoveryEmail()
     return email
 
 
@@ -114,13 +97,13 @@ async def request_code(
     now = state.clock.now()
     # Reserved and never given back: every request counts, matching or not.
     await state.throttle.reserve(session, Scope.RECOVERY, number, client, now)
-    found = await RecoveryRepository(session).registered_user(number)
+    found = await RecoveryRepository(session).user_with_account(number)
     if found is None or found[0].email.casefold() != email.casefold():
         return []
     user, account = found
     # Only the newest code works: an older letter lying around opens nothing.
     auth = AuthRepository(session)
-    await auth.delete_tokens(account.id, TokenKind.RECOVERY)
+    await auth.delete_user_tokens([user.id], TokenKind.RECOVERY)
     code = new_code()
     await auth.add_token(
         token_hmac=code_digest(state, account.id, code),
@@ -136,16 +119,7 @@ async def request_code(
 def check_confirm(body: RecoveryConfirm) -> RecoveryConfirmForm:
     """Format checks of the confirmation: the account number, then the new password and its repeat."""
     number = parse_account_number(body.account_number)
-    problem = password_problem(body.new_password, number)
-    if problem is not None:
-        raise ApiError(422, "weak_password", f"Поле «Новый пароль»: {problem}", field="new_password")
-    if body.new_password_repeat != body.new_password:
-        raise ApiError(
-            422,
-            "passwords_differ",
-            "Поле «Новый пароль повторно»: пароль не совпадает с полем «Новый пароль».",
-            field="new_password_repeat",
-        )
+    check_new_password(body.new_password, body.new_password_repeat, number)
     # A code that is not six digits is simply a wrong code (the same answer, the same count).
     return RecoveryConfirmForm(number, normal_code(body.code) or "", body.new_password)
 
@@ -158,7 +132,8 @@ async def confirm(
     number = form.account_number
     reservation = await state.throttle.reserve(session, Scope.RECOVERY_CONFIRM, number, client, now)
     repo = RecoveryRepository(session)
-    account_id = await repo.account_id_by_number(number)
+    account = await repo.account_by_number(number)
+    account_id = account.id if account is not None else None
     user_id = None
     if account_id is not None and form.code:
         user_id = await repo.consume_code(code_digest(state, account_id, form.code), account_id, now)
@@ -166,13 +141,14 @@ async def confirm(
     if account_id is None or user is None:
         if account_id is not None:
             await count_wrong_code(state, session, account_id, now)
-        raise recovery_code_invalid()  # the attempt was counted by the reservation
+        raise RecoveryCodeInvalid()  # the attempt was counted by the reservation
 
     auth = AuthRepository(session)
     await auth.set_password(user.id, await state.hashing.hash(form.new_password), now)
     # Whoever knew the old password is logged out everywhere; other codes die with it.
     await end_sessions(session, account_id)
-    await auth.delete_tokens(account_id, TokenKind.RECOVERY)
+    # Codes asked by any of the login's account numbers die with it.
+    await auth.delete_user_tokens([user.id], TokenKind.RECOVERY)
     await state.throttle.succeeded(session, reservation)
     # The resident proved the e-mail and the password is new: earlier wrong passwords are moot.
     await state.throttle.forgive_account(session, Scope.LOGIN, number, client)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks
 from fastapi.responses import JSONResponse
 
-from portal.deps import ClientAddress, DbSession, State
-from portal.errors import error_responses, render_error, unprocessable
+from portal.kit.deps import ClientAddress, DbSession, State
+from portal.kit.errors import error_responses, render_error, unprocessable
 from portal.registration import service
 from portal.registration.schemas import LookupRequest, LookupResult, RegistrationAccepted, RegistrationRequest
 

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from portal.models import Account, User
+from portal.kit.repository import Repository
+from portal.models import User, UserAccount
 
 
-class RegistrationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def account_by_number(self, number: str) -> Account | None:
-        result: Account | None = await self.session.scalar(select(Account).where(Account.number == number))
-        return result
-
-    async def user_of_account(self, account_id: int) -> User | None:
-        result: User | None = await self.session.scalar(select(User).where(User.account_id == account_id))
-        return result
+class RegistrationRepository(Repository[User]):
+    model = User
 
     async def add_user(self, account_id: int, email: str, password_hash: str, now: dt.datetime) -> User:
-        """Insert the account's user; a concurrent registration makes the flush raise IntegrityError."""
+        """Insert the account's user; a concurrent registration or attachment makes a flush raise."""
         user = User(
             account_id=account_id,
             email=email,
@@ -31,6 +20,8 @@ class RegistrationRepository:
             created_at=now,
             password_changed_at=now,
         )
-        self.session.add(user)
-        await self.session.flush()
+        await self.create(user, flush=True)
+        # The login works on its own account; the unique account_id also refuses an account that
+        # was attached to another login meanwhile.
+        await self.create(UserAccount(user_id=user.id, account_id=account_id, attached_at=now), flush=True)
         return user

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from portal.money import AMOUNT_PATTERN
+from portal.money import KopecksInput
 
 #: An account number as printed on the receipt: 6–20 ASCII digits (the demo's have 10), spaces around
 #: allowed. The same text in ECMAScript and Python; the service checks it whole.
@@ -48,6 +48,9 @@ class LookupRequest(BaseModel):
 class LookupResult(BaseModel):
     """The account exists; its address is shown without the apartment number and the owner."""
 
+    #: Every answer has every field (null when empty): the document says so to the client.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     found: bool = True
     account_number: str
     masked_address: str = Field(examples=["г. Вологда, ул. Ленина, д. 12, кв. **"])
@@ -57,16 +60,14 @@ class RegistrationRequest(BaseModel):
     """Step 2: the total of the last receipt, the e-mail twice and the accepted terms of use."""
 
     account_number: str = account_number_field()
-    receipt_total: str = Field(
-        min_length=1,
-        max_length=40,
+    receipt_total_kopecks: KopecksInput = Field(
         description=(
             "«Итого к оплате за указанный месяц»: сумма раздела «ВСЕГО К ОПЛАТЕ ПО ВСЕМ ИСПОЛНИТЕЛЯМ, "
-            "БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» последней квитанции, без взноса на капитальный ремонт. "
-            "Рубли и до двух знаков копеек: `1023.12`, `1023,12`, `1 023,12`."
+            "БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» последней квитанции, без взноса на капитальный ремонт, "
+            "в копейках: 1 023,12 ₽ — `102312`."
         ),
-        examples=["1023.12"],
-        json_schema_extra={"pattern": AMOUNT_PATTERN},
+        examples=[102312],
+        json_schema_extra={"minimum": 0},
     )
     email: str = Field(
         min_length=1, max_length=320, examples=["ivanov@example.ru"], json_schema_extra=email_schema

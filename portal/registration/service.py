@@ -17,14 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.billing import last_receipt_period, receipt_total
-from portal.clock import BILLING_TZ, month_start
-from portal.errors import ApiError
+from portal.kit.clock import BILLING_TZ, month_start
+from portal.kit.errors import ApiError
+from portal.kit.state import PortalState
 from portal.mail import OutgoingMail
-from portal.money import AmountFormatError, parse_rubles
+from portal.registration.errors import (
+    AccountNotFound,
+    EmailsDiffer,
+    InvalidAccountNumber,
+    InvalidEmail,
+    InvalidReceiptTotal,
+    RegistrationRefused,
+    TermsNotAccepted,
+)
 from portal.registration.repository import RegistrationRepository
 from portal.registration.schemas import LookupResult, RegistrationRequest
-from portal.security.passwords import generate_password
-from portal.state import PortalState
+from portal.security.password_policy import generate_password
 from portal.throttling.service import Scope, Window, take_client_window
 
 _ACCOUNT_NUMBER = re.compile(r"[0-9]{6,20}")
@@ -34,28 +42,11 @@ _APARTMENT = re.compile(r"\bкв(?:артира|\.)?\s*[^,]+", re.IGNORECASE)
 _NO_ACCOUNT_ID = -1
 
 
-def registration_refused() -> ApiError:
-    """The one answer to every failed knowledge check of step 2."""
-    return ApiError(
-        409,
-        "registration_data_mismatch",
-        "Данные не совпадают с квитанцией. Проверьте номер лицевого счета и сумму «Итого к оплате за "
-        "указанный месяц» из последней квитанции (без взноса на капитальный ремонт). Если вы уже "
-        "зарегистрированы, воспользуйтесь восстановлением пароля.",
-    )
-
-
 def parse_account_number(text: str) -> str:
     """The account number without surrounding spaces, or 422 naming the field and the format."""
     number = text.strip(" ")
     if not _ACCOUNT_NUMBER.fullmatch(number):
-        raise ApiError(
-            422,
-            "invalid_account_number",
-            "Поле «Лицевой счет»: укажите номер лицевого счета из квитанции — от 6 до 20 цифр, "
-            "без букв и пробелов.",
-            field="account_number",
-        )
+        raise InvalidAccountNumber()
     return number
 
 
@@ -64,12 +55,7 @@ def parse_email(text: str) -> str:
     try:
         return validate_email(text.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise ApiError(
-            422,
-            "invalid_email",
-            "Поле «Введите e-mail»: адрес электронной почты указан неверно (пример: ivanov@example.ru).",
-            field="email",
-        ) from None
+        raise InvalidEmail() from None
 
 
 def mask_address(address: str) -> str:
@@ -118,49 +104,25 @@ async def lookup(state: PortalState, session: AsyncSession, account_number: str,
     )
     account = await RegistrationRepository(session).account_by_number(number)
     if account is None:
-        raise ApiError(
-            404,
-            "account_not_found",
-            "Лицевой счет не найден. Проверьте номер в квитанции.",
-            field="account_number",
-        )
+        raise AccountNotFound()
     return LookupResult(account_number=account.number, masked_address=mask_address(account.address))
 
 
 def check_form(body: RegistrationRequest) -> RegistrationForm:
     """The format checks of step 2, in the order of the form's fields; each has its own 422."""
     number = parse_account_number(body.account_number)
-    try:
-        total = parse_rubles(body.receipt_total)
-    except AmountFormatError:
-        raise ApiError(
-            422,
-            "invalid_amount",
-            "Поле «Итого к оплате за указанный месяц»: укажите сумму из раздела «ВСЕГО К ОПЛАТЕ ПО ВСЕМ "
-            "ИСПОЛНИТЕЛЯМ, БЕЗ УЧЕТА КОМИССИИ ЗА ПЛАТЕЖ» — рубли и не более двух знаков копеек, "
-            "например 1023.12, 1023,12 или 1 023,12.",
-            field="receipt_total",
-        ) from None
+    total = body.receipt_total_kopecks
+    if total < 0:
+        raise InvalidReceiptTotal()
     email = parse_email(body.email)
     if body.email_repeat.strip().casefold() != body.email.strip().casefold():
-        raise ApiError(
-            422,
-            "emails_differ",
-            "Поле «Введите e-mail повторно»: адрес не совпадает с полем «Введите e-mail».",
-            field="email_repeat",
-        )
+        raise EmailsDiffer()
     if not body.accept_terms:
-        raise ApiError(
-            422,
-            "terms_not_accepted",
-            "Для регистрации примите условия соглашения, регулирующего условия эксплуатации сервиса "
-            "«Личный кабинет» (поле «Принять условия соглашения»).",
-            field="accept_terms",
-        )
+        raise TermsNotAccepted()
     return RegistrationForm(number, total, email)
 
 
-async def _last_receipt_total(state: PortalState, session: AsyncSession, account_id: int) -> int | None:
+async def last_receipt_total(state: PortalState, session: AsyncSession, account_id: int) -> int | None:
     period = await last_receipt_period(session, account_id)
     # Without a receipt (or an account) the same statement queries still run, on no rows.
     total = await receipt_total(session, account_id, period or month_start(state.clock.today()))
@@ -182,7 +144,7 @@ async def register(
     account = await repo.account_by_number(number)
     account_id = account.id if account is not None else _NO_ACCOUNT_ID
     owner = await repo.user_of_account(account_id)
-    expected = await _last_receipt_total(state, session, account_id)
+    expected = await last_receipt_total(state, session, account_id)
     total_matches = expected is not None and expected == form.receipt_total_kopecks
     masked = mask_email(form.email)
 
@@ -191,7 +153,7 @@ async def register(
         # total was right: then someone holds the receipt (often the owner who forgot registering);
         # wrong guesses would only flood their mailbox.
         letters = [_attempt_notice(owner.email, number, now)] if owner is not None and total_matches else []
-        return RegistrationOutcome(masked, letters, registration_refused())
+        return RegistrationOutcome(masked, letters, RegistrationRefused())
 
     try:
         # The check of "not registered yet" and the write are one step: users.account_id is unique, so
@@ -203,7 +165,7 @@ async def register(
         await session.rollback()
         owner = await repo.user_of_account(account_id)
         letters = [_attempt_notice(owner.email, number, now)] if owner is not None else []
-        return RegistrationOutcome(masked, letters, registration_refused())
+        return RegistrationOutcome(masked, letters, RegistrationRefused())
     await state.throttle.succeeded(session, reservation)
     return RegistrationOutcome(masked, [_password_letter(form.email, number, password)])
 

@@ -1,23 +1,17 @@
-"""argon2id password hashing in a worker thread, and the password rules of SECURITY.md."""
+"""argon2id password hashing in a worker thread (the rules of a new password: :mod:`.password_policy`)."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from functools import cache
-from importlib import resources
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
-#: The length rule of a new password in the API schema (the service answers `weak_password` outside it).
-NEW_PASSWORD_SCHEMA: dict[str, Any] = {"minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH}
+# The schema's length rule is imported from here by the schemas of recovery and the profile.
+from portal.security.password_policy import NEW_PASSWORD_SCHEMA
 
-#: Letters for generated passwords: no look-alikes (0/O, 1/l/I), easy to retype from a letter.
-_GENERATED_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+__all__ = ["NEW_PASSWORD_SCHEMA", "PasswordHashing"]
 
 
 class PasswordHashing:
@@ -42,31 +36,3 @@ class PasswordHashing:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
-
-
-def generate_password(length: int = 12) -> str:
-    """A random password for the registration letter (~70 bits)."""
-    return "".join(secrets.choice(_GENERATED_ALPHABET) for _ in range(length))
-
-
-@cache
-def common_passwords() -> frozenset[str]:
-    text = resources.files("portal.security").joinpath("common_passwords.txt").read_text("utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
-
-
-def password_problem(password: str, account_number: str) -> str | None:
-    """Why a new password is refused (in Russian), or ``None`` if it is acceptable.
-
-    Length 8–128 with no composition rules; not one of the most common passwords; not the
-    account number (the login) itself.
-    """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} символов."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Пароль должен быть не длиннее {MAX_PASSWORD_LENGTH} символов."
-    if password.strip() == account_number or (account_number in password and len(password) < 14):
-        return "Пароль не должен совпадать с номером лицевого счета."
-    if password.lower() in common_passwords():
-        return "Этот пароль слишком распространён — выберите другой."
-    return None

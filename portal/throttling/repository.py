@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.kit.repository import Repository
 from portal.models import FailureCounter
 
 FC = FailureCounter
@@ -37,9 +37,8 @@ def _blocked_until_after(
     return case(*whens, else_=_at(ladder[-1]))
 
 
-class FailureCounterRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class FailureCounterRepository(Repository[FailureCounter]):
+    model = FailureCounter
 
     def _insert(self) -> Any:
         dialect = self.session.get_bind().dialect.name

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.errors import ApiError, TooManyAttempts
+from portal.throttling.errors import TooManyAttempts, TooManyRequests
 from portal.throttling.repository import FailureCounterRepository
 
 #: A quiet day forgives earlier failures.
@@ -57,6 +57,8 @@ class Window(enum.StrEnum):
     CAPITAL_REPAIR_LOOKUP = "w_capital_repair_lookup"
     CAPITAL_REPAIR_PAYMENT = "w_capital_repair_payment"
     PAYMENT_POLL = "w_payment_poll"
+    #: Requests of one operator key to the operator API.
+    OPERATOR = "w_operator"
 
 
 @dataclass(frozen=True)
@@ -183,16 +185,6 @@ class Throttle:
         await repo.clear(scope, account_subject(account_number))
 
 
-def too_many_requests(retry_after_seconds: int) -> ApiError:
-    minutes = max(1, (retry_after_seconds + 59) // 60)
-    return ApiError(
-        429,
-        "too_many_attempts",
-        f"Слишком много запросов с этого адреса. Повторите через {minutes} мин.",
-        headers={"Retry-After": str(retry_after_seconds)},
-    )
-
-
 async def take_window(
     session: AsyncSession, window: Window, key: str, now: dt.datetime, *, limit: int, length: dt.timedelta
 ) -> bool:
@@ -214,4 +206,4 @@ async def take_client_window(
         return
     until = await FailureCounterRepository(session).blocked_until(window, [client_subject(client)])
     await session.commit()
-    raise too_many_requests(_retry_after(until, now, int(length.total_seconds())))
+    raise TooManyRequests(_retry_after(until, now, int(length.total_seconds())))

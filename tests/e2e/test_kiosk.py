@@ -69,6 +69,21 @@ def test_pin_is_stored_as_an_argon2id_hash(pin_hash: str) -> None:
         hash_pin("12")
 
 
+def test_hash_pin_prints_the_config_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hosting.kiosk import main as hash_pin_command
+
+    answers = iter([PIN, PIN, PIN, "another"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert hash_pin_command(["hash-pin"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith('admin_pin_hash = "$argon2id$')
+    assert verify_pin(line.split('"')[1], PIN)
+    assert hash_pin_command([]) == 2  # the two PINs differ
+    assert "differ" in capsys.readouterr().err
+
+
 def test_wrong_pins_make_the_next_attempt_wait_longer() -> None:
     clock = FakeClock()
     throttle = PinThrottle(clock=clock)

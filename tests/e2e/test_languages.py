@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from hosting.embedded import EmbeddedPortal
 from tests.support.app import HAPPY, PASSWORD
 from tests.support.tmux import ROOT, Terminal
 from tui.client import PortalClient
-from tui.embedded import EmbeddedPortal
 
 pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"), pytest.mark.slow]
 

@@ -7,173 +7,46 @@ import asyncio
 import contextlib
 import fcntl
 import os
-import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import asyncssh
 import psutil
-import pyte
 import pytest
 
 from tests.support.app import HAPPY, PASSWORD
-
-if TYPE_CHECKING:
-    from tui.sshserver import KabinetSSHServer, SessionRegistry
-
-ROOT = Path(__file__).resolve().parents[2]
-LOGIN_SCREEN = "номер из квитанции"  # the login screen's empty account number field
+from tests.support.ssh import (
+    LOGIN_SCREEN,
+    Server,
+    Terminal,
+    open_terminal,
+    ssh_connect,
+    start_server,
+    stop,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
 
-class Server:
-    """``kabinet serve-ssh`` in a subprocess; ``port`` once it listens."""
-
-    def __init__(self, process: subprocess.Popen[str], port: int, state_dir: Path) -> None:
-        self.process = process
-        self.port = port
-        self.state_dir = state_dir
-        self.output: list[str] = []
-        """What it printed after ``listening on`` (read by :meth:`stop`)."""
-
-    def descendants(self) -> list[psutil.Process]:
-        """Every process the server runs now: the apps and the one demo portal."""
-        try:
-            return [p for p in psutil.Process(self.process.pid).children(recursive=True) if p.is_running()]
-        except psutil.NoSuchProcess:
-            return []
-
-    def apps(self) -> list[psutil.Process]:
-        """The app processes the server runs now, and ended ones it has not reaped yet (zombies)."""
-        apps = []
-        for process in self.descendants():
-            try:
-                if "portal.cli" not in process.cmdline():
-                    apps.append(process)
-            except psutil.ZombieProcess:
-                apps.append(process)
-            except psutil.NoSuchProcess:
-                pass
-        return apps
-
-
-def _start_server(tmp_path: Path, data_dir: Path, *options: str) -> Server:
-    command = [
-        sys.executable,
-        str(ROOT / "app.py"),
-        "serve-ssh",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--data-dir",
-        str(data_dir),
-        "--grace",
-        "2",
-        *options,
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    assert process.stdout is not None
-    deadline = time.monotonic() + 120
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if match := re.search(r"listening on .*:(\d+)", line):
-            server = Server(process, int(match.group(1)), tmp_path / "state")
-            server.output.extend(seen)
-            return server
-    process.kill()
-    raise AssertionError("serve-ssh did not start:\n" + "".join(seen))
-
-
-def _stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        output, _ = server.process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        output, _ = server.process.communicate()
-    server.output.append(output or "")
-
-
 @pytest.fixture
 def ssh_server(tmp_path: Path, app_data_dir: Path) -> Iterator[Server]:
-    server = _start_server(tmp_path, app_data_dir, "--max-per-address", "2")
+    # Fresh app processes, whose command line and environment psutil reads (tests/e2e/test_fork_sessions.py
+    # runs the forked ones).
+    server = start_server(tmp_path, app_data_dir, "--max-per-address", "2", "--no-fork")
     yield server
     apps = server.descendants()
-    _stop(server)
+    stop(server)
     _gone, alive = psutil.wait_procs(apps, timeout=10)
     assert not alive, f"left running after shutdown: {alive}"
 
 
-class Terminal:
-    """An SSH session with a pty, its output drawn on an 80×24 pyte screen."""
-
-    def __init__(self, process: asyncssh.SSHClientProcess[bytes]) -> None:
-        self.process = process
-        self.screen = pyte.Screen(80, 24)
-        self.stream = pyte.ByteStream(self.screen)
-        self.output = bytearray()
-        self._changed = asyncio.Event()
-        """Set when output arrives or the session ends: :meth:`wait_for` looks again then, not on a timer."""
-        self._reader = asyncio.get_running_loop().create_task(self._read())
-
-    async def _read(self) -> None:
-        try:
-            while True:
-                data = await self.process.stdout.read(65536)
-                if not data:
-                    return
-                self.output += data
-                self.stream.feed(data)
-                self._changed.set()
-        finally:
-            self._changed.set()
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    async def wait_for(self, text: str, seconds: float = 90.0) -> str:
-        """The screen once ``text`` shows on it, looked at each time the app's output arrives."""
-        deadline = time.monotonic() + seconds
-        while True:
-            self._changed.clear()
-            if text in self.text():
-                return self.text()
-            left = deadline - time.monotonic()
-            if self._reader.done() or left <= 0:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=left)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.text()}")
-
-    async def type(self, text: str) -> None:
-        """Keys at a person's pace: a field gets the focus before its keys arrive."""
-        for char in text:
-            self.process.stdin.write(char.encode())
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)
-
-
-#: The ``connect`` fixture: opens a new SSH connection to the test server (closed after the test).
-Connector = Callable[[], Awaitable[asyncssh.SSHClientConnection]]
-
-
 @pytest.fixture
-async def connect(ssh_server: Server) -> AsyncIterator[Connector]:
+async def connect(ssh_server: Server) -> AsyncIterator[object]:
     connections: list[asyncssh.SSHClientConnection] = []
 
     async def open_connection() -> asyncssh.SSHClientConnection:
@@ -193,23 +66,9 @@ async def connect(ssh_server: Server) -> AsyncIterator[Connector]:
         conn.close()
 
 
-async def _open_terminal(conn: asyncssh.SSHClientConnection) -> Terminal:
-    process = await conn.create_process(term_type="xterm-256color", term_size=(80, 24), encoding=None)
-    return Terminal(process)
-
-
-async def _wait_until(condition: Callable[[], object], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("the condition never held")
-
-
-async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server, connect: Connector) -> None:
+async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server, connect) -> None:
     conn = await connect()
-    terminal = await _open_terminal(conn)
+    terminal = await open_terminal(conn)
     await terminal.wait_for(LOGIN_SCREEN)
     apps = ssh_server.apps()
     assert len(apps) == 1
@@ -245,22 +104,20 @@ async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server,
     # The server ends a session in order: the app's process group ended and reaped (asyncio's wait on
     # it returns once reaped), then the session's temporary home removed. So once the home is gone,
     # nothing of the session may be left, not even a zombie.
-    await _wait_until(lambda: not home.exists())
+    await wait_until(lambda: not home.exists())
     assert not ssh_server.apps()
 
 
-async def test_dropped_connection_leaves_nothing_running(ssh_server: Server, connect: Connector) -> None:
+async def test_dropped_connection_leaves_nothing_running(ssh_server: Server, connect) -> None:
     conn = await connect()
-    terminal = await _open_terminal(conn)
+    terminal = await open_terminal(conn)
     await terminal.wait_for(LOGIN_SCREEN)
     assert len(ssh_server.apps()) == 1
     conn.abort()  # the network goes away, no goodbye
-    await _wait_until(lambda: not ssh_server.apps())
+    await wait_until(lambda: not ssh_server.apps())
 
 
-async def test_commands_forwarding_and_file_transfer_are_refused(
-    ssh_server: Server, connect: Connector
-) -> None:
+async def test_commands_forwarding_and_file_transfer_are_refused(ssh_server: Server, connect) -> None:
     conn = await connect()
     with pytest.raises(asyncssh.Error):
         await conn.run("cat /etc/passwd", check=True, timeout=30)
@@ -275,7 +132,7 @@ async def test_commands_forwarding_and_file_transfer_are_refused(
     assert not ssh_server.apps()
 
 
-async def test_session_without_a_terminal_is_told_to_use_one(ssh_server: Server, connect: Connector) -> None:
+async def test_session_without_a_terminal_is_told_to_use_one(ssh_server: Server, connect) -> None:
     conn = await connect()
     process = await conn.create_process(encoding=None)
     output = await asyncio.wait_for(process.stdout.read(), timeout=30)
@@ -285,9 +142,9 @@ async def test_session_without_a_terminal_is_told_to_use_one(ssh_server: Server,
     assert not ssh_server.apps()
 
 
-async def test_sessions_per_address_are_limited(ssh_server: Server, connect: Connector) -> None:
-    first = await _open_terminal(await connect())
-    second = await _open_terminal(await connect())
+async def test_sessions_per_address_are_limited(ssh_server: Server, connect) -> None:
+    first = await open_terminal(await connect())
+    second = await open_terminal(await connect())
     await first.wait_for(LOGIN_SCREEN)
     await second.wait_for(LOGIN_SCREEN)
     third_conn = await connect()
@@ -304,18 +161,6 @@ async def test_sessions_per_address_are_limited(ssh_server: Server, connect: Con
 MIB = 1024 * 1024
 TEXT_KEYS = b"0123456789 abcdefghijklmnopqrstuvwxyz "
 MOVE_KEYS = b"\t\x1b[B\x1b[A\t\x1b[Z\x1b[C\x1b[D"  # Tab, arrows, Shift+Tab: focus moves and redraws
-
-
-async def _ssh(port: int, local_address: str = "127.0.0.1") -> asyncssh.SSHClientConnection:
-    return await asyncssh.connect(
-        "127.0.0.1",
-        port,
-        username="resident",
-        known_hosts=None,
-        client_keys=None,
-        agent_path=None,
-        local_addr=(local_address, 0),
-    )
 
 
 async def _flood(server: Server, terminal: Terminal, keys: bytes, total: int, seconds: float = 90) -> int:
@@ -347,9 +192,9 @@ async def _flood(server: Server, terminal: Terminal, keys: bytes, total: int, se
 
 
 async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
-    ssh_server: Server, connect: Connector
+    ssh_server: Server, connect
 ) -> None:
-    terminal = await _open_terminal(await connect())
+    terminal = await open_terminal(await connect())
     await terminal.wait_for(LOGIN_SCREEN)
     [app] = ssh_server.apps()
     peak = await _flood(ssh_server, terminal, TEXT_KEYS, 2 * MIB)
@@ -360,7 +205,7 @@ async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
     assert "быстрее, чем может печатать человек" in said and "faster than a person can type" in said
     assert ssh_server.process.poll() is None
     # Everyone else is still served.
-    other = await _open_terminal(await connect())
+    other = await open_terminal(await connect())
     await other.wait_for(LOGIN_SCREEN)
 
 
@@ -374,14 +219,14 @@ async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
 )
 async def test_an_app_reads_keys_no_faster_than_it_handles_them(tmp_path: Path, app_data_dir: Path) -> None:
     # The server passes everything at once and never ends a flood: only the app's own pace keeps it small.
-    server = _start_server(
+    server = start_server(
         tmp_path,
         app_data_dir,
         *["--input-rate", "100000000", "--input-burst", "100000000", "--flood-seconds", "600"],
     )
     try:
-        conn = await _ssh(server.port)
-        terminal = await _open_terminal(conn)
+        conn = await ssh_connect(server.port)
+        terminal = await open_terminal(conn)
         await terminal.wait_for(LOGIN_SCREEN)
         # Keys that cost the app a redraw each, for 25 s: it grew to ~200 MB reading them unpaced.
         peak = await _flood(server, terminal, MOVE_KEYS, 50 * MIB, seconds=25)
@@ -389,7 +234,7 @@ async def test_an_app_reads_keys_no_faster_than_it_handles_them(tmp_path: Path, 
         assert not terminal._reader.done()  # still served, at the app's pace
         conn.close()
     finally:
-        _stop(server)
+        stop(server)
 
 
 def _is_dir(path: Path) -> bool:
@@ -408,7 +253,7 @@ def _closed(sock: socket.socket) -> bool:
 
 
 async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_data_dir: Path) -> None:
-    server = _start_server(tmp_path, app_data_dir, "--login-timeout", "5")
+    server = start_server(tmp_path, app_data_dir, "--login-timeout", "5")
     silent: list[socket.socket] = []
     try:
         # 100 connections from 10 addresses that never say a word.
@@ -420,10 +265,10 @@ async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_
             silent.append(sock)
         # The rest are refused as they come (waited for as an event, not a fixed half second: under the
         # parallel suite's load the server may take longer to get to them).
-        await _wait_until(lambda: sum(not _closed(sock) for sock in silent) <= 30, seconds=10)
+        await wait_until(lambda: sum(not _closed(sock) for sock in silent) <= 30, seconds=10)
         # One from a flooding address is told why, in words, before anything else.
         with pytest.raises(asyncssh.DisconnectError) as refused:
-            await _ssh(server.port, "127.0.0.2")
+            await ssh_connect(server.port, "127.0.0.2")
         assert "Too many connections from your address" in refused.value.reason
         raw = socket.create_connection(
             ("127.0.0.1", server.port), timeout=10, source_address=("127.0.0.3", 0)
@@ -443,29 +288,29 @@ async def test_silent_connections_do_not_lock_residents_out(tmp_path: Path, app_
             assert "Too many connections from your address" in errors.decode()
             assert "invalid characters" not in errors.decode()
         # A resident from another address gets the login screen all the same.
-        conn = await _ssh(server.port)
-        terminal = await _open_terminal(conn)
+        conn = await ssh_connect(server.port)
+        terminal = await open_terminal(conn)
         await terminal.wait_for(LOGIN_SCREEN)
         # The silent ones lose their slots after the login timeout; their addresses may connect again.
-        await _wait_until(lambda: all(_closed(sock) for sock in silent), seconds=30)
-        again = await _open_terminal(await _ssh(server.port, "127.0.0.2"))
+        await wait_until(lambda: all(_closed(sock) for sock in silent), seconds=30)
+        again = await open_terminal(await ssh_connect(server.port, "127.0.0.2"))
         await again.wait_for(LOGIN_SCREEN)
     finally:
         for sock in silent:
             sock.close()
-        _stop(server)
+        stop(server)
 
 
 async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
     tmp_path: Path, app_data_dir: Path
 ) -> None:
-    server = _start_server(tmp_path, app_data_dir)
-    conn = await _ssh(server.port)
-    terminal = await _open_terminal(conn)
+    server = start_server(tmp_path, app_data_dir)
+    conn = await ssh_connect(server.port)
+    terminal = await open_terminal(conn)
     await terminal.wait_for(LOGIN_SCREEN)
     children = server.descendants()
     [app] = server.apps()
-    home = Path(app.environ()["HOME"])
+    home = Path(app.cwd())  # its home (a forked app's environ in /proc is the fork server's)
     # Another server with the same state folder, still running: what is its own is kept.
     other = server.state_dir / "sessions" / "server-other"
     (other / "home-x").mkdir(parents=True)
@@ -478,19 +323,19 @@ async def test_homes_a_killed_server_left_are_removed_on_the_next_start(
         _gone, alive = await asyncio.to_thread(psutil.wait_procs, children, 30)
         assert not alive  # the apps and the demo portal die with it
         assert _is_dir(home)  # but the session's home is left behind
-        again = _start_server(tmp_path, app_data_dir)
+        again = start_server(tmp_path, app_data_dir)
         try:
             assert not _is_dir(home) and not _is_dir(home.parent)
             assert _is_dir(other / "home-x")
             assert "removed 1 session folder" in "".join(again.output)
         finally:
-            _stop(again)
+            stop(again)
     finally:
         os.close(lock)
 
 
 def test_host_key_is_generated_once_and_kept(tmp_path: Path) -> None:
-    from tui.sshserver import load_or_create_host_key
+    from hosting.sshserver import load_or_create_host_key
 
     first = load_or_create_host_key(tmp_path / "state")
     second = load_or_create_host_key(tmp_path / "state")
@@ -519,14 +364,12 @@ class _FakeConnection:
         self.closed = True
 
 
-def _fake_connections(
-    registry: SessionRegistry, *addresses: str
-) -> list[tuple[KabinetSSHServer, _FakeConnection]]:
-    from tui.sshserver import KabinetSSHServer
+def _fake_connections(registry: object, *addresses: str) -> list[tuple[object, _FakeConnection]]:
+    from hosting.sshserver import KabinetSSHServer
 
-    made: list[tuple[KabinetSSHServer, _FakeConnection]] = []
+    made = []
     for address in addresses:
-        server = KabinetSSHServer(registry)
+        server = KabinetSSHServer(registry)  # type: ignore[arg-type]
         connection = _FakeConnection(address)
         server.connection_made(connection)  # type: ignore[arg-type]
         made.append((server, connection))
@@ -534,7 +377,7 @@ def _fake_connections(
 
 
 async def test_connections_per_address_are_capped() -> None:
-    from tui.sshserver import ServerOptions, SessionRegistry
+    from hosting.sshserver import ServerOptions, SessionRegistry
 
     registry = SessionRegistry(ServerOptions(max_connections_per_address=2))
     servers = _fake_connections(
@@ -544,18 +387,18 @@ async def test_connections_per_address_are_capped() -> None:
     assert [connection.closed for _, connection in servers] == [False, False, True, False, False, True]
     assert "Too many connections from your address" in servers[2][1].reasons[0]
     # One goes away: room for another from that address.
-    servers[0][0].connection_lost(None)
-    servers[2][0].connection_lost(None)  # a refused one has nothing to count down
+    servers[0][0].connection_lost(None)  # type: ignore[attr-defined]
+    servers[2][0].connection_lost(None)  # type: ignore[attr-defined]  # a refused one has nothing to count down
     [(_, connection)] = _fake_connections(registry, "192.0.2.1")
     await asyncio.sleep(0)
     assert not connection.closed
     assert registry.connections_per_address["192.0.2.1"] == 2
     for server, _ in servers:
-        server.connection_lost(None)
+        server.connection_lost(None)  # type: ignore[attr-defined]
 
 
 async def test_handshakes_are_limited_per_address_and_a_newcomer_pushes_out_the_busiest() -> None:
-    from tui.sshserver import ServerOptions, SessionRegistry
+    from hosting.sshserver import ServerOptions, SessionRegistry
 
     registry = SessionRegistry(ServerOptions(max_handshakes=6, max_handshakes_per_address=3))
     # Silent connections: three addresses fill every handshake slot; a fourth from one of them is refused.
@@ -576,25 +419,25 @@ async def test_handshakes_are_limited_per_address_and_a_newcomer_pushes_out_the_
     await asyncio.sleep(0)
     assert greedy.closed and "The server is busy" in greedy.reasons[0]
     # Once a connection runs its app it no longer holds a handshake slot.
-    registry.handshake_done(newcomer)
+    registry.handshake_done(newcomer)  # type: ignore[arg-type]
     assert len(registry.handshakes) == 5
     for server, _ in [*silent, (newcomer, arrived)]:
-        server.connection_lost(None)
+        server.connection_lost(None)  # type: ignore[attr-defined]
     assert not registry.handshakes and not registry.connections
 
 
 async def test_a_connection_without_an_app_is_closed_after_the_login_timeout() -> None:
-    from tui.sshserver import ServerOptions, SessionRegistry
+    from hosting.sshserver import ServerOptions, SessionRegistry
 
     registry = SessionRegistry(ServerOptions(login_timeout=0.2))
     [(server, connection)] = _fake_connections(registry, "192.0.2.1")
-    await _wait_until(lambda: connection.closed, seconds=10)
-    server.connection_lost(None)
+    await wait_until(lambda: connection.closed, seconds=10)
+    server.connection_lost(None)  # type: ignore[attr-defined]
     assert not registry.handshakes
 
 
 def test_a_refusal_is_readable_to_openssh_and_in_utf8_before_the_version() -> None:
-    from tui.sshserver import _refusal_words
+    from hosting.sshserver import _refusal_words
 
     line, reason = _refusal_words("ssh.too_many_connections")
     assert line.decode().startswith("Слишком много подключений с вашего адреса")
@@ -604,7 +447,7 @@ def test_a_refusal_is_readable_to_openssh_and_in_utf8_before_the_version() -> No
 
 
 def test_input_is_cut_between_key_sequences() -> None:
-    from tui.sshserver import _cut_point
+    from hosting.sshserver import _cut_point
 
     keys = bytearray(b"ab\x1b[Acd\x1b[<35;10;20M")
     assert _cut_point(keys, 100) == len(keys)
@@ -639,9 +482,12 @@ class _FakeChannel:
 
 class _FakeServer:
     def __init__(self, options: object, home: Path | None = None) -> None:
+        from hosting.sshserver import make_launcher
+
         self.options = options
         self.home = home
         self.closed = 0
+        self.launcher = make_launcher(options)  # type: ignore[arg-type]
 
     def new_home(self) -> Path:
         assert self.home is not None
@@ -664,7 +510,7 @@ def _drain(reader: int) -> int:
 
 
 async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
-    from tui.sshserver import AppSession, ServerOptions
+    from hosting.sshserver import AppSession, ServerOptions
 
     # No rate limit here: only the app's pace holds the client back.
     options = ServerOptions(input_rate=10**9, input_burst=10**9, flood_seconds=600)
@@ -699,7 +545,7 @@ async def test_a_client_typing_faster_than_the_app_reads_is_paused() -> None:
 
 
 async def test_keystrokes_beyond_the_rate_are_held_back_and_a_flood_ends_the_session(tmp_path: Path) -> None:
-    from tui.sshserver import AppSession, ServerOptions
+    from hosting.sshserver import AppSession, ServerOptions
 
     options = ServerOptions(input_rate=1000, input_burst=2000, flood_seconds=1.0, grace_seconds=0.1)
     server = _FakeServer(options)
@@ -747,7 +593,7 @@ async def test_keystrokes_beyond_the_rate_are_held_back_and_a_flood_ends_the_ses
 async def test_an_app_started_after_the_connection_dropped_is_killed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tui.sshserver as sshserver
+    import hosting.sshserver as sshserver
 
     options = sshserver.ServerOptions(app_command=["sleep", "60"], grace_seconds=0.5)
     session = sshserver.AppSession(_FakeServer(options, tmp_path / "home"))  # type: ignore[arg-type]
@@ -762,7 +608,7 @@ async def test_an_app_started_after_the_connection_dropped_is_killed(
         await session.close()  # the client went away while the app was starting
         return process
 
-    monkeypatch.setattr("tui.sshserver.asyncio.create_subprocess_exec", exec_while_the_connection_drops)
+    monkeypatch.setattr(sshserver.asyncio, "create_subprocess_exec", exec_while_the_connection_drops)
     await session._spawn()
     assert started and started[0].returncode is not None  # killed, not left running
     assert session._process is None and session._master is None

@@ -11,17 +11,10 @@ import re
 from typing import Any
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, capital_repair_number
-from portal.errors import RULES_EXTENSION
-from portal.money import AmountFormatError, parse_rubles
+from portal.kit.errors import RULES_EXTENSION
+from portal.periods import MONTH_PATTERN
 from tests.conftest import Portal
-from tests.support.registration import (
-    REGISTER,
-    UNREGISTERED,
-    dotted,
-    expected_total,
-    form,
-    users_of,
-)
+from tests.support.registration import REGISTER, UNREGISTERED, expected_total, form, users_of
 
 RECEIPT = "/api/v1/receipts/2026-10"
 
@@ -78,7 +71,7 @@ async def test_405_names_the_methods_the_path_has(portal: Portal) -> None:
 
 async def test_booleans_and_ids_are_strict(portal: Portal) -> None:
     number = UNREGISTERED[0].account_number
-    total = dotted(await expected_total(portal, number))
+    total = await expected_total(portal, number)
     for consent in (1, "yes", "true", "on"):
         response = await portal.client.post(REGISTER, json=form(number, total, accept_terms=consent))
         assert response.status_code == 422, consent
@@ -124,15 +117,37 @@ async def test_dates_are_ascii_and_in_the_documented_years(portal: Portal) -> No
         assert (response.json()["code"], response.json()["field"]) == (code, "date_from")
 
 
-def test_amounts_are_ascii_and_whole() -> None:
-    assert parse_rubles("1 023,12") == 102312
-    assert parse_rubles(" 1023.12 ₽ ") == 102312
-    for text in ("١٠٢٣", "1023\n", "\t1023", "1₽0", "10.123"):
-        try:
-            parse_rubles(text)
-        except AmountFormatError:
-            continue
-        raise AssertionError(f"{text!r} was taken as an amount")
+def _properties(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (component, name, schema)
+        for component, body in document["components"]["schemas"].items()
+        for name, schema in body.get("properties", {}).items()
+    ]
+
+
+async def test_money_is_kopecks_and_months_are_months_everywhere(portal: Portal) -> None:
+    """One format each, both ways: integer ``*_kopecks`` for money, ``YYYY-MM`` for a month."""
+    document = (await portal.client.get("/api/v1/openapi.json")).json()
+    properties = _properties(document)
+    money = [(c, n) for c, n, _ in properties if n.endswith("_kopecks")]
+    assert len(money) >= 30 and {"CreatePaymentRequest", "RegistrationRequest"} <= {c for c, _ in money}
+    for component, name, schema in properties:
+        if name.endswith("_kopecks"):
+            # An integer; null only where the amount does not exist (no account at the fund).
+            options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+            assert [option.get("type") for option in options] == ["integer"], (component, name)
+        # No amount travels under another name (a ruble string, as payments once did).
+        assert name not in {"amount", "amount_due", "receipt_total", "total"}, (component, name)
+        if name == "period":
+            options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+            kinds = [(option.get("type"), option.get("pattern")) for option in options]
+            assert kinds == [("string", MONTH_PATTERN)], (component, name)
+    month_paths = [path for path in document["paths"] if "{period}" in path]
+    assert month_paths
+    for path in month_paths:
+        for operation in document["paths"][path].values():
+            (parameter,) = [p for p in operation["parameters"] if p["name"] == "period"]
+            assert parameter["schema"]["pattern"] == MONTH_PATTERN, path
 
 
 def _patterns(node: Any) -> list[str]:
@@ -156,7 +171,7 @@ async def test_the_document_states_the_rules(portal: Portal) -> None:
     registration = schemas["RegistrationRequest"]["properties"]
     assert registration["accept_terms"]["enum"] == [True]
     assert registration["email"]["format"] == "email"
-    assert "pattern" in registration["receipt_total"]
+    assert registration["receipt_total_kopecks"]["type"] == "integer"
     assert schemas["PasswordChangeRequest"]["properties"]["new_password"]["minLength"] == 8
     assert schemas["ReadingInput"]["properties"]["confirm_rollover"]["type"] == "boolean"
     for path, operations in document["paths"].items():

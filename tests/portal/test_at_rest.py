@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from portal.app import create_app
 from portal.demo.accounts import UNREGISTERED_APARTMENT, capital_repair_number
+from portal.kit.storage import SANDBOX_SECRET_SETTINGS, SANDBOX_SECRETS_FILE
 from portal.mail.mailer import OutgoingMail
 from portal.models import PaymentOrder, SandboxPayment
 from portal.payments.providers.paymo import SIGNATURE_HEADER, notification_signature
 from portal.settings import DEFAULT_PAYMENT_SECRET, Settings
-from portal.storage import SANDBOX_SECRET_SETTINGS, SANDBOX_SECRETS_FILE
-from tests.conftest import BASE_URL, TEST_NOW, TEST_SECRET, Portal, PortalFactory
+from tests.conftest import BASE_URL, TEST_NOW, TEST_SECRET
 
 API = "/api/v1"
 
@@ -63,14 +63,14 @@ def assert_private(data_dir: Path) -> None:
 
 
 @pytest.mark.usefixtures("umask_022")
-async def test_new_data_folder_is_private_under_umask_022(tmp_path: Path) -> None:
+async def test_new_data_folder_is_private_under_umask_022(tmp_path):
     data_dir = tmp_path / "kabinet"
     await _start_and_mail(data_dir)
     assert_private(data_dir)
 
 
 @pytest.mark.usefixtures("umask_022")
-async def test_readable_data_folder_is_mended_on_start(tmp_path: Path, sqlite_template: Path) -> None:
+async def test_readable_data_folder_is_mended_on_start(tmp_path, sqlite_template):
     data_dir = tmp_path / "kabinet"
     (data_dir / "outbox" / "new").mkdir(parents=True)
     shutil.copyfile(sqlite_template, data_dir / "portal.sqlite3")
@@ -87,9 +87,7 @@ async def test_readable_data_folder_is_mended_on_start(tmp_path: Path, sqlite_te
 # --- item 11: the demo's sandbox secrets ------------------------------------------------------------
 
 
-async def test_sandbox_secrets_are_generated_per_installation(
-    make_portal: PortalFactory, tmp_path: Path
-) -> None:
+async def test_sandbox_secrets_are_generated_per_installation(make_portal, tmp_path):
     first = await make_portal(data_dir=tmp_path / "one")
     again = await make_portal(data_dir=tmp_path / "one")
     other = await make_portal(data_dir=tmp_path / "two")
@@ -103,9 +101,9 @@ async def test_sandbox_secrets_are_generated_per_installation(
     assert json.loads(stored.read_text())["paymo_notify_secret"] == first.settings.paymo_notify_secret
 
 
-async def test_notification_signed_with_the_source_secret_credits_nothing(portal: Portal) -> None:
+async def test_notification_signed_with_the_source_secret_credits_nothing(portal):
     number = capital_repair_number(UNREGISTERED_APARTMENT)
-    body = {"capital_repair_account": number, "amount": "5000.00", "provider": "paymo"}
+    body = {"capital_repair_account": number, "amount_kopecks": 500000, "provider": "paymo"}
     response = await portal.client.post(
         f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "unpaid-1"}
     )
@@ -140,9 +138,9 @@ async def test_notification_signed_with_the_source_secret_credits_nothing(portal
 # --- item 12: anonymous payers' idempotency keys -----------------------------------------------------
 
 
-async def test_same_public_key_from_another_address_gets_its_own_order(portal: Portal) -> None:
+async def test_same_public_key_from_another_address_gets_its_own_order(portal):
     number = capital_repair_number(UNREGISTERED_APARTMENT)
-    body = {"capital_repair_account": number, "amount": "250.00", "provider": "a3"}
+    body = {"capital_repair_account": number, "amount_kopecks": 25000, "provider": "a3"}
     key = {"Idempotency-Key": "2f1c5a9e-0000-4000-8000-000000000001"}
     url = f"{API}/public/capital-repair/payments"
     mine = await portal.client.post(url, json=body, headers=key)
@@ -162,18 +160,17 @@ async def test_same_public_key_from_another_address_gets_its_own_order(portal: P
 
 
 @pytest.mark.usefixtures("umask_022")
-async def test_embedded_portal_data_folder_is_private(tmp_path: Path, sqlite_template: Path) -> None:
+async def test_embedded_portal_data_folder_is_private(tmp_path, sqlite_template):
     """The terminal app's own demo portal: its folder, database and letters (an earlier version's
     readable database is mended too)."""
-    from tui.embedded import EmbeddedPortal
+    from hosting.embedded import EmbeddedPortal
 
     data_dir = tmp_path / "embedded"
     data_dir.mkdir(mode=0o755)
     shutil.copyfile(sqlite_template, data_dir / "portal.sqlite3")
     (data_dir / "portal.sqlite3").chmod(0o644)
     async with EmbeddedPortal(data_dir=data_dir) as embedded:
-        assert embedded._app is not None
-        assert await embedded._app.state.portal.mailer.send(
+        assert await embedded._app.state.portal.mailer.send(  # type: ignore[union-attr]
             OutgoingMail("resident@example.com", "Код", "Код восстановления: 123456")
         )
     assert_private(data_dir)

@@ -242,7 +242,7 @@ async def test_nul_in_path_parameters_is_422_naming_the_field(portal: Portal) ->
 
 async def test_nul_in_json_strings_is_422_naming_the_field(portal: Portal) -> None:
     number = capital_repair_number(UNREGISTERED_APARTMENT)
-    body = {"capital_repair_account": number + "\x00", "amount": "10.00", "provider": "a3"}
+    body = {"capital_repair_account": number + "\x00", "amount_kopecks": 1000, "provider": "a3"}
     response = await portal.client.post(
         f"{API}/public/capital-repair/payments", json=body, headers={"Idempotency-Key": "nul-1"}
     )
@@ -381,7 +381,7 @@ def test_too_many_connections_counts_as_unavailable() -> None:
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from portal.errors import is_database_unavailable
+    from portal.kit.errors import is_database_unavailable
 
     assert is_database_unavailable(asyncpg.TooManyConnectionsError("sorry, too many clients already"))
     assert is_database_unavailable(PoolTimeout("QueuePool limit of size 1 overflow 0 reached"))
@@ -482,3 +482,33 @@ async def test_the_api_document_names_the_edge_answers(portal: Portal) -> None:
             if "requestBody" in operation:
                 for status in ("400", "413"):
                     assert "application/json" in responses[status]["content"], (method, path, status)
+
+
+async def test_connections_the_server_dropped_cost_only_the_requests_under_way(make_portal):
+    """Without a ping per checkout: one request may meet a dropped connection (503), the next are served."""
+    portal = await make_portal(cache_enabled=False)
+    if portal.settings.is_sqlite:
+        pytest.skip("PostgreSQL's connections")
+    import asyncpg
+
+    from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+
+    headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
+    assert (await portal.client.get(f"{API}/account", headers=headers)).status_code == 200
+    admin = await asyncpg.connect(
+        portal.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    )
+    try:  # this test's own database: only its portal's pooled connections are dropped
+        dropped = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+    assert dropped >= 1
+    first = await portal.client.get(f"{API}/account", headers=headers)
+    assert first.status_code in (200, 503), first.text
+    if first.status_code == 503:
+        assert first.headers["retry-after"]
+    for _ in range(3):
+        assert (await portal.client.get(f"{API}/account", headers=headers)).status_code == 200

@@ -3,7 +3,10 @@
 Two registered demo residents log in: A (the happy path) and B (the debtor). Every authenticated GET
 of the OpenAPI document is called with A's token — with B's meter id wherever a meter id is taken —
 and must answer A's own data only; submitting readings with B's meter ids must store nothing for B.
-No authenticated operation takes an account from the request at all.
+No authenticated operation takes an account from the request, except the three that name an account
+of the login itself (attach, choose, detach) — each checked against the login's accounts here: a
+session on an attached account reads that account only, and an account that is not attached (or was
+detached) is refused by every endpoint.
 """
 
 from __future__ import annotations
@@ -21,15 +24,24 @@ from portal.demo.accounts import (
     DEBTOR_APARTMENT,
     DEMO_PASSWORD,
     HAPPY_PATH_APARTMENT,
+    UNREGISTERED_APARTMENT,
     account_number,
     capital_repair_number,
 )
 from portal.models import Account, Meter, Payment, Reading
 from tests.conftest import Portal
+from tests.support.registration import expected_total
 
 API = "/api/v1"
 #: Request fields that would let a caller name the account (or the user) a resource belongs to.
 ACCOUNT_FIELDS = {"account", "account_id", "accountid", "account_number", "accountnumber", "user_id", "ls"}
+#: The operations that name an account: to attach it (by the receipt's proof), to choose or to detach
+#: one of the login's own accounts. Their refusals are tested below.
+ACCOUNT_NAMING_OPERATIONS = {
+    ("post", "/accounts/attach"),
+    ("post", "/accounts/current"),
+    ("delete", "/accounts/{account_number}"),
+}
 #: The resident endpoints this test must have reached (so it cannot pass by finding nothing).
 KNOWN_RESIDENT_GETS = {
     "/account",
@@ -60,7 +72,7 @@ class Resident:
         return [self.number, capital_repair_number(self.apartment), self.owner_name, *self.serial_numbers]
 
 
-async def _resident(portal: Portal, apartment: int) -> Resident:
+async def _resident(portal: Portal, apartment: int, *, log_in: bool = True) -> Resident:
     async with portal.state.sessionmaker() as session:
         account = (
             await session.execute(select(Account).where(Account.number == account_number(apartment)))
@@ -70,7 +82,7 @@ async def _resident(portal: Portal, apartment: int) -> Resident:
             .scalars()
             .all()
         )
-    headers = await portal.login(account_number(apartment), DEMO_PASSWORD)
+    headers = await portal.login(account_number(apartment), DEMO_PASSWORD) if log_in else {}
     return Resident(
         apartment=apartment,
         account_id=account.id,
@@ -153,7 +165,11 @@ async def test_no_resident_operation_takes_an_account(portal: Portal) -> None:
     assert {
         path.removeprefix(API) for path, method, _ in operations if method == "get"
     } >= KNOWN_RESIDENT_GETS
+    named = {(method, path.removeprefix(API)) for path, method, _ in operations} & ACCOUNT_NAMING_OPERATIONS
+    assert named == ACCOUNT_NAMING_OPERATIONS
     for path, method, operation in operations:
+        if (method, path.removeprefix(API)) in ACCOUNT_NAMING_OPERATIONS:
+            continue
         parameters = {p["name"].lower() for p in operation.get("parameters", [])}
         assert not parameters & ACCOUNT_FIELDS, (method, path, parameters)
         body = operation.get("requestBody", {}).get("content", {}).get("application/json")
@@ -162,16 +178,17 @@ async def test_no_resident_operation_takes_an_account(portal: Portal) -> None:
             assert not fields & ACCOUNT_FIELDS, (method, path, fields)
 
 
-async def test_a_session_reads_only_its_own_account(
-    portal: Portal, residents: tuple[Resident, Resident]
-) -> None:
-    a, b = residents
+async def _read_every_get(
+    portal: Portal, headers: dict[str, str], own: Resident, others: list[Resident], attached: set[str]
+) -> set[str]:
+    """Call every authenticated GET as ``own``'s session (with another's meter id wherever one is taken):
+    nothing of ``others`` may show. ``attached``: the numbers the login's account list may name."""
     document = await _openapi(portal)
     fillers = {
         "date_from": "2023-10-01",
         "date_to": "2026-11-30",
-        "meter_id": str(b.meter_ids[0]),  # B's meter: must give nothing of B's
-        "period": "2026-10-01",
+        "meter_id": str(others[0].meter_ids[0]),  # another's meter: must give nothing of theirs
+        "period": "2026-10",
         "purpose": "utilities",
     }
     reached: set[str] = set()
@@ -185,19 +202,32 @@ async def test_a_session_reads_only_its_own_account(
                 url = url.replace("{" + name + "}", fillers.get(name, "1"))
             elif parameter["in"] == "query" and name in fillers:
                 query[name] = fillers[name]
-        response = await portal.client.get(url, params=query, headers=a.headers)
+        response = await portal.client.get(url, params=query, headers=headers)
         assert response.status_code < 500, (url, response.text)
         if response.status_code != 200:
             continue
         reached.add(path.removeprefix(API))
         text = response.text if "json" in response.headers.get("content-type", "") else ""
-        for secret in b.identifying_strings():
-            assert secret not in text, (url, secret)
+        if path == f"{API}/accounts":
+            names = {row["account_number"] for row in response.json()["accounts"]}
+            assert names == attached | {own.number}, names
+            continue
+        for other in others:
+            for secret in other.identifying_strings():
+                assert secret not in text, (url, secret)
         if text:
             data = response.json()
-            assert set(_values_under("meter_id", data)) <= set(a.meter_ids), url
+            assert set(_values_under("meter_id", data)) <= set(own.meter_ids), url
             for number in _values_under("account_number", data):
-                assert number in {a.number, capital_repair_number(a.apartment)}, (url, number)
+                assert number in {own.number, capital_repair_number(own.apartment)}, (url, number)
+    return reached
+
+
+async def test_a_session_reads_only_its_own_account(
+    portal: Portal, residents: tuple[Resident, Resident]
+) -> None:
+    a, b = residents
+    reached = await _read_every_get(portal, a.headers, a, [b], set())
     assert reached >= KNOWN_RESIDENT_GETS, KNOWN_RESIDENT_GETS - reached
 
     # And what A reads is A's own data.
@@ -317,3 +347,64 @@ async def test_an_idempotency_key_is_never_shared_between_accounts(
     assert a.number not in second.text
     stored_for_b = [row for row in await _readings_of(portal, b.meter_ids) if row[2] == dt.date(2026, 11, 1)]
     assert len(stored_for_b) == 1 and json.loads(second.text)["results"][0]["status"] == "accepted"
+
+
+async def _attach(portal: Portal, headers: dict[str, str], number: str, total: int | None = None) -> int:
+    if total is None:
+        total = await expected_total(portal, number)
+    body = {"account_number": number, "receipt_total_kopecks": total}
+    return (await portal.client.post(f"{API}/accounts/attach", json=body, headers=headers)).status_code
+
+
+async def _choose(portal: Portal, headers: dict[str, str], number: str) -> int:
+    body = {"account_number": number}
+    return (await portal.client.post(f"{API}/accounts/current", json=body, headers=headers)).status_code
+
+
+async def test_a_session_on_an_attached_account_reads_only_that_account(
+    portal: Portal, residents: tuple[Resident, Resident]
+) -> None:
+    a, b = residents
+    c = await _resident(portal, UNREGISTERED_APARTMENT, log_in=False)
+    assert await _attach(portal, a.headers, c.number) == 201
+    assert await _choose(portal, a.headers, c.number) == 200
+    reached = await _read_every_get(portal, a.headers, c, [a, b], {a.number})
+    assert reached >= KNOWN_RESIDENT_GETS, KNOWN_RESIDENT_GETS - reached
+    summary = (await portal.client.get(f"{API}/account", headers=a.headers)).json()
+    assert summary["account_number"] == c.number and summary["owner_name"] == c.owner_name
+
+
+async def test_an_account_not_attached_or_detached_is_refused_everywhere(
+    portal: Portal, residents: tuple[Resident, Resident]
+) -> None:
+    a, b = residents
+    # B belongs to another login: it can be neither chosen, detached nor attached (even by its proof).
+    assert await _choose(portal, a.headers, b.number) == 404
+    assert (await portal.client.delete(f"{API}/accounts/{b.number}", headers=a.headers)).status_code == 404
+    assert await _attach(portal, a.headers, b.number) == 409
+    await _read_every_get(portal, a.headers, a, [b], set())
+
+    # C attached, chosen by a second session, then detached by the first.
+    c = await _resident(portal, UNREGISTERED_APARTMENT, log_in=False)
+    assert await _attach(portal, a.headers, c.number) == 201
+    on_c = await portal.login(a.number, DEMO_PASSWORD)
+    assert await _choose(portal, on_c, c.number) == 200
+    assert await _choose(portal, a.headers, c.number) == 200
+    reached_on_c = await _read_every_get(portal, on_c, c, [a, b], {a.number})  # warms the caches
+    assert reached_on_c >= KNOWN_RESIDENT_GETS
+    detached = await portal.client.delete(f"{API}/accounts/{c.number}", headers=a.headers)
+    assert detached.status_code == 200, detached.text
+
+    # The second session ended: every operation of a session refuses it.
+    document = await _openapi(portal)
+    for path, method, operation in _secured_operations(document):
+        url = path
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                url = url.replace("{" + parameter["name"] + "}", c.number if "account" in path else "1")
+        response = await portal.client.request(method.upper(), url, headers=on_c, json={})
+        assert response.status_code == 401, (method, url, response.status_code)
+    # The first moved to A's own account and reads nothing of C any more.
+    assert await _choose(portal, a.headers, c.number) == 404
+    reached = await _read_every_get(portal, a.headers, a, [c, b], set())
+    assert reached >= KNOWN_RESIDENT_GETS, KNOWN_RESIDENT_GETS - reached

@@ -42,8 +42,8 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.schemas import BaseOpenAPISchema
 
 from portal.app import create_app
-from portal.clock import Clock
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+from portal.kit.clock import Clock
 from portal.settings import Settings
 from tests.conftest import TEST_NOW, TEST_SECRET
 from tests.support.ports import free_port

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from hosting.embedded import EmbeddedPortal
 from tests.support.app import HAPPY, PASSWORD, make_app, screen_name, text_of, wait_for
-from tui.embedded import EmbeddedPortal
 
 
 async def test_enter_before_the_portal_is_ready_logs_in_once_it_is(

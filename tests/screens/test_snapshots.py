@@ -162,7 +162,7 @@ def fixed_randomness(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for seed, module in enumerate((captcha.image, captcha_service, payment_service, sandbox_endpoints)):
         monkeypatch.setattr(module, "secrets", FixedSecrets(seed))
-    from screens.payment import PaymentFlowScreen
+    from screens.payment_base import PaymentFlowScreen
 
     monkeypatch.setattr(PaymentFlowScreen, "POLL_SECONDS", 0.1)  # the sandbox's answer comes at once
 

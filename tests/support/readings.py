@@ -76,3 +76,16 @@ def ru(value: Decimal | str) -> str:
     """A decimal (or its formatted text) the Russian way, with a decimal comma."""
 
     return str(value).replace(".", ",")
+
+
+async def submit(portal: Any, headers: dict[str, str], *readings: Any, key: str | None = None) -> Any:
+    if key is not None:
+        headers = {**headers, "Idempotency-Key": key}
+    return await portal.client.post(READINGS, json={"readings": list(readings)}, headers=headers)
+
+
+def only_result(response: Any) -> Any:
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert len(results) == 1
+    return results[0]

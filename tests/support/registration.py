@@ -28,15 +28,10 @@ async def expected_total(portal: Portal, number: str) -> int:
         return await receipt_total(session, account_id, period)
 
 
-def dotted(kopecks: int) -> str:
-    rubles, kop = divmod(kopecks, 100)
-    return f"{rubles}.{kop:02d}"
-
-
-def form(number: str, total: str, email: str = "ivanov@example.ru", **changes: Any) -> dict[str, Any]:
+def form(number: str, total: int, email: str = "ivanov@example.ru", **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "account_number": number,
-        "receipt_total": total,
+        "receipt_total_kopecks": total,
         "email": email,
         "email_repeat": email,
         "accept_terms": True,

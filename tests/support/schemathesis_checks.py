@@ -21,7 +21,7 @@ import schemathesis
 from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
 from schemathesis.transports.responses import get_json
 
-from portal.errors import RULES_EXTENSION
+from portal.kit.errors import RULES_EXTENSION
 
 if TYPE_CHECKING:
     from schemathesis.internal.checks import CheckContext

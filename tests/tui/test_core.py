@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import pkgutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import tomli_w
 
-import tui
+from tests.support.imports import imported_after
 from tui import config as config_module
 from tui.config import (
     ADMIN_CONFIG_PATH,
@@ -627,37 +624,6 @@ def test_default_user_path_is_in_the_platforms_config_folder() -> None:
 # --- import hygiene ------------------------------------------------------------------------------------
 
 
-def _tui_modules() -> list[str]:
-    return [*sorted(f"tui.{info.name}" for info in pkgutil.iter_modules(tui.__path__)), "tui"]
-
-
-_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _imported_after(module: str, roots: set[str]) -> str:
-    """Top-level packages among ``roots`` that a fresh interpreter has loaded after ``import module``."""
-    code = (
-        f"import sys, {module}\nprint(','.join(sorted({{m.split('.')[0] for m in sys.modules}} & {roots!r})))"
-    )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=_ROOT, env=env
-    )
-    return result.stdout.strip()
-
-
-@pytest.mark.parametrize("module", _tui_modules())
-def test_core_never_imports_textual_or_the_portal(module: str) -> None:
-    assert _imported_after(module, {"textual", "portal"}) == ""
-
-
 @pytest.mark.parametrize("module", ["tui.formatting", "tui.i18n", "tui.config"])
 def test_formatting_translations_and_settings_load_rich_only_when_drawing(module: str) -> None:
-    assert _imported_after(module, {"rich", "tomli_w"}) == ""
-
-
-def test_core_modules_are_found() -> None:
-    assert {"tui.config", "tui.formatting", "tui.i18n"} <= set(_tui_modules())
+    assert imported_after(module, {"rich", "tomli_w"}) == ""

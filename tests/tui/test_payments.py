@@ -24,6 +24,7 @@ from tui.models import (
     SandboxAction,
 )
 from tui.payments import MAX_PAYMENT, amount_problem, amount_text, parse_payment_amount
+from tui.wire import decode as decode_answer
 from widgets.pixels import half_block_rows
 from widgets.qr import qr_pixels
 
@@ -35,7 +36,7 @@ def order_json(**changes: Any) -> dict[str, Any]:
         "id": "po_3f9c0a",
         "provider": "a3",
         "purpose": "utilities",
-        "amount": "1023.12",
+        "amount_kopecks": 102312,
         "status": "initiated",
         "payment_url": f"{BASE}/api/v1/sandbox/a3/form/pay-1",
         "sandbox": True,
@@ -60,6 +61,10 @@ class Recorder:
         return result if isinstance(result, httpx.Response) else httpx.Response(201, json=result)
 
 
+def order_from(body: dict[str, Any]) -> PaymentOrder:
+    return decode_answer(PaymentOrder, json.dumps(body))
+
+
 def client_for(recorder: Recorder) -> PortalClient:
     return PortalClient(BASE, transport=httpx.MockTransport(recorder), retry_backoff=0)
 
@@ -68,7 +73,7 @@ def client_for(recorder: Recorder) -> PortalClient:
 
 
 def test_a_payment_order_is_exact_and_typed() -> None:
-    order = PaymentOrder.from_json(order_json(status="success", credited=True, provider="paymo"))
+    order = order_from(order_json(status="success", credited=True, provider="paymo"))
     assert order.amount == Money(102312)
     assert order.provider is PaymentProvider.PAYMO and order.purpose is PaymentPurpose.UTILITIES
     assert order.status is PaymentStatus.SUCCESS and order.is_final and order.credited
@@ -84,12 +89,15 @@ def test_final_statuses(status: str, final: bool) -> None:
 
 
 def test_payment_codes_parse_the_month_and_an_absent_capital_repair_code() -> None:
-    codes = PaymentCodes.from_json(
-        {
-            "period": "2026-11",
-            "utilities": {"payload": "ST00012|Name=X", "amount": "10.00"},
-            "capital_repair": None,
-        }
+    codes = decode_answer(
+        PaymentCodes,
+        json.dumps(
+            {
+                "period": "2026-11",
+                "utilities": {"payload": "ST00012|Name=X", "amount_kopecks": 1000},
+                "capital_repair": None,
+            }
+        ),
     )
     assert codes.period == dt.date(2026, 11, 1)
     assert codes.utilities.amount == Money(1000) and codes.capital_repair is None
@@ -107,7 +115,7 @@ async def test_create_payment_sends_the_contract_body_with_an_idempotency_key() 
     (request,) = recorder.requests
     assert request.method == "POST" and request.url.path == "/api/v1/payments"
     assert request.headers[IDEMPOTENCY_HEADER] == "key-1"
-    assert json.loads(request.content) == {"purpose": "utilities", "amount": "1023.12", "provider": "a3"}
+    assert json.loads(request.content) == {"purpose": "utilities", "amount_kopecks": 102312, "provider": "a3"}
     assert order.order_id == "po_3f9c0a"
 
 
@@ -139,7 +147,7 @@ async def test_a_failed_create_names_its_key_to_repeat_with() -> None:
 
 
 async def test_an_amount_refused_by_the_portal_names_the_field() -> None:
-    body = {"code": "invalid_amount", "message": "Поле «Сумма»: …", "field": "amount"}
+    body = {"code": "invalid_amount", "message": "Поле «Сумма»: …", "field": "amount_kopecks"}
     async with client_for(Recorder(lambda request: httpx.Response(422, json=body))) as client:
         with pytest.raises(ValidationFailed) as caught:
             await client.create_payment(PaymentPurpose.UTILITIES, Money(100), PaymentProvider.A3)
@@ -155,7 +163,7 @@ async def test_public_capital_repair_calls() -> None:
                     json={
                         "capital_repair_account": "352100120007",
                         "address_masked": "ул. Л*****, кв. 7",
-                        "amount_due": "345.60",
+                        "amount_due_kopecks": 34560,
                     },
                 )
             return httpx.Response(
@@ -188,7 +196,7 @@ async def test_public_capital_repair_calls() -> None:
     assert "Authorization" not in create.headers and IDEMPOTENCY_HEADER in create.headers
     assert json.loads(create.content) == {
         "capital_repair_account": "352100120007",
-        "amount": "345.60",
+        "amount_kopecks": 34560,
         "provider": "a3",
     }
     assert recorder.requests[3].url.path == "/api/v1/public/payments/po_3f9c0a"
@@ -196,12 +204,12 @@ async def test_public_capital_repair_calls() -> None:
 
 async def test_sandbox_buttons_post_to_the_payment_page_through_the_same_transport() -> None:
     recorder = Recorder(lambda request: httpx.Response(303, headers={"Location": "/done"}))
-    order = PaymentOrder.from_json(order_json())
+    order = order_from(order_json())
     async with client_for(recorder) as client:
         await client.sandbox_action(order, SandboxAction.PAY)
         await client.sandbox_action(order, "decline")
         with pytest.raises(ValueError, match="sandbox"):
-            await client.sandbox_action(PaymentOrder.from_json(order_json(sandbox=False)), "pay")
+            await client.sandbox_action(order_from(order_json(sandbox=False)), "pay")
     assert [str(request.url) for request in recorder.requests] == [
         f"{BASE}/api/v1/sandbox/a3/form/pay-1/pay",
         f"{BASE}/api/v1/sandbox/a3/form/pay-1/decline",
@@ -212,8 +220,8 @@ async def test_sandbox_buttons_post_to_the_payment_page_through_the_same_transpo
 async def test_payment_codes_asks_for_the_month() -> None:
     body = {
         "period": "2026-11",
-        "utilities": {"payload": "ST00012|Name=A", "amount": "1023.12"},
-        "capital_repair": {"payload": "ST00012|Name=B", "amount": "345.60"},
+        "utilities": {"payload": "ST00012|Name=A", "amount_kopecks": 102312},
+        "capital_repair": {"payload": "ST00012|Name=B", "amount_kopecks": 34560},
     }
     recorder = Recorder(lambda request: httpx.Response(200, json=body))
     async with client_for(recorder) as client:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from portal.clock import Clock
+from portal.kit.clock import Clock
 from portal.payments.providers.a3 import A3Provider
 from portal.payments.providers.base import (
     FINAL_STATUSES,

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from portal.clock import Clock
+from portal.kit.clock import Clock
 from portal.payments.providers.base import (
     PaymentStatus,
     ProviderError,

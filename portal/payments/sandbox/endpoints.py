@@ -17,15 +17,15 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from portal.clock import BILLING_TZ
-from portal.db import session_scope
-from portal.deps import DbSession, State
+from portal.kit.clock import BILLING_TZ
+from portal.kit.db import session_scope
+from portal.kit.deps import DbSession, State
+from portal.kit.state import PortalState
 from portal.models import SandboxPayment
 from portal.money import format_rubles
 from portal.payments.providers import a3, paymo
 from portal.payments.providers.base import ProviderName, signature_matches
 from portal.payments.sandbox.repository import SandboxRepository
-from portal.state import PortalState
 
 log = logging.getLogger("kabinet.portal.payments.sandbox")
 

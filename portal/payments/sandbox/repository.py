@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.kit.repository import Repository
 from portal.models import SandboxPayment
 
 
-class SandboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class SandboxRepository(Repository[SandboxPayment]):
+    model = SandboxPayment
 
     async def get(self, provider: str, payment_id: str) -> SandboxPayment | None:
         found: SandboxPayment | None = await self.session.scalar(
@@ -33,8 +32,7 @@ class SandboxRepository:
         return found
 
     async def add(self, payment: SandboxPayment) -> None:
-        self.session.add(payment)
-        await self.session.flush()
+        await self.create(payment, flush=True)
 
     async def move(
         self,

@@ -64,7 +64,7 @@ async def test_summary_of_the_happy_path_account(portal: Portal) -> None:
 
     balance = body["balance"]
     breakdown = balance["breakdown"]
-    assert breakdown["period"] == LAST_RECEIPT.isoformat()
+    assert breakdown["period"] == f"{LAST_RECEIPT:%Y-%m}"
     assert breakdown["receipt_total_kopecks"] == receipt_total == utilities.receipt_total_kopecks
     assert balance["amount_due_kopecks"] == utilities.amount_due_kopecks
     assert balance["debt_kopecks"] == utilities.debt_kopecks
@@ -98,7 +98,7 @@ async def test_summary_of_the_happy_path_account(portal: Portal) -> None:
     assert capital == {
         "account_number": capital_repair_number(HAPPY_PATH_APARTMENT),
         "fund_name": CAPITAL_REPAIR_FUND_NAME,
-        "period": LAST_RECEIPT.isoformat(),
+        "period": f"{LAST_RECEIPT:%Y-%m}",
         "receipt_total_kopecks": fund.receipt_total_kopecks,
         "amount_due_kopecks": fund.amount_due_kopecks,
         "debt_kopecks": fund.debt_kopecks,
@@ -107,7 +107,7 @@ async def test_summary_of_the_happy_path_account(portal: Portal) -> None:
 
     assert body["reading_window"] == {
         "open": True,
-        "period": "2026-11-01",
+        "period": "2026-11",
         "always_open": True,
         "start_day": None,
         "end_day": None,
@@ -214,7 +214,7 @@ async def test_summary_reading_window_follows_the_clock(make_portal: PortalFacto
     closed = await window()
     assert closed == {
         "open": False,
-        "period": "2026-11-01",
+        "period": "2026-11",
         "always_open": False,
         "start_day": 15,
         "end_day": 25,
@@ -277,7 +277,7 @@ async def test_receipts_list_matches_billing(portal: Portal) -> None:
     response = await portal.client.get("/api/v1/receipts", headers=headers)
     assert response.status_code == 200, response.text
     receipts = response.json()["receipts"]
-    periods = [dt.date.fromisoformat(r["period"]) for r in receipts]
+    periods = [dt.date.fromisoformat(r["period"] + "-01") for r in receipts]
     assert len(periods) == 36
     assert periods[0] == LAST_RECEIPT and periods[-1] == dt.date(2023, 11, 1)
     assert periods == sorted(periods, reverse=True)

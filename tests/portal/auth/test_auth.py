@@ -164,3 +164,48 @@ async def test_guessing_one_account_does_not_lock_out_another(portal: Portal) ->
     other = account_number(HAPPY_PATH_APARTMENT + 2)
     response = await portal.client.post(LOGIN, json={"account_number": other, "password": DEMO_PASSWORD})
     assert response.status_code == 200
+
+
+async def test_sessions_expiry_is_indexed(portal):
+    from sqlalchemy import inspect
+
+    async with portal.state.engine.connect() as connection:
+        indexes = await connection.run_sync(lambda sync: inspect(sync).get_indexes("sessions"))
+    assert any(index["column_names"] == ["expires_at"] for index in indexes), indexes
+
+
+async def test_a_login_deletes_a_bounded_batch_of_expired_sessions_oldest_first(portal):
+    from sqlalchemy import func, insert
+
+    from portal.auth.service import EXPIRED_DELETED_PER_LOGIN
+    from portal.models import Account
+
+    now = portal.clock.now()
+    backlog = EXPIRED_DELETED_PER_LOGIN + 30
+    async with portal.state.sessionmaker() as session:
+        account_id = await session.scalar(select(Account.id).where(Account.number == HAPPY))
+        rows = [
+            {
+                "token_hmac": f"expired-{n:056d}",
+                "kind": "session",
+                "account_id": account_id,
+                "user_id": None,
+                "created_at": now - dt.timedelta(days=2),
+                "last_used_at": now - dt.timedelta(days=2),
+                "expires_at": now - dt.timedelta(hours=1) - dt.timedelta(seconds=backlog - n),
+            }
+            for n in range(backlog)
+        ]
+        await session.execute(insert(AccessToken), rows)
+        await session.commit()
+    await portal.login(HAPPY, DEMO_PASSWORD)
+    async with portal.state.sessionmaker() as session:
+        expired = list(
+            await session.scalars(select(AccessToken.token_hmac).where(AccessToken.expires_at < now))
+        )
+    assert len(expired) == 30  # one batch went, the rest waits for the next logins
+    assert sorted(expired) == [f"expired-{n:056d}" for n in range(backlog - 30, backlog)]  # oldest first
+    await portal.login(HAPPY, DEMO_PASSWORD)
+    async with portal.state.sessionmaker() as session:
+        left = await session.scalar(select(func.count()).where(AccessToken.expires_at < now))
+    assert left == 0

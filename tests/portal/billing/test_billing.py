@@ -15,9 +15,18 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from portal import billing
-from portal.db import Base, create_engine, create_sessionmaker
 from portal.demo import seed_demo
-from portal.models import Account, Charge, Payee, Payment, PaymentPurpose, Service, ServiceBasis
+from portal.kit.db import Base, create_engine, create_sessionmaker
+from portal.models import (
+    Account,
+    Charge,
+    OpeningBalance,
+    Payee,
+    Payment,
+    PaymentPurpose,
+    Service,
+    ServiceBasis,
+)
 
 U = PaymentPurpose.UTILITIES
 CR = PaymentPurpose.CAPITAL_REPAIR
@@ -171,6 +180,120 @@ async def test_opening_balance_sums_all_earlier_history(ledger: tuple[AsyncSessi
         session, ids.account, dt.date(2025, 6, 1), dt.date(2025, 6, 30), U
     )
     assert before == billing.StatementMonth(dt.date(2025, 6, 1), 0, 0, 0, 0, 0)
+
+
+async def test_an_imported_opening_balance_replaces_the_history_before_it(
+    ledger: tuple[AsyncSession, Ledger],
+) -> None:
+    """A billing center that sends one month: its opening balance, the month's charges with penalties."""
+    session, ids = ledger
+    heating, capital = (
+        await session.execute(
+            select(Service.id)
+            .where(Service.code.in_(("heating", "capital_repair")))
+            .order_by(Service.sort_order)
+        )
+    ).scalars()
+    mar = dt.date(2026, 3, 1)
+    await session.execute(
+        insert(OpeningBalance),
+        [
+            {
+                "account_id": ids.empty,
+                "payee": Payee.BILLING_CENTER.value,
+                "period": mar,
+                "balance_kopecks": 80_000,
+            },
+            # The first account's March: the center says it owed 500 000, whatever the portal's history says.
+            {
+                "account_id": ids.account,
+                "payee": Payee.BILLING_CENTER.value,
+                "period": mar,
+                "balance_kopecks": 500_000,
+            },
+        ],
+    )
+    await session.execute(
+        insert(Charge),
+        [
+            {
+                "account_id": ids.empty,
+                "service_id": heating,
+                "period": mar,
+                "volume": Decimal("50"),
+                "tariff_kopecks": 600,
+                "charged_kopecks": 30_000,
+                "recalculation_kopecks": -2_000,
+                "penalties_kopecks": 1_500,
+            },
+            {
+                "account_id": ids.empty,
+                "service_id": capital,
+                "period": mar,
+                "volume": Decimal("50"),
+                "tariff_kopecks": 100,
+                "charged_kopecks": 5_000,
+                "recalculation_kopecks": 0,
+            },
+        ],
+    )
+    # Paid in February, before the opening balance: the center's balance already counts it.
+    await session.execute(
+        insert(Payment),
+        [
+            {
+                "account_id": ids.empty,
+                "paid_on": dt.date(2026, 2, 20),
+                "amount_kopecks": 9_000,
+                "channel": "bank",
+                "purpose": U.value,
+                "external_id": "sb/1",
+            },
+            {
+                "account_id": ids.empty,
+                "paid_on": dt.date(2026, 3, 20),
+                "amount_kopecks": 10_000,
+                "channel": "bank",
+                "purpose": U.value,
+                "external_id": "sb/2",
+            },
+        ],
+    )
+    await session.commit()
+
+    due = await billing.amount_due(session, ids.empty, dt.date(2026, 4, 5))
+    assert (due.period, due.opening_kopecks, due.charged_kopecks, due.recalculation_kopecks) == (
+        mar,
+        80_000,
+        30_000,
+        -2_000,
+    )
+    assert due.penalties_kopecks == 1_500
+    assert [line.penalties_kopecks for line in due.lines] == [1_500]
+    # 80 000 + 30 000 − 2 000 + 1 500 − 10 000 paid in March.
+    assert due.receipt_total_kopecks == 99_500 == await billing.receipt_total(session, ids.empty, mar)
+    assert due.amount_due_kopecks == 99_500
+    (march,) = await billing.monthly_statement(session, ids.empty, mar, mar, U)
+    assert (march.opening_kopecks, march.penalties_kopecks, march.closing_kopecks) == (80_000, 1_500, 99_500)
+    # The fund sent no opening balance: its history counts as before.
+    assert (
+        await billing.capital_repair_due(session, ids.empty, dt.date(2026, 4, 5))
+    ).receipt_total_kopecks == 5_000
+
+    # Within a longer statement the opening balance restarts the month; months before keep the history.
+    months = await billing.monthly_statement(
+        session, ids.account, dt.date(2026, 1, 1), dt.date(2026, 4, 1), U
+    )
+    assert [(m.opening_kopecks, m.closing_kopecks) for m in months] == [
+        (0, 120_000),
+        (120_000, 115_000),
+        (500_000, 545_000),
+        (545_000, 295_000),
+    ]
+    (april,) = await billing.monthly_statement(
+        session, ids.account, dt.date(2026, 4, 1), dt.date(2026, 4, 1), U
+    )
+    assert april.opening_kopecks == 545_000
 
 
 async def test_receipt_total_is_utilities_closing_without_capital_repair(

@@ -69,13 +69,12 @@ async def test_registration_password_arrives_by_smtp(
         period = await last_receipt_period(session, account_id)
         assert period is not None
         total = await receipt_total(session, account_id, period)
-    rubles, kop = divmod(total, 100)
 
     response = await portal.client.post(
         "/api/v1/registration",
         json={
             "account_number": number,
-            "receipt_total": f"{rubles},{kop:02d}",
+            "receipt_total_kopecks": total,
             "email": "smtp.resident@example.ru",
             "email_repeat": "smtp.resident@example.ru",
             "accept_terms": True,

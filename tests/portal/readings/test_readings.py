@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
-
-import httpx
 
 from portal.demo.accounts import (
     EXPIRED_VERIFICATION_APARTMENT,
@@ -14,7 +11,6 @@ from portal.demo.accounts import (
     ROLLOVER_APARTMENT,
     VERIFICATION_SOON_APARTMENT,
 )
-from tests.conftest import Portal, PortalFactory
 from tests.support.readings import (
     METERS,
     PERIOD,
@@ -23,37 +19,24 @@ from tests.support.readings import (
     count_readings,
     meter_ids,
     meters_by_service,
+    only_result,
     readings_of,
     ru,
+    submit,
 )
 from tests.support.statements import counted_statements, is_postgres
 
 OTHER_APARTMENT = 9  # another registered account
 
 
-async def submit(
-    portal: Portal, headers: dict[str, str], *readings: dict[str, object], key: str | None = None
-) -> httpx.Response:
-    if key is not None:
-        headers = {**headers, "Idempotency-Key": key}
-    return await portal.client.post(READINGS, json={"readings": list(readings)}, headers=headers)
-
-
-def only_result(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    results: list[dict[str, Any]] = response.json()["results"]
-    assert len(results) == 1
-    return results[0]
-
-
-async def test_meters_list_shows_previous_readings_and_an_open_window(portal: Portal) -> None:
+async def test_meters_list_shows_previous_readings_and_an_open_window(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     response = await portal.client.get(METERS, headers=headers)
     assert response.status_code == 200
     body = response.json()
     assert body["window"]["open"] is True
     assert body["window"]["always_open"] is True
-    assert body["window"]["period"] == PERIOD.isoformat()
+    assert body["window"]["period"] == f"{PERIOD:%Y-%m}"
     services = {meter["service"]: meter for meter in body["meters"]}
     assert set(services) == {"cold_water", "hot_water", "electricity"}
     cold = services["cold_water"]
@@ -65,7 +48,7 @@ async def test_meters_list_shows_previous_readings_and_an_open_window(portal: Po
     assert cold["accepts_readings"] is True
     assert cold["current_reading"] is None
     previous = cold["previous_reading"]
-    assert previous["period"] == PREVIOUS_PERIOD.isoformat()
+    assert previous["period"] == f"{PREVIOUS_PERIOD:%Y-%m}"
     # An exact decimal string with the meter's three decimals, never a float.
     assert isinstance(previous["value"], str)
     assert len(previous["value"].split(".")[1]) == 3
@@ -73,14 +56,14 @@ async def test_meters_list_shows_previous_readings_and_an_open_window(portal: Po
     assert "." not in electricity["previous_reading"]["value"] or electricity["decimals"] == 1
 
 
-async def test_meters_need_a_session(portal: Portal) -> None:
+async def test_meters_need_a_session(portal):
     assert (await portal.client.get(METERS)).status_code == 401
     bogus = {"Authorization": "Bearer nope"}
     assert (await portal.client.get(METERS, headers=bogus)).status_code == 401
     assert (await portal.client.post(READINGS, json={"readings": []})).status_code == 401
 
 
-async def test_verification_warnings(portal: Portal) -> None:
+async def test_verification_warnings(portal):
     expired = await meters_by_service(portal, await portal.login_as(EXPIRED_VERIFICATION_APARTMENT))
     hot = expired["hot_water"]
     assert hot["verification_status"] == "expired"
@@ -93,7 +76,7 @@ async def test_verification_warnings(portal: Portal) -> None:
     assert due.strftime("%d.%m.%Y") in soon["cold_water"]["verification_message"]
 
 
-async def test_reading_is_accepted_with_comma_or_dot(portal: Portal) -> None:
+async def test_reading_is_accepted_with_comma_or_dot(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meters = await meters_by_service(portal, headers)
     cold, hot = meters["cold_water"], meters["hot_water"]
@@ -107,7 +90,7 @@ async def test_reading_is_accepted_with_comma_or_dot(portal: Portal) -> None:
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["period"] == PERIOD.isoformat()
+    assert body["period"] == f"{PERIOD:%Y-%m}"
     assert body["source"] == "resident"
     first, second = body["results"]
     assert first["status"] == "accepted" and first["code"] == "accepted"
@@ -131,7 +114,7 @@ async def test_reading_is_accepted_with_comma_or_dot(portal: Portal) -> None:
     assert again["cold_water"]["previous_reading"] == cold["previous_reading"]
 
 
-async def test_too_many_decimals_names_the_format(portal: Portal) -> None:
+async def test_too_many_decimals_names_the_format(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     before = await count_readings(portal)
@@ -142,7 +125,7 @@ async def test_too_many_decimals_names_the_format(portal: Portal) -> None:
     assert await count_readings(portal) == before
 
 
-async def test_too_many_integer_digits_and_garbage_are_refused(portal: Portal) -> None:
+async def test_too_many_integer_digits_and_garbage_are_refused(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meters = await meters_by_service(portal, headers)
     cold, electricity = meters["cold_water"], meters["electricity"]
@@ -158,7 +141,7 @@ async def test_too_many_integer_digits_and_garbage_are_refused(portal: Portal) -
     assert await readings_of(portal, cold["meter_id"]) == []
 
 
-async def test_leading_zeros_as_on_the_dial_are_fine(portal: Portal) -> None:
+async def test_leading_zeros_as_on_the_dial_are_fine(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     new = Decimal(cold["previous_reading"]["value"]) + 1
@@ -168,7 +151,7 @@ async def test_leading_zeros_as_on_the_dial_are_fine(portal: Portal) -> None:
     assert result["reading"]["value"] == f"{new:.3f}"
 
 
-async def test_below_previous_is_refused(portal: Portal) -> None:
+async def test_below_previous_is_refused(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
@@ -189,7 +172,7 @@ async def test_below_previous_is_refused(portal: Portal) -> None:
     assert await readings_of(portal, cold["meter_id"]) == []
 
 
-async def test_rollover_needs_confirmation_then_is_accepted(portal: Portal) -> None:
+async def test_rollover_needs_confirmation_then_is_accepted(portal):
     headers = await portal.login_as(ROLLOVER_APARTMENT)
     electricity = (await meters_by_service(portal, headers))["electricity"]
     previous = Decimal(electricity["previous_reading"]["value"])
@@ -218,7 +201,7 @@ async def test_rollover_needs_confirmation_then_is_accepted(portal: Portal) -> N
     assert [(r.status, r.rollover, Decimal(r.value)) for r in stored] == [("accepted", True, Decimal(30))]
 
 
-async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal: Portal) -> None:
+async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     huge = Decimal(cold["previous_reading"]["value"]) + 31  # over the 30 m³ a month limit
@@ -239,7 +222,7 @@ async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal:
     assert [(r.status, r.needs_review) for r in stored] == [("accepted", True)]
 
 
-async def test_five_times_the_average_needs_confirmation_and_says_the_true_ratio(portal: Portal) -> None:
+async def test_five_times_the_average_needs_confirmation_and_says_the_true_ratio(portal):
     from portal.readings.service import times_ru
 
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
@@ -260,7 +243,7 @@ async def test_five_times_the_average_needs_confirmation_and_says_the_true_ratio
     assert "Расход 99\u00a0507," in probe["message"]  # thousands grouped as on the screen
 
 
-def test_times_in_russian() -> None:
+def test_times_in_russian():
     from portal.readings.service import times_ru
 
     assert times_ru(Decimal("18537.2")) == "в 18\u00a0537 раз"
@@ -272,7 +255,7 @@ def test_times_in_russian() -> None:
     assert times_ru(Decimal("3.04")) == "в 3 раза"
 
 
-async def test_expired_verification_refuses_the_reading(portal: Portal) -> None:
+async def test_expired_verification_refuses_the_reading(portal):
     headers = await portal.login_as(EXPIRED_VERIFICATION_APARTMENT)
     hot = (await meters_by_service(portal, headers))["hot_water"]
     new = Decimal(hot["previous_reading"]["value"]) + 1
@@ -284,7 +267,7 @@ async def test_expired_verification_refuses_the_reading(portal: Portal) -> None:
     assert await readings_of(portal, hot["meter_id"]) == []
 
 
-async def test_closed_window_refuses_and_stores_nothing(make_portal: PortalFactory) -> None:
+async def test_closed_window_refuses_and_stores_nothing(make_portal):
     portal = await make_portal(reading_window_always_open=False)
     portal.clock.set(dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC))
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
@@ -320,7 +303,7 @@ async def test_closed_window_refuses_and_stores_nothing(make_portal: PortalFacto
     assert await count_readings(portal) == before + 1
 
 
-async def test_last_day_of_the_window_is_open(make_portal: PortalFactory) -> None:
+async def test_last_day_of_the_window_is_open(make_portal):
     portal = await make_portal(reading_window_always_open=False)
     # 25 November 23:30 in Moscow is still the 25th at the billing center.
     portal.clock.set(dt.datetime(2026, 11, 25, 20, 30, tzinfo=dt.UTC))
@@ -330,7 +313,7 @@ async def test_last_day_of_the_window_is_open(make_portal: PortalFactory) -> Non
     assert only_result(await submit(portal, headers, entry))["status"] == "accepted"
 
 
-async def test_repeat_in_the_same_period_replaces_and_keeps_history(portal: Portal) -> None:
+async def test_repeat_in_the_same_period_replaces_and_keeps_history(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
@@ -354,7 +337,7 @@ async def test_repeat_in_the_same_period_replaces_and_keeps_history(portal: Port
     assert now["cold_water"]["previous_reading"]["value"] == cold["previous_reading"]["value"]
 
 
-async def test_another_accounts_meter_is_unknown_and_the_rest_is_stored(portal: Portal) -> None:
+async def test_another_accounts_meter_is_unknown_and_the_rest_is_stored(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     foreign = (await meter_ids(portal, OTHER_APARTMENT))["cold_water"]
@@ -378,7 +361,7 @@ async def test_another_accounts_meter_is_unknown_and_the_rest_is_stored(portal: 
     assert len(await readings_of(portal, cold["meter_id"])) == 1
 
 
-async def test_idempotent_replay_returns_the_same_body_and_stores_once(portal: Portal) -> None:
+async def test_idempotent_replay_returns_the_same_body_and_stores_once(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     entry = {"meter_id": cold["meter_id"], "value": ru(Decimal(cold["previous_reading"]["value"]) + 1)}
@@ -400,7 +383,7 @@ async def test_idempotent_replay_returns_the_same_body_and_stores_once(portal: P
     assert len(await readings_of(portal, cold["meter_id"])) == 1
 
 
-async def test_keys_belong_to_their_account(portal: Portal) -> None:
+async def test_keys_belong_to_their_account(portal):
     own = await portal.login_as(HAPPY_PATH_APARTMENT)
     other = await portal.login_as(OTHER_APARTMENT)
     own_cold = (await meters_by_service(portal, own))["cold_water"]
@@ -425,7 +408,7 @@ async def test_keys_belong_to_their_account(portal: Portal) -> None:
     assert only_result(second)["status"] == "accepted"
 
 
-async def test_malformed_requests_are_422(portal: Portal) -> None:
+async def test_malformed_requests_are_422(portal):
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     empty = await portal.client.post(READINGS, json={"readings": []}, headers=headers)
@@ -448,9 +431,7 @@ async def test_malformed_requests_are_422(portal: Portal) -> None:
     assert await readings_of(portal, cold["meter_id"]) == []
 
 
-async def test_submission_sends_a_fixed_number_of_statements_and_links_replacements(
-    make_portal: PortalFactory,
-) -> None:
+async def test_submission_sends_a_fixed_number_of_statements_and_links_replacements(make_portal):
     """All meters' readings are written together; each replaced reading points at its successor."""
     portal = await make_portal(cache_enabled=False)
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
@@ -458,7 +439,7 @@ async def test_submission_sends_a_fixed_number_of_statements_and_links_replaceme
     assert len(meters) == 3
     notify = 1 if is_postgres(portal) else 0  # the cache invalidation travels with the transaction
 
-    def body(step: int) -> list[dict[str, object]]:
+    def body(step):
         return [
             {"meter_id": meter["meter_id"], "value": ru(Decimal(meter["previous_reading"]["value"]) + step)}
             for meter in meters.values()

@@ -24,7 +24,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal import billing
-from portal.billing import repository as billing_repository
+from portal.billing.repository import BillingRepository
 from portal.demo.accounts import (
     DEBTOR_APARTMENT,
     DEMO_PASSWORD,
@@ -102,7 +102,7 @@ async def _expected(portal: Portal, apartment: int, period: dt.date) -> dict[str
     async with portal.state.sessionmaker() as session:
         account = await session.get(Account, account_id)
         assert account is not None
-        lines = await billing_repository.receipt_lines(session, account_id, period)
+        lines = await BillingRepository(session).receipt_lines(account_id, period)
         total = await billing.receipt_total(session, account_id, period)
         fund_total = await billing.capital_repair_total(session, account_id, period)
         rows = await session.execute(
@@ -544,11 +544,11 @@ async def test_payment_codes_are_the_pdfs_qr_codes(portal: Portal, apartment: in
     assert body["period"] == "2026-10"
     assert [body["utilities"]["payload"], body["capital_repair"]["payload"]] == printed
     expected = await _expected(portal, apartment, LAST_RECEIPT)
-    assert body["utilities"]["amount"] == f"{Decimal(expected['total']) / 100:.2f}"
-    assert body["capital_repair"]["amount"] == f"{Decimal(expected['fund_total']) / 100:.2f}"
+    assert body["utilities"]["amount_kopecks"] == expected["total"]
+    assert body["capital_repair"]["amount_kopecks"] == expected["fund_total"]
     for code in (body["utilities"], body["capital_repair"]):
         fields = qr.parse_gost_payload(code["payload"])
-        assert fields["Sum"] == str(int(Decimal(code["amount"]) * 100))
+        assert fields["Sum"] == str(code["amount_kopecks"])
 
 
 async def test_payment_codes_errors(portal: Portal) -> None:

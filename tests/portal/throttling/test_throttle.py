@@ -29,7 +29,7 @@ from portal.demo.accounts import (
 from portal.models import Account, User
 from tests.conftest import BASE_URL, Portal, PortalFactory
 from tests.support.readings import previous_values, ru
-from tests.support.registration import dotted, expected_total, form
+from tests.support.registration import expected_total, form
 
 API = "/api/v1"
 LOGIN = f"{API}/auth/login"
@@ -97,7 +97,7 @@ async def test_a_burst_of_wrong_passwords_checks_only_the_free_attempts(portal: 
 async def test_a_burst_of_registrations_checks_only_the_free_attempts(portal: Portal) -> None:
     free = portal.settings.throttle_free_failures
     right = await expected_total(portal, UNREGISTERED)
-    totals = [dotted(right + 1 + i) for i in range(BURST - 1)] + [dotted(right)]
+    totals = [right + 1 + i for i in range(BURST - 1)] + [right]
     bodies = [form(UNREGISTERED, total, email="attacker@example.ru") for total in totals]
     responses = await burst(portal.client, REGISTER, bodies)
     assert checked(responses) <= free
@@ -136,7 +136,7 @@ async def test_guessing_across_accounts_from_one_address_is_limited(portal: Port
 
 async def test_only_one_of_concurrent_right_registrations_wins(portal: Portal) -> None:
     """The step-2 check and the write are one step: the account is registered once, to one e-mail."""
-    right = dotted(await expected_total(portal, UNREGISTERED))
+    right = await expected_total(portal, UNREGISTERED)
     emails = [f"claimant{i}@example.ru" for i in range(6)]
 
     async def claim(i: int) -> httpx.Response:

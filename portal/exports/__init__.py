@@ -1,0 +1,1 @@
+"""Data out: the files a billing system loads back (readings, portal payments, registrations)."""

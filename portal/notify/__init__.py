@@ -1,0 +1,1 @@
+"""notify domain: receipts and reading reminders by e-mail (subscriptions, deliveries, unsubscribe)."""

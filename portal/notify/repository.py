@@ -1,0 +1,377 @@
+"""SQL of e-mail notifications: subscriptions, the letters due, and the deliveries' claims and states."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from portal.kit.repository import Repository
+from portal.models import (
+    Account,
+    Charge,
+    MailDelivery,
+    MailSubscription,
+    Meter,
+    Reading,
+    ReadingStatus,
+    Service,
+    User,
+)
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# --- subscriptions -----------------------------------------------------------------------------------
+
+
+# --- what is due ----------------------------------------------------------------------------------------
+
+
+def _no_delivery(period: dt.date, kind: str) -> ColumnElement[bool]:
+    return ~exists().where(
+        MailDelivery.account_id == MailSubscription.account_id,
+        MailDelivery.period == period,
+        MailDelivery.kind == kind,
+    )
+
+
+def _has_charges(period: dt.date) -> ColumnElement[bool]:
+    return exists().where(Charge.account_id == MailSubscription.account_id, Charge.period == period)
+
+
+def _a_meter_unread(reading_period: dt.date) -> ColumnElement[bool]:
+    """The account has a meter without an accepted reading for the period."""
+    read = exists().where(
+        Reading.meter_id == Meter.id,
+        Reading.period == reading_period,
+        Reading.status == ReadingStatus.ACCEPTED.value,
+    )
+    return exists().where(Meter.account_id == MailSubscription.account_id, ~read)
+
+
+def due_condition(kind: str, period: dt.date, reading_period: dt.date | None) -> ColumnElement[bool]:
+    """Whom a letter of ``kind`` about ``period`` is for (a registered subscriber), delivered or not."""
+    registered = exists().where(User.account_id == MailSubscription.account_id)
+    if kind == "receipt":
+        return and_(MailSubscription.receipt.is_(True), registered, _has_charges(period))
+    assert reading_period is not None
+    return and_(MailSubscription.reminders.is_(True), registered, _a_meter_unread(reading_period))
+
+
+# --- claims and states -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    account_id: int
+    message_id: str
+
+
+def _reclaimable(
+    stale_before: dt.datetime, failed_before: dt.datetime, max_attempts: int, resend_uncertain: bool
+) -> ColumnElement[bool]:
+    states = [
+        # A crashed sender's claim whose letter was never started.
+        and_(MailDelivery.state == "claimed", MailDelivery.claimed_at < stale_before),
+        # A letter the server refused for now, or could not be reached for — by an earlier run: a
+        # server that says «later» is not asked again within the same run.
+        and_(
+            MailDelivery.state == "failed",
+            MailDelivery.attempts < max_attempts,
+            MailDelivery.claimed_at < failed_before,
+        ),
+    ]
+    if resend_uncertain:
+        states.append(MailDelivery.state == "uncertain")
+    return or_(*states)
+
+
+# --- what the letters say -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Addressee:
+    account_id: int
+    account_number: str
+    email: str
+    receipt: bool
+    reminders: bool
+
+
+@dataclass(frozen=True)
+class MeterDue:
+    account_id: int
+    service_name: str
+    unit: str
+    serial_number: str
+    submitted: bool
+
+
+class NotifyRepository(Repository[MailDelivery]):
+    """Subscriptions, the letters due, and the deliveries' claims and states."""
+
+    model = MailDelivery
+
+    async def subscription(self, account_id: int) -> MailSubscription | None:
+        result: MailSubscription | None = await self.session.get(
+            MailSubscription, account_id, populate_existing=True
+        )
+        return result
+
+    async def set_subscription(self, account_id: int, values: dict[str, bool], now: dt.datetime) -> None:
+        """Set some of ``receipt`` / ``reminders`` (one statement: two concurrent changes cannot collide)."""
+        row = {"receipt": False, "reminders": False, **values, "account_id": account_id, "updated_at": now}
+        statement = _insert(self.session, MailSubscription).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[MailSubscription.account_id], set_={**values, "updated_at": now}
+        )
+        await self.session.execute(statement)
+
+    async def registered_email(self, account_id: int) -> str | None:
+        result: str | None = await self.session.scalar(
+            select(User.email).where(User.account_id == account_id)
+        )
+        return result
+
+    async def latest_charged_period(self) -> dt.date | None:
+        result: dt.date | None = await self.session.scalar(select(func.max(Charge.period)))
+        return result
+
+    async def new_candidates(
+        self, kind: str, period: dt.date, reading_period: dt.date | None, limit: int
+    ) -> list[int]:
+        """Accounts due a letter that has no delivery row yet, lowest id first."""
+        rows = await self.session.scalars(
+            select(MailSubscription.account_id)
+            .where(due_condition(kind, period, reading_period), _no_delivery(period, kind))
+            .order_by(MailSubscription.account_id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def count_new_candidates(self, kind: str, period: dt.date, reading_period: dt.date | None) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(MailSubscription)
+            .where(due_condition(kind, period, reading_period), _no_delivery(period, kind))
+        )
+        return int(count or 0)
+
+    async def claim_new(
+        self,
+        kind: str,
+        period: dt.date,
+        rows: Sequence[tuple[int, str]],
+        owner: str,
+        now: dt.datetime,
+    ) -> list[Claimed]:
+        """Insert ``claimed`` rows for (account id, Message-ID); a row another sender inserted first is
+        left to it (the unique key decides, on every database)."""
+        if not rows:
+            return []
+        values = [
+            {
+                "account_id": account_id,
+                "period": period,
+                "kind": kind,
+                "state": "claimed",
+                "claimed_by": owner,
+                "claimed_at": now,
+                "attempts": 0,
+                "message_id": message_id,
+            }
+            for account_id, message_id in rows
+        ]
+        statement = (
+            _insert(self.session, MailDelivery)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["account_id", "period", "kind"])
+            .returning(MailDelivery.id, MailDelivery.account_id, MailDelivery.message_id)
+        )
+        result = await self.session.execute(statement)
+        return [Claimed(*row) for row in result.all()]
+
+    async def claim_again(
+        self,
+        kind: str,
+        period: dt.date,
+        owner: str,
+        now: dt.datetime,
+        *,
+        stale_before: dt.datetime,
+        failed_before: dt.datetime,
+        max_attempts: int,
+        resend_uncertain: bool,
+        limit: int,
+    ) -> list[Claimed]:
+        """Take over rows left by a crashed sender or failed before. The condition is in the UPDATE itself:
+        of two senders taking the same row, the second finds it no longer matching (PostgreSQL re-checks
+        an updated row's condition) and leaves it."""
+        condition = and_(
+            MailDelivery.period == period,
+            MailDelivery.kind == kind,
+            _reclaimable(stale_before, failed_before, max_attempts, resend_uncertain),
+        )
+        ids = select(MailDelivery.id).where(condition).order_by(MailDelivery.id).limit(limit)
+        result = await self.session.execute(
+            update(MailDelivery)
+            .where(MailDelivery.id.in_(ids.scalar_subquery()), condition)
+            .values(state="claimed", claimed_by=owner, claimed_at=now)
+            .returning(MailDelivery.id, MailDelivery.account_id, MailDelivery.message_id)
+            .execution_options(synchronize_session=False)
+        )
+        return [Claimed(*row) for row in result.all()]
+
+    async def expire_sending(self, stale_before: dt.datetime) -> int:
+        """Letters whose sender died during the SMTP transaction: maybe delivered, never sent again alone."""
+        result = await self.session.execute(
+            update(MailDelivery)
+            .where(MailDelivery.state == "sending", MailDelivery.claimed_at < stale_before)
+            .values(state="uncertain", detail="the sender stopped during the SMTP transaction")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def mark_sending(self, delivery_id: int, owner: str, now: dt.datetime) -> bool:
+        """``claimed`` → ``sending`` if the claim is still this sender's (False: someone took it over)."""
+        result = await self.session.execute(
+            update(MailDelivery)
+            .where(
+                MailDelivery.id == delivery_id,
+                MailDelivery.claimed_by == owner,
+                MailDelivery.state == "claimed",
+            )
+            .values(state="sending", claimed_at=now, attempts=MailDelivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def finish(
+        self,
+        delivery_id: int,
+        owner: str,
+        state: str,
+        detail: str,
+        sent_at: dt.datetime | None,
+        *,
+        from_state: str = "sending",
+    ) -> None:
+        """Record how a letter ended. Visible at once, but PostgreSQL is not made to wait for the disk:
+        should the database itself crash and lose it, the row is back in ``sending`` (→ uncertain, never
+        resent) or ``claimed`` (the letter never reached DATA) — safe either way. Only the ``sending`` mark
+        must be on disk before DATA, and it is (a normal commit).
+
+        ``self.session`` is the sender's journal (see :func:`journal_settings`)."""
+        await self.session.execute(
+            update(MailDelivery)
+            .where(
+                MailDelivery.id == delivery_id,
+                MailDelivery.claimed_by == owner,
+                MailDelivery.state == from_state,
+            )
+            .values(state=state, detail=detail[:300], sent_at=sent_at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def journal_settings(self) -> None:
+        """The connection that records outcomes: its commits do not wait for the disk (PostgreSQL)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET synchronous_commit TO OFF"))
+
+    async def count_attempt(self, delivery_id: int) -> None:
+        await self.session.execute(
+            update(MailDelivery)
+            .where(MailDelivery.id == delivery_id)
+            .values(attempts=MailDelivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release(self, ids: Sequence[int], owner: str) -> None:
+        """Give back claims whose letters were never started (the run stopped): a first attempt as if
+        never claimed, a retry back to ``failed`` with its count."""
+        if not ids:
+            return
+        mine = and_(
+            MailDelivery.id.in_(ids), MailDelivery.claimed_by == owner, MailDelivery.state == "claimed"
+        )
+        await self.session.execute(
+            delete(MailDelivery)
+            .where(mine, MailDelivery.attempts == 0)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            update(MailDelivery)
+            .where(mine)
+            .values(state="failed")
+            .execution_options(synchronize_session=False)
+        )
+
+    async def count_states(self, kind: str, period: dt.date) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(MailDelivery.state, func.count())
+            .where(MailDelivery.kind == kind, MailDelivery.period == period)
+            .group_by(MailDelivery.state)
+        )
+        return {state: int(count) for state, count in rows.all()}
+
+    async def count_retryable(self, kind: str, period: dt.date, max_attempts: int) -> int:
+        count = await self.session.scalar(
+            select(func.count()).where(
+                MailDelivery.kind == kind,
+                MailDelivery.period == period,
+                or_(
+                    MailDelivery.state == "claimed",
+                    and_(MailDelivery.state == "failed", MailDelivery.attempts < max_attempts),
+                ),
+            )
+        )
+        return int(count or 0)
+
+    async def addressees(self, account_ids: Sequence[int]) -> dict[int, Addressee]:
+        rows = await self.session.execute(
+            select(
+                Account.id,
+                Account.number,
+                User.email,
+                MailSubscription.receipt,
+                MailSubscription.reminders,
+            )
+            .join(User, User.account_id == Account.id)
+            .join(MailSubscription, MailSubscription.account_id == Account.id)
+            .where(Account.id.in_(account_ids))
+        )
+        return {row[0]: Addressee(*row) for row in rows.all()}
+
+    async def meters_of(
+        self, account_ids: Sequence[int], reading_period: dt.date
+    ) -> dict[int, list[MeterDue]]:
+        read = (
+            exists()
+            .where(
+                Reading.meter_id == Meter.id,
+                Reading.period == reading_period,
+                Reading.status == ReadingStatus.ACCEPTED.value,
+            )
+            .label("submitted")
+        )
+        rows = await self.session.execute(
+            select(Meter.account_id, Service.name, Service.unit, Meter.serial_number, read)
+            .join(Service, Service.id == Meter.service_id)
+            .where(Meter.account_id.in_(account_ids))
+            .order_by(Meter.account_id, Service.sort_order, Meter.id)
+        )
+        meters: dict[int, list[MeterDue]] = {}
+        for row in rows.all():
+            meters.setdefault(row[0], []).append(MeterDue(row[0], row[1], row[2], row[3], bool(row[4])))
+        return meters

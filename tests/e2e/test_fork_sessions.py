@@ -1,0 +1,173 @@
+"""Sessions forked from the fork server (hosting/forkserver.py): what a child gets, that none is left
+behind, and the app over SSH started that way (``kabinet serve-ssh`` forks by default)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import psutil
+import pytest
+
+from hosting.forkserver import SESSION_NAME, ZYGOTE_NAME, ForkLauncher, Launch
+from tests.support.app import HAPPY, PASSWORD
+from tests.support.ssh import LOGIN_SCREEN, open_terminal, ssh_connect, start_server, stop, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _read_all(fd: int) -> bytes:
+    data = b""
+    while chunk := os.read(fd, 65536):
+        data += chunk
+    os.close(fd)
+    return data
+
+
+async def _launch(launcher: ForkLauncher, argv: list[str], cwd: Path, **env: str) -> tuple[object, int]:
+    """Start the app with ``argv``; returns its process and the read end of its output."""
+    stdin_read, stdin_write = os.pipe()
+    out_read, out_write = os.pipe()
+    environment = {"PATH": os.environ["PATH"], "HOME": str(cwd), "LANG": "C.UTF-8", **env}
+    try:
+        process = await launcher.start(
+            Launch(
+                argv=argv, env=environment, cwd=str(cwd), stdin=stdin_read, stdout=out_write, stderr=out_write
+            )
+        )
+    finally:
+        for fd in (stdin_read, out_write):
+            os.close(fd)
+    os.close(stdin_write)
+    return process, out_read
+
+
+@pytest.fixture
+async def launcher():
+    launcher = ForkLauncher(env={**os.environ, "PYTHONPATH": str(ROOT)})
+    await launcher.open()
+    yield launcher
+    await launcher.close()
+
+
+async def test_the_zygote_has_one_thread_and_its_children_run_the_app(launcher, tmp_path: Path) -> None:
+    assert launcher.zygote is not None
+    zygote = psutil.Process(launcher.zygote.pid)
+    assert zygote.name() == ZYGOTE_NAME
+    assert zygote.num_threads() == 1  # forking after threads is unsafe: there are none
+
+    process, output = await _launch(launcher, ["--version"], tmp_path)
+    assert await asyncio.wait_for(process.wait(), 30) == 0  # type: ignore[attr-defined]
+    assert (await asyncio.to_thread(_read_all, output)).decode().strip() == "kabinet 0.1.0"
+    # Reaped by the zygote at once: no zombie stays among its children.
+    await wait_until(lambda: not zygote.children())
+
+
+async def test_a_child_gets_its_own_environment_folder_and_session(launcher, tmp_path: Path) -> None:
+    # An unknown option: the app's parser answers in the language of the child's --lang, on its stderr.
+    process, output = await _launch(launcher, ["--lang", "en", "--nonsense"], tmp_path, KABINET_SSH="1")
+    await asyncio.wait_for(process.wait(), 30)  # type: ignore[attr-defined]
+    text = (await asyncio.to_thread(_read_all, output)).decode()
+    assert "unrecognized arguments: --nonsense" in text
+
+    # A running child: its own session and process group, its folder, its name; killed with its group.
+    stdin_read, stdin_write = os.pipe()
+    out_read, out_write = os.pipe()
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8", "TERM": "dumb"}
+    env["TEXTUAL_DRIVER"] = "textual.drivers.web_driver:WebDriver"  # read again in the child
+    running = await launcher.start(
+        Launch(
+            argv=["--server", "http://127.0.0.1:9"],
+            env=env,
+            cwd=str(tmp_path),
+            stdin=stdin_read,
+            stdout=out_write,
+            stderr=out_write,
+        )
+    )
+    os.close(stdin_read)
+    os.close(out_write)
+    first = os.read(out_read, 65536)  # once it writes, it has set itself up
+    assert b"__GANGLION__" in first  # Textual's web driver, chosen by the child's own environment
+    child = psutil.Process(running.pid)
+    assert child.name() == SESSION_NAME
+    assert os.getsid(running.pid) == running.pid and os.getpgid(running.pid) == running.pid
+    assert Path(child.cwd()) == tmp_path
+    os.killpg(running.pid, 9)
+    await asyncio.wait_for(running.wait(), 30)
+    os.close(stdin_write)
+    os.close(out_read)
+    assert launcher.zygote is not None
+    zygote = psutil.Process(launcher.zygote.pid)
+    await wait_until(lambda: not zygote.children())
+
+
+async def test_a_dead_fork_server_ends_its_sessions_and_the_next_starts_a_new_one(tmp_path: Path) -> None:
+    launcher = ForkLauncher(env={**os.environ, "PYTHONPATH": str(ROOT)})
+    await launcher.open()
+    stdin_read, stdin_write = os.pipe()
+    out_read, out_write = os.pipe()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
+    }
+    running = await launcher.start(
+        Launch(
+            argv=["--server", "http://127.0.0.1:9"],
+            env=env,
+            cwd=str(tmp_path),
+            stdin=stdin_read,
+            stdout=out_write,
+            stderr=out_write,
+        )
+    )
+    os.close(stdin_read)
+    os.close(out_write)
+    child = psutil.Process(running.pid)
+    assert launcher.zygote is not None
+    zygote = psutil.Process(launcher.zygote.pid)
+    zygote.kill()  # the fork server dies: its children die with it (PR_SET_PDEATHSIG)
+    await asyncio.to_thread(child.wait, 30)
+    os.close(stdin_write)
+    os.close(out_read)
+    # The next session starts a new fork server and runs.
+    process, output = await _launch(launcher, ["--version"], tmp_path)
+    assert await asyncio.wait_for(process.wait(), 30) == 0  # type: ignore[attr-defined]
+    assert (await asyncio.to_thread(_read_all, output)).decode().strip() == "kabinet 0.1.0"
+    assert launcher.zygote is not None and launcher.zygote.pid != zygote.pid
+    await launcher.close()
+
+
+async def test_resident_logs_in_over_ssh_in_a_forked_app_and_nothing_is_left(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
+    server = start_server(tmp_path, app_data_dir)  # forks by default
+    try:
+        conn = await ssh_connect(server.port)
+        terminal = await open_terminal(conn)
+        await terminal.wait_for(LOGIN_SCREEN)
+        [app] = server.apps()
+        assert app.name() == SESSION_NAME
+        zygote = app.parent()
+        assert zygote is not None and zygote.name() == ZYGOTE_NAME and zygote.ppid() == server.process.pid
+        home = Path(app.cwd())
+        assert home.parent.parent == server.state_dir / "sessions"
+        assert app.terminal() is not None  # the pty is its controlling terminal
+
+        await terminal.type(HAPPY)
+        await terminal.type("\r")
+        await terminal.type(PASSWORD)
+        await terminal.type("\r")
+        await terminal.wait_for(f"Лицевой счет {HAPPY}")
+
+        conn.close()
+        await asyncio.to_thread(app.wait, 30)
+        await wait_until(lambda: not server.apps())
+        await wait_until(lambda: not zygote.children())  # reaped: no zombie
+        await wait_until(lambda: not home.exists())
+    finally:
+        stop(server)

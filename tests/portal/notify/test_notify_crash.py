@@ -1,0 +1,90 @@
+"""``kabinet-portal notify`` killed (SIGKILL) mid-run: the next run sends the rest, none twice."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import MailDelivery
+from tests.conftest import TEST_SECRET
+from tests.support.notify import Server, add_residents, smtp
+
+
+def _notify(database_url: str, port: int, tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "KABINET_DATABASE_URL": database_url,
+        "KABINET_SECRET_KEY": TEST_SECRET,
+        "KABINET_DATA_DIR": str(tmp_path),
+        "KABINET_SMTP_HOST": "127.0.0.1",
+        "KABINET_SMTP_PORT": str(port),
+        "KABINET_NOTIFY_RATE": "0",
+        "KABINET_PUBLIC_URL": "https://kabinet.example.ru",
+        "KABINET_NOTIFY_CLAIM_TIMEOUT_SECONDS": "2",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "notify", "--receipts", "--batch", "4", *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def _states(portal: Any) -> list[str]:
+    async with portal.state.sessionmaker() as session:
+        return sorted(await session.scalars(select(MailDelivery.state)))
+
+
+@pytest.mark.parametrize("stall_at", ["rcpt", "data"])
+async def test_a_killed_sender_is_resumed_without_sending_twice(
+    make_portal: Any, database_url: str, tmp_path: Path, stall_at: str
+) -> None:
+    portal = await make_portal()
+    async with portal.state.sessionmaker() as session:
+        await add_residents(session, 6, period=dt.date(2026, 10, 1))
+    hung = Server(stall_at=stall_at)
+    with smtp(hung) as port:
+        process = _notify(database_url, port, tmp_path)
+        try:
+            assert hung.stalled.wait(60), process.communicate()[0] if process.poll() is not None else ""
+            # The first batch is claimed; the first letter is at RCPT (not started) or in DATA.
+            before = await _states(portal)
+            assert before.count("claimed") + before.count("sending") == 4
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert hung.envelopes == []
+    await asyncio.sleep(2.2)  # the dead sender's claims grow stale (KABINET_NOTIFY_CLAIM_TIMEOUT_SECONDS=2)
+    server = Server()
+    with smtp(server) as port:
+        rerun = _notify(database_url, port, tmp_path)
+        output = rerun.communicate(timeout=120)[0]
+        assert rerun.returncode == 0, output
+        again = _notify(database_url, port, tmp_path)
+        again_output = again.communicate(timeout=120)[0]
+    states = await _states(portal)
+    if stall_at == "rcpt":
+        # Nothing had gone: every letter is sent by the next run, once.
+        assert "sent 6, skipped 0, failed 0, uncertain 0, remaining 0" in output, output
+        assert states == ["sent"] * 6
+        assert len(server.envelopes) == 6
+    else:
+        # The letter in DATA may have arrived: it is not sent again on its own.
+        assert "sent 5, skipped 0, failed 0, uncertain 0, remaining 0" in output, output
+        assert "1 letter(s) a stopped sender left between DATA" in output, output
+        assert states == ["sent"] * 5 + ["uncertain"]
+        assert len(server.envelopes) == 5
+    assert "sent 0," in again_output, again_output
+    assert set(server.per_recipient().values()) == {1}
