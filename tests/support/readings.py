@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from sqlalchemy import func, select
 
 from portal.demo.accounts import account_number
@@ -78,14 +79,16 @@ def ru(value: Decimal | str) -> str:
     return str(value).replace(".", ",")
 
 
-async def submit(portal: Any, headers: dict[str, str], *readings: Any, key: str | None = None) -> Any:
+async def submit(
+    portal: Portal, headers: dict[str, str], *readings: dict[str, object], key: str | None = None
+) -> httpx.Response:
     if key is not None:
         headers = {**headers, "Idempotency-Key": key}
     return await portal.client.post(READINGS, json={"readings": list(readings)}, headers=headers)
 
 
-def only_result(response: Any) -> Any:
+def only_result(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
-    results = response.json()["results"]
+    results: list[dict[str, Any]] = response.json()["results"]
     assert len(results) == 1
     return results[0]
