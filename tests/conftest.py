@@ -31,8 +31,8 @@ from fastapi import FastAPI
 
 from portal.app import create_app
 from portal.kit.clock import Clock
-from portal.settings import Settings
 from portal.kit.state import PortalState
+from portal.settings import Settings
 
 if TYPE_CHECKING:
     from tests.support.captcha import Answers

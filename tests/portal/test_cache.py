@@ -13,6 +13,7 @@ import pytest
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
 from portal.kit.cache import ResidentCache
 from tests.conftest import Portal, PortalFactory
+from tests.support.mail import plain_text
 
 HAPPY = account_number(HAPPY_PATH_APARTMENT)
 HISTORY = "/api/v1/history/readings?date_from=2026-01-01&date_to=2026-12-31"
@@ -105,9 +106,7 @@ async def test_password_recovery_ends_cached_sessions(portal: Portal) -> None:
     assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 200
     email = f"kv{HAPPY_PATH_APARTMENT}@demo.kabinet.local"
     await portal.client.post("/api/v1/auth/recovery", json={"account_number": HAPPY, "email": email})
-    plain = portal.letters()[-1].get_body(preferencelist=("plain",))
-    assert plain is not None
-    letter = plain.get_content()
+    letter = plain_text(portal.letters()[-1])
     found = re.search(r"^Код восстановления: (\d{3} \d{3})$", letter, re.MULTILINE)
     assert found is not None, letter
     token = found.group(1)
@@ -163,7 +162,7 @@ def _fill(cache: ResidentCache, residents: int, body_bytes: int = 20_000) -> Non
             cache.remember_view(account_id, (path, dt.date(2026, 3, 1)), cache.epoch(account_id), body)
 
 
-def test_the_cache_stays_within_its_bound_of_memory_under_many_residents():
+def test_the_cache_stays_within_its_bound_of_memory_under_many_residents() -> None:
     import gc
     import tracemalloc
 
@@ -184,7 +183,7 @@ def test_the_cache_stays_within_its_bound_of_memory_under_many_residents():
     assert 150 <= len(cache) <= 400  # the most recent residents' views and sessions, not all of them
 
 
-def test_the_least_recently_used_go_first_sessions_and_views_alike():
+def test_the_least_recently_used_go_first_sessions_and_views_alike() -> None:
     import datetime as dt
 
     cache = ResidentCache(enabled=True, max_bytes=1024 * 1024)
@@ -200,7 +199,7 @@ def test_the_least_recently_used_go_first_sessions_and_views_alike():
     assert cache.bytes <= 1024 * 1024
 
 
-def test_invalidations_still_hold_in_a_full_cache():
+def test_invalidations_still_hold_in_a_full_cache() -> None:
     import datetime as dt
 
     cache = ResidentCache(enabled=True, max_bytes=1024 * 1024)
@@ -227,12 +226,12 @@ def test_invalidations_still_hold_in_a_full_cache():
     assert cache.view(5, ("/api/v1/account", day)) == b"{}"
 
 
-async def test_the_bound_is_a_setting(make_portal):
+async def test_the_bound_is_a_setting(make_portal: PortalFactory) -> None:
     portal = await make_portal(cache_max_bytes=2 * 1024 * 1024)
     assert portal.state.cache.max_bytes == 2 * 1024 * 1024
 
 
-async def test_the_first_page_after_login_does_not_read_the_session_back(portal):
+async def test_the_first_page_after_login_does_not_read_the_session_back(portal: Portal) -> None:
     from tests.support.statements import counted_statements
 
     headers = await portal.login(HAPPY, DEMO_PASSWORD)

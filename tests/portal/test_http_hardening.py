@@ -484,7 +484,9 @@ async def test_the_api_document_names_the_edge_answers(portal: Portal) -> None:
                     assert "application/json" in responses[status]["content"], (method, path, status)
 
 
-async def test_connections_the_server_dropped_cost_only_the_requests_under_way(make_portal):
+async def test_connections_the_server_dropped_cost_only_the_requests_under_way(
+    make_portal: PortalFactory,
+) -> None:
     """Without a ping per checkout: one request may meet a dropped connection (503), the next are served."""
     portal = await make_portal(cache_enabled=False)
     if portal.settings.is_sqlite:

@@ -166,7 +166,7 @@ async def test_guessing_one_account_does_not_lock_out_another(portal: Portal) ->
     assert response.status_code == 200
 
 
-async def test_sessions_expiry_is_indexed(portal):
+async def test_sessions_expiry_is_indexed(portal: Portal) -> None:
     from sqlalchemy import inspect
 
     async with portal.state.engine.connect() as connection:
@@ -174,7 +174,7 @@ async def test_sessions_expiry_is_indexed(portal):
     assert any(index["column_names"] == ["expires_at"] for index in indexes), indexes
 
 
-async def test_a_login_deletes_a_bounded_batch_of_expired_sessions_oldest_first(portal):
+async def test_a_login_deletes_a_bounded_batch_of_expired_sessions_oldest_first(portal: Portal) -> None:
     from sqlalchemy import func, insert
 
     from portal.auth.service import EXPIRED_DELETED_PER_LOGIN
