@@ -10,6 +10,7 @@ import asyncio
 import re
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -35,7 +36,9 @@ C = account_number(UNREGISTERED_APARTMENT)
 D = account_number(UNREGISTERED_DEBTOR_APARTMENT)
 
 
-async def attach(portal: Portal, headers: dict[str, str], number: str, total: int | None = None) -> Any:
+async def attach(
+    portal: Portal, headers: dict[str, str], number: str, total: int | None = None
+) -> httpx.Response:
     if total is None:
         total = await expected_total(portal, number)
     return await portal.client.post(
@@ -45,7 +48,7 @@ async def attach(portal: Portal, headers: dict[str, str], number: str, total: in
     )
 
 
-async def choose(portal: Portal, headers: dict[str, str], number: str) -> Any:
+async def choose(portal: Portal, headers: dict[str, str], number: str) -> httpx.Response:
     return await portal.client.post(
         f"{API}/accounts/current", json={"account_number": number}, headers=headers
     )

@@ -18,7 +18,7 @@ from tests.support.notify import Server, add_residents, registered_accounts, smt
 OCTOBER = dt.date(2026, 10, 1)
 
 
-async def _portal(make_portal: PortalFactory, port: int, **overrides: Any) -> Any:
+async def _portal(make_portal: PortalFactory, port: int, **overrides: Any) -> Portal:
     values: dict[str, Any] = {
         "smtp_host": "127.0.0.1",
         "smtp_port": port,

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -45,7 +46,7 @@ def _operations(document: dict[str, Any], scheme: str | None) -> list[tuple[str,
     return found
 
 
-async def _call(portal: Portal, method: str, path: str, headers: dict[str, str]) -> Any:
+async def _call(portal: Portal, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
     url = path if path.startswith(API) else f"{API}{path}"
     if method in ("get", "delete"):
         return await portal.client.request(method.upper(), url, headers=headers)
