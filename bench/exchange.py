@@ -27,7 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol, TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +51,13 @@ def _rub(kopecks: int) -> str:
     return f"{sign}{abs(kopecks) // 100},{abs(kopecks) % 100:02d}"
 
 
-def _writer(path: Path, header: str) -> tuple[object, object]:
+class RowWriter(Protocol):
+    """What ``csv.writer`` gives: one row at a time."""
+
+    def writerow(self, row: Iterable[object], /) -> object: ...
+
+
+def _writer(path: Path, header: str) -> tuple[TextIO, RowWriter]:
     stream = path.open("w", encoding="utf-8", newline="")
     writer = csv.writer(stream, delimiter=";", lineterminator="\n")
     writer.writerow(header.split(";"))
@@ -65,10 +73,10 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
     stream, writer = _writer(
         directory / "payees.csv", "code;name;short_name;inn;kpp;account;bank;bic;correspondent_account"
     )
-    for code, p in DEMO_PAYEES.items():
-        writer.writerow(  # type: ignore[attr-defined]
+    for payee_code, p in DEMO_PAYEES.items():
+        writer.writerow(
             (
-                code.value,
+                payee_code.value,
                 p.name,
                 p.short_name,
                 p.inn,
@@ -79,11 +87,11 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
                 p.correspondent_account,
             )
         )
-    stream.close()  # type: ignore[attr-defined]
+    stream.close()
     stream, writer = _writer(directory / "services.csv", "code;name;unit;basis;payee;sort_order")
     for position, (code, name, unit, basis, payee, _) in enumerate(SERVICES):
-        writer.writerow((code, name, unit, basis, payee, (position + 1) * 10))  # type: ignore[attr-defined]
-    stream.close()  # type: ignore[attr-defined]
+        writer.writerow((code, name, unit, basis, payee, (position + 1) * 10))
+    stream.close()
     files = {
         kind: _writer(directory / f"{kind}.csv", header)
         for kind, header in (
@@ -104,7 +112,7 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
         area_cents = 3_000 + (index * 7_919) % 6_000
         residents = 1 + index % 4
         w = {kind: writer for kind, (_, writer) in files.items()}
-        w["accounts"].writerow(  # type: ignore[attr-defined]
+        w["accounts"].writerow(
             (
                 number,
                 f"г. Вологда, ул. Генеральная, д. {house + 1}",
@@ -114,8 +122,8 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
                 f"Жилец {index} Тестович",
             )
         )
-        w["capital_repair"].writerow((number, f"35{number}", "ФКР МКД ВО"))  # type: ignore[attr-defined]
-        w["balances"].writerow((number, month, "billing_center", _rub((index * 1_237) % 500_000 - 100_000)))  # type: ignore[attr-defined]
+        w["capital_repair"].writerow((number, f"35{number}", "ФКР МКД ВО"))
+        w["balances"].writerow((number, month, "billing_center", _rub((index * 1_237) % 500_000 - 100_000)))
         volumes = {
             "cold_water": 3_000 + index % 5_000,
             "hot_water": 2_000 + index % 3_000,
@@ -123,7 +131,7 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
         }
         for service, decimals, digits in (("cold_water", 3, 5), ("hot_water", 3, 5), ("electricity", 0, 6)):
             serial = f"{service[:1].upper()}{index:09d}"
-            w["meters"].writerow((number, service, serial, digits, decimals, "15.03.2021", "15.03.2031"))  # type: ignore[attr-defined]
+            w["meters"].writerow((number, service, serial, digits, decimals, "15.03.2021", "15.03.2031"))
             value = 10_000 + (index * 31) % 80_000
             w["readings"].writerow(
                 (
@@ -134,7 +142,7 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
                     "24.10.2026 10:15",
                     "remote",
                 )
-            )  # type: ignore[attr-defined]
+            )
         total = 0
         for code, _, _, basis, _, price in SERVICES:
             if basis == "area":
@@ -148,10 +156,10 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
             charged = (volume_milli * price + 500) // 1000
             total += charged
             volume = f"{volume_milli // 1000},{volume_milli % 1000:03d}"
-            w["charges"].writerow((number, month, code, volume, _rub(price), _rub(charged), "0,00", "0,00"))  # type: ignore[attr-defined]
+            w["charges"].writerow((number, month, code, volume, _rub(price), _rub(charged), "0,00", "0,00"))
         w["payments"].writerow(
             ("12.10.2026", _rub(total), number, "utilities", "sberbank", f"SB{index:010d}", "bank")
-        )  # type: ignore[attr-defined]
+        )
         counts["accounts"] += 1
         counts["capital_repair"] += 1
         counts["balances"] += 1
@@ -160,7 +168,7 @@ def write_region(directory: Path, accounts: int, *, first_number: int = 7_000_00
         counts["charges"] += len(SERVICES)
         counts["payments"] += 1
     for stream, _ in files.values():
-        stream.close()  # type: ignore[attr-defined]
+        stream.close()
     lines.update(counts)
     return lines
 

@@ -18,17 +18,24 @@ import datetime as dt
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from portal.app import create_app
 from portal.kit.clock import Clock
+from portal.kit.state import PortalState
 from portal.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.support.captcha import Answers
 
 #: The tests' "now": 20 November 2026, 12:00 in Moscow; the demo history ends with October 2026.
 TEST_NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
@@ -123,7 +130,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> str:
+def pg_template() -> Iterator[str]:
     url = pg_url()
     if url is None:
         pytest.skip(
@@ -136,7 +143,7 @@ def pg_template() -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh copy of the seeded demo database on each backend."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
@@ -155,17 +162,18 @@ class Portal:
     """A running portal app with its client, clock and outbox, for one test."""
 
     client: httpx.AsyncClient
-    app: Any
+    app: FastAPI
     clock: Clock
     settings: Settings
     outbox: Path
     tokens: dict[str, str] = field(default_factory=dict)
 
     @property
-    def state(self) -> Any:
-        return self.app.state.portal
+    def state(self) -> PortalState:
+        state: PortalState = self.app.state.portal
+        return state
 
-    def letters(self) -> list[Any]:
+    def letters(self) -> list[EmailMessage]:
         from portal.mail.mailer import read_outbox
 
         return read_outbox(self.outbox) if self.outbox.exists() else []
@@ -206,13 +214,16 @@ class Portal:
         return int(found)
 
 
-PortalFactory = Callable[..., Any]
+class PortalFactory(Protocol):
+    """``make_portal``: start a portal with setting overrides (``Settings`` field names)."""
+
+    async def __call__(self, **overrides: Any) -> Portal: ...
 
 
 @pytest.fixture
 async def make_portal(database_url: str, tmp_path: Path) -> AsyncIterator[PortalFactory]:
     """Start a portal on this test's database with optional setting overrides (e.g. a closed window)."""
-    started: list[tuple[Any, httpx.AsyncClient, Any]] = []
+    started: list[tuple[AbstractAsyncContextManager[object], httpx.AsyncClient]] = []
 
     async def start(**overrides: Any) -> Portal:
         values: dict[str, Any] = {
@@ -232,12 +243,12 @@ async def make_portal(database_url: str, tmp_path: Path) -> AsyncIterator[Portal
         await lifespan.__aenter__()
         transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
         client = httpx.AsyncClient(transport=transport, base_url=BASE_URL)
-        started.append((lifespan, client, app))
+        started.append((lifespan, client))
         assert settings.outbox_dir is not None
         return Portal(client=client, app=app, clock=clock, settings=settings, outbox=settings.outbox_dir)
 
     yield start
-    for lifespan, client, _app in reversed(started):
+    for lifespan, client in reversed(started):
         await client.aclose()
         await lifespan.__aexit__(None, None, None)
 
@@ -245,8 +256,7 @@ async def make_portal(database_url: str, tmp_path: Path) -> AsyncIterator[Portal
 @pytest.fixture
 async def portal(make_portal: PortalFactory) -> Portal:
     """The demo portal with its reading window open, on a fresh copy of the demo database."""
-    result: Portal = await make_portal()
-    return result
+    return await make_portal()
 
 
 # --- the terminal app --------------------------------------------------------------------------------
@@ -281,7 +291,7 @@ def app_data_dir(seeded_data_dir: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def answers(monkeypatch: pytest.MonkeyPatch) -> Any:
+def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
     """Every captcha answer the portal draws in this test (see ``tests/support/captcha.py``)."""
     from tests.support.captcha import watch_answers
 

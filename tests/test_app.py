@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from textual.widgets import Input, OptionList
+
+from screens.help import HelpScreen
 from tests.support.app import (
     HAPPY,
     footer_keys_in_view,
@@ -12,13 +16,14 @@ from tests.support.app import (
     screen_name,
     settle,
     text_of,
+    top_screen,
     type_into,
     wait_for,
     wait_ready,
 )
 
 
-async def test_login_screen_offers_the_demo_account(tmp_path, app_data_dir):
+async def test_login_screen_offers_the_demo_account(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         assert screen_name(pilot) == "LoginScreen"
@@ -27,16 +32,16 @@ async def test_login_screen_offers_the_demo_account(tmp_path, app_data_dir):
         assert HAPPY in hint and "Demo-Pass-2026" in hint
 
 
-async def test_wrong_password_keeps_the_number_and_says_why(tmp_path, app_data_dir):
+async def test_wrong_password_keeps_the_number_and_says_why(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot, HAPPY, "wrong-password")
         await wait_for(pilot, lambda: "Неверный" in text_of(pilot, "#login-error"))
         assert screen_name(pilot) == "LoginScreen"
-        assert app.screen.query_one("#account-number").value == HAPPY
+        assert app.screen.query_one("#account-number", Input).value == HAPPY
 
 
-async def test_empty_fields_are_named(tmp_path, app_data_dir):
+async def test_empty_fields_are_named(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
@@ -45,7 +50,7 @@ async def test_empty_fields_are_named(tmp_path, app_data_dir):
         assert "Пароль" in text_of(pilot, "#login-error")
 
 
-async def test_login_shows_home_with_balance_and_window(tmp_path, app_data_dir):
+async def test_login_shows_home_with_balance_and_window(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot)
@@ -57,7 +62,7 @@ async def test_login_shows_home_with_balance_and_window(tmp_path, app_data_dir):
         assert app.config.last_account_number == HAPPY  # remembered for the next start
 
 
-async def test_english_interface(tmp_path, app_data_dir):
+async def test_english_interface(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir, language="en")
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot)
@@ -68,7 +73,7 @@ async def test_english_interface(tmp_path, app_data_dir):
         assert not [label for label in labels if "." in label and " " not in label]  # no raw keys
 
 
-async def test_footer_labels_follow_a_language_switch(tmp_path, app_data_dir):
+async def test_footer_labels_follow_a_language_switch(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
@@ -80,18 +85,18 @@ async def test_footer_labels_follow_a_language_switch(tmp_path, app_data_dir):
         assert "Help" in labels
 
 
-async def test_f1_opens_help_at_the_screens_topic_and_esc_returns(tmp_path, app_data_dir):
+async def test_f1_opens_help_at_the_screens_topic_and_esc_returns(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
         await pilot.press("f1")
         assert screen_name(pilot) == "HelpScreen"
-        assert app.screen.topic == "login"
+        assert top_screen(app, HelpScreen).topic == "login"
         await pilot.press("escape")
         assert screen_name(pilot) == "LoginScreen"
 
 
-async def test_logout_forgets_the_resident(tmp_path, app_data_dir):
+async def test_logout_forgets_the_resident(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot)
@@ -100,11 +105,11 @@ async def test_logout_forgets_the_resident(tmp_path, app_data_dir):
         await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
         assert app.account_number is None
         assert app.client is not None and not app.client.is_logged_in
-        assert app.screen.query_one("#password").value == ""
+        assert app.screen.query_one("#password", Input).value == ""
         assert len(app.screen_stack) == 2  # the default screen and a fresh login screen
 
 
-async def test_a_small_terminal_gets_a_message(tmp_path, app_data_dir):
+async def test_a_small_terminal_gets_a_message(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(60, 20)) as pilot:
         await wait_for(pilot, lambda: screen_name(pilot) == "TooSmallScreen")
@@ -113,7 +118,7 @@ async def test_a_small_terminal_gets_a_message(tmp_path, app_data_dir):
         await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
 
 
-async def test_kiosk_mode_does_not_remember_the_account(tmp_path, app_data_dir):
+async def test_kiosk_mode_does_not_remember_the_account(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir, kiosk=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot)
@@ -122,7 +127,7 @@ async def test_kiosk_mode_does_not_remember_the_account(tmp_path, app_data_dir):
         assert not (tmp_path / "config.toml").exists() or HAPPY not in (tmp_path / "config.toml").read_text()
 
 
-async def test_command_palette_reaches_every_screen(tmp_path, app_data_dir):
+async def test_command_palette_reaches_every_screen(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
@@ -139,25 +144,29 @@ async def test_command_palette_reaches_every_screen(tmp_path, app_data_dir):
         await settle(pilot)  # the palette searches in a worker
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen_name(pilot) == "HelpScreen")
-        assert app.screen.topic == "home"
+        assert top_screen(app, HelpScreen).topic == "home"
 
 
-async def test_unreachable_portal_gets_a_clear_message_not_a_crash(tmp_path, app_data_dir):
+async def test_unreachable_portal_gets_a_clear_message_not_a_crash(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir, server_url="http://127.0.0.1:9")
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot)
         await wait_for(pilot, lambda: "Портал не отвечает" in text_of(pilot, "#login-error"), seconds=20)
         assert screen_name(pilot) == "LoginScreen"
-        assert app.screen.query_one("#account-number").value == HAPPY  # nothing typed is lost
+        assert app.screen.query_one("#account-number", Input).value == HAPPY  # nothing typed is lost
 
 
-def test_no_color_is_honoured(tmp_path, app_data_dir, monkeypatch):
+def test_no_color_is_honoured(tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     assert make_app(tmp_path, app_data_dir).no_color
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-async def test_footers_show_their_keys_whole_at_80_columns(tmp_path, app_data_dir, lang):
+async def test_footers_show_their_keys_whole_at_80_columns(
+    tmp_path: Path, app_data_dir: Path, lang: str
+) -> None:
     """Login: every key it offers; home: f2, f7, f8, f9, p, f10 and f1 (the menu names f3, f4, f6)."""
     app = make_app(tmp_path, app_data_dir, language=lang)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -169,5 +178,5 @@ async def test_footers_show_their_keys_whole_at_80_columns(tmp_path, app_data_di
         await wait_for(pilot, lambda: "f2" in footer_keys_in_view(pilot))
         await settle(pilot)
         assert footer_keys_in_view(pilot) == ["f2", "f7", "f8", "f9", "p", "f10", "f1"]
-        menu = [str(option.prompt) for option in app.screen.query_one("#home-options").options]
+        menu = [str(option.prompt) for option in app.screen.query_one("#home-options", OptionList).options]
         assert [entry.split()[0] for entry in menu] == ["F2", "F3", "F4", "F6", "F7", "F8", "F9", "P"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
@@ -46,14 +47,16 @@ async def _launch(launcher: ForkLauncher, argv: list[str], cwd: Path, **env: str
 
 
 @pytest.fixture
-async def launcher():
+async def launcher() -> AsyncIterator[ForkLauncher]:
     launcher = ForkLauncher(env={**os.environ, "PYTHONPATH": str(ROOT)})
     await launcher.open()
     yield launcher
     await launcher.close()
 
 
-async def test_the_zygote_has_one_thread_and_its_children_run_the_app(launcher, tmp_path: Path) -> None:
+async def test_the_zygote_has_one_thread_and_its_children_run_the_app(
+    launcher: ForkLauncher, tmp_path: Path
+) -> None:
     assert launcher.zygote is not None
     zygote = psutil.Process(launcher.zygote.pid)
     assert zygote.name() == ZYGOTE_NAME
@@ -66,7 +69,9 @@ async def test_the_zygote_has_one_thread_and_its_children_run_the_app(launcher, 
     await wait_until(lambda: not zygote.children())
 
 
-async def test_a_child_gets_its_own_environment_folder_and_session(launcher, tmp_path: Path) -> None:
+async def test_a_child_gets_its_own_environment_folder_and_session(
+    launcher: ForkLauncher, tmp_path: Path
+) -> None:
     # An unknown option: the app's parser answers in the language of the child's --lang, on its stderr.
     process, output = await _launch(launcher, ["--lang", "en", "--nonsense"], tmp_path, KABINET_SSH="1")
     await asyncio.wait_for(process.wait(), 30)  # type: ignore[attr-defined]

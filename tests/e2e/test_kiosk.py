@@ -4,6 +4,7 @@ and the Linux text console profile."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ class FakeClock:
         return self.now
 
 
-def _admin_file(tmp_path: Path, **values: Any) -> None:
+def _admin_file(tmp_path: Path, **values: object) -> None:
     (tmp_path / "admin.toml").write_bytes(tomli_w.dumps(values).encode())
 
 
@@ -50,7 +51,7 @@ def pin_hash() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _ruble_sign_back() -> Any:
+def _ruble_sign_back() -> Iterator[None]:
     yield
     set_ascii_currency(False)  # the console profile is process-wide
 
@@ -131,7 +132,7 @@ def test_pin_hash_belongs_to_the_administrators_file(tmp_path: Path, pin_hash: s
 # --- the app ---------------------------------------------------------------------------------------------
 
 
-def _kiosk_app(tmp_path: Path, data_dir: Path, pin_hash: str | None = None, **config: Any) -> KabinetApp:
+def _kiosk_app(tmp_path: Path, data_dir: Path, pin_hash: str | None = None, **config: object) -> KabinetApp:
     _admin_file(tmp_path, kiosk=True, **({"admin_pin_hash": pin_hash} if pin_hash else {}))
     return make_app(tmp_path, data_dir, **config)
 
@@ -389,6 +390,8 @@ async def test_half_typed_login_is_wiped_too(tmp_path: Path, app_data_dir: Path)
 
 
 async def test_console_profile_writes_rub_and_draws_no_braille(tmp_path: Path, app_data_dir: Path) -> None:
+    from widgets.charts import MonthlyBarChart
+
     app = make_app(tmp_path, app_data_dir, console_profile=True)
     async with app.run_test(size=(80, 24)) as pilot:
         assert str(Money(102312)) == "1\u00a0023,12\u00a0руб."
@@ -398,8 +401,8 @@ async def test_console_profile_writes_rub_and_draws_no_braille(tmp_path: Path, a
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         app.open_screen("payment_history")
         await wait_for(pilot, lambda: bool(app.screen.query("MonthlyBarChart")))
-        chart = app.screen.query_one("MonthlyBarChart")
-        assert chart.console_profile is True  # type: ignore[attr-defined]
+        chart = app.screen.query_one(MonthlyBarChart)
+        assert chart.console_profile is True
         await settle(pilot)
         text = app.export_screenshot()
         assert not any(0x2800 <= ord(char) <= 0x28FF for char in text)

@@ -15,9 +15,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 import aiohttp
 import psutil
@@ -106,10 +107,10 @@ def web_server(tmp_path: Path, app_data_dir: Path) -> Iterator[WebServer]:
     assert not alive, f"left running after shutdown: {alive}"
 
 
-async def _wait_until(condition: object, seconds: float = 30.0) -> None:
+async def _wait_until(condition: Callable[[], object], seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the condition never held")
@@ -182,11 +183,15 @@ async def test_resident_uses_the_app_in_a_browser_and_closing_the_tab_ends_it(
     assert stored == new_value.quantize(previous)
 
 
+#: A websocket of aiohttp's client (its messages decoded as JSON on request).
+WebSocket = aiohttp.ClientWebSocketResponse[Literal[True]]
+
+
 async def _open_sessions(
     url: str, count: int, http: aiohttp.ClientSession, headers: dict[str, str] | None = None
-) -> list[tuple[object, bytes]]:
+) -> list[tuple[WebSocket, bytes]]:
     """``count`` websockets as the page opens them; each with what it got in its first 20 s or less."""
-    results = []
+    results: list[tuple[WebSocket, bytes]] = []
     for _ in range(count):
         ws = await http.ws_connect(url.replace("http", "ws", 1) + "/ws?width=80&height=24", headers=headers)
         received = b""
@@ -212,13 +217,13 @@ async def test_sessions_per_address_are_limited_and_told_why(web_server: WebServ
         text = refused.decode()
         assert "С вашего адреса уже открыто 2 сеанса" in text and "Your address already has 2" in text
         assert len(web_server.apps()) == 2
-        await first.close()  # type: ignore[attr-defined]
+        await first.close()
         await _wait_until(lambda: len(web_server.apps()) == 1)
         ((again, shown),) = await _open_sessions(web_server.url, 1, http)
         assert LOGIN_SCREEN.encode() in shown  # the freed place is taken again
         for ws, _ in sessions[1:]:
-            await ws.close()  # type: ignore[attr-defined]
-        await again.close()  # type: ignore[attr-defined]
+            await ws.close()
+        await again.close()
         await _wait_until(lambda: not web_server.apps())
 
 
@@ -232,10 +237,10 @@ async def test_a_keystroke_flood_ends_the_session(tmp_path: Path, app_data_dir: 
             flood = json.dumps(["stdin", "x" * 4000])
             received = b""
             deadline = time.monotonic() + 60
-            while not ws.closed and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            while not ws.closed and time.monotonic() < deadline:
                 try:
-                    await ws.send_str(flood)  # type: ignore[attr-defined]
-                    message = await ws.receive(timeout=0.01)  # type: ignore[attr-defined]
+                    await ws.send_str(flood)
+                    message = await ws.receive(timeout=0.01)
                 except TimeoutError:
                     continue
                 except ConnectionError:  # the server has closed it: what it wrote is still to be read
@@ -244,7 +249,7 @@ async def test_a_keystroke_flood_ends_the_session(tmp_path: Path, app_data_dir: 
                     received += message.data
                 elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
                     break
-            async for message in ws:  # type: ignore[attr-defined]
+            async for message in ws:
                 if message.type == aiohttp.WSMsgType.BINARY:
                     received += message.data
             assert "быстрее, чем может печатать человек" in received.decode("utf-8", "replace")
@@ -261,7 +266,7 @@ async def test_an_idle_tab_is_closed(tmp_path: Path, app_data_dir: Path) -> None
             ((ws, shown),) = await _open_sessions(server.url, 1, http)
             assert LOGIN_SCREEN.encode() in shown
             received = b""
-            async for message in ws:  # type: ignore[attr-defined]
+            async for message in ws:
                 if message.type == aiohttp.WSMsgType.BINARY:
                     received += message.data
             assert "мин без ввода" in received.decode("utf-8", "replace")
@@ -363,7 +368,7 @@ async def test_the_documented_nginx_block_serves_the_page_its_websocket_and_the_
             ((other_ws, other_shown),) = await _open_sessions(public, 1, http, other)
             assert LOGIN_SCREEN.encode() in other_shown
             for socket_ in (refused_ws, ws, other_ws):
-                await socket_.close()  # type: ignore[attr-defined]
+                await socket_.close()
             await _wait_until(lambda: not server.apps())
     finally:
         nginx.terminate()

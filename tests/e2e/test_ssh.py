@@ -11,14 +11,18 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncssh
 import psutil
 import pytest
 
 from tests.support.app import HAPPY, PASSWORD
+
+if TYPE_CHECKING:
+    from hosting.sshserver import KabinetSSHServer, SessionRegistry
 from tests.support.ssh import (
     LOGIN_SCREEN,
     Server,
@@ -45,8 +49,12 @@ def ssh_server(tmp_path: Path, app_data_dir: Path) -> Iterator[Server]:
     assert not alive, f"left running after shutdown: {alive}"
 
 
+#: The ``connect`` fixture: opens a new SSH connection to the test server (closed after the test).
+Connector = Callable[[], Awaitable[asyncssh.SSHClientConnection]]
+
+
 @pytest.fixture
-async def connect(ssh_server: Server) -> AsyncIterator[object]:
+async def connect(ssh_server: Server) -> AsyncIterator[Connector]:
     connections: list[asyncssh.SSHClientConnection] = []
 
     async def open_connection() -> asyncssh.SSHClientConnection:
@@ -66,7 +74,7 @@ async def connect(ssh_server: Server) -> AsyncIterator[object]:
         conn.close()
 
 
-async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server, connect) -> None:
+async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server, connect: Connector) -> None:
     conn = await connect()
     terminal = await open_terminal(conn)
     await terminal.wait_for(LOGIN_SCREEN)
@@ -108,7 +116,7 @@ async def test_resident_logs_in_over_ssh_and_nothing_is_left(ssh_server: Server,
     assert not ssh_server.apps()
 
 
-async def test_dropped_connection_leaves_nothing_running(ssh_server: Server, connect) -> None:
+async def test_dropped_connection_leaves_nothing_running(ssh_server: Server, connect: Connector) -> None:
     conn = await connect()
     terminal = await open_terminal(conn)
     await terminal.wait_for(LOGIN_SCREEN)
@@ -117,7 +125,9 @@ async def test_dropped_connection_leaves_nothing_running(ssh_server: Server, con
     await wait_until(lambda: not ssh_server.apps())
 
 
-async def test_commands_forwarding_and_file_transfer_are_refused(ssh_server: Server, connect) -> None:
+async def test_commands_forwarding_and_file_transfer_are_refused(
+    ssh_server: Server, connect: Connector
+) -> None:
     conn = await connect()
     with pytest.raises(asyncssh.Error):
         await conn.run("cat /etc/passwd", check=True, timeout=30)
@@ -132,7 +142,7 @@ async def test_commands_forwarding_and_file_transfer_are_refused(ssh_server: Ser
     assert not ssh_server.apps()
 
 
-async def test_session_without_a_terminal_is_told_to_use_one(ssh_server: Server, connect) -> None:
+async def test_session_without_a_terminal_is_told_to_use_one(ssh_server: Server, connect: Connector) -> None:
     conn = await connect()
     process = await conn.create_process(encoding=None)
     output = await asyncio.wait_for(process.stdout.read(), timeout=30)
@@ -142,7 +152,7 @@ async def test_session_without_a_terminal_is_told_to_use_one(ssh_server: Server,
     assert not ssh_server.apps()
 
 
-async def test_sessions_per_address_are_limited(ssh_server: Server, connect) -> None:
+async def test_sessions_per_address_are_limited(ssh_server: Server, connect: Connector) -> None:
     first = await open_terminal(await connect())
     second = await open_terminal(await connect())
     await first.wait_for(LOGIN_SCREEN)
@@ -192,7 +202,7 @@ async def _flood(server: Server, terminal: Terminal, keys: bytes, total: int, se
 
 
 async def test_a_keystroke_flood_ends_the_session_and_the_app_stays_small(
-    ssh_server: Server, connect
+    ssh_server: Server, connect: Connector
 ) -> None:
     terminal = await open_terminal(await connect())
     await terminal.wait_for(LOGIN_SCREEN)
@@ -364,12 +374,14 @@ class _FakeConnection:
         self.closed = True
 
 
-def _fake_connections(registry: object, *addresses: str) -> list[tuple[object, _FakeConnection]]:
+def _fake_connections(
+    registry: SessionRegistry, *addresses: str
+) -> list[tuple[KabinetSSHServer, _FakeConnection]]:
     from hosting.sshserver import KabinetSSHServer
 
-    made = []
+    made: list[tuple[KabinetSSHServer, _FakeConnection]] = []
     for address in addresses:
-        server = KabinetSSHServer(registry)  # type: ignore[arg-type]
+        server = KabinetSSHServer(registry)
         connection = _FakeConnection(address)
         server.connection_made(connection)  # type: ignore[arg-type]
         made.append((server, connection))
@@ -387,14 +399,14 @@ async def test_connections_per_address_are_capped() -> None:
     assert [connection.closed for _, connection in servers] == [False, False, True, False, False, True]
     assert "Too many connections from your address" in servers[2][1].reasons[0]
     # One goes away: room for another from that address.
-    servers[0][0].connection_lost(None)  # type: ignore[attr-defined]
-    servers[2][0].connection_lost(None)  # type: ignore[attr-defined]  # a refused one has nothing to count down
+    servers[0][0].connection_lost(None)
+    servers[2][0].connection_lost(None)  # a refused one has nothing to count down
     [(_, connection)] = _fake_connections(registry, "192.0.2.1")
     await asyncio.sleep(0)
     assert not connection.closed
     assert registry.connections_per_address["192.0.2.1"] == 2
     for server, _ in servers:
-        server.connection_lost(None)  # type: ignore[attr-defined]
+        server.connection_lost(None)
 
 
 async def test_handshakes_are_limited_per_address_and_a_newcomer_pushes_out_the_busiest() -> None:
@@ -419,10 +431,10 @@ async def test_handshakes_are_limited_per_address_and_a_newcomer_pushes_out_the_
     await asyncio.sleep(0)
     assert greedy.closed and "The server is busy" in greedy.reasons[0]
     # Once a connection runs its app it no longer holds a handshake slot.
-    registry.handshake_done(newcomer)  # type: ignore[arg-type]
+    registry.handshake_done(newcomer)
     assert len(registry.handshakes) == 5
     for server, _ in [*silent, (newcomer, arrived)]:
-        server.connection_lost(None)  # type: ignore[attr-defined]
+        server.connection_lost(None)
     assert not registry.handshakes and not registry.connections
 
 
@@ -432,7 +444,7 @@ async def test_a_connection_without_an_app_is_closed_after_the_login_timeout() -
     registry = SessionRegistry(ServerOptions(login_timeout=0.2))
     [(server, connection)] = _fake_connections(registry, "192.0.2.1")
     await wait_until(lambda: connection.closed, seconds=10)
-    server.connection_lost(None)  # type: ignore[attr-defined]
+    server.connection_lost(None)
     assert not registry.handshakes
 
 
@@ -608,7 +620,7 @@ async def test_an_app_started_after_the_connection_dropped_is_killed(
         await session.close()  # the client went away while the app was starting
         return process
 
-    monkeypatch.setattr(sshserver.asyncio, "create_subprocess_exec", exec_while_the_connection_drops)
+    monkeypatch.setattr("hosting.sshserver.asyncio.create_subprocess_exec", exec_while_the_connection_drops)
     await session._spawn()
     assert started and started[0].returncode is not None  # killed, not left running
     assert session._process is None and session._master is None

@@ -21,7 +21,7 @@ from portal.mail.mailer import OutgoingMail
 from portal.models import PaymentOrder, SandboxPayment
 from portal.payments.providers.paymo import SIGNATURE_HEADER, notification_signature
 from portal.settings import DEFAULT_PAYMENT_SECRET, Settings
-from tests.conftest import BASE_URL, TEST_NOW, TEST_SECRET
+from tests.conftest import BASE_URL, TEST_NOW, TEST_SECRET, Portal, PortalFactory
 
 API = "/api/v1"
 
@@ -63,14 +63,14 @@ def assert_private(data_dir: Path) -> None:
 
 
 @pytest.mark.usefixtures("umask_022")
-async def test_new_data_folder_is_private_under_umask_022(tmp_path):
+async def test_new_data_folder_is_private_under_umask_022(tmp_path: Path) -> None:
     data_dir = tmp_path / "kabinet"
     await _start_and_mail(data_dir)
     assert_private(data_dir)
 
 
 @pytest.mark.usefixtures("umask_022")
-async def test_readable_data_folder_is_mended_on_start(tmp_path, sqlite_template):
+async def test_readable_data_folder_is_mended_on_start(tmp_path: Path, sqlite_template: Path) -> None:
     data_dir = tmp_path / "kabinet"
     (data_dir / "outbox" / "new").mkdir(parents=True)
     shutil.copyfile(sqlite_template, data_dir / "portal.sqlite3")
@@ -87,7 +87,9 @@ async def test_readable_data_folder_is_mended_on_start(tmp_path, sqlite_template
 # --- item 11: the demo's sandbox secrets ------------------------------------------------------------
 
 
-async def test_sandbox_secrets_are_generated_per_installation(make_portal, tmp_path):
+async def test_sandbox_secrets_are_generated_per_installation(
+    make_portal: PortalFactory, tmp_path: Path
+) -> None:
     first = await make_portal(data_dir=tmp_path / "one")
     again = await make_portal(data_dir=tmp_path / "one")
     other = await make_portal(data_dir=tmp_path / "two")
@@ -101,7 +103,7 @@ async def test_sandbox_secrets_are_generated_per_installation(make_portal, tmp_p
     assert json.loads(stored.read_text())["paymo_notify_secret"] == first.settings.paymo_notify_secret
 
 
-async def test_notification_signed_with_the_source_secret_credits_nothing(portal):
+async def test_notification_signed_with_the_source_secret_credits_nothing(portal: Portal) -> None:
     number = capital_repair_number(UNREGISTERED_APARTMENT)
     body = {"capital_repair_account": number, "amount_kopecks": 500000, "provider": "paymo"}
     response = await portal.client.post(
@@ -138,7 +140,7 @@ async def test_notification_signed_with_the_source_secret_credits_nothing(portal
 # --- item 12: anonymous payers' idempotency keys -----------------------------------------------------
 
 
-async def test_same_public_key_from_another_address_gets_its_own_order(portal):
+async def test_same_public_key_from_another_address_gets_its_own_order(portal: Portal) -> None:
     number = capital_repair_number(UNREGISTERED_APARTMENT)
     body = {"capital_repair_account": number, "amount_kopecks": 25000, "provider": "a3"}
     key = {"Idempotency-Key": "2f1c5a9e-0000-4000-8000-000000000001"}
@@ -160,7 +162,7 @@ async def test_same_public_key_from_another_address_gets_its_own_order(portal):
 
 
 @pytest.mark.usefixtures("umask_022")
-async def test_embedded_portal_data_folder_is_private(tmp_path, sqlite_template):
+async def test_embedded_portal_data_folder_is_private(tmp_path: Path, sqlite_template: Path) -> None:
     """The terminal app's own demo portal: its folder, database and letters (an earlier version's
     readable database is mended too)."""
     from hosting.embedded import EmbeddedPortal
@@ -170,7 +172,8 @@ async def test_embedded_portal_data_folder_is_private(tmp_path, sqlite_template)
     shutil.copyfile(sqlite_template, data_dir / "portal.sqlite3")
     (data_dir / "portal.sqlite3").chmod(0o644)
     async with EmbeddedPortal(data_dir=data_dir) as embedded:
-        assert await embedded._app.state.portal.mailer.send(  # type: ignore[union-attr]
+        assert embedded._app is not None
+        assert await embedded._app.state.portal.mailer.send(
             OutgoingMail("resident@example.com", "Код", "Код восстановления: 123456")
         )
     assert_private(data_dir)

@@ -6,11 +6,14 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
 from portal.kit.cache import ResidentCache
+from tests.conftest import Portal, PortalFactory
+from tests.support.mail import plain_text
 
 HAPPY = account_number(HAPPY_PATH_APARTMENT)
 HISTORY = "/api/v1/history/readings?date_from=2026-01-01&date_to=2026-12-31"
@@ -28,7 +31,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30.0
         await asyncio.sleep(0.05)
 
 
-async def _submit_next_reading(portal, headers) -> tuple[int, str]:
+async def _submit_next_reading(portal: Portal, headers: dict[str, str]) -> tuple[int, str]:
     meters = (await portal.client.get("/api/v1/meters", headers=headers)).json()["meters"]
     meter = next(m for m in meters if m["accepts_readings"] and m["previous_reading"])
     value = str(Decimal(meter["previous_reading"]["value"]) + 1)
@@ -42,11 +45,11 @@ async def _submit_next_reading(portal, headers) -> tuple[int, str]:
     return meter["meter_id"], response.json()["results"][0]["reading"]["value"]
 
 
-def _has_reading(body: dict, meter_id: int, value: str) -> bool:
+def _has_reading(body: dict[str, Any], meter_id: int, value: str) -> bool:
     return any(row["meter_id"] == meter_id and row["value"] == value for row in body["readings"])
 
 
-async def test_a_new_reading_shows_in_the_cached_history_at_once(portal):
+async def test_a_new_reading_shows_in_the_cached_history_at_once(portal: Portal) -> None:
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
     before = await portal.client.get(HISTORY, headers=headers)
     assert before.status_code == 200
@@ -57,13 +60,13 @@ async def test_a_new_reading_shows_in_the_cached_history_at_once(portal):
     assert not _has_reading(before.json(), meter_id, value)
 
 
-def _needs_postgres(portal) -> None:
+def _needs_postgres(portal: Portal) -> None:
     # SQLite serves one process (serve refuses --workers with it): there is no other worker to tell.
     if portal.settings.is_sqlite:
         pytest.skip("several workers on one database need PostgreSQL")
 
 
-async def test_another_worker_sees_a_new_reading(make_portal):
+async def test_another_worker_sees_a_new_reading(make_portal: PortalFactory) -> None:
     reader, writer = await make_portal(), await make_portal()  # two processes on one database
     _needs_postgres(reader)
     reader_headers = await reader.login(HAPPY, DEMO_PASSWORD)
@@ -78,7 +81,7 @@ async def test_another_worker_sees_a_new_reading(make_portal):
     assert await eventually(seen)
 
 
-async def test_logout_in_one_worker_ends_the_session_in_another(make_portal):
+async def test_logout_in_one_worker_ends_the_session_in_another(make_portal: PortalFactory) -> None:
     first, second = await make_portal(), await make_portal()
     _needs_postgres(first)
     headers = await first.login(HAPPY, DEMO_PASSWORD)
@@ -91,19 +94,19 @@ async def test_logout_in_one_worker_ends_the_session_in_another(make_portal):
     assert await eventually(refused)
 
 
-async def test_logout_ends_a_cached_session_in_the_same_worker(portal):
+async def test_logout_ends_a_cached_session_in_the_same_worker(portal: Portal) -> None:
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
     assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 200
     assert (await portal.client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
     assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 401
 
 
-async def test_password_recovery_ends_cached_sessions(portal):
+async def test_password_recovery_ends_cached_sessions(portal: Portal) -> None:
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
     assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 200
     email = f"kv{HAPPY_PATH_APARTMENT}@demo.kabinet.local"
     await portal.client.post("/api/v1/auth/recovery", json={"account_number": HAPPY, "email": email})
-    letter = portal.letters()[-1].get_body(preferencelist=("plain",)).get_content()
+    letter = plain_text(portal.letters()[-1])
     found = re.search(r"^Код восстановления: (\d{3} \d{3})$", letter, re.MULTILINE)
     assert found is not None, letter
     token = found.group(1)
@@ -120,7 +123,7 @@ async def test_password_recovery_ends_cached_sessions(portal):
     assert (await portal.client.get("/api/v1/account", headers=headers)).status_code == 401
 
 
-async def test_the_cache_can_be_switched_off(make_portal):
+async def test_the_cache_can_be_switched_off(make_portal: PortalFactory) -> None:
     portal = await make_portal(cache_enabled=False)
     assert portal.state.cache.enabled is False
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
@@ -128,7 +131,7 @@ async def test_the_cache_can_be_switched_off(make_portal):
     assert portal.state.cache.view(1, "summary") is None
 
 
-def test_a_view_computed_during_a_change_is_not_kept():
+def test_a_view_computed_during_a_change_is_not_kept() -> None:
     cache = ResidentCache(enabled=True)
     epoch = cache.epoch(7)
     cache.apply("account:7")  # the change lands while the view is being computed
@@ -159,7 +162,7 @@ def _fill(cache: ResidentCache, residents: int, body_bytes: int = 20_000) -> Non
             cache.remember_view(account_id, (path, dt.date(2026, 3, 1)), cache.epoch(account_id), body)
 
 
-def test_the_cache_stays_within_its_bound_of_memory_under_many_residents():
+def test_the_cache_stays_within_its_bound_of_memory_under_many_residents() -> None:
     import gc
     import tracemalloc
 
@@ -180,7 +183,7 @@ def test_the_cache_stays_within_its_bound_of_memory_under_many_residents():
     assert 150 <= len(cache) <= 400  # the most recent residents' views and sessions, not all of them
 
 
-def test_the_least_recently_used_go_first_sessions_and_views_alike():
+def test_the_least_recently_used_go_first_sessions_and_views_alike() -> None:
     import datetime as dt
 
     cache = ResidentCache(enabled=True, max_bytes=1024 * 1024)
@@ -196,7 +199,7 @@ def test_the_least_recently_used_go_first_sessions_and_views_alike():
     assert cache.bytes <= 1024 * 1024
 
 
-def test_invalidations_still_hold_in_a_full_cache():
+def test_invalidations_still_hold_in_a_full_cache() -> None:
     import datetime as dt
 
     cache = ResidentCache(enabled=True, max_bytes=1024 * 1024)
@@ -223,12 +226,12 @@ def test_invalidations_still_hold_in_a_full_cache():
     assert cache.view(5, ("/api/v1/account", day)) == b"{}"
 
 
-async def test_the_bound_is_a_setting(make_portal):
+async def test_the_bound_is_a_setting(make_portal: PortalFactory) -> None:
     portal = await make_portal(cache_max_bytes=2 * 1024 * 1024)
     assert portal.state.cache.max_bytes == 2 * 1024 * 1024
 
 
-async def test_the_first_page_after_login_does_not_read_the_session_back(portal):
+async def test_the_first_page_after_login_does_not_read_the_session_back(portal: Portal) -> None:
     from tests.support.statements import counted_statements
 
     headers = await portal.login(HAPPY, DEMO_PASSWORD)

@@ -12,13 +12,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 import pytest
+from fastapi import FastAPI
+from sqlalchemy.pool import QueuePool
 
 from portal.app import create_app
 from portal.demo.accounts import (
@@ -29,7 +31,7 @@ from portal.demo.accounts import (
     capital_repair_number,
 )
 from portal.settings import Settings
-from tests.conftest import BASE_URL, TEST_SECRET
+from tests.conftest import BASE_URL, TEST_SECRET, Portal, PortalFactory
 from tests.support.ports import free_port
 
 API = "/api/v1"
@@ -55,7 +57,7 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 # --- item 6: request bodies over the limit ---------------------------------------------------------
 
 
-async def test_declared_body_over_the_limit_is_413_before_reading(portal):
+async def test_declared_body_over_the_limit_is_413_before_reading(portal: Portal) -> None:
     body = json.dumps({"account_number": "1" * 100_000, "password": "x"}).encode()
     response = await portal.client.post(
         f"{API}/auth/login", content=body, headers={"content-type": "application/json"}
@@ -64,11 +66,11 @@ async def test_declared_body_over_the_limit_is_413_before_reading(portal):
     assert "64 КиБ" in refused["message"]
 
 
-async def test_streamed_body_over_the_limit_is_413(make_portal):
+async def test_streamed_body_over_the_limit_is_413(make_portal: PortalFactory) -> None:
     portal = await make_portal(max_body_bytes=4096)
     sent = 0
 
-    async def chunks():
+    async def chunks() -> AsyncIterator[bytes]:
         nonlocal sent
         for _ in range(100):
             sent += 1024
@@ -86,7 +88,7 @@ async def test_streamed_body_over_the_limit_is_413(make_portal):
     assert ok.status_code == 200, ok.text
 
 
-async def test_paymo_notification_fits_the_limit(portal):
+async def test_paymo_notification_fits_the_limit(portal: Portal) -> None:
     """The largest body an honest party sends is far below the default limit."""
     from portal.payments.providers.paymo import SIGNATURE_HEADER, notification_signature
 
@@ -113,10 +115,14 @@ def _rss(process: psutil.Process) -> int:
     return int(process.memory_info().rss)
 
 
+#: The live server: its API's URL, its port and its process.
+LivePortal = tuple[str, int, subprocess.Popen[bytes]]
+
+
 @pytest.fixture(scope="module")
 def live_portal(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
+) -> Iterator[LivePortal]:
     """The real server (uvicorn, one process) on the demo, on loopback: its API's URL, port and process."""
     data_dir = tmp_path_factory.mktemp("live")
     port = free_port()
@@ -181,7 +187,9 @@ def _post_streamed(port: int, total: int, chunk: int = 1 << 20) -> tuple[bytes, 
     return answer, sent
 
 
-def test_200_mb_streamed_body_is_refused_without_memory_growth(live_portal):
+def test_200_mb_streamed_body_is_refused_without_memory_growth(
+    live_portal: LivePortal,
+) -> None:
     base, port, process = live_portal
     server = psutil.Process(process.pid)
     before = _rss(server)
@@ -203,7 +211,9 @@ def test_200_mb_streamed_body_is_refused_without_memory_growth(live_portal):
         assert health.status == 200
 
 
-def test_declared_200_mb_body_is_refused_before_it_is_sent(live_portal):
+def test_declared_200_mb_body_is_refused_before_it_is_sent(
+    live_portal: LivePortal,
+) -> None:
     _base, port, _process = live_portal
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(
@@ -217,7 +227,7 @@ def test_declared_200_mb_body_is_refused_before_it_is_sent(live_portal):
 # --- item 8: NUL characters, impossible months, broken JSON, unexpected errors ------------------------
 
 
-async def test_nul_in_path_parameters_is_422_naming_the_field(portal):
+async def test_nul_in_path_parameters_is_422_naming_the_field(portal: Portal) -> None:
     headers = await portal.login_as()
     cases = [
         (f"{API}/public/payments/po_%00abc", {}, "order_id"),
@@ -230,7 +240,7 @@ async def test_nul_in_path_parameters_is_422_naming_the_field(portal):
         assert body["field"] == field, (url, body)
 
 
-async def test_nul_in_json_strings_is_422_naming_the_field(portal):
+async def test_nul_in_json_strings_is_422_naming_the_field(portal: Portal) -> None:
     number = capital_repair_number(UNREGISTERED_APARTMENT)
     body = {"capital_repair_account": number + "\x00", "amount_kopecks": 1000, "provider": "a3"}
     response = await portal.client.post(
@@ -257,7 +267,7 @@ async def test_nul_in_json_strings_is_422_naming_the_field(portal):
     assert response.status_code == 401 and "NUL" not in response.json()["message"], response.text
 
 
-async def test_month_with_year_zero_is_422_not_500(portal):
+async def test_month_with_year_zero_is_422_not_500(portal: Portal) -> None:
     headers = await portal.login_as()
     for suffix in ("", "/payment-codes"):
         response = await portal.client.get(f"{API}/receipts/0000-01{suffix}", headers=headers)
@@ -266,7 +276,7 @@ async def test_month_with_year_zero_is_422_not_500(portal):
     assert assert_error(response, 422, "invalid_period")["field"] == "period"
 
 
-async def test_malformed_json_is_400_in_russian(portal):
+async def test_malformed_json_is_400_in_russian(portal: Portal) -> None:
     for raw in (b'{"account_number": ', b"\xff\xfe{}"):
         response = await portal.client.post(
             f"{API}/auth/login", content=raw, headers={"content-type": "application/json"}
@@ -274,7 +284,7 @@ async def test_malformed_json_is_400_in_russian(portal):
         assert_error(response, 400, "invalid_json")
 
 
-async def test_unexpected_error_is_russian_json_500(tmp_path):
+async def test_unexpected_error_is_russian_json_500(tmp_path: Path) -> None:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'p.sqlite3'}",
         secret_key=TEST_SECRET,
@@ -297,7 +307,7 @@ async def test_unexpected_error_is_russian_json_500(tmp_path):
 # --- items 7 and 8: an exhausted pool and a database that is down -----------------------------------
 
 
-async def _down_portal(url: str, tmp_path: Path) -> Any:
+async def _down_portal(url: str, tmp_path: Path) -> FastAPI:
     settings = Settings(
         database_url=url, secret_key=TEST_SECRET, data_dir=tmp_path, cache_enabled=False, demo=False
     )
@@ -311,7 +321,7 @@ async def _down_portal(url: str, tmp_path: Path) -> Any:
         "sqlite+aiosqlite:///{tmp}",  # a folder, not a database file: cannot be opened
     ],
 )
-async def test_database_down_is_503_json_with_retry_after(url, tmp_path):
+async def test_database_down_is_503_json_with_retry_after(url: str, tmp_path: Path) -> None:
     app = await _down_portal(url.format(tmp=tmp_path), tmp_path)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
@@ -329,7 +339,7 @@ async def test_database_down_is_503_json_with_retry_after(url, tmp_path):
         assert int(response.headers["retry-after"]) > 0
 
 
-async def test_dropped_database_is_503(database_url, tmp_path):
+async def test_dropped_database_is_503(database_url: str, tmp_path: Path) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("a PostgreSQL database that does not exist")
     app = await _down_portal(database_url.rsplit("/", 1)[0] + "/kabinet_no_such_db", tmp_path)
@@ -343,13 +353,14 @@ async def test_dropped_database_is_503(database_url, tmp_path):
     assert response.headers["retry-after"]
 
 
-async def test_exhausted_pool_is_503_with_retry_after(database_url, make_portal):
+async def test_exhausted_pool_is_503_with_retry_after(database_url: str, make_portal: PortalFactory) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite has one connection and no pool to exhaust")
     portal = await make_portal(
         db_pool_size=1, db_max_overflow=0, db_pool_timeout_seconds=0.3, cache_enabled=False
     )
-    assert portal.state.engine.pool.size() == 1
+    pool = portal.state.engine.pool
+    assert isinstance(pool, QueuePool) and pool.size() == 1
     login_body = {"account_number": account_number(HAPPY_PATH_APARTMENT), "password": DEMO_PASSWORD}
     async with portal.state.engine.connect():  # the pool's only connection is busy
         response = await portal.client.post(f"{API}/auth/login", json=login_body)
@@ -365,7 +376,7 @@ async def test_exhausted_pool_is_503_with_retry_after(database_url, make_portal)
     assert set(statuses) <= {200, 503} and 200 in statuses, statuses
 
 
-def test_too_many_connections_counts_as_unavailable():
+def test_too_many_connections_counts_as_unavailable() -> None:
     import asyncpg
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -380,7 +391,7 @@ def test_too_many_connections_counts_as_unavailable():
     assert not is_database_unavailable(FileNotFoundError("font.ttf"))
 
 
-def test_default_pools_of_four_workers_fit_postgresql_defaults():
+def test_default_pools_of_four_workers_fit_postgresql_defaults() -> None:
     """PostgreSQL's defaults: max_connections 100, 3 reserved for superusers."""
     from portal.cli import pool_problem
 
@@ -393,7 +404,9 @@ def test_default_pools_of_four_workers_fit_postgresql_defaults():
     assert pool_problem(big, 4, (100, 3)) is not None  # the old 10 + 20 per worker
 
 
-def test_serve_refuses_pools_larger_than_the_server(database_url, monkeypatch, capsys):
+def test_serve_refuses_pools_larger_than_the_server(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite serves one process")
     from portal.cli import main
@@ -406,7 +419,9 @@ def test_serve_refuses_pools_larger_than_the_server(database_url, monkeypatch, c
     assert "max_connections" in capsys.readouterr().err
 
 
-async def test_too_many_connections_at_the_server_is_503(database_url, make_portal):
+async def test_too_many_connections_at_the_server_is_503(
+    database_url: str, make_portal: PortalFactory
+) -> None:
     """PostgreSQL itself refuses the connection (here: a role limited to one) — 503, not 500."""
     if database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL's connection limit")
@@ -450,14 +465,14 @@ async def test_too_many_connections_at_the_server_is_503(database_url, make_port
         )
 
 
-async def test_nul_in_a_body_without_content_type_is_422(portal):
+async def test_nul_in_a_body_without_content_type_is_422(portal: Portal) -> None:
     raw = b'{"account_number": "35000\\u000012007", "password": "x"}'
     response = await portal.client.post(f"{API}/auth/login", content=raw, headers={"content-type": ""})
     refused = assert_error(response, 422, "nul_character")
     assert refused["field"] == "account_number" and "NUL" in refused["message"]
 
 
-async def test_the_api_document_names_the_edge_answers(portal):
+async def test_the_api_document_names_the_edge_answers(portal: Portal) -> None:
     document = (await portal.client.get(f"{API}/openapi.json")).json()
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -469,7 +484,9 @@ async def test_the_api_document_names_the_edge_answers(portal):
                     assert "application/json" in responses[status]["content"], (method, path, status)
 
 
-async def test_connections_the_server_dropped_cost_only_the_requests_under_way(make_portal):
+async def test_connections_the_server_dropped_cost_only_the_requests_under_way(
+    make_portal: PortalFactory,
+) -> None:
     """Without a ping per checkout: one request may meet a dropped connection (503), the next are served."""
     portal = await make_portal(cache_enabled=False)
     if portal.settings.is_sqlite:

@@ -22,24 +22,24 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, settings
-from schemathesis import DataGenerationMethod
-from schemathesis.checks import (
+from schemathesis import Case, DataGenerationMethod
+from schemathesis.checks import not_a_server_error
+from schemathesis.experimental import COVERAGE_PHASE
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
     negative_data_rejection,
-    not_a_server_error,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
-from schemathesis.experimental import COVERAGE_PHASE
-from schemathesis.specs.openapi.checks import unsupported_method
+from schemathesis.specs.openapi.schemas import BaseOpenAPISchema
 
 from portal.app import create_app
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
@@ -134,7 +134,7 @@ def _login(base: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def api_schema(live_portal: str) -> Any:
+def api_schema(live_portal: str) -> BaseOpenAPISchema:
     with urllib.request.urlopen(f"{live_portal}/openapi.json", timeout=30) as response:
         document = json.loads(response.read())
     # FastAPI writes OpenAPI 3.1; schemathesis 3 reads it as 3.0, which our schemas stay within.
@@ -165,7 +165,7 @@ FUZZ_SETTINGS = settings(
 
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_api_conforms_to_its_schema_logged_in(case: Any, live_portal: str, session_token: str) -> None:
+def test_api_conforms_to_its_schema_logged_in(case: Case, live_portal: str, session_token: str) -> None:
     headers = dict(case.headers or {})
     # A case whose headers are the schema-invalid part (Authorization left out or malformed, a bad
     # Idempotency-Key) is sent as it is; any other gets the resident's session.
@@ -179,6 +179,6 @@ def test_api_conforms_to_its_schema_logged_in(case: Any, live_portal: str, sessi
 
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_api_conforms_to_its_schema_anonymous(case: Any) -> None:
+def test_api_conforms_to_its_schema_anonymous(case: Case) -> None:
     """A stranger: only what schemathesis itself sends (no session, or a made-up token)."""
     case.call_and_validate(checks=CHECKS)

@@ -6,8 +6,10 @@ checks what the resident sees against what the app's own client gets from the po
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import pytest
 from textual.pilot import Pilot
@@ -34,14 +36,16 @@ from widgets.sortable_table import ASCENDING_MARK, DESCENDING_MARK, SortableTabl
 
 SIZE = (80, 24)
 
+T = TypeVar("T")
 
-def history_screen(pilot: Pilot[Any]) -> HistoryScreen:
+
+def history_screen(pilot: Pilot[None]) -> HistoryScreen:
     screen = pilot.app.screen
     assert isinstance(screen, HistoryScreen)
     return screen
 
 
-async def open_from_home(pilot: Pilot[Any], key: str, screen_class: type[HistoryScreen]) -> HistoryScreen:
+async def open_from_home(pilot: Pilot[None], key: str, screen_class: type[HistoryScreen]) -> HistoryScreen:
     """From home, press ``key`` and wait until the screen has shown the default period."""
     await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
     await pilot.press(key)
@@ -51,19 +55,28 @@ async def open_from_home(pilot: Pilot[Any], key: str, screen_class: type[History
     return history_screen(pilot)
 
 
-def column(table: SortableTable, key: str) -> list[object]:
+def column(table: SortableTable, key: str, kind: type[T]) -> list[T | None]:
+    """The values of the column ``key`` in the order shown, each a ``kind`` or empty."""
     index = [c.key for c in table.table_columns].index(key)
-    return [row.values[index] for row in table.ordered_rows]
+    return [typed(row.values[index], kind) for row in table.ordered_rows]
 
 
-def notifications(pilot: Pilot[Any]) -> list[str]:
+def typed(value: object, kind: type[T]) -> T | None:
+    """A table's value, which the test expects to be a ``kind`` (or empty)."""
+    assert value is None or isinstance(value, kind), f"{value!r} is not a {kind.__name__}"
+    return value
+
+
+def notifications(pilot: Pilot[None]) -> list[str]:
     return [notification.message for notification in pilot.app._notifications]
 
 
 # --- reading history -----------------------------------------------------------------------------------
 
 
-async def test_reading_history_shows_the_default_period_sorts_and_charts(tmp_path, app_data_dir):
+async def test_reading_history_shows_the_default_period_sorts_and_charts(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
@@ -74,18 +87,18 @@ async def test_reading_history_shows_the_default_period_sorts_and_charts(tmp_pat
         table = screen.table
         assert table.row_count == len(expected.readings) > 0
         assert table.has_focus  # the answer is ready for arrows and sorting
-        assert {value for value in column(table, "status")} <= {"принято", "заменено"} | {
+        assert {value for value in column(table, "status", str)} <= {"принято", "заменено"} | {
             f"{s}, переход через ноль" for s in ("принято", "заменено")
         }
 
         await pilot.press("right", "right", "right")  # the «Расход» column
         await pilot.press("s")
-        consumption = [value for value in column(table, "consumption") if value is not None]
+        consumption = [value for value in column(table, "consumption", Decimal) if value is not None]
         assert consumption == sorted(consumption)
         assert table.columns["consumption"].label.plain.endswith(ASCENDING_MARK)
-        first_ascending = table.ordered_rows[0].values[3]
+        first_ascending = typed(table.ordered_rows[0].values[3], Decimal)
         await pilot.press("r")
-        assert table.ordered_rows[0].values[3] == max(consumption)
+        assert typed(table.ordered_rows[0].values[3], Decimal) == max(consumption)
         assert table.columns["consumption"].label.plain.endswith(DESCENDING_MARK)
         assert first_ascending is None or first_ascending == min(consumption)
         assert "по убыванию" in text_of(pilot, "#reading-summary")
@@ -108,7 +121,7 @@ async def test_reading_history_shows_the_default_period_sorts_and_charts(tmp_pat
         assert chart.display and chart.meters
 
 
-async def test_invalid_period_is_named_and_nothing_is_lost(tmp_path, app_data_dir):
+async def test_invalid_period_is_named_and_nothing_is_lost(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
@@ -137,8 +150,8 @@ async def test_invalid_period_is_named_and_nothing_is_lost(tmp_path, app_data_di
 
 
 async def test_an_impossible_date_keeps_the_form_in_place_and_its_message_goes_when_fixed(
-    tmp_path, app_data_dir
-):
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     """32.13.2025 in «С»: «По» and «Показать» stay where they were, the message is on its own line."""
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=SIZE) as pilot:
@@ -168,7 +181,7 @@ async def test_an_impossible_date_keeps_the_form_in_place_and_its_message_goes_w
 # --- payment history -----------------------------------------------------------------------------------
 
 
-async def test_payment_history_totals_are_the_sum_of_the_rows(tmp_path, app_data_dir):
+async def test_payment_history_totals_are_the_sum_of_the_rows(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
@@ -185,8 +198,10 @@ async def test_payment_history_totals_are_the_sum_of_the_rows(tmp_path, app_data
         assert f"Всего оплачено: {total(None)}" in totals
         assert f"Итого за ЖКУ: {total(PaymentPurpose.UTILITIES)}" in totals
         assert f"Итого взносов на капремонт: {total(PaymentPurpose.CAPITAL_REPAIR)}" in totals
-        assert sum(column(screen.table, "amount"), Money(0)) == total(None)
-        assert set(column(screen.table, "purpose")) <= {
+        amounts = column(screen.table, "amount", Money)
+        assert None not in amounts
+        assert sum((amount for amount in amounts if amount is not None), Money(0)) == total(None)
+        assert set(column(screen.table, "purpose", str)) <= {
             "Жилищно-коммунальные услуги",
             "Взнос на капитальный ремонт",
         }
@@ -197,7 +212,7 @@ async def test_payment_history_totals_are_the_sum_of_the_rows(tmp_path, app_data
 # --- statement -----------------------------------------------------------------------------------------
 
 
-async def test_statement_rows_balance_and_the_payee_switches(tmp_path, app_data_dir):
+async def test_statement_rows_balance_and_the_payee_switches(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
@@ -239,7 +254,7 @@ async def test_statement_rows_balance_and_the_payee_switches(tmp_path, app_data_
 # --- saving --------------------------------------------------------------------------------------------
 
 
-async def test_ctrl_s_saves_the_table_for_excel(tmp_path, app_data_dir):
+async def test_ctrl_s_saves_the_table_for_excel(tmp_path: Path, app_data_dir: Path) -> None:
     downloads = tmp_path / "dl"
     app = make_app(tmp_path, app_data_dir, downloads_dir=str(downloads))
     async with app.run_test(size=SIZE) as pilot:
@@ -272,7 +287,7 @@ async def test_kiosk_refuses_to_save(tmp_path: Path, app_data_dir: Path) -> None
 # --- English -------------------------------------------------------------------------------------------
 
 
-async def test_every_history_screen_in_english(tmp_path, app_data_dir):
+async def test_every_history_screen_in_english(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir, language="en")
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
@@ -295,7 +310,9 @@ def _line(table: SortableTable, y: int) -> str:
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-async def test_key_columns_fit_80_columns_and_the_row_stays_named_when_scrolled(tmp_path, app_data_dir, lang):
+async def test_key_columns_fit_80_columns_and_the_row_stays_named_when_scrolled(
+    tmp_path: Path, app_data_dir: Path, lang: str
+) -> None:
     """Reading history: period … status whole at 80 columns (also sorted); the statement: every sum.
 
     Scrolled to the last column, the period and the meter (the month) are still at the left.
@@ -317,8 +334,9 @@ async def test_key_columns_fit_80_columns_and_the_row_stays_named_when_scrolled(
             statuses = {t("reading_history.accepted"), t("reading_history.replaced")}
             first = _line(table, 1)
             assert any(status in first for status in statuses), first
-        period = table.ordered_rows[0].values[0]
-        serial = table.ordered_rows[0].values[1]
+        period = typed(table.ordered_rows[0].values[0], dt.date)
+        serial = typed(table.ordered_rows[0].values[1], str)
+        assert period is not None and serial is not None
         await pilot.press("end")  # to the last column: the service
         await pilot.pause()
         assert table.scroll_offset.x > 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -39,7 +38,7 @@ def screen_text(app: KabinetApp) -> str:
     return "\n".join(lines)
 
 
-async def _settle(pilot: Pilot[Any]) -> None:
+async def _settle(pilot: Pilot[None]) -> None:
     """The portal's data are in (the screen's workers ended), charts drawn, notifications gone."""
     app = pilot.app
     await settle(pilot)
@@ -48,7 +47,7 @@ async def _settle(pilot: Pilot[Any]) -> None:
     await pilot.wait_for_scheduled_animations()
 
 
-async def _texts(app: KabinetApp, pilot: Pilot[Any], names: list[str], switch: bool) -> dict[str, list[str]]:
+async def _texts(app: KabinetApp, pilot: Pilot[None], names: list[str], switch: bool) -> dict[str, list[str]]:
     """Each screen's text as opened (and, with ``switch``, after switching and after switching back)."""
     texts: dict[str, list[str]] = {}
     for name in names:

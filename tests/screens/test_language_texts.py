@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList
+from textual.pilot import Pilot
 
 from app import build_parser, cli_language
 from tests.support.app import login, make_app, settle, wait_for, wait_ready
@@ -54,7 +55,7 @@ async def test_ctrl_c_hint_is_in_the_interface_language(tmp_path: Path, app_data
             assert bool(CYRILLIC.search(text)) == (language == "ru"), text
 
 
-async def _palette_options(pilot, query: str) -> list[str]:
+async def _palette_options(pilot: Pilot[None], query: str) -> list[str]:
     app = pilot.app
     await pilot.press("ctrl+p")
     await settle(pilot)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,7 +17,7 @@ async def test_enter_before_the_portal_is_ready_logs_in_once_it_is(
     gate = asyncio.Event()
     start = EmbeddedPortal.__aenter__
 
-    async def slow_start(self: EmbeddedPortal) -> Any:
+    async def slow_start(self: EmbeddedPortal) -> EmbeddedPortal:
         await gate.wait()  # the first start takes seconds (the login screen is drawn long before)
         return await start(self)
 
@@ -34,5 +33,8 @@ async def test_enter_before_the_portal_is_ready_logs_in_once_it_is(
         gate.set()
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         assert app.account_number == HAPPY
-        balance = lambda: app.screen.query("#home-balance") and text_of(pilot, "#home-balance")  # noqa: E731
-        await wait_for(pilot, lambda: "Баланс" in (balance() or ""))
+
+        def balance() -> str:
+            return text_of(pilot, "#home-balance") if app.screen.query("#home-balance") else ""
+
+        await wait_for(pilot, lambda: "Баланс" in balance())

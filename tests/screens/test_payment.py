@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 import pytest
-from textual.widgets import Input, Static
+from textual.pilot import Pilot
+from textual.widgets import ContentSwitcher, Input, Static
 
+from app import KabinetApp
 from portal.demo.accounts import DEBTOR_APARTMENT, account_number, capital_repair_number
+from screens.capital_repair_payment import CapitalRepairPaymentScreen
 from screens.payment_base import PaymentFlowScreen
+from screens.payment_history import PaymentHistoryScreen
 from tests.support.app import (
     PASSWORD,
     assert_in_view,
     login,
     make_app,
+    portal_client,
     screen_name,
     settle,
+    top_screen,
     type_into,
     wait_for,
     wait_ready,
@@ -24,7 +32,7 @@ from tests.support.qr import decode_qr
 from tui.client import PortalClient
 from tui.errors import PortalUnavailable
 from tui.formatting import Money
-from tui.models import PaymentChannel, PaymentPurpose, PaymentStatus
+from tui.models import PaymentChannel, PaymentOrder, PaymentPurpose, PaymentStatus
 from widgets.payment_flow import PaymentFlow, ProviderChoice
 from widgets.pixels import DARK
 from widgets.qr import QrCode
@@ -41,15 +49,27 @@ def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def flow(pilot: Any) -> PaymentFlow:
+def flow(pilot: Pilot[None]) -> PaymentFlow:
     return pilot.app.screen.query_one(PaymentFlow)
 
 
-def text(pilot: Any, selector: str) -> str:
+def view_shown(pilot: Pilot[None]) -> str | None:
+    """Which of the payment screen's views shows: the lookup (without login) or the payment flow."""
+    return pilot.app.screen.query_one("#payment-views", ContentSwitcher).current
+
+
+def placed(pilot: Pilot[None]) -> PaymentOrder:
+    """The order the payment flow shows (the test has waited for it)."""
+    order = flow(pilot).order
+    assert order is not None, "no order is shown"
+    return order
+
+
+def text(pilot: Pilot[None], selector: str) -> str:
     return str(pilot.app.screen.query_one(selector, Static).render())
 
 
-async def open_from_home(pilot: Any, key: str, screen: str) -> None:
+async def open_from_home(pilot: Pilot[None], key: str, screen: str) -> None:
     await login(pilot)
     await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
     await pilot.press(key)
@@ -57,7 +77,7 @@ async def open_from_home(pilot: Any, key: str, screen: str) -> None:
     await wait_for(pilot, lambda: text(pilot, "#pay-details") not in ("", "Загрузка…"))
 
 
-async def pay(pilot: Any, amount: str, *, paymo: bool = False) -> None:
+async def pay(pilot: Pilot[None], amount: str, *, paymo: bool = False) -> None:
     """Type the amount, choose the service, Enter: wait for the payment page."""
     await type_into(pilot, "#pay-amount", amount)
     if paymo:
@@ -69,7 +89,7 @@ async def pay(pilot: Any, amount: str, *, paymo: bool = False) -> None:
     await wait_for(pilot, lambda: flow(pilot).showing_order)
 
 
-async def final(pilot: Any) -> None:
+async def final(pilot: Pilot[None]) -> None:
     """Wait until the payment is final, and credited if it succeeded."""
     await wait_for(
         pilot,
@@ -82,7 +102,8 @@ async def final(pilot: Any) -> None:
     )
 
 
-async def own_client(app: Any, number: str) -> PortalClient:
+async def own_client(app: KabinetApp, number: str) -> PortalClient:
+    assert app.embedded is not None
     client = PortalClient(transport=app.embedded.transport)
     await client.login(number, PASSWORD)
     return client
@@ -111,7 +132,9 @@ def drawn_pixels(widget: QrCode) -> list[list[bool]]:
 # --- «Оплата» ------------------------------------------------------------------------------------------
 
 
-async def test_paying_through_the_a3_sandbox_shows_in_the_history_and_on_home(tmp_path, app_data_dir):
+async def test_paying_through_the_a3_sandbox_shows_in_the_history_and_on_home(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
@@ -133,8 +156,10 @@ async def test_paying_through_the_a3_sandbox_shows_in_the_history_and_on_home(tm
         await wait_for(pilot, lambda: "150,00" in text(pilot, "#home-last-payment"))
         await pilot.press("f4")
         await wait_for(pilot, lambda: screen_name(pilot) == "PaymentHistoryScreen")
-        await wait_for(pilot, lambda: app.screen.history is not None)
-        payments = app.screen.history.payments
+        await wait_for(pilot, lambda: top_screen(app, PaymentHistoryScreen).history is not None)
+        history = top_screen(app, PaymentHistoryScreen).history
+        assert history is not None
+        payments = history.payments
         assert any(
             p.amount == Money(15000)
             and p.channel is PaymentChannel.A3
@@ -143,34 +168,34 @@ async def test_paying_through_the_a3_sandbox_shows_in_the_history_and_on_home(tm
         )
 
 
-async def test_paying_through_the_paymo_sandbox(tmp_path, app_data_dir):
+async def test_paying_through_the_paymo_sandbox(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
         await pay(pilot, "1 023,12", paymo=True)
-        assert flow(pilot).order.provider.value == "paymo"
+        assert placed(pilot).provider.value == "paymo"
         assert "PayMO" in text(pilot, "#pay-order-details")
         await pilot.press("з")  # the same key in the Russian layout
         await final(pilot)
-        assert flow(pilot).order.status is PaymentStatus.SUCCESS and flow(pilot).order.credited
-        summary = await app.client.account_summary()
+        assert placed(pilot).status is PaymentStatus.SUCCESS and placed(pilot).credited
+        summary = await portal_client(app).account_summary()
         assert summary.last_payment is not None and summary.last_payment.amount == Money(102312)
         assert summary.last_payment.channel is PaymentChannel.PAYMO
 
 
-async def test_a_declined_payment_fails_and_nothing_is_credited(tmp_path, app_data_dir):
+async def test_a_declined_payment_fails_and_nothing_is_credited(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
-        before = await app.client.account_summary()
+        before = await portal_client(app).account_summary()
         await pay(pilot, "777,77")
         await pilot.press("d")
         await final(pilot)
-        order = flow(pilot).order
+        order = placed(pilot)
         assert order.status is PaymentStatus.FAILED and not order.credited
         assert "Платёж не прошёл" in text(pilot, "#pay-status")
         assert "ничего не зачислено" in text(pilot, "#pay-result")
-        after = await app.client.account_summary()
+        after = await portal_client(app).account_summary()
         assert after.debt == before.debt and after.last_payment == before.last_payment
         await pilot.press("n")  # a new payment: the form again, the amount kept
         assert not flow(pilot).showing_order
@@ -178,12 +203,12 @@ async def test_a_declined_payment_fails_and_nothing_is_credited(tmp_path, app_da
 
 
 async def test_after_paying_every_amount_due_is_asked_again_and_the_paid_receipts_code_says_so(
-    tmp_path, app_data_dir
-):
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
-        before = await app.client.account_summary()
+        before = await portal_client(app).account_summary()
         assert before.amount_due.kopecks > 0
         field = app.screen.query_one("#pay-amount", Input)
         assert Money.parse(field.value) == before.amount_due  # prefilled: the whole amount due
@@ -191,7 +216,7 @@ async def test_after_paying_every_amount_due_is_asked_again_and_the_paid_receipt
         await wait_for(pilot, lambda: flow(pilot).showing_order)
         await pilot.press("p")
         await final(pilot)
-        assert flow(pilot).order.status is PaymentStatus.SUCCESS
+        assert placed(pilot).status is PaymentStatus.SUCCESS
         # What is due now comes from the portal again, not from before the payment.
         await wait_for(pilot, lambda: "0,00" in text(pilot, "#pay-details"))
         assert str(before.amount_due) not in text(pilot, "#pay-details")
@@ -207,7 +232,9 @@ async def test_after_paying_every_amount_due_is_asked_again_and_the_paid_receipt
         assert "не оплачивайте по нему ещё раз" in text(pilot, "#receipt-code-paid")
 
 
-async def test_a_receipt_code_loaded_before_paying_says_paid_after(tmp_path, app_data_dir):
+async def test_a_receipt_code_loaded_before_paying_says_paid_after(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
@@ -223,13 +250,13 @@ async def test_a_receipt_code_loaded_before_paying_says_paid_after(tmp_path, app
         await final(pilot)
         await pilot.press("f3")
         await wait_for(pilot, lambda: "частично" in text(pilot, "#receipt-code-paid"))
-        summary = await app.client.account_summary()
+        summary = await portal_client(app).account_summary()
         assert str(summary.amount_due) in text(pilot, "#receipt-code-paid")
 
 
 async def test_the_first_a3_payment_shows_success_about_a_second_after_paying(
-    tmp_path, app_data_dir, monkeypatch
-):
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import asyncio
     import types
 
@@ -241,8 +268,8 @@ async def test_the_first_a3_payment_shows_success_about_a_second_after_paying(
     # The waits the screen schedules between its questions: [seconds, success shown when it began, slept
     # to its end]; counted, not timed on the clock (a machine busy with the parallel suite stretches
     # every step, the schedule is the screen's own).
-    waits: list[list[Any]] = []
-    succeeded: list[Any] = [lambda: False]
+    waits: list[list[float | bool]] = []
+    succeeded: list[Callable[[], bool]] = [lambda: False]
 
     async def sleep(delay: float) -> None:
         wait = [delay, succeeded[0](), False]
@@ -253,7 +280,7 @@ async def test_the_first_a3_payment_shows_success_about_a_second_after_paying(
     monkeypatch.setattr(screens.payment_base, "asyncio", types.SimpleNamespace(sleep=sleep))
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        succeeded[0] = lambda: flow(pilot).order.status is PaymentStatus.SUCCESS
+        succeeded[0] = lambda: placed(pilot).status is PaymentStatus.SUCCESS
         await open_from_home(pilot, "f7", "PaymentScreen")
         await pay(pilot, "10")
         await pilot.pause(2.7)  # the resident pays a little after the page shows (the status was asked)
@@ -269,7 +296,9 @@ async def test_the_first_a3_payment_shows_success_about_a_second_after_paying(
 
 
 @pytest.mark.parametrize("typed", ["0", "-1", "1,234", "abc", "600000"])
-async def test_a_wrong_amount_is_refused_naming_the_field_and_kept(tmp_path, app_data_dir, typed):
+async def test_a_wrong_amount_is_refused_naming_the_field_and_kept(
+    tmp_path: Path, app_data_dir: Path, typed: str
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
@@ -282,47 +311,47 @@ async def test_a_wrong_amount_is_refused_naming_the_field_and_kept(tmp_path, app
         assert not flow(pilot).showing_order
 
 
-async def test_the_receipts_gost_code_is_the_portals_and_decodes(tmp_path, app_data_dir):
+async def test_the_receipts_gost_code_is_the_portals_and_decodes(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
         await pilot.press("f3")
         view = app.screen.query_one(ReceiptCodeView)
         await wait_for(pilot, lambda: view.code is not None)
-        receipts = await app.client.receipts()
-        codes = await app.client.payment_codes(max(receipt.period for receipt in receipts))
+        receipts = await portal_client(app).receipts()
+        codes = await portal_client(app).payment_codes(max(receipt.period for receipt in receipts))
         assert view.code == codes.utilities
         assert decode_qr(drawn_pixels(view.qr)) == [codes.utilities.payload]
         # 24 rows cannot hold the whole code: the screen says so and gives the requisites as text.
         assert "увеличьте окно" in text(pilot, "#receipt-code-fit")
         assert "БИК" in text(pilot, "#receipt-code-requisites")
         await pilot.press("f3")
-        assert not view.display or app.screen.query_one("#payment-views").current == "payment-flow"
+        assert not view.display or view_shown(pilot) == "payment-flow"
         assert app.screen.focused is app.screen.query_one("#pay-amount", Input)
 
 
 # --- «Оплата взноса ФКР» -------------------------------------------------------------------------------
 
 
-async def test_capital_repair_logged_in_is_credited_to_the_fund(tmp_path, app_data_dir):
+async def test_capital_repair_logged_in_is_credited_to_the_fund(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f8", "CapitalRepairPaymentScreen")
-        summary = await app.client.account_summary()
+        summary = await portal_client(app).account_summary()
         assert summary.capital_repair is not None
         assert summary.capital_repair.account_number in text(pilot, "#pay-details")
         await pay(pilot, "200")
-        assert flow(pilot).order.purpose is PaymentPurpose.CAPITAL_REPAIR
+        assert placed(pilot).purpose is PaymentPurpose.CAPITAL_REPAIR
         await pilot.press("p")
         await final(pilot)
-        assert flow(pilot).order.status is PaymentStatus.SUCCESS
-        after = await app.client.account_summary()
+        assert placed(pilot).status is PaymentStatus.SUCCESS
+        after = await portal_client(app).account_summary()
         assert after.last_payment is not None
         assert after.last_payment.purpose is PaymentPurpose.CAPITAL_REPAIR
         assert after.last_payment.amount == Money(20000)
 
 
-async def test_capital_repair_without_login(tmp_path, app_data_dir):
+async def test_capital_repair_without_login(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     debtor_fund = capital_repair_number(DEBTOR_APARTMENT)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -336,8 +365,8 @@ async def test_capital_repair_without_login(tmp_path, app_data_dir):
         assert app.screen.query_one("#capital-repair-account", Input).value == "999999999999"
         await type_into(pilot, "#capital-repair-account", debtor_fund)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.query_one("#payment-views").current == "payment-flow")
-        lookup = app.screen.lookup
+        await wait_for(pilot, lambda: view_shown(pilot) == "payment-flow")
+        lookup = top_screen(app, CapitalRepairPaymentScreen).lookup
         assert lookup is not None and lookup.amount_due.kopecks > 0
         assert lookup.address_masked in text(pilot, "#pay-details")
         field = app.screen.query_one("#pay-amount", Input)
@@ -346,7 +375,7 @@ async def test_capital_repair_without_login(tmp_path, app_data_dir):
         await wait_for(pilot, lambda: flow(pilot).showing_order)
         await pilot.press("p")
         await final(pilot)
-        assert flow(pilot).order.status is PaymentStatus.SUCCESS and flow(pilot).order.credited
+        assert placed(pilot).status is PaymentStatus.SUCCESS and placed(pilot).credited
         # Without login there is no payment history or home screen to send the visitor to.
         assert "фонде капитального ремонта" in text(pilot, "#pay-result")
         assert "Истории платежей" not in text(pilot, "#pay-result")
@@ -365,20 +394,22 @@ async def test_capital_repair_without_login(tmp_path, app_data_dir):
         assert summary.last_payment.amount == lookup.amount_due
 
 
-async def test_a_cancelled_payment_and_an_unavailable_service(tmp_path, app_data_dir, monkeypatch):
+async def test_a_cancelled_payment_and_an_unavailable_service(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_from_home(pilot, "f7", "PaymentScreen")
         await pay(pilot, "10", paymo=True)
         await pilot.press("с")  # Cyrillic «с»: C in the Russian layout
         await final(pilot)
-        assert flow(pilot).order.status is PaymentStatus.CANCELLED and not flow(pilot).order.credited
+        assert placed(pilot).status is PaymentStatus.CANCELLED and not placed(pilot).credited
         assert "Платёж отменён" in text(pilot, "#pay-status")
         await pilot.press("n")
 
-        keys: list[str] = []
+        keys: list[object] = []
 
-        async def provider_down(self: PortalClient, *args: Any) -> Any:
+        async def provider_down(self: PortalClient, *args: object) -> NoReturn:
             keys.append(args[-1])
             raise PortalUnavailable(
                 "server_error", status=503, message="Платёжный сервис A3 сейчас недоступен."
@@ -394,7 +425,9 @@ async def test_a_cancelled_payment_and_an_unavailable_service(tmp_path, app_data
         assert keys[0] == keys[1]  # the same payment repeated keeps its Idempotency-Key
 
 
-async def test_a_payment_left_waiting_is_polled_less_often_then_no_more(tmp_path, app_data_dir, monkeypatch):
+async def test_a_payment_left_waiting_is_polled_less_often_then_no_more(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import screens.payment_base as payment_module
     from widgets.status import StatusState
 
@@ -403,7 +436,7 @@ async def test_a_payment_left_waiting_is_polled_less_often_then_no_more(tmp_path
     asked: list[str] = []
     original = PaymentFlowScreen.fetch
 
-    async def counting(self, client, order_id):
+    async def counting(self: PaymentFlowScreen, client: PortalClient, order_id: str) -> PaymentOrder:
         asked.append(order_id)
         return await original(self, client, order_id=order_id)
 
@@ -419,10 +452,12 @@ async def test_a_payment_left_waiting_is_polled_less_often_then_no_more(tmp_path
         assert 3 <= stopped_after <= 8
         await pilot.pause(1.0)
         assert len(asked) == stopped_after  # no more questions to the payment service
-        assert flow(pilot).order.status is PaymentStatus.INITIATED
+        assert placed(pilot).status is PaymentStatus.INITIATED
 
 
-async def test_a_payment_page_code_too_tall_for_the_window_says_so(tmp_path, app_data_dir):
+async def test_a_payment_page_code_too_tall_for_the_window_says_so(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     import dataclasses
 
     app = make_app(tmp_path, app_data_dir)
@@ -430,7 +465,7 @@ async def test_a_payment_page_code_too_tall_for_the_window_says_so(tmp_path, app
         await open_from_home(pilot, "f7", "PaymentScreen")
         await pay(pilot, "10")
         assert "окно" not in text(pilot, "#pay-url")  # the demo's short link fits at 80×24
-        order = flow(pilot).order
+        order = placed(pilot)
         long_link = order.payment_url + "?" + "x" * 400  # a real service's long checkout link
         flow(pilot).query_one("#pay-qr", QrCode).set_text(long_link)
         page = flow(pilot)._page_text(dataclasses.replace(order, payment_url=long_link))

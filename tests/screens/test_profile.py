@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Static, TabbedContent
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, demo_email
@@ -30,16 +30,16 @@ NEW_EMAIL = "new.address@example.ru"
 NEW_PASSWORD = "Quiet-Harbour-Lamp-58"
 
 
-def message(pilot: Any, form: str) -> str:
+def message(pilot: Pilot[None], form: str) -> str:
     return str(pilot.app.screen.query_one(f"#{form}-message", Static).render())
 
 
-def value(pilot: Any, input_id: str) -> str:
+def value(pilot: Pilot[None], input_id: str) -> str:
     field: Input = pilot.app.screen.query_one(f"#{input_id}", Input)
     return field.value
 
 
-async def open_profile(pilot: Any, answers: Answers) -> ProfileScreen:
+async def open_profile(pilot: Pilot[None], answers: Answers) -> ProfileScreen:
     await login(pilot)
     await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
     await pilot.press("p")
@@ -85,8 +85,9 @@ async def test_change_email_with_a_wrong_then_the_right_code(
         assert masked_old in message(pilot, "email") or old in message(pilot, "email")
         await wait_for(pilot, lambda: NEW_EMAIL in str(screen.query_one("#email-current", Static).render()))
         assert app.embedded is not None
-        await wait_for(pilot, lambda: len(read_outbox(app.embedded.outbox_dir)) >= 2)
-        recipients = {letter["To"] for letter in read_outbox(app.embedded.outbox_dir)}
+        outbox = app.embedded.outbox_dir
+        await wait_for(pilot, lambda: len(read_outbox(outbox)) >= 2)
+        recipients = {letter["To"] for letter in read_outbox(outbox)}
         assert recipients == {old, NEW_EMAIL}
 
 

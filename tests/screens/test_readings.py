@@ -4,32 +4,41 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import NoReturn
 
+import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from app import KabinetApp
 from portal.demo.accounts import (
     EXPIRED_VERIFICATION_APARTMENT,
     ROLLOVER_APARTMENT,
     account_number,
 )
 from screens.dialogs import ConfirmDialog, ReloginDialog, RetryDialog
+from screens.help import HelpScreen
+from screens.readings_without_login import ReadingsWithoutLoginScreen
 from tests.support.app import (
     HAPPY,
     PASSWORD,
     assert_in_view,
     login,
     make_app,
+    portal_client,
     screen_name,
     settle,
+    top_screen,
     type_into,
     wait_for,
     wait_ready,
 )
 from tui.client import PortalClient
 from tui.errors import PortalUnavailable, TooManyAttempts
-from tui.models import Meter, MetersOverview, ReadingWindow
+from tui.models import Meter, MetersOverview, ReadingEntry, ReadingsAccess, ReadingWindow, SubmitResult
 from widgets.meter_readings import MeterReadingsForm, MeterRow
 
 EXPIRED = account_number(EXPIRED_VERIFICATION_APARTMENT)
@@ -44,21 +53,21 @@ def typed(value: Decimal) -> str:
     return format(value, "f").replace(".", ",")
 
 
-def form(pilot: Any, selector: str = "#readings-form") -> MeterReadingsForm:
+def form(pilot: Pilot[None], selector: str = "#readings-form") -> MeterReadingsForm:
     return pilot.app.screen.query_one(selector, MeterReadingsForm)
 
 
-def row_text(pilot: Any, meter_id: int, part: str) -> str:
+def row_text(pilot: Pilot[None], meter_id: int, part: str) -> str:
     """The text of one part of a meter's row: meter-title, meter-previous, meter-warning, meter-note, …"""
     row = pilot.app.screen.query_one(f"#meter-{meter_id}", MeterRow)
     return str(row.query_one(f".{part}", Static).render())
 
 
-def status(pilot: Any, selector: str = "#readings-status") -> str:
+def status(pilot: Pilot[None], selector: str = "#readings-status") -> str:
     return str(pilot.app.screen.query_one(selector, Static).render())
 
 
-async def open_readings(pilot: Any, number: str = HAPPY) -> list[Meter]:
+async def open_readings(pilot: Pilot[None], number: str = HAPPY) -> list[Meter]:
     """Log in, press F2 on the home screen, wait for the meters; returns them."""
     await login(pilot, number)
     await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
@@ -69,13 +78,20 @@ async def open_readings(pilot: Any, number: str = HAPPY) -> list[Meter]:
     return form(pilot).meters
 
 
+def focused_id(app: KabinetApp) -> str | None:
+    """The id of the widget with the focus (a dialog's button, say)."""
+    focused = app.screen.focused
+    return None if focused is None else focused.id
+
+
 def previous_of(meter: Meter) -> Decimal:
     assert meter.previous_reading is not None
     return meter.previous_reading.value
 
 
-async def previous_readings_of(app: Any, number: str) -> dict[int, Decimal]:
+async def previous_readings_of(app: KabinetApp, number: str) -> dict[int, Decimal]:
     """What the receipt would print: each meter's previous reading, asked by a client of our own."""
+    assert app.embedded is not None
     async with PortalClient(transport=app.embedded.transport) as client:
         await client.login(number, PASSWORD)
         overview = await client.meters()
@@ -86,7 +102,9 @@ async def previous_readings_of(app: Any, number: str) -> dict[int, Decimal]:
 # --- logged in -----------------------------------------------------------------------------------------
 
 
-async def test_all_meters_fit_at_80x24_and_up_down_move_between_rows(tmp_path, app_data_dir):
+async def test_all_meters_fit_at_80x24_and_up_down_move_between_rows(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot)
@@ -102,12 +120,12 @@ async def test_all_meters_fit_at_80x24_and_up_down_move_between_rows(tmp_path, a
         labels = {active.binding.description for active in app.screen.active_bindings.values()}
         assert "Внести показания" in labels and "Назад" in labels
         await pilot.press("f1")
-        assert screen_name(pilot) == "HelpScreen" and app.screen.topic == "readings"
+        assert screen_name(pilot) == "HelpScreen" and top_screen(app, HelpScreen).topic == "readings"
         await pilot.press("escape")
         assert screen_name(pilot) == "ReadingsScreen"
 
 
-async def test_valid_reading_is_accepted_and_shown_as_this_months(tmp_path, app_data_dir):
+async def test_valid_reading_is_accepted_and_shown_as_this_months(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot)
@@ -131,7 +149,9 @@ async def test_valid_reading_is_accepted_and_shown_as_this_months(tmp_path, app_
         await wait_for(pilot, lambda: typed(new) in row_text(pilot, meter.meter_id, "meter-previous"))
 
 
-async def test_precision_error_shows_while_typing_naming_the_format(tmp_path, app_data_dir):
+async def test_precision_error_shows_while_typing_naming_the_format(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot)
@@ -153,7 +173,7 @@ async def test_precision_error_shows_while_typing_naming_the_format(tmp_path, ap
         )
 
 
-async def test_reading_below_previous_is_refused_before_sending(tmp_path, app_data_dir):
+async def test_reading_below_previous_is_refused_before_sending(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot)
@@ -168,7 +188,7 @@ async def test_reading_below_previous_is_refused_before_sending(tmp_path, app_da
         assert "меньше предыдущего" in row_text(pilot, meter.meter_id, "meter-note")
 
 
-async def test_rollover_is_confirmed_in_a_dialog_then_accepted(tmp_path, app_data_dir):
+async def test_rollover_is_confirmed_in_a_dialog_then_accepted(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot, ROLLOVER)
@@ -179,22 +199,22 @@ async def test_rollover_is_confirmed_in_a_dialog_then_accepted(tmp_path, app_dat
         assert row_text(pilot, electricity.meter_id, "meter-note").startswith("⚠")  # a hint, not an error
         await pilot.press("enter")  # Enter in the last field sends, like F2
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert "через ноль" in app.screen.message
-        assert app.screen.focused.id == "no"  # the safe answer is the default
+        assert "через ноль" in top_screen(app, ConfirmDialog).message
+        assert focused_id(app) == "no"  # the safe answer is the default
         await pilot.press("enter")  # Enter without reading stores nothing
         await wait_for(pilot, lambda: "?" in row_text(pilot, electricity.meter_id, "meter-result"))
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("tab")  # to «Да, показание верное»
-        assert app.screen.focused.id == "yes"
+        assert focused_id(app) == "yes"
         await pilot.press("enter")
         await wait_for(pilot, lambda: "✓" in row_text(pilot, electricity.meter_id, "meter-result"))
         assert "Принято: 1, не принято: 0" in status(pilot)
 
 
 async def test_an_absurd_consumption_warns_with_the_true_ratio_and_enter_stores_nothing(
-    tmp_path, app_data_dir
-):
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     from widgets.meter_readings import times_text
 
     app = make_app(tmp_path, app_data_dir)
@@ -212,19 +232,21 @@ async def test_an_absurd_consumption_warns_with_the_true_ratio_and_enter_stores_
         assert ratio > 9000  # 99 507 m³ against about 5,4 m³ a month: thousands of times, not «в 5 раз»
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        message = app.screen.message
+        message = top_screen(app, ConfirmDialog).message
         assert times_text(app.t, ratio) in message and "в 5 раз" not in message
-        assert app.screen.focused.id == "no"
+        assert focused_id(app) == "no"
         await pilot.press("enter")
         await wait_for(pilot, lambda: "?" in row_text(pilot, cold.meter_id, "meter-result"))
         assert app.screen.query_one(f"#new-{cold.meter_id}", Input).value == "99999"
         assert "не принято: 1" in status(pilot)
-        overview = await app.client.meters()
+        overview = await portal_client(app).meters()
         stored = next(meter for meter in overview.meters if meter.meter_id == cold.meter_id)
         assert stored.current_reading is None
 
 
-async def test_declined_rollover_keeps_the_value_and_asks_again_next_time(tmp_path, app_data_dir):
+async def test_declined_rollover_keeps_the_value_and_asks_again_next_time(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot, ROLLOVER)
@@ -238,7 +260,7 @@ async def test_declined_rollover_keeps_the_value_and_asks_again_next_time(tmp_pa
         assert "не принято: 1" in status(pilot)
 
 
-async def test_expired_meter_is_disabled_with_the_reason_and_date(tmp_path, app_data_dir):
+async def test_expired_meter_is_disabled_with_the_reason_and_date(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot, EXPIRED)
@@ -254,7 +276,9 @@ async def test_expired_meter_is_disabled_with_the_reason_and_date(tmp_path, app_
         assert app.screen.focused is app.screen.query_one(f"#new-{others[1].meter_id}", Input)
 
 
-async def test_values_are_kept_when_the_portal_is_unreachable(tmp_path, app_data_dir, monkeypatch):
+async def test_values_are_kept_when_the_portal_is_unreachable(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot)
@@ -265,7 +289,7 @@ async def test_values_are_kept_when_the_portal_is_unreachable(tmp_path, app_data
         keys: list[str] = []
         real_submit = app.client.submit_readings
 
-        async def unreachable(entries: Any, key: str | None = None) -> Any:
+        async def unreachable(entries: Sequence[ReadingEntry], key: str | None = None) -> NoReturn:
             keys.append(key or "")
             raise PortalUnavailable("portal_unreachable")
 
@@ -280,7 +304,7 @@ async def test_values_are_kept_when_the_portal_is_unreachable(tmp_path, app_data
         monkeypatch.setattr(app.client, "submit_readings", real_submit)
         sent: list[str] = []
 
-        async def recording(entries: Any, key: str | None = None) -> Any:
+        async def recording(entries: Sequence[ReadingEntry], key: str | None = None) -> SubmitResult:
             sent.append(key or "")
             return await real_submit(entries, key)
 
@@ -290,7 +314,9 @@ async def test_values_are_kept_when_the_portal_is_unreachable(tmp_path, app_data
         assert sent == [keys[0]]
 
 
-async def test_closed_window_says_when_it_opens_and_sends_nothing(tmp_path, app_data_dir, monkeypatch):
+async def test_closed_window_says_when_it_opens_and_sends_nothing(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot)
@@ -328,7 +354,9 @@ async def test_closed_window_says_when_it_opens_and_sends_nothing(tmp_path, app_
         assert not submitted
 
 
-async def test_lapsed_session_asks_for_the_password_and_the_submit_goes_on(tmp_path, app_data_dir):
+async def test_lapsed_session_asks_for_the_password_and_the_submit_goes_on(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot)
@@ -349,28 +377,30 @@ async def test_lapsed_session_asks_for_the_password_and_the_submit_goes_on(tmp_p
 # --- without login -------------------------------------------------------------------------------------
 
 
-async def open_public(pilot: Any, number: str = HAPPY) -> None:
+async def open_public(pilot: Pilot[None], number: str = HAPPY) -> None:
     """From the login screen: F5, the account number, Enter; wait for step 2."""
     await wait_ready(pilot)
     await pilot.press("f5")
     await wait_for(pilot, lambda: screen_name(pilot) == "ReadingsWithoutLoginScreen")
     await type_into(pilot, "#account-number", number)
     await pilot.press("enter")
-    await wait_for(pilot, lambda: pilot.app.screen.step == 2)
+    await wait_for(pilot, lambda: top_screen(pilot.app, ReadingsWithoutLoginScreen).step == 2)
     await pilot.pause()
 
 
-async def type_previous(pilot: Any, values: dict[int, str]) -> None:
+async def type_previous(pilot: Pilot[None], values: dict[int, str]) -> None:
     for meter_id, value in values.items():
         await type_into(pilot, f"#previous-{meter_id}", value)
     await pilot.press("enter")  # in the last field: check
 
 
-async def test_wrong_previous_readings_get_one_message_naming_no_meter(tmp_path, app_data_dir):
+async def test_wrong_previous_readings_get_one_message_naming_no_meter(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_public(pilot)
-        lookup = app.screen.lookup
+        lookup = top_screen(app, ReadingsWithoutLoginScreen).lookup
         assert lookup is not None
         # Serials are masked and no values are shown before the check.
         text = " ".join(str(widget.render()) for widget in app.screen.query("#previous-list Static"))
@@ -381,18 +411,18 @@ async def test_wrong_previous_readings_get_one_message_naming_no_meter(tmp_path,
         assert "Предыдущие показания не совпадают" in message
         for meter in lookup.meters:
             assert meter.serial_masked not in message
-        assert app.screen.step == 2
+        assert top_screen(app, ReadingsWithoutLoginScreen).step == 2
         assert app.client is not None and not app.client.has_readings_access
 
 
-async def test_right_previous_readings_open_the_new_readings_form(tmp_path, app_data_dir):
+async def test_right_previous_readings_open_the_new_readings_form(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
         previous = await previous_readings_of(app, HAPPY)
         await open_public(pilot)
         await type_previous(pilot, {meter_id: typed(value) for meter_id, value in previous.items()})
-        await wait_for(pilot, lambda: app.screen.step == 3)
+        await wait_for(pilot, lambda: top_screen(app, ReadingsWithoutLoginScreen).step == 3)
         public_form = form(pilot, "#public-form")
         assert all("****" in row_text(pilot, meter.meter_id, "meter-title") for meter in public_form.meters)
         first = public_form.meters[0]
@@ -409,7 +439,9 @@ async def test_right_previous_readings_open_the_new_readings_form(tmp_path, app_
         assert not app.client.has_readings_access
 
 
-async def test_one_of_three_previous_readings_is_not_called_a_mismatch_and_f2_checks(tmp_path, app_data_dir):
+async def test_one_of_three_previous_readings_is_not_called_a_mismatch_and_f2_checks(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from textual.widgets import Footer
 
     app = make_app(tmp_path, app_data_dir)
@@ -419,14 +451,15 @@ async def test_one_of_three_previous_readings_is_not_called_a_mismatch_and_f2_ch
         await open_public(pilot)
         footer_text = " ".join(str(key.render()) for key in app.screen.query_one(Footer).query("FooterKey"))
         assert "Проверить" in footer_text  # the key of this step is on the footer
-        asked: list[Any] = []
-        original = app.client.public_check
+        client = portal_client(app)
+        asked: list[tuple[str, Mapping[int, Decimal | str]]] = []
+        original = client.public_check
 
-        async def counting(*args: Any) -> Any:
-            asked.append(args)
-            return await original(*args)
+        async def counting(account: str, previous_readings: Mapping[int, Decimal | str]) -> ReadingsAccess:
+            asked.append((account, previous_readings))
+            return await original(account, previous_readings)
 
-        app.client.public_check = counting
+        monkeypatch.setattr(client, "public_check", counting)
         first, *others = list(previous)
         await type_into(pilot, f"#previous-{first}", typed(previous[first]))  # right, but one of three
         await pilot.press("f2")
@@ -442,28 +475,30 @@ async def test_one_of_three_previous_readings_is_not_called_a_mismatch_and_f2_ch
         for meter_id in others:
             await type_into(pilot, f"#previous-{meter_id}", typed(previous[meter_id]))
         await pilot.press("f2")  # F2 checks on this step too
-        await wait_for(pilot, lambda: app.screen.step == 3)
+        await wait_for(pilot, lambda: top_screen(app, ReadingsWithoutLoginScreen).step == 3)
         assert len(asked) == 1
 
 
-async def test_too_many_checks_say_how_long_to_wait(tmp_path, app_data_dir, monkeypatch):
+async def test_too_many_checks_say_how_long_to_wait(
+    tmp_path: Path, app_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_public(pilot)
         assert app.client is not None
 
-        async def throttled(*args: Any) -> Any:
+        async def throttled(*args: object) -> NoReturn:
             raise TooManyAttempts(429, "too_many_attempts", "Слишком много попыток.", retry_after=600)
 
         monkeypatch.setattr(app.client, "public_check", throttled)
-        lookup = app.screen.lookup
+        lookup = top_screen(app, ReadingsWithoutLoginScreen).lookup
         assert lookup is not None
         await type_previous(pilot, {meter.meter_id: "1" for meter in lookup.meters})
         await wait_for(pilot, lambda: "✗" in status(pilot, "#public-status"))
         assert "10 мин" in status(pilot, "#public-status")
 
 
-async def test_unknown_account_number_is_said_on_step_one(tmp_path, app_data_dir):
+async def test_unknown_account_number_is_said_on_step_one(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
@@ -475,13 +510,13 @@ async def test_unknown_account_number_is_said_on_step_one(tmp_path, app_data_dir
         await pilot.press("enter")
         await wait_for(pilot, lambda: "✗" in status(pilot, "#public-status"))
         assert "не найден" in status(pilot, "#public-status")
-        assert app.screen.step == 1
+        assert top_screen(app, ReadingsWithoutLoginScreen).step == 1
 
 
 # --- English -------------------------------------------------------------------------------------------
 
 
-async def test_english_rendering_has_no_missing_words(tmp_path, app_data_dir):
+async def test_english_rendering_has_no_missing_words(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir, language="en")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_public(pilot, EXPIRED)
@@ -505,7 +540,7 @@ async def test_english_rendering_has_no_missing_words(tmp_path, app_data_dir):
         assert not app.t.faulty
 
 
-async def test_a_letter_typed_into_a_reading_is_refused_in_words(tmp_path, app_data_dir):
+async def test_a_letter_typed_into_a_reading_is_refused_in_words(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         meters = await open_readings(pilot)

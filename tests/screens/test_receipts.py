@@ -7,10 +7,10 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
 
 import pypdf
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, demo_email
@@ -22,15 +22,15 @@ from tui.printing import Printer, PrintFailed, print_pdf
 from tui.receipt_files import receipt_filename, save_receipt
 
 
-def result(pilot: Any) -> str:
+def result(pilot: Pilot[None]) -> str:
     return str(pilot.app.screen.query_one("#receipts-result", Static).render())
 
 
-def hint(pilot: Any) -> str:
+def hint(pilot: Pilot[None]) -> str:
     return str(pilot.app.screen.query_one("#receipts-hint", Static).render())
 
 
-async def open_receipts(pilot: Any) -> ReceiptsScreen:
+async def open_receipts(pilot: Pilot[None]) -> ReceiptsScreen:
     await login(pilot)
     await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
     await pilot.press("f9")
@@ -95,8 +95,9 @@ async def test_email_a_receipt(tmp_path: Path, app_data_dir: Path) -> None:
         masked = f"{address[0]}***@{address.split('@')[1]}"
         await wait_for(pilot, lambda: masked in result(pilot))
         assert app.embedded is not None
-        await wait_for(pilot, lambda: len(read_outbox(app.embedded.outbox_dir)) == 1)
-        (letter,) = read_outbox(app.embedded.outbox_dir)
+        outbox = app.embedded.outbox_dir
+        await wait_for(pilot, lambda: len(read_outbox(outbox)) == 1)
+        (letter,) = read_outbox(outbox)
         assert letter["To"] == address
         (attachment,) = list(letter.iter_attachments())
         assert attachment.get_content_type() == "application/pdf"
@@ -104,9 +105,9 @@ async def test_email_a_receipt(tmp_path: Path, app_data_dir: Path) -> None:
 
         # The Russian layout's key does the same; then the portal asks for a pause.
         await pilot.press("у")
-        await wait_for(pilot, lambda: len(read_outbox(app.embedded.outbox_dir)) == 2)
+        await wait_for(pilot, lambda: len(read_outbox(outbox)) == 2)
         await pilot.press("e")
-        await wait_for(pilot, lambda: len(read_outbox(app.embedded.outbox_dir)) == 3)
+        await wait_for(pilot, lambda: len(read_outbox(outbox)) == 3)
         await pilot.press("e")
         await wait_for(pilot, lambda: "мин" in result(pilot) and "подряд" in result(pilot))
         assert len(read_outbox(app.embedded.outbox_dir)) == 3

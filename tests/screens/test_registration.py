@@ -5,13 +5,24 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input
+from textual.widgets import Checkbox, Input, Static
 
+from app import KabinetApp
 from portal.mail.mailer import read_outbox
-from tests.support.app import login, make_app, screen_name, text_of, type_into, wait_for, wait_ready
+from screens.recovery import RecoveryScreen
+from screens.registration import RegistrationScreen
+from tests.support.app import (
+    login,
+    make_app,
+    screen_name,
+    text_of,
+    top_screen,
+    type_into,
+    wait_for,
+    wait_ready,
+)
 
 UNREGISTERED = "3500012012"
 REGISTERED = "3500012007"
@@ -42,7 +53,7 @@ def as_typed(total: Decimal) -> str:
     return f"{rubles:,}".replace(",", " ") + f",{kopecks:02d}"
 
 
-def letters_to(app: Any, address: str) -> list[str]:
+def letters_to(app: KabinetApp, address: str) -> list[str]:
     assert app.embedded is not None
     outbox = app.embedded.outbox_dir
     if not outbox.exists():
@@ -50,23 +61,23 @@ def letters_to(app: Any, address: str) -> list[str]:
     return [letter.get_content() for letter in read_outbox(outbox) if letter["To"] == address]
 
 
-def value_of(pilot: Pilot[Any], selector: str) -> str:
+def value_of(pilot: Pilot[None], selector: str) -> str:
     return pilot.app.screen.query_one(selector, Input).value
 
 
-async def open_registration(pilot: Pilot[Any]) -> None:
+async def open_registration(pilot: Pilot[None]) -> None:
     await wait_ready(pilot)
     await pilot.press("f3")
     await wait_for(pilot, lambda: screen_name(pilot) == "RegistrationScreen")
 
 
-async def find_account(pilot: Pilot[Any], number: str) -> None:
+async def find_account(pilot: Pilot[None], number: str) -> None:
     await type_into(pilot, "#account-number", number)
     await pilot.press("enter")
-    await wait_for(pilot, lambda: pilot.app.screen.step == "details")
+    await wait_for(pilot, lambda: top_screen(pilot.app, RegistrationScreen).step == "details")
 
 
-async def fill_details(pilot: Pilot[Any], total: str, email: str, repeat: str, *, accept: bool) -> None:
+async def fill_details(pilot: Pilot[None], total: str, email: str, repeat: str, *, accept: bool) -> None:
     await type_into(pilot, "#receipt-total", total)
     await type_into(pilot, "#email", email)
     await type_into(pilot, "#email-repeat", repeat)
@@ -77,7 +88,9 @@ async def fill_details(pilot: Pilot[Any], total: str, email: str, repeat: str, *
 # --- registration ----------------------------------------------------------------------------------
 
 
-async def test_f3_opens_registration_and_an_unknown_account_is_named(tmp_path, app_data_dir):
+async def test_f3_opens_registration_and_an_unknown_account_is_named(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_registration(pilot)
@@ -88,12 +101,12 @@ async def test_f3_opens_registration_and_an_unknown_account_is_named(tmp_path, a
         await wait_for(pilot, lambda: "не найден" in text_of(pilot, "#account-number-error"))
         assert text_of(pilot, "#account-number-error").startswith("✗")
         assert value_of(pilot, "#account-number") == "3500099999"
-        assert app.screen.step == "account"
+        assert top_screen(app, RegistrationScreen).step == "account"
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen_name(pilot) == "LoginScreen")
 
 
-async def test_a_short_number_is_refused_before_asking_the_portal(tmp_path, app_data_dir):
+async def test_a_short_number_is_refused_before_asking_the_portal(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_registration(pilot)
@@ -103,7 +116,7 @@ async def test_a_short_number_is_refused_before_asking_the_portal(tmp_path, app_
         assert "от 6 до 20 цифр" in text_of(pilot, "#account-number-error")
 
 
-async def test_registration_mails_a_password_that_logs_in(tmp_path, app_data_dir):
+async def test_registration_mails_a_password_that_logs_in(tmp_path: Path, app_data_dir: Path) -> None:
     total = await receipt_total(app_data_dir, UNREGISTERED)
     typed_total = as_typed(total)
     assert " " in typed_total and "," in typed_total  # the receipt's way of writing it
@@ -125,7 +138,7 @@ async def test_registration_mails_a_password_that_logs_in(tmp_path, app_data_dir
         await pilot.press(*NEW_EMAIL, "enter", *NEW_EMAIL, "enter")
         assert app.screen.focused is app.screen.query_one("#accept-terms")
         await pilot.press("space", "f2")
-        await wait_for(pilot, lambda: app.screen.step == "done")
+        await wait_for(pilot, lambda: top_screen(app, RegistrationScreen).step == "done")
         success = text_of(pilot, "#registration-success")
         assert "Регистрация завершена" in success and "@example.ru" in success
         assert NEW_EMAIL not in success  # masked on a possibly shared screen
@@ -143,7 +156,9 @@ async def test_registration_mails_a_password_that_logs_in(tmp_path, app_data_dir
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
 
 
-async def test_differing_emails_are_named_and_nothing_typed_is_lost(tmp_path, app_data_dir):
+async def test_differing_emails_are_named_and_nothing_typed_is_lost(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_registration(pilot)
@@ -159,7 +174,7 @@ async def test_differing_emails_are_named_and_nothing_typed_is_lost(tmp_path, ap
         assert app.screen.query_one("#accept-terms", Checkbox).value
 
 
-async def test_terms_must_be_accepted_and_can_be_read(tmp_path, app_data_dir):
+async def test_terms_must_be_accepted_and_can_be_read(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_registration(pilot)
@@ -176,7 +191,9 @@ async def test_terms_must_be_accepted_and_can_be_read(tmp_path, app_data_dir):
         assert value_of(pilot, "#email") == NEW_EMAIL
 
 
-async def test_a_badly_written_total_names_the_field_and_the_format(tmp_path, app_data_dir):
+async def test_a_badly_written_total_names_the_field_and_the_format(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_registration(pilot)
@@ -188,7 +205,7 @@ async def test_a_badly_written_total_names_the_field_and_the_format(tmp_path, ap
         assert value_of(pilot, "#receipt-total") == "1023 руб 12 коп"
 
 
-async def test_a_wrong_total_gets_the_one_mismatch_message(tmp_path, app_data_dir):
+async def test_a_wrong_total_gets_the_one_mismatch_message(tmp_path: Path, app_data_dir: Path) -> None:
     total = await receipt_total(app_data_dir, UNREGISTERED)
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -199,23 +216,23 @@ async def test_a_wrong_total_gets_the_one_mismatch_message(tmp_path, app_data_di
         await pilot.press("f2")
         await wait_for(pilot, lambda: "не совпадают" in text_of(pilot, "#registration-message"))
         assert text_of(pilot, "#registration-message").startswith("✗")
-        assert app.screen.step == "details"
+        assert top_screen(app, RegistrationScreen).step == "details"
         assert value_of(pilot, "#receipt-total") == wrong
         assert value_of(pilot, "#email") == NEW_EMAIL
 
 
-async def test_esc_goes_back_a_step_keeping_what_was_typed(tmp_path, app_data_dir):
+async def test_esc_goes_back_a_step_keeping_what_was_typed(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_registration(pilot)
         await find_account(pilot, UNREGISTERED)
         await type_into(pilot, "#email", NEW_EMAIL)
         await pilot.press("escape")
-        assert app.screen.step == "account"
+        assert top_screen(app, RegistrationScreen).step == "account"
         account = app.screen.query_one("#account-number", Input)
         assert not account.disabled and app.screen.focused is account
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.step == "details")
+        await wait_for(pilot, lambda: top_screen(app, RegistrationScreen).step == "details")
         assert value_of(pilot, "#email") == NEW_EMAIL
         await pilot.press("escape", "escape")
         assert screen_name(pilot) == "LoginScreen"
@@ -224,16 +241,16 @@ async def test_esc_goes_back_a_step_keeping_what_was_typed(tmp_path, app_data_di
 # --- recovery --------------------------------------------------------------------------------------
 
 
-async def open_recovery_code_step(pilot: Pilot[Any], number: str, email: str) -> None:
+async def open_recovery_code_step(pilot: Pilot[None], number: str, email: str) -> None:
     await wait_ready(pilot)
     await pilot.press("f4")
     await wait_for(pilot, lambda: screen_name(pilot) == "RecoveryScreen")
     await type_into(pilot, "#recovery-account", number)
     await pilot.press("enter", *email, "enter")
-    await wait_for(pilot, lambda: pilot.app.screen.step == "confirm")
+    await wait_for(pilot, lambda: top_screen(pilot.app, RecoveryScreen).step == "confirm")
 
 
-async def test_recovery_with_the_code_from_the_letter(tmp_path, app_data_dir):
+async def test_recovery_with_the_code_from_the_letter(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_recovery_code_step(pilot, REGISTERED, REGISTERED_EMAIL)
@@ -252,7 +269,7 @@ async def test_recovery_with_the_code_from_the_letter(tmp_path, app_data_dir):
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
 
 
-async def test_recovery_answers_the_same_for_a_wrong_email(tmp_path, app_data_dir):
+async def test_recovery_answers_the_same_for_a_wrong_email(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_recovery_code_step(pilot, REGISTERED, "stranger@example.ru")
@@ -265,7 +282,9 @@ async def test_recovery_answers_the_same_for_a_wrong_email(tmp_path, app_data_di
         assert value_of(pilot, "#recovery-code") == "123456"
 
 
-async def test_the_recovery_code_field_takes_digits_and_says_why_a_letter_is_refused(tmp_path, app_data_dir):
+async def test_the_recovery_code_field_takes_digits_and_says_why_a_letter_is_refused(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_recovery_code_step(pilot, REGISTERED, REGISTERED_EMAIL)
@@ -280,7 +299,7 @@ async def test_the_recovery_code_field_takes_digits_and_says_why_a_letter_is_ref
         assert "6 цифр" in text_of(pilot, "#recovery-code-error")  # five digits: said before asking
 
 
-async def test_recovery_password_checks_name_the_fields(tmp_path, app_data_dir):
+async def test_recovery_password_checks_name_the_fields(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_recovery_code_step(pilot, REGISTERED, REGISTERED_EMAIL)
@@ -305,7 +324,7 @@ async def test_recovery_password_checks_name_the_fields(tmp_path, app_data_dir):
         assert value_of(pilot, "#recovery-code") == "123456"
 
 
-async def test_both_screens_in_english(tmp_path, app_data_dir):
+async def test_both_screens_in_english(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir, language="en")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_registration(pilot)
@@ -330,7 +349,7 @@ async def test_both_screens_in_english(tmp_path, app_data_dir):
         assert not app.t.faulty
 
 
-async def test_too_many_wrong_totals_say_how_long_to_wait(tmp_path, app_data_dir):
+async def test_too_many_wrong_totals_say_how_long_to_wait(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_registration(pilot)
@@ -341,6 +360,6 @@ async def test_too_many_wrong_totals_say_how_long_to_wait(tmp_path, app_data_dir
             await wait_for(pilot, lambda: text_of(pilot, "#registration-message").startswith("✗"))
             if "мин." in text_of(pilot, "#registration-message"):
                 break
-            app.screen.query_one("#registration-message").update("")
+            app.screen.query_one("#registration-message", Static).update("")
         assert "Повторите через" in text_of(pilot, "#registration-message")
         assert value_of(pilot, "#receipt-total") == "1,00"

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from app import KabinetApp
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
+from tui.client import PortalClient
 from tui.config import load_config
 
 HAPPY = account_number(HAPPY_PATH_APARTMENT)
 PASSWORD = DEMO_PASSWORD
 
 
-def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
+def make_app(tmp_path: Path, data_dir: Path, **config: object) -> KabinetApp:
     """The app on the embedded portal in ``data_dir``, with config files of its own under ``tmp_path``."""
     cfg = load_config(
         user_path=tmp_path / "config.toml", admin_path=tmp_path / "admin.toml", overrides=config
@@ -25,11 +30,27 @@ def make_app(tmp_path: Path, data_dir: Path, **config: Any) -> KabinetApp:
     return KabinetApp(cfg, embedded_data_dir=data_dir)
 
 
+#: What a snapshot runs before it is taken: steps on the running app.
+PilotStep = Callable[[Pilot[None]], Awaitable[None]]
+
+
+class SnapCompare(Protocol):
+    """pytest-textual-snapshot's ``snap_compare`` fixture (its own annotation leaves out the keywords)."""
+
+    def __call__(
+        self,
+        app: str | Path | App[Any],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: PilotStep | None = None,
+    ) -> bool: ...
+
+
 #: How long :func:`wait_for` sleeps when no worker of the app is running (a timer, another process).
 IDLE_POLL_SECONDS = 0.05
 
 
-async def settle(pilot: Pilot[Any], seconds: float = 30.0) -> None:
+async def settle(pilot: Pilot[None], seconds: float = 30.0) -> None:
     """Wait until the app is quiet: its messages handled, no worker (portal call) running — also none
     that the handling started — and animations over; for at most ``seconds`` of workers."""
     loop = asyncio.get_running_loop()
@@ -42,7 +63,7 @@ async def settle(pilot: Pilot[Any], seconds: float = 30.0) -> None:
     await pilot.wait_for_scheduled_animations()
 
 
-async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 30.0) -> None:
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object], seconds: float = 30.0) -> None:
     """Until ``condition()`` holds, for at most ``seconds``: woken when one of the app's workers ends.
 
     What a screen waits for is almost always a worker (a portal call; the embedded portal starts in
@@ -64,7 +85,7 @@ async def wait_for(pilot: Pilot[Any], condition: Any, seconds: float = 30.0) -> 
             await pilot.pause()
 
 
-def _holds(condition: Any) -> bool:
+def _holds(condition: Callable[[], object]) -> bool:
     """``condition()``, false while a widget it looks at is not mounted yet (a screen just pushed)."""
     from textual.css.query import NoMatches
 
@@ -74,7 +95,7 @@ def _holds(condition: Any) -> bool:
         return False
 
 
-async def _workers_end(pilot: Pilot[Any], seconds: float | None, first: bool = False) -> bool:
+async def _workers_end(pilot: Pilot[None], seconds: float | None, first: bool = False) -> bool:
     """Await the running workers' tasks (the first to end, or all); whether any was running."""
     tasks = [
         worker._task for worker in pilot.app.workers if worker._task is not None and not worker._task.done()
@@ -87,35 +108,51 @@ async def _workers_end(pilot: Pilot[Any], seconds: float | None, first: bool = F
     return True
 
 
-async def wait_ready(pilot: Pilot[Any]) -> None:
+async def wait_ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, KabinetApp)
     await wait_for(pilot, lambda: app.client is not None)
 
 
-async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
     widget = pilot.app.screen.query_one(selector, Input)
     widget.focus()
     widget.value = ""
     await pilot.press(*text)
 
 
-async def login(pilot: Pilot[Any], number: str = HAPPY, password: str = PASSWORD) -> None:
+async def login(pilot: Pilot[None], number: str = HAPPY, password: str = PASSWORD) -> None:
     await wait_ready(pilot)
     await type_into(pilot, "#account-number", number)
     await type_into(pilot, "#password", password)
     await pilot.press("enter")
 
 
-def text_of(pilot: Pilot[Any], selector: str) -> str:
+def text_of(pilot: Pilot[None], selector: str) -> str:
     return str(pilot.app.screen.query_one(selector, Static).render())
 
 
-def screen_name(pilot: Pilot[Any]) -> str:
+def screen_name(pilot: Pilot[None]) -> str:
     return type(pilot.app.screen).__name__
 
 
-def assert_in_view(pilot: Pilot[Any], *selectors: str) -> None:
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
+
+
+def top_screen(app: App[None], kind: type[ScreenT]) -> ScreenT:
+    """The screen on top of ``app``, which the test expects to be a ``kind``."""
+    screen = app.screen
+    assert isinstance(screen, kind), f"{type(screen).__name__} is on top, not {kind.__name__}"
+    return screen
+
+
+def portal_client(app: KabinetApp) -> PortalClient:
+    """The app's portal client, which a test uses once the app is ready (see :func:`wait_ready`)."""
+    assert app.client is not None, "the app has no portal client yet"
+    return app.client
+
+
+def assert_in_view(pilot: Pilot[None], *selectors: str) -> None:
     """Each widget is wholly on the visible screen: not cut by the terminal's edge, not scrolled away.
 
     A widget's region is where it is laid out; its clip is what its containers let show. Both
@@ -137,7 +174,7 @@ def assert_in_view(pilot: Pilot[Any], *selectors: str) -> None:
         assert _on_top(screen, widget), f"{selector} at {region} is covered by another widget"
 
 
-def footer_keys_in_view(pilot: Pilot[Any]) -> list[str]:
+def footer_keys_in_view(pilot: Pilot[None]) -> list[str]:
     """The keys whose footer entries show whole at the current size, left to right."""
     from textual.errors import NoWidget
     from textual.widgets._footer import FooterKey
@@ -155,7 +192,7 @@ def footer_keys_in_view(pilot: Pilot[Any]) -> list[str]:
     return shown
 
 
-def _on_top(screen: Any, widget: Any) -> bool:
+def _on_top(screen: Screen[object], widget: Widget) -> bool:
     """No other widget (a docked one, say) is drawn over any cell of ``widget``."""
     region = widget.region
     for y in range(region.y, region.bottom):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from portal.captcha import service as captcha_service
 from portal.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_email
+
+if TYPE_CHECKING:
+    from tests.conftest import Portal
 
 CAPTCHA = "/api/v1/captcha"
 PROFILE = "/api/v1/profile"
@@ -61,7 +64,7 @@ def watch_answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
     return drawn
 
 
-def record_bodies(portal: Any, answers: Answers) -> None:
+def record_bodies(portal: Portal, answers: Answers) -> None:
     """Keep every response body of the portal's client in ``answers.bodies``."""
 
     async def hook(response: httpx.Response) -> None:
@@ -78,7 +81,7 @@ def record_bodies(portal: Any, answers: Answers) -> None:
     portal.client.event_hooks["response"].append(hook)
 
 
-async def new_captcha(portal: Any, headers: dict[str, str], purpose: str) -> dict[str, Any]:
+async def new_captcha(portal: Portal, headers: dict[str, str], purpose: str) -> dict[str, Any]:
     response = await portal.client.post(CAPTCHA, json={"purpose": purpose}, headers=headers)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from typing import Any
 
 from portal.exports.service import ExportRequest, export_chunks
 from portal.operators.service import create_key
+from tests.conftest import Portal
 
 
-async def export_bytes(portal: Any, request: ExportRequest) -> bytes:
+async def export_bytes(portal: Portal, request: ExportRequest) -> bytes:
     async with portal.state.sessionmaker() as session:
         return b"".join([chunk async for chunk in export_chunks(session, request)])
 
@@ -28,7 +28,7 @@ def number(text: str) -> Decimal:
     return Decimal(text.replace(",", "."))
 
 
-async def operator_key(portal: Any, name: str = "billing") -> dict[str, str]:
+async def operator_key(portal: Portal, name: str = "billing") -> dict[str, str]:
     async with portal.state.sessionmaker() as session:
         secret, _info = await create_key(session, portal.state.tokens, name, portal.state.clock.now())
         await session.commit()

@@ -14,4 +14,9 @@ def decode_qr(pixels: list[list[bool]], scale: int = 4) -> list[str]:
         for x, dark in enumerate(row):
             if dark:
                 image.paste(0, (x * scale, y * scale, (x + 1) * scale, (y + 1) * scale))
-    return [barcode.text for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return [
+        barcode.text
+        for barcode in zxingcpp.read_barcodes(
+            image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+        )
+    ]

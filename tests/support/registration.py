@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -10,12 +10,15 @@ from portal.billing import last_receipt_period, receipt_total
 from portal.demo.accounts import DEMO_ACCOUNTS
 from portal.models import Account, User
 
+if TYPE_CHECKING:
+    from tests.conftest import Portal
+
 REGISTER = "/api/v1/registration"
 
 UNREGISTERED = [demo for demo in DEMO_ACCOUNTS if demo.password is None]
 
 
-async def expected_total(portal: Any, number: str) -> int:
+async def expected_total(portal: Portal, number: str) -> int:
     """The last receipt's total in kopecks, the way billing computes it."""
     async with portal.state.sessionmaker() as session:
         account_id = await session.scalar(select(Account.id).where(Account.number == number))
@@ -37,7 +40,7 @@ def form(number: str, total: int, email: str = "ivanov@example.ru", **changes: A
     return body
 
 
-async def users_of(portal: Any, number: str) -> int:
+async def users_of(portal: Portal, number: str) -> int:
     async with portal.state.sessionmaker() as session:
         count = await session.scalar(
             select(func.count()).select_from(User).join(Account).where(Account.number == number)

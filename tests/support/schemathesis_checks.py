@@ -15,12 +15,18 @@ no 409, 422 or 429 at all; the portal's contract is narrower and more exact:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import schemathesis
 from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
+from schemathesis.transports.responses import get_json
 
 from portal.kit.errors import RULES_EXTENSION
+
+if TYPE_CHECKING:
+    from schemathesis.internal.checks import CheckContext
+    from schemathesis.models import Case
+    from schemathesis.transports.responses import GenericResponse
 
 #: Refusals of schema-valid input that are part of the contract: not logged in, forbidden, not found
 #: (an unknown account or order), a business rule (409) and throttling (429).
@@ -28,16 +34,16 @@ REFUSALS = frozenset({401, 403, 404, 409, 429})
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
-def _code(response: Any) -> str | None:
+def _code(response: GenericResponse) -> str | None:
     try:
-        body = response.json()
+        body = get_json(response)
     except ValueError:
         return None
     return body.get("code") if isinstance(body, dict) else None
 
 
 @schemathesis.check
-def schema_valid_input_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
+def schema_valid_input_accepted(ctx: CheckContext, response: GenericResponse, case: Case) -> bool | None:
     method = case.data_generation_method
     if method is None or not method.is_positive or is_unexpected_http_status_case(case):
         return None
@@ -62,7 +68,9 @@ def schema_valid_input_accepted(ctx: Any, response: Any, case: Any) -> bool | No
 
 
 @schemathesis.check
-def allow_header_lists_documented_methods(ctx: Any, response: Any, case: Any) -> bool | None:
+def allow_header_lists_documented_methods(
+    ctx: CheckContext, response: GenericResponse, case: Case
+) -> bool | None:
     if response.status_code != 405:
         return None
     path_item = case.operation.schema.raw_schema["paths"][case.operation.path]

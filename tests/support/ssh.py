@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncssh
@@ -151,10 +152,10 @@ async def open_terminal(conn: asyncssh.SSHClientConnection) -> Terminal:
     return Terminal(process)
 
 
-async def wait_until(condition: object, seconds: float = 30.0) -> None:
+async def wait_until(condition: Callable[[], object], seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return
         await asyncio.sleep(0.2)
     raise AssertionError("the condition never held")

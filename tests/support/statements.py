@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPICursor
+
+if TYPE_CHECKING:
+    from tests.conftest import Portal
 
 
 @contextmanager
-def counted_statements(portal: Any) -> Iterator[list[str]]:
+def counted_statements(portal: Portal) -> Iterator[list[str]]:
     """The statements the portal's engine executes inside the block (an executemany counts once)."""
     statements: list[str] = []
 
-    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def record(_connection: Connection, _cursor: DBAPICursor, statement: str, *_args: object) -> None:
         statements.append(statement)
 
     from sqlalchemy import event
@@ -25,5 +31,5 @@ def counted_statements(portal: Any) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def is_postgres(portal: Any) -> bool:
+def is_postgres(portal: Portal) -> bool:
     return bool(portal.state.engine.dialect.name == "postgresql")

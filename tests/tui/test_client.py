@@ -172,7 +172,8 @@ async def test_forget_wipes_both_tokens(logged_in: PortalClient) -> None:
 
 async def test_summary_is_typed(logged_in: PortalClient) -> None:
     summary = await logged_in.account_summary()
-    assert summary.account_number == logged_in.session.account_number  # type: ignore[union-attr]
+    assert logged_in.session is not None
+    assert summary.account_number == logged_in.session.account_number
     assert "кв. 7" in summary.address
     assert isinstance(summary.area_m2, Decimal) and summary.area_m2 > 0
     assert summary.residents >= 1

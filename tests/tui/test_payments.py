@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -50,7 +51,7 @@ def order_json(**changes: Any) -> dict[str, Any]:
 class Recorder:
     """A mock portal: answers with ``answer(request)`` and keeps every request it saw."""
 
-    def __init__(self, answer: Any) -> None:
+    def __init__(self, answer: Callable[[httpx.Request], httpx.Response | dict[str, Any]]) -> None:
         self.answer = answer
         self.requests: list[httpx.Request] = []
 
@@ -121,7 +122,7 @@ async def test_create_payment_sends_the_contract_body_with_an_idempotency_key() 
 async def test_a_lost_answer_is_retried_once_with_the_same_key() -> None:
     calls = 0
 
-    def answer(request: httpx.Request) -> Any:
+    def answer(request: httpx.Request) -> dict[str, Any]:
         nonlocal calls
         calls += 1
         if calls == 1:
@@ -136,7 +137,7 @@ async def test_a_lost_answer_is_retried_once_with_the_same_key() -> None:
 
 
 async def test_a_failed_create_names_its_key_to_repeat_with() -> None:
-    def answer(request: httpx.Request) -> Any:
+    def answer(request: httpx.Request) -> NoReturn:
         raise httpx.ConnectError("refused", request=request)
 
     async with client_for(Recorder(answer)) as client:
@@ -154,7 +155,7 @@ async def test_an_amount_refused_by_the_portal_names_the_field() -> None:
 
 
 async def test_public_capital_repair_calls() -> None:
-    def answer(request: httpx.Request) -> Any:
+    def answer(request: httpx.Request) -> httpx.Response | dict[str, Any]:
         if request.method == "GET" and request.url.path.startswith("/api/v1/public/capital-repair/"):
             if request.url.path.endswith("/352100120007"):
                 return httpx.Response(

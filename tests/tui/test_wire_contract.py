@@ -325,6 +325,13 @@ def _enum_value(component: str, old: str, new: str) -> Callable[[Document], None
     return change
 
 
+def _gone(component: str, name: str) -> Callable[[Document], None]:
+    def change(document: Document) -> None:
+        del _properties(document, component)[name]
+
+    return change
+
+
 PORTAL_CHANGES: dict[str, Callable[[Document], None]] = {
     "money renamed": _rename("PaymentOrderOut", "amount_kopecks", "amount"),
     "money as a ruble string": _retype("ServiceCharge", "tariff_kopecks", {"type": "string"}),
@@ -346,7 +353,7 @@ PORTAL_CHANGES: dict[str, Callable[[Document], None]] = {
     "enum value renamed": _enum_value("PaymentStatus", "success", "succeeded"),
     "flattened field renamed": _rename("Balance", "debt_kopecks", "debt"),
     "flattened object renamed": _rename("AccountSummary", "balance", "balances"),
-    "ignored field gone": lambda document: _properties(document, "SessionInfo").pop("token"),
+    "ignored field gone": _gone("SessionInfo", "token"),
 }
 
 

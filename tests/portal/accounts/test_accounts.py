@@ -24,7 +24,7 @@ from portal.meter_verification import VerificationState, verification_state
 from portal.models import Account, Meter, Payment, Service
 from portal.reading_window import reading_window
 from portal.settings import Settings
-from tests.conftest import TEST_ANCHOR, Portal
+from tests.conftest import TEST_ANCHOR, Portal, PortalFactory
 from tests.support.statements import counted_statements
 
 TODAY = TEST_ANCHOR  # 20 November 2026 in Moscow
@@ -192,7 +192,7 @@ async def test_warning_for_a_verification_due_soon(portal: Portal) -> None:
     assert "истекает 30.12.2026" in warning["message"]
 
 
-async def test_summary_reading_window_follows_the_clock(make_portal: Any) -> None:
+async def test_summary_reading_window_follows_the_clock(make_portal: PortalFactory) -> None:
     portal: Portal = await make_portal(reading_window_always_open=False)
 
     async def window() -> dict[str, Any]:
@@ -310,7 +310,7 @@ async def test_resident_resources_need_a_session(portal: Portal, path: str) -> N
     assert after_logout.status_code == 401
 
 
-async def test_summary_sends_a_fixed_number_of_statements(make_portal: Any) -> None:
+async def test_summary_sends_a_fixed_number_of_statements(make_portal: PortalFactory) -> None:
     """The session check and three queries, whatever the account's history or number of meters."""
     portal: Portal = await make_portal(cache_enabled=False)
     for apartment in (HAPPY_PATH_APARTMENT, DEBTOR_APARTMENT, EXPIRED_VERIFICATION_APARTMENT):
@@ -323,7 +323,7 @@ async def test_summary_sends_a_fixed_number_of_statements(make_portal: Any) -> N
         assert len(statements) == 1 + 3, statements
 
 
-async def test_receipts_send_a_fixed_number_of_statements(make_portal: Any) -> None:
+async def test_receipts_send_a_fixed_number_of_statements(make_portal: PortalFactory) -> None:
     portal: Portal = await make_portal(cache_enabled=False)
     headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
     with counted_statements(portal) as statements:

@@ -10,6 +10,7 @@ import asyncio
 import re
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -23,8 +24,9 @@ from portal.demo.accounts import (
     demo_email,
 )
 from portal.models import Account, UserAccount
-from tests.conftest import Portal
+from tests.conftest import Portal, PortalFactory
 from tests.portal.test_cache import eventually
+from tests.support.mail import plain_text
 from tests.support.registration import expected_total, form
 
 API = "/api/v1"
@@ -34,7 +36,9 @@ C = account_number(UNREGISTERED_APARTMENT)
 D = account_number(UNREGISTERED_DEBTOR_APARTMENT)
 
 
-async def attach(portal: Portal, headers: dict[str, str], number: str, total: int | None = None) -> Any:
+async def attach(
+    portal: Portal, headers: dict[str, str], number: str, total: int | None = None
+) -> httpx.Response:
     if total is None:
         total = await expected_total(portal, number)
     return await portal.client.post(
@@ -44,7 +48,7 @@ async def attach(portal: Portal, headers: dict[str, str], number: str, total: in
     )
 
 
-async def choose(portal: Portal, headers: dict[str, str], number: str) -> Any:
+async def choose(portal: Portal, headers: dict[str, str], number: str) -> httpx.Response:
     return await portal.client.post(
         f"{API}/accounts/current", json={"account_number": number}, headers=headers
     )
@@ -101,7 +105,7 @@ async def test_a_wrong_total_an_unknown_account_and_another_logins_account_fail_
     # Only the attempt with B's right total is told to B's owner.
     letters = portal.letters()
     assert [letter["To"] for letter in letters] == [demo_email(DEBTOR_APARTMENT)]
-    assert B in letters[0].get_body(preferencelist=("plain",)).get_content()
+    assert B in plain_text(letters[0])
 
 
 async def test_attaching_is_throttled_like_registration(portal: Portal) -> None:
@@ -160,7 +164,7 @@ async def test_detaching_ends_access_at_once(portal: Portal) -> None:
     assert (await attach(portal, detacher, C)).status_code == 201
 
 
-async def test_detaching_in_one_worker_ends_access_in_another(make_portal: Any) -> None:
+async def test_detaching_in_one_worker_ends_access_in_another(make_portal: PortalFactory) -> None:
     first, second = await make_portal(), await make_portal()  # two processes on one database
     if first.settings.is_sqlite:
         pytest.skip("several workers on one database need PostgreSQL")
@@ -204,7 +208,7 @@ async def test_a_new_password_ends_the_sessions_on_attached_accounts(portal: Por
     await portal.client.post(f"{API}/auth/recovery", json={"account_number": C, "email": email})
     letter = portal.letters()[-1]
     assert letter["To"] == email
-    found = re.search(r"^Код восстановления: (\d{3} \d{3})$", letter.get_body(("plain",)).get_content(), re.M)
+    found = re.search(r"^Код восстановления: (\d{3} \d{3})$", plain_text(letter), re.M)
     assert found is not None
     new_password = "Совсем-новый-пароль-1"
     confirmed = await portal.client.post(
@@ -231,7 +235,7 @@ async def test_registering_an_attached_account_tells_its_owner(portal: Portal) -
     assert response.status_code == 409 and response.json()["code"] == "registration_data_mismatch"
     letters = portal.letters()
     assert [letter["To"] for letter in letters] == [demo_email(HAPPY_PATH_APARTMENT)]
-    assert C in letters[0].get_body(preferencelist=("plain",)).get_content()
+    assert C in plain_text(letters[0])
 
 
 async def test_pay_all_makes_one_order_per_account_and_replays_them(portal: Portal) -> None:
@@ -258,7 +262,7 @@ async def test_pay_all_makes_one_order_per_account_and_replays_them(portal: Port
     assert all(p["replayed"] for p in again.json()["payments"])
 
 
-async def test_choosing_in_one_worker_is_seen_by_another(make_portal: Any) -> None:
+async def test_choosing_in_one_worker_is_seen_by_another(make_portal: PortalFactory) -> None:
     first, second = await make_portal(), await make_portal()
     if first.settings.is_sqlite:
         pytest.skip("several workers on one database need PostgreSQL")
@@ -276,7 +280,7 @@ async def test_choosing_in_one_worker_is_seen_by_another(make_portal: Any) -> No
     assert await eventually(switched)
 
 
-async def test_two_logins_attaching_one_account_at_once_one_wins(make_portal: Any) -> None:
+async def test_two_logins_attaching_one_account_at_once_one_wins(make_portal: PortalFactory) -> None:
     first, second = await make_portal(), await make_portal()  # on PostgreSQL: two processes, one database
     a_headers = await first.login(A, DEMO_PASSWORD)
     b_headers = await second.login(B, DEMO_PASSWORD)

@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, UNREGISTERED_APARTMENT, account_number
 from portal.models import AccessToken
+from tests.conftest import Portal, PortalFactory
 
 HAPPY = account_number(HAPPY_PATH_APARTMENT)
 LOGIN = "/api/v1/auth/login"
 
 
-async def test_login_opens_a_session_that_reads_the_account(portal):
+async def test_login_opens_a_session_that_reads_the_account(portal: Portal) -> None:
     response = await portal.client.post(LOGIN, json={"account_number": HAPPY, "password": DEMO_PASSWORD})
     assert response.status_code == 200
     body = response.json()
@@ -26,14 +27,14 @@ async def test_login_opens_a_session_that_reads_the_account(portal):
     assert "token" not in session.json()
 
 
-async def test_account_number_with_spaces_around_is_accepted(portal):
+async def test_account_number_with_spaces_around_is_accepted(portal: Portal) -> None:
     response = await portal.client.post(
         LOGIN, json={"account_number": f" {HAPPY} ", "password": DEMO_PASSWORD}
     )
     assert response.status_code == 200
 
 
-async def test_failures_are_uniform(portal):
+async def test_failures_are_uniform(portal: Portal) -> None:
     wrong_password = await portal.client.post(LOGIN, json={"account_number": HAPPY, "password": "nope-nope"})
     unregistered = await portal.client.post(
         LOGIN, json={"account_number": account_number(UNREGISTERED_APARTMENT), "password": DEMO_PASSWORD}
@@ -45,7 +46,7 @@ async def test_failures_are_uniform(portal):
     assert wrong_password.json() == unregistered.json() == unknown.json()
 
 
-async def test_bad_input_names_the_field(portal):
+async def test_bad_input_names_the_field(portal: Portal) -> None:
     response = await portal.client.post(LOGIN, json={"account_number": "abc", "password": "x"})
     assert response.status_code == 422
     body = response.json()
@@ -62,7 +63,7 @@ async def test_bad_input_names_the_field(portal):
     assert malformed.json()["code"] == "invalid_json" and "JSON" in malformed.json()["message"]
 
 
-async def test_only_an_hmac_of_the_token_is_stored(portal):
+async def test_only_an_hmac_of_the_token_is_stored(portal: Portal) -> None:
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
     token = headers["Authorization"].split()[1]
     async with portal.state.sessionmaker() as session:
@@ -71,7 +72,7 @@ async def test_only_an_hmac_of_the_token_is_stored(portal):
     assert portal.state.tokens.digest(token) in stored
 
 
-async def test_logout_ends_the_session(portal):
+async def test_logout_ends_the_session(portal: Portal) -> None:
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
     assert (await portal.client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
     after = await portal.client.get("/api/v1/auth/session", headers=headers)
@@ -79,14 +80,14 @@ async def test_logout_ends_the_session(portal):
     assert after.json()["code"] == "not_authenticated"
 
 
-async def test_missing_and_forged_tokens_are_refused(portal):
+async def test_missing_and_forged_tokens_are_refused(portal: Portal) -> None:
     assert (await portal.client.get("/api/v1/auth/session")).status_code == 401
     forged = await portal.client.get("/api/v1/auth/session", headers={"Authorization": "Bearer forged"})
     assert forged.status_code == 401
     assert forged.headers["www-authenticate"] == "Bearer"
 
 
-async def test_idle_session_expires(portal):
+async def test_idle_session_expires(portal: Portal) -> None:
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
     portal.clock.advance(dt.timedelta(minutes=portal.settings.session_idle_minutes - 1))
     assert (await portal.client.get("/api/v1/auth/session", headers=headers)).status_code == 200
@@ -99,7 +100,7 @@ async def test_idle_session_expires(portal):
     assert again.json()["code"] == "not_authenticated"
 
 
-async def test_active_session_still_ends_at_its_absolute_limit(portal):
+async def test_active_session_still_ends_at_its_absolute_limit(portal: Portal) -> None:
     headers = await portal.login(HAPPY, DEMO_PASSWORD)
     step = dt.timedelta(minutes=portal.settings.session_idle_minutes - 5)
     elapsed = dt.timedelta()
@@ -114,7 +115,7 @@ async def test_active_session_still_ends_at_its_absolute_limit(portal):
     assert elapsed >= dt.timedelta(hours=portal.settings.session_absolute_hours)
 
 
-async def test_repeated_failures_cool_down_then_allow_again(portal):
+async def test_repeated_failures_cool_down_then_allow_again(portal: Portal) -> None:
     policy = portal.state.throttle.policy
     for _ in range(policy.account_free_failures):
         response = await portal.client.post(LOGIN, json={"account_number": HAPPY, "password": "wrong-pass"})
@@ -129,7 +130,7 @@ async def test_repeated_failures_cool_down_then_allow_again(portal):
     assert allowed.status_code == 200
 
 
-async def test_cool_downs_grow(portal):
+async def test_cool_downs_grow(portal: Portal) -> None:
     policy = portal.state.throttle.policy
     for _ in range(policy.account_free_failures):
         await portal.client.post(LOGIN, json={"account_number": HAPPY, "password": "wrong-pass"})
@@ -148,7 +149,7 @@ async def test_cool_downs_grow(portal):
     assert second > first
 
 
-async def test_counters_survive_a_restart(make_portal):
+async def test_counters_survive_a_restart(make_portal: PortalFactory) -> None:
     first = await make_portal()
     for _ in range(first.state.throttle.policy.account_free_failures):
         await first.client.post(LOGIN, json={"account_number": HAPPY, "password": "wrong-pass"})
@@ -157,7 +158,7 @@ async def test_counters_survive_a_restart(make_portal):
     assert response.status_code == 429
 
 
-async def test_guessing_one_account_does_not_lock_out_another(portal):
+async def test_guessing_one_account_does_not_lock_out_another(portal: Portal) -> None:
     for _ in range(portal.state.throttle.policy.account_free_failures + 2):
         await portal.client.post(LOGIN, json={"account_number": HAPPY, "password": "wrong-pass"})
     other = account_number(HAPPY_PATH_APARTMENT + 2)
@@ -165,7 +166,7 @@ async def test_guessing_one_account_does_not_lock_out_another(portal):
     assert response.status_code == 200
 
 
-async def test_sessions_expiry_is_indexed(portal):
+async def test_sessions_expiry_is_indexed(portal: Portal) -> None:
     from sqlalchemy import inspect
 
     async with portal.state.engine.connect() as connection:
@@ -173,7 +174,7 @@ async def test_sessions_expiry_is_indexed(portal):
     assert any(index["column_names"] == ["expires_at"] for index in indexes), indexes
 
 
-async def test_a_login_deletes_a_bounded_batch_of_expired_sessions_oldest_first(portal):
+async def test_a_login_deletes_a_bounded_batch_of_expired_sessions_oldest_first(portal: Portal) -> None:
     from sqlalchemy import func, insert
 
     from portal.auth.service import EXPIRED_DELETED_PER_LOGIN

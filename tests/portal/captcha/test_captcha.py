@@ -6,7 +6,6 @@ import asyncio
 import base64
 import datetime as dt
 import io
-from typing import Any
 
 from PIL import Image
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from portal.captcha.service import CAPTCHA_ALPHABET, CAPTCHA_LENGTH, normalise_answer
 from portal.demo.accounts import DEMO_PASSWORD
 from portal.models import Account, Captcha
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_NOW, Portal
 from tests.support.captcha import (
     CAPTCHA,
     EMAIL,
@@ -31,14 +30,14 @@ from tests.support.captcha import (
 )
 
 
-async def captcha_rows(portal: Any, number: str = RESIDENT.account_number) -> list[Captcha]:
+async def captcha_rows(portal: Portal, number: str = RESIDENT.account_number) -> list[Captcha]:
     async with portal.state.sessionmaker() as session:
         account_id = await session.scalar(select(Account.id).where(Account.number == number))
         rows = await session.scalars(select(Captcha).where(Captcha.account_id == account_id))
         return list(rows)
 
 
-async def test_new_captcha_is_a_legible_png_without_its_answer(portal: Any, answers: Answers) -> None:
+async def test_new_captcha_is_a_legible_png_without_its_answer(portal: Portal, answers: Answers) -> None:
     record_bodies(portal, answers)
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     body = await new_captcha(portal, headers, "password_change")
@@ -77,7 +76,7 @@ async def test_answers_differ_and_the_alphabet_has_no_look_alikes(answers: Answe
     assert normalise_answer(" ab c\td ") == "ABCD"
 
 
-async def test_captcha_needs_a_session_and_a_known_purpose(portal: Any) -> None:
+async def test_captcha_needs_a_session_and_a_known_purpose(portal: Portal) -> None:
     response = await portal.client.post(CAPTCHA, json={"purpose": "email_change"})
     assert response.status_code == 401
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
@@ -91,7 +90,7 @@ async def test_captcha_needs_a_session_and_a_known_purpose(portal: Any) -> None:
     assert response.json()["field"] == "purpose"
 
 
-async def test_right_answer_passes_once(portal: Any, answers: Answers) -> None:
+async def test_right_answer_passes_once(portal: Portal, answers: Answers) -> None:
     record_bodies(portal, answers)
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, headers, "email_change")
@@ -113,7 +112,7 @@ async def test_right_answer_passes_once(portal: Any, answers: Answers) -> None:
     answers.assert_never_sent()
 
 
-async def test_wrong_answers_spend_the_attempts(portal: Any, answers: Answers) -> None:
+async def test_wrong_answers_spend_the_attempts(portal: Portal, answers: Answers) -> None:
     record_bodies(portal, answers)
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, headers, "password_change")
@@ -147,7 +146,7 @@ async def test_wrong_answers_spend_the_attempts(portal: Any, answers: Answers) -
     answers.assert_never_sent()
 
 
-async def test_expired_captcha_is_refused(portal: Any, answers: Answers) -> None:
+async def test_expired_captcha_is_refused(portal: Portal, answers: Answers) -> None:
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, headers, "password_change")
     portal.clock.advance(dt.timedelta(minutes=5, seconds=1))
@@ -159,7 +158,7 @@ async def test_expired_captcha_is_refused(portal: Any, answers: Answers) -> None
     assert "устарела" in response.json()["message"]
 
 
-async def test_captcha_of_another_purpose_is_refused(portal: Any, answers: Answers) -> None:
+async def test_captcha_of_another_purpose_is_refused(portal: Portal, answers: Answers) -> None:
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, headers, "email_change")
     response = await portal.client.post(
@@ -176,7 +175,7 @@ async def test_captcha_of_another_purpose_is_refused(portal: Any, answers: Answe
     assert response.status_code == 200, response.text
 
 
-async def test_captcha_of_another_account_is_refused(portal: Any, answers: Answers) -> None:
+async def test_captcha_of_another_account_is_refused(portal: Portal, answers: Answers) -> None:
     owner = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     neighbour = await portal.login(NEIGHBOUR.account_number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, owner, "password_change")
@@ -196,7 +195,9 @@ async def test_captcha_of_another_account_is_refused(portal: Any, answers: Answe
     assert response.status_code == 204, response.text
 
 
-async def test_a_new_captcha_replaces_the_previous_one_of_its_purpose(portal: Any, answers: Answers) -> None:
+async def test_a_new_captcha_replaces_the_previous_one_of_its_purpose(
+    portal: Portal, answers: Answers
+) -> None:
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     for_email = await new_captcha(portal, headers, "email_change")
     first = await new_captcha(portal, headers, "password_change")
@@ -217,7 +218,7 @@ async def test_a_new_captcha_replaces_the_previous_one_of_its_purpose(portal: An
     assert response.status_code == 204, response.text
 
 
-async def test_two_concurrent_uses_of_one_captcha_only_one_passes(portal: Any, answers: Answers) -> None:
+async def test_two_concurrent_uses_of_one_captcha_only_one_passes(portal: Portal, answers: Answers) -> None:
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, headers, "email_change")
     emails = ["first@example.ru", "second@example.ru"]

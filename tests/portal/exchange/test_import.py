@@ -25,7 +25,7 @@ from portal.cli import main
 from portal.exchange import fields
 from portal.kit.db import create_engine
 from portal.migrations import upgrade
-from tests.conftest import pg_create_database, pg_database_name, pg_drop_database, pg_url
+from tests.conftest import Portal, pg_create_database, pg_database_name, pg_drop_database, pg_url
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "docs" / "exchange-examples"
@@ -473,7 +473,7 @@ def _with_key(account: str, bic: str) -> str:
     raise AssertionError("no key digit")
 
 
-async def test_receipt_prints_the_imported_requisites(portal: Any, tmp_path: Path) -> None:
+async def test_receipt_prints_the_imported_requisites(portal: Portal, tmp_path: Path) -> None:
     from portal.receipts.payees import BILLING_CENTER
 
     new_account = _with_key("40702810000000099999", BILLING_CENTER.bic)

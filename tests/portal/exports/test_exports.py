@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from portal.demo.accounts import DEBTOR_APARTMENT, HAPPY_PATH_APARTMENT, account
 from portal.exports.format import Encoding
 from portal.exports.service import ExportKind, ExportRequest, parse_day, parse_period
 from portal.models import Payment, Reading, User
+from tests.conftest import Portal
 from tests.support.exports import export_bytes, number, parse
 from tests.support.payments import created, notification, order_status, press
 from tests.support.readings import PERIOD, meters_by_service, only_result, ru, submit
@@ -30,7 +32,7 @@ def payments(day: dt.date = TODAY, encoding: Encoding = Encoding.UTF8) -> Export
     return ExportRequest(ExportKind.PAYMENTS, day, encoding)
 
 
-async def test_readings_of_the_period_with_the_replaced_one_marked(portal):
+async def test_readings_of_the_period_with_the_replaced_one_marked(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
@@ -73,7 +75,7 @@ async def test_readings_of_the_period_with_the_replaced_one_marked(portal):
     assert keys == sorted(keys)
 
 
-async def test_both_encodings_and_the_same_bytes_every_time(portal):
+async def test_both_encodings_and_the_same_bytes_every_time(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
@@ -94,7 +96,7 @@ async def test_both_encodings_and_the_same_bytes_every_time(portal):
     assert control1 == [control8[0], control8[1], control8[2].replace(".", ",")]
 
 
-async def test_an_empty_period_and_an_empty_day_have_a_header_and_a_zero_control_line(portal):
+async def test_an_empty_period_and_an_empty_day_have_a_header_and_a_zero_control_line(portal: Portal) -> None:
     assert await export_bytes(portal, readings(dt.date(2031, 1, 1))) == (
         b"account_number;meter_serial;service;value;source;submitted_at;status\r\n\xd0\x98\xd0\xa2\xd0\x9e"
         b"\xd0\x93\xd0\x9e;0;0.000\r\n"
@@ -105,7 +107,7 @@ async def test_an_empty_period_and_an_empty_day_have_a_header_and_a_zero_control
     assert cp.endswith("ИТОГО;0;0,00\r\n".encode("cp1251"))
 
 
-async def test_portal_payments_of_the_day_credited_once_stornos_marked(portal):
+async def test_portal_payments_of_the_day_credited_once_stornos_marked(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     a3 = await created(portal, headers, provider="a3", key="k-a3", amount=102312)
     await press(portal, a3, "pay")
@@ -158,7 +160,7 @@ async def test_portal_payments_of_the_day_credited_once_stornos_marked(portal):
     assert await export_bytes(portal, payments()) == await export_bytes(portal, payments())
 
 
-async def test_registrations_without_and_with_email(portal):
+async def test_registrations_without_and_with_email(portal: Portal) -> None:
     plain = await export_bytes(portal, ExportRequest(ExportKind.REGISTRATIONS))
     header, records, control = parse(plain)
     async with portal.state.sessionmaker() as session:
@@ -189,7 +191,7 @@ async def test_registrations_without_and_with_email(portal):
         ("", False),
     ],
 )
-def test_period_option(text, ok):
+def test_period_option(text: str, ok: bool) -> None:
     if ok:
         assert parse_period(text) == dt.date(2026, 11, 1)
     else:
@@ -198,7 +200,7 @@ def test_period_option(text, ok):
 
 
 @pytest.mark.parametrize("text", ["2026-02-30", "٢٠٢٦-١١-٢٠", "20.11.2026", "20261120", "2026-11-20T00:00"])
-def test_date_option(text):
+def test_date_option(text: str) -> None:
     with pytest.raises(ValueError, match=r"--date must be a date as YYYY-MM-DD"):
         parse_day(text)
 
@@ -207,7 +209,7 @@ def test_date_option(text):
 
 
 @pytest.fixture
-def cli_database(sqlite_template, tmp_path, monkeypatch):
+def cli_database(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for name in (
         "KABINET_DEMO",
         "KABINET_DATABASE_URL",
@@ -230,7 +232,14 @@ def cli_database(sqlite_template, tmp_path, monkeypatch):
         (["registrations", "--encoding", "koi8-r"], "--encoding", "utf-8 or cp1251"),
     ],
 )
-def test_cli_refuses_a_bad_option_naming_it(cli_database, tmp_path, capsys, argv, option, allowed):
+def test_cli_refuses_a_bad_option_naming_it(
+    cli_database: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    option: str,
+    allowed: str,
+) -> None:
     from portal.cli import main
 
     out = tmp_path / "file.csv"
@@ -240,7 +249,9 @@ def test_cli_refuses_a_bad_option_naming_it(cli_database, tmp_path, capsys, argv
     assert not out.exists()
 
 
-def test_cli_writes_the_files(cli_database, tmp_path, capsys):
+def test_cli_writes_the_files(
+    cli_database: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from portal.cli import main
 
     out = tmp_path / "readings.csv"
@@ -273,7 +284,9 @@ def test_cli_writes_the_files(cli_database, tmp_path, capsys):
 
 
 @pytest.mark.postgres
-async def test_rows_come_through_a_server_side_cursor_in_partitions(portal, monkeypatch):
+async def test_rows_come_through_a_server_side_cursor_in_partitions(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On PostgreSQL the month is never fetched whole: a cursor stays open while chunks are handed out."""
     from sqlalchemy import text
 

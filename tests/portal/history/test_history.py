@@ -18,7 +18,7 @@ from portal.demo.accounts import (
     account_number,
 )
 from portal.models import Account, Meter, Payment, Reading, ReadingSource, ReadingStatus, Service
-from tests.conftest import TEST_NOW, Portal
+from tests.conftest import TEST_NOW, Portal, PortalFactory
 from tests.support.statements import counted_statements
 
 HISTORY = "/api/v1/history"
@@ -400,7 +400,7 @@ async def test_histories_need_a_session(portal: Portal, endpoint: str) -> None:
         assert response.json()["code"] == "not_authenticated"
 
 
-async def test_reading_history_sends_a_fixed_number_of_statements(make_portal: Any) -> None:
+async def test_reading_history_sends_a_fixed_number_of_statements(make_portal: PortalFactory) -> None:
     """The session check and one query, whatever the range, the meters or the readings replaced."""
     portal: Portal = await make_portal(cache_enabled=False)
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
@@ -418,7 +418,7 @@ async def test_reading_history_sends_a_fixed_number_of_statements(make_portal: A
         assert len(statements) == 1 + 1, statements
 
 
-async def test_other_histories_send_a_fixed_number_of_statements(make_portal: Any) -> None:
+async def test_other_histories_send_a_fixed_number_of_statements(make_portal: PortalFactory) -> None:
     portal: Portal = await make_portal(cache_enabled=False)
     headers = await portal.login_as(DEBTOR_APARTMENT)
     # The statement: its lines, the opening balance, the months' sums (with imported opening balances,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from portal.billing import last_receipt_period, receipt_total
 from portal.demo.accounts import DEMO_ACCOUNTS
 from portal.models import Account
+from tests.conftest import PortalFactory
 
 
 class Recorder:
@@ -57,7 +58,7 @@ def smtp_server() -> Iterator[tuple[Recorder, int]]:
 
 
 async def test_registration_password_arrives_by_smtp(
-    smtp_server: tuple[Recorder, int], make_portal: Any
+    smtp_server: tuple[Recorder, int], make_portal: PortalFactory
 ) -> None:
     recorder, port = smtp_server
     portal = await make_portal(smtp_host="127.0.0.1", smtp_port=port)

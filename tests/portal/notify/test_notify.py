@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from portal.models import MailDelivery, Meter, Reading
 from portal.notify.sender import Options, Sender
+from tests.conftest import Portal, PortalFactory
+from tests.support.mail import plain_text
 from tests.support.notify import Server, add_residents, registered_accounts, smtp, subscribe
 
 OCTOBER = dt.date(2026, 10, 1)
 
 
-async def _portal(make_portal: Any, port: int, **overrides: Any) -> Any:
+async def _portal(make_portal: PortalFactory, port: int, **overrides: Any) -> Portal:
     values: dict[str, Any] = {
         "smtp_host": "127.0.0.1",
         "smtp_port": port,
@@ -28,13 +30,13 @@ async def _portal(make_portal: Any, port: int, **overrides: Any) -> Any:
     return await make_portal(**values)
 
 
-async def _states(portal: Any) -> dict[int, str]:
+async def _states(portal: Portal) -> dict[int, str]:
     async with portal.state.sessionmaker() as session:
         rows = await session.execute(select(MailDelivery.account_id, MailDelivery.state))
-        return dict(rows.all())
+        return {account_id: state for account_id, state in rows}
 
 
-async def test_each_receipt_subscriber_gets_one_letter_with_the_pdf(make_portal: Any) -> None:
+async def test_each_receipt_subscriber_gets_one_letter_with_the_pdf(make_portal: PortalFactory) -> None:
     server = Server()
     with smtp(server) as port:
         portal = await _portal(make_portal, port)
@@ -64,7 +66,9 @@ async def test_each_receipt_subscriber_gets_one_letter_with_the_pdf(make_portal:
     assert set((await _states(portal)).values()) == {"sent"}
 
 
-async def test_a_month_without_charges_sends_nothing_and_a_new_month_sends_again(make_portal: Any) -> None:
+async def test_a_month_without_charges_sends_nothing_and_a_new_month_sends_again(
+    make_portal: PortalFactory,
+) -> None:
     server = Server()
     with smtp(server) as port:
         portal = await _portal(make_portal, port)
@@ -81,7 +85,7 @@ async def test_a_month_without_charges_sends_nothing_and_a_new_month_sends_again
     assert len(ids) == 3
 
 
-async def test_a_server_that_drops_the_connection_halfway(make_portal: Any) -> None:
+async def test_a_server_that_drops_the_connection_halfway(make_portal: PortalFactory) -> None:
     """The 4th MAIL FROM closes the connection: that letter and the rest go after a reconnect."""
     server = Server(drop_at_mail={4})
     with smtp(server) as port:
@@ -97,7 +101,9 @@ async def test_a_server_that_drops_the_connection_halfway(make_portal: Any) -> N
     assert len(ids) == 8
 
 
-async def test_a_letter_lost_in_data_is_uncertain_and_never_sent_twice_on_its_own(make_portal: Any) -> None:
+async def test_a_letter_lost_in_data_is_uncertain_and_never_sent_twice_on_its_own(
+    make_portal: PortalFactory,
+) -> None:
     """The 3rd DATA: the server closes without answering. It may have kept the letter (RFC 1047): not
     sent again by a rerun; ``--resend-uncertain`` sends it once more, with the same Message-ID."""
     server = Server(drop_in_data={3})
@@ -117,7 +123,9 @@ async def test_a_letter_lost_in_data_is_uncertain_and_never_sent_twice_on_its_ow
     assert len({m["Message-ID"] for m in server.messages()}) == 5
 
 
-async def test_reminders_open_then_closing_for_who_has_not_read_every_meter(make_portal: Any) -> None:
+async def test_reminders_open_then_closing_for_who_has_not_read_every_meter(
+    make_portal: PortalFactory,
+) -> None:
     server = Server()
     with smtp(server) as port:
         portal = await _portal(make_portal, port)
@@ -128,7 +136,7 @@ async def test_reminders_open_then_closing_for_who_has_not_read_every_meter(make
         assert report.counts["reminder_open"].sent == 3
         opened = server.messages()[0]
         assert opened["Subject"].startswith("Открыт приём показаний до 25 ноября")
-        text = opened.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        text = plain_text(opened)
         assert "с 15 ноября по 25 ноября" in text and "счётчик № M99" in text
         # The first resident reads the meter; on the 23rd the others are reminded, once.
         async with portal.state.sessionmaker() as session:
@@ -158,7 +166,7 @@ async def test_reminders_open_then_closing_for_who_has_not_read_every_meter(make
     assert len(server.envelopes) == 5
 
 
-async def test_dry_run_counts_and_sends_nothing(make_portal: Any) -> None:
+async def test_dry_run_counts_and_sends_nothing(make_portal: PortalFactory) -> None:
     server = Server()
     with smtp(server) as port:
         portal = await _portal(make_portal, port)
@@ -169,7 +177,7 @@ async def test_dry_run_counts_and_sends_nothing(make_portal: Any) -> None:
     assert server.envelopes == [] and await _states(portal) == {}
 
 
-async def test_unsubscribe_link_needs_no_login_and_is_idempotent(make_portal: Any) -> None:
+async def test_unsubscribe_link_needs_no_login_and_is_idempotent(make_portal: PortalFactory) -> None:
     server = Server()
     with smtp(server) as port:
         portal = await _portal(make_portal, port)
@@ -177,7 +185,7 @@ async def test_unsubscribe_link_needs_no_login_and_is_idempotent(make_portal: An
             (account,) = await add_residents(session, 1)
         await Sender(portal.state, Options(receipts=False)).run()
     (message,) = server.messages()
-    text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    text = plain_text(message)
     link = re.search(r"https://kabinet\.example\.ru(/api/v1/unsubscribe\?token=\S+)", text)
     assert link is not None
     path = link.group(1)
@@ -197,7 +205,7 @@ async def test_unsubscribe_link_needs_no_login_and_is_idempotent(make_portal: An
     assert (await portal.client.post("/api/v1/unsubscribe?token=<script>")).status_code == 422
 
 
-async def _subscription(portal: Any, account_id: int) -> tuple[bool, bool]:
+async def _subscription(portal: Portal, account_id: int) -> tuple[bool, bool]:
     from portal.models import MailSubscription
 
     async with portal.state.sessionmaker() as session:
@@ -207,7 +215,7 @@ async def _subscription(portal: Any, account_id: int) -> tuple[bool, bool]:
 
 
 @pytest.mark.parametrize("value", [1, "yes", "true", None])
-async def test_subscriptions_api_is_strict(portal: Any, value: Any) -> None:
+async def test_subscriptions_api_is_strict(portal: Portal, value: Any) -> None:
     from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, account_number
 
     path = "/api/v1/profile/notifications"
@@ -230,7 +238,9 @@ async def test_subscriptions_api_is_strict(portal: Any, value: Any) -> None:
 
 
 @pytest.mark.postgres
-async def test_two_senders_at_once_send_each_letter_once(make_portal: Any, database_url: str) -> None:
+async def test_two_senders_at_once_send_each_letter_once(
+    make_portal: PortalFactory, database_url: str
+) -> None:
     """Two senders, each with its own engine and connections, on one PostgreSQL database."""
     if not database_url.startswith("postgresql"):
         pytest.skip("two processes on one database: PostgreSQL")
@@ -258,7 +268,7 @@ async def test_two_senders_at_once_send_each_letter_once(make_portal: Any, datab
 
 
 async def test_a_refused_recipient_is_retried_by_a_later_run_and_a_bounced_one_never(
-    make_portal: Any,
+    make_portal: PortalFactory,
 ) -> None:
     server = Server(
         refuse_once={

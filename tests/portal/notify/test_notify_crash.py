@@ -9,13 +9,12 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from portal.models import MailDelivery
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, Portal, PortalFactory
 from tests.support.notify import Server, add_residents, smtp
 
 
@@ -40,14 +39,14 @@ def _notify(database_url: str, port: int, tmp_path: Path, *extra: str) -> subpro
     )
 
 
-async def _states(portal: Any) -> list[str]:
+async def _states(portal: Portal) -> list[str]:
     async with portal.state.sessionmaker() as session:
         return sorted(await session.scalars(select(MailDelivery.state)))
 
 
 @pytest.mark.parametrize("stall_at", ["rcpt", "data"])
 async def test_a_killed_sender_is_resumed_without_sending_twice(
-    make_portal: Any, database_url: str, tmp_path: Path, stall_at: str
+    make_portal: PortalFactory, database_url: str, tmp_path: Path, stall_at: str
 ) -> None:
     portal = await make_portal()
     async with portal.state.sessionmaker() as session:

@@ -7,21 +7,24 @@ import asyncio
 import datetime as dt
 import re
 import shutil
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from portal.exports.format import Encoding
 from portal.exports.service import ExportKind, ExportRequest
 from portal.models import OperatorKey
+from tests.conftest import Portal, PortalFactory
 from tests.support.exports import export_bytes, operator_key, parse
 
 API = "/api/v1"
 OPERATOR_SCHEME = "OperatorKey"
 
 
-async def _openapi(portal: Any) -> dict[str, Any]:
+async def _openapi(portal: Portal) -> dict[str, Any]:
     response = await portal.client.get(f"{API}/openapi.json")
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
@@ -43,14 +46,14 @@ def _operations(document: dict[str, Any], scheme: str | None) -> list[tuple[str,
     return found
 
 
-async def _call(portal: Any, method: str, path: str, headers: dict[str, str]) -> Any:
+async def _call(portal: Portal, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
     url = path if path.startswith(API) else f"{API}{path}"
     if method in ("get", "delete"):
         return await portal.client.request(method.upper(), url, headers=headers)
     return await portal.client.request(method.upper(), url, headers=headers, json={})
 
 
-async def test_a_residents_token_opens_no_operator_endpoint(portal):
+async def test_a_residents_token_opens_no_operator_endpoint(portal: Portal) -> None:
     document = await _openapi(portal)
     operations = _operations(document, OPERATOR_SCHEME)
     assert {path for _method, path in operations} >= {
@@ -66,7 +69,7 @@ async def test_a_residents_token_opens_no_operator_endpoint(portal):
         assert response.json()["code"] == "operator_not_authenticated"
 
 
-async def test_an_operator_key_opens_no_resident_endpoint(portal):
+async def test_an_operator_key_opens_no_resident_endpoint(portal: Portal) -> None:
     document = await _openapi(portal)
     operations = _operations(document, None)
     assert len(operations) >= 10 and ("get", f"{API}/account") in operations
@@ -77,7 +80,7 @@ async def test_an_operator_key_opens_no_resident_endpoint(portal):
         assert response.status_code == 401, (method, path, response.text)
 
 
-async def test_keys_are_stored_as_hmacs_and_revoked_keys_are_refused(portal):
+async def test_keys_are_stored_as_hmacs_and_revoked_keys_are_refused(portal: Portal) -> None:
     key = await operator_key(portal, "1С: Биллинг")
     secret = key["Authorization"].removeprefix("Bearer ")
     assert secret.startswith("kop_") and len(secret) > 40
@@ -101,7 +104,7 @@ async def test_keys_are_stored_as_hmacs_and_revoked_keys_are_refused(portal):
     assert (await portal.client.get(url, headers={"Authorization": "Bearer kop_guess"})).status_code == 401
 
 
-async def test_downloads_are_the_same_bytes_as_the_service_and_named(portal):
+async def test_downloads_are_the_same_bytes_as_the_service_and_named(portal: Portal) -> None:
     key = await operator_key(portal)
     cases = [
         (
@@ -136,7 +139,9 @@ async def test_downloads_are_the_same_bytes_as_the_service_and_named(portal):
     assert header[-1] == "email" and control[1] == str(len(records))
 
 
-async def test_the_download_is_the_same_file_as_the_command_writes(portal, tmp_path, monkeypatch):
+async def test_the_download_is_the_same_file_as_the_command_writes(
+    portal: Portal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from portal.cli import main
 
     for name in ("KABINET_DEMO", "KABINET_DATABASE_URL", "KABINET_DATA_DIR"):
@@ -162,7 +167,9 @@ async def test_the_download_is_the_same_file_as_the_command_writes(portal, tmp_p
         ("registrations?encoding=koi8-r", "invalid_encoding", "encoding", "cp1251"),
     ],
 )
-async def test_bad_options_are_refused_in_russian_naming_the_parameter(portal, query, code, field, words):
+async def test_bad_options_are_refused_in_russian_naming_the_parameter(
+    portal: Portal, query: str, code: str, field: str, words: str
+) -> None:
     key = await operator_key(portal)
     response = await portal.client.get(f"{API}/operator/exports/{query}", headers=key)
     assert response.status_code == 422
@@ -171,7 +178,9 @@ async def test_bad_options_are_refused_in_russian_naming_the_parameter(portal, q
     assert f"«{field}»" in body["message"] and words in body["message"]
 
 
-async def test_requests_of_a_key_are_throttled(make_portal, caplog):
+async def test_requests_of_a_key_are_throttled(
+    make_portal: PortalFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     portal = await make_portal(operator_requests_per_minute=2)
     key = await operator_key(portal)
     other = await operator_key(portal, "second")
@@ -188,7 +197,9 @@ async def test_requests_of_a_key_are_throttled(make_portal, caplog):
     assert (await portal.client.get(url, headers=key)).status_code == 200
 
 
-def test_operator_key_commands(sqlite_template, tmp_path, monkeypatch, capsys):
+def test_operator_key_commands(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from portal.cli import main
 
     for name in (

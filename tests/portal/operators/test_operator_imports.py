@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import pg_create_database, pg_database_name, pg_drop_database, pg_url
+from tests.conftest import Portal, pg_create_database, pg_database_name, pg_drop_database, pg_url
 from tests.support.exports import operator_key
 from tests.support.ports import free_port
 
@@ -36,12 +36,12 @@ def account(number: str, **values: str) -> dict[str, Any]:
     }
 
 
-async def _rows(portal: Any, sql: str) -> list[tuple[Any, ...]]:
+async def _rows(portal: Portal, sql: str) -> list[tuple[Any, ...]]:
     async with portal.state.sessionmaker() as session:
         return [tuple(row) for row in await session.execute(text(sql))]
 
 
-async def test_a_batch_is_imported_once_and_logged_with_its_key(portal: Any) -> None:
+async def test_a_batch_is_imported_once_and_logged_with_its_key(portal: Portal) -> None:
     key = await operator_key(portal, "1С: Биллинг")
     batch = {"import_id": "batch-1", "records": [account("7100000001"), account("7100000002")]}
     first = await portal.client.post(URL, json=batch, headers=key)
@@ -59,9 +59,9 @@ async def test_a_batch_is_imported_once_and_logged_with_its_key(portal: Any) -> 
     assert runs == [("operator key 1 (1С: Биллинг)", "imported", "batch:batch-1")]
 
 
-async def test_a_bad_record_refuses_the_batch_with_russian_reasons(portal: Any) -> None:
+async def test_a_bad_record_refuses_the_batch_with_russian_reasons(portal: Portal) -> None:
     key = await operator_key(portal)
-    batch = {
+    batch: dict[str, object] = {
         "import_id": "batch-2",
         "records": [
             account("7100000003"),
@@ -92,7 +92,7 @@ async def test_a_bad_record_refuses_the_batch_with_russian_reasons(portal: Any) 
     ]
 
 
-async def test_references_are_checked_against_the_database(portal: Any) -> None:
+async def test_references_are_checked_against_the_database(portal: Portal) -> None:
     key = await operator_key(portal)
     batch = {
         "import_id": "pay-1",
@@ -115,7 +115,7 @@ async def test_references_are_checked_against_the_database(portal: Any) -> None:
     assert error["field"] == "account" and "не найден" in error["reason"]
 
 
-async def test_the_batch_is_strict_and_needs_an_operator_key(portal: Any) -> None:
+async def test_the_batch_is_strict_and_needs_an_operator_key(portal: Portal) -> None:
     key = await operator_key(portal)
     record = account("7100000005")
     duplicate = {"import_id": "b", "records": [record, record]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,10 +18,14 @@ from portal.demo.accounts import (
     account_number,
     capital_repair_number,
 )
+from portal.kit.errors import ApiError
+from portal.kit.state import PortalState
 from portal.models import Account, Payment, PaymentOrder, SandboxPayment
 from portal.payments import service
+from portal.payments.providers import ProviderPayment
 from portal.payments.providers.paymo import SIGNATURE_HEADER, notification_signature
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_NOW, Portal, PortalFactory
+from tests.support.http import json_object
 from tests.support.payments import (
     API,
     create,
@@ -34,7 +40,9 @@ NOTIFY = f"{API}/payments/paymo/notify"
 TODAY = "2026-11-20"
 
 
-async def payments_of(portal, apartment=HAPPY_PATH_APARTMENT, channel=None):
+async def payments_of(
+    portal: Portal, apartment: int = HAPPY_PATH_APARTMENT, channel: str | None = None
+) -> list[Payment]:
     async with portal.state.sessionmaker() as session:
         account_id = await session.scalar(
             select(Account.id).where(Account.number == account_number(apartment))
@@ -47,17 +55,17 @@ async def payments_of(portal, apartment=HAPPY_PATH_APARTMENT, channel=None):
         return list((await session.scalars(stmt.order_by(Payment.id))).all())
 
 
-async def november_history(portal, headers):
+async def november_history(portal: Portal, headers: dict[str, str]) -> dict[str, Any]:
     response = await portal.client.get(
         f"{API}/history/payments",
         params={"date_from": "2026-11-01", "date_to": "2026-11-30"},
         headers=headers,
     )
     assert response.status_code == 200
-    return response.json()
+    return json_object(response)
 
 
-async def balance(portal, headers):
+async def balance(portal: Portal, headers: dict[str, str]) -> tuple[int, int]:
     summary = (await portal.client.get(f"{API}/account", headers=headers)).json()
     return summary["balance"]["debt_kopecks"], summary["capital_repair"]["debt_kopecks"]
 
@@ -65,7 +73,7 @@ async def balance(portal, headers):
 # --- the whole path -------------------------------------------------------------------------------------
 
 
-async def test_a3_full_path_credits_once_and_shows_in_history_and_balance(portal):
+async def test_a3_full_path_credits_once_and_shows_in_history_and_balance(portal: Portal) -> None:
     headers = await portal.login_as()
     debt_before, _ = await balance(portal, headers)
     order = await created(portal, headers, provider="a3")
@@ -106,7 +114,7 @@ async def test_a3_full_path_credits_once_and_shows_in_history_and_balance(portal
     assert len(await payments_of(portal, channel="a3")) == 1
 
 
-async def test_paymo_full_path_by_signed_notification(portal):
+async def test_paymo_full_path_by_signed_notification(portal: Portal) -> None:
     headers = await portal.login_as()
     _, fund_debt_before = await balance(portal, headers)
     order = await created(portal, headers, provider="paymo", purpose="capital_repair", amount=34560)
@@ -143,7 +151,9 @@ async def test_paymo_full_path_by_signed_notification(portal):
 
 @pytest.mark.parametrize("provider", ["a3", "paymo"])
 @pytest.mark.parametrize(("action", "status"), [("decline", "failed"), ("cancel", "cancelled")])
-async def test_declined_and_cancelled_payments_credit_nothing(portal, provider, action, status):
+async def test_declined_and_cancelled_payments_credit_nothing(
+    portal: Portal, provider: str, action: str, status: str
+) -> None:
     headers = await portal.login_as()
     order = await created(portal, headers, provider=provider)
     assert (await press(portal, order, action)).status_code == 200
@@ -156,7 +166,7 @@ async def test_declined_and_cancelled_payments_credit_nothing(portal, provider, 
 # --- notifications ----------------------------------------------------------------------------------------
 
 
-async def test_forged_signature_is_refused_and_changes_nothing(portal):
+async def test_forged_signature_is_refused_and_changes_nothing(portal: Portal) -> None:
     headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     raw, sig_headers = await notification(portal, order)
@@ -173,7 +183,7 @@ async def test_forged_signature_is_refused_and_changes_nothing(portal):
     assert await payments_of(portal, channel="paymo") == []
 
 
-async def test_repeated_and_replayed_notifications_are_ignored(portal):
+async def test_repeated_and_replayed_notifications_are_ignored(portal: Portal) -> None:
     headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     raw, sig_headers = await notification(portal, order, event_id="evt_once")
@@ -197,7 +207,7 @@ async def test_repeated_and_replayed_notifications_are_ignored(portal):
     assert (await order_status(portal, headers, order2["id"]))["credited"] is False
 
 
-async def test_changed_amount_or_unknown_order_changes_nothing(portal):
+async def test_changed_amount_or_unknown_order_changes_nothing(portal: Portal) -> None:
     headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     raw, sig_headers = await notification(portal, order, amount=1)  # correctly signed, wrong amount
@@ -216,13 +226,13 @@ async def test_changed_amount_or_unknown_order_changes_nothing(portal):
     assert len(await payments_of(portal, channel="paymo")) == 1
 
 
-async def test_malformed_but_signed_notification(portal):
+async def test_malformed_but_signed_notification(portal: Portal) -> None:
     raw, headers = signed({"hello": "world"}, portal.settings.paymo_notify_secret)
     response = await portal.client.post(NOTIFY, content=raw, headers=headers)
     assert response.status_code == 422
 
 
-async def test_concurrent_notifications_credit_once(portal):
+async def test_concurrent_notifications_credit_once(portal: Portal) -> None:
     headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
     bodies = [await notification(portal, order, event_id=f"evt_c{i % 3}") for i in range(8)]
@@ -232,7 +242,7 @@ async def test_concurrent_notifications_credit_once(portal):
     assert len(await payments_of(portal, channel="paymo")) == 1
 
 
-async def test_refund_after_success_records_a_storno(portal):
+async def test_refund_after_success_records_a_storno(portal: Portal) -> None:
     headers = await portal.login_as()
     debt_before, _ = await balance(portal, headers)
     order = await created(portal, headers, provider="paymo")
@@ -248,7 +258,7 @@ async def test_refund_after_success_records_a_storno(portal):
 # --- creating ----------------------------------------------------------------------------------------------
 
 
-async def test_same_key_same_order_other_body_422(portal):
+async def test_same_key_same_order_other_body_422(portal: Portal) -> None:
     headers = await portal.login_as()
     first = await create(portal, headers, key="same-key")
     assert first.status_code == 201 and "idempotent-replayed" not in first.headers
@@ -283,7 +293,7 @@ async def test_same_key_same_order_other_body_422(portal):
         (None, "validation_error"),
     ],
 )
-async def test_amount_validation_names_the_field(portal, amount, code):
+async def test_amount_validation_names_the_field(portal: Portal, amount: object, code: str) -> None:
     headers = await portal.login_as()
     response = await create(portal, headers, amount=amount)
     assert response.status_code == 422, response.text
@@ -293,12 +303,12 @@ async def test_amount_validation_names_the_field(portal, amount, code):
 
 
 @pytest.mark.parametrize("amount", [1, 50_000_000, 1200, 1300.0])
-async def test_amounts_at_the_limits_are_taken(portal, amount):
+async def test_amounts_at_the_limits_are_taken(portal: Portal, amount: object) -> None:
     headers = await portal.login_as()
     assert (await create(portal, headers, amount=amount, key=f"k-{amount}")).status_code == 201
 
 
-async def test_other_residents_order_is_404(portal):
+async def test_other_residents_order_is_404(portal: Portal) -> None:
     owner = await portal.login_as()
     other = await portal.login_as(DEBTOR_APARTMENT)
     order = await created(portal, owner)
@@ -316,7 +326,7 @@ async def test_other_residents_order_is_404(portal):
 # --- the capital repair contribution without login ----------------------------------------------------
 
 
-async def test_public_capital_repair_flow(portal):
+async def test_public_capital_repair_flow(portal: Portal) -> None:
     number = capital_repair_number(UNREGISTERED_APARTMENT)
     lookup = await portal.client.get(f"{API}/public/capital-repair/{number}")
     assert lookup.status_code == 200, lookup.text
@@ -340,7 +350,7 @@ async def test_public_capital_repair_flow(portal):
     assert [(r.amount_kopecks, r.purpose) for r in rows] == [(25000, "capital_repair")]
 
 
-async def test_public_capital_repair_unknown_number_is_404_and_throttled(make_portal):
+async def test_public_capital_repair_unknown_number_is_404_and_throttled(make_portal: PortalFactory) -> None:
     portal = await make_portal(throttle_client_free_failures=3, throttle_free_failures=3)
     for number in ("999999999999", "352100120999", "abc"):
         response = await portal.client.get(f"{API}/public/capital-repair/{number}")
@@ -359,7 +369,7 @@ async def test_public_capital_repair_unknown_number_is_404_and_throttled(make_po
 # --- A3's reconciliation ----------------------------------------------------------------------------
 
 
-async def test_a3_reconciliation_credits_confirmed_payments_and_reports_discrepancies(portal):
+async def test_a3_reconciliation_credits_confirmed_payments_and_reports_discrepancies(portal: Portal) -> None:
     headers = await portal.login_as()
     paid = await created(portal, headers, provider="a3", key="r1")
     declined = await created(portal, headers, provider="a3", key="r2", amount=500)
@@ -401,7 +411,9 @@ async def test_a3_reconciliation_credits_confirmed_payments_and_reports_discrepa
     assert empty.lines == []
 
 
-def test_reconcile_a3_command(sqlite_template, tmp_path, monkeypatch, capsys):
+def test_reconcile_a3_command(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     from portal.cli import main
@@ -449,20 +461,22 @@ def test_reconcile_a3_command(sqlite_template, tmp_path, monkeypatch, capsys):
 # --- review fixes: lost callbacks, booking dates, limits, closed notifications, digits ---------------------
 
 
-def silence_paymo_callbacks(monkeypatch) -> list[tuple[str, str]]:
+def silence_paymo_callbacks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The sandbox's PayMO stops calling back (a lost callback); what it would have sent is recorded."""
     from portal.payments.sandbox import endpoints as sandbox
 
     lost: list[tuple[str, str]] = []
 
-    async def dropped(app, state, payment, status):
+    async def dropped(app: object, state: PortalState, payment: SandboxPayment, status: str) -> None:
         lost.append((payment.id, status))
 
     monkeypatch.setattr(sandbox, "send_paymo_notification", dropped)
     return lost
 
 
-async def test_paymo_payment_whose_callback_is_lost_is_credited_by_polling_once(portal, monkeypatch):
+async def test_paymo_payment_whose_callback_is_lost_is_credited_by_polling_once(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lost = silence_paymo_callbacks(monkeypatch)
     headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
@@ -477,7 +491,9 @@ async def test_paymo_payment_whose_callback_is_lost_is_credited_by_polling_once(
     assert [(r.amount_kopecks, r.external_id) for r in rows] == [(102312, order["id"])]
 
 
-async def test_a_late_but_signed_paymo_notification_is_checked_with_paymo_and_credited(portal, monkeypatch):
+async def test_a_late_but_signed_paymo_notification_is_checked_with_paymo_and_credited(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     silence_paymo_callbacks(monkeypatch)
     headers = await portal.login_as()
     order = await created(portal, headers, provider="paymo")
@@ -493,7 +509,7 @@ async def test_a_late_but_signed_paymo_notification_is_checked_with_paymo_and_cr
     assert [(r.amount_kopecks, r.external_id) for r in rows] == [(102312, order["id"])]
 
 
-async def test_a3_payment_credited_late_is_booked_on_the_day_a3_completed_it(portal):
+async def test_a3_payment_credited_late_is_booked_on_the_day_a3_completed_it(portal: Portal) -> None:
     # Paid at 23:50 in Moscow on 30 November; the portal learns it at 00:10 on 1 December.
     portal.clock.set(dt.datetime(2026, 11, 30, 20, 50, tzinfo=dt.UTC))
     headers = await portal.login_as()
@@ -510,7 +526,7 @@ async def test_a3_payment_credited_late_is_booked_on_the_day_a3_completed_it(por
     assert (await service.reconcile_a3(portal.state, portal.app, dt.date(2026, 12, 1))).lines == []
 
 
-async def test_reconciliation_reports_a_credited_payment_whose_report_line_differs(portal):
+async def test_reconciliation_reports_a_credited_payment_whose_report_line_differs(portal: Portal) -> None:
     headers = await portal.login_as()
     order = await created(portal, headers, provider="a3")
     await press(portal, order, "pay")
@@ -526,7 +542,7 @@ async def test_reconciliation_reports_a_credited_payment_whose_report_line_diffe
     assert len(await payments_of(portal, channel="a3")) == 1
 
 
-async def test_public_lookups_and_payments_are_limited_per_client_address(make_portal):
+async def test_public_lookups_and_payments_are_limited_per_client_address(make_portal: PortalFactory) -> None:
     portal = await make_portal(public_lookups_per_window=3, public_payments_per_window=2)
     number = capital_repair_number(UNREGISTERED_APARTMENT)
     for _ in range(3):  # found numbers count too
@@ -549,7 +565,7 @@ async def test_public_lookups_and_payments_are_limited_per_client_address(make_p
     assert made.status_code == 201
 
 
-def test_public_limits_are_generous_by_default():
+def test_public_limits_are_generous_by_default() -> None:
     from portal.settings import Settings
 
     settings = Settings(demo=True)
@@ -557,14 +573,16 @@ def test_public_limits_are_generous_by_default():
     assert settings.public_payment_window_seconds == 600 and settings.payment_poll_interval_seconds == 5
 
 
-async def _public_a3_order_with_counted_polls(portal, monkeypatch, key: str) -> tuple[dict, list[str]]:
+async def _public_a3_order_with_counted_polls(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch, key: str
+) -> tuple[dict[str, Any], list[str]]:
     """A public А3 order for the capital repair contribution, and the questions А3 gets about it."""
     from portal.payments.providers import A3Provider
 
     asked: list[str] = []
     original = A3Provider.status
 
-    async def counting(self, provider_payment_id):
+    async def counting(self: A3Provider, provider_payment_id: str) -> ProviderPayment:
         asked.append(provider_payment_id)
         return await original(self, provider_payment_id)
 
@@ -577,7 +595,9 @@ async def _public_a3_order_with_counted_polls(portal, monkeypatch, key: str) -> 
     return made.json(), asked
 
 
-async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
+async def test_status_polls_are_limited_per_order(
+    make_portal: PortalFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     portal = await make_portal()
     order, asked = await _public_a3_order_with_counted_polls(portal, monkeypatch, "poll-1")
     for _ in range(5):
@@ -590,7 +610,9 @@ async def test_status_polls_are_limited_per_order(make_portal, monkeypatch):
     assert len(asked) == 2
 
 
-async def test_a_new_orders_status_may_be_asked_every_second_then_less_often(make_portal, monkeypatch):
+async def test_a_new_orders_status_may_be_asked_every_second_then_less_often(
+    make_portal: PortalFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """While the resident is paying (a new order) the service is asked once a second, later once per 5 s;
     the gate is in the shared database, so every worker keeps it."""
     portal = await make_portal()
@@ -610,7 +632,9 @@ async def test_a_new_orders_status_may_be_asked_every_second_then_less_often(mak
     assert await ask_after(3.5) == 4
 
 
-async def test_paymo_notifications_are_closed_when_paymo_is_off_with_the_default_secret(make_portal):
+async def test_paymo_notifications_are_closed_when_paymo_is_off_with_the_default_secret(
+    make_portal: PortalFactory,
+) -> None:
     from portal.settings import DEFAULT_PAYMENT_SECRET
 
     portal = await make_portal(payments_sandbox=False)
@@ -630,7 +654,7 @@ async def test_paymo_notifications_are_closed_when_paymo_is_off_with_the_default
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
-def test_default_notify_secret_is_refused_outside_demo_when_paymo_is_enabled():
+def test_default_notify_secret_is_refused_outside_demo_when_paymo_is_enabled() -> None:
     from portal.settings import Settings
 
     secret = "kq3V9x-ZtP7mWc2LrB8nYd4HsF6jAe1Gu0Qo5TiXvKw"
@@ -649,7 +673,7 @@ def test_default_notify_secret_is_refused_outside_demo_when_paymo_is_enabled():
 
 
 @pytest.mark.parametrize("kopecks", [0, -1, 50_000_001])
-def test_amounts_out_of_range_are_refused(kopecks):
-    with pytest.raises(service.ApiError) as caught:
+def test_amounts_out_of_range_are_refused(kopecks: int) -> None:
+    with pytest.raises(ApiError) as caught:
         service.check_amount(kopecks)
     assert caught.value.status_code == 422 and caught.value.field == "amount_kopecks"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
 from portal.demo.accounts import DEMO_PASSWORD
+from tests.conftest import Portal
 from tests.support.captcha import (
     ACCOUNT,
     EMAIL,
@@ -29,7 +29,7 @@ from tests.support.captcha import (
 RECOVERY = "/api/v1/auth/recovery"
 
 
-async def test_profile_shows_the_owner_their_email(portal: Any) -> None:
+async def test_profile_shows_the_owner_their_email(portal: Portal) -> None:
     assert (await portal.client.get(PROFILE)).status_code == 401
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     response = await portal.client.get(PROFILE, headers=headers)
@@ -45,7 +45,7 @@ async def test_profile_shows_the_owner_their_email(portal: Any) -> None:
     )
 
 
-async def test_email_change_end_to_end(portal: Any, answers: Answers) -> None:
+async def test_email_change_end_to_end(portal: Portal, answers: Answers) -> None:
     record_bodies(portal, answers)
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     summary_before = (await portal.client.get(ACCOUNT, headers=headers)).json()
@@ -92,7 +92,7 @@ async def test_email_change_end_to_end(portal: Any, answers: Answers) -> None:
     ],
 )
 async def test_email_change_refusals_keep_the_captcha(
-    portal: Any, answers: Answers, changes: dict[str, str], status: int, code: str, field: str
+    portal: Portal, answers: Answers, changes: dict[str, str], status: int, code: str, field: str
 ) -> None:
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, headers, "email_change")
@@ -112,7 +112,7 @@ async def test_email_change_refusals_keep_the_captcha(
     assert response.status_code == 200, response.text
 
 
-async def test_the_same_email_again_is_refused(portal: Any, answers: Answers) -> None:
+async def test_the_same_email_again_is_refused(portal: Portal, answers: Answers) -> None:
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, headers, "email_change")
     response = await portal.client.post(
@@ -132,7 +132,7 @@ async def test_the_same_email_again_is_refused(portal: Any, answers: Answers) ->
     assert len(portal.letters()) == 2
 
 
-async def test_email_change_needs_every_field(portal: Any) -> None:
+async def test_email_change_needs_every_field(portal: Portal) -> None:
     headers = await portal.login(RESIDENT.account_number, DEMO_PASSWORD)
     body = email_body("id", "AAAAA")
     del body["current_password"]
@@ -144,7 +144,7 @@ async def test_email_change_needs_every_field(portal: Any) -> None:
     assert response.status_code == 401
 
 
-async def test_password_change_ends_the_other_sessions(portal: Any, answers: Answers) -> None:
+async def test_password_change_ends_the_other_sessions(portal: Portal, answers: Answers) -> None:
     record_bodies(portal, answers)
     number = RESIDENT.account_number
     this = await portal.login(number, DEMO_PASSWORD)
@@ -197,7 +197,7 @@ async def test_password_change_ends_the_other_sessions(portal: Any, answers: Ans
     ],
 )
 async def test_password_change_refusals(
-    portal: Any, answers: Answers, changes: dict[str, str], status: int, code: str, field: str
+    portal: Portal, answers: Answers, changes: dict[str, str], status: int, code: str, field: str
 ) -> None:
     number = RESIDENT.account_number
     this = await portal.login(number, DEMO_PASSWORD)
@@ -221,7 +221,7 @@ async def test_password_change_refusals(
     assert response.status_code == 204, response.text
 
 
-async def test_wrong_current_passwords_are_throttled(portal: Any, answers: Answers) -> None:
+async def test_wrong_current_passwords_are_throttled(portal: Portal, answers: Answers) -> None:
     number = RESIDENT.account_number
     headers = await portal.login(number, DEMO_PASSWORD)
     captcha = await new_captcha(portal, headers, "password_change")

@@ -11,6 +11,7 @@ from portal.demo.accounts import (
     ROLLOVER_APARTMENT,
     VERIFICATION_SOON_APARTMENT,
 )
+from tests.conftest import Portal, PortalFactory
 from tests.support.readings import (
     METERS,
     PERIOD,
@@ -29,7 +30,7 @@ from tests.support.statements import counted_statements, is_postgres
 OTHER_APARTMENT = 9  # another registered account
 
 
-async def test_meters_list_shows_previous_readings_and_an_open_window(portal):
+async def test_meters_list_shows_previous_readings_and_an_open_window(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     response = await portal.client.get(METERS, headers=headers)
     assert response.status_code == 200
@@ -56,14 +57,14 @@ async def test_meters_list_shows_previous_readings_and_an_open_window(portal):
     assert "." not in electricity["previous_reading"]["value"] or electricity["decimals"] == 1
 
 
-async def test_meters_need_a_session(portal):
+async def test_meters_need_a_session(portal: Portal) -> None:
     assert (await portal.client.get(METERS)).status_code == 401
     bogus = {"Authorization": "Bearer nope"}
     assert (await portal.client.get(METERS, headers=bogus)).status_code == 401
     assert (await portal.client.post(READINGS, json={"readings": []})).status_code == 401
 
 
-async def test_verification_warnings(portal):
+async def test_verification_warnings(portal: Portal) -> None:
     expired = await meters_by_service(portal, await portal.login_as(EXPIRED_VERIFICATION_APARTMENT))
     hot = expired["hot_water"]
     assert hot["verification_status"] == "expired"
@@ -76,7 +77,7 @@ async def test_verification_warnings(portal):
     assert due.strftime("%d.%m.%Y") in soon["cold_water"]["verification_message"]
 
 
-async def test_reading_is_accepted_with_comma_or_dot(portal):
+async def test_reading_is_accepted_with_comma_or_dot(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meters = await meters_by_service(portal, headers)
     cold, hot = meters["cold_water"], meters["hot_water"]
@@ -114,7 +115,7 @@ async def test_reading_is_accepted_with_comma_or_dot(portal):
     assert again["cold_water"]["previous_reading"] == cold["previous_reading"]
 
 
-async def test_too_many_decimals_names_the_format(portal):
+async def test_too_many_decimals_names_the_format(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     before = await count_readings(portal)
@@ -125,7 +126,7 @@ async def test_too_many_decimals_names_the_format(portal):
     assert await count_readings(portal) == before
 
 
-async def test_too_many_integer_digits_and_garbage_are_refused(portal):
+async def test_too_many_integer_digits_and_garbage_are_refused(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     meters = await meters_by_service(portal, headers)
     cold, electricity = meters["cold_water"], meters["electricity"]
@@ -141,7 +142,7 @@ async def test_too_many_integer_digits_and_garbage_are_refused(portal):
     assert await readings_of(portal, cold["meter_id"]) == []
 
 
-async def test_leading_zeros_as_on_the_dial_are_fine(portal):
+async def test_leading_zeros_as_on_the_dial_are_fine(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     new = Decimal(cold["previous_reading"]["value"]) + 1
@@ -151,7 +152,7 @@ async def test_leading_zeros_as_on_the_dial_are_fine(portal):
     assert result["reading"]["value"] == f"{new:.3f}"
 
 
-async def test_below_previous_is_refused(portal):
+async def test_below_previous_is_refused(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
@@ -172,7 +173,7 @@ async def test_below_previous_is_refused(portal):
     assert await readings_of(portal, cold["meter_id"]) == []
 
 
-async def test_rollover_needs_confirmation_then_is_accepted(portal):
+async def test_rollover_needs_confirmation_then_is_accepted(portal: Portal) -> None:
     headers = await portal.login_as(ROLLOVER_APARTMENT)
     electricity = (await meters_by_service(portal, headers))["electricity"]
     previous = Decimal(electricity["previous_reading"]["value"])
@@ -201,7 +202,7 @@ async def test_rollover_needs_confirmation_then_is_accepted(portal):
     assert [(r.status, r.rollover, Decimal(r.value)) for r in stored] == [("accepted", True, Decimal(30))]
 
 
-async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal):
+async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     huge = Decimal(cold["previous_reading"]["value"]) + 31  # over the 30 m³ a month limit
@@ -222,7 +223,7 @@ async def test_implausible_consumption_needs_confirmation_and_is_flagged(portal)
     assert [(r.status, r.needs_review) for r in stored] == [("accepted", True)]
 
 
-async def test_five_times_the_average_needs_confirmation_and_says_the_true_ratio(portal):
+async def test_five_times_the_average_needs_confirmation_and_says_the_true_ratio(portal: Portal) -> None:
     from portal.readings.service import times_ru
 
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
@@ -243,7 +244,7 @@ async def test_five_times_the_average_needs_confirmation_and_says_the_true_ratio
     assert "Расход 99\u00a0507," in probe["message"]  # thousands grouped as on the screen
 
 
-def test_times_in_russian():
+def test_times_in_russian() -> None:
     from portal.readings.service import times_ru
 
     assert times_ru(Decimal("18537.2")) == "в 18\u00a0537 раз"
@@ -255,7 +256,7 @@ def test_times_in_russian():
     assert times_ru(Decimal("3.04")) == "в 3 раза"
 
 
-async def test_expired_verification_refuses_the_reading(portal):
+async def test_expired_verification_refuses_the_reading(portal: Portal) -> None:
     headers = await portal.login_as(EXPIRED_VERIFICATION_APARTMENT)
     hot = (await meters_by_service(portal, headers))["hot_water"]
     new = Decimal(hot["previous_reading"]["value"]) + 1
@@ -267,7 +268,7 @@ async def test_expired_verification_refuses_the_reading(portal):
     assert await readings_of(portal, hot["meter_id"]) == []
 
 
-async def test_closed_window_refuses_and_stores_nothing(make_portal):
+async def test_closed_window_refuses_and_stores_nothing(make_portal: PortalFactory) -> None:
     portal = await make_portal(reading_window_always_open=False)
     portal.clock.set(dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC))
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
@@ -303,7 +304,7 @@ async def test_closed_window_refuses_and_stores_nothing(make_portal):
     assert await count_readings(portal) == before + 1
 
 
-async def test_last_day_of_the_window_is_open(make_portal):
+async def test_last_day_of_the_window_is_open(make_portal: PortalFactory) -> None:
     portal = await make_portal(reading_window_always_open=False)
     # 25 November 23:30 in Moscow is still the 25th at the billing center.
     portal.clock.set(dt.datetime(2026, 11, 25, 20, 30, tzinfo=dt.UTC))
@@ -313,7 +314,7 @@ async def test_last_day_of_the_window_is_open(make_portal):
     assert only_result(await submit(portal, headers, entry))["status"] == "accepted"
 
 
-async def test_repeat_in_the_same_period_replaces_and_keeps_history(portal):
+async def test_repeat_in_the_same_period_replaces_and_keeps_history(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     previous = Decimal(cold["previous_reading"]["value"])
@@ -337,7 +338,7 @@ async def test_repeat_in_the_same_period_replaces_and_keeps_history(portal):
     assert now["cold_water"]["previous_reading"]["value"] == cold["previous_reading"]["value"]
 
 
-async def test_another_accounts_meter_is_unknown_and_the_rest_is_stored(portal):
+async def test_another_accounts_meter_is_unknown_and_the_rest_is_stored(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     foreign = (await meter_ids(portal, OTHER_APARTMENT))["cold_water"]
@@ -361,7 +362,7 @@ async def test_another_accounts_meter_is_unknown_and_the_rest_is_stored(portal):
     assert len(await readings_of(portal, cold["meter_id"])) == 1
 
 
-async def test_idempotent_replay_returns_the_same_body_and_stores_once(portal):
+async def test_idempotent_replay_returns_the_same_body_and_stores_once(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     entry = {"meter_id": cold["meter_id"], "value": ru(Decimal(cold["previous_reading"]["value"]) + 1)}
@@ -383,7 +384,7 @@ async def test_idempotent_replay_returns_the_same_body_and_stores_once(portal):
     assert len(await readings_of(portal, cold["meter_id"])) == 1
 
 
-async def test_keys_belong_to_their_account(portal):
+async def test_keys_belong_to_their_account(portal: Portal) -> None:
     own = await portal.login_as(HAPPY_PATH_APARTMENT)
     other = await portal.login_as(OTHER_APARTMENT)
     own_cold = (await meters_by_service(portal, own))["cold_water"]
@@ -408,7 +409,7 @@ async def test_keys_belong_to_their_account(portal):
     assert only_result(second)["status"] == "accepted"
 
 
-async def test_malformed_requests_are_422(portal):
+async def test_malformed_requests_are_422(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meters_by_service(portal, headers))["cold_water"]
     empty = await portal.client.post(READINGS, json={"readings": []}, headers=headers)
@@ -431,7 +432,9 @@ async def test_malformed_requests_are_422(portal):
     assert await readings_of(portal, cold["meter_id"]) == []
 
 
-async def test_submission_sends_a_fixed_number_of_statements_and_links_replacements(make_portal):
+async def test_submission_sends_a_fixed_number_of_statements_and_links_replacements(
+    make_portal: PortalFactory,
+) -> None:
     """All meters' readings are written together; each replaced reading points at its successor."""
     portal = await make_portal(cache_enabled=False)
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
@@ -439,7 +442,7 @@ async def test_submission_sends_a_fixed_number_of_statements_and_links_replaceme
     assert len(meters) == 3
     notify = 1 if is_postgres(portal) else 0  # the cache invalidation travels with the transaction
 
-    def body(step):
+    def body(step: int) -> list[dict[str, object]]:
         return [
             {"meter_id": meter["meter_id"], "value": ru(Decimal(meter["previous_reading"]["value"]) + step)}
             for meter in meters.values()

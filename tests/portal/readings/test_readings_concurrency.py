@@ -11,13 +11,14 @@ import asyncio
 from decimal import Decimal
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT
+from tests.conftest import Portal
 from tests.support.readings import READINGS, meter_ids, previous_values, readings_of, ru
 
 REQUESTS = 50
 SHARED_KEY = "concurrent-submission-key"
 
 
-async def test_concurrent_submissions_keep_one_accepted_reading_per_meter(portal):
+async def test_concurrent_submissions_keep_one_accepted_reading_per_meter(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     ids = await meter_ids(portal, HAPPY_PATH_APARTMENT)
     previous = await previous_values(portal, HAPPY_PATH_APARTMENT)
@@ -68,8 +69,8 @@ async def test_concurrent_submissions_keep_one_accepted_reading_per_meter(portal
         # Walking the chain from the oldest row passes every row and ends at the accepted one.
         current = min(by_id)
         seen = 1
-        while by_id[current].replaced_by_id is not None:
-            current = by_id[current].replaced_by_id
+        while (successor := by_id[current].replaced_by_id) is not None:
+            current = successor
             seen += 1
         assert (current, seen) == (accepted[0].id, stored_once)
         # Each reported result names a row that exists; the answers' "accepted" is the chain's start.

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from portal.demo.accounts import HAPPY_PATH_APARTMENT, UNREGISTERED_APARTMENT, account_number
+from tests.conftest import Portal
 from tests.support.readings import METERS, PERIOD, meter_ids, previous_values, readings_of, ru
 
 LOOKUP = "/api/v1/public/readings/lookup"
@@ -25,14 +26,14 @@ def previous_body(number: str, values: dict[int, Decimal]) -> dict[str, object]:
     }
 
 
-async def open_access(portal, apartment: int) -> dict[str, str]:
+async def open_access(portal: Portal, apartment: int) -> dict[str, str]:
     values = await previous_values(portal, apartment)
     response = await portal.client.post(CHECK, json=previous_body(account_number(apartment), values))
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-async def test_lookup_lists_meters_without_values(portal):
+async def test_lookup_lists_meters_without_values(portal: Portal) -> None:
     response = await portal.client.post(LOOKUP, json={"account_number": f" {NUMBER} "})
     assert response.status_code == 200
     body = response.json()
@@ -54,7 +55,7 @@ async def test_lookup_lists_meters_without_values(portal):
         assert ru(value) not in response.text
 
 
-async def test_a_new_meter_without_readings_is_not_asked_for(portal):
+async def test_a_new_meter_without_readings_is_not_asked_for(portal: Portal) -> None:
     import datetime as dt
 
     from portal.models import Meter
@@ -84,7 +85,7 @@ async def test_a_new_meter_without_readings_is_not_asked_for(portal):
     assert response.status_code == 200, response.text
 
 
-async def test_lookup_of_an_unknown_account_is_404(portal):
+async def test_lookup_of_an_unknown_account_is_404(portal: Portal) -> None:
     response = await portal.client.post(LOOKUP, json={"account_number": "9999999999"})
     assert response.status_code == 404
     assert response.json()["code"] == "account_not_found"
@@ -92,7 +93,7 @@ async def test_lookup_of_an_unknown_account_is_404(portal):
     assert bad.status_code == 422
 
 
-async def test_wrong_previous_readings_get_one_uniform_answer(portal):
+async def test_wrong_previous_readings_get_one_uniform_answer(portal: Portal) -> None:
     values = await previous_values(portal, UNREGISTERED_APARTMENT)
     first_meter = next(iter(values))
     wrong_value = {**values, first_meter: values[first_meter] + Decimal("0.001")}
@@ -114,7 +115,7 @@ async def test_wrong_previous_readings_get_one_uniform_answer(portal):
     assert len({answer.text for answer in answers}) == 1
 
 
-async def test_right_previous_readings_open_the_submission(portal):
+async def test_right_previous_readings_open_the_submission(portal: Portal) -> None:
     values = await previous_values(portal, UNREGISTERED_APARTMENT)
     # A dot or a comma, trailing zeros or not: compared as numbers.
     typed = {meter_id: value.normalize() for meter_id, value in values.items()}
@@ -151,7 +152,7 @@ async def test_right_previous_readings_open_the_submission(portal):
     assert (await portal.client.get("/api/v1/auth/session", headers=headers)).status_code == 401
 
 
-async def test_the_same_rules_apply_without_login(portal):
+async def test_the_same_rules_apply_without_login(portal: Portal) -> None:
     headers = await open_access(portal, UNREGISTERED_APARTMENT)
     ids = await meter_ids(portal, UNREGISTERED_APARTMENT)
     previous = await previous_values(portal, UNREGISTERED_APARTMENT)
@@ -164,7 +165,7 @@ async def test_the_same_rules_apply_without_login(portal):
     assert response.json()["results"][0]["code"] == "below_previous"
 
 
-async def test_the_readings_token_expires(portal):
+async def test_the_readings_token_expires(portal: Portal) -> None:
     headers = await open_access(portal, UNREGISTERED_APARTMENT)
     cold = (await meter_ids(portal, UNREGISTERED_APARTMENT))["cold_water"]
     portal.clock.advance(dt.timedelta(minutes=portal.settings.readings_token_minutes, seconds=1))
@@ -176,7 +177,7 @@ async def test_the_readings_token_expires(portal):
     assert await readings_of(portal, cold) == []
 
 
-async def test_a_token_of_one_account_cannot_touch_another(portal):
+async def test_a_token_of_one_account_cannot_touch_another(portal: Portal) -> None:
     headers = await open_access(portal, UNREGISTERED_APARTMENT)
     foreign = (await meter_ids(portal, OTHER_APARTMENT))["cold_water"]
     foreign_previous = (await previous_values(portal, OTHER_APARTMENT))[foreign]
@@ -193,7 +194,7 @@ async def test_a_token_of_one_account_cannot_touch_another(portal):
     assert foreign not in {m["meter_id"] for m in meters["meters"]}
 
 
-async def test_a_logged_in_session_may_use_the_public_submission(portal):
+async def test_a_logged_in_session_may_use_the_public_submission(portal: Portal) -> None:
     headers = await portal.login_as(HAPPY_PATH_APARTMENT)
     cold = (await meter_ids(portal, HAPPY_PATH_APARTMENT))["cold_water"]
     previous = (await previous_values(portal, HAPPY_PATH_APARTMENT))[cold]
@@ -205,7 +206,7 @@ async def test_a_logged_in_session_may_use_the_public_submission(portal):
     assert [r.source for r in await readings_of(portal, cold)] == ["resident"]
 
 
-async def test_guessing_is_throttled(portal):
+async def test_guessing_is_throttled(portal: Portal) -> None:
     values = await previous_values(portal, UNREGISTERED_APARTMENT)
     wrong = {meter_id: value + 1 for meter_id, value in values.items()}
     statuses = []
@@ -221,7 +222,7 @@ async def test_guessing_is_throttled(portal):
     assert (await portal.client.post(CHECK, json=previous_body(NUMBER, values))).status_code == 200
 
 
-async def test_check_input_errors_are_422_and_not_counted(portal):
+async def test_check_input_errors_are_422_and_not_counted(portal: Portal) -> None:
     values = await previous_values(portal, UNREGISTERED_APARTMENT)
     meter_id = next(iter(values))
     garbage = await portal.client.post(

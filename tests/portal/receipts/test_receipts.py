@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pypdf
 import pypdfium2
 import pytest
@@ -42,7 +43,7 @@ from portal.receipts.render import CAPITAL_REPAIR_CAPTION, TOTAL_CAPTION
 from portal.receipts.repository import MeterReadingRecord
 from portal.receipts.service import meter_line
 from portal.settings import Settings
-from tests.conftest import Portal
+from tests.conftest import Portal, PortalFactory
 from tests.support.ports import free_port
 from tests.support.statements import counted_statements
 
@@ -80,7 +81,9 @@ def decoded_qr_codes(pdf: bytes) -> list[tuple[str, float]]:
     finally:
         document.close()
     found = []
-    for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+    for barcode in zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    ):
         position = barcode.position
         width_px = abs(position.top_right.x - position.top_left.x)
         found.append((position.top_left.y, barcode.text, width_px / RENDER_DPI * 25.4))
@@ -88,7 +91,7 @@ def decoded_qr_codes(pdf: bytes) -> list[tuple[str, float]]:
     return [(text, width) for _, text, width in found]
 
 
-async def _get(portal: Portal, apartment: int, period: str) -> Any:
+async def _get(portal: Portal, apartment: int, period: str) -> httpx.Response:
     headers = await portal.login(account_number(apartment), DEMO_PASSWORD)
     return await portal.client.get(f"/api/v1/receipts/{period}", headers=headers)
 
@@ -242,7 +245,7 @@ def test_consumption_past_rollover_continues_from_zero() -> None:
     assert missing.consumption is None and missing.previous == Decimal(999_950)
 
 
-async def test_receipt_sends_a_fixed_number_of_statements(make_portal: Any) -> None:
+async def test_receipt_sends_a_fixed_number_of_statements(make_portal: PortalFactory) -> None:
     portal: Portal = await make_portal(cache_enabled=False)
     headers = await portal.login(account_number(HAPPY_PATH_APARTMENT), DEMO_PASSWORD)
     with counted_statements(portal) as statements:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from email.message import EmailMessage
+
+import httpx
+import pytest
 
 from portal.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_email
+from tests.conftest import Portal
 
 REQUEST = "/api/v1/auth/recovery"
 CONFIRM = "/api/v1/auth/recovery/confirm"
@@ -21,13 +25,13 @@ NEIGHBOUR = REGISTERED[1]
 UNREGISTERED = next(demo for demo in DEMO_ACCOUNTS if demo.password is None)
 
 
-def code_from(letter: Any) -> str:
+def code_from(letter: EmailMessage) -> str:
     match = re.search(r"^Код восстановления: (\d{3} \d{3})$", letter.get_content(), re.MULTILINE)
     assert match, letter.get_content()
     return match.group(1)
 
 
-async def ask_code(portal: Any, number: str, email: str) -> Any:
+async def ask_code(portal: Portal, number: str, email: str) -> httpx.Response:
     return await portal.client.post(REQUEST, json={"account_number": number, "email": email})
 
 
@@ -42,7 +46,7 @@ def confirm_body(
     }
 
 
-async def test_full_recovery_flow(portal: Any) -> None:
+async def test_full_recovery_flow(portal: Portal) -> None:
     number = RESIDENT.account_number
     old_session = await portal.login(number, DEMO_PASSWORD)
     other_session = await portal.login(number, DEMO_PASSWORD)
@@ -76,7 +80,7 @@ async def test_full_recovery_flow(portal: Any) -> None:
     assert await portal.login_status(number, NEW_PASSWORD) == 200
 
 
-async def test_non_matching_requests_answer_the_same_and_send_nothing(portal: Any) -> None:
+async def test_non_matching_requests_answer_the_same_and_send_nothing(portal: Portal) -> None:
     cases = [
         (RESIDENT.account_number, "someone.else@example.ru"),
         (RESIDENT.account_number, demo_email(NEIGHBOUR.apartment)),
@@ -91,7 +95,7 @@ async def test_non_matching_requests_answer_the_same_and_send_nothing(portal: An
     assert await portal.login_status(RESIDENT.account_number, DEMO_PASSWORD) == 200
 
 
-async def test_expired_code_is_refused(portal: Any) -> None:
+async def test_expired_code_is_refused(portal: Portal) -> None:
     number = RESIDENT.account_number
     await ask_code(portal, number, demo_email(RESIDENT.apartment))
     code = code_from(portal.letters()[0])
@@ -102,7 +106,7 @@ async def test_expired_code_is_refused(portal: Any) -> None:
     assert await portal.login_status(number, DEMO_PASSWORD) == 200
 
 
-async def test_code_works_until_it_expires(portal: Any) -> None:
+async def test_code_works_until_it_expires(portal: Portal) -> None:
     number = RESIDENT.account_number
     await ask_code(portal, number, demo_email(RESIDENT.apartment))
     code = code_from(portal.letters()[0])
@@ -111,7 +115,7 @@ async def test_code_works_until_it_expires(portal: Any) -> None:
     assert response.status_code == 204
 
 
-async def test_wrong_code_and_other_accounts_code_fail_alike(portal: Any) -> None:
+async def test_wrong_code_and_other_accounts_code_fail_alike(portal: Portal) -> None:
     number = RESIDENT.account_number
     await ask_code(portal, number, demo_email(RESIDENT.apartment))
     code = code_from(portal.letters()[0])
@@ -135,7 +139,7 @@ async def test_wrong_code_and_other_accounts_code_fail_alike(portal: Any) -> Non
     assert response.status_code == 204
 
 
-async def test_a_new_code_replaces_the_previous_one(portal: Any) -> None:
+async def test_a_new_code_replaces_the_previous_one(portal: Portal) -> None:
     number = RESIDENT.account_number
     email = demo_email(RESIDENT.apartment)
     await ask_code(portal, number, email)
@@ -146,7 +150,7 @@ async def test_a_new_code_replaces_the_previous_one(portal: Any) -> None:
     assert (await portal.client.post(CONFIRM, json=confirm_body(number, second))).status_code == 204
 
 
-async def test_confirm_format_errors(portal: Any) -> None:
+async def test_confirm_format_errors(portal: Portal) -> None:
     number = RESIDENT.account_number
     await ask_code(portal, number, demo_email(RESIDENT.apartment))
     code = code_from(portal.letters()[0])
@@ -168,7 +172,7 @@ async def test_confirm_format_errors(portal: Any) -> None:
     assert (await portal.client.post(CONFIRM, json=confirm_body(number, code))).status_code == 204
 
 
-async def test_the_code_is_six_digits_to_type_and_only_its_hmac_is_stored(portal: Any) -> None:
+async def test_the_code_is_six_digits_to_type_and_only_its_hmac_is_stored(portal: Portal) -> None:
     from sqlalchemy import select
 
     from portal.models import AccessToken, TokenKind
@@ -193,7 +197,7 @@ async def test_the_code_is_six_digits_to_type_and_only_its_hmac_is_stored(portal
     assert response.status_code == 204, response.text
 
 
-async def test_five_wrong_codes_void_the_code(portal: Any) -> None:
+async def test_five_wrong_codes_void_the_code(portal: Portal) -> None:
     number = RESIDENT.account_number
     email = demo_email(RESIDENT.apartment)
     await ask_code(portal, number, email)
@@ -216,7 +220,7 @@ async def test_five_wrong_codes_void_the_code(portal: Any) -> None:
     assert (await portal.client.post(CONFIRM, json=confirm_body(number, fresh))).status_code == 204
 
 
-async def test_four_wrong_codes_leave_the_code_working(portal: Any) -> None:
+async def test_four_wrong_codes_leave_the_code_working(portal: Portal) -> None:
     number = RESIDENT.account_number
     await ask_code(portal, number, demo_email(RESIDENT.apartment))
     code = code_from(portal.letters()[0]).replace(" ", "")
@@ -227,7 +231,7 @@ async def test_four_wrong_codes_leave_the_code_working(portal: Any) -> None:
     assert (await portal.client.post(CONFIRM, json=confirm_body(number, code))).status_code == 204
 
 
-async def test_two_accounts_may_get_the_same_code(portal: Any, monkeypatch: Any) -> None:
+async def test_two_accounts_may_get_the_same_code(portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
     import portal.recovery.service as recovery
 
     monkeypatch.setattr(recovery, "new_code", lambda: "042042")
@@ -240,7 +244,7 @@ async def test_two_accounts_may_get_the_same_code(portal: Any, monkeypatch: Any)
         assert response.status_code == 204, response.text
 
 
-async def test_request_format_errors(portal: Any) -> None:
+async def test_request_format_errors(portal: Portal) -> None:
     cases = [
         ({"account_number": "12", "email": "a@example.ru"}, "invalid_account_number", "account_number"),
         ({"account_number": RESIDENT.account_number, "email": "no-at-sign"}, "invalid_email", "email"),
@@ -252,7 +256,7 @@ async def test_request_format_errors(portal: Any) -> None:
         assert (response.json()["code"], response.json()["field"]) == (code, field)
 
 
-async def test_wrong_codes_are_throttled(portal: Any) -> None:
+async def test_wrong_codes_are_throttled(portal: Portal) -> None:
     number = RESIDENT.account_number
     for attempt in range(portal.settings.throttle_free_failures):
         response = await portal.client.post(CONFIRM, json=confirm_body(number, f"guess-{attempt}"))
@@ -263,7 +267,7 @@ async def test_wrong_codes_are_throttled(portal: Any) -> None:
     assert int(response.headers["Retry-After"]) > 0
 
 
-async def test_code_requests_are_throttled_whatever_the_data(portal: Any) -> None:
+async def test_code_requests_are_throttled_whatever_the_data(portal: Portal) -> None:
     # Matching and non-matching requests count alike, so the throttle reveals nothing either.
     number = RESIDENT.account_number
     emails = [demo_email(RESIDENT.apartment), "x@example.ru"]
@@ -282,7 +286,7 @@ async def test_code_requests_are_throttled_whatever_the_data(portal: Any) -> Non
     assert len(portal.letters()) == letters_before + 1
 
 
-async def test_openapi_documents_every_status(portal: Any) -> None:
+async def test_openapi_documents_every_status(portal: Portal) -> None:
     paths = (await portal.client.get("/api/v1/openapi.json")).json()["paths"]
     assert {"202", "422", "429"} <= set(paths[REQUEST]["post"]["responses"])
     assert {"204", "409", "422", "429"} <= set(paths[CONFIRM]["post"]["responses"])

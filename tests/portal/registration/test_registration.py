@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 
 from portal.demo.accounts import BUILDING_ADDRESS, DEMO_ACCOUNTS, DEMO_PASSWORD, demo_email
 from portal.models import Account, User
+from tests.conftest import Portal
 from tests.support.registration import REGISTER, UNREGISTERED, expected_total, form, users_of
 
 LOOKUP = "/api/v1/registration/lookup"
@@ -18,7 +20,7 @@ REGISTERED = next(demo for demo in DEMO_ACCOUNTS if demo.password == DEMO_PASSWO
 MISMATCH_MESSAGE_START = "Данные не совпадают с квитанцией"
 
 
-def password_from(letter: Any) -> str:
+def password_from(letter: EmailMessage) -> str:
     match = re.search(r"^Пароль: (\S+)$", letter.get_content(), re.MULTILINE)
     assert match, letter.get_content()
     return match.group(1)
@@ -31,7 +33,7 @@ def test_demo_has_unregistered_accounts() -> None:
 # --- step 1: lookup ---------------------------------------------------------------------------
 
 
-async def test_lookup_finds_account_and_hides_apartment_and_owner(portal: Any) -> None:
+async def test_lookup_finds_account_and_hides_apartment_and_owner(portal: Portal) -> None:
     number = UNREGISTERED[0].account_number
     response = await portal.client.post(LOOKUP, json={"account_number": f" {number} "})
     assert response.status_code == 200, response.text
@@ -48,7 +50,7 @@ async def test_lookup_finds_account_and_hides_apartment_and_owner(portal: Any) -
     assert str(UNREGISTERED[0].apartment) not in body["masked_address"].removeprefix(BUILDING_ADDRESS)
 
 
-async def test_lookup_unknown_account_is_404(portal: Any) -> None:
+async def test_lookup_unknown_account_is_404(portal: Portal) -> None:
     response = await portal.client.post(LOOKUP, json={"account_number": "9999999999"})
     assert response.status_code == 404
     body = response.json()
@@ -56,7 +58,7 @@ async def test_lookup_unknown_account_is_404(portal: Any) -> None:
     assert body["message"] == "Лицевой счет не найден. Проверьте номер в квитанции."
 
 
-async def test_lookup_bad_format_names_the_field(portal: Any) -> None:
+async def test_lookup_bad_format_names_the_field(portal: Portal) -> None:
     for number in ["35000120ab", "12345", "1" * 21, "3500 012012", "-350001201"]:
         response = await portal.client.post(LOOKUP, json={"account_number": number})
         assert response.status_code == 422, number
@@ -66,7 +68,7 @@ async def test_lookup_bad_format_names_the_field(portal: Any) -> None:
         assert "«Лицевой счет»" in body["message"] and "от 6 до 20 цифр" in body["message"]
 
 
-async def test_lookup_missing_or_empty_number_is_422(portal: Any) -> None:
+async def test_lookup_missing_or_empty_number_is_422(portal: Portal) -> None:
     for payload in ({}, {"account_number": ""}, {"account_number": 3500012012}):
         response = await portal.client.post(LOOKUP, json=payload)
         assert response.status_code == 422, payload
@@ -77,7 +79,7 @@ async def test_lookup_missing_or_empty_number_is_422(portal: Any) -> None:
 # --- step 2: success --------------------------------------------------------------------------
 
 
-async def test_registration_mails_a_password_that_logs_in(portal: Any) -> None:
+async def test_registration_mails_a_password_that_logs_in(portal: Portal) -> None:
     number = UNREGISTERED[0].account_number
     total = await expected_total(portal, number)
 
@@ -130,7 +132,7 @@ FORMAT_ERRORS: list[tuple[dict[str, Any], str, str, str]] = [
 ]
 
 
-async def test_format_errors_have_their_own_code_and_field(portal: Any) -> None:
+async def test_format_errors_have_their_own_code_and_field(portal: Portal) -> None:
     number = UNREGISTERED[0].account_number
     total = await expected_total(portal, number)
     for changes, code, field, words in FORMAT_ERRORS:
@@ -146,14 +148,14 @@ async def test_format_errors_have_their_own_code_and_field(portal: Any) -> None:
     assert response.status_code == 202
 
 
-async def test_format_errors_come_before_the_knowledge_check(portal: Any) -> None:
+async def test_format_errors_come_before_the_knowledge_check(portal: Portal) -> None:
     # An unknown account with a bad e-mail: the e-mail's own error, not the uniform refusal.
     response = await portal.client.post(REGISTER, json=form("9999999999", 100, "bad"))
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_email"
 
 
-async def test_repeated_email_is_compared_without_case_and_spaces(portal: Any) -> None:
+async def test_repeated_email_is_compared_without_case_and_spaces(portal: Portal) -> None:
     number = UNREGISTERED[0].account_number
     total = await expected_total(portal, number)
     body = form(number, total, "ivanov@example.ru", email_repeat=" IVANOV@example.ru ")
@@ -161,7 +163,7 @@ async def test_repeated_email_is_compared_without_case_and_spaces(portal: Any) -
     assert response.status_code == 202, response.text
 
 
-async def test_missing_fields_are_422(portal: Any) -> None:
+async def test_missing_fields_are_422(portal: Portal) -> None:
     response = await portal.client.post(REGISTER, json={"account_number": UNREGISTERED[0].account_number})
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
@@ -170,7 +172,7 @@ async def test_missing_fields_are_422(portal: Any) -> None:
 # --- step 2: the uniform refusal --------------------------------------------------------------
 
 
-async def test_unknown_wrong_total_and_already_registered_fail_alike(portal: Any) -> None:
+async def test_unknown_wrong_total_and_already_registered_fail_alike(portal: Portal) -> None:
     fresh = UNREGISTERED[0].account_number
     fresh_total = await expected_total(portal, fresh)
     registered_total = await expected_total(portal, REGISTERED.account_number)
@@ -203,7 +205,7 @@ async def test_unknown_wrong_total_and_already_registered_fail_alike(portal: Any
     await portal.login(REGISTERED.account_number, DEMO_PASSWORD)
 
 
-async def test_registering_twice_refuses_and_notifies_the_owner(portal: Any) -> None:
+async def test_registering_twice_refuses_and_notifies_the_owner(portal: Portal) -> None:
     number = UNREGISTERED[0].account_number
     total = await expected_total(portal, number)
     first = await portal.client.post(REGISTER, json=form(number, total, "owner@example.ru"))
@@ -220,14 +222,14 @@ async def test_registering_twice_refuses_and_notifies_the_owner(portal: Any) -> 
     await portal.login(number, password)
 
 
-async def test_already_registered_with_a_wrong_total_sends_no_notice(portal: Any) -> None:
+async def test_already_registered_with_a_wrong_total_sends_no_notice(portal: Portal) -> None:
     total = await expected_total(portal, REGISTERED.account_number)
     response = await portal.client.post(REGISTER, json=form(REGISTERED.account_number, total + 100))
     assert response.status_code == 409
     assert portal.letters() == []
 
 
-async def test_concurrent_registrations_create_one_user(portal: Any) -> None:
+async def test_concurrent_registrations_create_one_user(portal: Portal) -> None:
     number = UNREGISTERED[0].account_number
     total = await expected_total(portal, number)
     responses = await asyncio.gather(
@@ -243,7 +245,7 @@ async def test_concurrent_registrations_create_one_user(portal: Any) -> None:
 # --- throttling -------------------------------------------------------------------------------
 
 
-async def test_repeated_failures_are_throttled_with_retry_after(portal: Any) -> None:
+async def test_repeated_failures_are_throttled_with_retry_after(portal: Portal) -> None:
     number = UNREGISTERED[0].account_number
     total = await expected_total(portal, number)
     free = portal.settings.throttle_free_failures
@@ -264,7 +266,7 @@ async def test_repeated_failures_are_throttled_with_retry_after(portal: Any) -> 
     assert response.status_code == 202, response.text
 
 
-async def test_openapi_documents_every_status(portal: Any) -> None:
+async def test_openapi_documents_every_status(portal: Portal) -> None:
     spec = (await portal.client.get("/api/v1/openapi.json")).json()
     lookup = spec["paths"][LOOKUP]["post"]["responses"]
     register = spec["paths"][REGISTER]["post"]["responses"]

@@ -27,7 +27,7 @@ from portal.demo.accounts import (
     demo_email,
 )
 from portal.models import Account, User
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, Portal, PortalFactory
 from tests.support.readings import previous_values, ru
 from tests.support.registration import expected_total, form
 
@@ -46,7 +46,7 @@ BURST = 48
 
 
 @contextlib.asynccontextmanager
-async def client_at(portal: Any, address: str) -> AsyncIterator[httpx.AsyncClient]:
+async def client_at(portal: Portal, address: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the same portal app from another address."""
     transport = httpx.ASGITransport(app=portal.app, client=(address, 50000))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
@@ -85,7 +85,7 @@ def confirm_body(code: str) -> dict[str, str]:
 # --- item 2: concurrent bursts check no more than the free attempts ----------------------------------
 
 
-async def test_a_burst_of_wrong_passwords_checks_only_the_free_attempts(portal: Any) -> None:
+async def test_a_burst_of_wrong_passwords_checks_only_the_free_attempts(portal: Portal) -> None:
     free = portal.settings.throttle_free_failures
     bodies = [{"account_number": HAPPY, "password": f"wrong-{i}"} for i in range(BURST)]
     responses = await burst(portal.client, LOGIN, bodies)
@@ -94,7 +94,7 @@ async def test_a_burst_of_wrong_passwords_checks_only_the_free_attempts(portal: 
     assert all(int(r.headers["Retry-After"]) > 0 for r in responses if r.status_code == 429)
 
 
-async def test_a_burst_of_registrations_checks_only_the_free_attempts(portal: Any) -> None:
+async def test_a_burst_of_registrations_checks_only_the_free_attempts(portal: Portal) -> None:
     free = portal.settings.throttle_free_failures
     right = await expected_total(portal, UNREGISTERED)
     totals = [right + 1 + i for i in range(BURST - 1)] + [right]
@@ -103,7 +103,7 @@ async def test_a_burst_of_registrations_checks_only_the_free_attempts(portal: An
     assert checked(responses) <= free
 
 
-async def test_a_burst_of_readings_checks_checks_only_the_free_attempts(portal: Any) -> None:
+async def test_a_burst_of_readings_checks_checks_only_the_free_attempts(portal: Portal) -> None:
     free = portal.settings.throttle_free_failures
     values = await previous_values(portal, UNREGISTERED_APARTMENT)
     responses = await burst(portal.client, CHECK, [wrong_readings(values, i) for i in range(BURST)])
@@ -111,13 +111,13 @@ async def test_a_burst_of_readings_checks_checks_only_the_free_attempts(portal: 
     assert {r.status_code for r in responses} == {409, 429}
 
 
-async def test_a_burst_of_recovery_codes_checks_only_the_free_attempts(portal: Any) -> None:
+async def test_a_burst_of_recovery_codes_checks_only_the_free_attempts(portal: Portal) -> None:
     free = portal.settings.throttle_free_failures
     responses = await burst(portal.client, CONFIRM, [confirm_body(f"guess-{i}") for i in range(BURST)])
     assert checked(responses) == free
 
 
-async def test_a_burst_of_recovery_requests_sends_only_the_free_letters(portal: Any) -> None:
+async def test_a_burst_of_recovery_requests_sends_only_the_free_letters(portal: Portal) -> None:
     free = portal.settings.throttle_free_failures
     body = {"account_number": RESIDENT.account_number, "email": demo_email(RESIDENT.apartment)}
     responses = await burst(portal.client, RECOVERY, [body] * BURST)
@@ -126,7 +126,7 @@ async def test_a_burst_of_recovery_requests_sends_only_the_free_letters(portal: 
     assert len(portal.letters()) == free
 
 
-async def test_guessing_across_accounts_from_one_address_is_limited(portal: Any) -> None:
+async def test_guessing_across_accounts_from_one_address_is_limited(portal: Portal) -> None:
     per_client = portal.settings.throttle_client_free_failures
     numbers = [account_number(apartment) for apartment in range(1, 60)]
     bodies = [{"account_number": number, "password": "wrong-password"} for number in numbers]
@@ -134,7 +134,7 @@ async def test_guessing_across_accounts_from_one_address_is_limited(portal: Any)
     assert checked(responses) == per_client
 
 
-async def test_only_one_of_concurrent_right_registrations_wins(portal: Any) -> None:
+async def test_only_one_of_concurrent_right_registrations_wins(portal: Portal) -> None:
     """The step-2 check and the write are one step: the account is registered once, to one e-mail."""
     right = await expected_total(portal, UNREGISTERED)
     emails = [f"claimant{i}@example.ru" for i in range(6)]
@@ -163,7 +163,7 @@ async def test_only_one_of_concurrent_right_registrations_wins(portal: Any) -> N
 
 
 async def test_the_right_password_from_another_address_gets_in_while_the_account_is_hammered(
-    portal: Any,
+    portal: Portal,
 ) -> None:
     bodies = [{"account_number": HAPPY, "password": f"wrong-{i}"} for i in range(BURST)]
     responses = await burst(portal.client, LOGIN, bodies)
@@ -187,7 +187,7 @@ async def test_the_right_password_from_another_address_gets_in_while_the_account
     ).status_code == 401
 
 
-async def test_a_resident_asks_for_a_recovery_code_while_others_hammer_the_account(portal: Any) -> None:
+async def test_a_resident_asks_for_a_recovery_code_while_others_hammer_the_account(portal: Portal) -> None:
     body = {"account_number": RESIDENT.account_number, "email": "attacker@example.ru"}
     await burst(portal.client, RECOVERY, [body] * BURST)
     async with client_at(portal, "203.0.113.51") as resident:
@@ -199,7 +199,7 @@ async def test_a_resident_asks_for_a_recovery_code_while_others_hammer_the_accou
 
 
 async def test_many_addresses_are_bounded_by_the_account_ceiling_without_locking_the_resident_out(
-    make_portal: Any,
+    make_portal: PortalFactory,
 ) -> None:
     ceiling, free = 12, 3
     portal = await make_portal(throttle_account_ceiling=ceiling, throttle_free_failures=free)
@@ -228,7 +228,7 @@ async def test_many_addresses_are_bounded_by_the_account_ceiling_without_locking
             assert response.status_code == 401
 
 
-async def test_a_right_answer_gives_the_attempt_back(portal: Any) -> None:
+async def test_a_right_answer_gives_the_attempt_back(portal: Portal) -> None:
     free = portal.settings.throttle_free_failures
     for i in range(free - 1):
         await portal.client.post(LOGIN, json={"account_number": HAPPY, "password": f"wrong-{i}"})
@@ -243,7 +243,7 @@ async def test_a_right_answer_gives_the_attempt_back(portal: Any) -> None:
 # --- item 4 and the public limits: per client, in the database ----------------------------------------
 
 
-async def test_registration_lookups_are_limited_per_client(make_portal: Any) -> None:
+async def test_registration_lookups_are_limited_per_client(make_portal: PortalFactory) -> None:
     portal = await make_portal(public_lookups_per_window=7)
     bodies = [{"account_number": str(1_000_000 + i)} for i in range(BURST)]
     responses = await burst(portal.client, REG_LOOKUP, bodies)
@@ -256,7 +256,7 @@ async def test_registration_lookups_are_limited_per_client(make_portal: Any) -> 
     assert (await portal.client.post(REG_LOOKUP, json={"account_number": UNREGISTERED})).status_code == 200
 
 
-async def test_readings_lookups_are_limited_per_client(make_portal: Any) -> None:
+async def test_readings_lookups_are_limited_per_client(make_portal: PortalFactory) -> None:
     portal = await make_portal(public_lookups_per_window=7)
     bodies = [{"account_number": str(1_000_000 + i)} for i in range(BURST)]
     responses = await burst(portal.client, READINGS_LOOKUP, bodies)
@@ -265,7 +265,9 @@ async def test_readings_lookups_are_limited_per_client(make_portal: Any) -> None
         assert (await other.post(READINGS_LOOKUP, json={"account_number": UNREGISTERED})).status_code == 200
 
 
-async def test_public_limits_are_shared_by_every_worker(make_portal: Any, database_url: str) -> None:
+async def test_public_limits_are_shared_by_every_worker(
+    make_portal: PortalFactory, database_url: str
+) -> None:
     """Two portal apps on one database (two workers) grant the window once between them."""
     if database_url.startswith("sqlite"):
         import pytest
@@ -290,7 +292,7 @@ async def test_public_limits_are_shared_by_every_worker(make_portal: Any, databa
     assert checked(list(logins)) == first.settings.throttle_free_failures
 
 
-async def test_counters_quiet_for_a_day_are_purged(portal: Any) -> None:
+async def test_counters_quiet_for_a_day_are_purged(portal: Portal) -> None:
     from sqlalchemy import func
 
     from portal.models import FailureCounter
