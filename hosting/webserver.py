@@ -459,8 +459,11 @@ class KabinetWebServer(Server):
                 await asyncio.sleep(min(left, 30.0))
 
     async def _close_with(self, session: WebSession, message: bytes) -> None:
+        # The app first (nothing of it may follow the message), then the message, then the close: a
+        # failure to stop the app must not cost the resident the words that say why the tab ends.
         with contextlib.suppress(Exception):
             await session.stop()
+        with contextlib.suppress(Exception):
             await session.websocket.send_bytes(b"\x1b[0m\x1b[2J\x1b[H" + message)
         await session.websocket.close()
 
