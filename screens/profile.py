@@ -181,8 +181,16 @@ class ProfileScreen(PortalScreen):
         active = self.query_one("#profile-tabs", TabbedContent).active
         return "password" if active == "password-tab" else "email"
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # On «Письма» a switch is saved as it is ticked and there is no picture: F2 and F5 leave the
+        # footer (which then fits at 80 columns, F1 whole).
+        if action in ("save", "new_captcha") and self.query("#profile-tabs"):
+            return not self._on_letters()
+        return True
+
     @on(TabbedContent.TabActivated, "#profile-tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
         if event.pane.id == "letters-tab":
             if self.query_one(MailSubscriptionsForm).saved is None:
                 self.load_letters()
@@ -234,8 +242,7 @@ class ProfileScreen(PortalScreen):
         self._input("email-new" if form == "email" else "password-current").focus()
 
     def action_new_captcha(self) -> None:
-        if not self._on_letters():
-            self.fetch_captcha(self.form)
+        self.fetch_captcha(self.form)
 
     # --- letters: the receipt and reading reminders by e-mail --------------------------------------
 
@@ -316,8 +323,7 @@ class ProfileScreen(PortalScreen):
         self.app.pop_screen()
 
     def action_save(self) -> None:
-        if not self._on_letters():  # a switch is saved as it is ticked
-            self.save(self.form)
+        self.save(self.form)
 
     @on(Button.Pressed, "#email-save")
     def _save_email(self) -> None:
