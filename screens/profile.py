@@ -164,7 +164,7 @@ class ProfileScreen(PortalScreen):
                 yield Static("", id="password-message", classes="message", markup=False)
             with TabPane(t("profile.letters_section"), id="letters-tab"):
                 yield MailSubscriptionsForm(t, id="letters")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it; F1 whole
 
     def on_mount(self) -> None:
         self.title = self.t(self.SPEC.title_key)
