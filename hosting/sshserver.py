@@ -55,7 +55,7 @@ import tempfile
 import termios
 import time
 from collections import Counter
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
@@ -672,8 +672,51 @@ def _refuse(conn: asyncssh.SSHServerConnection, key: str) -> None:
 
 
 def _disconnect(conn: asyncssh.SSHServerConnection, reason: str) -> None:
+    transport = getattr(conn, "_transport", None)
+    if isinstance(transport, asyncio.Transport) and not transport.is_closing():
+        _close_gently(transport)
     with contextlib.suppress(Exception):
         conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS, reason)
+
+
+# How long a refused client gets to finish sending what was on its way (its version, its key exchange offer).
+_LINGER_SECONDS: Final = 2.0
+
+
+class _Drain(asyncio.Protocol):
+    """What a refused connection's socket reads after the disconnect: nothing kept, closed on EOF or time."""
+
+    def __init__(self, abort: Callable[[], None]) -> None:
+        self.timer = asyncio.get_running_loop().call_later(_LINGER_SECONDS, abort)
+
+    def data_received(self, data: bytes) -> None:
+        pass
+
+    def eof_received(self) -> bool:
+        return False  # the transport closes
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.timer.cancel()
+
+
+def _close_gently(transport: asyncio.Transport) -> None:
+    """Make asyncssh's abort after a disconnect a graceful close.
+
+    asyncssh ends a disconnected connection with ``transport.abort()``: the socket is closed at once, and when
+    the client's version or key exchange offer is still unread there, the kernel answers with RST. OpenSSH
+    then fails on its next write ("Broken pipe") before it reads the disconnect, and the resident never sees
+    why. Instead, the written words are flushed, the sending side is shut (FIN), and what the client still
+    sends is read and dropped until it closes too, or for two seconds at most.
+    """
+
+    abort_now = transport.abort
+
+    def abort() -> None:
+        transport.set_protocol(_Drain(abort_now))
+        with contextlib.suppress(Exception):
+            transport.write_eof()
+
+    transport.abort = abort  # type: ignore[method-assign]
 
 
 class SessionHomes:
