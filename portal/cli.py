@@ -209,12 +209,14 @@ def cmd_reconcile_a3(args: argparse.Namespace) -> int:
 async def _export(settings: Settings, request: ExportRequest, out: Path | None) -> int:
     from portal.app import build_state
     from portal.exports.service import ExportTotals, export_chunks, log_export
+    from portal.migrations import upgrade
 
     state = build_state(settings)
     totals = ExportTotals()
     # A file is written under a temporary name and renamed when complete: a failed export leaves none.
     partial = out.with_name(out.name + ".partial") if out is not None else None
     try:
+        await upgrade(state.engine)  # as import and notify do: a new database gives empty files
         async with state.sessionmaker() as session:
             sink = partial.open("wb") if partial is not None else sys.stdout.buffer
             try:
@@ -232,7 +234,8 @@ async def _export(settings: Settings, request: ExportRequest, out: Path | None) 
         log_export(request, totals, f"the command line ({os.environ.get('USER', 'unknown user')})")
         await state.engine.dispose()
     if out is not None:
-        print(f"{out}: {totals.records} record(s), control sum {totals.total or '-'}", file=sys.stderr)
+        # In Russian, as the import's report: the billing center's operator reads both.
+        print(f"{out}: записей {totals.records}, контрольная сумма {totals.total or '-'}", file=sys.stderr)
     return 0
 
 
@@ -256,7 +259,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif kind is ExportKind.PAYMENTS:
             day = parse_day(args.date)
     except ExportInputError as exc:
-        print(f"kabinet-portal export {args.export_kind}: {exc}", file=sys.stderr)
+        print(f"kabinet-portal export {args.export_kind}: {exc.command_line_ru}", file=sys.stderr)
         return 2
     request = ExportRequest(kind, day, encoding, with_email=getattr(args, "with_email", False))
     _apply_common(args)
@@ -265,10 +268,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 async def _operator_keys(settings: Settings, args: argparse.Namespace) -> int:
     from portal.app import build_state
+    from portal.migrations import upgrade
     from portal.operators.service import create_key, list_keys, revoke_key
 
     state = build_state(settings)
     try:
+        await upgrade(state.engine)
         async with state.sessionmaker() as session:
             now = state.clock.now()
             if args.action == "create":

@@ -66,6 +66,11 @@ class ExportInputError(ValueError):
     def message_ru(self) -> str:
         return f"Параметр «{self.option}»: нужен {self.allowed_ru}, а не «{self.value}»."
 
+    @property
+    def command_line_ru(self) -> str:
+        """The same for the command line, where the option is written ``--period``."""
+        return f"параметр --{self.option}: нужен {self.allowed_ru}, а не «{self.value}»."
+
 
 def _in_years(day: dt.date) -> bool:
     return FIRST_YEAR <= day.year <= LAST_YEAR
