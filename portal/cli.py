@@ -125,11 +125,12 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 async def _demo_accounts(settings: Settings) -> list[dict[str, object]]:
-    from portal.app import build_state
+    from portal.app import _prepare_database, build_state
     from portal.demo.accounts import describe_demo_accounts
 
     state = build_state(settings)
     try:
+        await _prepare_database(state)  # on a fresh machine the demo is seeded first, as the portal would
         async with state.sessionmaker() as session:
             return await describe_demo_accounts(session)
     finally:
@@ -146,7 +147,7 @@ def cmd_demo_accounts(args: argparse.Namespace) -> int:
         password = item.get("password") or "—"
         line = f"{item['account_number']}  пароль: {password:<16} {item.get('purpose_ru', '')}"
         if item.get("receipt_total"):
-            line += f"  (итого к оплате: {item['receipt_total']})"
+            line += f"  (итого к оплате: {str(item['receipt_total']).replace('.', ',')})"
         print(line)
     return 0
 

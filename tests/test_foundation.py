@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -107,6 +108,15 @@ def test_cli_seeds_and_lists_the_demo(tmp_path: Path) -> None:
     again = _cli("seed-demo", data_dir=tmp_path)  # a second run neither fails nor duplicates
     assert again.returncode == 0, again.stderr
     assert json.loads(_cli("demo-accounts", "--json", data_dir=tmp_path).stdout) == accounts
+
+
+def test_demo_accounts_on_a_fresh_machine_seeds_the_demo_first(tmp_path: Path) -> None:
+    """`make demo-accounts` before the app or the portal ever ran: the list, not a traceback."""
+    listing = _cli("demo-accounts", data_dir=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert "3500012007  пароль: Demo-Pass-2026" in listing.stdout
+    # The receipt total to type at registration, written as the receipt writes it (decimal comma).
+    assert re.search(r"3500012012 .*итого к оплате: \d+,\d\d\)", listing.stdout), listing.stdout
 
 
 def test_serve_refuses_default_secrets_outside_demo(tmp_path: Path) -> None:
