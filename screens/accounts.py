@@ -50,7 +50,9 @@ COLUMNS = (
 class AccountsScreen(FormScreen):
     """«Лицевые счета»: the login's accounts, the way to work on another, attach, detach, pay all."""
 
-    SPEC = ScreenSpec("accounts", "accounts.title", help_topic="accounts", order=85)
+    SPEC = ScreenSpec(
+        "accounts", "accounts.title", help_topic="accounts", menu_key="a", in_footer=False, order=85
+    )
     FORM = "accounts"
     FIELD_WIDGETS: ClassVar[dict[str, str]] = {
         "account_number": "attach-number",

@@ -17,7 +17,7 @@ from screens.registry import menu_specs
 from tui.errors import PortalError
 from tui.formatting import format_date, format_month, format_reading, trim_zeros
 from tui.keyboard import with_layout_twin
-from tui.models import AccountSummary, LoginAccounts
+from tui.models import AccountSummary, LoginAccount, LoginAccounts
 from tui.reading_window import window_text
 from widgets.header import Header
 
@@ -44,12 +44,15 @@ class HomeScreen(PortalScreen):
     DEFAULT_CSS = """
     HomeScreen #home-body { height: 1fr; }
     HomeScreen #home-info { width: 1fr; padding: 0 1; }
-    HomeScreen #home-menu { width: 32; border: round $primary; height: auto; max-height: 100%; }
+    HomeScreen #home-side { width: 32; height: 1fr; }
+    HomeScreen #home-menu { border: round $primary; height: auto; max-height: 100%; }
+    HomeScreen #home-accounts { padding: 0 1; height: auto; }
     HomeScreen .block { margin-bottom: 1; height: auto; }
     HomeScreen .warning { color: $warning; text-style: bold; }
     HomeScreen .due { text-style: bold; }
     HomeScreen #home-status { color: $text-muted; height: auto; }
     HomeScreen #home-accounts { display: none; }
+    HomeScreen #home-accounts-title { text-style: bold; }
     """
     #: The footer at 80 columns holds the menu's shown keys (f2, f7, f8, f9, p), f10 and f1; the menu
     #: names the others with their keys; the command palette's hint gives way to them here (ctrl+p
@@ -57,11 +60,12 @@ class HomeScreen(PortalScreen):
     BINDINGS = [
         Binding("f5,ctrl+r", "refresh", "footer.refresh", id="refresh", show=False),
         Binding("f10", "logout", "footer.logout", id="logout"),
-        # «Лицевые счета»: the key works always (a resident with one account attaches the next one
-        # there); with several accounts the home block names it («A — все лицевые счета»). Not in the
-        # footer: at 80 columns it would push out F1's label.
-        Binding("a,ф", "open('accounts')", "footer.accounts", id="accounts", show=False),
+        # With several accounts, the digit of each listed one works on it at once (one key); «Лицевые
+        # счета» itself is in the menu (A), not in the footer: at 80 columns it would push out F1's label.
+        *[Binding(str(n), f"choose_account({n})", "home.key_choose", show=False) for n in range(1, 10)],
     ]
+    #: How many accounts the side list shows (the rest: «… и ещё N», all on «Лицевые счета»).
+    LISTED_ACCOUNTS = 5
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,6 +73,8 @@ class HomeScreen(PortalScreen):
         self.menu = menu_specs()
         #: How many accounts the login has (the portal's last answer; 1 until it says otherwise).
         self.account_count = 1
+        #: The accounts the side list shows, in its order (the digit n works on the n-th).
+        self.listed: tuple[LoginAccount, ...] = ()
         # The menu's keys come before the screen's own, in the footer as in the menu.
         self._bindings = BindingsMap.merge([BindingsMap(menu_bindings(self.menu)), self._bindings])
         self.retranslate_keys()
@@ -80,17 +86,20 @@ class HomeScreen(PortalScreen):
             with VerticalScroll(id="home-info"):
                 yield Static(t("app.loading"), id="home-status")
                 yield Static("", id="home-account", classes="block")
-                yield Static("", id="home-accounts", classes="block due")
                 yield Static("", id="home-balance", classes="block due")
                 yield Static("", id="home-capital-repair", classes="block")
                 yield Static("", id="home-window", classes="block")
                 yield Static("", id="home-warnings", classes="block warning")
                 yield Static("", id="home-last-payment", classes="block")
-            with Vertical(id="home-menu"):
-                yield OptionList(
-                    *[Option(self._menu_prompt(spec), id=spec.name) for spec in self.menu],
-                    id="home-options",
-                )
+            with Vertical(id="home-side"):
+                with Vertical(id="home-menu"):
+                    yield OptionList(
+                        *[Option(self._menu_prompt(spec), id=spec.name) for spec in self.menu],
+                        id="home-options",
+                    )
+                with Vertical(id="home-accounts"):
+                    yield Static("", id="home-accounts-title", markup=False)
+                    yield Static("", id="home-accounts-list", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -146,7 +155,7 @@ class HomeScreen(PortalScreen):
 
     @work(exclusive=True, group="accounts", exit_on_error=False)
     async def load_accounts(self) -> None:
-        """The login's accounts: with several, a line with their count and total due, and the key."""
+        """The login's accounts: with several, the side list with what is due on each."""
         try:
             accounts = await self.portal(lambda client: client.accounts())
         except (CallAbandoned, PortalError):
@@ -154,17 +163,58 @@ class HomeScreen(PortalScreen):
         self.show_accounts(accounts)
 
     def show_accounts(self, accounts: LoginAccounts) -> None:
-        line = self.query_one("#home-accounts", Static)
+        """With several accounts, the side list: each with what is due, the one worked on marked ▶."""
+        t = self.t
         self.account_count = len(accounts.accounts)
         several = self.account_count > 1
-        key = self.kabinet.config.keymap.get("accounts", "a").split(",")[0].upper()
-        line.update(
-            self.t("home.accounts_line", count=self.account_count, amount=accounts.total_due, key=key)
-            if several
-            else ""
+        side = self.query_one("#home-accounts", Vertical)
+        side.display = several
+        if not several:
+            self.listed = ()
+            return
+        limit = (
+            self.LISTED_ACCOUNTS if self.account_count <= self.LISTED_ACCOUNTS else self.LISTED_ACCOUNTS - 1
         )
-        line.display = several
-        self.refresh_bindings()
+        self.listed = accounts.accounts[:limit]
+        self.query_one("#home-accounts-title", Static).update(
+            t("home.accounts_title", count=self.account_count)
+        )
+        width = 30  # the side column inside its padding
+        lines = []
+        for n, account in enumerate(self.listed, start=1):
+            label = f"{n} {'▶' if account.current else ' '} {account.account_number}"
+            lines.append(f"{label}{account.amount_due!s:>{width - len(label)}}")
+        if self.account_count > limit:
+            lines.append(t("home.accounts_more", count=self.account_count - limit))
+        total = t("home.accounts_total")
+        lines.append(f"{total}{accounts.total_due!s:>{width - len(total)}}")
+        key = self.kabinet.config.keymap.get("accounts", "a").split(",")[0].upper()
+        lines.append(t("home.accounts_keys", first=1, last=len(self.listed), key=key))
+        self.query_one("#home-accounts-list", Static).update("\n".join(lines))
+
+    def action_choose_account(self, n: int) -> None:
+        """The digit of a listed account: work on it (the one already worked on: nothing to do)."""
+        if 1 <= n <= len(self.listed) and not self.listed[n - 1].current:
+            self.choose_account(self.listed[n - 1].account_number)
+
+    @work(exclusive=True, group="accounts-change", exit_on_error=False)
+    async def choose_account(self, number: str) -> None:
+        status = self.query_one("#home-status", Static)
+        status.update(self.t("accounts.choosing"))
+        try:
+            chosen = await self.portal(lambda client: client.choose_account(number))
+        except CallAbandoned:
+            status.update("")
+            return
+        except PortalError as exc:
+            status.update(self.error_text(exc))
+            self.load_accounts()
+            return
+        if chosen.current is not None:
+            # The app's idea of the resident's account follows the session's (re-login uses it).
+            self.kabinet.account_number = chosen.current.account_number
+            self.notify(self.t("accounts.chosen", account=chosen.current.account_number))
+        self.load_summary()
 
     def show(self, summary: AccountSummary) -> None:
         """Fill the blocks from the summary (the formatting lives in tui.formatting)."""

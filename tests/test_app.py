@@ -167,7 +167,7 @@ def test_no_color_is_honoured(tmp_path: Path, app_data_dir: Path, monkeypatch: p
 async def test_footers_show_their_keys_whole_at_80_columns(
     tmp_path: Path, app_data_dir: Path, lang: str
 ) -> None:
-    """Login: every key it offers; home: f2, f7, f8, f9, p, f10 and f1 (the menu names f3, f4, f6)."""
+    """Login: every key it offers; home: f2, f7, f8, f9, p, f10 and f1 (the menu names f3, f4, f6, a)."""
     app = make_app(tmp_path, app_data_dir, language=lang)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
@@ -179,4 +179,4 @@ async def test_footers_show_their_keys_whole_at_80_columns(
         await settle(pilot)
         assert footer_keys_in_view(pilot) == ["f2", "f7", "f8", "f9", "p", "f10", "f1"]
         menu = [str(option.prompt) for option in app.screen.query_one("#home-options", OptionList).options]
-        assert [entry.split()[0] for entry in menu] == ["F2", "F3", "F4", "F6", "F7", "F8", "F9", "P"]
+        assert [entry.split()[0] for entry in menu] == ["F2", "F3", "F4", "F6", "F7", "F8", "F9", "P", "A"]

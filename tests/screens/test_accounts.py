@@ -82,12 +82,26 @@ async def test_attach_see_both_switch_and_detach(tmp_path: Path, app_data_dir: P
         await wait_for(pilot, lambda: screen_name(pilot) == "HomeScreen")
         await wait_for(pilot, lambda: OTHER in text_of(pilot, "#home-account"))
         assert app.account_number == OTHER
-        # Home says there are two, with the total due and the key, inside 80×24; the footer keeps F1
-        # (the accounts key is named in the block, not in the footer, which is full at 80 columns).
-        await wait_for(pilot, lambda: "Лицевых счетов: 2" in text_of(pilot, "#home-accounts"))
-        assert_in_view(pilot, "#home-accounts")
-        assert "A — " in text_of(pilot, "#home-accounts")
+        # Home lists both beside its menu, each with what is due and its digit, the one worked on marked
+        # ▶, with the total, inside 80×24; every block of home still in view; the footer keeps F1 (the
+        # accounts key is in the menu, not in the footer, which is full at 80 columns).
+        await wait_for(pilot, lambda: "Лицевых счетов: 2" in text_of(pilot, "#home-accounts-title"))
+        await wait_for(pilot, lambda: f"2 ▶ {OTHER}" in text_of(pilot, "#home-accounts-list"))
+        listed = text_of(pilot, "#home-accounts-list").splitlines()
+        assert listed[0].startswith(f"1   {HAPPY}") and listed[0].endswith("₽")
+        assert listed[1].startswith(f"2 ▶ {OTHER}") and listed[1].endswith("₽")
+        assert listed[2].startswith("Всего") and listed[3] == "1–2 — выбрать, A — все"
+        assert_in_view(pilot, "#home-accounts-title", "#home-accounts-list", "#home-options")
+        assert_in_view(pilot, "#home-account", "#home-balance", "#home-capital-repair", "#home-last-payment")
         assert {"f1", "f10"} <= set(footer_keys_in_view(pilot))
+        # One key works on another account: 1 back to the own one, 2 to the other again.
+        await pilot.press("1")
+        await wait_for(pilot, lambda: HAPPY in text_of(pilot, "#home-account"))
+        await wait_for(pilot, lambda: f"1 ▶ {HAPPY}" in text_of(pilot, "#home-accounts-list"))
+        assert app.account_number == HAPPY
+        await pilot.press("2")
+        await wait_for(pilot, lambda: OTHER in text_of(pilot, "#home-account"))
+        assert app.account_number == OTHER
 
         # Back to the list (the Cyrillic twin), detach the other one: «Нет» first, then «Отключить».
         await pilot.press("ф")
