@@ -82,6 +82,9 @@ APP_PRELOAD: Final = (
 """What the app's zygote imports before it forks: the app and what its first screens need."""
 APP_WARM_UP: Final = "app:warm_up"
 """Run once in the zygote after the imports: the app drawn headless to its login screen (caches filled)."""
+FILL_VARIABLE: Final = "KABINET_FORK_FILL"
+"""``KABINET_FORK_FILL=0`` in the server's environment: the zygote leaves its free memory free
+(:func:`fill_free_memory`), the baseline ``bench/sessions.py`` measures against."""
 APP_RELOAD: Final = ("textual.constants",)
 """Modules that read the environment when imported: imported again in each child."""
 
@@ -543,7 +546,8 @@ def zygote_main(argv: list[str] | None = None) -> int:
         socket.send_fds(sock, [json.dumps({"error": message}).encode()], [])
         return 1
     gc.collect()
-    fill_free_memory()
+    if os.environ.get(FILL_VARIABLE, "1") != "0":
+        fill_free_memory()
     gc.freeze()
     signal.signal(signal.SIGCHLD, _reap)
     socket.send_fds(sock, [json.dumps({"ready": True}).encode()], [])
@@ -559,6 +563,7 @@ __all__ = [
     "APP_PRELOAD",
     "APP_RELOAD",
     "APP_WARM_UP",
+    "FILL_VARIABLE",
     "SESSION_NAME",
     "ZYGOTE_NAME",
     "AppProcess",
