@@ -18,6 +18,7 @@ from typing import Any
 
 from textual.app import App
 
+from tui.client import tls_context
 from tui.config import Config, load_config
 
 _NOBODY: str = "http://127.0.0.1:9"
@@ -29,6 +30,9 @@ def warm_up(make_app: Callable[[Config], App[Any]], runs: int = 1) -> None:
     (the second run finds the interpreter's specialised code and the caches as a session will)."""
     for _ in range(runs):
         _run_once(make_app)
+    # The TLS trust store of a session's portal client (about 1 MiB): the servers hand their apps no
+    # SSL_CERT_FILE or SSL_CERT_DIR, so they use the default one; loaded here, every session shares it.
+    tls_context({})
 
 
 def _run_once(make_app: Callable[[Config], App[Any]]) -> None:

@@ -13,7 +13,14 @@ screen over SSH as fast as locally.
 ``--kind web`` does the same with ``kabinet serve-web`` (sessions opened as the page opens them, a
 websocket each).
 
+Three ways are measured in one run: forked (the default), forked from a zygote that leaves its free
+memory free (``KABINET_FORK_FILL=0``: the way before ``fill_free_memory``), and fresh processes. For
+the forked apps, one app's memory of its own (at the first count) is then taken apart page by page
+(``/proc/PID/smaps`` and ``pagemap``, compared with the fork server's page at the same address): which
+mappings it is in, and whether a page is new or a copy of the fork server's, and what the copy changed.
+
     .venv/bin/python bench/sessions.py [--kind ssh|web] [--counts 1,20,50] [--probes 3]
+        [--ways forked,unfilled,fresh]
 """
 
 from __future__ import annotations
@@ -24,10 +31,12 @@ import contextlib
 import os
 import re
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -40,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.startup import time_to_marker  # noqa: E402
+from hosting.forkserver import FILL_VARIABLE  # noqa: E402
 from hosting.sshserver import DemoPortal  # noqa: E402
 
 MARKER = "Войти".encode()
@@ -49,7 +59,7 @@ MIB = 1024 * 1024
 class Server:
     """``kabinet serve-ssh`` or ``kabinet serve-web`` (``kind``) on a loopback port, limits lifted."""
 
-    def __init__(self, kind: str, state_dir: Path, portal_url: str, fork: bool) -> None:
+    def __init__(self, kind: str, state_dir: Path, portal_url: str, way: str) -> None:
         self.kind = kind
         command = [
             sys.executable,
@@ -64,9 +74,14 @@ class Server:
         command += ["--max-sessions", "200", "--max-per-address", "200"]
         if kind == "ssh":
             command += ["--max-connections-per-address", "400", "--max-handshakes-per-address", "30"]
-        if not fork:
+        env = dict(os.environ)
+        if way == "fresh":
             command.append("--no-fork")
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        elif way == "unfilled":
+            env[FILL_VARIABLE] = "0"
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
         assert self.process.stdout is not None
         for line in self.process.stdout:
             if match := re.search(r"listening on .*:(\d+)", line):
@@ -189,7 +204,98 @@ def memory(apps: list[psutil.Process]) -> tuple[float, float]:
     return statistics.mean(uss), statistics.mean(rss)
 
 
-async def measure(server: Server, counts: list[int], probes: int) -> list[tuple[int, float, float, float]]:
+PAGE = 4096
+WAYS = {"forked": "forked", "unfilled": "forked, unfilled", "fresh": "fresh process"}
+
+
+def _mappings(pid: int) -> list[tuple[int, int, str, int]]:
+    """(start, end, name, private dirty kB) of each mapping of a process."""
+    found: list[tuple[int, int, str, int]] = []
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if fields[0].endswith(":"):
+                if fields[0] == "Private_Dirty:" and found:
+                    start, end, name, _ = found[-1]
+                    found[-1] = (start, end, name, int(fields[1]))
+                continue
+            low, high = (int(part, 16) for part in fields[0].split("-"))
+            found.append((low, high, fields[5] if len(fields) > 5 else "[anon]", 0))
+    return found
+
+
+def _page_flags(pid: int, start: int, end: int) -> tuple[int, ...]:
+    with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        pagemap.seek(start // PAGE * 8)
+        data = pagemap.read((end - start) // PAGE * 8)
+    return struct.unpack(f"{len(data) // 8}Q", data)
+
+
+def _kind_of_change(mine: bytes, theirs: bytes) -> str:
+    """What an app changed in its copy of a fork server's page."""
+    words = [
+        int.from_bytes(mine[at : at + 8], "little") - int.from_bytes(theirs[at : at + 8], "little")
+        for at in range(0, PAGE, 8)
+        if mine[at : at + 8] != theirs[at : at + 8]
+    ]
+    if not words:
+        return "written and restored"
+    if all(abs(delta) < 4096 for delta in words):
+        return "counts only"
+    return "more"
+
+
+def page_report(app: int, zygote: int) -> list[str]:
+    """One forked app's own memory (pages no other process maps), taken apart: by mapping, and for
+    each page whether the fork server has one at that address (the app's is a copy, made when it first
+    wrote to it) and what the copy changed: nothing (written and restored, as a reference count that goes
+    up and down), only small numbers (counts only: reference counts, counters), or more; or not (new)."""
+    mapping_kib: Counter[str] = Counter()
+    pages: Counter[str] = Counter()
+    zygote_maps = {(start, end) for start, end, _, _ in _mappings(zygote)}
+    with (
+        open(f"/proc/{app}/mem", "rb", buffering=0) as app_mem,
+        open(f"/proc/{zygote}/mem", "rb", buffering=0) as zygote_mem,
+    ):
+        for start, end, name, dirty in _mappings(app):
+            if not dirty:
+                continue
+            kind = "libpython" if "libpython" in name else name if name.startswith("[") else "other files"
+            mapping_kib[kind] += dirty
+            if (start, end) not in zygote_maps:
+                pages["new"] += dirty // 4
+                continue
+            theirs = _page_flags(zygote, start, end)
+            for index, flags in enumerate(_page_flags(app, start, end)):
+                if not flags >> 63 & 1 or not flags >> 56 & 1:  # absent, or shared
+                    continue
+                if not theirs[index] >> 63 & 1:
+                    pages["new"] += 1
+                    continue
+                address = start + index * PAGE
+                try:
+                    app_mem.seek(address)
+                    zygote_mem.seek(address)
+                    pages[_kind_of_change(app_mem.read(PAGE), zygote_mem.read(PAGE))] += 1
+                except OSError:
+                    pages["unreadable"] += 1
+    mib = 1 / 1024
+    by_mapping = ", ".join(f"{kind} {kib * mib:.1f}" for kind, kib in mapping_kib.most_common())
+    copied = sum(count for kind, count in pages.items() if kind not in {"new", "unreadable"})
+    changes = ", ".join(
+        f"{kind} {pages[kind] * PAGE / MIB:.1f}" for kind in ("written and restored", "counts only", "more")
+    )
+    return [
+        f"one forked app's own memory (pid {app}), MiB: {sum(mapping_kib.values()) * mib:.1f}",
+        f"  by mapping: {by_mapping}",
+        f"  copied from the fork server: {copied * PAGE / MIB:.1f} ({changes}); "
+        f"new: {pages['new'] * PAGE / MIB:.1f}",
+    ]
+
+
+async def measure(
+    server: Server, counts: list[int], probes: int, pages: list[str] | None = None
+) -> list[tuple[int, float, float, float]]:
     sessions: list[Session] = []
     rows = []
     try:
@@ -198,7 +304,12 @@ async def measure(server: Server, counts: list[int], probes: int) -> list[tuple[
                 session, _ = await server.open_session()
                 sessions.append(session)
             await asyncio.sleep(1.0)  # let the newest apps settle after their first paint
-            uss, rss = memory(server.apps())
+            apps = server.apps()
+            uss, rss = memory(apps)
+            zygote = server.zygote()
+            if pages is not None and not pages and zygote is not None and apps:
+                with contextlib.suppress(OSError, psutil.Error):
+                    pages.extend(page_report(apps[-1].pid, zygote.pid))
             times = []
             for _ in range(probes):
                 probe, elapsed = await server.open_session()
@@ -226,35 +337,40 @@ def local_time(portal_url: str, runs: int) -> float:
         return statistics.median(time_to_marker(command, env) for _ in range(runs))
 
 
-async def run(kind: str, counts: list[int], probes: int) -> None:
+async def run(kind: str, counts: list[int], probes: int, ways: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         portal = DemoPortal(Path(folder) / "portal")
         url = await portal.start()
+        reports: dict[str, list[str]] = {}
         try:
             local = await asyncio.to_thread(local_time, url, probes)
             print(f"local start to the login screen (python app.py --server, pty 80x24): {local:.2f} s")
             results = {}
-            for fork in (True, False):
-                server = await asyncio.to_thread(Server, kind, Path(folder) / f"state-{fork}", url, fork)
+            for way in ways:
+                server = await asyncio.to_thread(Server, kind, Path(folder) / f"state-{way}", url, way)
                 try:
-                    results[fork] = await measure(server, counts, probes)
+                    reports[way] = []
+                    results[way] = await measure(server, counts, probes, reports[way])
                     zygote = server.zygote()
                     if zygote is not None:
                         info = zygote.memory_full_info()
                         uss, rss = info.uss / MIB, info.rss / MIB
-                        print(f"fork server itself: USS {uss:.1f} MiB, RSS {rss:.1f} MiB")
+                        print(f"{WAYS[way]}: fork server itself: USS {uss:.1f} MiB, RSS {rss:.1f} MiB")
                 finally:
                     await asyncio.to_thread(server.stop)
         finally:
             await portal.stop()
     print()
-    print(f"kabinet serve-{kind}")
-    print(f"{'sessions open':>13} | {'way':<14} | {'USS/session':>11} | {'RSS/session':>11} | login screen")
+    for way in ways:
+        for line in reports.get(way, []):
+            print(f"{WAYS[way]}: {line}")
+    print()
+    print(f"kabinet serve-{kind} (load average {' '.join(f'{value:.1f}' for value in os.getloadavg())})")
+    print(f"{'sessions open':>13} | {'way':<16} | {'USS/session':>11} | {'RSS/session':>11} | login screen")
     for index, count in enumerate(counts):
-        for fork in (True, False):
-            _, uss, rss, seconds = results[fork][index]
-            way = "forked" if fork else "fresh process"
-            print(f"{count:>13} | {way:<14} | {uss:>7.1f} MiB | {rss:>7.1f} MiB | {seconds:.2f} s")
+        for way in ways:
+            _, uss, rss, seconds = results[way][index]
+            print(f"{count:>13} | {WAYS[way]:<16} | {uss:>7.1f} MiB | {rss:>7.1f} MiB | {seconds:.2f} s")
     print(f"(local: {local:.2f} s; targets: USS <= 15 MiB a session, login over SSH <= local)")
 
 
@@ -265,9 +381,17 @@ def main() -> int:
     parser.add_argument(
         "--kind", choices=["ssh", "web"], default="ssh", help="serve-ssh (default) or serve-web"
     )
+    parser.add_argument(
+        "--ways",
+        default=",".join(WAYS),
+        help="forked (default), unfilled (KABINET_FORK_FILL=0), fresh (--no-fork); all three by default",
+    )
     args = parser.parse_args()
     counts = sorted({int(part) for part in args.counts.split(",")})
-    asyncio.run(run(args.kind, counts, args.probes))
+    ways = [way for way in args.ways.split(",") if way]
+    if unknown := set(ways) - set(WAYS):
+        parser.error(f"unknown ways: {', '.join(sorted(unknown))}")
+    asyncio.run(run(args.kind, counts, args.probes, ways))
     return 0
 
 

@@ -4,7 +4,8 @@ A fresh ``python app.py`` per session imports Textual, the screens and httpx ane
 of all of it: about 46 MiB of memory no other session shares. The *zygote* is one process, started once
 by ``kabinet serve-ssh`` or ``kabinet serve-web``, that imports the app's modules (names given to it, so
 this module itself imports no Textual), freezes the garbage collector's view of them (``gc.freeze``: a
-collection would write to every object and so copy every page) and then waits. For each session the
+collection would write to every object and so copy every page), takes for good the memory left free
+between its objects (:func:`fill_free_memory`) and then waits. For each session the
 server sends it, over a Unix socket pair, what to run (the module and function, its arguments, the
 environment, the working folder) and the session's standard input, output and error as file
 descriptors (``SCM_RIGHTS``); the zygote forks, and answers with the child's pid and a *pidfd* for it.
@@ -42,10 +43,12 @@ import importlib
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import traceback
@@ -79,6 +82,9 @@ APP_PRELOAD: Final = (
 """What the app's zygote imports before it forks: the app and what its first screens need."""
 APP_WARM_UP: Final = "app:warm_up"
 """Run once in the zygote after the imports: the app drawn headless to its login screen (caches filled)."""
+FILL_VARIABLE: Final = "KABINET_FORK_FILL"
+"""``KABINET_FORK_FILL=0`` in the server's environment: the zygote leaves its free memory free
+(:func:`fill_free_memory`), the baseline ``bench/sessions.py`` measures against."""
 APP_RELOAD: Final = ("textual.constants",)
 """Modules that read the environment when imported: imported again in each child."""
 
@@ -414,6 +420,107 @@ def _serve_requests(sock: socket.socket, reload: Sequence[str]) -> None:
             os.close(pidfd)
 
 
+_FILLERS: list[object] = []
+"""The zygote's objects that hold the small blocks that were free when it started serving."""
+_POOL_LINE: Final = re.compile(r"^\s*\d+\s+(\d+)\s+\d+\s+\d+\s+(\d+)\s*$")
+_MALLOC_FREE: Final = re.compile(r'<size from="(\d+)" to="\d+" total="\d+" count="(\d+)"/>')
+_TCACHE_LARGEST: Final = 1040
+_TCACHE_COUNT: Final = 7
+
+
+def fill_free_memory() -> dict[str, int]:
+    """Allocate, for as long as the zygote lives, what its allocators have free between its objects.
+
+    After the imports and the warm-up, Python's small-object allocator has free blocks scattered through
+    its pools and glibc's malloc free chunks scattered through its heap, on pages that also hold the
+    zygote's objects. A child allocating there writes to such a page and so copies all of it (4 KiB for an
+    object of 64 bytes). Taken here, once, those holes stay as they are, and a child's new objects go to
+    fresh pages of its own, side by side. It costs the zygote nothing it does not hold already: the pages
+    are resident. Returns the bytes taken from each allocator (0 where its statistics cannot be read:
+    another Python build, another C library).
+    """
+    return {"pymalloc": _fill_pymalloc(), "malloc": _fill_malloc()}
+
+
+def _fill_pymalloc() -> int:
+    """Fill the free blocks of pymalloc's pools with objects of their size class (``bytes`` mostly)."""
+    try:
+        with tempfile.TemporaryFile() as report:
+            sys.stderr.flush()
+            saved = os.dup(2)
+            os.dup2(report.fileno(), 2)
+            try:
+                sys._debugmallocstats()  # the size classes, and the free blocks of the pools in use
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            report.seek(0)
+            text = report.read().decode("ascii", "replace")
+    except (AttributeError, OSError):
+        return 0
+    empty_bytes = sys.getsizeof(b"")
+    taken = 0
+    for line in text.splitlines():
+        match = _POOL_LINE.match(line)
+        if match is None:
+            continue
+        size, free = int(match.group(1)), int(match.group(2))
+        if size - empty_bytes >= 2:  # bytes of 0 or 1 byte are shared singletons
+            _FILLERS.extend(bytes(size - empty_bytes) for _ in range(free))
+        elif size - 16 < sys.getsizeof(0.5) <= size:
+            _FILLERS.extend(number + 0.5 for number in range(free))
+        elif size - 16 < sys.getsizeof(object()) <= size:
+            _FILLERS.extend(object() for _ in range(free))
+        else:
+            continue
+        taken += size * free
+    return taken
+
+
+def _fill_malloc() -> int:
+    """Allocate glibc's free chunks of the main heap (its thread caches first), never to free them."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.malloc.restype = ctypes.c_void_p
+        libc.malloc.argtypes = [ctypes.c_size_t]
+        libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+        libc.open_memstream.restype = ctypes.c_void_p
+        libc.open_memstream.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        libc.fclose.argtypes = [ctypes.c_void_p]
+        libc.free.argtypes = [ctypes.c_void_p]
+    except (OSError, AttributeError):  # not glibc
+        return 0
+
+    def free_chunks() -> list[tuple[int, int]]:
+        buffer, size = ctypes.c_char_p(), ctypes.c_size_t()
+        stream = libc.open_memstream(ctypes.byref(buffer), ctypes.byref(size))
+        if not stream:
+            return []
+        libc.malloc_info(0, stream)
+        libc.fclose(stream)
+        text = ctypes.string_at(buffer, size.value).decode("ascii", "replace")
+        libc.free(buffer)
+        main_heap = text.split('<heap nr="1"', 1)[0].split("<total ", 1)[0]
+        # A chunk's size field has its flags in the low bits; malloc(size - 8) takes a chunk of that size.
+        return [(int(first) & ~15, int(count)) for first, count in _MALLOC_FREE.findall(main_heap)]
+
+    taken = 0
+    for chunk in range(32, _TCACHE_LARGEST + 1, 16):  # the thread cache, which malloc_info does not show
+        for _ in range(_TCACHE_COUNT):
+            libc.malloc(chunk - 8)
+    for _ in range(4):  # a bigger chunk is split, and its remainder is free again
+        chunks = free_chunks()
+        if not chunks:
+            break
+        for chunk, count in chunks:
+            for _ in range(count):
+                if chunk >= 32 and libc.malloc(chunk - 8):
+                    taken += chunk
+    return taken
+
+
 def zygote_main(argv: list[str] | None = None) -> int:
     """``python -m hosting.forkserver --fd N --preload a,b --reload c``: the zygote (started by a server)."""
     parser = argparse.ArgumentParser(prog="kabinet fork server")
@@ -439,6 +546,8 @@ def zygote_main(argv: list[str] | None = None) -> int:
         socket.send_fds(sock, [json.dumps({"error": message}).encode()], [])
         return 1
     gc.collect()
+    if os.environ.get(FILL_VARIABLE, "1") != "0":
+        fill_free_memory()
     gc.freeze()
     signal.signal(signal.SIGCHLD, _reap)
     socket.send_fds(sock, [json.dumps({"ready": True}).encode()], [])
@@ -454,6 +563,7 @@ __all__ = [
     "APP_PRELOAD",
     "APP_RELOAD",
     "APP_WARM_UP",
+    "FILL_VARIABLE",
     "SESSION_NAME",
     "ZYGOTE_NAME",
     "AppProcess",
@@ -462,5 +572,6 @@ __all__ = [
     "ForkedProcess",
     "FreshLauncher",
     "Launch",
+    "fill_free_memory",
     "zygote_main",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import ssl
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ import httpx
 import pytest
 
 from hosting.embedded import EmbeddedPortal
-from tui.client import PortalClient, app_version, new_idempotency_key
+from tui.client import PortalClient, app_version, new_idempotency_key, tls_context
 from tui.errors import (
     Conflict,
     LoginFailed,
@@ -605,3 +606,15 @@ async def test_the_client_attaches_chooses_pays_all_and_detaches(
     remaining = await logged_in.detach_account(other)
     assert [a.account_number for a in remaining.accounts] == [own.account_number]
     assert (await logged_in.account_summary()).account_number == own.account_number
+
+
+def test_clients_load_the_tls_trust_store_once_and_still_verify(tmp_path: Path) -> None:
+    """One trust store per process and per SSL_CERT_FILE / SSL_CERT_DIR (as httpx chooses it), not one per
+    client; certificates and host names are still checked."""
+    default = tls_context({})
+    assert tls_context({}) is default
+    assert tls_context({"SSL_CERT_DIR": str(tmp_path)}) is not default
+    assert tls_context({"SSL_CERT_DIR": str(tmp_path)}) is tls_context({"SSL_CERT_DIR": str(tmp_path)})
+    assert default.verify_mode == ssl.CERT_REQUIRED
+    assert default.check_hostname
+    assert default.cert_store_stats()["x509_ca"] > 0
