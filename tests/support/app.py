@@ -70,6 +70,10 @@ async def settle(pilot: Pilot[None], seconds: float = 30.0) -> None:
         await pilot.wait_for_scheduled_animations()
 
 
+#: What Tabs animates to move its underline.
+_UNDERLINE_ENDS = ("highlight_start", "highlight_end")
+
+
 def underlines_in_place(app: App[Any]) -> bool:
     """Every shown row of tabs has its underline under its active tab, no longer moving."""
     from textual.widgets import Tabs
@@ -84,7 +88,7 @@ def underlines_in_place(app: App[Any]) -> bool:
         start, end = active.virtual_region.shrink(active.styles.gutter).column_span
         if (underline.highlight_start, underline.highlight_end) != (start, end):
             return False
-        if any(app.animator.is_being_animated(underline, name) for name in ("highlight_start", "highlight_end")):
+        if any(app.animator.is_being_animated(underline, name) for name in _UNDERLINE_ENDS):
             return False
     return True
 
