@@ -453,7 +453,10 @@ class KabinetWebServer(Server):
             if app_done is not None:
                 done, _ = await asyncio.wait({app_done}, timeout=min(left, 30.0))
                 if done:  # the app exited (Ctrl+Q, or it died): the page shows "session ended"
-                    await session.websocket.close()
+                    # Not while the server ends it (flood, shutdown): its output ends before its exit
+                    # is noticed, and the closing words are yet to be written (as _close_websocket).
+                    if not session.closed:
+                        await session.websocket.close()
                     return
             else:
                 await asyncio.sleep(min(left, 30.0))

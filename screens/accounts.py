@@ -8,13 +8,17 @@ receipt's total without the capital repair contribution — checked here as regi
 a refusal is said beside the field and everything typed stays. F8 detaches the selected account after
 a confirmation that defaults to «Нет» (the login's own account cannot be detached). F7 «Оплатить все»:
 the chosen payment service makes one card order per account with something due; the orders are listed
-with their amounts and payment links (opened in a browser, as the payment screen's link is).
+with their amounts and payment links (opened in a browser, as the payment screen's link is), each with
+its status — waiting, paid, failed — asked in a worker at the payment screen's pace
+(:func:`tui.payments.next_poll_delay`) until every order is final; F5 asks again at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,10 +30,19 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from screens.base import CallAbandoned, PortalScreen, ScreenSpec
 from screens.dialogs import ConfirmDialog
 from screens.form_base import FormScreen
+from tui import payments
 from tui.errors import Conflict, PortalError
 from tui.formatting import InputError, Money
 from tui.i18n import Translator
-from tui.models import LoginAccount, LoginAccounts, PayAllResult, PaymentProvider, PaymentPurpose
+from tui.models import (
+    LoginAccount,
+    LoginAccounts,
+    PayAllResult,
+    PaymentOrder,
+    PaymentProvider,
+    PaymentPurpose,
+    PaymentStatus,
+)
 from tui.validation import DONE_MARK, ERROR_MARK, account_number_problem, field_problem
 from widgets.filtered_input import FilteredInput
 from widgets.header import Header
@@ -37,6 +50,9 @@ from widgets.payment_flow import ProviderChoice, provider_name
 from widgets.qr import QrCode
 from widgets.status import LoadingStatus
 from widgets.toggles import RadioButton
+
+if TYPE_CHECKING:
+    from tui.client import PortalClient
 
 #: The table's columns: catalogue key → column key.
 COLUMNS = (
@@ -53,6 +69,9 @@ class AccountsScreen(FormScreen):
     SPEC = ScreenSpec(
         "accounts", "accounts.title", help_topic="accounts", menu_key="a", in_footer=False, order=85
     )
+    #: The pace of the pay-all orders' status questions (as the payment screen's).
+    POLL_SECONDS: ClassVar[float] = payments.POLL_SECONDS
+    POLL_MAX_SECONDS: ClassVar[float] = payments.POLL_MAX_SECONDS
     FORM = "accounts"
     FIELD_WIDGETS: ClassVar[dict[str, str]] = {
         "account_number": "attach-number",
@@ -91,6 +110,10 @@ class AccountsScreen(FormScreen):
         self._pay_attempt: tuple[PaymentProvider, str] | None = None
         #: The orders «Оплатить все» made last (listed until the screen closes).
         self.pay_result: PayAllResult | None = None
+        #: Each of those orders as the portal last told it (by order id): its status.
+        self.order_states: dict[str, PaymentOrder] = {}
+        #: Why the statuses are not being asked any more (None: they are, or all are final).
+        self._watch_problem: str | None = None
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -187,6 +210,8 @@ class AccountsScreen(FormScreen):
 
     def action_refresh(self) -> None:
         self.load_accounts()
+        if self.pay_result is not None and not self._orders_final():
+            self.watch_orders(0.0)
 
     def action_detach(self) -> None:
         account = self.selected
@@ -468,7 +493,10 @@ class AccountsScreen(FormScreen):
             self._set_idle()
         self._pay_attempt = None  # these orders exist: another «Оплатить все» is another payment
         self._message("")
+        self.order_states = {payment.order.order_id: payment.order for payment in result.payments}
         self.show_orders(result)
+        if not self._orders_final():
+            self.watch_orders(self.POLL_SECONDS)
 
     def show_orders(self, result: PayAllResult) -> None:
         """Each order: its account, amount and service, and its payment page's link."""
@@ -480,7 +508,7 @@ class AccountsScreen(FormScreen):
             return
         lines = [t("accounts.pay_all_done", count=len(result.payments), amount=result.total)]
         for payment in result.payments:
-            order = payment.order
+            order = self.order_states.get(payment.order.order_id, payment.order)
             replayed = t("accounts.pay_all_replayed") if payment.replayed else ""
             lines.append(
                 t(
@@ -489,13 +517,70 @@ class AccountsScreen(FormScreen):
                     amount=order.amount,
                     service=provider_name(t, order.provider),
                     replayed=replayed,
+                    status=order_status_text(t, order),
                 )
             )
             lines.append("  " + order.payment_url)
-        lines += [t("accounts.pay_all_after"), t("accounts.pay_all_qr")]
+        if self._watch_problem is not None:
+            lines.append(ERROR_MARK + self._watch_problem)
+        elif not self._orders_final():
+            lines.append(t("accounts.pay_all_after"))
+        lines.append(t("accounts.pay_all_qr"))
         orders.update("\n".join(lines))
         self._reveal(orders)
         self.refresh_bindings()
+
+    def _orders_final(self) -> bool:
+        """Every pay-all order's status is final: nothing more to ask."""
+        return all(order.is_final for order in self.order_states.values())
+
+    @work(exclusive=True, group="pay-all-watch", exit_on_error=False)
+    async def watch_orders(self, delay: float) -> None:
+        """Ask for each order's status that is not final yet, as the payment screen asks for its own,
+        until all are final; the list says each one's anew. A payment that went through changes the
+        amounts due: the list of accounts is asked for again at the end."""
+        result = self.pay_result
+        if result is None:
+            return
+        self._watch_problem = None
+        waited = 0.0
+        while not self._orders_final():
+            if waited >= payments.WATCH_LIMIT_SECONDS:
+                self._watch_problem = self.t("payment.status_not_updated")
+                self.show_orders(result)
+                return
+            if delay:
+                await asyncio.sleep(delay)
+                waited += delay
+            delay = payments.next_poll_delay(
+                delay, waited, first=self.POLL_SECONDS, longest=self.POLL_MAX_SECONDS
+            )
+            for order_id in [key for key, order in self.order_states.items() if not order.is_final]:
+                try:
+                    order = await self.portal(functools.partial(_ask_order, order_id=order_id))
+                except CallAbandoned:
+                    self._watch_problem = self.t("payment.status_not_updated")
+                    self.show_orders(result)
+                    return
+                except PortalError as exc:
+                    self._watch_problem = self.error_text(exc)
+                    self.show_orders(result)
+                    return
+                self.order_states[order_id] = order
+            self.show_orders(result)
+        if any(order.status is PaymentStatus.SUCCESS for order in self.order_states.values()):
+            self.load_accounts()
+
+
+async def _ask_order(client: PortalClient, order_id: str) -> PaymentOrder:
+    return await client.account_payment(order_id)
+
+
+def order_status_text(t: Translator, order: PaymentOrder) -> str:
+    """A pay-all order's status in a word or two, marked (✓ paid, ✗ failed) so colour is not needed."""
+    if order.status in (PaymentStatus.INITIATED, PaymentStatus.PROCESSING):
+        return t("accounts.order_pending")
+    return t(f"accounts.order_{order.status.value}")
 
 
 class OrderCodesDialog(ModalScreen[None]):

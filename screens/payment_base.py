@@ -24,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import ContentSwitcher, Footer
 
 from screens.base import CallAbandoned, PortalScreen
+from tui import payments
 from tui.errors import Conflict, PortalError, PortalUnavailable
 from tui.formatting import Money
 from tui.models import (
@@ -52,10 +53,9 @@ RECEIPT_CODE = "receipt-code"
 
 #: After the payment is final but not yet credited, look this many more times before leaving it be.
 CREDIT_POLLS = 15
-#: Poll less often the longer a payment waits (seconds waited → seconds between polls), and give up after
-#: :data:`WATCH_LIMIT_SECONDS` (F5 looks again): a form left open must not poll the service forever.
-SLOWER_POLLS = ((60.0, 5.0), (300.0, 15.0))
-WATCH_LIMIT_SECONDS = 900.0
+#: The pace of status questions (:func:`tui.payments.next_poll_delay`), shared with «Оплатить все».
+SLOWER_POLLS = payments.SLOWER_POLLS
+WATCH_LIMIT_SECONDS = payments.WATCH_LIMIT_SECONDS
 
 
 class PaymentFlowScreen(PortalScreen):
@@ -63,9 +63,9 @@ class PaymentFlowScreen(PortalScreen):
 
     #: Seconds before the first question about a payment's status; each next wait is
     #: :attr:`POLL_GROWTH` times longer, up to :attr:`POLL_MAX_SECONDS` (then :data:`SLOWER_POLLS`).
-    POLL_SECONDS: ClassVar[float] = 1.0
-    POLL_GROWTH: ClassVar[float] = 1.5
-    POLL_MAX_SECONDS: ClassVar[float] = 5.0
+    POLL_SECONDS: ClassVar[float] = payments.POLL_SECONDS
+    POLL_GROWTH: ClassVar[float] = payments.POLL_GROWTH
+    POLL_MAX_SECONDS: ClassVar[float] = payments.POLL_MAX_SECONDS
     #: Whether F3 shows the ГОСТ code of the latest receipt (logged in only).
     OFFERS_RECEIPT_CODE: ClassVar[bool] = True
 
@@ -331,10 +331,14 @@ class PaymentFlowScreen(PortalScreen):
             if delay:
                 await asyncio.sleep(delay)
                 waited += delay
-            delay = min(max(delay * self.POLL_GROWTH, self.POLL_SECONDS), self.POLL_MAX_SECONDS)
-            for after, slower in SLOWER_POLLS:
-                if waited >= after:
-                    delay = max(delay, slower)
+            delay = payments.next_poll_delay(
+                delay,
+                waited,
+                first=self.POLL_SECONDS,
+                growth=self.POLL_GROWTH,
+                longest=self.POLL_MAX_SECONDS,
+                slower=SLOWER_POLLS,
+            )
             try:
                 order = await self.portal(functools.partial(self.fetch, order_id=order.order_id))
             except CallAbandoned:

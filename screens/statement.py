@@ -1,9 +1,10 @@
 """Начисления и платежи: the statement by month for one payee, and the service lines of the chosen month.
 
-Each month's row reads «входящее сальдо + начислено ± перерасчёт − оплачено = исходящее сальдо» (the
-rule is written under the table). ``p``/``з`` switches the payee between the billing center (utilities)
-and the capital repair fund and asks again for the same period. The service lines of the month under
-the cursor show in the small table below.
+Each month's row reads «входящее сальдо + начислено ± перерасчёт + пени − оплачено = исходящее сальдо»
+(the rule is written under the table; the headers that would not fit 80 columns are shortened).
+``p``/``з`` switches the payee between the billing center (utilities) and the capital repair fund and
+asks again for the same period. The service lines of the month under the cursor show in the small
+table below.
 """
 
 from __future__ import annotations

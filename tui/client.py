@@ -620,6 +620,13 @@ class PortalClient:
         response = await self._post_keyed("/accounts/payments", payload, idempotency_key, auth="session")
         return _decode(PayAllResult, response)
 
+    async def account_payment(self, order_id: str) -> PaymentOrder:
+        """A payment of any of the login's accounts (a pay-all order), as it is now.
+
+        Raises :class:`NotFound` (another login's order), :class:`SessionExpired`.
+        """
+        return await self._get(PaymentOrder, f"/accounts/payments/{_segment(order_id)}", auth="session")
+
     async def public_capital_repair_lookup(self, capital_repair_account: str) -> CapitalRepairLookup:
         """«Оплата взноса ФКР» without login: the fund account's masked address and amount due.
 

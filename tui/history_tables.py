@@ -190,22 +190,55 @@ def totals_text(t: Translator, totals: PaymentTotals) -> str:
 # --- Начисления и платежи ----------------------------------------------------------------------------
 
 
+def _recalculation_column(t: Translator) -> TableColumn:
+    return TableColumn(
+        "recalculation",
+        t("statement.column_recalculation_short"),
+        ColumnType.MONEY,
+        export_label=t("statement.column_recalculation"),
+    )
+
+
 def month_columns(t: Translator) -> list[TableColumn]:
-    """The month table's columns in the resident's language."""
+    """The month table's columns in the resident's language.
+
+    Every term of the balance rule has its column — penalties (пени) too, as on the receipt — so
+    the headers that would not fit 80 columns are shortened (``Вх. сальдо``); the rule under the
+    table and a saved file say them whole.
+    """
     return [
         TableColumn("period", t("statement.column_month"), ColumnType.MONTH, numeric_month=True),
-        TableColumn("opening", t("statement.column_opening"), ColumnType.MONEY),
+        TableColumn(
+            "opening",
+            t("statement.column_opening_short"),
+            ColumnType.MONEY,
+            export_label=t("statement.column_opening"),
+        ),
         TableColumn("charged", t("statement.column_charged"), ColumnType.MONEY),
-        TableColumn("recalculation", t("statement.column_recalculation"), ColumnType.MONEY),
+        _recalculation_column(t),
+        TableColumn("penalties", t("statement.column_penalties"), ColumnType.MONEY),
         TableColumn("paid", t("statement.column_paid"), ColumnType.MONEY),
-        TableColumn("closing", t("statement.column_closing"), ColumnType.MONEY),
+        TableColumn(
+            "closing",
+            t("statement.column_closing_short"),
+            ColumnType.MONEY,
+            export_label=t("statement.column_closing"),
+        ),
     ]
 
 
 def month_rows(months: Iterable[StatementMonth]) -> list[tuple[object, ...]]:
     """One row per month, in :func:`month_columns` order."""
     return [
-        (month.period, month.opening, month.charged, month.recalculation, month.paid, month.closing)
+        (
+            month.period,
+            month.opening,
+            month.charged,
+            month.recalculation,
+            month.penalties,
+            month.paid,
+            month.closing,
+        )
         for month in months
     ]
 
@@ -218,7 +251,7 @@ def line_columns(t: Translator) -> list[TableColumn]:
         TableColumn("unit", t("statement.column_unit")),
         TableColumn("tariff", t("statement.column_tariff"), ColumnType.MONEY),
         TableColumn("charged", t("statement.column_charged"), ColumnType.MONEY),
-        TableColumn("recalculation", t("statement.column_recalculation"), ColumnType.MONEY),
+        _recalculation_column(t),
     ]
 
 

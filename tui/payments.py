@@ -14,6 +14,36 @@ from tui.i18n import Translator
 MAX_PAYMENT: Final = Money(500_000_00)
 """The largest single payment the portal takes (a sane ceiling against a slip of the finger)."""
 
+#: Seconds before the first question about a payment's status; each next wait is :data:`POLL_GROWTH`
+#: times longer, up to :data:`POLL_MAX_SECONDS` (then :data:`SLOWER_POLLS`).
+POLL_SECONDS: Final = 1.0
+POLL_GROWTH: Final = 1.5
+POLL_MAX_SECONDS: Final = 5.0
+#: Poll less often the longer a payment waits (seconds waited → seconds between polls), and give up after
+#: :data:`WATCH_LIMIT_SECONDS` (F5 looks again): a screen left open must not poll the service forever.
+SLOWER_POLLS: tuple[tuple[float, float], ...] = ((60.0, 5.0), (300.0, 15.0))
+WATCH_LIMIT_SECONDS = 900.0
+
+
+def next_poll_delay(
+    delay: float,
+    waited: float,
+    *,
+    first: float = POLL_SECONDS,
+    growth: float = POLL_GROWTH,
+    longest: float = POLL_MAX_SECONDS,
+    slower: tuple[tuple[float, float], ...] = SLOWER_POLLS,
+) -> float:
+    """The wait before the next question about a payment's status, after waiting ``delay`` last and
+    ``waited`` in all: ``growth`` times the last (at least ``first``, at most ``longest``), and at
+    least what ``slower`` asks once the payment has waited that long."""
+    delay = min(max(delay * growth, first), longest)
+    for after, slower_delay in slower:
+        if waited >= after:
+            delay = max(delay, slower_delay)
+    return delay
+
+
 AMOUNT_FIELD_KEY: Final = "payment.amount"
 """The catalogue key of the amount field's label, named in every amount message."""
 

@@ -43,3 +43,6 @@ class TableColumn:
     """Cells for the text; ``None``: computed from the header and the values loaded."""
     numeric_month: bool = False
     """For :attr:`ColumnType.MONTH`: draw ``11.2026`` (7 cells) instead of ``ноябрь 2026``."""
+    export_label: str | None = None
+    """The header in a saved file, where width costs nothing (``None``: :attr:`label`); a header
+    shortened to fit 80 columns (``Вх. сальдо``) is written out whole (``Входящее сальдо``)."""

@@ -699,6 +699,12 @@ class SortableTable(ScrollView, can_focus=True):
     def relabel(self) -> None:
         """After a language switch (widgets/relabel.py): headers, cells and keys in the new language."""
         again = self.translator.again
+        self.table_columns = tuple(
+            replace(column, export_label=again(column.export_label) or column.export_label)
+            if column.export_label
+            else column
+            for column in self.table_columns
+        )
         self.update_language(
             {column.key: again(column.label) or column.label for column in self.table_columns}
         )
@@ -985,7 +991,7 @@ class SortableTable(ScrollView, can_focus=True):
         columns = self.table_columns
         with target.open("w", encoding=CSV_ENCODING, newline="") as stream:
             writer = csv.writer(stream, delimiter=CSV_SEPARATOR, lineterminator="\r\n")
-            writer.writerow(_export_text(column.label) for column in columns)
+            writer.writerow(_export_text(column.export_label or column.label) for column in columns)
             for row in self._rows:
                 writer.writerow(
                     export_value(value, column) for value, column in zip(row.values, columns, strict=True)

@@ -36,6 +36,7 @@ from portal.models import PaymentPurpose
 from portal.payments import service as payments
 from portal.payments.providers.base import ProviderName
 from portal.payments.repository import PaymentsRepository
+from portal.payments.schemas import PaymentOrderOut
 from portal.payments.service import Origin
 from portal.registration.errors import InvalidReceiptTotal
 from portal.registration.service import last_receipt_total, parse_account_number
@@ -214,6 +215,20 @@ async def pay_all(
             AccountPayment(account_number=account.number, replayed=created.replayed, order=created.order)
         )
     return PayAllResult(payments=made, total_kopecks=sum(p.order.amount_kopecks for p in made))
+
+
+async def payment(
+    state: PortalState,
+    session: AsyncSession,
+    access: payments.ProviderAccess,
+    principal: Principal,
+    order_id: str,
+) -> PaymentOrderOut:
+    """An order of any of the login's accounts as it is now (how a pay-all order is going); 404 for
+    another login's order, as ``GET /payments/{order_id}`` answers for another account's."""
+    accounts = await AttachmentsRepository(session).accounts_of(_user_id(principal))
+    account_ids = {account.account_id for account in accounts}
+    return await payments.payment_of_accounts(state, session, access, account_ids, order_id)
 
 
 def _attempt_notice(email: str, number: str, now: dt.datetime) -> OutgoingMail:

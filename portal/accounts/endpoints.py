@@ -23,7 +23,7 @@ from portal.auth.dependencies import CurrentReader, CurrentResident
 from portal.kit.deps import ClientAddress, DbSession, ReadSession, State
 from portal.kit.errors import error_responses, render_error, unprocessable
 from portal.kit.views import cached_view
-from portal.payments.schemas import RequiredIdempotencyKey
+from portal.payments.schemas import OrderId, PaymentOrderOut, RequiredIdempotencyKey
 from portal.payments.service import ProviderAccess
 from portal.registration.schemas import ACCOUNT_NUMBER_PATTERN
 
@@ -200,3 +200,21 @@ async def pay_all(
     return await attachments.pay_all(
         state, session, access, principal, body.purpose, body.provider, idempotency_key
     )
+
+
+@router.get(
+    "/accounts/payments/{order_id}",
+    response_model=PaymentOrderOut,
+    summary="Платёж картой любого лицевого счета личного кабинета и его статус",
+    description=(
+        "`GET /payments/{order_id}` for an order of any account of the login (the orders of "
+        "`POST /accounts/payments` are on several accounts; the session works on one): 404 for any other "
+        "order. The payment service's status is asked as there, at most once per order per 5 seconds."
+    ),
+    responses={**error_responses(401, 404), **unprocessable()},
+)
+async def account_payment(
+    order_id: OrderId, request: Request, state: State, session: DbSession, principal: CurrentResident
+) -> PaymentOrderOut:
+    access = ProviderAccess(app=request.app, base_url=str(request.base_url))
+    return await attachments.payment(state, session, access, principal, order_id)

@@ -19,19 +19,13 @@ from portal.payments.schemas import (
     CapitalRepairLookup,
     CreatePaymentRequest,
     NotificationAck,
+    OrderId,
     PaymentOrderOut,
     PublicCapitalRepairPaymentRequest,
     RequiredIdempotencyKey,
 )
 
 router = APIRouter(tags=["payments"])
-
-#: Order ids are ``po_`` and 32 hex digits; anything else cannot be an order. ASCII only, whole string
-#: (a trailing newline is no id either).
-OrderId = Annotated[
-    str,
-    Path(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_-]{1,40}$", description="The order's opaque id."),
-]
 
 #: A capital repair fund account number: 6 to 20 ASCII digits.
 CAPITAL_REPAIR_ACCOUNT_PATTERN = r"^[0-9]{6,20}$"

@@ -9,13 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import Header
+from fastapi import Header, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.models import PaymentPurpose
 from portal.money import KopecksInput
 from portal.payments.providers.base import PaymentStatus, ProviderName
 
+#: Order ids are ``po_`` and 32 hex digits; anything else cannot be an order. ASCII only, whole string
+#: (a trailing newline is no id either).
+OrderId = Annotated[
+    str,
+    Path(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_-]{1,40}$", description="The order's opaque id."),
+]
 #: The ``Idempotency-Key`` header, required when creating a payment.
 RequiredIdempotencyKey = Annotated[
     str,

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -390,8 +391,19 @@ async def _refreshed(
 async def resident_payment(
     state: PortalState, session: AsyncSession, access: ProviderAccess, account_id: int, order_id: str
 ) -> PaymentOrderOut:
+    return await payment_of_accounts(state, session, access, {account_id}, order_id)
+
+
+async def payment_of_accounts(
+    state: PortalState,
+    session: AsyncSession,
+    access: ProviderAccess,
+    account_ids: Collection[int],
+    order_id: str,
+) -> PaymentOrderOut:
+    """An order of one of ``account_ids`` as it is now (its service asked as for any order); 404 otherwise."""
     order = await PaymentsRepository(session).get(order_id)
-    if order is None or order.account_id != account_id:
+    if order is None or order.account_id not in account_ids:
         raise PaymentNotFound()
     return order_out(await _refreshed(state, session, access, order))
 

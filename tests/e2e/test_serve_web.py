@@ -227,11 +227,6 @@ async def test_sessions_per_address_are_limited_and_told_why(web_server: WebServ
         await _wait_until(lambda: not web_server.apps())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, open: the flood's words do not always reach the page before the close "
-    "(seen since the accounts and tests merges, also alone); the session does end",
-)
 async def test_a_keystroke_flood_ends_the_session(tmp_path: Path, app_data_dir: Path) -> None:
     server = start_web_server(tmp_path, app_data_dir, "--input-rate", "256", "--flood-seconds", "2")
     try:

@@ -19,11 +19,13 @@ from tests.support.app import (
     footer_keys_in_view,
     login,
     make_app,
+    portal_client,
     screen_name,
     text_of,
     type_into,
     wait_for,
 )
+from tui.formatting import Money
 from widgets.qr import QrCode
 
 OTHER = account_number(UNREGISTERED_DEBTOR_APARTMENT)
@@ -174,9 +176,32 @@ async def test_pay_all_lists_one_order_per_account(tmp_path: Path, app_data_dir:
         for account in due:
             assert f"{account.account_number}: {account.amount_due}" in orders
         assert orders.count("http") == len(due)
-        # F3: each order's payment page as a QR code for a phone, as the payment screen shows it.
+        # Each order says how it is going: nobody has paid yet.
+        assert orders.count("— … awaiting payment") == len(due) >= 2
         result = accounts_screen(pilot).pay_result
         assert result is not None
+        # One is paid and one declined on the service's page (a browser would press these buttons): the
+        # list follows by itself (asked in a worker), each order with its own status.
+        paid, declined = result.payments[0], result.payments[1]
+        client = portal_client(app)
+        await client.sandbox_action(paid.order, "pay")
+        await client.sandbox_action(declined.order, "decline")
+        await wait_for(pilot, lambda: "✓ paid" in text_of(pilot, "#pay-all-orders"))
+        await wait_for(pilot, lambda: "✗ failed" in text_of(pilot, "#pay-all-orders"))
+        orders = text_of(pilot, "#pay-all-orders")
+        assert f"{paid.account_number}: {paid.order.amount} (A3) — ✓ paid" in orders
+        assert f"{declined.account_number}: {declined.order.amount} (A3) — ✗ failed" in orders
+        assert orders.count("— … awaiting payment") == len(due) - 2
+        assert_in_view(pilot, "#pay-all-orders")
+        # The paid account's amount due follows (the list of accounts is asked for again).
+        nothing = str(Money(0))
+        await wait_for(
+            pilot,
+            lambda: (
+                [row[2] for row in table_rows(pilot) if row[0].endswith(paid.account_number)] == [nothing]
+            ),
+        )
+        # F3: each order's payment page as a QR code for a phone, as the payment screen shows it.
         urls = [payment.order.payment_url for payment in result.payments]
         await pilot.press("f3")
         await wait_for(pilot, lambda: screen_name(pilot) == "OrderCodesDialog")
@@ -192,6 +217,10 @@ async def test_pay_all_lists_one_order_per_account(tmp_path: Path, app_data_dir:
         await pilot.pause(0.1)
         assert f"Платежей: {len(due)}" in text_of(pilot, "#pay-all-orders")
         assert text_of(pilot, "#pay-all-orders").count("http") == len(due)
+        assert f"{paid.account_number}: {paid.order.amount} (А3) — ✓ оплачен" in text_of(
+            pilot, "#pay-all-orders"
+        )
+        assert "— ✗ не прошёл" in text_of(pilot, "#pay-all-orders")
         assert "Лицевой счет" in str(pilot.app.screen.query_one("#accounts-table", DataTable).columns)
 
 

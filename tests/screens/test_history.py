@@ -212,23 +212,67 @@ async def test_payment_history_totals_are_the_sum_of_the_rows(tmp_path: Path, ap
 # --- statement -----------------------------------------------------------------------------------------
 
 
+async def charge_penalties(data_dir: Path, number: str, period: dt.date, penalties: Money) -> None:
+    """The billing center's import charged ``penalties`` (пени) with a service of ``number`` in ``period``."""
+    from sqlalchemy import select, update
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from portal.models import Account, Charge
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{data_dir / 'portal.sqlite3'}")
+    try:
+        async with engine.begin() as connection:
+            accounts = await connection.execute(select(Account.id).where(Account.number == number))
+            account_id = accounts.scalar_one()
+            charge_id = (
+                await connection.execute(
+                    select(Charge.id)
+                    .where(Charge.account_id == account_id, Charge.period == period)
+                    .order_by(Charge.id)
+                    .limit(1)
+                )
+            ).scalar_one()
+            await connection.execute(
+                update(Charge).where(Charge.id == charge_id).values(penalties_kopecks=penalties.kopecks)
+            )
+    finally:
+        await engine.dispose()
+
+
 async def test_statement_rows_balance_and_the_payee_switches(tmp_path: Path, app_data_dir: Path) -> None:
-    app = make_app(tmp_path, app_data_dir)
+    period = default_period(billing_today())
+    first_month = period[0].replace(day=1)
+    penalties = Money(123_456)
+    await charge_penalties(app_data_dir, HAPPY, first_month, penalties)
+    downloads = tmp_path / "dl"
+    app = make_app(tmp_path, app_data_dir, downloads_dir=str(downloads))
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot)
         screen = await open_from_home(pilot, "f6", StatementScreen)
         assert isinstance(screen, StatementScreen)
         assert app.client is not None
-        period = default_period(billing_today())
         statement = await app.client.statement(*period, PaymentPurpose.UTILITIES)
         table = screen.table
         assert table.row_count == len(statement.months) > 0
         for row in table.ordered_rows:
-            _month, opening, charged, recalculation, paid, closing = row.values
+            _month, opening, charged, recalculation, charged_penalties, paid, closing = row.values
             assert isinstance(opening, Money) and isinstance(closing, Money)
             assert isinstance(charged, Money) and isinstance(recalculation, Money) and isinstance(paid, Money)
-            assert opening + charged + recalculation - paid == closing
-        assert "исходящее сальдо" in text_of(pilot, "#statement-rule")
+            assert isinstance(charged_penalties, Money)
+            assert opening + charged + recalculation + charged_penalties - paid == closing
+        assert "+ пени − оплачено = исходящее сальдо" in text_of(pilot, "#statement-rule")
+        # The month's penalties in their own column, every column whole within 80 columns.
+        header, first = _line(table, 0), _line(table, 1)
+        words = ["Месяц", "Вх.", "сальдо", "Начислено", "Перерасчёт", "Пени", "Оплачено", "Исх.", "сальдо"]
+        assert header.split() == words
+        assert first.startswith(f" {first_month:%m.%Y}") and str(penalties) in first
+        assert table.size.width <= SIZE[0] and table.scroll_offset.x == 0
+        # Saved for a spreadsheet, the headers are whole.
+        await pilot.press("ctrl+s")
+        (saved,) = downloads.glob("nachisleniya-*.csv")
+        assert saved.read_text("utf-8-sig").splitlines()[0] == (
+            "Месяц;Входящее сальдо;Начислено;Перерасчёт;Пени;Оплачено;Исходящее сальдо"
+        )
 
         # The service lines follow the cursor.
         await pilot.press("down")

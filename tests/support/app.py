@@ -52,7 +52,8 @@ IDLE_POLL_SECONDS = 0.05
 
 async def settle(pilot: Pilot[None], seconds: float = 30.0) -> None:
     """Wait until the app is quiet: its messages handled, no worker (portal call) running — also none
-    that the handling started — and animations over; for at most ``seconds`` of workers."""
+    that the handling started — and animations over, each tab underline under its active tab; for at
+    most ``seconds``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while True:
@@ -61,6 +62,35 @@ async def settle(pilot: Pilot[None], seconds: float = 30.0) -> None:
         if left <= 0 or not await _workers_end(pilot, seconds=left):
             break
     await pilot.wait_for_scheduled_animations()
+    # A tab's underline starts sliding only from a timer (Tabs._highlight_active: 0.02 s, then after a
+    # refresh), so until that timer fires the animator has nothing to wait for; on a loaded machine it
+    # fires after the wait above. Wait for where the underline has to end instead.
+    while not underlines_in_place(pilot.app) and loop.time() < deadline:
+        await pilot.pause(IDLE_POLL_SECONDS)
+        await pilot.wait_for_scheduled_animations()
+
+
+#: What Tabs animates to move its underline.
+_UNDERLINE_ENDS = ("highlight_start", "highlight_end")
+
+
+def underlines_in_place(app: App[Any]) -> bool:
+    """Every shown row of tabs has its underline under its active tab, no longer moving."""
+    from textual.widgets import Tabs
+    from textual.widgets._tabs import Underline
+
+    for tabs in app.screen.query(Tabs):
+        active = tabs.active_tab
+        if active is None or not tabs.region:  # no tab, or not laid out (hidden)
+            continue
+        underline = tabs.query_one(Underline)
+        # Where Tabs puts it (the same region as Tabs._highlight_active's move_underline takes).
+        start, end = active.virtual_region.shrink(active.styles.gutter).column_span
+        if (underline.highlight_start, underline.highlight_end) != (start, end):
+            return False
+        if any(app.animator.is_being_animated(underline, name) for name in _UNDERLINE_ENDS):
+            return False
+    return True
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], seconds: float = 30.0) -> None:

@@ -73,6 +73,7 @@ READS: dict[tuple[str, str], type[Any]] = {
     ("post", "/api/v1/accounts/current"): tui.models.LoginAccounts,
     ("delete", "/api/v1/accounts/{account_number}"): tui.models.LoginAccounts,
     ("post", "/api/v1/accounts/payments"): tui.models.PayAllResult,
+    ("get", "/api/v1/accounts/payments/{order_id}"): tui.models.PaymentOrder,
 }
 
 #: JSON answers the app does not read, and why.

@@ -7,6 +7,7 @@ A is the happy-path resident (registered); C an unregistered account A attaches;
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from typing import Any
 
@@ -260,6 +261,41 @@ async def test_pay_all_makes_one_order_per_account_and_replays_them(portal: Port
     assert again.status_code == 201
     assert [p["order"]["id"] for p in again.json()["payments"]] == [p["order"]["id"] for p in made]
     assert all(p["replayed"] for p in again.json()["payments"])
+
+
+async def test_a_pay_all_order_of_any_account_of_the_login_is_read_with_its_status(portal: Portal) -> None:
+    """The session works on A, yet reads how D's order is going; another login reads none of them, and a
+    detached account's order is no longer the login's."""
+    headers = await portal.login(A, DEMO_PASSWORD)
+    assert (await attach(portal, headers, D)).status_code == 201
+    body = {"purpose": "utilities", "provider": "a3"}
+    key = {"Idempotency-Key": "pay-all-status"}
+    made = await portal.client.post(f"{API}/accounts/payments", json=body, headers={**headers, **key})
+    orders = {p["account_number"]: p["order"] for p in made.json()["payments"]}
+    assert D in orders
+
+    def read(order: dict[str, Any], as_: dict[str, str]) -> Any:
+        return portal.client.get(f"{API}/accounts/payments/{order['id']}", headers=as_)
+
+    for order in orders.values():
+        answer = await read(order, headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["id"] == order["id"] and answer.json()["status"] == "initiated"
+    # Paid on the service's page, D's order is a success at the next question (A3 is asked again once
+    # its 5 seconds have passed).
+    assert (await portal.client.post(f"{orders[D]['payment_url']}/pay")).status_code == 200
+    portal.state.clock.advance(dt.timedelta(seconds=6))
+    paid = (await read(orders[D], headers)).json()
+    assert paid["status"] == "success" and paid["credited"] is True
+    stranger = await portal.login(B, DEMO_PASSWORD)
+    for order in orders.values():
+        refused = await read(order, stranger)
+        assert refused.status_code == 404 and refused.json()["code"] == "payment_not_found"
+    response = await portal.client.delete(f"{API}/accounts/{D}", headers=headers)
+    assert response.status_code == 200
+    assert (await read(orders[D], headers)).status_code == 404
+    if A in orders:
+        assert (await read(orders[A], headers)).status_code == 200
 
 
 async def test_choosing_in_one_worker_is_seen_by_another(make_portal: PortalFactory) -> None:
