@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.startup import time_to_marker  # noqa: E402
 from hosting.forkserver import FILL_VARIABLE  # noqa: E402
-from hosting.sshserver import DemoPortal  # noqa: E402
+from hosting.sessions import DemoPortal  # noqa: E402
 
 MARKER = "Войти".encode()
 MIB = 1024 * 1024

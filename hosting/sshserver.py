@@ -31,7 +31,9 @@ and resized with it, and carries bytes both ways. What an SSH server usually off
   ``--grace`` seconds, SIGKILL; the pseudo-terminal's hangup and ``PR_SET_PDEATHSIG`` cover a server
   that is itself killed. SIGTERM or SIGINT stops the server the same way for every session.
 
-The host key (ed25519) is generated on the first start in the state folder and kept.
+The host key (ed25519) is generated on the first start in the state folder and kept. What this server shares
+with ``kabinet serve-web`` (the limits, the homes, starting and ending apps, the demo portal, the command
+line's common options) is :mod:`hosting.sessions`; the SSH protocol and pseudo-terminals are here.
 
 This module imports neither Textual nor the portal.
 """
@@ -42,29 +44,27 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
-import importlib.util
-import ipaddress
 import os
 import re
 import shutil
 import signal
-import socket
 import struct
 import sys
 import tempfile
 import termios
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 import asyncssh
-import httpx
 import platformdirs
 
+from hosting import sessions
 from hosting.forkserver import AppProcess, ForkLauncher, FreshLauncher, Launch
+from hosting.sessions import SessionHomes, SessionOptions, bilingual
 from tui.i18n import Translator
 
 DEFAULT_PORT: Final = 2222
@@ -77,8 +77,6 @@ _PENDING_LOW: Final = 4096
 """…and read again once the app has taken the waiting input down to this."""
 _CHANNEL_WINDOW: Final = 65536
 """The SSH window of a session: what a paused client may still have in flight (asyncssh's default: 2 MiB)."""
-_ESCAPE_LOOKBACK: Final = 64
-"""Input is cut before an escape byte this close to the cut (a key's or mouse report's bytes stay whole)."""
 _FLUSH_TICK: Final = 0.05
 _TERMINAL_RESET: Final = (
     b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?2004l"
@@ -86,7 +84,6 @@ _TERMINAL_RESET: Final = (
 )
 """Mouse reports, focus reports and bracketed paste off, cursor shown, the main screen back: the client's
 terminal as the app found it, for a message written after the app is gone."""
-_PORTAL_START_SECONDS: Final = 120.0
 
 
 def default_state_dir() -> Path:
@@ -95,25 +92,15 @@ def default_state_dir() -> Path:
 
 
 @dataclass
-class ServerOptions:
+class ServerOptions(SessionOptions):
     """How ``kabinet serve-ssh`` runs; the command line fills it (see :func:`build_parser`)."""
 
     host: str = ""
     port: int = DEFAULT_PORT
     state_dir: Path = field(default_factory=default_state_dir)
-    server_url: str | None = None
-    """The portal the apps talk to; None: one demo portal for all, its data in ``state_dir / "portal"``."""
-    data_dir: Path | None = None
-    """The demo portal's data folder (default ``state_dir / "portal"``)."""
-    language: str | None = None
-    max_sessions: int = 50
-    max_per_address: int = 3
+    """The host key, the sessions' homes and the demo portal's data."""
     max_connections_per_address: int = 10
     """Open SSH connections per client address (with or without a session); more are closed at once."""
-    idle_minutes: float = 30.0
-    """Close a connection after this many minutes without a key (the app wipes sooner by itself)."""
-    app_idle_seconds: int | None = None
-    """The app's own idle logout (``idle_timeout_seconds``); None: the config's (120 s by default)."""
     login_timeout: float = 20.0
     """Seconds from the TCP connection to a running app: the SSH handshake and the session request. It
     includes a first-time OpenSSH user's answer to "Are you sure you want to continue connecting?"."""
@@ -121,27 +108,8 @@ class ServerOptions:
     """Connections still in the handshake (no app yet) in all; a newcomer pushes out the oldest one of the
     address that has the most, or is refused if its own address has the most."""
     max_handshakes_per_address: int = 3
-    input_rate: int = 2048
-    """Keystrokes passed to an app, bytes per second after ``input_burst``: far more than a person types."""
-    input_burst: int = 4096
-    flood_seconds: float = 10.0
-    """Input held back by ``input_rate`` without a break this long: the connection is ended as a flood."""
-    grace_seconds: float = 3.0
     app_command: list[str] | None = None
     """The program to run instead of the app (tests); the default is this Python running app.py."""
-    fork: bool = True
-    """Fork each session's app from one process that has imported it (:mod:`hosting.forkserver`);
-    False: a fresh Python process per session (more memory, a slower start)."""
-
-    def portal_data_dir(self) -> Path:
-        return self.data_dir or self.state_dir / "portal"
-
-
-def _app_script() -> str:
-    spec = importlib.util.find_spec("app")  # found, not imported: that would load Textual here
-    if spec is None or spec.origin is None:
-        raise RuntimeError("the app (app.py) is not importable from this Python")
-    return spec.origin
 
 
 def load_or_create_host_key(state_dir: Path) -> asyncssh.SSHKey:
@@ -160,19 +128,6 @@ def load_or_create_host_key(state_dir: Path) -> asyncssh.SSHKey:
     return key
 
 
-def _address_key(address: str) -> str:
-    """Per-address limits count IPv6 clients by their /64 (one household or host has a whole /64)."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed)
-
-
 _TASKS: set[asyncio.Task[Any]] = set()
 
 
@@ -181,11 +136,6 @@ def _background(work: Coroutine[Any, Any, Any]) -> None:
     task = asyncio.get_running_loop().create_task(work)
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
-
-
-def _bilingual(key: str, **params: Any) -> bytes:
-    text = "\r\n".join(Translator(lang)(key, **params) for lang in ("ru", "en"))
-    return f"\r\n{text}\r\n".encode()
 
 
 _LATIN: Final = str.maketrans(
@@ -213,22 +163,6 @@ def _refusal_words(key: str) -> tuple[bytes, str]:
     return f"{russian} / {english}\r\n".encode(), f"{_ascii(russian)} / {english}"
 
 
-def _cut_point(data: bytearray, limit: int) -> int:
-    """How many bytes of ``data`` to pass on, at most ``limit``, without splitting an escape sequence.
-
-    A cut just before an escape byte keeps every key's sequence (arrows, Alt+letter, mouse reports)
-    whole; with none near the limit, the limit itself. 0: wait until more may go.
-    """
-    if limit >= len(data):
-        return len(data)
-    if limit <= 0:
-        return 0
-    escape = data.rfind(b"\x1b", max(0, limit - _ESCAPE_LOOKBACK), limit + 1)
-    if escape < 0:
-        return limit
-    return escape  # 0 when the sequence at the start may be longer than the limit: wait
-
-
 class AppSession(asyncssh.SSHServerSession[bytes]):
     """One SSH session: the app on a pseudo-terminal, bytes carried both ways, killed when it ends."""
 
@@ -245,8 +179,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self._input_paused = False
         self._writer_waiting = False
         self._flush_timer: asyncio.TimerHandle | None = None
-        self._tokens = float(self._options.input_burst)
-        self._refilled_at = time.monotonic()
+        self._rate = sessions.KeyRate(self._options)
         self._held_back_since: float | None = None
         self._reading = False
         self._closed = False
@@ -318,7 +251,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         chan = self._chan
         assert chan is not None
         if self._term is None:
-            chan.write(_bilingual("ssh.needs_terminal"))
+            chan.write(bilingual("ssh.needs_terminal"))
             chan.exit(1)
             return
         refusal = self._server.admit(self)
@@ -337,41 +270,17 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         assert self._home is not None and self._chan is not None
         peer = self._chan.get_extra_info("peername") or ("", 0)
         local = self._chan.get_extra_info("sockname") or ("", 0)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "HOME": str(self._home),
-            "XDG_CONFIG_HOME": str(self._home / ".config"),
-            "XDG_DATA_HOME": str(self._home / ".local" / "share"),
-            "XDG_CACHE_HOME": str(self._home / ".cache"),
-            "XDG_STATE_HOME": str(self._home / ".local" / "state"),
-            "TERM": self._term or "xterm-256color",
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "PYTHONIOENCODING": "utf-8",
-            "COLORTERM": "truecolor" if "256color" in (self._term or "") else "",
-            "KABINET_SSH": "1",
-            "SSH_CONNECTION": f"{peer[0]} {peer[1]} {local[0]} {local[1]}",
-            "SSH_CLIENT": f"{peer[0]} {peer[1]} {local[1]}",
-        }
-        for name in ("PYTHONPATH", "VIRTUAL_ENV", "TZ"):
-            if name in os.environ:
-                env[name] = os.environ[name]
+        env = sessions.app_environment(self._home, self._term or "xterm-256color")
+        env["COLORTERM"] = "truecolor" if "256color" in (self._term or "") else ""
+        env["SSH_CONNECTION"] = f"{peer[0]} {peer[1]} {local[0]} {local[1]}"
+        env["SSH_CLIENT"] = f"{peer[0]} {peer[1]} {local[1]}"
         return {name: value for name, value in env.items() if value}
 
     def _arguments(self) -> list[str]:
         """The app's arguments (the launcher knows the program: app_command, app.py or the fork server)."""
-        options = self._options
-        if options.app_command:
+        if self._options.app_command:
             return []
-        command: list[str] = []
-        if not options.server_url:
-            raise RuntimeError("no portal for the app: serve() starts the demo portal without --server")
-        command += ["--server", options.server_url]
-        if options.language:
-            command += ["--lang", options.language]
-        if options.app_idle_seconds:
-            command += ["--idle-timeout", str(options.app_idle_seconds)]
-        return command
+        return sessions.app_arguments(self._options)
 
     async def _spawn(self) -> None:
         self._home = self._server.new_home()
@@ -452,11 +361,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             return
         options = self._options
         now = time.monotonic()
-        self._tokens = min(
-            float(options.input_burst), self._tokens + (now - self._refilled_at) * options.input_rate
-        )
-        self._refilled_at = now
-        allowed = _cut_point(self._pending, int(self._tokens))
+        allowed = self._rate.allowance(self._pending, now)
         written = 0
         if allowed:
             try:
@@ -468,7 +373,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                 self._resume_input()
                 return
             del self._pending[:written]
-            self._tokens -= written
+            self._rate.spend(written)
             self.input_passed += written
         if not self._pending:
             self._held_back_since = None
@@ -498,7 +403,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             flush=True,
         )
         self._pending.clear()
-        _background(self.close(status=1, message=_bilingual("ssh.input_flood")))
+        _background(self.close(status=1, message=bilingual("ssh.input_flood")))
 
     def _resume_input(self) -> None:
         if self._input_paused and not self._closed and self._chan is not None:
@@ -537,7 +442,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         loop = asyncio.get_running_loop()
         process = self._process
         if process is not None:
-            await _end_process_group(process, self._options.grace_seconds)
+            await sessions.end_process_group(process, self._options.grace_seconds)
         if self._master is not None:
             with contextlib.suppress(ValueError, OSError):
                 loop.remove_writer(self._master)
@@ -563,18 +468,6 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         return self._process.pid if self._process is not None else None
 
 
-async def _end_process_group(process: AppProcess, grace: float) -> None:
-    """SIGHUP to the app's process group; SIGKILL to what is left after ``grace`` seconds."""
-    group = process.pid  # start_new_session: the app leads its own group
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGHUP)
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(process.wait(), timeout=grace)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGKILL)  # also whatever the app started (a printing job, say)
-    await process.wait()
-
-
 class KabinetSSHServer(asyncssh.SSHServer):
     """One client connection: anyone may log in (the app asks for the account), one session at most."""
 
@@ -590,7 +483,7 @@ class KabinetSSHServer(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.connection = conn
         peer = conn.get_extra_info("peername") or ("", 0)
-        self.address = _address_key(str(peer[0]))
+        self.address = sessions.address_key(str(peer[0]))
         self.connected_at = time.monotonic()
         refusal = self.registry.connect(self)
         if refusal is not None:  # a flood of connections, in all or from one address
@@ -719,71 +612,6 @@ def _close_gently(transport: asyncio.Transport) -> None:
     transport.abort = abort  # type: ignore[method-assign]
 
 
-class SessionHomes:
-    """The apps' temporary homes: ``STATE/sessions/server-XXXX/home-XXXX``, one folder per running server.
-
-    A server holds an exclusive ``flock`` on its folder's ``.lock`` while it runs; the kernel drops it
-    however the server ends, even by ``kill -9``. On start, :meth:`open` removes every server folder
-    whose lock nobody holds (homes a killed server left behind), never one of a server still running
-    with the same state folder.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.folder: Path | None = None
-        self._lock: int | None = None
-
-    def open(self) -> int:
-        """Remove what dead servers left; make and lock this server's folder. Returns how many went."""
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        removed = self._remove_abandoned()
-        folder = Path(tempfile.mkdtemp(prefix="server-", dir=self.root))
-        lock = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self.folder, self._lock = folder, lock
-        return removed
-
-    def _remove_abandoned(self) -> int:
-        removed = 0
-        for entry in self.root.iterdir():
-            if not entry.name.startswith("server-") or entry.is_symlink() or not entry.is_dir():
-                continue
-            try:
-                lock = os.open(entry / ".lock", os.O_RDWR | os.O_NOFOLLOW)
-            except FileNotFoundError:
-                # Made but not locked yet by a server starting now, or left by one killed right then.
-                if time.time() - entry.stat().st_mtime < 60:
-                    continue
-                lock = None
-            except OSError:
-                continue
-            try:
-                if lock is not None:
-                    try:
-                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        continue  # its server runs
-                shutil.rmtree(entry, ignore_errors=True)
-                removed += 1
-            finally:
-                if lock is not None:
-                    os.close(lock)
-        return removed
-
-    def new_home(self) -> Path:
-        if self.folder is None:
-            raise RuntimeError("SessionHomes.open() first")
-        return Path(tempfile.mkdtemp(prefix="home-", dir=self.folder))
-
-    def close(self) -> None:
-        folder, self.folder = self.folder, None
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-        lock, self._lock = self._lock, None
-        if lock is not None:
-            os.close(lock)
-
-
 class SessionRegistry:
     """Every connection and running app of the server, for the limits, the idle check and shutdown.
 
@@ -805,7 +633,8 @@ class SessionRegistry:
         self.launcher = launcher or make_launcher(replace(options, fork=False))
         """What starts the apps (a fork server, or a fresh process each)."""
         self.connections: set[KabinetSSHServer] = set()
-        self.per_address: Counter[str] = Counter()
+        self.limits = sessions.SessionLimits(options)
+        """Running apps, in all and per address."""
         self.connections_per_address: Counter[str] = Counter()
         self.handshakes: dict[KabinetSSHServer, None] = {}
         """Connections without an app yet, oldest first."""
@@ -844,32 +673,21 @@ class SessionRegistry:
     def handshake_done(self, server: KabinetSSHServer) -> None:
         if server in self.handshakes:
             del self.handshakes[server]
-            self.handshakes_per_address[server.address] -= 1
-            if self.handshakes_per_address[server.address] <= 0:
-                del self.handshakes_per_address[server.address]
+            sessions.uncount(self.handshakes_per_address, server.address)
 
     def disconnect(self, server: KabinetSSHServer) -> None:
         self.handshake_done(server)
         if server in self.connections:
             self.connections.discard(server)
-            self.connections_per_address[server.address] -= 1
-            if self.connections_per_address[server.address] <= 0:
-                del self.connections_per_address[server.address]
+            sessions.uncount(self.connections_per_address, server.address)
 
     def admit(self, address: str) -> bytes | None:
-        if sum(self.per_address.values()) >= self.options.max_sessions:
-            return _bilingual("ssh.too_many_sessions")
-        if self.per_address[address] >= self.options.max_per_address:
-            return _bilingual("ssh.too_many_from_address", limit=self.options.max_per_address)
-        self.per_address[address] += 1
-        return None
+        return self.limits.admit(address)
 
     def release(self, address: str, session: AppSession) -> None:
         if session.counted:
             session.counted = False
-            self.per_address[address] -= 1
-            if self.per_address[address] <= 0:
-                del self.per_address[address]
+            self.limits.release(address)
 
     async def watch_idle(self) -> None:
         """Close connections without a key for ``idle_minutes``."""
@@ -880,11 +698,11 @@ class SessionRegistry:
             for server in list(self.connections):
                 session = server.session
                 if session is not None and session.running and now - session.last_input > limit:
-                    await session.close(message=_bilingual("ssh.idle_closed", minutes=int(limit // 60)))
+                    await session.close(message=sessions.idle_words(self.options))
 
     async def close_all(self) -> None:
-        sessions = [server.session for server in self.connections if server.session is not None]
-        await asyncio.gather(*(session.close() for session in sessions), return_exceptions=True)
+        running = [server.session for server in self.connections if server.session is not None]
+        await asyncio.gather(*(session.close() for session in running), return_exceptions=True)
         for server in list(self.connections):
             if server.connection is not None:
                 server.connection.close()
@@ -894,122 +712,15 @@ def make_launcher(options: ServerOptions) -> FreshLauncher | ForkLauncher:
     """The fork server (the default), or a fresh process per session (``--no-fork``, a test's program)."""
     if options.app_command:
         return FreshLauncher(options.app_command)
-    if options.fork:
-        return ForkLauncher()
-    return FreshLauncher([sys.executable, _app_script()])
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _portal_child_setup() -> None:
-    """In the demo portal's process, before exec: it gets SIGTERM if the SSH server dies."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class DemoPortal:
-    """One demo portal for every app of the server: ``kabinet-portal serve --demo`` on loopback.
-
-    Every app talks to it over HTTP (``--server``), so only this one process opens the demo's SQLite
-    database. :meth:`start` returns once ``/api/v1/health`` answers; :meth:`stop` ends it.
-    """
-
-    def __init__(self, data_dir: Path, *, start_seconds: float = _PORTAL_START_SECONDS) -> None:
-        self.data_dir = data_dir
-        self.port = 0
-        self.start_seconds = start_seconds
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> str:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = _free_loopback_port()
-        env = {name: value for name, value in os.environ.items() if name != "KABINET_DATABASE_URL"}
-        self.process = await asyncio.create_subprocess_exec(
-            *[sys.executable, "-m", "portal.cli", "serve", "--demo"],
-            *["--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)],
-            *["--log-level", "warning", "--no-access-log"],
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,  # errors go to the server's stderr
-            env=env,
-            start_new_session=True,  # Ctrl+C at the server's terminal is the server's to handle
-            preexec_fn=_portal_child_setup,
-        )
-        try:
-            await self._wait_until_healthy()
-        except BaseException:
-            await self.stop()
-            raise
-        return self.url
-
-    async def _wait_until_healthy(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + self.start_seconds
-        async with httpx.AsyncClient(timeout=5.0) as http:
-            while True:
-                if self.process.returncode is not None:
-                    raise OSError(f"the demo portal exited with status {self.process.returncode}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get(f"{self.url}/api/v1/health")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise OSError(
-                        f"the demo portal did not answer on {self.url} in {self.start_seconds:.0f} s"
-                    )
-                await asyncio.sleep(0.2)
-
-    async def stop(self, grace: float = 10.0) -> None:
-        process, self.process = self.process, None
-        if process is None or process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=grace)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            await process.wait()
+    return sessions.make_launcher(options)
 
 
 async def serve(options: ServerOptions, *, ready: asyncio.Event | None = None) -> None:
     """Run the SSH server until SIGTERM or SIGINT; prints ``listening on HOST:PORT`` when ready."""
     host_key = load_or_create_host_key(options.state_dir)
-    demo: DemoPortal | None = None
-    if not options.server_url and not options.app_command:
-        demo = DemoPortal(options.portal_data_dir())
-        options = replace(options, server_url=await demo.start())
-        print(f"kabinet serve-ssh: demo portal on {options.server_url}", flush=True)
-    try:
-        await _serve(options, host_key, ready)
-    finally:
-        if demo is not None:
-            await demo.stop()
-
-
-async def _serve(options: ServerOptions, host_key: asyncssh.SSHKey, ready: asyncio.Event | None) -> None:
-    homes = SessionHomes(options.state_dir / "sessions")
-    if removed := homes.open():
-        print(f"kabinet serve-ssh: removed {removed} session folder(s) a stopped server left", flush=True)
-    launcher = make_launcher(options)
-    try:
-        if isinstance(launcher, ForkLauncher):
-            await launcher.open()
-        await _listen(options, host_key, ready, SessionRegistry(options, homes, launcher))
-    finally:
-        await launcher.close()
-        homes.close()
+    async with sessions.hosted(options, "kabinet serve-ssh", app_command=options.app_command) as hosting:
+        registry = SessionRegistry(hosting.options, hosting.homes, hosting.launcher)
+        await _listen(hosting.options, host_key, ready, registry)
 
 
 async def _listen(
@@ -1031,17 +742,12 @@ async def _listen(
         server_version="Kabinet",
         window=_CHANNEL_WINDOW,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        loop.add_signal_handler(number, stop.set)
-    idle_watch = loop.create_task(registry.watch_idle())
+    idle_watch = asyncio.get_running_loop().create_task(registry.watch_idle())
     ports = sorted({sock.getsockname()[1] for sock in acceptor.sockets})
-    print(f"kabinet serve-ssh: listening on {options.host or '*'}:{','.join(map(str, ports))}", flush=True)
-    if ready is not None:
-        ready.set()
     try:
-        await stop.wait()
+        await sessions.until_stopped(
+            "kabinet serve-ssh", f"{options.host or '*'}:{','.join(map(str, ports))}", ready
+        )
     finally:
         idle_watch.cancel()
         acceptor.close()
@@ -1051,42 +757,22 @@ async def _listen(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kabinet serve-ssh",
-        description=(
-            "Serve the personal account over SSH: each connection gets its own app on a pseudo-terminal "
-            "(ssh -p 2222 HOST). No shell, commands, forwarding or file transfer; any SSH user name is "
-            "accepted without a password, since the app has its own login."
-        ),
-    )
-    parser.add_argument("--host", default="", help="address to listen on (default: all)")
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any)"
-    )
-    parser.add_argument(
-        "--state-dir", type=Path, default=None, help=f"host key and demo data (default {default_state_dir()})"
-    )
-    parser.add_argument("--server", metavar="URL", help="the portal's API URL (recommended)")
-    parser.add_argument("--data-dir", type=Path, help="the demo portal's data (without --server)")
-    parser.add_argument("--lang", choices=["ru", "en"], help="the apps' interface language")
-    parser.add_argument("--max-sessions", type=int, default=50, help="app sessions at once (default 50)")
-    parser.add_argument(
-        "--max-per-address", type=int, default=3, help="app sessions at once per client address (default 3)"
+    parser = sessions.session_parser(
+        "kabinet serve-ssh",
+        "Serve the personal account over SSH: each connection gets its own app on a pseudo-terminal "
+        "(ssh -p 2222 HOST). No shell, commands, forwarding or file transfer; any SSH user name is "
+        "accepted without a password, since the app has its own login.",
+        host="",
+        port=DEFAULT_PORT,
+        state_help=f"host key, sessions and demo data (default {default_state_dir()})",
+        lang_help="the apps' interface language",
+        idle_help="close a connection without input this long (30)",
     )
     parser.add_argument(
         "--max-connections-per-address",
         type=int,
         default=10,
         help="open SSH connections per client address, with or without a session (default 10)",
-    )
-    parser.add_argument(
-        "--idle-minutes", type=float, default=30.0, help="close a connection without input this long (30)"
-    )
-    parser.add_argument(
-        "--app-idle-timeout",
-        type=int,
-        metavar="SECONDS",
-        help="the app's idle logout (default: idle_timeout_seconds of the config, 120)",
     )
     parser.add_argument(
         "--login-timeout",
@@ -1107,77 +793,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=3,
         help="connections still in the handshake at once per client address (3)",
     )
-    parser.add_argument(
-        "--input-rate",
-        type=int,
-        default=2048,
-        metavar="BYTES",
-        help="keystroke bytes per second passed to an app after --input-burst (2048)",
-    )
-    parser.add_argument(
-        "--input-burst", type=int, default=4096, metavar="BYTES", help="keystroke bytes passed at once (4096)"
-    )
-    parser.add_argument(
-        "--flood-seconds",
-        type=float,
-        default=10.0,
-        help="disconnect a client whose input is held back this long without a break (10)",
-    )
-    parser.add_argument("--grace", type=float, default=3.0, help="seconds between SIGHUP and SIGKILL (3)")
-    parser.add_argument(
-        "--no-fork",
-        action="store_true",
-        help="start each app as a fresh process instead of forking it from one that has imported it",
-    )
     return parser
 
 
 def options_from(args: argparse.Namespace) -> ServerOptions:
-    options = ServerOptions(
-        host=args.host,
-        port=args.port,
-        server_url=args.server,
-        data_dir=args.data_dir,
-        language=args.lang,
-        max_sessions=args.max_sessions,
-        max_per_address=args.max_per_address,
+    return ServerOptions(
+        **sessions.session_option_values(args),
         max_connections_per_address=args.max_connections_per_address,
-        idle_minutes=args.idle_minutes,
-        app_idle_seconds=args.app_idle_timeout,
         login_timeout=args.login_timeout,
         max_handshakes=args.max_handshakes,
         max_handshakes_per_address=args.max_handshakes_per_address,
-        input_rate=args.input_rate,
-        input_burst=args.input_burst,
-        flood_seconds=args.flood_seconds,
-        grace_seconds=args.grace,
-        fork=not args.no_fork,
     )
-    if args.state_dir is not None:
-        options.state_dir = args.state_dir
-    return options
 
 
-def _check(options: ServerOptions, environ: Mapping[str, str]) -> str | None:
+def _check(options: ServerOptions) -> str | None:
+    """What is wrong with serve-ssh's own options (once the shared ones are right), or None."""
     if (
-        min(
-            options.max_sessions,
-            options.max_per_address,
-            options.max_connections_per_address,
-            options.max_handshakes,
-            options.max_handshakes_per_address,
-        )
+        min(options.max_connections_per_address, options.max_handshakes, options.max_handshakes_per_address)
         < 1
     ):
-        return (
-            "--max-sessions, --max-per-address, --max-connections-… and --max-handshakes… must be at least 1"
-        )
-    if options.login_timeout <= 0 or options.flood_seconds <= 0:
-        return "--login-timeout and --flood-seconds must be positive"
-    if options.input_rate < 64 or options.input_burst < 256:
-        return "--input-rate must be at least 64 and --input-burst at least 256"
-    if options.idle_minutes <= 0 or options.grace_seconds < 0:
-        return "--idle-minutes must be positive and --grace not negative"
+        return "--max-connections-per-address and --max-handshakes… must be at least 1"
+    if options.login_timeout <= 0:
+        return "--login-timeout must be positive"
     if options.server_url is None:
         print(
             "kabinet serve-ssh: no --server: the apps share one demo portal "
@@ -1190,26 +827,16 @@ def _check(options: ServerOptions, environ: Mapping[str, str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """``kabinet serve-ssh [options]``."""
-    options = options_from(build_parser().parse_args(argv))
-    problem = _check(options, os.environ)
-    if problem:
-        print(f"kabinet serve-ssh: {problem}", file=sys.stderr)
-        return 2
-    try:
-        asyncio.run(serve(options))
-    except OSError as exc:
-        print(f"kabinet serve-ssh: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return sessions.run_server(
+        "kabinet serve-ssh", options_from(build_parser().parse_args(argv)), _check, serve
+    )
 
 
 __all__ = [
     "DEFAULT_PORT",
     "AppSession",
-    "DemoPortal",
     "KabinetSSHServer",
     "ServerOptions",
-    "SessionHomes",
     "SessionRegistry",
     "build_parser",
     "load_or_create_host_key",

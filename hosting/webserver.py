@@ -3,7 +3,7 @@
 A resident opens ``https://kabinet.example.ru/web/`` and gets the same app as in a terminal: the page
 (textual-serve's xterm.js front end) opens a websocket, and for each one the server starts the app with
 Textual's web driver (``kabinet --server URL``), carrying its output to the page and the keys back. As
-``kabinet serve-ssh`` (:mod:`hosting.sshserver`), whose parts it shares:
+``kabinet serve-ssh`` (:mod:`hosting.sshserver`), with which it shares :mod:`hosting.sessions`:
 
 - at most ``--max-sessions`` apps in all and ``--max-per-address`` per client address (behind the TLS
   proxy the address is the last one of ``X-Forwarded-For`` that is not a trusted proxy's,
@@ -35,11 +35,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import sys
 import time
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final
@@ -52,8 +50,9 @@ from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
+from hosting import sessions
 from hosting.forkserver import AppProcess, ForkLauncher, FreshLauncher, Launch
-from hosting.sshserver import DemoPortal, SessionHomes, _address_key, _app_script, _bilingual, _cut_point
+from hosting.sessions import SessionHomes, SessionOptions, bilingual
 from tui.i18n import Translator
 
 DEFAULT_PORT: Final = 8022
@@ -67,32 +66,16 @@ def default_state_dir() -> Path:
 
 
 @dataclass
-class WebOptions:
+class WebOptions(SessionOptions):
     """How ``kabinet serve-web`` runs; the command line fills it (see :func:`build_parser`)."""
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    state_dir: Path = field(default_factory=default_state_dir)
     public_url: str | None = None
     """The page's address as browsers see it (behind a proxy: ``https://kabinet.example.ru/web``)."""
-    state_dir: Path = field(default_factory=default_state_dir)
-    server_url: str | None = None
-    data_dir: Path | None = None
-    language: str | None = None
-    max_sessions: int = 50
-    max_per_address: int = 3
-    idle_minutes: float = 30.0
-    app_idle_seconds: int | None = None
-    input_rate: int = 2048
-    input_burst: int = 4096
-    flood_seconds: float = 10.0
-    grace_seconds: float = 3.0
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     """Peers whose ``X-Forwarded-For`` is believed (the TLS proxy on the same host)."""
-    fork: bool = True
-    """Fork sessions from a zygote that has imported the app (False: a fresh process per session)."""
-
-    def portal_data_dir(self) -> Path:
-        return self.data_dir or self.state_dir / "portal"
 
 
 def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[str, ...]) -> str:
@@ -106,7 +89,7 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[s
             address = hop
             if not _trusted(hop, trusted):
                 break
-    return _address_key(address)
+    return sessions.address_key(address)
 
 
 def _trusted(address: str, trusted: tuple[str, ...]) -> bool:
@@ -164,43 +147,16 @@ class WebSession(AppService):
 
     def _environment(self, width: int, height: int) -> dict[str, str]:
         assert self.home is not None
-        home = self.home
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_STATE_HOME": str(home / ".local" / "state"),
-            "XDG_DOWNLOAD_DIR": str(home / "Downloads"),
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "PYTHONIOENCODING": "utf-8",
-            "TERM": "xterm-256color",
-            "KABINET_SSH": "1",  # a stranger on a shared server: idle wipe, no remembered account
-            # What textual-serve's own AppService sets (its _build_environment), less the server's env.
-            "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
-            "TEXTUAL_FPS": "60",
-            "TEXTUAL_COLOR_SYSTEM": "truecolor",
-            "TERM_PROGRAM": "textual",
-            "COLUMNS": str(width),
-            "ROWS": str(height),
-        }
-        for name in ("PYTHONPATH", "VIRTUAL_ENV", "TZ"):
-            if name in os.environ:
-                env[name] = os.environ[name]
+        env = sessions.app_environment(self.home, "xterm-256color")
+        env["XDG_DOWNLOAD_DIR"] = str(self.home / "Downloads")
+        # What textual-serve's own AppService sets (its _build_environment), less the server's env.
+        env["TEXTUAL_DRIVER"] = "textual.drivers.web_driver:WebDriver"
+        env["TEXTUAL_FPS"] = "60"
+        env["TEXTUAL_COLOR_SYSTEM"] = "truecolor"
+        env["TERM_PROGRAM"] = "textual"
+        env["COLUMNS"] = str(width)
+        env["ROWS"] = str(height)
         return env
-
-    def _argv(self) -> list[str]:
-        options = self.options
-        if not options.server_url:
-            raise RuntimeError("no portal for the app: serve() starts the demo portal without --server")
-        argv = ["--server", options.server_url]
-        if options.language:
-            argv += ["--lang", options.language]
-        if options.app_idle_seconds:
-            argv += ["--idle-timeout", str(options.app_idle_seconds)]
-        return argv
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
         self.home = self.server.homes.new_home()
@@ -211,7 +167,7 @@ class WebSession(AppService):
         try:
             self.app_process = await self.server.launcher.start(
                 Launch(
-                    argv=self._argv(),
+                    argv=sessions.app_arguments(self.options),
                     env=self._environment(width, height),
                     cwd=str(self.home),
                     stdin=child_in,
@@ -249,7 +205,7 @@ class WebSession(AppService):
         if process is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), self.options.grace_seconds)
-            await _end_process_group(process, self.options.grace_seconds)
+            await sessions.end_process_group(process, self.options.grace_seconds)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -264,18 +220,6 @@ class WebSession(AppService):
     @property
     def pid(self) -> int | None:
         return self.app_process.pid if self.app_process is not None else None
-
-
-async def _end_process_group(process: AppProcess, grace: float) -> None:
-    group = process.pid  # the app leads its own session and process group
-    if process.returncode is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(group, signal.SIGHUP)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(process.wait(), timeout=grace)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGKILL)  # also whatever the app started
-    await process.wait()
 
 
 _SCRIPT_PATCHES: Final = (
@@ -334,8 +278,8 @@ class KabinetWebServer(Server):
         self.launcher = launcher
         self.homes = homes
         self.sessions: set[WebSession] = set()
-        self.per_address: Counter[str] = Counter()
-        self.stopping = False
+        self.limits = sessions.SessionLimits(options)
+        """Running apps, in all and per address; closed when the server stops."""
 
     def initialize_logging(self) -> None:
         pass  # the server's own lines go to stdout; textual-serve's logger keeps Python's defaults
@@ -396,26 +340,16 @@ class KabinetWebServer(Server):
             request.remote, request.headers.get("X-Forwarded-For"), self.options.trusted_proxies
         )
 
-    def _admit(self, address: str) -> bytes | None:
-        if self.stopping or len(self.sessions) >= self.options.max_sessions:
-            return _bilingual("ssh.too_many_sessions")
-        if self.per_address[address] >= self.options.max_per_address:
-            return _bilingual("ssh.too_many_from_address", limit=self.options.max_per_address)
-        self.per_address[address] += 1
-        return None
-
     def _release(self, session: WebSession) -> None:
         if session in self.sessions:
             self.sessions.discard(session)
-            self.per_address[session.address] -= 1
-            if self.per_address[session.address] <= 0:
-                del self.per_address[session.address]
+            self.limits.release(session.address)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
         await websocket.prepare(request)
         address = self.address_of(request)
-        refusal = self._admit(address)
+        refusal = self.limits.admit(address)
         if refusal is not None:
             await websocket.send_bytes(refusal)
             await websocket.close()
@@ -447,8 +381,7 @@ class KabinetWebServer(Server):
         while True:
             left = session.last_input + limit - time.monotonic()
             if left <= 0:
-                message = _bilingual("ssh.idle_closed", minutes=max(1, int(limit // 60)))
-                await self._close_with(session, message)
+                await self._close_with(session, sessions.idle_words(self.options))
                 return
             if app_done is not None:
                 done, _ = await asyncio.wait({app_done}, timeout=min(left, 30.0))
@@ -473,8 +406,7 @@ class KabinetWebServer(Server):
     async def _carry_input(self, websocket: web.WebSocketResponse, session: WebSession) -> None:
         """The browser's messages to the app; keys at most at ``input_rate`` (see the module's text)."""
         options = self.options
-        tokens = float(options.input_burst)
-        refilled = time.monotonic()
+        rate = sessions.KeyRate(options)
         async for message in websocket:
             if message.type != WSMsgType.TEXT:
                 continue
@@ -489,14 +421,12 @@ class KabinetWebServer(Server):
                 held_since: float | None = None
                 while pending:
                     now = time.monotonic()
-                    tokens = min(float(options.input_burst), tokens + (now - refilled) * options.input_rate)
-                    refilled = now
-                    cut = _cut_point(pending, int(tokens))
+                    cut = rate.allowance(pending, now)
                     if cut:
                         if not await session.send_bytes(bytes(pending[:cut])):
                             return
                         del pending[:cut]
-                        tokens -= cut
+                        rate.spend(cut)
                         continue
                     held_since = held_since or now
                     if now - held_since > options.flood_seconds:
@@ -504,7 +434,7 @@ class KabinetWebServer(Server):
                             f"kabinet serve-web: session of {session.address} ended for an input flood",
                             flush=True,
                         )
-                        await self._close_with(session, _bilingual("ssh.input_flood"))
+                        await self._close_with(session, bilingual("ssh.input_flood"))
                         return
                     await asyncio.sleep(0.05)  # the websocket is not read meanwhile: the browser waits
             elif kind == "resize" and isinstance(payload, dict):
@@ -519,10 +449,10 @@ class KabinetWebServer(Server):
                 await session.focus()
 
     async def close_all(self) -> None:
-        self.stopping = True
-        sessions = list(self.sessions)
-        await asyncio.gather(*(s.stop() for s in sessions), return_exceptions=True)
-        for session in sessions:
+        self.limits.closed = True
+        running = list(self.sessions)
+        await asyncio.gather(*(s.stop() for s in running), return_exceptions=True)
+        for session in running:
             with contextlib.suppress(Exception):
                 await session.websocket.close()
 
@@ -534,32 +464,10 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def make_launcher(options: WebOptions) -> FreshLauncher | ForkLauncher:
-    if options.fork:
-        return ForkLauncher()
-    return FreshLauncher([sys.executable, _app_script()])
-
-
 async def serve(options: WebOptions, *, ready: asyncio.Event | None = None) -> None:
     """Run the web server until SIGTERM or SIGINT; prints ``listening on URL`` when ready."""
-    demo: DemoPortal | None = None
-    if not options.server_url:
-        demo = DemoPortal(options.portal_data_dir())
-        options = replace(options, server_url=await demo.start())
-        print(f"kabinet serve-web: demo portal on {options.server_url}", flush=True)
-    homes = SessionHomes(options.state_dir / "sessions")
-    if removed := homes.open():
-        print(f"kabinet serve-web: removed {removed} session folder(s) a stopped server left", flush=True)
-    launcher = make_launcher(options)
-    try:
-        if isinstance(launcher, ForkLauncher):
-            await launcher.open()
-        await _listen(options, launcher, homes, ready)
-    finally:
-        await launcher.close()
-        homes.close()
-        if demo is not None:
-            await demo.stop()
+    async with sessions.hosted(options, "kabinet serve-web") as hosting:
+        await _listen(hosting.options, hosting.launcher, hosting.homes, ready)
 
 
 async def _listen(
@@ -577,20 +485,10 @@ async def _listen(
     if options.public_url is None:
         shown_host = options.host if options.host and options.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
         server.public_url = f"http://{shown_host}:{ports[0]}"
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        loop.add_signal_handler(number, stop.set)
     way = "forked from one process" if options.fork else "a fresh process each"
-    print(
-        f"kabinet serve-web: listening on {options.host or '*'}:{','.join(map(str, ports))}, "
-        f"page {server.public_url}/ (sessions {way})",
-        flush=True,
-    )
-    if ready is not None:
-        ready.set()
+    where = f"{options.host or '*'}:{','.join(map(str, ports))}, page {server.public_url}/ (sessions {way})"
     try:
-        await stop.wait()
+        await sessions.until_stopped("kabinet serve-web", where, ready)
     finally:
         await server.close_all()
         await runner.cleanup()
@@ -598,16 +496,15 @@ async def _listen(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kabinet serve-web",
-        description=(
-            "Serve the personal account in a browser: each tab gets its own app (textual-serve). "
-            "Put it behind the portal's TLS proxy (README: the nginx block) and give --public-url."
-        ),
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any)"
+    parser = sessions.session_parser(
+        "kabinet serve-web",
+        "Serve the personal account in a browser: each tab gets its own app (textual-serve). "
+        "Put it behind the portal's TLS proxy (README: the nginx block) and give --public-url.",
+        host="127.0.0.1",
+        port=DEFAULT_PORT,
+        state_help=f"sessions and demo data (default {default_state_dir()})",
+        lang_help="the apps' and the page's language",
+        idle_help="close a tab without input this long (30)",
     )
     parser.add_argument(
         "--public-url",
@@ -615,78 +512,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="the page's address as browsers see it, e.g. https://kabinet.example.ru/web (behind a proxy)",
     )
     parser.add_argument(
-        "--state-dir", type=Path, help=f"sessions and demo data (default {default_state_dir()})"
-    )
-    parser.add_argument("--server", metavar="URL", help="the portal's API URL (recommended)")
-    parser.add_argument("--data-dir", type=Path, help="the demo portal's data (without --server)")
-    parser.add_argument("--lang", choices=["ru", "en"], help="the apps' and the page's language")
-    parser.add_argument("--max-sessions", type=int, default=50, help="app sessions at once (default 50)")
-    parser.add_argument(
-        "--max-per-address", type=int, default=3, help="app sessions at once per client address (default 3)"
-    )
-    parser.add_argument(
-        "--idle-minutes", type=float, default=30.0, help="close a tab without input this long (30)"
-    )
-    parser.add_argument(
-        "--app-idle-timeout",
-        type=int,
-        metavar="SECONDS",
-        help="the app's idle logout (default: config's, 120)",
-    )
-    parser.add_argument(
-        "--input-rate", type=int, default=2048, metavar="BYTES", help="key bytes a second (2048)"
-    )
-    parser.add_argument(
-        "--input-burst", type=int, default=4096, metavar="BYTES", help="key bytes at once (4096)"
-    )
-    parser.add_argument(
-        "--flood-seconds", type=float, default=10.0, help="end a session whose input waits this long (10)"
-    )
-    parser.add_argument("--grace", type=float, default=3.0, help="seconds between SIGHUP and SIGKILL (3)")
-    parser.add_argument(
         "--trusted-proxy",
         action="append",
         metavar="ADDRESS",
         help="a proxy whose X-Forwarded-For is believed (repeatable; default 127.0.0.1 and ::1)",
     )
-    parser.add_argument(
-        "--no-fork", action="store_true", help="start each session as a fresh process (more memory)"
-    )
     return parser
 
 
 def options_from(args: argparse.Namespace) -> WebOptions:
-    options = WebOptions(
-        host=args.host,
-        port=args.port,
-        public_url=args.public_url,
-        server_url=args.server,
-        data_dir=args.data_dir,
-        language=args.lang,
-        max_sessions=args.max_sessions,
-        max_per_address=args.max_per_address,
-        idle_minutes=args.idle_minutes,
-        app_idle_seconds=args.app_idle_timeout,
-        input_rate=args.input_rate,
-        input_burst=args.input_burst,
-        flood_seconds=args.flood_seconds,
-        grace_seconds=args.grace,
-        fork=not args.no_fork,
-    )
+    options = WebOptions(**sessions.session_option_values(args), public_url=args.public_url)
     if args.trusted_proxy:
         options.trusted_proxies = tuple(args.trusted_proxy)
-    if args.state_dir is not None:
-        options.state_dir = args.state_dir
     return options
 
 
 def check(options: WebOptions) -> str | None:
-    if min(options.max_sessions, options.max_per_address) < 1:
-        return "--max-sessions and --max-per-address must be at least 1"
-    if options.input_rate < 64 or options.input_burst < 256:
-        return "--input-rate must be at least 64 and --input-burst at least 256"
-    if options.idle_minutes <= 0 or options.grace_seconds < 0 or options.flood_seconds <= 0:
-        return "--idle-minutes and --flood-seconds must be positive and --grace not negative"
+    """What is wrong with serve-web's own options (once the shared ones are right), or None."""
     if options.public_url is not None:
         parts = urlsplit(options.public_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
@@ -696,17 +538,9 @@ def check(options: WebOptions) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """``kabinet serve-web [options]``."""
-    options = options_from(build_parser().parse_args(argv))
-    problem = check(options)
-    if problem:
-        print(f"kabinet serve-web: {problem}", file=sys.stderr)
-        return 2
-    try:
-        asyncio.run(serve(options))
-    except OSError as exc:
-        print(f"kabinet serve-web: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return sessions.run_server(
+        "kabinet serve-web", options_from(build_parser().parse_args(argv)), check, serve
+    )
 
 
 __all__ = [

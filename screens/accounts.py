@@ -44,7 +44,7 @@ from tui.models import (
     PaymentStatus,
 )
 from tui.validation import DONE_MARK, ERROR_MARK, account_number_problem, field_problem
-from widgets.filtered_input import FilteredInput
+from widgets.filtered_input import account_number_input
 from widgets.header import Header
 from widgets.payment_flow import ProviderChoice, provider_name
 from widgets.qr import QrCode
@@ -129,15 +129,7 @@ class AccountsScreen(FormScreen):
                 yield Static(t("accounts.attach_title"), id="attach-title", classes="title")
                 yield Static(t("accounts.attach_hint"), id="attach-hint", classes="hint")
                 yield Label(t("registration.account_number"), id="attach-number-label")
-                yield FilteredInput(
-                    t,
-                    field=t("registration.account_number"),
-                    allowed=t("input.allowed_digits"),
-                    placeholder=t("login.account_number_placeholder"),
-                    restrict=r"[0-9 ]*",
-                    max_length=24,
-                    id="attach-number",
-                )
+                yield account_number_input(t, field=t("registration.account_number"), id="attach-number")
                 yield Static("", id="attach-number-error", classes="error")
                 yield Label(t("registration.receipt_total"), id="attach-total-label")
                 yield Input(placeholder="1023,12", max_length=24, id="attach-total")

@@ -31,7 +31,7 @@ from tui.models import (
     PaymentProvider,
     PaymentPurpose,
 )
-from widgets.filtered_input import FilteredInput
+from widgets.filtered_input import account_number_input
 from widgets.payment_flow import PaymentFlow
 from widgets.receipt_code import ReceiptCodeView
 
@@ -83,13 +83,11 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
                 yield Static(t("payment.capital_repair_intro"), classes="intro", markup=False)
                 yield Label(t("payment.capital_repair_account"))
                 with Horizontal(id="capital-repair-row"):
-                    yield FilteredInput(
+                    yield account_number_input(
                         t,
                         field=t("field.capital_repair_account"),
-                        allowed=t("input.allowed_digits"),
-                        restrict=r"[0-9 ]*",
-                        max_length=24,
                         id="capital-repair-account",
+                        placeholder=False,
                     )
                     yield Button(t("payment.find"), id="capital-repair-find", variant="primary")
                 yield Static("", id="capital-repair-message", markup=False)

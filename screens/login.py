@@ -10,7 +10,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from screens.base import PortalReady, PortalScreen, ScreenSpec
 from tui.errors import PortalError, PortalUnavailable, ValidationFailed
-from widgets.filtered_input import FilteredInput
+from widgets.filtered_input import account_number_input
 from widgets.header import Header
 
 
@@ -55,15 +55,7 @@ class LoginScreen(PortalScreen):
         yield Header()
         with Center(), Vertical(id="login-form"):
             yield Label(t("login.account_number"))
-            yield FilteredInput(
-                t,
-                field=t("login.account_number"),
-                allowed=t("input.allowed_digits"),
-                placeholder=t("login.account_number_placeholder"),
-                restrict=r"[0-9 ]*",
-                max_length=24,
-                id="account-number",
-            )
+            yield account_number_input(t, field=t("login.account_number"), id="account-number")
             yield Label(t("login.password"))
             yield Input(password=True, max_length=128, id="password")
             yield Static("", id="login-error")

@@ -27,7 +27,7 @@ from tui.errors import PortalError, PortalUnavailable, SessionExpired
 from tui.formatting import InputError, parse_reading, reading_example
 from tui.models import PublicLookup, PublicMeter, ReadingEntry, ReadingWindow, SubmitResult
 from tui.reading_window import window_text
-from widgets.filtered_input import FilteredInput
+from widgets.filtered_input import FilteredInput, account_number_input
 from widgets.header import Header
 from widgets.meter_readings import SIGN_ERROR, SIGN_OK, MeterReadingsForm
 from widgets.previous_readings import PreviousReadingsList
@@ -96,13 +96,11 @@ class ReadingsWithoutLoginScreen(PortalScreen):
             with Vertical(id="step-account"):
                 yield Static(t("readings_without_login.intro"), classes="intro")
                 yield Label(t("readings_without_login.account_number"))
-                yield FilteredInput(
+                yield account_number_input(
                     t,
                     field=t("readings_without_login.account_number"),
-                    allowed=t("input.allowed_digits"),
-                    restrict=r"[0-9 ]*",
-                    max_length=24,
                     id="account-number",
+                    placeholder=False,
                 )
             with Vertical(id="step-previous"):
                 yield Static("", id="previous-intro", classes="intro", markup=False)

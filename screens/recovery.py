@@ -9,7 +9,7 @@ Esc goes back to change them or to ask for another code. Nothing typed is lost w
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,9 +17,8 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from screens.base import CallAbandoned, ScreenSpec
+from screens.base import ScreenSpec
 from screens.form_base import FormScreen
-from tui.errors import PortalError
 from tui.validation import (
     DONE_MARK,
     MIN_PASSWORD_LENGTH,
@@ -27,7 +26,7 @@ from tui.validation import (
     email_problem,
     field_problem,
 )
-from widgets.filtered_input import FilteredInput
+from widgets.filtered_input import FilteredInput, account_number_input
 from widgets.header import Header
 
 Step = Literal["request", "confirm"]
@@ -50,21 +49,8 @@ class RecoveryScreen(FormScreen):
     FORM = "recovery"
     SPEC = ScreenSpec("recovery", "recovery.title", help_topic="recovery", offered_to="public", order=2)
     DEFAULT_CSS = """
-    RecoveryScreen #recovery-body { height: 1fr; }
-    RecoveryScreen #recovery-form {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        padding: 0 1;
-    }
-    RecoveryScreen .hint { color: $text-muted; }
-    RecoveryScreen .step { text-style: bold; margin-top: 1; }
-    RecoveryScreen .error { color: $error; text-style: bold; display: none; }
     RecoveryScreen #recovery-confirm { height: auto; display: none; }
     RecoveryScreen #recovery-sent { margin-top: 1; text-style: bold; }
-    RecoveryScreen #recovery-message { height: auto; margin-top: 1; }
-    RecoveryScreen #recovery-message.-error { color: $error; text-style: bold; }
-    RecoveryScreen Button { margin-top: 1; }
     """
     BINDINGS = [
         # One key, two meanings: check_action shows and runs only the one of the current step.
@@ -75,6 +61,14 @@ class RecoveryScreen(FormScreen):
 
     #: Which actions belong to which step (all others are always available).
     STEP_ACTIONS: ClassVar[dict[str, Step]] = {"request_code": "request", "confirm": "confirm"}
+    STEPS = get_args(Step)
+    #: Step 2 shows them read-only: Esc goes back to change them (or to ask for another code).
+    EDITABLE_IN: ClassVar[dict[str, Step]] = {"account_number": "request", "email": "request"}
+    NEXT_FIELD: ClassVar[dict[str, str]] = {
+        "recovery-account": "recovery-email",
+        "recovery-code": "recovery-new-password",
+        "recovery-new-password": "recovery-new-password-repeat",
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,25 +82,23 @@ class RecoveryScreen(FormScreen):
     def compose(self) -> ComposeResult:
         t = self.t
         yield Header()
-        with VerticalScroll(id="recovery-body"), Center(), Vertical(id="recovery-form"):
-            yield Static(t("recovery.intro"), classes="hint step-request-only")
-            yield Static(t("recovery.step_request"), classes="step step-request-only")
+        with (
+            VerticalScroll(id="recovery-body", classes="form-body"),
+            Center(),
+            Vertical(id="recovery-form", classes="form"),
+        ):
+            yield Static(t("recovery.intro"), classes="hint in-request")
+            yield Static(t("recovery.step_request"), classes="step in-request")
             yield Label(t("recovery.account_number"))
-            yield FilteredInput(
-                t,
-                field=t("recovery.account_number"),
-                allowed=t("input.allowed_digits"),
-                placeholder=t("login.account_number_placeholder"),
-                restrict=r"[0-9 ]*",
-                max_length=24,
-                id="recovery-account",
-            )
+            yield account_number_input(t, field=t("recovery.account_number"), id="recovery-account")
             yield Static("", id="recovery-account-error", classes="error")
             yield Label(t("recovery.email"))
             yield Input(max_length=320, id="recovery-email")
             yield Static("", id="recovery-email-error", classes="error")
-            yield Button(t("recovery.request_code"), id="recovery-request", variant="primary")
-            with Vertical(id="recovery-confirm"):
+            yield Button(
+                t("recovery.request_code"), id="recovery-request", variant="primary", classes="in-request"
+            )
+            with Vertical(id="recovery-confirm", classes="in-confirm"):
                 yield Static("", id="recovery-sent")
                 yield Static(t("recovery.step_back_hint"), classes="hint")
                 yield Static(t("recovery.step_confirm"), classes="step")
@@ -129,7 +121,7 @@ class RecoveryScreen(FormScreen):
                 yield Input(password=True, max_length=128, id="recovery-new-password-repeat")
                 yield Static("", id="recovery-new-password-repeat-error", classes="error")
                 yield Button(t("recovery.submit"), id="recovery-submit", variant="primary")
-            yield Static("", id="recovery-message")
+            yield Static("", id="recovery-message", classes="form-message")
         yield Footer(compact=True)
 
     # --- keys ---------------------------------------------------------------------------------------
@@ -148,10 +140,6 @@ class RecoveryScreen(FormScreen):
             self.app.pop_screen()
 
     # --- step 1: ask for a code ---------------------------------------------------------------------
-
-    @on(Input.Submitted, "#recovery-account")
-    def _to_email(self) -> None:
-        self.query_one("#recovery-email", Input).focus()
 
     @on(Input.Submitted, "#recovery-email")
     @on(Button.Pressed, "#recovery-request")
@@ -178,18 +166,9 @@ class RecoveryScreen(FormScreen):
 
     @work(exclusive=True, group="recovery", exit_on_error=False)
     async def _ask_for_code(self, number: str, email: str) -> None:
-        self._set_busy(self.t("recovery.request_in_progress"))
-        try:
-            await self.portal(lambda client: client.request_recovery(number, email))
-        except CallAbandoned:
-            self._message("")
+        busy = self.t("recovery.request_in_progress")
+        if await self._ask(busy, lambda client: client.request_recovery(number, email)) is None:
             return
-        except PortalError as exc:
-            self._show_portal_error(exc)
-            return
-        finally:
-            self._set_idle()
-        self._message("")
         self.requested_number = number
         # The same words whatever the portal found: it never says whether the pair exists.
         self.query_one("#recovery-sent", Static).update(DONE_MARK + self.t("recovery.code_sent", email=email))
@@ -198,14 +177,6 @@ class RecoveryScreen(FormScreen):
         self._reveal(self.query_one("#recovery-sent", Static), top=True)
 
     # --- step 2: the code and the new password ------------------------------------------------------
-
-    @on(Input.Submitted, "#recovery-code")
-    def _to_new_password(self) -> None:
-        self.query_one("#recovery-new-password", Input).focus()
-
-    @on(Input.Submitted, "#recovery-new-password")
-    def _to_new_password_repeat(self) -> None:
-        self.query_one("#recovery-new-password-repeat", Input).focus()
 
     @on(Input.Submitted, "#recovery-new-password-repeat")
     @on(Button.Pressed, "#recovery-submit")
@@ -240,31 +211,12 @@ class RecoveryScreen(FormScreen):
 
     @work(exclusive=True, group="recovery", exit_on_error=False)
     async def _confirm(self, number: str, code: str, password: str, repeat: str) -> None:
-        self._set_busy(self.t("recovery.in_progress"))
-        try:
-            await self.portal(lambda client: client.confirm_recovery(number, code, password, repeat))
-        except CallAbandoned:
-            self._message("")
-            return
-        except PortalError as exc:
-            self._show_portal_error(exc)
-            return
-        finally:
-            self._set_idle()
-        self._back_to_login(number)
+        busy = self.t("recovery.in_progress")
+        confirm = self._ask(busy, lambda client: client.confirm_recovery(number, code, password, repeat))
+        if await confirm is not None:
+            self._back_to_login(number)
 
     # --- helpers ------------------------------------------------------------------------------------
-
-    def _show_step(self, step: Step) -> None:
-        self.step = step
-        for field in ("account_number", "email"):
-            # Read-only in step 2: Esc goes back to change them (or to ask for another code).
-            self.query_one(f"#{self.FIELD_WIDGETS[field]}", Input).disabled = step != "request"
-        self.query_one("#recovery-request", Button).display = step == "request"
-        self.query_one("#recovery-confirm", Vertical).display = step == "confirm"
-        for widget in self.query(".step-request-only"):
-            widget.display = step == "request"  # step 2 needs the room at 80×24
-        self.refresh_bindings()
 
     def _back_to_login(self, number: str | None) -> None:
         """The new password works: back to the login screen with the account number filled in."""

@@ -9,7 +9,7 @@ value typed stays where it is when a check or the portal refuses it.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,14 +17,14 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from screens.base import CallAbandoned, ScreenSpec
+from screens.base import ScreenSpec
 from screens.dialogs import TermsDialog
 from screens.form_base import FormScreen
 from tui.errors import NotFound, PortalError
 from tui.formatting import InputError, Money
 from tui.models import RegistrationLookup
 from tui.validation import DONE_MARK, ERROR_MARK, account_number_problem, email_problem, field_problem
-from widgets.filtered_input import FilteredInput
+from widgets.filtered_input import account_number_input
 from widgets.header import Header
 from widgets.toggles import Checkbox
 
@@ -47,23 +47,10 @@ class RegistrationScreen(FormScreen):
         "registration", "registration.title", help_topic="registration", offered_to="public", order=1
     )
     DEFAULT_CSS = """
-    RegistrationScreen #registration-body { height: 1fr; }
-    RegistrationScreen #registration-form, RegistrationScreen #registration-done {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        padding: 0 1;
-    }
-    RegistrationScreen .hint { color: $text-muted; }
-    RegistrationScreen .step { text-style: bold; margin-top: 1; }
-    RegistrationScreen .error { color: $error; text-style: bold; display: none; }
     RegistrationScreen #registration-details { height: auto; display: none; }
     RegistrationScreen #registration-found { margin-top: 1; text-style: bold; }
-    RegistrationScreen #registration-message { height: auto; margin-top: 1; }
-    RegistrationScreen #registration-message.-error { color: $error; text-style: bold; }
     RegistrationScreen #registration-done { display: none; margin-top: 1; }
     RegistrationScreen #registration-success { text-style: bold; color: $success; margin-bottom: 1; }
-    RegistrationScreen Button { margin-top: 1; }
     """
     BINDINGS = [
         # One key, three meanings: check_action shows and runs only the one of the current step.
@@ -81,6 +68,10 @@ class RegistrationScreen(FormScreen):
         "terms": "details",
         "to_login": "done",
     }
+    STEPS = get_args(Step)
+    #: Step 2 shows it read-only: Esc goes back to change it.
+    EDITABLE_IN: ClassVar[dict[str, Step]] = {"account_number": "account"}
+    NEXT_FIELD: ClassVar[dict[str, str]] = {"receipt-total": "email", "email": "email-repeat"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,24 +85,18 @@ class RegistrationScreen(FormScreen):
     def compose(self) -> ComposeResult:
         t = self.t
         yield Header()
-        with VerticalScroll(id="registration-body"), Center():
-            with Vertical(id="registration-form"):
-                yield Static(t("registration.intro"), classes="hint step-account-only")
-                yield Static(t("registration.step_account"), classes="step step-account-only")
+        with VerticalScroll(id="registration-body", classes="form-body"), Center():
+            with Vertical(id="registration-form", classes="form in-account in-details"):
+                yield Static(t("registration.intro"), classes="hint in-account")
+                yield Static(t("registration.step_account"), classes="step in-account")
                 yield Label(t("registration.account_number"))
-                yield FilteredInput(
-                    t,
-                    field=t("registration.account_number"),
-                    allowed=t("input.allowed_digits"),
-                    placeholder=t("login.account_number_placeholder"),
-                    restrict=r"[0-9 ]*",
-                    max_length=24,
-                    id="account-number",
-                )
-                yield Static(t("registration.account_number_hint"), classes="hint step-account-only")
+                yield account_number_input(t, field=t("registration.account_number"), id="account-number")
+                yield Static(t("registration.account_number_hint"), classes="hint in-account")
                 yield Static("", id="account-number-error", classes="error")
-                yield Button(t("registration.find"), id="registration-find", variant="primary")
-                with Vertical(id="registration-details"):
+                yield Button(
+                    t("registration.find"), id="registration-find", variant="primary", classes="in-account"
+                )
+                with Vertical(id="registration-details", classes="in-details"):
                     yield Static("", id="registration-found")
                     yield Static(t("registration.step_back_hint"), classes="hint")
                     yield Static(t("registration.step_details"), classes="step")
@@ -131,8 +116,8 @@ class RegistrationScreen(FormScreen):
                     yield Static(t("registration.terms_hint"), classes="hint")
                     yield Static("", id="accept-terms-error", classes="error")
                     yield Button(t("registration.submit"), id="registration-submit", variant="primary")
-                yield Static("", id="registration-message")
-            with Vertical(id="registration-done"):
+                yield Static("", id="registration-message", classes="form-message")
+            with Vertical(id="registration-done", classes="form in-done"):
                 yield Static("", id="registration-success")
                 yield Static(t("registration.after_success_hint"), classes="hint")
                 yield Button(t("registration.to_login"), id="registration-to-login", variant="primary")
@@ -178,23 +163,17 @@ class RegistrationScreen(FormScreen):
 
     @work(exclusive=True, group="registration", exit_on_error=False)
     async def _lookup(self, number: str) -> None:
-        self._set_busy(self.t("registration.looking_up"))
-        try:
-            found = await self.portal(lambda client: client.registration_lookup(number))
-        except CallAbandoned:
-            self._message("")
-            return
-        except PortalError as exc:
-            self._message("")
-            if isinstance(exc, NotFound) or exc.field == "account_number":
-                self._field_error("account_number", self.error_text(exc))
-            else:
-                self._message(ERROR_MARK + self.error_text(exc), error=True)
-            return
-        finally:
-            self._set_idle()
+        busy = self.t("registration.looking_up")
+        lookup = self._ask(busy, lambda client: client.registration_lookup(number), refused=self._not_found)
+        if (found := await lookup) is not None:
+            self._show_found(found.value)
+
+    def _not_found(self, exc: PortalError) -> None:
         self._message("")
-        self._show_found(found)
+        if isinstance(exc, NotFound) or exc.field == "account_number":
+            self._field_error("account_number", self.error_text(exc))
+        else:
+            self._message(ERROR_MARK + self.error_text(exc), error=True)
 
     def _show_found(self, found: RegistrationLookup) -> None:
         self.found_number = found.account_number
@@ -206,14 +185,6 @@ class RegistrationScreen(FormScreen):
         self._reveal(self.query_one("#registration-found", Static), top=True)
 
     # --- step 2: the receipt total, the e-mail and the terms ----------------------------------------
-
-    @on(Input.Submitted, "#receipt-total")
-    def _to_email(self) -> None:
-        self.query_one("#email", Input).focus()
-
-    @on(Input.Submitted, "#email")
-    def _to_email_repeat(self) -> None:
-        self.query_one("#email-repeat", Input).focus()
 
     @on(Input.Submitted, "#email-repeat")
     def _after_email_repeat(self) -> None:
@@ -260,23 +231,15 @@ class RegistrationScreen(FormScreen):
 
     @work(exclusive=True, group="registration", exit_on_error=False)
     async def _register(self, number: str, total: Money, email: str, email_repeat: str) -> None:
-        self._set_busy(self.t("registration.in_progress"))
-        try:
-            accepted = await self.portal(
-                lambda client: client.register(number, total, email, email_repeat, accept_terms=True)
-            )
-        except CallAbandoned:
-            self._message("")
+        # The uniform refusal (registration_data_mismatch) too goes under the form.
+        accepted = await self._ask(
+            self.t("registration.in_progress"),
+            lambda client: client.register(number, total, email, email_repeat, accept_terms=True),
+        )
+        if accepted is None:
             return
-        except PortalError as exc:
-            # The uniform refusal (registration_data_mismatch) too goes under the form.
-            self._show_portal_error(exc)
-            return
-        finally:
-            self._set_idle()
-        self._message("")
         self.query_one("#registration-success", Static).update(
-            DONE_MARK + self.t("registration.success", email=accepted.email_masked)
+            DONE_MARK + self.t("registration.success", email=accepted.value.email_masked)
         )
         self._show_step("done")
         self.query_one("#registration-to-login", Button).focus()
@@ -284,17 +247,3 @@ class RegistrationScreen(FormScreen):
     @on(Button.Pressed, "#registration-to-login")
     def _to_login_pressed(self) -> None:
         self._back_to_login(self.found_number)
-
-    # --- helpers ------------------------------------------------------------------------------------
-
-    def _show_step(self, step: Step) -> None:
-        self.step = step
-        account = self.query_one("#account-number", Input)
-        account.disabled = step != "account"  # read-only in step 2: Esc goes back to change it
-        self.query_one("#registration-find", Button).display = step == "account"
-        self.query_one("#registration-details", Vertical).display = step == "details"
-        self.query_one("#registration-form", Vertical).display = step != "done"
-        self.query_one("#registration-done", Vertical).display = step == "done"
-        for widget in self.query(".step-account-only"):
-            widget.display = step == "account"  # step 2 needs the room at 80×24
-        self.refresh_bindings()

@@ -21,7 +21,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
@@ -123,6 +123,19 @@ def _thinned(labels: Sequence[str], width: int) -> list[int]:
     return list(range(0, len(labels), every))
 
 
+class ChartOptions(TypedDict, total=False):
+    """What a chart is made with (all optional): its title, translator and marker profile, and the widget's
+    ``name``, ``id``, ``classes`` and ``disabled``."""
+
+    title: str | None
+    translator: Translator | None
+    console_profile: bool
+    name: str | None
+    id: str | None
+    classes: str | None
+    disabled: bool
+
+
 class _Chart(PlotextPlot):
     """What both charts share: the title, the marker profile, NO_COLOR and the empty state."""
 
@@ -137,6 +150,7 @@ class _Chart(PlotextPlot):
         classes: str | None = None,
         disabled: bool = False,
     ) -> None:
+        """An empty chart; ``title`` is shown above it, ``console_profile`` selects ASCII markers."""
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.title = title
         """The chart's title (already translated), or ``None``."""
@@ -206,27 +220,9 @@ class MonthlyBarChart(_Chart):
     }
     """
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        translator: Translator | None = None,
-        console_profile: bool = False,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
-    ) -> None:
+    def __init__(self, **options: Unpack[ChartOptions]) -> None:
         """An empty chart; ``title`` is shown above the bars, ``console_profile`` selects ASCII markers."""
-        super().__init__(
-            title=title,
-            translator=translator,
-            console_profile=console_profile,
-            name=name,
-            id=id,
-            classes=classes,
-            disabled=disabled,
-        )
+        super().__init__(**options)
         self.months: tuple[dt.date, ...] = ()
         """The months on the x axis (any day of each month), oldest first."""
         self.series: dict[str, tuple[Money | None, ...]] = {}
@@ -288,27 +284,9 @@ class ConsumptionChart(_Chart):
     }
     """
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        translator: Translator | None = None,
-        console_profile: bool = False,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
-    ) -> None:
+    def __init__(self, **options: Unpack[ChartOptions]) -> None:
         """An empty chart; ``title`` is shown above the lines, ``console_profile`` selects ASCII markers."""
-        super().__init__(
-            title=title,
-            translator=translator,
-            console_profile=console_profile,
-            name=name,
-            id=id,
-            classes=classes,
-            disabled=disabled,
-        )
+        super().__init__(**options)
         self.periods: tuple[dt.date, ...] = ()
         """The billing periods on the x axis (any day of each month), oldest first."""
         self.meters: dict[str, tuple[Decimal | None, ...]] = {}
@@ -375,6 +353,7 @@ __all__ = [
     "CONSOLE_BAR_MARKERS",
     "CONSOLE_LINE_MARKERS",
     "LINE_MARKERS",
+    "ChartOptions",
     "ConsumptionChart",
     "MonthlyBarChart",
     "nice_ticks",

@@ -70,4 +70,22 @@ class FilteredInput(Input):
         self.notify(text, severity="warning", timeout=4, markup=False)
 
 
-__all__ = ["FilteredInput"]
+def account_number_input(
+    translator: Translator, *, field: str, id: str, placeholder: bool = True
+) -> FilteredInput:
+    """A field for an account number as a receipt prints it: digits and spaces, at most 24 characters.
+
+    ``field``: its name as its label says it; ``placeholder``: show the example number in it.
+    """
+    return FilteredInput(
+        translator,
+        field=field,
+        allowed=translator("input.allowed_digits"),
+        placeholder=translator("login.account_number_placeholder") if placeholder else "",
+        restrict=r"[0-9 ]*",
+        max_length=24,
+        id=id,
+    )
+
+
+__all__ = ["FilteredInput", "account_number_input"]

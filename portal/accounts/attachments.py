@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import billing
 from portal.accounts.errors import AccountNotAttached, AttachRefused, OwnAccountNotDetachable
 from portal.accounts.repository import AttachmentsRepository
 from portal.accounts.schemas import (
@@ -27,6 +26,7 @@ from portal.accounts.schemas import (
     PayAllResult,
 )
 from portal.auth.service import Principal
+from portal.billing import service as billing
 from portal.kit.cache import invalidate_after_commit
 from portal.kit.clock import BILLING_TZ
 from portal.kit.errors import ApiError

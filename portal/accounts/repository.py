@@ -63,7 +63,7 @@ class SummaryAccount:
     #: The apartment's account at the capital repair fund (both None when it has none).
     fund_account_number: str | None
     fund_name: str | None
-    #: The last receipt's month (:func:`portal.billing.last_receipt_period`), None without charges.
+    #: The last receipt's month (:func:`portal.billing.service.last_receipt_period`), None without charges.
     last_receipt_period: dt.date | None
     #: The latest payment dated on or before today, either purpose.
     last_payment: LastPayment | None

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import billing
 from portal.accounts.repository import AccountsRepository, MeterVerification
 from portal.accounts.schemas import (
     AccountSummary,
@@ -20,6 +19,7 @@ from portal.accounts.schemas import (
 )
 from portal.auth.errors import NotAuthenticated
 from portal.auth.service import Principal
+from portal.billing import service as billing
 from portal.billing.schemas import ServiceCharge
 from portal.history.schemas import PaymentRow
 from portal.meter_verification import VerificationState, verification_message, verification_state
@@ -135,9 +135,10 @@ async def account_summary(
 async def receipt_list(session: AsyncSession, principal: Principal) -> ReceiptList:
     """Months with a receipt, newest first, with the receipt's two totals.
 
-    Each total is :func:`portal.billing.receipt_total` / :func:`portal.billing.capital_repair_total` of
-    its month; they are read off one statement per payee (three queries each) instead of calling those
-    functions month by month (three queries per month and payee).
+    Each total is :func:`portal.billing.service.receipt_total` /
+    :func:`portal.billing.service.capital_repair_total` of its month; they are read off one statement per
+    payee (three queries each) instead of calling those functions month by month (three queries per month
+    and payee).
     """
     periods = await billing.receipt_periods(session, principal.account_id)
     if not periods:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.billing import last_receipt_period, receipt_total
+from portal.billing.service import last_receipt_period, receipt_total
 from portal.models import Account, User
 from portal.money import kopecks_to_decimal
 

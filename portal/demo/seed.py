@@ -325,7 +325,7 @@ def _plan_payments(
 ) -> None:
     """Payments month by month: each month pays (or not) the previous month's receipt.
 
-    Receipt totals are tracked with the same identity as :func:`portal.billing.monthly_statement`
+    Receipt totals are tracked with the same identity as :func:`portal.billing.service.monthly_statement`
     (closing = opening + charged + recalculation − paid), so "paid in full" really settles the receipt.
     """
     capital_codes = {s.code for s in _SERVICES if s.payee is Payee.CAPITAL_REPAIR_FUND}

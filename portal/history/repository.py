@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from portal.billing import ServiceLine
+from portal.billing.repository import ServiceLine
 from portal.kit.repository import Repository
 from portal.models import Charge, Meter, Payee, Payment, Reading, Service
 

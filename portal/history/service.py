@@ -9,8 +9,8 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import billing
 from portal.auth.service import Principal
+from portal.billing import service as billing
 from portal.billing.schemas import ServiceCharge
 from portal.history.repository import HistoryRepository, ReadingRecord
 from portal.history.schemas import (

@@ -39,7 +39,7 @@ from email.utils import parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.billing import receipt_total
+from portal.billing.service import receipt_total
 from portal.kit.clock import month_start
 from portal.kit.state import PortalState
 from portal.mail.mailer import OutgoingMail, build_message

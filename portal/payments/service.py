@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import billing
+from portal.billing import service as billing
 from portal.idempotency import request_hash
 from portal.idempotency.errors import IdempotencyKeyReused, RequestInProgress
 from portal.kit.cache import invalidate_after_commit

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from portal.billing import ServiceLine
+from portal.billing.repository import ServiceLine
 from portal.receipts.payees import PayeeRequisites
 
 
@@ -52,7 +52,8 @@ class PayeeSection:
     recalculation_kopecks: int
     paid_kopecks: int
     payments: tuple[PaymentLine, ...]
-    #: The amount to pay: :func:`portal.billing.receipt_total` or :func:`portal.billing.capital_repair_total`.
+    #: The amount to pay: :func:`portal.billing.service.receipt_total` or
+    #: :func:`portal.billing.service.capital_repair_total`.
     total_kopecks: int
     #: The ГОСТ Р 56042-2014 text of the payee's QR code.
     qr_payload: str

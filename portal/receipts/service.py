@@ -1,8 +1,8 @@
 """Rules of the receipt: which month, what it prints, and the letter that carries it.
 
 The money comes from :mod:`portal.billing`: the lines and balances from its repository, and the two
-amounts to pay from :func:`portal.billing.receipt_total` (the very function registration checks) and
-:func:`portal.billing.capital_repair_total`, never recomputed here.
+amounts to pay from :func:`portal.billing.service.receipt_total` (the very function registration checks) and
+:func:`portal.billing.service.capital_repair_total`, never recomputed here.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import billing
 from portal.auth.errors import NotAuthenticated
+from portal.billing import service as billing
 from portal.billing.repository import BillingRepository
 from portal.kit.clock import add_months
 from portal.mail.mailer import Attachment, OutgoingMail

@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.billing import last_receipt_period, receipt_total
+from portal.billing.service import last_receipt_period, receipt_total
 from portal.kit.clock import BILLING_TZ, month_start
 from portal.kit.errors import ApiError
 from portal.kit.state import PortalState

@@ -466,7 +466,7 @@ def test_a_refusal_is_readable_to_openssh_and_in_utf8_before_the_version() -> No
 
 
 def test_input_is_cut_between_key_sequences() -> None:
-    from hosting.sshserver import _cut_point
+    from hosting.sessions import cut_point as _cut_point
 
     keys = bytearray(b"ab\x1b[Acd\x1b[<35;10;20M")
     assert _cut_point(keys, 100) == len(keys)

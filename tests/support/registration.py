@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from portal.billing import last_receipt_period, receipt_total
+from portal.billing.service import last_receipt_period, receipt_total
 from portal.demo.accounts import DEMO_ACCOUNTS
 from portal.models import Account, User
 

@@ -559,7 +559,7 @@ async def test_the_client_attaches_chooses_pays_all_and_detaches(
 ) -> None:
     from sqlalchemy import select
 
-    from portal.billing import last_receipt_period, receipt_total
+    from portal.billing.service import last_receipt_period, receipt_total
     from portal.demo.accounts import UNREGISTERED_DEBTOR_APARTMENT, account_number
     from portal.models import Account
     from tui.models import LoginAccounts, PayAllResult, PaymentProvider, PaymentPurpose

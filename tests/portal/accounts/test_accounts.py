@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portal import billing
+from portal.billing import service as billing
 from portal.demo.accounts import (
     CAPITAL_REPAIR_FUND_NAME,
     DEBTOR_APARTMENT,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bench.throttle_burst import serving
 from portal.app import build_state
-from portal.billing import last_receipt_period, receipt_total
+from portal.billing.service import last_receipt_period, receipt_total
 from portal.demo.accounts import DEMO_PASSWORD, HAPPY_PATH_APARTMENT, UNREGISTERED_APARTMENT, account_number
 from portal.models import Account
 from portal.settings import Settings

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from portal import billing
+from portal.billing import service as billing
 from portal.demo import seed_demo
 from portal.kit.db import Base, create_engine, create_sessionmaker
 from portal.models import (

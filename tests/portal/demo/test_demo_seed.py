@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from portal import billing
+from portal.billing import service as billing
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAlreadySeeded, describe_demo_accounts, seed_demo
 from portal.demo.accounts import (
     DEBTORS_STOPPED_MONTHS_AGO,

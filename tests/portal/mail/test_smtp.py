@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from portal.billing import last_receipt_period, receipt_total
+from portal.billing.service import last_receipt_period, receipt_total
 from portal.demo.accounts import DEMO_ACCOUNTS
 from portal.models import Account
 from tests.conftest import PortalFactory

@@ -23,7 +23,7 @@ import zxingcpp
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from portal import billing
+from portal.billing import service as billing
 from portal.billing.repository import BillingRepository
 from portal.demo.accounts import (
     DEBTOR_APARTMENT,
