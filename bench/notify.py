@@ -47,7 +47,7 @@ from portal.notify.sender import REMINDER_OPEN, Options, Sender  # noqa: E402
 from portal.notify.unsubscribe import Topic, unsubscribe_url  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 
-DATABASE = "w_notify_bench"
+DATABASE = "notify_bench"
 #: 16 November 2026 in Moscow: the reading window (15th to 25th) has just opened.
 NOW = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"

@@ -25,8 +25,9 @@ class Server:
 
     ``drop_at_mail``: the n-th MAIL FROM (1-based, counted over all connections) closes the connection
     instead of answering (a server restarting between letters). ``drop_in_data``: the n-th DATA closes
-    it before answering 250 (the letter is lost). ``stall_at``: ``"rcpt"`` or ``"data"``: the first such
-    command waits for ever (set ``stalled`` first), as a hung server does while a sender is killed.
+    it before answering 250 (the letter is lost). ``stall_at``: ``"rcpt"`` or ``"data"``: every such
+    command waits for ever (``stalls`` counts them; the first sets ``stalled``), as a hung server does
+    while a sender is killed.
     """
 
     def __init__(
@@ -47,6 +48,8 @@ class Server:
         self.drop_in_data = drop_in_data or set()
         self.stall_at = stall_at
         self.stalled = threading.Event()
+        #: Commands waiting for ever (one per connection that reached ``stall_at``).
+        self.stalls = 0
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any
@@ -65,6 +68,7 @@ class Server:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.stall_at == "rcpt":
+            self.stalls += 1
             self.stalled.set()
             await asyncio.sleep(3600)
         if address in self.refuse_once:
@@ -75,6 +79,7 @@ class Server:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.datas += 1
         if self.stall_at == "data":
+            self.stalls += 1
             self.stalled.set()
             await asyncio.sleep(3600)
         if self.datas in self.drop_in_data:
