@@ -134,7 +134,6 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             smtp.close()
 
-
     def abort(self) -> None:
         """Drop the connection at once, without QUIT (the sender is failing; a transaction may be open)."""
         smtp, self._smtp = self._smtp, None

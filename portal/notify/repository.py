@@ -218,13 +218,14 @@ class NotifyRepository(Repository[MailDelivery]):
             }
             for account_id, message_id in rows
         ]
+        # Many rows of parameters to one cached statement (SQLAlchemy's "insertmanyvalues": a few
+        # multi-row INSERTs), not one statement made and compiled anew for each batch's rows.
         statement = (
-            _insert(self.session, MailDelivery)
-            .values(values)
+            _insert(self.session, _deliveries)
             .on_conflict_do_nothing(index_elements=["account_id", "period", "kind"])
-            .returning(MailDelivery.id, MailDelivery.account_id, MailDelivery.message_id)
+            .returning(_deliveries.c.id, _deliveries.c.account_id, _deliveries.c.message_id)
         )
-        result = await self.session.execute(statement)
+        result = await self.session.execute(statement, values)
         return [Claimed(*row) for row in result.all()]
 
     async def claim_again(
@@ -311,15 +312,14 @@ class NotifyRepository(Repository[MailDelivery]):
         if not marks:
             return set()
         result = await self.session.execute(
-            update(MailDelivery)
+            update(_deliveries)
             .where(
-                MailDelivery.id.in_(marks),
-                MailDelivery.claimed_by == owner,
-                MailDelivery.state == "claimed",
+                _deliveries.c.id.in_(marks),
+                _deliveries.c.claimed_by == owner,
+                _deliveries.c.state == "claimed",
             )
-            .values(state="sending", claimed_at=now, attempts=MailDelivery.attempts + 1)
-            .returning(MailDelivery.id)
-            .execution_options(synchronize_session=False)
+            .values(state="sending", claimed_at=now, attempts=_deliveries.c.attempts + 1)
+            .returning(_deliveries.c.id)
         )
         return set(result.scalars())
 

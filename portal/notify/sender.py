@@ -334,6 +334,9 @@ class _Letter:
 
 #: Processes that draw receipts' PDFs (CPU-bound, about 17 ms each): one per CPU, four at most.
 RENDER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
+#: From this many receipts due, they are drawn by those processes; fewer are drawn in a thread (a process
+#: takes seconds of CPU to start: it imports the portal and reportlab).
+RENDER_PROCESSES_FROM = 200
 
 
 class Sender:
@@ -455,6 +458,17 @@ class Sender:
 
     async def _run_job(self, job: Job, counts: Counts) -> None:
         """The connections' tasks send what the claiming task writes into the queue."""
+        if job.kind == RECEIPT and self._renderer is None:
+            due = Counts()
+            await self._dry_run(job, due)
+            if due.due >= RENDER_PROCESSES_FROM:
+                from portal.receipts import render
+
+                self._renderer = ProcessPoolExecutor(
+                    RENDER_PROCESSES,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=render.register_fonts,
+                )
         queue: asyncio.Queue[_Letter | None] = asyncio.Queue(maxsize=self.batch)
         try:
             async with asyncio.TaskGroup() as group:
@@ -554,16 +568,11 @@ class Sender:
         totals: dict[int, int],
         failures: dict[int, str],
     ) -> None:
-        """Each receipt's document (its own queries), handed to a worker process to draw at once."""
+        """Each receipt's document (its own queries), handed at once to a worker process (or a thread)
+        to draw."""
         from portal.receipts import render
         from portal.receipts.service import build_receipt
 
-        if self._renderer is None:
-            self._renderer = ProcessPoolExecutor(
-                RENDER_PROCESSES,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=render.register_fonts,
-            )
         loop = asyncio.get_running_loop()
         today = self.state.clock.today()
         for claimed in batch:
@@ -578,7 +587,10 @@ class Sender:
                 failures[claimed.id] = type(exc).__name__
                 continue
             totals[claimed.id] = document.utilities.total_kopecks
-            pdfs[claimed.id] = loop.run_in_executor(self._renderer, render.render_receipt, document)
+            if self._renderer is not None:
+                pdfs[claimed.id] = loop.run_in_executor(self._renderer, render.render_receipt, document)
+            else:
+                pdfs[claimed.id] = asyncio.ensure_future(asyncio.to_thread(render.render_receipt, document))
 
     async def _letter(
         self,

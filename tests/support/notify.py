@@ -50,6 +50,7 @@ class Server:
         self.stalled = threading.Event()
         #: Commands waiting for ever (one per connection that reached ``stall_at``).
         self.stalls = 0
+        self._stall = threading.Condition()
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any
@@ -68,8 +69,7 @@ class Server:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.stall_at == "rcpt":
-            self.stalls += 1
-            self.stalled.set()
+            self._stalled()
             await asyncio.sleep(3600)
         if address in self.refuse_once:
             return self.refuse_once.pop(address)
@@ -79,14 +79,24 @@ class Server:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.datas += 1
         if self.stall_at == "data":
-            self.stalls += 1
-            self.stalled.set()
+            self._stalled()
             await asyncio.sleep(3600)
         if self.datas in self.drop_in_data:
             server.transport.close()
             return "451 lost"
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
+
+    def _stalled(self) -> None:
+        with self._stall:
+            self.stalls += 1
+            self._stall.notify_all()
+        self.stalled.set()
+
+    def wait_for_stalls(self, count: int, timeout: float) -> bool:
+        """Whether ``count`` commands are stalled within ``timeout`` seconds."""
+        with self._stall:
+            return self._stall.wait_for(lambda: self.stalls >= count, timeout)
 
     def messages(self) -> list[EmailMessage]:
         parsed = []

@@ -31,7 +31,9 @@ LETTERS = {
         subject="Квитанция за октябрь 2026, лицевой счёт 3500012007",
         body="Квитанция во вложении.\n",
         html="<p>Квитанция во вложении.</p>",
-        attachments=(Attachment("receipt-3500012007-2026-10.pdf", "application/pdf", bytes(range(256)) * 300),),
+        attachments=(
+            Attachment("receipt-3500012007-2026-10.pdf", "application/pdf", bytes(range(256)) * 300),
+        ),
         message_id="<receipt.202610.def@kabinet.example.ru>",
         headers=HEADERS,
     ),

@@ -86,7 +86,9 @@ async def test_a_month_without_charges_sends_nothing_and_a_new_month_sends_again
 
 
 @pytest.mark.parametrize("connections", [1, 3])
-async def test_a_server_that_drops_the_connection_halfway(make_portal: PortalFactory, connections: int) -> None:
+async def test_a_server_that_drops_the_connection_halfway(
+    make_portal: PortalFactory, connections: int
+) -> None:
     """The 4th MAIL FROM closes its connection: that letter goes after a reconnect, the rest too."""
     server = Server(drop_at_mail={4})
     with smtp(server) as port:

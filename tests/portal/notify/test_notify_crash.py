@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -59,9 +58,7 @@ async def test_a_killed_sender_is_resumed_without_sending_twice(
         try:
             assert hung.stalled.wait(60), process.communicate()[0] if process.poll() is not None else ""
             # Each connection has a letter at RCPT (not started) or in DATA (marked ``sending`` before).
-            deadline = time.monotonic() + 60
-            while hung.stalls < connections and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            assert hung.wait_for_stalls(connections, 60)
             assert hung.stalls == connections
             before = await _states(portal)
             in_data = connections if stall_at == "data" else 0
