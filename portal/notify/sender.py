@@ -544,8 +544,9 @@ class Sender:
                     job, claimed, who.get(claimed.account_id), meters, pdfs, totals, failures
                 )
             except Exception as exc:  # a receipt that cannot be drawn must not stop everyone else's
-                log.error("the letter of delivery %d could not be made: %s", claimed.id, exc)
-                self._finish(claimed, "rejected", f"letter: {type(exc).__name__}", from_state="claimed")
+                reason = str(exc) if isinstance(exc, LetterFailed) else type(exc).__name__
+                log.error("the letter of delivery %d could not be made: %s", claimed.id, reason)
+                self._finish(claimed, "rejected", f"letter: {reason}", from_state="claimed")
                 counts.failed += 1
                 continue
             if mail is None:

@@ -353,3 +353,32 @@ async def _numbers(portal: Portal) -> dict[int, int]:
     async with portal.state.sessionmaker() as session:
         rows = await session.execute(select(Account.id, Account.number))
         return {account_id: int(number) for account_id, number in rows}
+
+
+async def test_a_receipt_that_cannot_be_made_is_rejected_and_the_others_go(
+    make_portal: PortalFactory,
+) -> None:
+    """The billing center's payee requisites are missing: no receipt can be drawn. Each such letter is
+    recorded as rejected with the reason, nothing is sent, and the reminders of the same run still go."""
+    from sqlalchemy import delete
+
+    from portal.models import PayeeRecord
+
+    server = Server()
+    with smtp(server) as port:
+        portal = await _portal(make_portal, port)
+        async with portal.state.sessionmaker() as session:
+            ids = await add_residents(session, 3, period=OCTOBER)
+            await session.execute(delete(PayeeRecord))
+            await session.commit()
+        report = await Sender(portal.state, Options()).run()
+    receipts, reminders = report.counts["receipt"], report.counts["reminder_open"]
+    assert (receipts.sent, receipts.failed, receipts.remaining) == (0, 3, 0)
+    assert (reminders.sent, reminders.failed) == (3, 0)
+    async with portal.state.sessionmaker() as session:
+        rows = await session.execute(
+            select(MailDelivery.state, MailDelivery.detail).where(MailDelivery.kind == "receipt")
+        )
+        assert set(rows.all()) == {("rejected", "letter: PayeeRequisitesMissing")}
+    assert len(server.envelopes) == 3 and all(m["Subject"].startswith("Открыт") for m in server.messages())
+    assert len(ids) == 3
