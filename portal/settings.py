@@ -134,7 +134,8 @@ class Settings(BaseSettings):
     #: At most this many letters per second (0: as fast as the server takes them).
     notify_rate: float = Field(default=10.0, ge=0)
     #: A claim older than this whose letter was never started belongs to a crashed sender: it is sent
-    #: again by the next run. Must be longer than one batch takes (``notify_batch`` / ``notify_rate``).
+    #: again by the next run. Must be longer than two batches take (``notify_batch`` / ``notify_rate``):
+    #: a run claims the next batch while the last one is being sent.
     notify_claim_timeout_seconds: int = Field(default=900, ge=1)
     #: Attempts of a letter the server refused for now (4xx) or could not be reached for.
     notify_max_attempts: int = Field(default=5, ge=1)
