@@ -365,6 +365,8 @@ class Sender:
         self._stopped: str | None = None
         #: Claims given back when the run stopped: their letters never went.
         self._unsent: list[int] = []
+        #: The highest account this job's claims have reached (the next claim looks above it).
+        self._after = 0
 
     @property
     def main(self) -> _Db:
@@ -481,6 +483,7 @@ class Sender:
             raise failure.exceptions[0] from None
 
     async def _produce(self, job: Job, queue: asyncio.Queue[_Letter | None], counts: Counts) -> None:
+        self._after = 0
         while self._stopped is None:
             batch = await self._claim(job)
             if batch:
@@ -491,7 +494,10 @@ class Sender:
                     job.kind, job.period, job.reading_period, 1
                 ):
                     return
-            # Due, yet not claimable: another sender is claiming them this very moment.
+            # Due, yet not claimed: behind this run's place (another sender's claim that failed, a
+            # resident who subscribed meanwhile) — from the start again; or another sender is claiming
+            # them this very moment.
+            self._after = 0
             await asyncio.sleep(0.05)
 
     async def _claim(self, job: Job) -> list[Claimed]:
@@ -514,8 +520,10 @@ class Sender:
             room = self.batch - len(claimed)
             if room > 0:
                 accounts = await repo.new_candidates(
-                    job.kind, job.period, job.reading_period, room, lock=True
+                    job.kind, job.period, job.reading_period, room, after=self._after, lock=True
                 )
+                if accounts:
+                    self._after = accounts[-1]
                 rows = [(a, letters.message_id(job.kind, job.period, a, self.domain)) for a in accounts]
                 claimed += await repo.claim_new(job.kind, job.period, rows, self.owner, now)
         return claimed
