@@ -367,6 +367,9 @@ class Sender:
         self._unsent: list[int] = []
         #: The highest account this job's claims have reached (the next claim looks above it).
         self._after = 0
+        #: Letters claimed by this run; at this many, the deliveries' statistics are refreshed again.
+        self._claimed = 0
+        self._analyze_at = 1000
 
     @property
     def main(self) -> _Db:
@@ -417,6 +420,7 @@ class Sender:
             stale = self.state.clock.now() - dt.timedelta(seconds=self.settings.notify_claim_timeout_seconds)
             if not self.options.dry_run:
                 report.expired = await NotifyRepository(session).expire_sending(stale)
+        await self._refresh_statistics()
         self.journal.start()
         try:
             for job in report.jobs:
@@ -449,6 +453,13 @@ class Sender:
         report.connections = sum(transport.connections for transport in self.transports)
         report.commits = self.journal.commits
         return report
+
+    async def _refresh_statistics(self) -> None:
+        try:
+            async with self.main.transaction() as session:
+                await NotifyRepository(session).refresh_statistics()
+        except SQLAlchemyError as exc:  # not the table's owner: autovacuum's statistics will do
+            log.warning("mail_deliveries could not be analyzed: %s", type(exc).__name__)
 
     async def _dry_run(self, job: Job, counts: Counts) -> None:
         async with self.main.transaction() as session:
@@ -526,6 +537,12 @@ class Sender:
                     self._after = accounts[-1]
                 rows = [(a, letters.message_id(job.kind, job.period, a, self.domain)) for a in accounts]
                 claimed += await repo.claim_new(job.kind, job.period, rows, self.owner, now)
+        self._claimed += len(claimed)
+        if self._claimed >= self._analyze_at:
+            # The planner's idea of the month's deliveries kept within a factor of four of the truth
+            # (see NotifyRepository.refresh_statistics): a few times a run, however large.
+            self._analyze_at *= 4
+            await self._refresh_statistics()
         return claimed
 
     async def _write(
