@@ -389,6 +389,7 @@ async def _notify(settings: Settings, args: argparse.Namespace) -> int:
         reminders=args.reminders or both,
         batch=args.batch,
         rate=args.rate,
+        connections=args.connections,
         dry_run=args.dry_run,
         resend_uncertain=args.resend_uncertain,
     )
@@ -428,6 +429,9 @@ def cmd_notify(args: argparse.Namespace) -> int:
     """Send the month's receipts and the reading reminders that are due (for a timer or cron)."""
     if args.batch is not None and args.batch < 1:
         print("--batch must be 1 or more", file=sys.stderr)
+        return 2
+    if args.connections is not None and not 1 <= args.connections <= 32:
+        print("--connections must be 1 to 32", file=sys.stderr)
         return 2
     if args.rate is not None and args.rate < 0:
         print("--rate must be 0 (no limit) or more letters per second", file=sys.stderr)
@@ -534,6 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("--batch", type=int, help="letters claimed at a time (KABINET_NOTIFY_BATCH)")
     notify.add_argument(
         "--rate", type=float, help="letters per second at most, 0: no limit (KABINET_NOTIFY_RATE)"
+    )
+    notify.add_argument(
+        "--connections", type=int, help="SMTP connections at once (KABINET_NOTIFY_CONNECTIONS)"
     )
     notify.add_argument("--dry-run", action="store_true", help="count the letters due, send nothing")
     notify.add_argument(

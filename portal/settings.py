@@ -127,12 +127,15 @@ class Settings(BaseSettings):
     public_url: str = DEFAULT_PUBLIC_URL
 
     # E-mailed receipts and reading reminders (``kabinet-portal notify``, portal/notify).
-    #: Letters claimed (and sent) at a time, through one SMTP connection.
+    #: Letters claimed at a time (one commit), then sent.
     notify_batch: int = Field(default=100, ge=1, le=10000)
+    #: SMTP connections a run sends through at once (each letter through one of them).
+    notify_connections: int = Field(default=4, ge=1, le=32)
     #: At most this many letters per second (0: as fast as the server takes them).
     notify_rate: float = Field(default=10.0, ge=0)
     #: A claim older than this whose letter was never started belongs to a crashed sender: it is sent
-    #: again by the next run. Must be longer than one batch takes (``notify_batch`` / ``notify_rate``).
+    #: again by the next run. Must be longer than two batches take (``notify_batch`` / ``notify_rate``):
+    #: a run claims the next batch while the last one is being sent.
     notify_claim_timeout_seconds: int = Field(default=900, ge=1)
     #: Attempts of a letter the server refused for now (4xx) or could not be reached for.
     notify_max_attempts: int = Field(default=5, ge=1)

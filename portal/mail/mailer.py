@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.policy
+import functools
 import logging
 import mailbox
+import re
+import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -71,6 +75,98 @@ def build_message(sender: str, mail: OutgoingMail) -> EmailMessage:
 
 #: The default policy with SMTP's line limit: a header up to 998 characters stays on one line.
 _UNFOLDED = email.policy.default.clone(max_line_length=998)
+
+
+# --- the same letters, written directly (bulk sending) ------------------------------------------------
+
+#: A header value written as it is: printable ASCII, no line breaks.
+_PLAIN_VALUE = re.compile(r"[\x20-\x7e]*")
+#: An address written as it is (anything else — an international address — goes through the email package).
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+#: UTF-8 bytes per encoded word: 52 base64 characters, the word 64 long (RFC 2047 allows 75).
+_WORD_BYTES = 39
+
+
+@functools.lru_cache(maxsize=8)
+def _from_header(sender: str) -> bytes:
+    """``From:`` as the email package writes it (its display name may need encoding): once per sender."""
+    message = EmailMessage(policy=_UNFOLDED)
+    message["From"] = sender
+    return bytes(message).partition(b"\n\n")[0] + b"\n"
+
+
+def _encoded_words(text: str) -> str:
+    """``text`` as RFC 2047 base64 encoded words, each whole UTF-8 characters, folded one per line:
+    the white space between two encoded words is not part of the text, so none is lost."""
+    words: list[str] = []
+    chunk = bytearray()
+    for char in text:
+        raw = char.encode()
+        if len(chunk) + len(raw) > _WORD_BYTES:
+            words.append(base64.b64encode(chunk).decode("ascii"))
+            chunk.clear()
+        chunk += raw
+    if chunk or not words:
+        words.append(base64.b64encode(chunk).decode("ascii"))
+    return "\n ".join(f"=?utf-8?b?{word}?=" for word in words)
+
+
+def _text_part(content: str, subtype: str) -> bytes:
+    # As ``set_content`` does: lines end in \n, the last one too; base64, 76 characters a line.
+    data = b"\n".join(content.encode().splitlines()) + b"\n"
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\nContent-Transfer-Encoding: base64\n\n'.encode()
+        + base64.encodebytes(data)
+    )
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> bytes:
+    boundary = f"=_kabinet_{secrets.token_hex(12)}"
+    head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\n\n--{boundary}\n'.encode()
+    return head + f"\n--{boundary}\n".encode().join(parts) + f"\n--{boundary}--\n".encode()
+
+
+def message_bytes(sender: str, mail: OutgoingMail) -> bytes:
+    """The letter :func:`build_message` makes, as bytes, written directly: the same headers and MIME
+    structure (text in base64; the HTML alternative; attachments), a fraction of the email package's
+    time (``kabinet-portal notify`` writes thousands a minute). A letter with something unusual — an
+    international address, a header outside printable ASCII, a non-ASCII file name — goes through
+    :func:`build_message` instead."""
+    values = [mail.to, mail.message_id or "", *(value for _, value in mail.headers)]
+    names = [attachment.filename for attachment in mail.attachments]
+    if (
+        not _PLAIN_ADDRESS.fullmatch(mail.to)
+        or not all(_PLAIN_VALUE.fullmatch(value) for value in values)
+        or not all(_PLAIN_VALUE.fullmatch(name) and '"' not in name for name in names)
+        or not all(_PLAIN_VALUE.fullmatch(a.content_type) for a in mail.attachments)
+    ):
+        return build_message(sender, mail).as_bytes()
+    subject = mail.subject
+    if not (_PLAIN_VALUE.fullmatch(subject) and len(subject) < 900):
+        subject = _encoded_words(subject)
+    lines = [
+        f"To: {mail.to}",
+        f"Subject: {subject}",
+        f"Date: {formatdate(localtime=False)}",
+        f"Message-ID: {mail.message_id or make_msgid(domain='kabinet.local')}",
+        *(f"{name}: {value}" for name, value in mail.headers),
+        "MIME-Version: 1.0",
+    ]
+    body = _text_part(mail.body, "plain")
+    if mail.html is not None:
+        body = _multipart("alternative", [body, _text_part(mail.html, "html")])
+    if mail.attachments:
+        parts = [body]
+        for attachment in mail.attachments:
+            parts.append(
+                (
+                    f"Content-Type: {attachment.content_type}\nContent-Transfer-Encoding: base64\n"
+                    f'Content-Disposition: attachment; filename="{attachment.filename}"\n\n'
+                ).encode()
+                + base64.encodebytes(attachment.content)
+            )
+        body = _multipart("mixed", parts)
+    return _from_header(sender) + "\n".join(lines).encode() + b"\n" + body
 
 
 class Mailer:

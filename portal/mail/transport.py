@@ -81,7 +81,7 @@ class SmtpTransport:
         return smtp
 
     async def send(
-        self, message: EmailMessage, sender: str, recipient: str, before_data: BeforeData
+        self, message: bytes | EmailMessage, sender: str, recipient: str, before_data: BeforeData
     ) -> Attempt:
         """Connect if needed, MAIL and RCPT; then ``before_data()`` (False: do not send after all)
         and DATA. Only DATA can end UNCERTAIN."""
@@ -104,7 +104,7 @@ class SmtpTransport:
             await self._reset()
             return Attempt(Outcome.NOT_SENT, "the claim was taken over")
         try:
-            response = await smtp.data(message.as_bytes())
+            response = await smtp.data(message if isinstance(message, bytes) else message.as_bytes())
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code == 421:
                 await self.close()
@@ -134,6 +134,12 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             smtp.close()
 
+    def abort(self) -> None:
+        """Drop the connection at once, without QUIT (the sender is failing; a transaction may be open)."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
 
 class MaildirTransport:
     """Letters into the local maildir outbox (no SMTP host configured: the demo)."""
@@ -142,7 +148,7 @@ class MaildirTransport:
         self._outbox = outbox
         self.connections = 0
 
-    def _store(self, message: EmailMessage) -> None:
+    def _store(self, message: bytes | EmailMessage) -> None:
         private_dir(self._outbox)
         for folder in ("tmp", "new", "cur"):
             private_dir(self._outbox / folder)
@@ -152,7 +158,7 @@ class MaildirTransport:
             private_file(letter)
 
     async def send(
-        self, message: EmailMessage, sender: str, recipient: str, before_data: BeforeData
+        self, message: bytes | EmailMessage, sender: str, recipient: str, before_data: BeforeData
     ) -> Attempt:
         if not await before_data():
             return Attempt(Outcome.NOT_SENT, "the claim was taken over")
@@ -163,6 +169,9 @@ class MaildirTransport:
         return Attempt(Outcome.ACCEPTED, "stored in the outbox")
 
     async def close(self) -> None:
+        return None
+
+    def abort(self) -> None:
         return None
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,11 +38,22 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 
 
 def _no_delivery(period: dt.date, kind: str) -> ColumnElement[bool]:
-    return ~exists().where(
-        MailDelivery.account_id == MailSubscription.account_id,
-        MailDelivery.period == period,
-        MailDelivery.kind == kind,
+    """No delivery row of the letter yet: a lookup per account in the unique key's index.
+
+    Not ``NOT EXISTS``, which PostgreSQL plans as an anti-join: planned for the few rows its statistics
+    know of a month being sent, that rescans the month's deliveries for each account (a claim took
+    minutes by the 35 000th of 100 000 reminders). See also :meth:`NotifyRepository.refresh_statistics`."""
+    first = (
+        select(MailDelivery.id)
+        .where(
+            MailDelivery.account_id == MailSubscription.account_id,
+            MailDelivery.period == period,
+            MailDelivery.kind == kind,
+        )
+        .limit(1)
+        .scalar_subquery()
     )
+    return first.is_(None)
 
 
 def _has_charges(period: dt.date) -> ColumnElement[bool]:
@@ -76,6 +87,24 @@ class Claimed:
     id: int
     account_id: int
     message_id: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """How a letter ended, for :meth:`NotifyRepository.record`."""
+
+    delivery_id: int
+    #: The state the sender left the row in: ``sending`` (DATA was sent) or ``claimed`` (it was not).
+    from_state: str
+    state: str
+    #: The server's reply or the error's name.
+    detail: str
+    sent_at: dt.datetime | None = None
+    #: 1 for a failed attempt that never reached DATA (marking ``sending`` counts the others).
+    attempt: int = 0
+
+
+_deliveries = cast(Table, MailDelivery.__table__)
 
 
 def _reclaimable(
@@ -149,16 +178,35 @@ class NotifyRepository(Repository[MailDelivery]):
         return result
 
     async def new_candidates(
-        self, kind: str, period: dt.date, reading_period: dt.date | None, limit: int
+        self,
+        kind: str,
+        period: dt.date,
+        reading_period: dt.date | None,
+        limit: int,
+        *,
+        after: int = 0,
+        lock: bool = False,
     ) -> list[int]:
-        """Accounts due a letter that has no delivery row yet, lowest id first."""
-        rows = await self.session.scalars(
+        """Accounts due a letter that has no delivery row yet, lowest id first (above ``after``: a
+        sender goes on from where its last batch ended instead of passing all the letters sent again).
+
+        ``lock``: their subscriptions stay locked until the transaction ends, and those another sender's
+        claim holds locked are passed over (PostgreSQL's ``FOR UPDATE SKIP LOCKED``; SQLite has one
+        writer at a time anyway): two senders claiming at once take different accounts instead of the
+        second waiting for the first and then finding its accounts taken."""
+        query = (
             select(MailSubscription.account_id)
-            .where(due_condition(kind, period, reading_period), _no_delivery(period, kind))
+            .where(
+                MailSubscription.account_id > after,
+                due_condition(kind, period, reading_period),
+                _no_delivery(period, kind),
+            )
             .order_by(MailSubscription.account_id)
             .limit(limit)
         )
-        return list(rows)
+        if lock:
+            query = query.with_for_update(skip_locked=True, of=MailSubscription)
+        return list(await self.session.scalars(query))
 
     async def count_new_candidates(self, kind: str, period: dt.date, reading_period: dt.date | None) -> int:
         count = await self.session.scalar(
@@ -193,13 +241,14 @@ class NotifyRepository(Repository[MailDelivery]):
             }
             for account_id, message_id in rows
         ]
+        # Many rows of parameters to one cached statement (SQLAlchemy's "insertmanyvalues": a few
+        # multi-row INSERTs), not one statement made and compiled anew for each batch's rows.
         statement = (
-            _insert(self.session, MailDelivery)
-            .values(values)
+            _insert(self.session, _deliveries)
             .on_conflict_do_nothing(index_elements=["account_id", "period", "kind"])
-            .returning(MailDelivery.id, MailDelivery.account_id, MailDelivery.message_id)
+            .returning(_deliveries.c.id, _deliveries.c.account_id, _deliveries.c.message_id)
         )
-        result = await self.session.execute(statement)
+        result = await self.session.execute(statement, values)
         return [Claimed(*row) for row in result.all()]
 
     async def claim_again(
@@ -215,15 +264,22 @@ class NotifyRepository(Repository[MailDelivery]):
         resend_uncertain: bool,
         limit: int,
     ) -> list[Claimed]:
-        """Take over rows left by a crashed sender or failed before. The condition is in the UPDATE itself:
-        of two senders taking the same row, the second finds it no longer matching (PostgreSQL re-checks
-        an updated row's condition) and leaves it."""
+        """Take over rows left by a crashed sender or failed before. Rows another sender is taking at
+        this moment are passed over (``FOR UPDATE SKIP LOCKED``), and the condition is in the UPDATE
+        itself too: a row that changed meanwhile no longer matches (PostgreSQL re-checks an updated
+        row's condition) and is left."""
         condition = and_(
             MailDelivery.period == period,
             MailDelivery.kind == kind,
             _reclaimable(stale_before, failed_before, max_attempts, resend_uncertain),
         )
-        ids = select(MailDelivery.id).where(condition).order_by(MailDelivery.id).limit(limit)
+        ids = (
+            select(MailDelivery.id)
+            .where(condition)
+            .order_by(MailDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         result = await self.session.execute(
             update(MailDelivery)
             .where(MailDelivery.id.in_(ids.scalar_subquery()), condition)
@@ -232,6 +288,15 @@ class NotifyRepository(Repository[MailDelivery]):
             .execution_options(synchronize_session=False)
         )
         return [Claimed(*row) for row in result.all()]
+
+    async def refresh_statistics(self) -> None:
+        """PostgreSQL: ``ANALYZE mail_deliveries``, so that the planner knows the rows of the month being
+        sent. Its statistics otherwise know none of a new month's rows until autovacuum comes by (at 10 %
+        of the table changed, or never where it is off); planned for one row, the lookup of a letter's
+        delivery takes the (period, kind) index and reads every delivery of the month for each account,
+        and a run slows down quadratically (100 000 reminders: a claim took seconds by the 40 000th)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("ANALYZE mail_deliveries"))
 
     async def expire_sending(self, stale_before: dt.datetime) -> int:
         """Letters whose sender died during the SMTP transaction: maybe delivered, never sent again alone."""
@@ -243,59 +308,52 @@ class NotifyRepository(Repository[MailDelivery]):
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def mark_sending(self, delivery_id: int, owner: str, now: dt.datetime) -> bool:
-        """``claimed`` → ``sending`` if the claim is still this sender's (False: someone took it over)."""
+    async def record(
+        self, outcomes: Sequence[Finish], marks: Sequence[int], owner: str, now: dt.datetime
+    ) -> set[int]:
+        """One transaction of a sender's journal: how letters ended (each only if its row is still this
+        sender's and in the state the sender left it), then ``claimed`` → ``sending`` for the letters
+        about to go. Returns the marked ids: a claim another sender took over is not among them."""
+        if outcomes:
+            await self.session.execute(
+                update(_deliveries)
+                .where(
+                    _deliveries.c.id == bindparam("b_id"),
+                    _deliveries.c.claimed_by == bindparam("b_owner"),
+                    _deliveries.c.state == bindparam("b_from"),
+                )
+                .values(
+                    state=bindparam("b_state"),
+                    detail=bindparam("b_detail"),
+                    sent_at=bindparam("b_sent_at"),
+                    attempts=_deliveries.c.attempts + bindparam("b_attempt"),
+                ),
+                [
+                    {
+                        "b_id": outcome.delivery_id,
+                        "b_owner": owner,
+                        "b_from": outcome.from_state,
+                        "b_state": outcome.state,
+                        "b_detail": outcome.detail[:300],
+                        "b_sent_at": outcome.sent_at,
+                        "b_attempt": outcome.attempt,
+                    }
+                    for outcome in outcomes
+                ],
+            )
+        if not marks:
+            return set()
         result = await self.session.execute(
-            update(MailDelivery)
+            update(_deliveries)
             .where(
-                MailDelivery.id == delivery_id,
-                MailDelivery.claimed_by == owner,
-                MailDelivery.state == "claimed",
+                _deliveries.c.id.in_(marks),
+                _deliveries.c.claimed_by == owner,
+                _deliveries.c.state == "claimed",
             )
-            .values(state="sending", claimed_at=now, attempts=MailDelivery.attempts + 1)
-            .execution_options(synchronize_session=False)
+            .values(state="sending", claimed_at=now, attempts=_deliveries.c.attempts + 1)
+            .returning(_deliveries.c.id)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def finish(
-        self,
-        delivery_id: int,
-        owner: str,
-        state: str,
-        detail: str,
-        sent_at: dt.datetime | None,
-        *,
-        from_state: str = "sending",
-    ) -> None:
-        """Record how a letter ended. Visible at once, but PostgreSQL is not made to wait for the disk:
-        should the database itself crash and lose it, the row is back in ``sending`` (→ uncertain, never
-        resent) or ``claimed`` (the letter never reached DATA) — safe either way. Only the ``sending`` mark
-        must be on disk before DATA, and it is (a normal commit).
-
-        ``self.session`` is the sender's journal (see :func:`journal_settings`)."""
-        await self.session.execute(
-            update(MailDelivery)
-            .where(
-                MailDelivery.id == delivery_id,
-                MailDelivery.claimed_by == owner,
-                MailDelivery.state == from_state,
-            )
-            .values(state=state, detail=detail[:300], sent_at=sent_at)
-            .execution_options(synchronize_session=False)
-        )
-
-    async def journal_settings(self) -> None:
-        """The connection that records outcomes: its commits do not wait for the disk (PostgreSQL)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SET synchronous_commit TO OFF"))
-
-    async def count_attempt(self, delivery_id: int) -> None:
-        await self.session.execute(
-            update(MailDelivery)
-            .where(MailDelivery.id == delivery_id)
-            .values(attempts=MailDelivery.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
+        return set(result.scalars())
 
     async def release(self, ids: Sequence[int], owner: str) -> None:
         """Give back claims whose letters were never started (the run stopped): a first attempt as if

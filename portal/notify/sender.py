@@ -7,20 +7,46 @@ or crashes, there is never a second row, so never a second letter from another r
 
     claimed ──► sending ──► sent | failed (4xx, retried later) | rejected (5xx) | uncertain
 
-- **claimed**: a sender inserted it (``INSERT … ON CONFLICT DO NOTHING``: of two senders, one gets it)
-  with its own name and the time, and committed before any letter left. A claim older than
+How a run sends
+---------------
+- **Claim**, one commit per batch (``notify_batch``): the accounts due are read with their subscriptions
+  locked, passing over those another sender is claiming (``FOR UPDATE SKIP LOCKED``; PostgreSQL), and
+  ``claimed`` rows are inserted with this sender's name and the time (``INSERT … ON CONFLICT DO
+  NOTHING``: should two senders still meet on a row, one gets it). A claim older than
   ``notify_claim_timeout_seconds`` whose letter was never started belongs to a crashed sender: the next
-  run takes it over (an UPDATE whose condition PostgreSQL re-checks, so only one taker wins) and sends it.
-- **sending**: committed once the server took MAIL FROM and RCPT TO, just before DATA, by the claim's
-  owner only (a sender whose claim was taken over sends nothing). The answer 250 is recorded as **sent**, with
-  the server's reply, in its own commit right after it arrives.
-- A crash (or a dropped connection) between the DATA command and that commit leaves a row that may or
-  may not have been delivered: RFC 1047's window, which no SMTP client can close. Such a row becomes
-  **uncertain** and is *not* sent again on its own (at most once); ``--resend-uncertain`` sends those
-  again, with the same Message-ID, so a mail server or program that de-duplicates by it shows one
-  letter. At most one letter per crashed sender can be uncertain — the one in flight.
-- A connection lost before DATA (connect, MAIL FROM, RCPT TO, a 421) is certainly not delivered: the
-  row is still ``claimed``; the sender reconnects and sends it again.
+  run takes it over the same way (an UPDATE whose condition PostgreSQL re-checks) and sends it.
+- **Write**: the batch's addressees and meters in two queries; each letter written straight to bytes
+  (:func:`portal.mail.mailer.message_bytes`); receipts' PDFs drawn by worker processes, the event loop
+  never waiting for them. The letters wait in a queue of at most one batch while the next is claimed.
+- **Send**: ``notify_connections`` SMTP connections, a task each, take letters from the queue. Per letter:
+  MAIL FROM and RCPT TO; then the row is marked ``sending`` and that is committed; only then DATA.
+- **Journal**: one task writes the marks and the outcomes (``sent`` with the server's reply, ``failed``,
+  ``rejected``, ``skipped``) — everything waiting — in one transaction: one commit that must reach the
+  disk serves as many letters as are waiting (a group commit), where one per letter was needed before.
+  A connection asks for its next letter's mark only after queuing its last letter's outcome, so the
+  commit that marks the next letter has recorded the last one.
+
+What a crash leaves
+-------------------
+Killed at any moment (or its database connection lost), a sender leaves:
+
+- ``claimed`` rows: the letters queued, being written, or between MAIL FROM and the mark. None reached
+  DATA. The next run takes them over once the claim is ``notify_claim_timeout_seconds`` old, and sends.
+- ``sending`` rows, **at most one per connection**: either the letter in DATA, or the one whose 250
+  had arrived while its outcome waited for the journal's next commit (milliseconds) — that letter *was*
+  delivered, but nothing on disk says so. The server may or may not have a ``sending`` row's letter
+  (RFC 1047's window, which no SMTP client can close; here wider by that commit). A later run makes it
+  **uncertain** and does *not* send it again on its own (at most once); ``--resend-uncertain`` sends
+  those again, with the same Message-ID, so a mail server or program that de-duplicates by it shows one
+  letter.
+- Outcomes are committed like the marks (on disk): a crash of the database itself loses none.
+
+A connection lost before DATA (connect, MAIL FROM, RCPT TO, a 421) certainly delivered nothing: the row
+is still ``claimed``; that connection opens again and sends it. Lost during DATA: ``uncertain`` at once.
+
+A second sender at any moment finds the first's rows taken: ``claimed`` ones stay the first's until
+they grow stale (then the first's mark finds the claim gone and does not send), ``sending`` ones are
+never taken (they become ``uncertain``); rows being claimed are skipped.
 """
 
 from __future__ import annotations
@@ -28,25 +54,27 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import multiprocessing
 import os
 import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.billing.service import receipt_total
 from portal.kit.clock import month_start
 from portal.kit.state import PortalState
-from portal.mail.mailer import OutgoingMail, build_message
+from portal.mail.mailer import OutgoingMail, message_bytes
 from portal.mail.transport import Outcome, Transport, transport_for
 from portal.money import format_rubles
 from portal.notify import letters, repository
-from portal.notify.repository import Addressee, Claimed, NotifyRepository
+from portal.notify.repository import Addressee, Claimed, Finish, NotifyRepository
 from portal.notify.unsubscribe import Topic, unsubscribe_url
 from portal.reading_window import reading_window
 
@@ -89,6 +117,8 @@ class Report:
     jobs: list[Job] = field(default_factory=list)
     counts: dict[str, Counts] = field(default_factory=dict)
     connections: int = 0
+    #: Commits of marks and outcomes (each on disk before it counts).
+    commits: int = 0
     #: The run stopped early (the SMTP server could not be reached).
     stopped: str | None = None
     #: Letters a stopped sender left mid-transaction, found by this run (now ``uncertain``).
@@ -108,6 +138,8 @@ class Options:
     reminders: bool = True
     batch: int | None = None
     rate: float | None = None
+    #: SMTP connections at once (None: ``notify_connections``).
+    connections: int | None = None
     dry_run: bool = False
     resend_uncertain: bool = False
     #: Called after a delivery is marked ``sending`` and before its letter goes (tests: a crash there).
@@ -153,7 +185,7 @@ def _opened_on(state: PortalState, today: dt.date, closes: dt.date) -> dt.date |
 
 
 class _Pace:
-    """At most ``rate`` letters a second, evenly spaced (0: no limit)."""
+    """At most ``rate`` letters a second over all connections, evenly spaced (0: no limit)."""
 
     def __init__(self, rate: float) -> None:
         self._interval = 1 / rate if rate > 0 else 0.0
@@ -163,121 +195,329 @@ class _Pace:
         if not self._interval:
             return
         now = time.monotonic()
-        if self._next > now:
-            await asyncio.sleep(self._next - now)
-        self._next = max(self._next, now) + self._interval
+        slot = max(self._next, now)  # reserved before sleeping: two connections never share a slot
+        self._next = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
 
 class _Stop(Exception):
     """The SMTP server stays unreachable: end the run, leave the rest for the next one."""
 
 
+class _Db:
+    """A session on one database connection, and the lock that gives it to one task at a time."""
+
+    def __init__(self, session: AsyncSession, lock: asyncio.Lock) -> None:
+        self.session = session
+        self.lock = lock
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction, committed at the end (reads too: no snapshot is held across SMTP waits)."""
+        async with self.lock:
+            try:
+                yield self.session
+            except BaseException:
+                await self.session.rollback()
+                raise
+            else:
+                await self.session.commit()
+
+
+class _Journal:
+    """The marks and outcomes of a run's letters, written by one task: all that waits, in one commit."""
+
+    def __init__(self, db: _Db, owner: str, now: Callable[[], dt.datetime]) -> None:
+        self._db = db
+        self._owner = owner
+        self._now = now
+        self._marks: dict[int, asyncio.Future[bool]] = {}
+        self._finished: list[Finish] = []
+        self._barriers: list[asyncio.Future[bool]] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._failure: BaseException | None = None
+        self._task: asyncio.Task[None] | None = None
+        #: Commits made (each reached the disk).
+        self.commits = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notify journal")
+
+    def _check(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    async def mark(self, delivery_id: int) -> bool:
+        """``claimed`` → ``sending``, committed; False when the claim is no longer this sender's."""
+        self._check()
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._marks[delivery_id] = future
+        self._wake.set()
+        return await future
+
+    def finish(self, finish: Finish) -> None:
+        """How a letter ended: goes with the next commit (before any later mark)."""
+        self._check()
+        self._finished.append(finish)
+        self._wake.set()
+
+    async def flush(self) -> None:
+        """Wait until everything given so far is committed."""
+        self._check()
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._barriers.append(future)
+        self._wake.set()
+        await future
+
+    async def close(self) -> None:
+        """Commit what is left and end the task (raises what made it fail)."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def abort(self) -> None:
+        """Stop at once (the run is failing): what waits is not committed."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with suppress(Exception, asyncio.CancelledError):
+            await self._task
+
+    def _fail(self, exc: BaseException, futures: list[asyncio.Future[bool]]) -> None:
+        for future in futures:
+            if future.done():
+                continue
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            marks, self._marks = self._marks, {}
+            finished, self._finished = self._finished, []
+            barriers, self._barriers = self._barriers, []
+            mine: set[int] = set()
+            try:
+                if marks or finished:
+                    async with self._db.transaction() as session:
+                        mine = await NotifyRepository(session).record(
+                            finished, list(marks), self._owner, self._now()
+                        )
+                    self.commits += 1
+            except BaseException as exc:
+                self._failure = exc
+                waiting = [*marks.values(), *barriers, *self._marks.values(), *self._barriers]
+                self._fail(exc, waiting)
+                raise
+            for delivery_id, future in marks.items():
+                if not future.done():
+                    future.set_result(delivery_id in mine)
+            for barrier in barriers:
+                if not barrier.done():
+                    barrier.set_result(True)
+            if self._closing and not (self._marks or self._finished or self._barriers):
+                return
+
+
+@dataclass(frozen=True)
+class _Letter:
+    claimed: Claimed
+    to: str
+    message: bytes
+
+
+#: Processes that draw receipts' PDFs (CPU-bound, about 17 ms each): one per CPU, four at most.
+RENDER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
+#: From this many receipts due, they are drawn by those processes; fewer are drawn in a thread (a process
+#: takes seconds of CPU to start: it imports the portal and reportlab).
+RENDER_PROCESSES_FROM = 200
+
+
 class Sender:
-    def __init__(self, state: PortalState, options: Options, transport: Transport | None = None) -> None:
+    def __init__(self, state: PortalState, options: Options) -> None:
         self.state = state
         self.settings = state.settings
         self.options = options
-        self.transport = transport or transport_for(state.settings)
+        connections = options.connections or self.settings.notify_connections
+        self.transports: list[Transport] = [transport_for(state.settings) for _ in range(connections)]
         self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
         rate = options.rate if options.rate is not None else self.settings.notify_rate
         batch = options.batch or self.settings.notify_batch
         if rate > 0:
-            # A batch must be sent well within the claim's timeout, or another run would take it over.
-            batch = max(1, min(batch, int(rate * self.settings.notify_claim_timeout_seconds / 2)))
+            # Claims must be sent well within the claim's timeout, or another run would take them over:
+            # up to two batches are claimed ahead of the connections (the queue, and the one being written).
+            batch = max(1, min(batch, int(rate * self.settings.notify_claim_timeout_seconds / 4)))
         self.batch = batch
         self.pace = _Pace(rate)
         self.envelope_from = parseaddr(self.settings.mail_from)[1] or "noreply@kabinet.local"
         self.domain = self.envelope_from.rpartition("@")[2] or "kabinet.local"
-        self._db: AsyncSession | None = None
         self.started = state.clock.now()
-        self._journal: AsyncSession | None = None
+        self._main: _Db | None = None
+        self._journal: _Journal | None = None
+        self._renderer: ProcessPoolExecutor | None = None
+        #: Why the run stopped early (the SMTP server could not be reached), once it did.
+        self._stopped: str | None = None
+        #: Claims given back when the run stopped: their letters never went.
+        self._unsent: list[int] = []
+        #: The highest account this job's claims have reached (the next claim looks above it).
+        self._after = 0
+        #: Letters claimed by this run; at this many, the deliveries' statistics are refreshed again.
+        self._claimed = 0
+        self._analyze_at = 1000
 
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        """The run's one session, on one connection kept for the whole run (no checkout per letter)."""
-        assert self._db is not None
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.rollback()
-            raise
-        else:
-            if self._db.in_transaction():  # reads end here too: no snapshot held across SMTP waits
-                await self._db.commit()
+    @property
+    def main(self) -> _Db:
+        assert self._main is not None
+        return self._main
+
+    @property
+    def journal(self) -> _Journal:
+        assert self._journal is not None
+        return self._journal
 
     async def run(self) -> Report:
         self.started = self.state.clock.now()
-        return await self._connected_run()
-
-    async def _connected_run(self) -> Report:
-        """On PostgreSQL two connections for the whole run, each statement its own transaction (one
-        round trip, no BEGIN/COMMIT): the main one, whose commits wait for the disk (claims and the
-        ``sending`` marks), and the journal of outcomes, whose commits do not (see ``repository.finish``).
-        SQLite has one connection: both are the same session."""
         engine = self.state.engine
-        if engine.dialect.name != "postgresql":
-            async with engine.connect() as connection:
-                self._db = self._journal = AsyncSession(
-                    bind=connection, expire_on_commit=False, autoflush=False
-                )
+        try:
+            if engine.dialect.name != "postgresql":
+                # SQLite: one connection (one writer at a time); the journal and the claims take turns.
+                async with engine.connect() as connection:
+                    db = _Db(
+                        AsyncSession(bind=connection, expire_on_commit=False, autoflush=False), asyncio.Lock()
+                    )
+                    try:
+                        return await self._run(db, db)
+                    finally:
+                        await db.session.close()
+            # PostgreSQL: claims and reads on one connection, the journal on another, at the same time.
+            async with engine.connect() as main, engine.connect() as journal:
+                sessions = [
+                    AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
+                    for connection in (main, journal)
+                ]
                 try:
-                    return await self._run()
+                    return await self._run(_Db(sessions[0], asyncio.Lock()), _Db(sessions[1], asyncio.Lock()))
                 finally:
-                    await self._db.close()
-        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        async with autocommit.connect() as main, autocommit.connect() as journal:
-            self._db = AsyncSession(bind=main, expire_on_commit=False, autoflush=False)
-            self._journal = AsyncSession(bind=journal, expire_on_commit=False, autoflush=False)
-            await NotifyRepository(self._journal).journal_settings()
-            try:
-                return await self._run()
-            finally:
-                await self._db.close()
-                await self._journal.close()
+                    for session in sessions:
+                        await session.close()
+        finally:
+            if self._renderer is not None:
+                renderer, self._renderer = self._renderer, None
+                await asyncio.to_thread(renderer.shutdown, True, cancel_futures=True)
 
-    async def _run(self) -> Report:
+    async def _run(self, main: _Db, journal: _Db) -> Report:
+        self._main = main
+        self._journal = _Journal(journal, self.owner, self.state.clock.now)
         report = Report()
-        async with self._session() as session:
+        async with main.transaction() as session:
             report.jobs = await due_jobs(self.state, session, self.options)
             stale = self.state.clock.now() - dt.timedelta(seconds=self.settings.notify_claim_timeout_seconds)
             if not self.options.dry_run:
                 report.expired = await NotifyRepository(session).expire_sending(stale)
-                await session.commit()
+        await self._refresh_statistics()
+        self.journal.start()
         try:
             for job in report.jobs:
                 counts = report.counts.setdefault(job.kind, Counts())
                 if self.options.dry_run:
                     await self._dry_run(job, counts)
                     continue
-                if report.stopped is None:
-                    try:
-                        await self._run_job(job, counts)
-                    except _Stop as stop:
-                        report.stopped = str(stop)
-                async with self._session() as session:
+                if self._stopped is None:
+                    await self._run_job(job, counts)
+                await self.journal.flush()
+                if self._unsent:
+                    async with main.transaction() as session:
+                        await NotifyRepository(session).release(self._unsent, self.owner)
+                    self._unsent = []
+                async with main.transaction() as session:
                     counts.remaining = await NotifyRepository(session).count_new_candidates(
                         job.kind, job.period, job.reading_period
                     ) + await NotifyRepository(session).count_retryable(
                         job.kind, job.period, self.settings.notify_max_attempts
                     )
-        finally:
-            await self.transport.close()
-        report.connections = self.transport.connections
+            await self.journal.close()
+        except BaseException:
+            await self.journal.abort()
+            for transport in self.transports:
+                transport.abort()
+            raise
+        for transport in self.transports:
+            await transport.close()
+        report.stopped = self._stopped
+        report.connections = sum(transport.connections for transport in self.transports)
+        report.commits = self.journal.commits
         return report
 
+    async def _refresh_statistics(self) -> None:
+        try:
+            async with self.main.transaction() as session:
+                await NotifyRepository(session).refresh_statistics()
+        except SQLAlchemyError as exc:  # not the table's owner: autovacuum's statistics will do
+            log.warning("mail_deliveries could not be analyzed: %s", type(exc).__name__)
+
     async def _dry_run(self, job: Job, counts: Counts) -> None:
-        async with self._session() as session:
+        async with self.main.transaction() as session:
             counts.due = await NotifyRepository(session).count_new_candidates(
                 job.kind, job.period, job.reading_period
             ) + await NotifyRepository(session).count_retryable(
                 job.kind, job.period, self.settings.notify_max_attempts
             )
 
+    async def _run_job(self, job: Job, counts: Counts) -> None:
+        """The connections' tasks send what the claiming task writes into the queue."""
+        if job.kind == RECEIPT and self._renderer is None:
+            due = Counts()
+            await self._dry_run(job, due)
+            if due.due >= RENDER_PROCESSES_FROM:
+                from portal.receipts import render
+
+                self._renderer = ProcessPoolExecutor(
+                    RENDER_PROCESSES,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=render.register_fonts,
+                )
+        queue: asyncio.Queue[_Letter | None] = asyncio.Queue(maxsize=self.batch)
+        try:
+            async with asyncio.TaskGroup() as group:
+                for transport in self.transports:
+                    group.create_task(self._connection(queue, transport, counts))
+                await self._produce(job, queue, counts)
+                for _ in self.transports:
+                    await queue.put(None)
+        except BaseExceptionGroup as failure:  # the first failure, as a run without tasks would raise it
+            raise failure.exceptions[0] from None
+
+    async def _produce(self, job: Job, queue: asyncio.Queue[_Letter | None], counts: Counts) -> None:
+        self._after = 0
+        while self._stopped is None:
+            batch = await self._claim(job)
+            if batch:
+                await self._write(job, batch, queue, counts)
+                continue
+            async with self.main.transaction() as session:
+                if not await NotifyRepository(session).new_candidates(
+                    job.kind, job.period, job.reading_period, 1
+                ):
+                    return
+            # Due, yet not claimed: behind this run's place (another sender's claim that failed, a
+            # resident who subscribed meanwhile) — from the start again; or another sender is claiming
+            # them this very moment.
+            self._after = 0
+            await asyncio.sleep(0.05)
+
     async def _claim(self, job: Job) -> list[Claimed]:
+        """A batch of letters, claimed in one commit."""
         now = self.state.clock.now()
         stale = now - dt.timedelta(seconds=self.settings.notify_claim_timeout_seconds)
-        async with self._session() as session:
-            claimed = await NotifyRepository(session).claim_again(
+        async with self.main.transaction() as session:
+            repo = NotifyRepository(session)
+            claimed = await repo.claim_again(
                 job.kind,
                 job.period,
                 self.owner,
@@ -290,65 +530,117 @@ class Sender:
             )
             room = self.batch - len(claimed)
             if room > 0:
-                accounts = await NotifyRepository(session).new_candidates(
-                    job.kind, job.period, job.reading_period, room
+                accounts = await repo.new_candidates(
+                    job.kind, job.period, job.reading_period, room, after=self._after, lock=True
                 )
+                if accounts:
+                    self._after = accounts[-1]
                 rows = [(a, letters.message_id(job.kind, job.period, a, self.domain)) for a in accounts]
-                claimed += await NotifyRepository(session).claim_new(
-                    job.kind, job.period, rows, self.owner, now
-                )
-            await session.commit()
+                claimed += await repo.claim_new(job.kind, job.period, rows, self.owner, now)
+        self._claimed += len(claimed)
+        if self._claimed >= self._analyze_at:
+            # The planner's idea of the month's deliveries kept within a factor of four of the truth
+            # (see NotifyRepository.refresh_statistics): a few times a run, however large.
+            self._analyze_at *= 4
+            await self._refresh_statistics()
         return claimed
 
-    async def _run_job(self, job: Job, counts: Counts) -> None:
-        while True:
-            batch = await self._claim(job)
-            if not batch:
-                # Nothing claimable; a concurrent sender may have taken the last ones (a fresh look).
-                async with self._session() as session:
-                    if not await NotifyRepository(session).new_candidates(
-                        job.kind, job.period, job.reading_period, 1
-                    ):
-                        return
-                continue
-            await self._send_batch(job, batch, counts)
-
-    async def _send_batch(self, job: Job, batch: list[Claimed], counts: Counts) -> None:
-        async with self._session() as session:
-            who = await NotifyRepository(session).addressees([c.account_id for c in batch])
+    async def _write(
+        self, job: Job, batch: list[Claimed], queue: asyncio.Queue[_Letter | None], counts: Counts
+    ) -> None:
+        """The batch's letters into the queue: what they say read in a few queries for the whole batch
+        (a receipt's document: its own), receipts drawn by the worker processes meanwhile."""
+        accounts = [c.account_id for c in batch]
+        pdfs: dict[int, asyncio.Future[bytes]] = {}
+        totals: dict[int, int] = {}
+        failures: dict[int, str] = {}
+        async with self.main.transaction() as session:
+            who = await NotifyRepository(session).addressees(accounts)
             meters = (
-                await NotifyRepository(session).meters_of([c.account_id for c in batch], job.reading_period)
+                await NotifyRepository(session).meters_of(accounts, job.reading_period)
                 if job.reading_period is not None
                 else {}
             )
-        for index, claimed in enumerate(batch):
+            if job.kind == RECEIPT:
+                await self._draw_receipts(session, job, batch, who, pdfs, totals, failures)
+        for claimed in batch:
             try:
-                await self._deliver(job, claimed, who.get(claimed.account_id), meters, counts)
-            except _Stop:
-                async with self._session() as session:
-                    await NotifyRepository(session).release([c.id for c in batch[index + 1 :]], self.owner)
-                    await session.commit()
-                raise
+                mail = await self._letter(
+                    job, claimed, who.get(claimed.account_id), meters, pdfs, totals, failures
+                )
+            except Exception as exc:  # a receipt that cannot be drawn must not stop everyone else's
+                reason = str(exc) if isinstance(exc, LetterFailed) else type(exc).__name__
+                log.error("the letter of delivery %d could not be made: %s", claimed.id, reason)
+                self._finish(claimed, "rejected", f"letter: {reason}", from_state="claimed")
+                counts.failed += 1
+                continue
+            if mail is None:
+                self._finish(claimed, "skipped", "no longer due", from_state="claimed")
+                counts.skipped += 1
+                continue
+            if self._stopped is not None:
+                self._unsent.append(claimed.id)
+                continue
+            message = message_bytes(self.settings.mail_from, mail)
+            await queue.put(_Letter(claimed, mail.to, message))
+
+    async def _draw_receipts(
+        self,
+        session: AsyncSession,
+        job: Job,
+        batch: list[Claimed],
+        who: dict[int, Addressee],
+        pdfs: dict[int, asyncio.Future[bytes]],
+        totals: dict[int, int],
+        failures: dict[int, str],
+    ) -> None:
+        """Each receipt's document (its own queries), handed at once to a worker process (or a thread)
+        to draw."""
+        from portal.receipts import render
+        from portal.receipts.service import build_receipt
+
+        loop = asyncio.get_running_loop()
+        today = self.state.clock.today()
+        for claimed in batch:
+            addressee = who.get(claimed.account_id)
+            if addressee is None or not addressee.receipt:
+                continue
+            try:
+                document = await build_receipt(session, claimed.account_id, job.period, today)
+            except SQLAlchemyError:
+                raise  # the database failed, not this receipt: the run stops, the claims are taken over
+            except Exception as exc:
+                failures[claimed.id] = type(exc).__name__
+                continue
+            totals[claimed.id] = document.utilities.total_kopecks
+            if self._renderer is not None:
+                pdfs[claimed.id] = loop.run_in_executor(self._renderer, render.render_receipt, document)
+            else:
+                pdfs[claimed.id] = asyncio.ensure_future(asyncio.to_thread(render.render_receipt, document))
 
     async def _letter(
-        self, job: Job, claimed: Claimed, who: Addressee, meters: dict[int, list[repository.MeterDue]]
+        self,
+        job: Job,
+        claimed: Claimed,
+        who: Addressee | None,
+        meters: dict[int, list[repository.MeterDue]],
+        pdfs: dict[int, asyncio.Future[bytes]],
+        totals: dict[int, int],
+        failures: dict[int, str],
     ) -> OutgoingMail | None:
         """The letter, or None when it is no longer due (unsubscribed, meanwhile read every meter)."""
+        if who is None:
+            return None
         key = self.settings.secret_key
         base = self.settings.public_url
-        today = self.state.clock.today()
         if job.kind == RECEIPT:
+            if claimed.id in failures:
+                raise LetterFailed(failures[claimed.id])
             if not who.receipt:
                 return None
-            from portal.receipts import render
-            from portal.receipts.service import build_receipt
-
-            async with self._session() as session:
-                document = await build_receipt(session, claimed.account_id, job.period, today)
-                total = await receipt_total(session, claimed.account_id, job.period)
-            pdf = await asyncio.to_thread(render.render_receipt, document)
+            pdf = await pdfs[claimed.id]
             link = unsubscribe_url(base, key, claimed.account_id, Topic.RECEIPT)
-            total_text = format_rubles(total)
+            total_text = format_rubles(totals[claimed.id])
             return letters.receipt_letter(who, job.period, pdf, total_text, link, claimed.message_id)
         own = meters.get(claimed.account_id, [])
         if not who.reminders or all(m.submitted for m in own):
@@ -360,60 +652,38 @@ class Sender:
             closing=job.kind == REMINDER_CLOSING,
             opens_on=job.opens_on,
             closes_on=job.closes_on,
-            today=today,
+            today=self.state.clock.today(),
             meters=own,
             link=link,
             msgid=claimed.message_id,
         )
 
-    async def _finish(
-        self, claimed: Claimed, state: str, detail: str, *, from_state: str = "sending"
-    ) -> None:
+    def _finish(self, claimed: Claimed, state: str, detail: str, *, from_state: str = "sending") -> None:
         sent_at = self.state.clock.now() if state == "sent" else None
-        session = self._journal
-        assert session is not None
-        try:
-            await NotifyRepository(session).finish(
-                claimed.id, self.owner, state, detail, sent_at, from_state=from_state
-            )
-            if state == "failed" and from_state == "claimed":  # an attempt that never reached DATA
-                await NotifyRepository(session).count_attempt(claimed.id)
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        # An attempt that never reached DATA counts here; marking ``sending`` counted the others.
+        attempt = 1 if state == "failed" and from_state == "claimed" else 0
+        self.journal.finish(Finish(claimed.id, from_state, state, detail, sent_at, attempt))
 
-    async def _deliver(
-        self,
-        job: Job,
-        claimed: Claimed,
-        who: Addressee | None,
-        meters: dict[int, list[repository.MeterDue]],
-        counts: Counts,
+    async def _connection(
+        self, queue: asyncio.Queue[_Letter | None], transport: Transport, counts: Counts
     ) -> None:
-        mail = None
-        if who is not None:
+        """One SMTP connection's task: letters from the queue until its end."""
+        while (letter := await queue.get()) is not None:
+            if self._stopped is not None:
+                self._unsent.append(letter.claimed.id)
+                continue
             try:
-                mail = await self._letter(job, claimed, who, meters)
-            except Exception as exc:  # a receipt that cannot be drawn must not stop everyone else's
-                log.exception("the letter of delivery %d could not be made", claimed.id)
-                await self._finish(claimed, "rejected", f"letter: {type(exc).__name__}", from_state="claimed")
-                counts.failed += 1
-                return
-        if mail is None:
-            await self._finish(claimed, "skipped", "no longer due", from_state="claimed")
-            counts.skipped += 1
-            return
-        message = build_message(self.settings.mail_from, mail)
+                await self._deliver(letter, transport, counts)
+            except _Stop as stop:
+                self._stopped = self._stopped or str(stop)
+
+    async def _deliver(self, letter: _Letter, transport: Transport, counts: Counts) -> None:
+        claimed = letter.claimed
         lost = marked = False
 
         async def before_data() -> bool:
             nonlocal lost, marked
-            async with self._session() as session:
-                mine = await NotifyRepository(session).mark_sending(
-                    claimed.id, self.owner, self.state.clock.now()
-                )
-                await session.commit()
+            mine = await self.journal.mark(claimed.id)
             lost, marked = not mine, mine
             if mine and self.options.before_send is not None:
                 self.options.before_send(claimed)
@@ -421,33 +691,37 @@ class Sender:
 
         for attempt in range(RECONNECTS + 1):
             await self.pace.wait()
-            result = await self.transport.send(message, self.envelope_from, mail.to, before_data)
+            result = await transport.send(letter.message, self.envelope_from, letter.to, before_data)
             if lost:  # another sender took the claim over (this one was too slow): it sends
                 return
             if result.outcome is Outcome.ACCEPTED:
-                await self._finish(claimed, "sent", result.detail)
+                self._finish(claimed, "sent", result.detail)
                 counts.sent += 1
                 return
             if result.outcome is Outcome.UNCERTAIN:
-                await self._finish(claimed, "uncertain", result.detail)
+                self._finish(claimed, "uncertain", result.detail)
                 counts.uncertain += 1
                 return
             # Refused at MAIL/RCPT (still "claimed") or after DATA ("sending").
             at = "sending" if marked else "claimed"
             if result.outcome is Outcome.PERMANENT:
-                await self._finish(claimed, "rejected", result.detail, from_state=at)
+                self._finish(claimed, "rejected", result.detail, from_state=at)
                 counts.failed += 1
                 return
             if result.outcome is Outcome.TEMPORARY:
-                await self._finish(claimed, "failed", result.detail, from_state=at)
+                self._finish(claimed, "failed", result.detail, from_state=at)
                 counts.failed += 1
                 return
             # NOT_SENT: certainly not delivered (before DATA). Again over a new connection.
             log.warning("SMTP connection lost (%s); reconnecting", result.detail)
             await asyncio.sleep(min(2**attempt * 0.5, 5) if attempt else 0)
-        await self._finish(claimed, "failed", "SMTP server unreachable", from_state="claimed")
+        self._finish(claimed, "failed", "SMTP server unreachable", from_state="claimed")
         counts.failed += 1
         raise _Stop(f"the SMTP server could not be reached ({RECONNECTS + 1} attempts)")
+
+
+class LetterFailed(Exception):
+    """A letter that could not be made (its receipt could not be built)."""
 
 
 async def notify(state: PortalState, options: Options) -> Report:

@@ -25,8 +25,9 @@ class Server:
 
     ``drop_at_mail``: the n-th MAIL FROM (1-based, counted over all connections) closes the connection
     instead of answering (a server restarting between letters). ``drop_in_data``: the n-th DATA closes
-    it before answering 250 (the letter is lost). ``stall_at``: ``"rcpt"`` or ``"data"``: the first such
-    command waits for ever (set ``stalled`` first), as a hung server does while a sender is killed.
+    it before answering 250 (the letter is lost). ``stall_at``: ``"rcpt"`` or ``"data"``: every such
+    command waits for ever (``stalls`` counts them; the first sets ``stalled``), as a hung server does
+    while a sender is killed.
     """
 
     def __init__(
@@ -47,6 +48,9 @@ class Server:
         self.drop_in_data = drop_in_data or set()
         self.stall_at = stall_at
         self.stalled = threading.Event()
+        #: Commands waiting for ever (one per connection that reached ``stall_at``).
+        self.stalls = 0
+        self._stall = threading.Condition()
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: Any
@@ -65,7 +69,7 @@ class Server:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.stall_at == "rcpt":
-            self.stalled.set()
+            self._stalled()
             await asyncio.sleep(3600)
         if address in self.refuse_once:
             return self.refuse_once.pop(address)
@@ -75,13 +79,24 @@ class Server:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.datas += 1
         if self.stall_at == "data":
-            self.stalled.set()
+            self._stalled()
             await asyncio.sleep(3600)
         if self.datas in self.drop_in_data:
             server.transport.close()
             return "451 lost"
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
+
+    def _stalled(self) -> None:
+        with self._stall:
+            self.stalls += 1
+            self._stall.notify_all()
+        self.stalled.set()
+
+    def wait_for_stalls(self, count: int, timeout: float) -> bool:
+        """Whether ``count`` commands are stalled within ``timeout`` seconds."""
+        with self._stall:
+            return self._stall.wait_for(lambda: self.stalls >= count, timeout)
 
     def messages(self) -> list[EmailMessage]:
         parsed = []

@@ -43,7 +43,7 @@ async def test_each_receipt_subscriber_gets_one_letter_with_the_pdf(make_portal:
         async with portal.state.sessionmaker() as session:
             accounts = await registered_accounts(session)
             await subscribe(session, accounts[:2], receipt=True, reminders=False)
-        report = await Sender(portal.state, Options(reminders=False)).run()
+        report = await Sender(portal.state, Options(reminders=False, connections=1)).run()
         assert report.counts["receipt"].sent == 2
         assert report.counts["receipt"].remaining == 0
         assert report.connections == 1  # both letters through one connection
@@ -85,17 +85,20 @@ async def test_a_month_without_charges_sends_nothing_and_a_new_month_sends_again
     assert len(ids) == 3
 
 
-async def test_a_server_that_drops_the_connection_halfway(make_portal: PortalFactory) -> None:
-    """The 4th MAIL FROM closes the connection: that letter and the rest go after a reconnect."""
+@pytest.mark.parametrize("connections", [1, 3])
+async def test_a_server_that_drops_the_connection_halfway(
+    make_portal: PortalFactory, connections: int
+) -> None:
+    """The 4th MAIL FROM closes its connection: that letter goes after a reconnect, the rest too."""
     server = Server(drop_at_mail={4})
     with smtp(server) as port:
         portal = await _portal(make_portal, port)
         async with portal.state.sessionmaker() as session:
             ids = await add_residents(session, 8)
-        report = await Sender(portal.state, Options(receipts=False)).run()
+        report = await Sender(portal.state, Options(receipts=False, connections=connections)).run()
     counts = report.counts["reminder_open"]
     assert (counts.sent, counts.failed, counts.uncertain, counts.remaining) == (8, 0, 0, 0)
-    assert report.connections == 2
+    assert report.connections == connections + 1
     assert len(server.envelopes) == 8 and set(server.per_recipient().values()) == {1}
     assert set((await _states(portal)).values()) == {"sent"}
     assert len(ids) == 8
@@ -289,3 +292,93 @@ async def test_a_refused_recipient_is_retried_by_a_later_run_and_a_bounced_one_n
     states = await _states(portal)
     assert [states[i] for i in ids] == ["sent", "sent", "rejected", "sent"]
     assert server.per_recipient() == {f"r99{i:08d}@example.ru": 1 for i in (0, 1, 3)}
+
+
+class _Crash(Exception):
+    """The sender dies (as a killed process would) right after a letter's mark."""
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+async def test_a_sender_dying_mid_batch_leaves_no_letter_to_be_sent_twice(
+    make_portal: PortalFactory, connections: int
+) -> None:
+    """The 6th letter's mark is committed, then the sender dies: its other connections are cut wherever
+    they are, outcomes still waiting for the journal's commit are lost. What reached DATA without a recorded
+    end — at most one letter per connection — becomes uncertain and is never sent again on its own; the
+    next run sends every letter that did not (a claim the dead sender held, once it is stale)."""
+    server = Server()
+    marks = 0
+
+    def die(claimed: Any) -> None:
+        nonlocal marks
+        marks += 1
+        if marks == 6:
+            raise _Crash()
+
+    with smtp(server) as port:
+        portal = await _portal(make_portal, port)
+        async with portal.state.sessionmaker() as session:
+            ids = await add_residents(session, 12)
+        with pytest.raises(_Crash):
+            await Sender(
+                portal.state, Options(receipts=False, batch=4, connections=connections, before_send=die)
+            ).run()
+        left = await _states(portal)
+        delivered = {int(envelope.rcpt_tos[0].split("@")[0][1:]) for envelope in server.envelopes}
+        in_doubt = {account for account, state in left.items() if state == "sending"}
+        assert 1 <= len(in_doubt) <= connections
+        assert set(left.values()) <= {"claimed", "sending", "sent"}
+        # Every letter the server has is recorded as sent, or is in doubt.
+        numbers = await _numbers(portal)
+        assert {numbers[a] for a, state in left.items() if state == "sent"} <= delivered
+        assert delivered <= {numbers[a] for a, state in left.items() if state in ("sent", "sending")}
+
+        portal.clock.advance(dt.timedelta(seconds=portal.settings.notify_claim_timeout_seconds + 1))
+        rerun = await Sender(portal.state, Options(receipts=False, connections=connections)).run()
+        again = await Sender(portal.state, Options(receipts=False, connections=connections)).run()
+    assert rerun.expired == len(in_doubt)
+    final = await _states(portal)
+    assert {a for a, state in final.items() if state == "uncertain"} == in_doubt
+    assert {a for a, state in final.items() if state == "sent"} == set(ids) - in_doubt
+    assert again.counts["reminder_open"].sent == 0
+    # Nobody has a letter twice; everybody not in doubt has exactly one.
+    assert max(server.per_recipient().values()) == 1
+    assert len(server.envelopes) >= len(ids) - len(in_doubt)
+
+
+async def _numbers(portal: Portal) -> dict[int, int]:
+    """Account id → the number the test's addresses carry (``r99<number>@example.ru``)."""
+    from portal.models import Account
+
+    async with portal.state.sessionmaker() as session:
+        rows = await session.execute(select(Account.id, Account.number))
+        return {account_id: int(number) for account_id, number in rows}
+
+
+async def test_a_receipt_that_cannot_be_made_is_rejected_and_the_others_go(
+    make_portal: PortalFactory,
+) -> None:
+    """The billing center's payee requisites are missing: no receipt can be drawn. Each such letter is
+    recorded as rejected with the reason, nothing is sent, and the reminders of the same run still go."""
+    from sqlalchemy import delete
+
+    from portal.models import PayeeRecord
+
+    server = Server()
+    with smtp(server) as port:
+        portal = await _portal(make_portal, port)
+        async with portal.state.sessionmaker() as session:
+            ids = await add_residents(session, 3, period=OCTOBER)
+            await session.execute(delete(PayeeRecord))
+            await session.commit()
+        report = await Sender(portal.state, Options()).run()
+    receipts, reminders = report.counts["receipt"], report.counts["reminder_open"]
+    assert (receipts.sent, receipts.failed, receipts.remaining) == (0, 3, 0)
+    assert (reminders.sent, reminders.failed) == (3, 0)
+    async with portal.state.sessionmaker() as session:
+        rows = await session.execute(
+            select(MailDelivery.state, MailDelivery.detail).where(MailDelivery.kind == "receipt")
+        )
+        assert set(rows.all()) == {("rejected", "letter: PayeeRequisitesMissing")}
+    assert len(server.envelopes) == 3 and all(m["Subject"].startswith("Открыт") for m in server.messages())
+    assert len(ids) == 3
