@@ -149,6 +149,10 @@ async def build_region(database: str, copies: int) -> None:
             SELECT u.id + g * {ACCOUNT_STRIDE}, u.account_id + g * {ACCOUNT_STRIDE}, u.email, u.password_hash,
                    u.created_at, u.password_changed_at
             FROM users u, {g} ORDER BY g, u.id;
+            INSERT INTO user_accounts (id, user_id, account_id, attached_at)
+            SELECT ua.id + g * {ACCOUNT_STRIDE}, ua.user_id + g * {ACCOUNT_STRIDE},
+                   ua.account_id + g * {ACCOUNT_STRIDE}, ua.attached_at
+            FROM user_accounts ua, {g} ORDER BY g, ua.id;
         """)
         months = [
             row[0]
@@ -189,7 +193,7 @@ async def build_region(database: str, copies: int) -> None:
                 """,
                 month,
             )
-        for table in ("accounts", "capital_repair_accounts", "meters", "users", "readings"):
+        for table in ("accounts", "capital_repair_accounts", "meters", "users", "user_accounts", "readings"):
             await connection.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
         accounts = await connection.fetchval("SELECT count(*) FROM accounts")
         size = await connection.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")
