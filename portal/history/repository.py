@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from portal.billing import ServiceLine
+from portal.kit.db import read_rows
 from portal.kit.repository import Repository
 from portal.models import Charge, Meter, Payee, Payment, Reading, Service
 
@@ -107,6 +107,18 @@ _CHARGE_LINES = (
 )
 
 
+class ChargeLine(NamedTuple):
+    """One service's charge of a month as the statement lists it (the fields of ``ServiceCharge``)."""
+
+    service_code: str
+    service_name: str
+    unit: str
+    volume: Decimal
+    tariff_kopecks: int
+    charged_kopecks: int
+    recalculation_kopecks: int
+
+
 @dataclass(frozen=True)
 class PaymentRecord:
     paid_on: dt.date
@@ -131,13 +143,13 @@ class HistoryRepository(Repository[Reading]):
         result back to the replaced readings made SQLite scan it once per row.
         """
         parameters = {"account_id": account_id, "last_month": last_month, "meter_id": meter_id}
-        rows = await self.session.execute(_READINGS if meter_id is None else _METER_READINGS, parameters)
+        rows = await read_rows(self.session, _READINGS if meter_id is None else _METER_READINGS, parameters)
         return list(map(ReadingRecord._make, rows))
 
     async def payments(self, account_id: int, first_day: dt.date, last_day: dt.date) -> list[PaymentRecord]:
         """Payments with ``first_day <= paid_on <= last_day``, newest first."""
         parameters = {"account_id": account_id, "first": first_day, "last": last_day}
-        rows = await self.session.execute(_PAYMENTS, parameters)
+        rows = await read_rows(self.session, _PAYMENTS, parameters)
         return [
             PaymentRecord(paid_on, int(amount), channel, purpose)
             for paid_on, amount, channel, purpose in rows
@@ -145,22 +157,11 @@ class HistoryRepository(Repository[Reading]):
 
     async def charge_lines(
         self, account_id: int, payee: Payee, first_month: dt.date, last_month: dt.date
-    ) -> dict[dt.date, list[ServiceLine]]:
+    ) -> dict[dt.date, list[ChargeLine]]:
         """Every month's charges of one payee in the receipt's order of services, in one query."""
         parameters = {"account_id": account_id, "payee": payee.value, "first": first_month}
         parameters["last"] = last_month
-        rows = await self.session.execute(_CHARGE_LINES, parameters)
-        lines: dict[dt.date, list[ServiceLine]] = {}
-        for period, code, name, unit, volume, tariff, charged, recalc in rows:
-            lines.setdefault(period, []).append(
-                ServiceLine(
-                    service_code=code,
-                    service_name=name,
-                    unit=unit,
-                    volume=Decimal(volume),
-                    tariff_kopecks=int(tariff),
-                    charged_kopecks=int(charged),
-                    recalculation_kopecks=int(recalc),
-                )
-            )
+        lines: dict[dt.date, list[ChargeLine]] = {}
+        for period, *line in await read_rows(self.session, _CHARGE_LINES, parameters):
+            lines.setdefault(period, []).append(ChargeLine._make(line))
         return lines

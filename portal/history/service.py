@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import billing
 from portal.auth.service import Principal
-from portal.billing.schemas import ServiceCharge
 from portal.history.repository import HistoryRepository, ReadingRecord
 from portal.history.schemas import (
     PaymentHistory,
@@ -20,7 +19,6 @@ from portal.history.schemas import (
     PaymentTotals,
     ReadingHistory,
     Statement,
-    StatementMonthRow,
 )
 from portal.kit.clock import add_months, month_start
 from portal.models import PaymentChannel, PaymentPurpose, ReadingStatus
@@ -176,21 +174,24 @@ async def statement(
     months = await billing.monthly_statement(
         session, principal.account_id, period.date_from, period.date_to, purpose
     )
-    return Statement(
-        date_from=period.date_from,
-        date_to=period.date_to,
-        purpose=purpose,
-        months=[
-            StatementMonthRow(
-                period=month.period,
-                opening_kopecks=month.opening_kopecks,
-                charged_kopecks=month.charged_kopecks,
-                recalculation_kopecks=month.recalculation_kopecks,
-                penalties_kopecks=month.penalties_kopecks,
-                paid_kopecks=month.paid_kopecks,
-                closing_kopecks=month.closing_kopecks,
-                lines=[ServiceCharge.model_validate(line) for line in lines.get(month.period, [])],
-            )
-            for month in months
-        ],
+    # One validation of the whole answer, from dicts (as the reading history).
+    return Statement.model_validate(
+        {
+            "date_from": period.date_from,
+            "date_to": period.date_to,
+            "purpose": purpose,
+            "months": [
+                {
+                    "period": month.period,
+                    "opening_kopecks": month.opening_kopecks,
+                    "charged_kopecks": month.charged_kopecks,
+                    "recalculation_kopecks": month.recalculation_kopecks,
+                    "penalties_kopecks": month.penalties_kopecks,
+                    "paid_kopecks": month.paid_kopecks,
+                    "closing_kopecks": month.closing_kopecks,
+                    "lines": [line._asdict() for line in lines.get(month.period, ())],
+                }
+                for month in months
+            ],
+        }
     )
