@@ -16,7 +16,7 @@ a request then pays neither statement construction nor ORM row loading.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -357,7 +357,8 @@ class BillingRepository(Repository[Charge]):
             "end": add_months(last, 1),
         }
         before = 0
-        charges: dict[dt.date, ChargeSums] = {}
+        charged: dict[dt.date, tuple[int, int, int]] = {}
+        openings: dict[dt.date, int] = {}
         paid: dict[dt.date, int] = {}
         for kind, year, month, first_sum, second_sum, third_sum in await read_rows(
             self.session, _STATEMENT_SUMS, parameters
@@ -368,17 +369,14 @@ class BillingRepository(Repository[Charge]):
             period = dt.date(int(year), int(month), 1)
             if kind == _PAID_IN_MONTH:
                 paid[period] = int(first_sum)
-                continue
-            known = charges.get(period, ChargeSums())
-            if kind == _OPENING_OF_MONTH:
-                charges[period] = replace(known, opening_kopecks=int(first_sum))
+            elif kind == _OPENING_OF_MONTH:
+                openings[period] = int(first_sum)
             else:
-                charges[period] = replace(
-                    known,
-                    charged_kopecks=int(first_sum),
-                    recalculation_kopecks=int(second_sum),
-                    penalties_kopecks=int(third_sum),
-                )
+                charged[period] = (int(first_sum), int(second_sum), int(third_sum))
+        charges = {
+            period: ChargeSums(*charged.get(period, (0, 0, 0)), openings.get(period))
+            for period in charged.keys() | openings.keys()
+        }
         return StatementSums(before, charges, paid)
 
     async def latest_charge_period(self, account_id: int) -> dt.date | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 
@@ -84,10 +84,20 @@ _PAYMENTS = (
     )
     .order_by(_payments.c.paid_on.desc(), _payments.c.id.desc())
 )
-#: One payee's charge lines of the months ``first`` … ``last``, in the receipt's order of services.
+#: The fields of a statement's line (``ServiceCharge``), in the order of :data:`_CHARGE_LINES`.
+_LINE_FIELDS = (
+    "service_code",
+    "service_name",
+    "unit",
+    "volume",
+    "tariff_kopecks",
+    "charged_kopecks",
+    "recalculation_kopecks",
+)
+#: One payee's charge lines of the months ``first`` … ``last``, in the receipt's order of services
+#: (the month last).
 _CHARGE_LINES = (
     select(
-        _charges.c.period,
         _services.c.code,
         _services.c.name,
         _services.c.unit,
@@ -95,6 +105,7 @@ _CHARGE_LINES = (
         _charges.c.tariff_kopecks,
         _charges.c.charged_kopecks,
         _charges.c.recalculation_kopecks,
+        _charges.c.period,
     )
     .select_from(_charges.join(_services, _services.c.id == _charges.c.service_id))
     .where(
@@ -105,18 +116,6 @@ _CHARGE_LINES = (
     )
     .order_by(_charges.c.period, _services.c.sort_order, _services.c.id)
 )
-
-
-class ChargeLine(NamedTuple):
-    """One service's charge of a month as the statement lists it (the fields of ``ServiceCharge``)."""
-
-    service_code: str
-    service_name: str
-    unit: str
-    volume: Decimal
-    tariff_kopecks: int
-    charged_kopecks: int
-    recalculation_kopecks: int
 
 
 @dataclass(frozen=True)
@@ -157,11 +156,13 @@ class HistoryRepository(Repository[Reading]):
 
     async def charge_lines(
         self, account_id: int, payee: Payee, first_month: dt.date, last_month: dt.date
-    ) -> dict[dt.date, list[ChargeLine]]:
-        """Every month's charges of one payee in the receipt's order of services, in one query."""
+    ) -> dict[dt.date, list[dict[str, Any]]]:
+        """Every month's charges of one payee in the receipt's order of services, in one query; each line
+        with the fields of ``ServiceCharge`` (a dict: the statement is validated once, from dicts)."""
         parameters = {"account_id": account_id, "payee": payee.value, "first": first_month}
         parameters["last"] = last_month
-        lines: dict[dt.date, list[ChargeLine]] = {}
-        for period, *line in await read_rows(self.session, _CHARGE_LINES, parameters):
-            lines.setdefault(period, []).append(ChargeLine._make(line))
+        lines: dict[dt.date, list[dict[str, Any]]] = {}
+        for row in await read_rows(self.session, _CHARGE_LINES, parameters):
+            # The period comes last: zip stops at the line's fields.
+            lines.setdefault(row[-1], []).append(dict(zip(_LINE_FIELDS, row, strict=False)))
         return lines

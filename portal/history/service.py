@@ -43,6 +43,10 @@ class _ShownReading(NamedTuple):
     status: str
 
 
+#: The stored status of an accepted reading (a plain string: an enum member's lookup costs more per row).
+_ACCEPTED = ReadingStatus.ACCEPTED.value
+
+
 @cache
 def _quantum(decimals: int) -> Decimal:
     return Decimal(1).scaleb(-decimals)
@@ -59,7 +63,7 @@ def consumption(record: ReadingRecord, previous_accepted: Decimal | None) -> Dec
     Only an accepted reading has one (a replaced one does not count). A rollover reading wrapped past
     99…9: the meter counted up to ``10 ** integer_digits`` and on.
     """
-    if record.status != ReadingStatus.ACCEPTED or previous_accepted is None:
+    if record.status != _ACCEPTED or previous_accepted is None:
         return None
     difference = record.value - previous_accepted
     if record.rollover and difference < 0:
@@ -100,7 +104,7 @@ async def reading_history(
                 record.status,
             )
             shown.append((record.sort_order, row))
-        if record.status == ReadingStatus.ACCEPTED:
+        if record.status == _ACCEPTED:
             previous_accepted = record.value
     # Reversed, each meter's month lists its latest submission first; the stable sort keeps that.
     shown.reverse()
@@ -189,7 +193,7 @@ async def statement(
                     "penalties_kopecks": month.penalties_kopecks,
                     "paid_kopecks": month.paid_kopecks,
                     "closing_kopecks": month.closing_kopecks,
-                    "lines": [line._asdict() for line in lines.get(month.period, ())],
+                    "lines": lines.get(month.period, []),
                 }
                 for month in months
             ],
