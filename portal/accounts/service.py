@@ -136,8 +136,8 @@ async def receipt_list(session: AsyncSession, principal: Principal) -> ReceiptLi
     """Months with a receipt, newest first, with the receipt's two totals.
 
     Each total is :func:`portal.billing.receipt_total` / :func:`portal.billing.capital_repair_total` of
-    its month; they are read off one statement per payee (three queries each) instead of calling those
-    functions month by month (three queries per month and payee).
+    its month; they are read off one statement per payee (one query each) instead of calling those
+    functions month by month (one query per month and payee).
     """
     periods = await billing.receipt_periods(session, principal.account_id)
     if not periods:
