@@ -9,9 +9,10 @@ pages. Then, for residents picked across the whole region:
    36-month reading history and 36-month statement (captured from the portal itself) is run again
    under ``EXPLAIN (ANALYZE, BUFFERS)``; the shared blocks (hit + read) of each request are summed.
    Measured twice on the same rows: with the indexes residents' reads had before migration 0005
-   ("before 0005") and with its covering indexes ("0005 layout", after ``VACUUM``), so the difference
-   is the layout alone. (0006 follows 0005, so the bench applies 0005's own ``downgrade`` and
-   ``upgrade`` in place rather than asking alembic to step back.)
+   ("before 0005") and with its covering indexes ("0005 layout", with 0009's penalties, after
+   ``VACUUM``), so the difference is the layout alone. (Other migrations follow 0005, so the bench
+   applies 0005's and 0009's own ``downgrade`` and ``upgrade`` in place rather than asking alembic
+   to step back.)
 2. **req/s cold vs bare**: the portal (uvicorn, one worker, the cache on and bounded by
    ``--cache-mb``) is loaded with residents spread over the whole region, each resident's page read
    ``--repeats`` times, beside a bare FastAPI endpoint returning a constant measured in the same run
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,21 +83,29 @@ async def _admin(*statements: str) -> None:
         await connection.close()
 
 
-async def read_layout(database: str, direction: str) -> None:
-    """Apply migration 0005's ``upgrade`` or ``downgrade`` in place (alembic's revision stays as it is).
+#: The migrations that hold the indexes of residents' reads, in the order they apply.
+READ_LAYOUT = ("0005_read_layout", "0009_charges_cover_penalties")
 
-    0005 holds every index of residents' reads; 0006 came after it, so alembic cannot undo 0005 alone.
+
+async def read_layout(database: str, direction: str) -> None:
+    """Apply the ``upgrade`` or ``downgrade`` of :data:`READ_LAYOUT` in place (alembic's revision stays).
+
+    0005 holds the indexes of residents' reads (0009 adds penalties to one of them); later migrations
+    came between, so alembic cannot undo those alone.
     """
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
     from sqlalchemy import Connection
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    migration = importlib.import_module("portal.migrations.versions.0005_read_layout")
+    migrations = [importlib.import_module(f"portal.migrations.versions.{name}") for name in READ_LAYOUT]
+    if direction == "downgrade":
+        migrations.reverse()
 
     def apply(connection: Connection) -> None:
         with Operations.context(MigrationContext.configure(connection)):
-            getattr(migration, direction)()
+            for migration in migrations:
+                getattr(migration, direction)()
 
     engine = create_async_engine(_env(database, 32)["KABINET_DATABASE_URL"])
     try:
@@ -149,6 +159,10 @@ async def build_region(database: str, copies: int) -> None:
             SELECT u.id + g * {ACCOUNT_STRIDE}, u.account_id + g * {ACCOUNT_STRIDE}, u.email, u.password_hash,
                    u.created_at, u.password_changed_at
             FROM users u, {g} ORDER BY g, u.id;
+            INSERT INTO user_accounts (id, user_id, account_id, attached_at)
+            SELECT ua.id + g * {ACCOUNT_STRIDE}, ua.user_id + g * {ACCOUNT_STRIDE},
+                   ua.account_id + g * {ACCOUNT_STRIDE}, ua.attached_at
+            FROM user_accounts ua, {g} ORDER BY g, ua.id;
         """)
         months = [
             row[0]
@@ -189,7 +203,7 @@ async def build_region(database: str, copies: int) -> None:
                 """,
                 month,
             )
-        for table in ("accounts", "capital_repair_accounts", "meters", "users", "readings"):
+        for table in ("accounts", "capital_repair_accounts", "meters", "users", "user_accounts", "readings"):
             await connection.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
         accounts = await connection.fetchval("SELECT count(*) FROM accounts")
         size = await connection.fetchval("SELECT pg_size_pretty(pg_database_size(current_database()))")
@@ -296,6 +310,13 @@ async def pages_per_read(database: str, sample: list[tuple[int, str]]) -> dict[s
             captured.append((statement, parameters))
 
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    # Residents' reads on PostgreSQL go to the driver without SQLAlchemy (portal.kit.db.read_rows).
+    from portal.kit import db
+
+    def capture_read(statement: str, arguments: Sequence[Any]) -> None:
+        captured.append((statement, tuple(arguments)))
+
+    db.driver_read_listeners.append(capture_read)
     explain = await asyncpg.connect(f"{PG_SERVER}/{database}")
     totals: dict[str, tuple[float, float]] = {}
     try:
@@ -320,6 +341,7 @@ async def pages_per_read(database: str, sample: list[tuple[int, str]]) -> dict[s
                 totals[name] = (statements / len(sample), blocks / len(sample))
     finally:
         await explain.close()
+        db.driver_read_listeners.remove(capture_read)
         await lifespan.__aexit__(None, None, None)
     return totals
 

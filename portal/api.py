@@ -5,11 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from portal import health
+from portal.accounts.endpoints import DIRECT_VIEWS as ACCOUNT_VIEWS
 from portal.accounts.endpoints import router as accounts_router
 from portal.auth.endpoints import router as auth_router
 from portal.captcha.endpoints import router as captcha_router
+from portal.history.endpoints import DIRECT_VIEWS as HISTORY_VIEWS
 from portal.history.endpoints import router as history_router
 from portal.kit.errors import FIELD_NAMES, RepeatedQueryParameter, error_responses, unprocessable
+from portal.kit.views import DirectView
 from portal.notify.endpoints import router as notify_router
 from portal.operators.router import operator_router
 from portal.payments.endpoints import router as payments_router
@@ -57,3 +60,9 @@ for router in (
     operator_router,
 ):
     api_router.include_router(router)
+
+
+#: Residents' views that :class:`portal.kit.views.CachedViewsMiddleware` computes itself, by full path.
+direct_views: dict[str, DirectView] = {
+    f"{API_PREFIX}{path}": view for views in (ACCOUNT_VIEWS, HISTORY_VIEWS) for path, view in views.items()
+}

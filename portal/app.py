@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import func, select
 
 from portal import __version__
-from portal.api import API_PREFIX, api_router
+from portal.api import API_PREFIX, api_router, direct_views
 from portal.kit.cache import InvalidationListener, ResidentCache
 from portal.kit.clock import Clock
 from portal.kit.db import create_engine, create_read_sessionmaker, create_sessionmaker
@@ -168,7 +168,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, prepare_databa
         from portal.payments.sandbox import router as sandbox_router
 
         app.include_router(sandbox_router)
-    app.add_middleware(CachedViewsMiddleware)
+    app.add_middleware(CachedViewsMiddleware, views=direct_views)
     # Added last, runs first: the body limit before anything reads a body.
     app.add_middleware(
         BodyLimitMiddleware,

@@ -238,12 +238,19 @@ class Charge(Base):
         UniqueConstraint("account_id", "service_id", "period"),
         # Covering: an account's 36 months of charges are contiguous index pages (an index-only scan
         # on PostgreSQL) although each monthly load puts the rows themselves on other heap pages.
+        # Penalties count in every balance, so they are carried too (migration 0009).
         Index(
             "ix_charges_account_statement",
             "account_id",
             "period",
             "service_id",
-            postgresql_include=["volume", "tariff_kopecks", "charged_kopecks", "recalculation_kopecks"],
+            postgresql_include=[
+                "volume",
+                "tariff_kopecks",
+                "charged_kopecks",
+                "recalculation_kopecks",
+                "penalties_kopecks",
+            ],
         ),
     )
 

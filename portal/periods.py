@@ -137,6 +137,17 @@ def date_range(date_from: dt.date, date_to: dt.date) -> DateRange:
     return DateRange(date_from, date_to)
 
 
+def parse_date_range(date_from: str, date_to: str) -> DateRange | None:
+    """The range of two query values exactly as :func:`date_range_query` takes them, or None for
+    anything it would refuse (for those who then let the route answer why)."""
+    if not (_ISO_DATE.fullmatch(date_from) and _ISO_DATE.fullmatch(date_to)):
+        return None
+    try:
+        return date_range(dt.date.fromisoformat(date_from), dt.date.fromisoformat(date_to))
+    except (ValueError, DomainError):
+        return None
+
+
 def date_range_query(
     date_from: Annotated[
         IsoDate, Query(description="Начало периода, ГГГГ-ММ-ДД (включительно).", examples=["2026-01-01"])

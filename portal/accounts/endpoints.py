@@ -22,7 +22,7 @@ from portal.accounts.schemas import (
 from portal.auth.dependencies import CurrentReader, CurrentResident
 from portal.kit.deps import ClientAddress, DbSession, ReadSession, State
 from portal.kit.errors import error_responses, render_error, unprocessable
-from portal.kit.views import cached_view
+from portal.kit.views import DirectView, cached_view, no_arguments
 from portal.payments.schemas import OrderId, PaymentOrderOut, RequiredIdempotencyKey
 from portal.payments.service import ProviderAccess
 from portal.registration.schemas import ACCOUNT_NUMBER_PATTERN
@@ -218,3 +218,18 @@ async def account_payment(
 ) -> PaymentOrderOut:
     access = ProviderAccess(app=request.app, base_url=str(request.base_url))
     return await attachments.payment(state, session, access, principal, order_id)
+
+
+#: The same views, computed by portal.kit.views.CachedViewsMiddleware itself.
+DIRECT_VIEWS = {
+    "/account": DirectView(
+        lambda state, session, principal, _arguments: service.account_summary(
+            session, state.settings, principal, state.clock.today()
+        ),
+        no_arguments,
+    ),
+    "/receipts": DirectView(
+        lambda _state, session, principal, _arguments: service.receipt_list(session, principal),
+        no_arguments,
+    ),
+}

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import BindParameter, bindparam, delete, select, update
 
 from portal.billing.repository import latest_charge_period_of
+from portal.kit.db import read_rows
 from portal.kit.repository import Repository
 from portal.models import (
     AccessToken,
@@ -121,8 +122,7 @@ class AccountsRepository(Repository[Account]):
 
     async def summary_account(self, account_id: int, today: dt.date) -> SummaryAccount | None:
         """The account with its fund account, last receipt month, last payment up to ``today`` and meters."""
-        result = await self.session.execute(_SUMMARY_ACCOUNT, {"account_id": account_id, "today": today})
-        rows = result.all()
+        rows = await read_rows(self.session, _SUMMARY_ACCOUNT, {"account_id": account_id, "today": today})
         if not rows:
             return None
         number, address, owner, area, residents, fund_number, fund_name, period, *rest = rows[0]

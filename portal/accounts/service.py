@@ -137,8 +137,7 @@ async def receipt_list(session: AsyncSession, principal: Principal) -> ReceiptLi
 
     Each total is :func:`portal.billing.service.receipt_total` /
     :func:`portal.billing.service.capital_repair_total` of its month; they are read off one statement per
-    payee (three queries each) instead of calling those functions month by month (three queries per month
-    and payee).
+    payee (one query each) instead of calling those functions month by month (one query per month and payee).
     """
     periods = await billing.receipt_periods(session, principal.account_id)
     if not periods:

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, select, update
 
+from portal.kit.db import read_rows
 from portal.kit.repository import Repository
 from portal.models import AccessToken, Account, User, UserAccount
 
@@ -84,8 +85,8 @@ class AuthRepository(Repository[AccessToken]):
 
     async def token_with_account_number(self, token_hmac: str) -> TokenRow | None:
         """The token's row, its account's number and attachment (plain columns: uncached requests ask)."""
-        row = (await self.session.execute(_TOKEN_WITH_NUMBER, {"token_hmac": token_hmac})).first()
-        return TokenRow._make(row) if row else None
+        rows = await read_rows(self.session, _TOKEN_WITH_NUMBER, {"token_hmac": token_hmac})
+        return TokenRow._make(rows[0]) if rows else None
 
     async def touch_token(self, token_id: int, now: dt.datetime) -> None:
         await self.session.execute(

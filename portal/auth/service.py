@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.errors import LoginFailed, NotAuthenticated, SessionExpired, TokenNotValid
-from portal.auth.repository import AuthRepository
+from portal.auth.repository import AuthRepository, TokenRow
 from portal.kit.cache import CachedSession, invalidate_after_commit
 from portal.kit.state import PortalState
 from portal.models import TokenKind
@@ -127,27 +127,60 @@ async def authenticate(
     remembered = principal_from_memory(state, token_hmac, kinds, now)
     if remembered is not None:
         return remembered
-    idle_limit = dt.timedelta(minutes=state.settings.session_idle_minutes)
     repo = AuthRepository(session)
-    found = await repo.token_with_account_number(token_hmac)
-    if found is None or found.kind not in kinds:
-        raise TokenNotValid()
-    row, account_number = found, found.account_number
-    if row.kind == TokenKind.SESSION and not found.attached:
-        # The session's account was detached from its login (or belongs to another one now).
-        raise TokenNotValid()
-    idle_expired = row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit
-    if now >= row.expires_at or idle_expired:
+    row = await repo.token_with_account_number(token_hmac)
+    refusal = _refusal(state, row, kinds, now)
+    if refusal is SessionExpired:
+        assert row is not None
         await repo.delete_token(row.id)
         await session.commit()  # the expired row goes even though this request now fails
         state.cache.apply(f"session:{token_hmac}")
-        raise SessionExpired()
+    if refusal is not None:
+        raise refusal()
+    assert row is not None
+    return await _accepted(state, repo, token_hmac, row, now)
+
+
+async def checked_principal(
+    state: PortalState, session: AsyncSession, token_hmac: str, kinds: frozenset[TokenKind]
+) -> Principal | None:
+    """What :func:`authenticate` answers for a token (by its HMAC) it accepts, or None for one it refuses,
+    then without changing anything: the route's own authentication refuses it and says why."""
+    now = state.clock.now()
+    remembered = principal_from_memory(state, token_hmac, kinds, now)
+    if remembered is not None:
+        return remembered
+    repo = AuthRepository(session)
+    row = await repo.token_with_account_number(token_hmac)
+    if row is None or _refusal(state, row, kinds, now) is not None:
+        return None
+    return await _accepted(state, repo, token_hmac, row, now)
+
+
+def _refusal(
+    state: PortalState, row: TokenRow | None, kinds: frozenset[TokenKind], now: dt.datetime
+) -> type[TokenNotValid | SessionExpired] | None:
+    if row is None or row.kind not in kinds:
+        return TokenNotValid
+    if row.kind == TokenKind.SESSION and not row.attached:
+        # The session's account was detached from its login (or belongs to another one now).
+        return TokenNotValid
+    idle_limit = dt.timedelta(minutes=state.settings.session_idle_minutes)
+    if now >= row.expires_at or (row.kind == TokenKind.SESSION and now - row.last_used_at > idle_limit):
+        return SessionExpired
+    return None
+
+
+async def _accepted(
+    state: PortalState, repo: AuthRepository, token_hmac: str, row: TokenRow, now: dt.datetime
+) -> Principal:
+    """The principal of a token row that passed :func:`_refusal`; ``last_used_at`` moves on if due."""
     last_used_at = row.last_used_at
     if now - last_used_at > TOUCH_INTERVAL:
         await repo.touch_token(row.id, now)
         last_used_at = now
     principal = Principal(
-        row.account_id, account_number, row.user_id, row.id, TokenKind(row.kind), row.expires_at
+        row.account_id, row.account_number, row.user_id, row.id, TokenKind(row.kind), row.expires_at
     )
     state.cache.remember_session(token_hmac, CachedSession(principal, last_used_at))
     return principal

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -26,7 +25,6 @@ from sqlalchemy import (
     Date,
     Integer,
     ScalarSelect,
-    Select,
     String,
     bindparam,
     case,
@@ -34,10 +32,13 @@ from sqlalchemy import (
     extract,
     func,
     literal_column,
+    null,
     select,
     union_all,
 )
 
+from portal.kit.clock import add_months
+from portal.kit.db import read_rows
 from portal.kit.repository import Repository
 from portal.models import Charge, OpeningBalance, Payee, Payment, PaymentPurpose, Service
 
@@ -90,22 +91,6 @@ _account = bindparam("account_id", type_=Integer)
 _purpose: BindParameter[str] = bindparam("purpose", type_=String)
 _first = bindparam("first", type_=Date)
 _last = bindparam("last", type_=Date)
-
-# Year and month are grouped separately: an expression such as ``year * 12 + month`` would carry a
-# bound parameter, and PostgreSQL does not match ``$1`` in SELECT with ``$2`` in GROUP BY.
-_year = cast(extract("year", _payments.c.paid_on), Integer)
-_month = cast(extract("month", _payments.c.paid_on), Integer)
-_PAYMENT_SUMS_BY_MONTH = (
-    select(_year, _month, func.coalesce(func.sum(_payments.c.amount_kopecks), 0))
-    .where(
-        _payments.c.account_id == _account,
-        _payments.c.purpose == _purpose,
-        _payments.c.paid_on >= _first,
-        _payments.c.paid_on < _last,
-    )
-    .group_by(_year, _month)
-)
-
 
 _LATEST_CHARGE_PERIOD = select(latest_charge_period_of(bindparam("account_id")))
 
@@ -233,108 +218,166 @@ _RECEIPT_LINES = (
 )
 
 
+# --- a statement's sums of one payee, in one round trip -------------------------------------------
+
+#: Row kinds of :data:`_STATEMENT_SUMS`.
+_BALANCE_BEFORE, _CHARGES_OF_MONTH, _OPENING_OF_MONTH, _PAID_IN_MONTH = 0, 1, 2, 3
+
+_payee: BindParameter[str] = bindparam("payee", type_=String)
+_end = bindparam("end", type_=Date)
+_NO_NUMBER: ColumnElement[int] = cast(null(), Integer)
+
+
+def _year_month(column: ColumnElement[dt.date]) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    # Year and month are grouped separately: an expression such as ``year * 12 + month`` would carry a
+    # bound parameter, and PostgreSQL does not match ``$1`` in SELECT with ``$2`` in GROUP BY.
+    return cast(extract("year", column), Integer), cast(extract("month", column), Integer)
+
+
+#: The month of the latest opening balance of the payee up to the statement's first month.
+_ANCHOR = (
+    select(func.max(_openings.c.period))
+    .where(_openings.c.account_id == _account, _openings.c.payee == _payee, _openings.c.period <= _first)
+    .scalar_subquery()
+)
+_charge_year, _charge_month = _year_month(_charges.c.period)
+_opening_year, _opening_month = _year_month(_openings.c.period)
+_paid_year, _paid_month = _year_month(_payments.c.paid_on)
+_PAYEES_CHARGES = _charges.join(_services, _services.c.id == _charges.c.service_id)
+
+#: Everything :func:`portal.billing.monthly_statement` needs of the months ``first`` … ``last`` (first
+#: days; ``end`` is the month after ``last``): the balance before ``first`` (its opening balance,
+#: charges and payments since it), each month's charges, imported opening balances and payments.
+_STATEMENT_SUMS = union_all(
+    select(
+        literal_column(str(_BALANCE_BEFORE)),
+        _NO_NUMBER,
+        _NO_NUMBER,
+        select(func.coalesce(func.sum(_openings.c.balance_kopecks), 0))
+        .where(
+            _openings.c.account_id == _account,
+            _openings.c.payee == _payee,
+            _openings.c.period == _ANCHOR,
+        )
+        .scalar_subquery(),
+        select(func.coalesce(func.sum(_CHARGE_TOTAL), 0))
+        .select_from(_PAYEES_CHARGES)
+        .where(
+            _charges.c.account_id == _account,
+            _services.c.payee == _payee,
+            _charges.c.period < _first,
+            _ANCHOR.is_(None) | (_charges.c.period >= _ANCHOR),
+        )
+        .scalar_subquery(),
+        select(func.coalesce(func.sum(_payments.c.amount_kopecks), 0))
+        .where(
+            _payments.c.account_id == _account,
+            _payments.c.purpose == _purpose,
+            _payments.c.paid_on < _first,
+            _ANCHOR.is_(None) | (_payments.c.paid_on >= _ANCHOR),
+        )
+        .scalar_subquery(),
+    ),
+    select(
+        literal_column(str(_CHARGES_OF_MONTH)),
+        _charge_year,
+        _charge_month,
+        func.sum(_charges.c.charged_kopecks),
+        func.sum(_charges.c.recalculation_kopecks),
+        func.sum(_charges.c.penalties_kopecks),
+    )
+    .select_from(_PAYEES_CHARGES)
+    .where(
+        _charges.c.account_id == _account,
+        _services.c.payee == _payee,
+        _charges.c.period >= _first,
+        _charges.c.period <= _last,
+    )
+    .group_by(_charges.c.period),
+    select(
+        literal_column(str(_OPENING_OF_MONTH)),
+        _opening_year,
+        _opening_month,
+        _openings.c.balance_kopecks,
+        _ZERO,
+        _ZERO,
+    ).where(
+        _openings.c.account_id == _account,
+        _openings.c.payee == _payee,
+        _openings.c.period >= _first,
+        _openings.c.period <= _last,
+    ),
+    select(
+        literal_column(str(_PAID_IN_MONTH)),
+        _paid_year,
+        _paid_month,
+        func.sum(_payments.c.amount_kopecks),
+        _ZERO,
+        _ZERO,
+    )
+    .where(
+        _payments.c.account_id == _account,
+        _payments.c.purpose == _purpose,
+        _payments.c.paid_on >= _first,
+        _payments.c.paid_on < _end,
+    )
+    .group_by(_paid_year, _paid_month),
+)
+
+
+@dataclass(frozen=True)
+class StatementSums:
+    """The sums of one payee's statement over some months (see :meth:`BillingRepository.statement_sums`)."""
+
+    #: The balance at the start of the first month.
+    balance_before_kopecks: int
+    #: Charges (and the imported opening balance, if any) of each month that has them.
+    charges: dict[dt.date, ChargeSums]
+    #: Payments of the payee's purpose dated within each month that has them.
+    paid: dict[dt.date, int]
+
+
 class BillingRepository(Repository[Charge]):
     """Charges and payments of one account, summed the ways statements, receipts and the amount due need."""
 
     model = Charge
 
-    async def balance_before(
-        self, account_id: int, payee: Payee, purpose: PaymentPurpose, before: dt.date
-    ) -> int:
-        """The balance of one payee at the start of the month ``before`` (see the module's docstring).
-
-        One round trip: the opening balance and both sums are scalar subqueries of a single SELECT.
-        """
-        anchor = (
-            select(func.max(OpeningBalance.period))
-            .where(
-                OpeningBalance.account_id == account_id,
-                OpeningBalance.payee == payee.value,
-                OpeningBalance.period <= before,
-            )
-            .scalar_subquery()
-        )
-        opening = (
-            select(func.coalesce(func.sum(OpeningBalance.balance_kopecks), 0))
-            .where(
-                OpeningBalance.account_id == account_id,
-                OpeningBalance.payee == payee.value,
-                OpeningBalance.period == anchor,
-            )
-            .scalar_subquery()
-        )
-        charged = (
-            select(func.coalesce(func.sum(_CHARGE_TOTAL), 0))
-            .select_from(_charges.join(_services, _services.c.id == _charges.c.service_id))
-            .where(
-                _charges.c.account_id == account_id,
-                _services.c.payee == payee.value,
-                _charges.c.period < before,
-                anchor.is_(None) | (_charges.c.period >= anchor),
-            )
-            .scalar_subquery()
-        )
-        paid = (
-            select(func.coalesce(func.sum(Payment.amount_kopecks), 0))
-            .where(
-                Payment.account_id == account_id,
-                Payment.purpose == purpose.value,
-                Payment.paid_on < before,
-                anchor.is_(None) | (Payment.paid_on >= anchor),
-            )
-            .scalar_subquery()
-        )
-        row = (await self.session.execute(select(opening, charged, paid))).one()
-        return int(row[0]) + int(row[1]) - int(row[2])
-
-    async def charge_sums_by_period(
-        self, account_id: int, payee: Payee, first: dt.date, last: dt.date
-    ) -> dict[dt.date, ChargeSums]:
-        """Charged, recalculated and penalty sums of one payee per period in ``[first, last]``, with the
-        imported opening balance of the period when there is one (one query)."""
-        charges: Select[Any] = (
-            select(
-                Charge.period,
-                func.coalesce(func.sum(Charge.charged_kopecks), 0),
-                func.coalesce(func.sum(Charge.recalculation_kopecks), 0),
-                func.coalesce(func.sum(Charge.penalties_kopecks), 0),
-                literal_column("NULL"),
-            )
-            .join(Service, Service.id == Charge.service_id)
-            .where(
-                Charge.account_id == account_id,
-                Service.payee == payee.value,
-                Charge.period >= first,
-                Charge.period <= last,
-            )
-            .group_by(Charge.period)
-        )
-        openings = select(OpeningBalance.period, _ZERO, _ZERO, _ZERO, OpeningBalance.balance_kopecks).where(
-            OpeningBalance.account_id == account_id,
-            OpeningBalance.payee == payee.value,
-            OpeningBalance.period >= first,
-            OpeningBalance.period <= last,
-        )
-        sums: dict[dt.date, ChargeSums] = {}
-        for period, charged, recalc, penalties, opening in await self.session.execute(
-            union_all(charges, openings)
+    async def statement_sums(
+        self, account_id: int, payee: Payee, purpose: PaymentPurpose, first: dt.date, last: dt.date
+    ) -> StatementSums:
+        """The balance of one payee before the month ``first`` (see the module's docstring), and its
+        charges, imported opening balances and payments of each month ``first`` … ``last`` (first days),
+        in one round trip whatever the number of months."""
+        parameters = {
+            "account_id": account_id,
+            "payee": payee.value,
+            "purpose": purpose.value,
+            "first": first,
+            "last": last,
+            "end": add_months(last, 1),
+        }
+        before = 0
+        charged: dict[dt.date, tuple[int, int, int]] = {}
+        openings: dict[dt.date, int] = {}
+        paid: dict[dt.date, int] = {}
+        for kind, year, month, first_sum, second_sum, third_sum in await read_rows(
+            self.session, _STATEMENT_SUMS, parameters
         ):
-            known = sums.get(period, ChargeSums())
-            sums[period] = ChargeSums(
-                known.charged_kopecks + int(charged),
-                known.recalculation_kopecks + int(recalc),
-                known.penalties_kopecks + int(penalties),
-                known.opening_kopecks if opening is None else int(opening),
-            )
-        return sums
-
-    async def payment_sums_by_month(
-        self, account_id: int, purpose: PaymentPurpose, first: dt.date, end: dt.date
-    ) -> dict[dt.date, int]:
-        """Payments of one purpose per calendar month (keyed by its first day), ``first <= paid_on < end``."""
-        parameters = {"account_id": account_id, "purpose": purpose.value, "first": first, "last": end}
-        rows = (await self.session.execute(_PAYMENT_SUMS_BY_MONTH, parameters)).all()
-        return {dt.date(int(y), int(m), 1): int(total) for y, m, total in rows}
+            if kind == _BALANCE_BEFORE:
+                before = int(first_sum) + int(second_sum) - int(third_sum)
+                continue
+            period = dt.date(int(year), int(month), 1)
+            if kind == _PAID_IN_MONTH:
+                paid[period] = int(first_sum)
+            elif kind == _OPENING_OF_MONTH:
+                openings[period] = int(first_sum)
+            else:
+                charged[period] = (int(first_sum), int(second_sum), int(third_sum))
+        charges = {
+            period: ChargeSums(*charged.get(period, (0, 0, 0)), openings.get(period))
+            for period in charged.keys() | openings.keys()
+        }
+        return StatementSums(before, charges, paid)
 
     async def latest_charge_period(self, account_id: int) -> dt.date | None:
         """The latest period that has any charge."""
@@ -363,7 +406,8 @@ class BillingRepository(Repository[Charge]):
 
         Without a receipt (``period`` None) only ``paid_until_today_kopecks`` is filled.
         """
-        rows = await self.session.execute(
+        rows = await read_rows(
+            self.session,
             _DUE_SUMS,
             {"account_id": account_id, "period": period, "next_period": next_period, "today": today},
         )
@@ -386,7 +430,7 @@ class BillingRepository(Repository[Charge]):
     async def receipt_lines(self, account_id: int, period: dt.date) -> dict[Payee, list[ServiceLine]]:
         """The charges of one period by payee, each in the receipt's order of services (one query)."""
         lines: dict[Payee, list[ServiceLine]] = {payee: [] for payee in Payee}
-        rows = await self.session.execute(_RECEIPT_LINES, {"account_id": account_id, "period": period})
+        rows = await read_rows(self.session, _RECEIPT_LINES, {"account_id": account_id, "period": period})
         for payee, code, name, unit, volume, tariff, charged, recalc, penalties in rows:
             lines[Payee(payee)].append(
                 ServiceLine(

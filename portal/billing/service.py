@@ -88,6 +88,9 @@ class AmountDue:
     penalties_kopecks: int = 0
 
 
+_NO_CHARGES = repository.ChargeSums()
+
+
 def _statement_month(
     period: dt.date, opening: int, charged: int, recalculation: int, paid: int, penalties: int = 0
 ) -> StatementMonth:
@@ -109,37 +112,33 @@ async def monthly_statement(
     date_from: dt.date,
     date_to: dt.date,
     purpose: PaymentPurpose,
-    charges: dict[dt.date, repository.ChargeSums] | None = None,
 ) -> list[StatementMonth]:
     """The statement month by month for the months of ``date_from`` … ``date_to`` (both included).
 
     The first month's opening balance is computed in SQL (from the latest imported opening balance, or
     the whole earlier history); each later month opens with the previous closing, or with the billing
-    center's opening balance for it when there is one. Three queries whatever the length of the range.
+    center's opening balance for it when there is one. One query whatever the length of the range.
     """
     first, last = month_start(date_from), month_start(date_to)
     if first > last:
         raise ValueError("date_from is after date_to")
-    payee = payee_for(purpose)
-    repo = BillingRepository(session)
-    opening = await repo.balance_before(account_id, payee, purpose, first)
-    if charges is None:
-        charges = await repo.charge_sums_by_period(account_id, payee, first, last)
-    payments = await repo.payment_sums_by_month(account_id, purpose, first, add_months(last, 1))
-
+    sums = await BillingRepository(session).statement_sums(
+        account_id, payee_for(purpose), purpose, first, last
+    )
+    opening = sums.balance_before_kopecks
     months: list[StatementMonth] = []
     period = first
     while period <= last:
-        sums = charges.get(period, repository.ChargeSums())
-        if sums.opening_kopecks is not None:
-            opening = sums.opening_kopecks
+        charges = sums.charges.get(period, _NO_CHARGES)
+        if charges.opening_kopecks is not None:
+            opening = charges.opening_kopecks
         month = _statement_month(
             period,
             opening,
-            sums.charged_kopecks,
-            sums.recalculation_kopecks,
-            payments.get(period, 0),
-            sums.penalties_kopecks,
+            charges.charged_kopecks,
+            charges.recalculation_kopecks,
+            sums.paid.get(period, 0),
+            charges.penalties_kopecks,
         )
         months.append(month)
         opening = month.closing_kopecks

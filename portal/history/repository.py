@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from portal.billing.repository import ServiceLine
+from portal.kit.db import read_rows
 from portal.kit.repository import Repository
 from portal.models import Charge, Meter, Payee, Payment, Reading, Service
 
@@ -84,10 +84,20 @@ _PAYMENTS = (
     )
     .order_by(_payments.c.paid_on.desc(), _payments.c.id.desc())
 )
-#: One payee's charge lines of the months ``first`` … ``last``, in the receipt's order of services.
+#: The fields of a statement's line (``ServiceCharge``), in the order of :data:`_CHARGE_LINES`.
+_LINE_FIELDS = (
+    "service_code",
+    "service_name",
+    "unit",
+    "volume",
+    "tariff_kopecks",
+    "charged_kopecks",
+    "recalculation_kopecks",
+)
+#: One payee's charge lines of the months ``first`` … ``last``, in the receipt's order of services
+#: (the month last).
 _CHARGE_LINES = (
     select(
-        _charges.c.period,
         _services.c.code,
         _services.c.name,
         _services.c.unit,
@@ -95,6 +105,7 @@ _CHARGE_LINES = (
         _charges.c.tariff_kopecks,
         _charges.c.charged_kopecks,
         _charges.c.recalculation_kopecks,
+        _charges.c.period,
     )
     .select_from(_charges.join(_services, _services.c.id == _charges.c.service_id))
     .where(
@@ -131,13 +142,13 @@ class HistoryRepository(Repository[Reading]):
         result back to the replaced readings made SQLite scan it once per row.
         """
         parameters = {"account_id": account_id, "last_month": last_month, "meter_id": meter_id}
-        rows = await self.session.execute(_READINGS if meter_id is None else _METER_READINGS, parameters)
+        rows = await read_rows(self.session, _READINGS if meter_id is None else _METER_READINGS, parameters)
         return list(map(ReadingRecord._make, rows))
 
     async def payments(self, account_id: int, first_day: dt.date, last_day: dt.date) -> list[PaymentRecord]:
         """Payments with ``first_day <= paid_on <= last_day``, newest first."""
         parameters = {"account_id": account_id, "first": first_day, "last": last_day}
-        rows = await self.session.execute(_PAYMENTS, parameters)
+        rows = await read_rows(self.session, _PAYMENTS, parameters)
         return [
             PaymentRecord(paid_on, int(amount), channel, purpose)
             for paid_on, amount, channel, purpose in rows
@@ -145,22 +156,13 @@ class HistoryRepository(Repository[Reading]):
 
     async def charge_lines(
         self, account_id: int, payee: Payee, first_month: dt.date, last_month: dt.date
-    ) -> dict[dt.date, list[ServiceLine]]:
-        """Every month's charges of one payee in the receipt's order of services, in one query."""
+    ) -> dict[dt.date, list[dict[str, Any]]]:
+        """Every month's charges of one payee in the receipt's order of services, in one query; each line
+        with the fields of ``ServiceCharge`` (a dict: the statement is validated once, from dicts)."""
         parameters = {"account_id": account_id, "payee": payee.value, "first": first_month}
         parameters["last"] = last_month
-        rows = await self.session.execute(_CHARGE_LINES, parameters)
-        lines: dict[dt.date, list[ServiceLine]] = {}
-        for period, code, name, unit, volume, tariff, charged, recalc in rows:
-            lines.setdefault(period, []).append(
-                ServiceLine(
-                    service_code=code,
-                    service_name=name,
-                    unit=unit,
-                    volume=Decimal(volume),
-                    tariff_kopecks=int(tariff),
-                    charged_kopecks=int(charged),
-                    recalculation_kopecks=int(recalc),
-                )
-            )
+        lines: dict[dt.date, list[dict[str, Any]]] = {}
+        for row in await read_rows(self.session, _CHARGE_LINES, parameters):
+            # The period comes last: zip stops at the line's fields.
+            lines.setdefault(row[-1], []).append(dict(zip(_LINE_FIELDS, row, strict=False)))
         return lines

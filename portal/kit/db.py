@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event
+from sqlalchemy import CompoundSelect, DateTime, Dialect, MetaData, Select, TypeDecorator, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -134,7 +134,74 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
     """
     if engine.dialect.name != "postgresql":
         return create_sessionmaker(engine)
-    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+        info={_DRIVER_READS: True},
+    )
+
+
+#: What :func:`read_rows` runs.
+Read = Select[Any] | CompoundSelect[Any]
+
+#: ``session.info`` key of the sessions whose reads :func:`read_rows` may hand to the driver itself.
+_DRIVER_READS = "driver_reads"
+#: Statements compiled for the driver: id → (statement (kept alive), SQL, its parameters in order with
+#: the values of those the statement holds itself, such as the 0 of ``coalesce(sum(…), 0)``).
+_COMPILED: dict[int, tuple[Read, str, tuple[tuple[str, Any], ...]]] = {}
+_GIVEN = object()
+
+#: Called with the SQL and the arguments of every read :func:`read_rows` hands to the driver (which
+#: SQLAlchemy's ``before_cursor_execute`` does not see): ``bench/cold_reads.py`` EXPLAINs them.
+driver_read_listeners: list[Callable[[str, Sequence[Any]], None]] = []
+
+
+def _compiled(statement: Read, dialect: Dialect) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    found = _COMPILED.get(id(statement))
+    if found is None or found[0] is not statement:
+        compiled = statement.compile(dialect=dialect)
+        bound = compiled.params
+        names = tuple(
+            (name, _GIVEN if bound.get(name) is None else bound[name]) for name in compiled.positiontup or ()
+        )
+        found = (statement, str(compiled), names)
+        _COMPILED[id(statement)] = found
+    return found[1], found[2]
+
+
+async def read_rows(
+    session: AsyncSession, statement: Read, parameters: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of a read (a statement built once, at import) as tuples, on the request's session.
+
+    On the read-only sessions of PostgreSQL (:func:`create_read_sessionmaker`: no transaction) the
+    statement, compiled once, goes straight to asyncpg's prepared statement on the session's
+    connection: SQLAlchemy's work per execution (cache key, execution context, result rows) cost a
+    resident's first read more than the database did (``bench/cold_reads.py``). The parameters must
+    need no conversion by SQLAlchemy types (ints, strings, dates); the columns come back as asyncpg
+    gives them (aware UTC datetimes, Decimals), which is what the tables' types give too. Elsewhere
+    (SQLite, transactions) SQLAlchemy executes it.
+    """
+    if not session.info.get(_DRIVER_READS):
+        return (await session.execute(statement, parameters)).all()
+    connection = await session.connection()
+    sql, names = _compiled(statement, connection.dialect)
+    arguments = [
+        parameters[name] if value is _GIVEN or name in parameters else value for name, value in names
+    ]
+    for listener in driver_read_listeners:
+        listener(sql, arguments)
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    try:
+        rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *arguments)
+    except Exception:
+        if driver.is_closed():
+            # The server dropped the connection: let SQLAlchemy meet it, so that it renews the pool
+            # as it does for its own statements (and raises its disconnect error: a 503).
+            await connection.exec_driver_sql("SELECT 1")
+        raise
+    return rows
 
 
 async def session_scope(

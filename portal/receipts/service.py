@@ -88,9 +88,9 @@ async def build_receipt(
 ) -> ReceiptDocument:
     """Everything the receipt of ``period`` prints for the account; 404 when the month has no charges.
 
-    Eleven queries whatever the history: the payer, the month's charges, the balances before the
-    month with its payment sums, the month's payments, the meters with their readings, and the two
-    totals of billing (three queries each).
+    Eight queries at most whatever the history: the payer, the month's charges, the balances before
+    the month with its payment sums, the month's payments, the meters with their readings, the payees'
+    requisites, and the two totals of billing (one query each).
     """
     receipts, charges = ReceiptsRepository(session), BillingRepository(session)
     payer = await receipts.payer(account_id)
