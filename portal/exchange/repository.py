@@ -359,6 +359,94 @@ class ExchangeRepository(Repository[ImportRun]):
             )
         )
 
+    async def tune(self) -> None:
+        """Memory for the import's joins, sorts and staging indexes (PostgreSQL, this transaction only)."""
+        if self.dialect() == "postgresql":
+            await self.session.execute(text("SET LOCAL work_mem = '128MB'"))
+            await self.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+
+    async def skip_row_triggers(self) -> bool:
+        """Merge without the per-row foreign key triggers, where the import's role may (PostgreSQL:
+        ``session_replication_role``, a superuser's or granted with ``GRANT SET ON PARAMETER``).
+
+        The triggers would look up and lock the referenced row once per inserted row (two lookups per
+        charge line: most of a first import's merge time); :meth:`secure_references` does the same
+        once per table, set-based. Returns whether the triggers are skipped (till
+        :meth:`restore_row_triggers`).
+        """
+        if self.dialect() != "postgresql":
+            return False
+        version = int((await self.session.execute(text("SHOW server_version_num"))).scalar_one())
+        privilege = (
+            "has_parameter_privilege('session_replication_role', 'SET')" if version >= 150000 else "false"
+        )
+        allowed = (
+            await self.session.execute(text(f"SELECT current_setting('is_superuser') = 'on' OR {privilege}"))
+        ).scalar_one()
+        if allowed:
+            await self.session.execute(text("SET LOCAL session_replication_role = replica"))
+        return bool(allowed)
+
+    async def restore_row_triggers(self) -> None:
+        await self.session.execute(text("SET LOCAL session_replication_role = origin"))
+
+    async def last_id(self, kind: Kind) -> int:
+        table = target_table(kind)
+        return int((await self.session.execute(text(f"SELECT COALESCE(max(id), 0) FROM {table}"))).scalar_one())
+
+    async def secure_references(self, kind: Kind, after_id: int) -> None:
+        """What the skipped foreign key triggers guarantee, for the rows this merge inserted (id above
+        ``after_id``): every row they refer to exists, and is locked ``FOR KEY SHARE`` till the import
+        commits, so that no one deletes it meanwhile. Rows inserted by this very transaction need no
+        lock (no one else sees them). Updates change no reference but a meter's service, and services
+        referred to by staged lines are locked as a whole. Raises when a referenced row is gone (a
+        concurrent deletion): the import is rolled back and may be run again."""
+        table = target_table(kind)
+        own = "r.xmin::text::bigint <> txid_current() % 4294967296"
+        for column, referenced, key in await self._foreign_keys(table):
+            new = f"SELECT t.{column} FROM {table} t WHERE t.id > :after AND t.{column} IS NOT NULL"
+            await self.session.execute(
+                text(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {referenced} r WHERE r.{key} IN ({new}) AND {own} "
+                    "FOR KEY SHARE OF r) l"
+                ),
+                {"after": after_id},
+            )
+            missing = (
+                await self.session.execute(
+                    text(
+                        f"SELECT count(*) FROM (SELECT DISTINCT n.{column} AS ref FROM ({new}) n) d "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {referenced} r WHERE r.{key} = d.ref)"
+                    ),
+                    {"after": after_id},
+                )
+            ).scalar_one()
+            if missing:
+                raise RuntimeError(
+                    f"{table}.{column}: {missing} referenced row(s) of {referenced} were deleted during the import"
+                )
+        if kind.name == "meters":
+            await self.session.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT 1 FROM services r WHERE r.code IN "
+                    "(SELECT service FROM stg_meters) FOR KEY SHARE OF r) l"
+                )
+            )
+
+    async def _foreign_keys(self, table: str) -> list[tuple[str, str, str]]:
+        """(column, referenced table, referenced column) of the table's single-column foreign keys."""
+        result = await self.session.execute(
+            text(
+                "SELECT a.attname, c.confrelid::regclass::text, f.attname FROM pg_constraint c "
+                "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                "JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = c.confkey[1] "
+                "WHERE c.contype = 'f' AND c.conrelid = CAST(:table AS regclass) AND cardinality(c.conkey) = 1 "
+                "ORDER BY c.conname"
+            ),
+            {"table": table},
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in result.tuples()]
+
     async def merge(self, kind: Kind, counts: Counts) -> None:
         before = counts.inserted
         if kind.name == "readings":

@@ -306,6 +306,7 @@ async def _run(
     file_numbers = {name: position for position, name in enumerate(names)}
     repo = repository.ExchangeRepository(session)
     await repo.lock()
+    await repo.tune()
     kinds = await _skip_unchanged(repo, sources, kinds, report, progress, enabled=skip_unchanged)
     sources = [source for source in sources if source.kind in kinds]
     # Every kind's staging table exists (empty when the kind is not imported): checks refer to them.
@@ -319,10 +320,17 @@ async def _run(
         for kind in KINDS:
             await repo.drop_staging_table(kind)
         return report
+    unchecked = await repo.skip_row_triggers()
     for kind in kinds:
         if progress:
             progress(f"{kind.title}: запись в базу")
-        await repo.merge(kind, report.counts.setdefault(kind.name, repository.Counts()))
+        after_id = await repo.last_id(kind) if unchecked else 0
+        counts = report.counts.setdefault(kind.name, repository.Counts())
+        await repo.merge(kind, counts)
+        if unchecked and counts.inserted:
+            await repo.secure_references(kind, after_id)
+    if unchecked:
+        await repo.restore_row_triggers()
     for kind in KINDS:
         await repo.drop_staging_table(kind)
     for kind in kinds:
