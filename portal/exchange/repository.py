@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
+from portal.exchange import reader
 from portal.exchange.kinds import BY_NAME, STAGING_TABLES, Kind
 from portal.kit.repository import Repository
 from portal.models import ImportRun
@@ -392,7 +394,9 @@ class ExchangeRepository(Repository[ImportRun]):
 
     async def last_id(self, kind: Kind) -> int:
         table = target_table(kind)
-        return int((await self.session.execute(text(f"SELECT COALESCE(max(id), 0) FROM {table}"))).scalar_one())
+        return int(
+            (await self.session.execute(text(f"SELECT COALESCE(max(id), 0) FROM {table}"))).scalar_one()
+        )
 
     async def secure_references(self, kind: Kind, after_id: int) -> None:
         """What the skipped foreign key triggers guarantee, for the rows this merge inserted (id above
@@ -423,7 +427,8 @@ class ExchangeRepository(Repository[ImportRun]):
             ).scalar_one()
             if missing:
                 raise RuntimeError(
-                    f"{table}.{column}: {missing} referenced row(s) of {referenced} were deleted during the import"
+                    f"{table}.{column}: {missing} referenced row(s) of {referenced} "
+                    "were deleted during the import"
                 )
         if kind.name == "meters":
             await self.session.execute(
@@ -440,7 +445,8 @@ class ExchangeRepository(Repository[ImportRun]):
                 "SELECT a.attname, c.confrelid::regclass::text, f.attname FROM pg_constraint c "
                 "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
                 "JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = c.confkey[1] "
-                "WHERE c.contype = 'f' AND c.conrelid = CAST(:table AS regclass) AND cardinality(c.conkey) = 1 "
+                "WHERE c.contype = 'f' AND c.conrelid = CAST(:table AS regclass) "
+                "AND cardinality(c.conkey) = 1 "
                 "ORDER BY c.conname"
             ),
             {"table": table},
@@ -565,6 +571,40 @@ class ExchangeRepository(Repository[ImportRun]):
         await self.session.execute(
             text(f"CREATE TEMPORARY TABLE raw_{kind.name} (seq bigint, file_no int, line_no bigint{columns})")
         )
+        for sequence in ("raw_seq", "raw_line"):
+            await self.session.execute(text(f"CREATE TEMPORARY SEQUENCE IF NOT EXISTS {sequence}"))
+
+    async def copy_file(
+        self, kind: Kind, info: reader.FileInfo, header: Sequence[str], *, file_no: int, after: int
+    ) -> int | None:
+        """``COPY`` a plain file (see :class:`reader.FileInfo`) straight into the kind's raw table, its
+        lines numbered as Python's reader numbers them (the header is line 1; ``seq`` goes on from
+        ``after``). Returns the lines loaded, or None when the database's CSV reader refused the file
+        (nothing of it is kept: the caller reads it in Python, which reports what is wrong)."""
+        table = f"raw_{kind.name}"
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        try:
+            async with driver.transaction():  # a savepoint: a refusal undoes this file alone
+                await driver.execute(
+                    f"ALTER TABLE {table} ALTER seq SET DEFAULT nextval('raw_seq'), "
+                    f"ALTER file_no SET DEFAULT {int(file_no)}, "
+                    "ALTER line_no SET DEFAULT nextval('raw_line'); "
+                    f"SELECT setval('raw_seq', {int(after) + 1}, false), setval('raw_line', 2, false)"
+                )
+                status = await driver.copy_to_table(
+                    table,
+                    source=str(info.path),
+                    columns=list(header),
+                    format="csv",
+                    delimiter=";",
+                    header=True,
+                    encoding="utf-8" if info.encoding.startswith("utf-8") else "win1251",
+                )
+        except asyncpg.PostgresError:
+            return None
+        return int(str(status).rsplit(" ", 1)[-1])
 
     async def load_raw(self, kind: Kind, records: list[tuple[Any, ...]]) -> None:
         """Append lines as text (``seq``, ``file_no``, ``line_no``, the values) with ``COPY``."""
@@ -598,7 +638,8 @@ class ExchangeRepository(Repository[ImportRun]):
 
     async def unconverted(self, kind: Kind, batch: int) -> AsyncIterator[list[tuple[Any, ...]]]:
         """The lines the SQL fast path left (wrong or unusual values), in batches, in file order."""
-        names = ", ".join(f"r.{spec.name}" for spec in kind.fields)
+        # The database's CSV reader reads an empty value as NULL; Python's reader, as an empty string.
+        names = ", ".join(f"COALESCE(r.{spec.name}, '') AS {spec.name}" for spec in kind.fields)
         left = f"left_{kind.name}"
         await self.session.execute(text(f"DROP TABLE IF EXISTS {left}"))
         await self.session.execute(

@@ -114,8 +114,15 @@ def integer(*, low: int, high: int) -> SqlField:
     return SqlField(f"CASE WHEN {shape} THEN {{v}}::int BETWEEN {low} AND {high} ELSE false END", "{v}::int")
 
 
-assert (MIN_DATE, MAX_DATE) == (MIN_DATE.replace(2000, 1, 1), MAX_DATE.replace(2099, 12, 31))
+#: The portal's years, 2000 to 2099 (:data:`MIN_DATE` to :data:`MAX_DATE`, whole years).
 _YEAR = "20[0-9][0-9]"
+assert (MIN_DATE.year, MAX_DATE.year, MIN_DATE.timetuple().tm_yday, MAX_DATE.month, MAX_DATE.day) == (
+    2000,
+    2099,
+    1,
+    12,
+    31,
+)
 #: Day and month of a day that exists in every year (the 29th of February goes to Python).
 _DAY_MONTH = "(0[1-9]|1[0-9]|2[0-8])\\.(0[1-9]|1[0-2])|(29|30)\\.(0[13-9]|1[0-2])|31\\.(0[13578]|1[02])"
 _MONTH_DAY = "(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31"
@@ -138,7 +145,8 @@ MONTH = SqlField(
 #: ``DD.MM.YYYY HH:MM`` in the billing center's time (Europe/Moscow); other shapes go to Python.
 MOMENT = SqlField(
     _matches(f"{_DMY} ([01][0-9]|2[0-3]):[0-5][0-9]"),
-    f"make_timestamptz({_DMY_PARTS}, substr({{v}}, 12, 2)::int, substr({{v}}, 15, 2)::int, 0, 'Europe/Moscow')",
+    f"make_timestamptz({_DMY_PARTS}, substr({{v}}, 12, 2)::int, substr({{v}}, 15, 2)::int, 0, "
+    "'Europe/Moscow')",
 )
 
 
