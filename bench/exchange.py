@@ -9,10 +9,17 @@ each it prints the wall time, rows per second and the importer's peak RSS. As
 the baseline measured in the same run, the same files are loaded with plain ``COPY … FROM STDIN
 (FORMAT csv)`` into unlogged text tables (no parsing, no checks, no merge): the floor of any import.
 
+Then residents read while an import runs: 2 000 residents get a session, the portal's app is served by
+uvicorn on the same database (its cache off: every read is the database's), and clients read account
+summaries and statements for ``--read-seconds`` with no import, then for as long as the next month's
+files (new charges, readings, payments and balances for every account) take to import; it prints p50,
+p99 and the slowest read of both, and the locks the import's transaction was seen to hold.
+
 Issue 12's targets for 500 000 accounts on a 2-core machine: import < 5 min, repetition < 1 min,
-importer memory < 300 MB. Prints figures, asserts nothing::
+importer memory < 300 MB, residents' p99 < 100 ms during an import. Prints figures, asserts nothing::
 
     .venv/bin/python bench/exchange.py --accounts 50000 [--url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--database NAME] [--no-reads] [--read-clients 4] [--read-pause 0.02] [--read-seconds 20]
 """
 
 from __future__ import annotations
