@@ -28,6 +28,9 @@ class FileInfo:
     sha256: str
     encoding: str  # a Python codec: ``utf-8-sig`` or ``cp1251``
     size: int
+    #: No quotes, no lone carriage return, no empty line, no ``\\.``: each physical line after the header
+    #: is one line of values, split by ``;`` alone — what the database's own CSV reader may load as it is.
+    plain: bool = False
 
 
 def inspect(path: Path, declared: str | None = None) -> FileInfo:
@@ -36,9 +39,17 @@ def inspect(path: Path, declared: str | None = None) -> FileInfo:
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     utf8 = True
     size = 0
+    plain = True
+    tail = b"\n"  # the end of the previous chunk: a file starting with an empty line is not plain
     with path.open("rb") as stream:
         first = True
         while chunk := stream.read(CHUNK):
+            if plain:
+                joined = tail + chunk
+                plain = not any(
+                    mark in joined for mark in (b'"', b"\n\n", b"\n\r\n", b"\\.")
+                ) and joined.count(b"\r") == joined.count(b"\r\n")
+                tail = joined[-2:]
             if first and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 raise FileProblem("файл в кодировке UTF-16: сохраните его в UTF-8 или Windows-1251")
             first = False
@@ -64,7 +75,7 @@ def inspect(path: Path, declared: str | None = None) -> FileInfo:
             raise FileProblem("файл объявлен как UTF-8, но не является текстом в UTF-8")
     else:
         encoding = "utf-8-sig" if utf8 else "cp1251"
-    return FileInfo(path, digest.hexdigest(), encoding, size)
+    return FileInfo(path, digest.hexdigest(), encoding, size, plain)
 
 
 def rows(info: FileInfo) -> Iterator[tuple[int, list[str]]]:

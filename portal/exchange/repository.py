@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
+from portal.exchange import reader
 from portal.exchange.kinds import BY_NAME, STAGING_TABLES, Kind
 from portal.kit.repository import Repository
 from portal.models import ImportRun
@@ -359,6 +361,98 @@ class ExchangeRepository(Repository[ImportRun]):
             )
         )
 
+    async def tune(self) -> None:
+        """Memory for the import's joins, sorts and staging indexes (PostgreSQL, this transaction only)."""
+        if self.dialect() == "postgresql":
+            await self.session.execute(text("SET LOCAL work_mem = '128MB'"))
+            await self.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+
+    async def skip_row_triggers(self) -> bool:
+        """Merge without the per-row foreign key triggers, where the import's role may (PostgreSQL:
+        ``session_replication_role``, a superuser's or granted with ``GRANT SET ON PARAMETER``).
+
+        The triggers would look up and lock the referenced row once per inserted row (two lookups per
+        charge line: most of a first import's merge time); :meth:`secure_references` does the same
+        once per table, set-based. Returns whether the triggers are skipped (till
+        :meth:`restore_row_triggers`).
+        """
+        if self.dialect() != "postgresql":
+            return False
+        version = int((await self.session.execute(text("SHOW server_version_num"))).scalar_one())
+        privilege = (
+            "has_parameter_privilege('session_replication_role', 'SET')" if version >= 150000 else "false"
+        )
+        allowed = (
+            await self.session.execute(text(f"SELECT current_setting('is_superuser') = 'on' OR {privilege}"))
+        ).scalar_one()
+        if allowed:
+            await self.session.execute(text("SET LOCAL session_replication_role = replica"))
+        return bool(allowed)
+
+    async def restore_row_triggers(self) -> None:
+        await self.session.execute(text("SET LOCAL session_replication_role = origin"))
+
+    async def last_id(self, kind: Kind) -> int:
+        table = target_table(kind)
+        return int(
+            (await self.session.execute(text(f"SELECT COALESCE(max(id), 0) FROM {table}"))).scalar_one()
+        )
+
+    async def secure_references(self, kind: Kind, after_id: int) -> None:
+        """What the skipped foreign key triggers guarantee, for the rows this merge inserted (id above
+        ``after_id``): every row they refer to exists, and is locked ``FOR KEY SHARE`` till the import
+        commits, so that no one deletes it meanwhile. Rows inserted by this very transaction need no
+        lock (no one else sees them). Updates change no reference but a meter's service, and services
+        referred to by staged lines are locked as a whole. Raises when a referenced row is gone (a
+        concurrent deletion): the import is rolled back and may be run again."""
+        table = target_table(kind)
+        own = "r.xmin::text::bigint <> txid_current() % 4294967296"
+        for column, referenced, key in await self._foreign_keys(table):
+            new = f"SELECT t.{column} FROM {table} t WHERE t.id > :after AND t.{column} IS NOT NULL"
+            await self.session.execute(
+                text(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {referenced} r WHERE r.{key} IN ({new}) AND {own} "
+                    "FOR KEY SHARE OF r) l"
+                ),
+                {"after": after_id},
+            )
+            missing = (
+                await self.session.execute(
+                    text(
+                        f"SELECT count(*) FROM (SELECT DISTINCT n.{column} AS ref FROM ({new}) n) d "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {referenced} r WHERE r.{key} = d.ref)"
+                    ),
+                    {"after": after_id},
+                )
+            ).scalar_one()
+            if missing:
+                raise RuntimeError(
+                    f"{table}.{column}: {missing} referenced row(s) of {referenced} "
+                    "were deleted during the import"
+                )
+        if kind.name == "meters":
+            await self.session.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT 1 FROM services r WHERE r.code IN "
+                    "(SELECT service FROM stg_meters) FOR KEY SHARE OF r) l"
+                )
+            )
+
+    async def _foreign_keys(self, table: str) -> list[tuple[str, str, str]]:
+        """(column, referenced table, referenced column) of the table's single-column foreign keys."""
+        result = await self.session.execute(
+            text(
+                "SELECT a.attname, c.confrelid::regclass::text, f.attname FROM pg_constraint c "
+                "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                "JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = c.confkey[1] "
+                "WHERE c.contype = 'f' AND c.conrelid = CAST(:table AS regclass) "
+                "AND cardinality(c.conkey) = 1 "
+                "ORDER BY c.conname"
+            ),
+            {"table": table},
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in result.tuples()]
+
     async def merge(self, kind: Kind, counts: Counts) -> None:
         before = counts.inserted
         if kind.name == "readings":
@@ -477,6 +571,40 @@ class ExchangeRepository(Repository[ImportRun]):
         await self.session.execute(
             text(f"CREATE TEMPORARY TABLE raw_{kind.name} (seq bigint, file_no int, line_no bigint{columns})")
         )
+        for sequence in ("raw_seq", "raw_line"):
+            await self.session.execute(text(f"CREATE TEMPORARY SEQUENCE IF NOT EXISTS {sequence}"))
+
+    async def copy_file(
+        self, kind: Kind, info: reader.FileInfo, header: Sequence[str], *, file_no: int, after: int
+    ) -> int | None:
+        """``COPY`` a plain file (see :class:`reader.FileInfo`) straight into the kind's raw table, its
+        lines numbered as Python's reader numbers them (the header is line 1; ``seq`` goes on from
+        ``after``). Returns the lines loaded, or None when the database's CSV reader refused the file
+        (nothing of it is kept: the caller reads it in Python, which reports what is wrong)."""
+        table = f"raw_{kind.name}"
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        try:
+            async with driver.transaction():  # a savepoint: a refusal undoes this file alone
+                await driver.execute(
+                    f"ALTER TABLE {table} ALTER seq SET DEFAULT nextval('raw_seq'), "
+                    f"ALTER file_no SET DEFAULT {int(file_no)}, "
+                    "ALTER line_no SET DEFAULT nextval('raw_line'); "
+                    f"SELECT setval('raw_seq', {int(after) + 1}, false), setval('raw_line', 2, false)"
+                )
+                status = await driver.copy_to_table(
+                    table,
+                    source=str(info.path),
+                    columns=list(header),
+                    format="csv",
+                    delimiter=";",
+                    header=True,
+                    encoding="utf-8" if info.encoding.startswith("utf-8") else "win1251",
+                )
+        except asyncpg.PostgresError:
+            return None
+        return int(str(status).rsplit(" ", 1)[-1])
 
     async def load_raw(self, kind: Kind, records: list[tuple[Any, ...]]) -> None:
         """Append lines as text (``seq``, ``file_no``, ``line_no``, the values) with ``COPY``."""
@@ -510,7 +638,8 @@ class ExchangeRepository(Repository[ImportRun]):
 
     async def unconverted(self, kind: Kind, batch: int) -> AsyncIterator[list[tuple[Any, ...]]]:
         """The lines the SQL fast path left (wrong or unusual values), in batches, in file order."""
-        names = ", ".join(f"r.{spec.name}" for spec in kind.fields)
+        # The database's CSV reader reads an empty value as NULL; Python's reader, as an empty string.
+        names = ", ".join(f"COALESCE(r.{spec.name}, '') AS {spec.name}" for spec in kind.fields)
         left = f"left_{kind.name}"
         await self.session.execute(text(f"DROP TABLE IF EXISTS {left}"))
         await self.session.execute(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,8 @@ class _Source:
     lines: Iterator[tuple[int, list[str]]]
     #: The file's sha256; a batch's ``batch:`` + its import id (never a file's).
     sha256: str
+    #: The file (None: a batch's records).
+    info: reader.FileInfo | None = None
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
@@ -135,7 +137,7 @@ def _open_sources(
             for problem in problems:
                 report.add_error(LineError(path.name, 1, problem[0], problem[1]))
             continue
-        sources.append((_Source(path.name, kind, header, lines, info.sha256), info))
+        sources.append((_Source(path.name, kind, header, lines, info.sha256, info), info))
     report.checksum = digest.hexdigest()
     return sources
 
@@ -169,6 +171,8 @@ async def _stage(
     repo = repository.ExchangeRepository(session)
     fast = repo.dialect() == "postgresql"
     raw_kinds: list[Kind] = []
+    #: Lines in each kind's raw table: when the SQL conversion takes them all, none is left for Python.
+    raw_lines: dict[str, int] = {}
     seq = 0
     for source in sources:
         kind = source.kind
@@ -187,6 +191,16 @@ async def _stage(
         file_no = file_numbers[source.name]
         if progress:
             progress(f"{source.name}: {kind.title} — проверка и загрузка")
+        if in_sql and source.info is not None and source.info.plain:
+            # The database reads the file itself; a line its CSV reader refuses (a wrong number of
+            # values, bytes outside the encoding) sends the whole file through Python, which reports it.
+            loaded = await repo.copy_file(kind, source.info, source.header, file_no=file_no, after=seq)
+            if loaded is not None:
+                seq += loaded
+                raw_lines[kind.name] = raw_lines.get(kind.name, 0) + loaded
+                report.lines_read += loaded
+                counts.lines += loaded
+                continue
         try:
             for line_no, values in source.lines:
                 report.lines_read += 1
@@ -202,6 +216,7 @@ async def _stage(
                     continue
                 if in_sql:
                     seq += 1
+                    raw_lines[kind.name] = raw_lines.get(kind.name, 0) + 1
                     if as_is:
                         batch.append((seq, file_no, line_no, *values))
                     else:
@@ -226,7 +241,7 @@ async def _stage(
             report.status = "refused"  # a file that cannot be read is never imported in part
         await (repo.load_raw(kind, batch) if in_sql else repo.load(kind, batch))
     for kind in raw_kinds:
-        await _convert(repo, kind, report, progress)
+        await _convert(repo, kind, report, progress, raw_lines.get(kind.name, 0))
 
 
 async def _convert(
@@ -234,6 +249,7 @@ async def _convert(
     kind: Kind,
     report: ImportReport,
     progress: Callable[[str], None] | None,
+    lines: int,
 ) -> None:
     """Convert a kind's text lines in SQL; parse the lines it leaves in Python (they carry the errors)."""
     if progress:
@@ -242,7 +258,7 @@ async def _convert(
     counts = report.counts[kind.name]
     parse = RowParser(kind, [spec.name for spec in kind.fields])
     in_python = 0
-    async for rows in repo.unconverted(kind, BATCH_ROWS):
+    async for rows in repo.unconverted(kind, BATCH_ROWS) if converted < lines else _nothing():
         in_python += len(rows)
         good: list[tuple[Any, ...]] = []
         for seq, file_no, line_no, *values in rows:
@@ -258,6 +274,11 @@ async def _convert(
     await repo.drop_raw(kind)
     if progress:
         progress(f"{kind.title}: строк преобразовано в базе {converted}, разобрано в Python {in_python}")
+
+
+async def _nothing() -> AsyncIterator[list[tuple[Any, ...]]]:
+    return
+    yield
 
 
 async def _check(
@@ -306,6 +327,7 @@ async def _run(
     file_numbers = {name: position for position, name in enumerate(names)}
     repo = repository.ExchangeRepository(session)
     await repo.lock()
+    await repo.tune()
     kinds = await _skip_unchanged(repo, sources, kinds, report, progress, enabled=skip_unchanged)
     sources = [source for source in sources if source.kind in kinds]
     # Every kind's staging table exists (empty when the kind is not imported): checks refer to them.
@@ -319,10 +341,17 @@ async def _run(
         for kind in KINDS:
             await repo.drop_staging_table(kind)
         return report
+    unchecked = await repo.skip_row_triggers()
     for kind in kinds:
         if progress:
             progress(f"{kind.title}: запись в базу")
-        await repo.merge(kind, report.counts.setdefault(kind.name, repository.Counts()))
+        after_id = await repo.last_id(kind) if unchecked else 0
+        counts = report.counts.setdefault(kind.name, repository.Counts())
+        await repo.merge(kind, counts)
+        if unchecked and counts.inserted:
+            await repo.secure_references(kind, after_id)
+    if unchecked:
+        await repo.restore_row_triggers()
     for kind in KINDS:
         await repo.drop_staging_table(kind)
     for kind in kinds:

@@ -239,6 +239,29 @@ def test_windows_1251_and_bom(
         ]
 
 
+@pytest.mark.parametrize(
+    ("newline", "empty_line"),
+    [("\n", False), ("\r\n", False), ("\n", True), ("\r\n", True)],
+    ids=["lf", "crlf", "lf-empty-line", "crlf-empty-line"],
+)
+def test_wrong_lines_are_named_by_their_line_whoever_reads_the_file(
+    url: str, files: Path, newline: str, empty_line: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plain file is read by PostgreSQL's own CSV reader, any other by Python's: the report is the same
+    (an empty line is skipped but counted, Windows line ends are line ends)."""
+    charges = files / "charges.csv"
+    lines = charges.read_text(encoding="utf-8").splitlines()
+    if empty_line:
+        lines.insert(2, "")  # line 3 is empty: the wrong line below is still line 4
+    fields = lines[3].split(";")
+    fields[3] = "12,34567"  # the volume: too many decimals
+    lines[3] = ";".join(fields)
+    charges.write_bytes((newline.join(lines) + newline).encode("utf-8"))
+    code, _, err = run_import(url, files, capsys=capsys)
+    assert code == 1
+    assert "charges.csv, строка 4, поле «volume»: не более 4 знаков после запятой" in err, err
+
+
 def test_declared_utf8_that_is_not(url: str, files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     accounts = files / "accounts.csv"
     accounts.write_bytes(accounts.read_text(encoding="utf-8").encode("cp1251"))
@@ -595,6 +618,28 @@ TRICKY = (
     "utilities",
     "area",
     " padded ",
+    "12,5 ",
+    " 12,5",
+    "\u2003x",
+    "x\u2003",
+    "1 234 567,89",
+    "-9999999999999,99",
+    "9999999999999,999",
+    "9999999999999999",
+    "99999999999999999",
+    "12345678901,5",
+    "123456789,123",
+    "12,3456",
+    "12,34567",
+    "0,00",
+    "-0,00",
+    "0,01",
+    "29.02.2024 10:15",
+    "29.02.2025 10:15",
+    "31.12.2099 23:59",
+    "Remote",
+    "C123 ",
+    "C-12/3.4",
 )
 
 
