@@ -496,6 +496,7 @@ class Sender:
     async def _produce(self, job: Job, queue: asyncio.Queue[_Letter | None], counts: Counts) -> None:
         self._after = 0
         while self._stopped is None:
+            _raise_if_cancelled()
             batch = await self._claim(job)
             if batch:
                 await self._write(job, batch, queue, counts)
@@ -676,6 +677,7 @@ class Sender:
                 await self._deliver(letter, transport, counts)
             except _Stop as stop:
                 self._stopped = self._stopped or str(stop)
+            _raise_if_cancelled()
 
     async def _deliver(self, letter: _Letter, transport: Transport, counts: Counts) -> None:
         claimed = letter.claimed
@@ -718,6 +720,16 @@ class Sender:
         self._finish(claimed, "failed", "SMTP server unreachable", from_state="claimed")
         counts.failed += 1
         raise _Stop(f"the SMTP server could not be reached ({RECONNECTS + 1} attempts)")
+
+
+def _raise_if_cancelled() -> None:
+    """Raise the cancellation of this task if something on the way swallowed it. ``asyncio.wait_for``
+    (which aiosmtplib uses for every command) can, in Python 3.11, when the command ends as the
+    cancellation arrives: a connection's task whose run is failing would then wait for its next letter
+    for ever (seen in the test of a dying sender)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError()
 
 
 class LetterFailed(Exception):
