@@ -58,6 +58,7 @@ import multiprocessing
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -475,12 +476,11 @@ class Sender:
             due = Counts()
             await self._dry_run(job, due)
             if due.due >= RENDER_PROCESSES_FROM:
-                from portal.receipts import render
-
                 self._renderer = ProcessPoolExecutor(
                     RENDER_PROCESSES,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=render.register_fonts,
+                    initializer=_drawing_process,
+                    initargs=(os.getpid(),),
                 )
         queue: asyncio.Queue[_Letter | None] = asyncio.Queue(maxsize=self.batch)
         try:
@@ -720,6 +720,22 @@ class Sender:
         self._finish(claimed, "failed", "SMTP server unreachable", from_state="claimed")
         counts.failed += 1
         raise _Stop(f"the SMTP server could not be reached ({RECONNECTS + 1} attempts)")
+
+
+def _drawing_process(parent: int) -> None:
+    """A PDF-drawing process starts: fonts loaded, and a watch that ends it once the sender is gone. A
+    killed sender's processes would otherwise wait for work for ever (each holds both ends of its queue,
+    so no end of file comes)."""
+    from portal.receipts import render
+
+    render.register_fonts()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="sender watch", daemon=True).start()
 
 
 def _raise_if_cancelled() -> None:
