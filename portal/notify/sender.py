@@ -58,6 +58,7 @@ import multiprocessing
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -475,12 +476,11 @@ class Sender:
             due = Counts()
             await self._dry_run(job, due)
             if due.due >= RENDER_PROCESSES_FROM:
-                from portal.receipts import render
-
                 self._renderer = ProcessPoolExecutor(
                     RENDER_PROCESSES,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=render.register_fonts,
+                    initializer=_drawing_process,
+                    initargs=(os.getpid(),),
                 )
         queue: asyncio.Queue[_Letter | None] = asyncio.Queue(maxsize=self.batch)
         try:
@@ -496,6 +496,7 @@ class Sender:
     async def _produce(self, job: Job, queue: asyncio.Queue[_Letter | None], counts: Counts) -> None:
         self._after = 0
         while self._stopped is None:
+            _raise_if_cancelled()
             batch = await self._claim(job)
             if batch:
                 await self._write(job, batch, queue, counts)
@@ -676,6 +677,7 @@ class Sender:
                 await self._deliver(letter, transport, counts)
             except _Stop as stop:
                 self._stopped = self._stopped or str(stop)
+            _raise_if_cancelled()
 
     async def _deliver(self, letter: _Letter, transport: Transport, counts: Counts) -> None:
         claimed = letter.claimed
@@ -718,6 +720,32 @@ class Sender:
         self._finish(claimed, "failed", "SMTP server unreachable", from_state="claimed")
         counts.failed += 1
         raise _Stop(f"the SMTP server could not be reached ({RECONNECTS + 1} attempts)")
+
+
+def _drawing_process(parent: int) -> None:
+    """A PDF-drawing process starts: fonts loaded, and a watch that ends it once the sender is gone. A
+    killed sender's processes would otherwise wait for work for ever (each holds both ends of its queue,
+    so no end of file comes)."""
+    from portal.receipts import render
+
+    render.register_fonts()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="sender watch", daemon=True).start()
+
+
+def _raise_if_cancelled() -> None:
+    """Raise the cancellation of this task if something on the way swallowed it. ``asyncio.wait_for``
+    (which aiosmtplib uses for every command) can, in Python 3.11, when the command ends as the
+    cancellation arrives: a connection's task whose run is failing would then wait for its next letter
+    for ever (seen in the test of a dying sender)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError()
 
 
 class LetterFailed(Exception):
