@@ -323,7 +323,7 @@ class AccountsScreen(FormScreen):
     async def _choose(self, number: str) -> None:
         self._set_busy(self.t("accounts.choosing"))
         try:
-            chosen = await self.portal(lambda client: client.choose_account(number))
+            chosen = await self.work_on_account(number)
         except CallAbandoned:
             self._message("")
             return
@@ -335,15 +335,7 @@ class AccountsScreen(FormScreen):
             self._set_idle()
         self._message("")
         self.show_accounts(chosen)
-        self._follow(chosen)
-        if chosen.current is not None:
-            self.notify(self.t("accounts.chosen", account=chosen.current.account_number))
         self._go_home()
-
-    def _follow(self, accounts: LoginAccounts) -> None:
-        """The app's idea of the resident's account number follows the session's (re-login uses it)."""
-        if accounts.current is not None:
-            self.kabinet.account_number = accounts.current.account_number
 
     def _go_home(self) -> None:
         """Back to home (which reloads its summary on resume), closing the screens above it."""
@@ -449,7 +441,7 @@ class AccountsScreen(FormScreen):
         finally:
             self._set_idle()
         self._message(DONE_MARK + t("accounts.detached", account=number))
-        self._follow(remaining)
+        self.follow_account(remaining)
         self.show_accounts(remaining)
         self.table.focus()
 

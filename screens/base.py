@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from tui.errors import PortalError, PortalUnavailable, SessionExpired, TooManyAttempts
 from tui.i18n import Translator
+from tui.models import LoginAccounts
 from widgets.keys import translate_bindings
 
 if TYPE_CHECKING:
@@ -131,6 +132,20 @@ class PortalScreen(Screen[None]):
         if isinstance(error, PortalError):
             return self.t.error(error.code, error.message)
         return self.t("connection.server_error")
+
+    async def work_on_account(self, number: str) -> LoginAccounts:
+        """Move the session onto another account of the login (home's digit, «Лицевые счета»'s Enter);
+        the app follows it, and the resident is told which account every screen now shows."""
+        chosen = await self.portal(lambda client: client.choose_account(number))
+        self.follow_account(chosen)
+        if chosen.current is not None:
+            self.notify(self.t("accounts.chosen", account=chosen.current.account_number))
+        return chosen
+
+    def follow_account(self, accounts: LoginAccounts) -> None:
+        """The app's idea of the resident's account number follows the session's (re-login uses it)."""
+        if accounts.current is not None:
+            self.kabinet.account_number = accounts.current.account_number
 
     async def portal(self, call: Callable[[PortalClient], Awaitable[T]]) -> T:
         """Run ``call`` against the portal from a worker, seeing a resident through lapses.

@@ -202,7 +202,7 @@ class HomeScreen(PortalScreen):
         status = self.query_one("#home-status", Static)
         status.update(self.t("accounts.choosing"))
         try:
-            chosen = await self.portal(lambda client: client.choose_account(number))
+            await self.work_on_account(number)
         except CallAbandoned:
             status.update("")
             return
@@ -210,10 +210,6 @@ class HomeScreen(PortalScreen):
             status.update(self.error_text(exc))
             self.load_accounts()
             return
-        if chosen.current is not None:
-            # The app's idea of the resident's account follows the session's (re-login uses it).
-            self.kabinet.account_number = chosen.current.account_number
-            self.notify(self.t("accounts.chosen", account=chosen.current.account_number))
         self.load_summary()
 
     def show(self, summary: AccountSummary) -> None:
