@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.auth.service import Principal, checked_principal, principal_from_memory
+from portal.kit.answers import PlainAnswer, answer_json
 from portal.kit.db import session_scope
 from portal.kit.state import PortalState
 from portal.models import TokenKind
@@ -37,7 +38,7 @@ _SESSION_ONLY = frozenset({TokenKind.SESSION})
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 #: A view's computation: the portal, the request's read-only session, the resident, the arguments.
-Compute = Callable[[PortalState, AsyncSession, Principal, dict[str, Any]], Awaitable[BaseModel]]
+Compute = Callable[[PortalState, AsyncSession, Principal, dict[str, Any]], Awaitable[BaseModel | PlainAnswer]]
 
 
 @dataclass(frozen=True)
@@ -68,21 +69,23 @@ async def _view_body(
     path: str,
     query_string: bytes,
     principal: Principal,
-    compute: Callable[[], Awaitable[BaseModel]],
+    compute: Callable[[], Awaitable[BaseModel | PlainAnswer]],
 ) -> bytes:
     cache = state.cache
     key = (view_key(path, query_string), state.clock.today())
     body = cache.view(principal.account_id, key)
     if body is None:
         epoch = cache.epoch(principal.account_id)  # read before computing: a change meanwhile voids it
-        model = await compute()
-        body = model.__pydantic_serializer__.to_json(model)
+        body = answer_json(await compute())
         cache.remember_view(principal.account_id, key, epoch, body)
     return body
 
 
 async def cached_view(
-    state: PortalState, request: Request, principal: Principal, compute: Callable[[], Awaitable[BaseModel]]
+    state: PortalState,
+    request: Request,
+    principal: Principal,
+    compute: Callable[[], Awaitable[BaseModel | PlainAnswer]],
 ) -> Response:
     """The JSON of ``compute()`` for the principal's account, reused until the account's data changes.
 
