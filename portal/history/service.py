@@ -169,25 +169,27 @@ async def statement(
     months = await billing.monthly_statement(
         session, principal.account_id, period.date_from, period.date_to, purpose
     )
-    return PlainAnswer(
-        Statement,
-        {
-            "date_from": period.date_from,
-            "date_to": period.date_to,
-            "purpose": purpose.value,
-            # StatementMonthRow's fields in its order, in their wire form.
-            "months": [
-                {
-                    "period": month_text(month.period),
-                    "opening_kopecks": month.opening_kopecks,
-                    "charged_kopecks": month.charged_kopecks,
-                    "recalculation_kopecks": month.recalculation_kopecks,
-                    "penalties_kopecks": month.penalties_kopecks,
-                    "paid_kopecks": month.paid_kopecks,
-                    "closing_kopecks": month.closing_kopecks,
-                    "lines": lines.get(month.period, []),
-                }
-                for month in months
-            ],
-        },
-    )
+    # Statement's and StatementMonthRow's fields in their order. Every value but the lines is a number,
+    # a date or an ASCII word that JSON writes as it is; the lines come as JSON already.
+    body = [
+        b'{"date_from":"%s","date_to":"%s","purpose":"%s","months":['
+        % (period.date_from.isoformat().encode(), period.date_to.isoformat().encode(), purpose.value.encode())
+    ]
+    for number, month in enumerate(months):
+        body.append(
+            b'%s{"period":"%s","opening_kopecks":%d,"charged_kopecks":%d,"recalculation_kopecks":%d,'
+            b'"penalties_kopecks":%d,"paid_kopecks":%d,"closing_kopecks":%d,"lines":%s}'
+            % (
+                b"," if number else b"",
+                month_text(month.period).encode(),
+                month.opening_kopecks,
+                month.charged_kopecks,
+                month.recalculation_kopecks,
+                month.penalties_kopecks,
+                month.paid_kopecks,
+                month.closing_kopecks,
+                lines.get(month.period, b"[]"),
+            )
+        )
+    body.append(b"]}")
+    return PlainAnswer(Statement, b"".join(body))

@@ -21,14 +21,15 @@ from pydantic_core import to_json
 
 @dataclass(frozen=True, slots=True)
 class PlainAnswer:
-    """An answer of ``schema``'s shape as plain data (see the module's docstring)."""
+    """An answer of ``schema``'s shape as plain data (see the module's docstring), or as its JSON
+    already written (bytes: a statement's, whose lines the database writes)."""
 
     #: The model the data conforms to (the route's ``response_model``).
     schema: type[BaseModel]
-    data: dict[str, Any]
+    data: dict[str, Any] | bytes
 
     def json(self) -> bytes:
-        return to_json(self.data)
+        return self.data if isinstance(self.data, bytes) else to_json(self.data)
 
 
 def answer_json(answer: BaseModel | PlainAnswer) -> bytes:

@@ -6,7 +6,16 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import CompoundSelect, DateTime, Dialect, MetaData, Select, TypeDecorator, event
+from sqlalchemy import (
+    CompoundSelect,
+    DateTime,
+    Dialect,
+    MetaData,
+    Select,
+    TextualSelect,
+    TypeDecorator,
+    event,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -143,7 +152,7 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
 
 
 #: What :func:`read_rows` runs.
-Read = Select[Any] | CompoundSelect[Any]
+Read = Select[Any] | CompoundSelect[Any] | TextualSelect
 
 #: ``session.info`` key of the sessions whose reads :func:`read_rows` may hand to the driver itself.
 _DRIVER_READS = "driver_reads"
