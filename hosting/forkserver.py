@@ -5,7 +5,8 @@ of all of it: about 46 MiB of memory no other session shares. The *zygote* is on
 by ``kabinet serve-ssh`` or ``kabinet serve-web``, that imports the app's modules (names given to it, so
 this module itself imports no Textual), freezes the garbage collector's view of them (``gc.freeze``: a
 collection would write to every object and so copy every page), takes for good the memory left free
-between its objects (:func:`fill_free_memory`) and then waits. For each session the
+between its objects (:func:`fill_free_memory`), marks its memory mergeable by the kernel's same-page
+merging (:func:`set_memory_merge`: its children inherit the mark) and then waits. For each session the
 server sends it, over a Unix socket pair, what to run (the module and function, its arguments, the
 environment, the working folder) and the session's standard input, output and error as file
 descriptors (``SCM_RIGHTS``); the zygote forks, and answers with the child's pid and a *pidfd* for it.
@@ -59,6 +60,7 @@ from typing import Any, Final, Protocol
 _MESSAGE_SIZE: Final = 1 << 20
 _PR_SET_PDEATHSIG: Final = 1
 _PR_SET_NAME: Final = 15
+_PR_SET_MEMORY_MERGE: Final = 67
 ZYGOTE_NAME: Final = "kabinet-zygote"
 SESSION_NAME: Final = "kabinet-session"
 """The process names (``ps -o comm``, psutil's ``name()``) of the zygote and of the apps it forks: their
@@ -85,6 +87,9 @@ APP_WARM_UP: Final = "app:warm_up"
 FILL_VARIABLE: Final = "KABINET_FORK_FILL"
 """``KABINET_FORK_FILL=0`` in the server's environment: the zygote leaves its free memory free
 (:func:`fill_free_memory`), the baseline ``bench/sessions.py`` measures against."""
+KSM_VARIABLE: Final = "KABINET_FORK_KSM"
+"""``KABINET_FORK_KSM=0`` in the server's environment: the zygote and its children are not offered to the
+kernel's same-page merging (:func:`set_memory_merge`)."""
 APP_RELOAD: Final = ("textual.constants",)
 """Modules that read the environment when imported: imported again in each child."""
 
@@ -132,6 +137,30 @@ def _set_process_name(name: str) -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+
+
+def set_memory_merge(on: bool) -> bool:
+    """Offer all of this process's memory to the kernel's same-page merging (KSM), or withdraw it.
+
+    ``prctl(PR_SET_MEMORY_MERGE)`` (Linux 6.4 and later) marks every private anonymous mapping of the
+    process, present and future, as mergeable, and a forked child inherits the mark. Where the host runs
+    ``ksmd`` (``/sys/kernel/mm/ksm/run`` = 1), it then finds pages with the same bytes and maps one
+    read-only copy in their place: a session's copy of a fork server's page that it wrote and restored
+    (a reference count up and down) is the fork server's page again, and sessions idle at the same screen
+    share their equal pages; a write copies the page again (copy-on-write). With ``ksmd`` stopped the mark
+    does nothing. Returns whether the process is now marked (False: off, or an older kernel (EINVAL) or
+    one that does not allow it (EPERM)).
+    """
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        zero = ctypes.c_ulong(0)
+        if prctl(_PR_SET_MEMORY_MERGE, ctypes.c_ulong(int(on)), zero, zero, zero) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    return on
 
 
 class FreshLauncher:
@@ -220,6 +249,9 @@ class ForkLauncher:
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
         self._restarting = asyncio.Lock()
+        self.memory_merge = False
+        """The zygote and its children are offered to the kernel's same-page merging (its answer when
+        ready: :func:`set_memory_merge`)."""
 
     async def open(self) -> None:
         """Start the zygote and wait until it has imported everything (its first answer)."""
@@ -251,6 +283,7 @@ class ForkLauncher:
         answer = json.loads(ready)
         if "error" in answer:
             raise OSError(f"the fork server did not start: {answer['error']} (--no-fork: fresh processes)")
+        self.memory_merge = bool(answer.get("memory_merge"))
 
     async def start(self, launch: Launch) -> AppProcess:
         """Fork the app for a session; a fork server that has died (killed, out of memory) is started
@@ -549,8 +582,9 @@ def zygote_main(argv: list[str] | None = None) -> int:
     if os.environ.get(FILL_VARIABLE, "1") != "0":
         fill_free_memory()
     gc.freeze()
+    merge = set_memory_merge(os.environ.get(KSM_VARIABLE, "1") != "0")
     signal.signal(signal.SIGCHLD, _reap)
-    socket.send_fds(sock, [json.dumps({"ready": True}).encode()], [])
+    socket.send_fds(sock, [json.dumps({"ready": True, "memory_merge": merge}).encode()], [])
     _serve_requests(sock, [name for name in args.reload.split(",") if name])
     return 0
 
@@ -564,6 +598,7 @@ __all__ = [
     "APP_RELOAD",
     "APP_WARM_UP",
     "FILL_VARIABLE",
+    "KSM_VARIABLE",
     "SESSION_NAME",
     "ZYGOTE_NAME",
     "AppProcess",
@@ -573,5 +608,6 @@ __all__ = [
     "FreshLauncher",
     "Launch",
     "fill_free_memory",
+    "set_memory_merge",
     "zygote_main",
 ]

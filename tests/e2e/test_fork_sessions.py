@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hosting.forkserver import SESSION_NAME, ZYGOTE_NAME, ForkLauncher, Launch
+from hosting.forkserver import KSM_VARIABLE, SESSION_NAME, ZYGOTE_NAME, ForkLauncher, Launch
 from tests.support.app import HAPPY, PASSWORD
 from tests.support.ssh import LOGIN_SCREEN, open_terminal, ssh_connect, start_server, stop, wait_until
 
@@ -138,6 +139,72 @@ async def test_a_child_gets_its_own_environment_folder_and_session(
     assert launcher.zygote is not None
     zygote = psutil.Process(launcher.zygote.pid)
     await wait_until(lambda: not zygote.children())
+
+
+def _merge_any(pid: int) -> bool | None:
+    """Whether the kernel's same-page merging may merge all of a process's memory (``ksm_merge_any`` in
+    ``/proc/PID/ksm_stat``, Linux 6.x); None where the kernel does not show it."""
+    try:
+        text = Path(f"/proc/{pid}/ksm_stat").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^ksm_merge_any: (yes|no)$", text, re.MULTILINE)
+    return None if found is None else found.group(1) == "yes"
+
+
+def _merging_pages(pid: int) -> int | None:
+    """``/proc/PID/ksm_merging_pages``: how many of its pages are merged now (0 while ``ksmd`` is off)."""
+    try:
+        return int(Path(f"/proc/{pid}/ksm_merging_pages").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@pytest.mark.parametrize("switch", ["1", "0"])
+async def test_the_zygote_and_its_children_are_offered_to_same_page_merging_unless_switched_off(
+    tmp_path: Path, switch: str
+) -> None:
+    """``prctl(PR_SET_MEMORY_MERGE)`` in the zygote, inherited by every child it forks; with
+    ``KABINET_FORK_KSM=0`` neither is marked. Only the mark is looked at: whether pages are then merged is
+    the host's ``ksmd`` (``/sys/kernel/mm/ksm/run``), which a test leaves alone."""
+    if _merge_any(os.getpid()) is None:
+        pytest.skip("the kernel shows no ksm_merge_any in /proc/PID/ksm_stat (Linux 6.x)")
+    launcher = ForkLauncher(env={**os.environ, "PYTHONPATH": str(ROOT), KSM_VARIABLE: switch})
+    await launcher.open()
+    try:
+        if switch == "1" and not launcher.memory_merge:
+            pytest.skip("the kernel refuses PR_SET_MEMORY_MERGE (older than 6.4, or not allowed here)")
+        stdin_read, stdin_write = os.pipe()
+        out_read, out_write = os.pipe()
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
+        }
+        running = await launcher.start(
+            Launch(
+                argv=["--server", "http://127.0.0.1:9"],
+                env=env,
+                cwd=str(tmp_path),
+                stdin=stdin_read,
+                stdout=out_write,
+                stderr=out_write,
+            )
+        )
+        os.close(stdin_read)
+        os.close(out_write)
+        assert b"__GANGLION__" in await asyncio.to_thread(os.read, out_read, 65536)  # the app runs
+        assert launcher.zygote is not None
+        assert launcher.memory_merge is (switch == "1")
+        assert _merge_any(launcher.zygote.pid) is (switch == "1")
+        assert _merge_any(running.pid) is (switch == "1")
+        assert _merging_pages(running.pid) is not None  # read by bench/sessions.py
+        os.killpg(running.pid, 9)
+        await asyncio.wait_for(running.wait(), 30)
+        os.close(stdin_write)
+        os.close(out_read)
+    finally:
+        await launcher.close()
 
 
 async def test_a_dead_fork_server_ends_its_sessions_and_the_next_starts_a_new_one(tmp_path: Path) -> None:
