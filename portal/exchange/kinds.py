@@ -63,8 +63,9 @@ _BASIS = _choice(_BASES, "способ расчёта")
 _PURPOSE = _choice(_PURPOSES, "назначение")
 _CHANNEL = _choice(_CHANNELS, "канал")
 _READING_SOURCE = _choice(_SOURCES, "источник")
-_CODE_SQL = q.pattern("[a-z][a-z0-9_]*", max_length=40)
-_ACCOUNT_SQL = q.pattern("[0-9]+", min_length=6, max_length=20)
+_CODE_SQL = q.pattern("[a-z][a-z0-9_]*", max_length=40, ascii_only=True)
+_ACCOUNT_SQL = q.pattern("[0-9]+", min_length=6, max_length=20, ascii_only=True)
+_COLLECTOR_SQL = q.pattern("[a-z][a-z0-9_]*", max_length=30, ascii_only=True)
 _SERIAL_SQL = q.pattern("[0-9A-Za-zА-Яа-яЁё]([0-9A-Za-zА-Яа-яЁё./ -]*[0-9A-Za-zА-Яа-яЁё./-])?", max_length=40)
 
 _money = f.money
@@ -303,7 +304,7 @@ PAYMENTS = Kind(
         FieldSpec("amount", partial(f.money, positive=True), BigInteger, sql=q.money(positive=True)),
         FieldSpec("account", f.account_number, String(20), sql=_ACCOUNT_SQL),
         FieldSpec("purpose", _PURPOSE, String(20), sql=q.choice(_PURPOSES)),
-        FieldSpec("collector", f.code, String(30), sql=q.pattern("[a-z][a-z0-9_]*", max_length=30)),
+        FieldSpec("collector", f.code, String(30), sql=_COLLECTOR_SQL),
         FieldSpec("reference", _t(48), String(48), sql=q.text(48)),
         FieldSpec(
             "channel",

@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import Table, insert, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.exchange import reader
@@ -38,6 +39,10 @@ class Check:
     column: str
     reason: str
     where: str
+    #: Checks with the same ``tally`` are counted in one pass: a FROM clause over the staging table's
+    #: rows (one row each) and ``fails``, this check's condition over it. Empty: ``where`` is counted.
+    tally: str = ""
+    fails: str = ""
 
 
 def _duplicates(kind: Kind) -> Check:
@@ -84,13 +89,21 @@ _READING_METERS = (
 _POWERS_OF_TEN = "CASE mm.digits " + " ".join(f"WHEN {n} THEN {10**n}" for n in range(1, 10)) + " END"
 
 
+#: Each reading with its meter: the three meter checks are counted in one pass over this join.
+_READINGS_WITH_METERS = (
+    f"stg_readings r JOIN ({_READING_METERS}) mm ON mm.account = r.account AND mm.serial = r.serial"
+)
+
+
 def _reading_meter_check(reason: str, violation: str) -> Check:
     """Readings whose meter (``mm``: digits, decimals, removed) makes ``violation`` true (a hash join)."""
+    on_r = violation.replace("s.", "r.")
     return Check(
         "value" if "value" in violation else "month",
         reason,
-        f"s.seq IN (SELECT r.seq FROM stg_readings r JOIN ({_READING_METERS}) mm "
-        f"ON mm.account = r.account AND mm.serial = r.serial WHERE {violation.replace('s.', 'r.')})",
+        f"s.seq IN (SELECT r.seq FROM {_READINGS_WITH_METERS} WHERE {on_r})",
+        tally=_READINGS_WITH_METERS,
+        fails=on_r,
     )
 
 
@@ -154,8 +167,9 @@ CHECKS: dict[str, tuple[Check, ...]] = {
 }
 
 
-def checks(kind: Kind) -> tuple[Check, ...]:
-    return (_duplicates(kind), *CHECKS[kind.name])
+def checks(kind: Kind, *, repeats: bool = True) -> tuple[Check, ...]:
+    """The kind's checks; ``repeats=False`` leaves out the repeated keys' (a unique index was built)."""
+    return (_duplicates(kind), *CHECKS[kind.name]) if repeats else CHECKS[kind.name]
 
 
 # --- merges ------------------------------------------------------------------------------------------------
@@ -294,6 +308,13 @@ _READINGS_SOURCE = (
 )
 
 
+def _unbounded(sql_type: str) -> str:
+    """A column type without its length or scale: ``VARCHAR(40)`` → ``text``, ``NUMERIC(14, 4)`` →
+    ``numeric`` (a staging table's values are bounded by their checks already)."""
+    base = sql_type.split("(", 1)[0].strip().lower()
+    return "text" if base == "varchar" else base
+
+
 def kind_named(name: str) -> Kind:
     return BY_NAME[name]
 
@@ -330,28 +351,56 @@ class ExchangeRepository(Repository[ImportRun]):
                 insert(table), [dict(zip(columns, record, strict=True)) for record in records]
             )
 
-    async def analyze(self, kind: Kind) -> None:
-        """Index the loaded staging table by its key; statistics (autovacuum skips temporary tables)."""
+    async def index_staging(self, kind: Kind) -> bool:
+        """Index the loaded staging table by its key and gather its statistics (autovacuum skips
+        temporary tables). Returns whether no key repeats: on PostgreSQL the index is built unique
+        first, which, when it succeeds, says so in the same pass over the rows (a key's columns are
+        required: never NULL); when a key repeats, the index is built plain and the repeated keys'
+        check lists them. Elsewhere the index is plain and the check always runs (False)."""
         table = kind.staging_name()
-        await self.session.execute(text(f"CREATE INDEX ix_{table}_key ON {table} ({', '.join(kind.key)})"))
-        if self.dialect() == "postgresql":
-            await self.session.execute(text(f"ANALYZE {kind.staging_name()}"))
+        columns = ", ".join(kind.key)
+        if self.dialect() != "postgresql":
+            await self.session.execute(text(f"CREATE INDEX ix_{table}_key ON {table} ({columns})"))
+            return False
+        unique = True
+        try:
+            async with self.session.begin_nested():  # a savepoint: a refused unique index undoes itself
+                await self.session.execute(text(f"CREATE UNIQUE INDEX ix_{table}_key ON {table} ({columns})"))
+        except IntegrityError:
+            unique = False
+            await self.session.execute(text(f"CREATE INDEX ix_{table}_key ON {table} ({columns})"))
+        await self.session.execute(text(f"ANALYZE {table}"))
+        return unique
 
-    async def bad_rows(self, kind: Kind, check: Check, limit: int) -> tuple[int, list[tuple[int, int, str]]]:
-        """How many rows fail ``check`` and the first ``limit`` of them as (file_no, line_no, value)."""
+    async def count_bad(self, kind: Kind, checks: Sequence[Check]) -> list[int]:
+        """How many rows fail each check. Checks that share a ``tally`` are tried in one pass; one that
+        some row fails there is counted alone (its ``where`` counts each row once, whatever the join)."""
         table = kind.staging_name()
-        count = (
-            await self.session.execute(text(f"SELECT count(*) FROM {table} s WHERE {check.where}"))
-        ).scalar_one()
-        if not count:
-            return 0, []
+        tallied: dict[Check, int] = {}
+        for check in checks:
+            if check.tally and check not in tallied:
+                together = [c for c in checks if c.tally == check.tally]
+                filters = ", ".join(f"count(*) FILTER (WHERE {c.fails})" for c in together)
+                row = (await self.session.execute(text(f"SELECT {filters} FROM {check.tally}"))).one()
+                tallied.update(zip(together, (int(n) for n in row), strict=True))
+        counts: list[int] = []
+        for check in checks:
+            if tallied.get(check) == 0:
+                counts.append(0)
+                continue
+            count = await self.session.execute(text(f"SELECT count(*) FROM {table} s WHERE {check.where}"))
+            counts.append(int(count.scalar_one()))
+        return counts
+
+    async def bad_rows(self, kind: Kind, check: Check, limit: int) -> list[tuple[int, int, str]]:
+        """The first ``limit`` rows that fail ``check`` as (file_no, line_no, value)."""
         result = await self.session.execute(
             text(
-                f"SELECT s.file_no, s.line_no, s.{check.column} FROM {table} s WHERE {check.where} "
-                f"ORDER BY s.seq LIMIT {int(limit)}"
+                f"SELECT s.file_no, s.line_no, s.{check.column} FROM {kind.staging_name()} s "
+                f"WHERE {check.where} ORDER BY s.seq LIMIT {int(limit)}"
             )
         )
-        return int(count), [(int(a), int(b), str(c)) for a, b, c in result.tuples()]
+        return [(int(a), int(b), str(c)) for a, b, c in result.tuples()]
 
     async def delete_bad(self, kind: Kind, check: Check) -> None:
         await self.session.execute(
@@ -362,10 +411,13 @@ class ExchangeRepository(Repository[ImportRun]):
         )
 
     async def tune(self) -> None:
-        """Memory for the import's joins, sorts and staging indexes (PostgreSQL, this transaction only)."""
+        """The import's settings (PostgreSQL, this transaction only): memory for its joins, sorts and
+        staging indexes, and no parallel workers: the import is one backend on one core, whatever the
+        planner would like, and the other core serves the residents."""
         if self.dialect() == "postgresql":
             await self.session.execute(text("SET LOCAL work_mem = '128MB'"))
             await self.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+            await self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     async def skip_row_triggers(self) -> bool:
         """Merge without the per-row foreign key triggers, where the import's role may (PostgreSQL:
@@ -518,13 +570,17 @@ class ExchangeRepository(Repository[ImportRun]):
             )
         )
         counts.updated += max(0, result.rowcount or 0)
+        # The accepted readings of the staged months, read once before the insert: probed row by row in
+        # the index the insert is filling (what the planner picks on a table it believes empty), they
+        # would cost an index descent per line.
         result = await self.session.execute(
             text(
+                "WITH accepted AS MATERIALIZED (SELECT t.meter_id, t.period FROM readings t "
+                "WHERE t.status = 'accepted' AND t.period IN (SELECT month FROM stg_readings)) "
                 "INSERT INTO readings (meter_id, period, value, submitted_at, source, status, rollover, "
                 "needs_review) SELECT src.meter_id, src.period, src.value, src.submitted_at, src.source, "
                 f"'accepted', false, false FROM ({_READINGS_SOURCE}) AS src WHERE NOT EXISTS "
-                "(SELECT 1 FROM readings t WHERE t.meter_id = src.meter_id AND t.period = src.period "
-                "AND t.status = 'accepted')"
+                "(SELECT 1 FROM accepted t WHERE t.meter_id = src.meter_id AND t.period = src.period)"
             )
         )
         counts.inserted += max(0, result.rowcount or 0)
@@ -617,8 +673,12 @@ class ExchangeRepository(Repository[ImportRun]):
         await driver.copy_records_to_table(f"raw_{kind.name}", records=records, columns=columns)
 
     async def convert_raw(self, kind: Kind) -> int:
-        """Move the lines whose every value has its usual, valid shape into the typed staging table.
+        """Make the kind's staging table of the lines whose every value has its usual, valid shape.
 
+        ``CREATE TABLE … AS`` rather than ``INSERT … SELECT`` into the empty staging table: it writes
+        the rows in bulk, and its columns are the staging table's types without their lengths and
+        scales (text, numeric), which the shapes have already bounded: half the cost of writing them.
+        The lines the SQL leaves are appended afterwards (:meth:`load`), as Python converts them.
         ``OFFSET 0`` keeps the subquery whole: values are converted only on lines whose shape passed.
         """
         assert kind.sql_ready
@@ -626,11 +686,16 @@ class ExchangeRepository(Repository[ImportRun]):
         values = ", ".join(
             f"{spec.sql.value_for(f'r.{spec.name}')} AS {spec.name}" for spec in kind.fields if spec.sql
         )
-        names = ", ".join(spec.name for spec in kind.fields)
+        dialect = self.session.get_bind().dialect
+        columns = ", ".join(
+            f"CAST({column.name} AS {_unbounded(column.type.compile(dialect=dialect))}) AS {column.name}"
+            for column in STAGING_TABLES[kind.name].columns
+        )
+        await self.drop_staging_table(kind)
         result: Any = await self.session.execute(
             text(
-                f"INSERT INTO {kind.staging_name()} (seq, file_no, line_no, {names}) "
-                f"SELECT seq, file_no, line_no, {names} FROM (SELECT r.seq, r.file_no, r.line_no, {values} "
+                f"CREATE TEMPORARY TABLE {kind.staging_name()} AS SELECT {columns} FROM "
+                f"(SELECT r.seq, r.file_no, r.line_no, {values} "
                 f"FROM raw_{kind.name} r WHERE {ok} OFFSET 0) c WHERE {kind.sql_row_ok}"
             )
         )

@@ -292,14 +292,18 @@ async def _check(
     """The checks that need every file and the database, kind after kind in merge order."""
     repo = repository.ExchangeRepository(session)
     for kind in kinds:
-        await repo.analyze(kind)
         if progress:
             progress(f"{kind.title}: проверка ссылок и повторов")
-        for check in repository.checks(kind):
-            room = max(0, MAX_REPORTED_ERRORS - len(report.errors))
-            count, rows = await repo.bad_rows(kind, check, max(room, 1))
+        # A unique index says in the same pass that no key repeats: then the repeated keys' check is not run.
+        unique = await repo.index_staging(kind)
+        checks = repository.checks(kind, repeats=not unique)
+        counts = await repo.count_bad(kind, checks)
+        for position, check in enumerate(checks):
+            count = counts[position]
             if not count:
                 continue
+            room = max(0, MAX_REPORTED_ERRORS - len(report.errors))
+            rows = await repo.bad_rows(kind, check, max(room, 1))
             for file_no, line_no, value in rows[:room]:
                 report.add_error(
                     LineError(names[file_no], line_no, check.column, f"{check.reason} ({value})")
@@ -309,6 +313,8 @@ async def _check(
                 report.skipped_lines += count
                 report.counts[kind.name].skipped += count
                 await repo.delete_bad(kind, check)
+                # The lines left out fail no further check: count the rest again without them.
+                counts[position + 1 :] = await repo.count_bad(kind, checks[position + 1 :])
 
 
 async def _run(
