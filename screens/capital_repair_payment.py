@@ -117,6 +117,9 @@ class CapitalRepairPaymentScreen(PaymentFlowScreen):
             super().action_start()
 
     def action_back(self) -> None:
+        if self.views.current == LOOKUP:
+            self.app.pop_screen()  # the first step: back to where the visitor came from
+            return
         # Without login, Esc on the form goes back to the account number (nothing was paid yet).
         if self.public and self.views.current == FLOW and not self.flow.showing_order:
             self.views.current = LOOKUP

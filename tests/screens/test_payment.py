@@ -351,6 +351,32 @@ async def test_capital_repair_logged_in_is_credited_to_the_fund(tmp_path: Path, 
         assert after.last_payment.amount == Money(20000)
 
 
+async def test_esc_leads_back_from_each_step_of_capital_repair_without_login(
+    tmp_path: Path, app_data_dir: Path
+) -> None:
+    """Esc on the account number goes back to the login screen (it once did nothing there); on the form,
+    back to the account number, which is kept."""
+    app = make_app(tmp_path, app_data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        login = screen_name(pilot)
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: screen_name(pilot) == "CapitalRepairPaymentScreen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == login)
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: screen_name(pilot) == "CapitalRepairPaymentScreen")
+        await type_into(pilot, "#capital-repair-account", capital_repair_number(DEBTOR_APARTMENT))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: view_shown(pilot) == "payment-flow")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: view_shown(pilot) != "payment-flow")
+        field = app.screen.query_one("#capital-repair-account", Input)
+        assert field.value == capital_repair_number(DEBTOR_APARTMENT)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(pilot) == login)
+
+
 async def test_capital_repair_without_login(tmp_path: Path, app_data_dir: Path) -> None:
     app = make_app(tmp_path, app_data_dir)
     debtor_fund = capital_repair_number(DEBTOR_APARTMENT)
