@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hosting.forkserver import KSM_VARIABLE, SESSION_NAME, ZYGOTE_NAME, ForkLauncher, Launch
+from hosting.forkserver import KSM_VARIABLE, SESSION_NAME, ZYGOTE_NAME, AppProcess, ForkLauncher, Launch
 from tests.support.app import HAPPY, PASSWORD
 from tests.support.ssh import LOGIN_SCREEN, open_terminal, ssh_connect, start_server, stop, wait_until
 
@@ -141,6 +141,31 @@ async def test_a_child_gets_its_own_environment_folder_and_session(
     await wait_until(lambda: not zygote.children())
 
 
+async def _start_app(launcher: ForkLauncher, home: Path) -> tuple[AppProcess, int, int]:
+    """A forked app session (Textual's web driver on pipes, a portal nobody answers): the process, the
+    write end of its input and the read end of its output (the caller closes both)."""
+    stdin_read, stdin_write = os.pipe()
+    out_read, out_write = os.pipe()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
+    }
+    running = await launcher.start(
+        Launch(
+            argv=["--server", "http://127.0.0.1:9"],
+            env=env,
+            cwd=str(home),
+            stdin=stdin_read,
+            stdout=out_write,
+            stderr=out_write,
+        )
+    )
+    os.close(stdin_read)
+    os.close(out_write)
+    return running, stdin_write, out_read
+
+
 def _merge_any(pid: int) -> bool | None:
     """Whether the kernel's same-page merging may merge all of a process's memory (``ksm_merge_any`` in
     ``/proc/PID/ksm_stat``, Linux 6.x); None where the kernel does not show it."""
@@ -174,25 +199,7 @@ async def test_the_zygote_and_its_children_are_offered_to_same_page_merging_unle
     try:
         if switch == "1" and not launcher.memory_merge:
             pytest.skip("the kernel refuses PR_SET_MEMORY_MERGE (older than 6.4, or not allowed here)")
-        stdin_read, stdin_write = os.pipe()
-        out_read, out_write = os.pipe()
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(tmp_path),
-            "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
-        }
-        running = await launcher.start(
-            Launch(
-                argv=["--server", "http://127.0.0.1:9"],
-                env=env,
-                cwd=str(tmp_path),
-                stdin=stdin_read,
-                stdout=out_write,
-                stderr=out_write,
-            )
-        )
-        os.close(stdin_read)
-        os.close(out_write)
+        running, stdin_write, out_read = await _start_app(launcher, tmp_path)
         assert b"__GANGLION__" in await asyncio.to_thread(os.read, out_read, 65536)  # the app runs
         assert launcher.zygote is not None
         assert launcher.memory_merge is (switch == "1")
@@ -210,25 +217,7 @@ async def test_the_zygote_and_its_children_are_offered_to_same_page_merging_unle
 async def test_a_dead_fork_server_ends_its_sessions_and_the_next_starts_a_new_one(tmp_path: Path) -> None:
     launcher = ForkLauncher(env={**os.environ, "PYTHONPATH": str(ROOT)})
     await launcher.open()
-    stdin_read, stdin_write = os.pipe()
-    out_read, out_write = os.pipe()
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver",
-    }
-    running = await launcher.start(
-        Launch(
-            argv=["--server", "http://127.0.0.1:9"],
-            env=env,
-            cwd=str(tmp_path),
-            stdin=stdin_read,
-            stdout=out_write,
-            stderr=out_write,
-        )
-    )
-    os.close(stdin_read)
-    os.close(out_write)
+    running, stdin_write, out_read = await _start_app(launcher, tmp_path)
     child = psutil.Process(running.pid)
     assert launcher.zygote is not None
     zygote = psutil.Process(launcher.zygote.pid)
